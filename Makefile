@@ -1,0 +1,36 @@
+# The two commands of the README (`make run`, `make test`), and a few more. Each one creates the
+# virtual environment in .venv first when it is missing or older than pyproject.toml.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test demo lint typecheck db-upgrade clean
+
+run: $(STAMP)
+	$(BIN)/lunchbot $(ARGS) run
+
+demo: $(STAMP)
+	$(BIN)/lunchbot demo
+
+test: lint typecheck
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+db-upgrade: $(STAMP)
+	$(BIN)/lunchbot $(ARGS) db upgrade
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache *.egg-info

@@ -1,0 +1,118 @@
+"""`lunchbot`: run the bot, apply migrations, or show the demo. Loads config, nothing more."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+
+from telegram.error import InvalidToken, NetworkError
+
+from bot.config import Config, ConfigError, config_path, load_config
+
+logger = logging.getLogger("lunchbot")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    _setup_logging(args.verbose)
+    command = args.command or "run"
+    if command == "demo":
+        from bot.demo import run_demo  # noqa: PLC0415 (the demo pulls in the sandbox)
+
+        return asyncio.run(run_demo())
+    try:
+        path, named = config_path(args.config, os.environ)
+        config = load_config(path, must_exist=named)
+        if command == "db":
+            from storage import migrate  # noqa: PLC0415
+
+            asyncio.run(migrate.upgrade(config.database.url))
+            _say(f"Database is up to date: {_safe_url(config.database.url)}")
+            return 0
+        config.telegram.require_token()
+        if config.source is None:
+            logger.info("no config file at %s: running with the defaults", path)
+        return asyncio.run(_serve(config))
+    except ConfigError as exc:
+        return _fail(str(exc))
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lunchbot", description="Holiday Lunch Bot: coordinates a holiday lunch programme."
+    )
+    parser.add_argument(
+        "--config", metavar="PATH", help="config file (default: $LUNCHBOT_CONFIG or config.toml)"
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log in more detail")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.add_parser("run", help="run the bot (the default); needs TELEGRAM_BOT_TOKEN")
+    sub.add_parser("demo", help="play a scripted conversation against a local Bot API sandbox")
+    db = sub.add_parser("db", help="database maintenance")
+    db.add_argument("action", choices=["upgrade"], help="apply all migrations")
+    return parser
+
+
+async def _serve(config: Config) -> int:
+    from bot.app import build_application  # noqa: PLC0415 (keeps `lunchbot --help` quick)
+    from bot.runtime import polling  # noqa: PLC0415
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    server = config.telegram.api_base_url or "Telegram"
+    try:
+        async with polling(build_application(config)):
+            logger.info("press Ctrl+C to stop")
+            await stop.wait()
+    except InvalidToken:
+        return _fail(
+            "Telegram did not accept TELEGRAM_BOT_TOKEN; copy it again from "
+            "@BotFather (/mybots, API Token)"
+        )
+    except NetworkError as exc:
+        return _fail(
+            f"could not reach the Bot API at {server}: {exc}. Check the network, or "
+            "telegram.api_base_url in the config",
+            status=1,
+        )
+    logger.info("stopped")
+    return 0
+
+
+def _say(text: str) -> None:
+    print(text)  # noqa: T201 (the command's own output)
+
+
+def _fail(message: str, status: int = 2) -> int:
+    """One line on stderr for the person at the terminal, and the exit status."""
+    print(f"lunchbot: {message}", file=sys.stderr)  # noqa: T201
+    return status
+
+
+def _safe_url(url: str) -> str:
+    """The database URL without its password."""
+    from sqlalchemy.engine import make_url  # noqa: PLC0415
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # Their INFO lines are one per request (httpx would log the URL, and with it the token).
+    for noisy in ("httpx", "httpcore", "apscheduler", "telegram.ext.Updater", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,261 @@
+"""Configuration: one TOML file for settings, the environment for secrets.
+
+Loaded once by the CLI and passed down; nothing here runs at import time. Every problem is
+reported as one line that names the key, says what is wrong and how to fix it, and never echoes
+a secret.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+TOKEN_ENV = "TELEGRAM_BOT_TOKEN"  # noqa: S105 (the variable's name, not a secret)
+CONFIG_ENV = "LUNCHBOT_CONFIG"
+DEFAULT_CONFIG_PATH = Path("config.toml")
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///lunchbot.sqlite3"
+DEFAULT_TIMEZONE = "Europe/London"
+DEFAULT_INVITE_HOURS = 72
+MAX_INVITE_HOURS = 24 * 30
+
+# What @BotFather hands out: the bot's numeric id, a colon, then a secret of 30-odd characters.
+_TOKEN_SHAPE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{30,60}$")
+_BOTFATHER_HINT = "talk to @BotFather in Telegram, send /newbot, and copy the token it gives you"
+
+
+class ConfigError(Exception):
+    """A configuration problem, worded for the person running the bot (one line)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class TelegramConfig:
+    api_base_url: str | None = None
+    api_file_url: str | None = None
+    token: str | None = field(default=None, repr=False)
+
+    def require_token(self) -> str:
+        if self.token is None:
+            raise ConfigError(
+                f"No bot token: set the environment variable {TOKEN_ENV} ({_BOTFATHER_HINT}). "
+                "To see the bot working without a token, run: lunchbot demo"
+            )
+        return self.token
+
+
+@dataclass(frozen=True, kw_only=True)
+class DatabaseConfig:
+    url: str = DEFAULT_DATABASE_URL
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProgrammeConfig:
+    name: str = "Holiday Lunch Club"
+    timezone: str = DEFAULT_TIMEZONE
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CoordinatorsConfig:
+    telegram_ids: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True, kw_only=True)
+class InvitesConfig:
+    expire_hours: int = DEFAULT_INVITE_HOURS
+
+
+@dataclass(frozen=True, kw_only=True)
+class Config:
+    telegram: TelegramConfig = field(default_factory=TelegramConfig)
+    database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    programme: ProgrammeConfig = field(default_factory=ProgrammeConfig)
+    coordinators: CoordinatorsConfig = field(default_factory=CoordinatorsConfig)
+    invites: InvitesConfig = field(default_factory=InvitesConfig)
+    source: Path | None = None
+
+
+# The keys a config file may hold, by section. An unknown key is refused so that a typo
+# ("coordinator.telegram_ids") does not silently leave the bot without coordinators.
+_KNOWN_KEYS: dict[str, frozenset[str]] = {
+    "telegram": frozenset({"api_base_url", "api_file_url"}),
+    "database": frozenset({"url"}),
+    "programme": frozenset({"name", "timezone"}),
+    "coordinators": frozenset({"telegram_ids"}),
+    "invites": frozenset({"expire_hours"}),
+}
+_SECRET_KEYS = frozenset({"token", "bot_token", "encryption_key", "webhook_secret"})
+
+
+def config_path(cli_value: str | None, env: Mapping[str, str]) -> tuple[Path, bool]:
+    """The config file to read, and whether the person named it (so it must exist)."""
+    if cli_value:
+        return Path(cli_value), True
+    if env.get(CONFIG_ENV):
+        return Path(env[CONFIG_ENV]), True
+    return DEFAULT_CONFIG_PATH, False
+
+
+def load_config(path: Path, *, must_exist: bool, env: Mapping[str, str] | None = None) -> Config:
+    """Read the file at `path` (defaults when it is absent and was not named) and the secrets."""
+    env = os.environ if env is None else env
+    raw: dict[str, Any] = {}
+    source: Path | None = None
+    if path.exists():
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(
+                f"{path}: not valid TOML ({exc}); compare it with config.example.toml"
+            ) from None
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from None
+        source = path
+    elif must_exist:
+        raise ConfigError(
+            f"{path}: no such config file; copy config.example.toml to {path} and edit it"
+        )
+    return _parse(raw, env, source)
+
+
+def _parse(raw: dict[str, Any], env: Mapping[str, str], source: Path | None) -> Config:
+    where = str(source) if source else "config"
+    for section, value in raw.items():
+        if section in _SECRET_KEYS:
+            raise ConfigError(_secret_in_file(where, section))
+        if section not in _KNOWN_KEYS:
+            known = ", ".join(sorted(_KNOWN_KEYS))
+            raise ConfigError(f"{where}: unknown section [{section}]; known sections: {known}")
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: {section} must be a [{section}] table")
+        for key in value:
+            if key in _SECRET_KEYS:
+                raise ConfigError(_secret_in_file(where, f"{section}.{key}"))
+            if key not in _KNOWN_KEYS[section]:
+                known = ", ".join(sorted(_KNOWN_KEYS[section]))
+                raise ConfigError(f"{where}: unknown key {section}.{key}; known keys: {known}")
+    reader = _Reader(raw, where)
+    return Config(
+        telegram=TelegramConfig(
+            api_base_url=reader.url("telegram", "api_base_url"),
+            api_file_url=reader.url("telegram", "api_file_url"),
+            token=_token(env),
+        ),
+        database=DatabaseConfig(url=_database_url(reader)),
+        programme=ProgrammeConfig(
+            name=reader.text("programme", "name", ProgrammeConfig.name, max_length=64),
+            timezone=_timezone(reader),
+        ),
+        coordinators=CoordinatorsConfig(telegram_ids=_coordinator_ids(reader)),
+        invites=InvitesConfig(
+            expire_hours=reader.integer(
+                "invites", "expire_hours", DEFAULT_INVITE_HOURS, low=1, high=MAX_INVITE_HOURS
+            )
+        ),
+        source=source,
+    )
+
+
+def _secret_in_file(where: str, key: str) -> str:
+    return (
+        f"{where}: {key} must not be in the config file (secrets come from the "
+        f"environment); remove it and set {TOKEN_ENV} instead"
+    )
+
+
+def _token(env: Mapping[str, str]) -> str | None:
+    token = env.get(TOKEN_ENV, "").strip()
+    if not token:
+        return None
+    if not _TOKEN_SHAPE.match(token):
+        raise ConfigError(
+            f"{TOKEN_ENV} does not look like a bot token (expected digits, a colon and a "
+            f"long secret); {_BOTFATHER_HINT}"
+        )
+    return token
+
+
+def _database_url(reader: _Reader) -> str:
+    url = reader.text("database", "url", DEFAULT_DATABASE_URL, max_length=1000)
+    # People write the plain forms; the bot needs the asyncio drivers.
+    for plain, driver in (
+        ("sqlite://", "sqlite+aiosqlite://"),
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("postgres://", "postgresql+asyncpg://"),
+    ):
+        if url.startswith(plain):
+            url = driver + url[len(plain) :]
+    if not url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+        raise ConfigError(
+            "database.url must start with sqlite:/// (a file) or postgresql:// (a server), "
+            "for example sqlite:///lunchbot.sqlite3"
+        )
+    return url
+
+
+def _timezone(reader: _Reader) -> str:
+    name = reader.text("programme", "timezone", DEFAULT_TIMEZONE, max_length=64)
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"programme.timezone: {name!r} is not a time zone name; use an IANA name such as "
+            "Europe/London"
+        ) from None
+    return name
+
+
+def _coordinator_ids(reader: _Reader) -> frozenset[int]:
+    value = reader.get("coordinators", "telegram_ids", [])
+    if not isinstance(value, list) or not all(
+        isinstance(item, int) and not isinstance(item, bool) and 0 < item < 2**52 for item in value
+    ):
+        raise ConfigError(
+            "coordinators.telegram_ids must be a list of Telegram user ids (numbers), for "
+            "example [123456789]; a person can see theirs with /whoami"
+        )
+    return frozenset(value)
+
+
+class _Reader:
+    def __init__(self, raw: dict[str, Any], where: str) -> None:
+        self._raw = raw
+        self._where = where
+
+    def get(self, section: str, key: str, default: Any) -> Any:
+        return self._raw.get(section, {}).get(key, default)
+
+    def text(self, section: str, key: str, default: str, *, max_length: int) -> str:
+        value = self.get(section, key, default)
+        if not isinstance(value, str) or not value.strip() or len(value) > max_length:
+            raise ConfigError(
+                f"{self._where}: {section}.{key} must be a text of 1 to {max_length} characters"
+            )
+        return value.strip()
+
+    def url(self, section: str, key: str) -> str | None:
+        value = self.get(section, key, None)
+        if value is None:
+            return None
+        if not isinstance(value, str) or not value.startswith(("http://", "https://")):
+            raise ConfigError(
+                f"{self._where}: {section}.{key} must be an http:// or https:// address, for "
+                "example http://127.0.0.1:8081/bot"
+            )
+        return value
+
+    def integer(self, section: str, key: str, default: int, *, low: int, high: int) -> int:
+        value = self.get(section, key, default)
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            raise ConfigError(
+                f"{self._where}: {section}.{key} must be a whole number from {low} to {high}"
+            )
+        return value

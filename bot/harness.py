@@ -1,0 +1,89 @@
+"""The bot and the Bot API sandbox running together in one process: for `lunchbot demo`, the
+tests and the benchmarks. The bot talks to the sandbox over real HTTP, exactly as to Telegram.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from contextlib import AsyncExitStack
+from datetime import datetime
+from types import TracebackType
+
+from bot.app import build_application, services_of
+from bot.config import Config, TelegramConfig
+from bot.runtime import polling
+from bot.sandbox import BotApiSandbox, RateLimits, SimGroup, SimUser
+from handlers.context import BotApplication, Services, utc_now
+
+# Short long-polls keep shutdown quick; the sandbox answers a waiting poll at once anyway.
+HARNESS_POLL_TIMEOUT = 1
+
+
+class Rehearsal:
+    """`async with Rehearsal(config) as r:` starts both; people act with r.user(...)."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        limits: RateLimits | None = None,
+    ) -> None:
+        self.sandbox = BotApiSandbox(limits=limits)
+        self._config = config
+        self._clock = clock
+        self._stack = AsyncExitStack()
+        self._application: BotApplication | None = None
+
+    @property
+    def application(self) -> BotApplication:
+        if self._application is None:
+            raise RuntimeError("the rehearsal has not started")
+        return self._application
+
+    @property
+    def services(self) -> Services:
+        return services_of(self.application)
+
+    async def __aenter__(self) -> Rehearsal:
+        await self.sandbox.start()
+        self._stack.push_async_callback(self.sandbox.stop)
+        config = dataclasses.replace(
+            self._config,
+            telegram=TelegramConfig(
+                api_base_url=self.sandbox.base_url,
+                api_file_url=self.sandbox.base_file_url,
+                token=self.sandbox.token,
+            ),
+        )
+        try:
+            self._application = build_application(config, clock=self._clock)
+            await self._stack.enter_async_context(
+                polling(self._application, poll_timeout=HARNESS_POLL_TIMEOUT)
+            )
+        except BaseException:
+            await self._stack.aclose()
+            raise
+        self.sandbox.after_update = self.settle
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.sandbox.after_update = None
+        await self._stack.aclose()
+
+    async def settle(self) -> None:
+        """Wait until the bot has fetched every update sent so far and finished handling it."""
+        await self.sandbox.wait_confirmed()
+        await self.application.update_queue.join()
+
+    def user(self, user_id: int, first_name: str, last_name: str | None = None) -> SimUser:
+        return self.sandbox.user(user_id, first_name, last_name=last_name)
+
+    def group(self, chat_id: int, title: str) -> SimGroup:
+        return self.sandbox.group(chat_id, title)

@@ -1,0 +1,1 @@
+"""Telegram faces of the bot: parse the update, call one storage operation, render, reply."""

@@ -1,0 +1,123 @@
+"""Shared plumbing for handlers: who is acting, buttons, and replying in place."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from typing import Any, TypeVar
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest
+
+from handlers import callbacks, texts
+from handlers.context import BotContext
+from storage import people
+from storage.models import Role
+from storage.people import Profile
+
+logger = logging.getLogger(__name__)
+
+Row = Sequence[tuple[str, object]]
+_A = TypeVar("_A")
+CommandFn = Callable[[Update, BotContext, Profile], Awaitable[None]]
+ButtonFn = Callable[[Update, BotContext, Profile, _A], Awaitable[None]]
+Handler = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
+
+
+def keyboard(*rows: Row) -> InlineKeyboardMarkup:
+    """Inline buttons from (label, action) pairs; actions go through the callback codec."""
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(label, callback_data=callbacks.encode(act)) for label, act in row]
+            for row in rows
+            if row
+        ]
+    )
+
+
+async def show(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    """Answer a command with a new message, or a button by editing the message it was on."""
+    query = update.callback_query
+    if query is not None and isinstance(query.message, Message):
+        try:
+            await query.message.edit_text(text, reply_markup=markup)
+        except BadRequest as exc:
+            # A double tap renders the same screen twice; Telegram refuses the second edit.
+            if "not modified" not in exc.message:
+                raise
+        return
+    await say(update, text, markup)
+
+
+async def say(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    """Send a new message to the chat the update came from."""
+    chat = update.effective_chat
+    if chat is not None:
+        await chat.send_message(text, reply_markup=markup)
+
+
+def command(role: Role | None = None) -> Callable[[CommandFn], Handler]:
+    """A command for registered people (holding `role`, when given)."""
+
+    def wrap(fn: CommandFn) -> Handler:
+        @functools.wraps(fn)
+        async def handler(update: Update, context: BotContext) -> None:
+            profile = await acting(update, context, role)
+            if profile is not None:
+                await fn(update, context, profile)
+
+        return handler
+
+    return wrap
+
+
+def button(action: type[_A], role: Role | None = None) -> Callable[[ButtonFn[_A]], Handler]:
+    """A button handler: decodes its action, answers the query once, checks the role."""
+
+    def wrap(fn: ButtonFn[_A]) -> Handler:
+        @functools.wraps(fn)
+        async def handler(update: Update, context: BotContext) -> None:
+            query = update.callback_query
+            if query is None:
+                return
+            decoded = callbacks.decode(query.data)
+            if not isinstance(decoded, action):
+                await query.answer(texts.stale_button())
+                return
+            await query.answer()
+            profile = await acting(update, context, role)
+            if profile is not None:
+                await fn(update, context, profile, decoded)
+
+        return handler
+
+    return wrap
+
+
+async def acting(update: Update, context: BotContext, role: Role | None) -> Profile | None:
+    user = update.effective_user
+    if user is None:
+        return None
+    profile = await people.profile(context.services.db, user.id)
+    if profile is None:
+        await say(update, texts.not_registered())
+        return None
+    if role is not None and not profile.has(role):
+        logger.info("refused %s to person %s: needs %s", _what(update), profile.person_id, role)
+        await say(update, texts.not_allowed(role))
+        return None
+    return profile
+
+
+def _what(update: Update) -> str:
+    if update.callback_query is not None:
+        return f"button {str(update.callback_query.data).split(callbacks.SEPARATOR)[0]!r}"
+    message = update.effective_message
+    text = message.text if message is not None and message.text else ""
+    return f"command {text.split(maxsplit=1)[0][:32]!r}" if text.startswith("/") else "message"
+
+
+def args_text(context: BotContext) -> str:
+    """The words after a command, as one line."""
+    return " ".join(context.args or [])

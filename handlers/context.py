@@ -1,0 +1,52 @@
+"""What every handler can reach: the database, the settings, and the clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from storage.db import Database
+
+SERVICES_KEY = "services"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    programme_name: str
+    timezone: ZoneInfo
+    coordinator_ids: frozenset[int]
+    invite_valid_for: timedelta
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Services:
+    db: Database
+    settings: Settings
+    # Injected so that tests can move time forward (an invite's expiry, a reminder's due time).
+    clock: Callable[[], datetime] = utc_now
+
+    def now(self) -> datetime:
+        return self.clock()
+
+
+class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+    """PTB's context with typed access to the services instead of string keys."""
+
+    @property
+    def services(self) -> Services:
+        services: Services = self.application.bot_data[SERVICES_KEY]
+        return services
+
+
+BotApplication = Application[
+    ExtBot[None], BotContext, dict[Any, Any], dict[Any, Any], dict[Any, Any], Any
+]

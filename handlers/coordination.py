@@ -1,0 +1,271 @@
+"""Coordinators' tools of the foundation: invite links, and people with their roles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from telegram import Update
+
+from handlers import callbacks, flows, menu, texts
+from handlers.common import Row, args_text, button, command, keyboard, say, show
+from handlers.context import BotContext
+from storage import drafts, invites, people
+from storage.models import Role
+from storage.people import Profile, RoleRemoval
+
+INVITE_SCHOOL_FLOW = "invite_school"
+PEOPLE_PER_PAGE = 10
+SCHOOLS_ON_SCREEN = 12
+
+
+@callbacks.action("ir")
+@dataclass(frozen=True)
+class InviteRole:
+    role: Role
+
+
+@callbacks.action("is")
+@dataclass(frozen=True)
+class InviteSchool:
+    school_id: int
+
+
+@callbacks.action("in")
+@dataclass(frozen=True)
+class InviteNewSchool:
+    pass
+
+
+@callbacks.action("pp")
+@dataclass(frozen=True)
+class PeoplePage:
+    offset: int
+
+
+@callbacks.action("pc")
+@dataclass(frozen=True)
+class PersonCard:
+    person_id: int
+
+
+@callbacks.action("rr")
+@dataclass(frozen=True)
+class AskRemoveRole:
+    person_id: int
+    role: Role
+
+
+@callbacks.action("rc")
+@dataclass(frozen=True)
+class RemoveRole:
+    person_id: int
+    role: Role
+
+
+# --- invites ---------------------------------------------------------------------------------
+
+
+@command(Role.COORDINATOR)
+async def invite(update: Update, context: BotContext, profile: Profile) -> None:
+    """`/invite`, or straight away with `/invite coordinator` / `/invite school NAME`."""
+    words = args_text(context).split(maxsplit=1)
+    if words and words[0].lower() == "coordinator":
+        await _issue(update, context, profile, Role.COORDINATOR)
+        return
+    if words and words[0].lower() == "school" and len(words) == 2:
+        await _issue_for_new_school(update, context, profile, words[1])
+        return
+    await say(
+        update,
+        texts.invite_choose_role(),
+        keyboard(
+            [("A school contact", InviteRole(role=Role.SCHOOL_CONTACT))],
+            [("A coordinator", InviteRole(role=Role.COORDINATOR))],
+        ),
+    )
+
+
+@button(InviteRole, Role.COORDINATOR)
+async def invite_role(
+    update: Update, context: BotContext, profile: Profile, chosen: InviteRole
+) -> None:
+    if chosen.role is Role.COORDINATOR:
+        await _issue(update, context, profile, Role.COORDINATOR)
+        return
+    if chosen.role is not Role.SCHOOL_CONTACT:
+        await show(update, texts.stale_button())
+        return
+    schools = await invites.schools(context.services.db, limit=SCHOOLS_ON_SCREEN)
+    rows: list[Row] = [
+        [(school.name, InviteSchool(school_id=school.school_id))] for school in schools
+    ]
+    rows.append([("➕ A new school", InviteNewSchool())])
+    await show(update, texts.invite_choose_school(bool(schools)), keyboard(*rows))
+
+
+@button(InviteSchool, Role.COORDINATOR)
+async def invite_school(
+    update: Update, context: BotContext, profile: Profile, chosen: InviteSchool
+) -> None:
+    await _issue(update, context, profile, Role.SCHOOL_CONTACT, school_id=chosen.school_id)
+
+
+@button(InviteNewSchool, Role.COORDINATOR)
+async def invite_new_school(
+    update: Update, context: BotContext, profile: Profile, _chosen: InviteNewSchool
+) -> None:
+    await flows.wait_for_text(context, profile.telegram_id, INVITE_SCHOOL_FLOW, "school_name")
+    await show(update, texts.ask_school_name())
+
+
+async def on_school_name_text(
+    update: Update, context: BotContext, profile: Profile, text: str
+) -> None:
+    await _issue_for_new_school(update, context, profile, text)
+
+
+async def _issue_for_new_school(
+    update: Update, context: BotContext, profile: Profile, typed: str
+) -> None:
+    name = invites.clean_school_name(typed)
+    if name is None:
+        await say(update, texts.school_name_invalid())
+        return
+    await _issue(update, context, profile, Role.SCHOOL_CONTACT, school_name=name)
+    await drafts.discard(
+        context.services.db, telegram_id=profile.telegram_id, flow=INVITE_SCHOOL_FLOW
+    )
+
+
+async def _issue(
+    update: Update,
+    context: BotContext,
+    profile: Profile,
+    role: Role,
+    *,
+    school_id: int | None = None,
+    school_name: str | None = None,
+) -> None:
+    services = context.services
+    try:
+        created = await invites.create(
+            services.db,
+            actor_telegram_id=profile.telegram_id,
+            role=role,
+            now=services.now(),
+            valid_for=services.settings.invite_valid_for,
+            school_id=school_id,
+            school_name=school_name,
+        )
+    except LookupError:
+        await show(update, texts.stale_button())
+        return
+    link = f"https://t.me/{context.bot.username}?start={created.token}"
+    await show(update, texts.invite_created(created, link, services.settings.timezone))
+
+
+# --- people ----------------------------------------------------------------------------------
+
+
+@command(Role.COORDINATOR)
+async def people_command(update: Update, context: BotContext, profile: Profile) -> None:
+    await _people_page(update, context, profile, 0)
+
+
+@button(PeoplePage, Role.COORDINATOR)
+async def people_page(
+    update: Update, context: BotContext, profile: Profile, page: PeoplePage
+) -> None:
+    await _people_page(update, context, profile, page.offset)
+
+
+async def _people_page(update: Update, context: BotContext, profile: Profile, offset: int) -> None:
+    page = await people.list_people(
+        context.services.db,
+        actor_telegram_id=profile.telegram_id,
+        offset=offset,
+        limit=PEOPLE_PER_PAGE,
+    )
+    rows: list[Row] = [
+        [(person.display_name, PersonCard(person_id=person.person_id))] for person in page.people
+    ]
+    nav: list[tuple[str, object]] = []
+    if offset > 0:
+        nav.append(("◀ Previous", PeoplePage(offset=max(0, offset - PEOPLE_PER_PAGE))))
+    if offset + PEOPLE_PER_PAGE < page.total:
+        nav.append(("Next ▶", PeoplePage(offset=offset + PEOPLE_PER_PAGE)))
+    rows.append(nav)
+    await show(update, texts.people_page(page.people, offset, page.total), keyboard(*rows))
+
+
+@button(PersonCard, Role.COORDINATOR)
+async def person_card(
+    update: Update, context: BotContext, _profile: Profile, card: PersonCard
+) -> None:
+    person = await people.profile_by_id(context.services.db, card.person_id)
+    if person is None:
+        await show(update, texts.stale_button())
+        return
+    await _show_card(update, person)
+
+
+async def _show_card(update: Update, person: Profile, note: str = "") -> None:
+    rows: list[Row] = [
+        [
+            (
+                f"Remove {texts.ROLE_NAMES[role]} role",
+                AskRemoveRole(person_id=person.person_id, role=role),
+            )
+        ]
+        for role in Role
+        if role in person.roles and role not in person.config_roles
+    ]
+    rows.append([("« All people", PeoplePage(offset=0))])
+    text = texts.person_card(person)
+    await show(update, f"{note}\n\n{text}" if note else text, keyboard(*rows))
+
+
+@button(AskRemoveRole, Role.COORDINATOR)
+async def ask_remove_role(
+    update: Update, context: BotContext, _profile: Profile, asked: AskRemoveRole
+) -> None:
+    person = await people.profile_by_id(context.services.db, asked.person_id)
+    if person is None or asked.role not in person.roles:
+        await show(update, texts.role_not_held(asked.role))
+        return
+    await show(
+        update,
+        texts.confirm_remove_role(person, asked.role),
+        keyboard(
+            [
+                ("Yes, remove", RemoveRole(person_id=person.person_id, role=asked.role)),
+                ("No, keep", PersonCard(person_id=person.person_id)),
+            ],
+        ),
+    )
+
+
+@button(RemoveRole, Role.COORDINATOR)
+async def remove_role(
+    update: Update, context: BotContext, profile: Profile, removal: RemoveRole
+) -> None:
+    services = context.services
+    outcome, person = await people.remove_role(
+        services.db,
+        actor_telegram_id=profile.telegram_id,
+        person_id=removal.person_id,
+        role=removal.role,
+        now=services.now(),
+    )
+    if person is None:
+        await show(update, texts.stale_button())
+        return
+    notes = {
+        RoleRemoval.REMOVED: texts.role_removed(person, removal.role),
+        RoleRemoval.NOT_HELD: texts.role_not_held(removal.role),
+        RoleRemoval.FROM_CONFIG: texts.role_from_config(),
+        RoleRemoval.OWN_COORDINATOR: texts.own_coordinator_role(),
+    }
+    await _show_card(update, person, notes[outcome])
+    if outcome is RoleRemoval.REMOVED:
+        await menu.publish_for(context.bot, person)

@@ -1,0 +1,79 @@
+"""Whatever goes wrong, the person gets a kind answer and the team gets one log line."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+from telegram import Update
+from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
+
+from handlers import callbacks, texts
+from handlers.common import say
+from handlers.context import BotContext
+from storage.errors import NotRegistered, PermissionDenied
+
+logger = logging.getLogger(__name__)
+
+
+async def unknown_command(update: Update, _context: BotContext) -> None:
+    message = update.effective_message
+    if message is None or not message.text:
+        return
+    await say(update, texts.unknown_command(message.text.split(maxsplit=1)[0][:64]))
+
+
+async def stale_button(update: Update, _context: BotContext) -> None:
+    """Any button no handler claimed: forged, from an old version, or no longer valid."""
+    query = update.callback_query
+    if query is not None:
+        logger.info("stale or forged button %r in update %s",
+                    str(query.data).split(callbacks.SEPARATOR)[0][:16], update.update_id)
+        await query.answer(texts.stale_button())
+
+
+async def group_command(update: Update, context: BotContext) -> None:
+    """Commands belong in a private chat: group members would see each other's answers."""
+    await say(update, texts.private_only(context.bot.username))
+
+
+async def on_error(update: object, context: BotContext) -> None:
+    error = context.error
+    if not isinstance(update, Update):
+        # No person is waiting for an answer: a polling hiccup or a job.
+        if isinstance(error, NetworkError):
+            logger.warning("Bot API unreachable for now: %s", error)
+        else:
+            logger.error("error outside an update", exc_info=error)
+        return
+    if isinstance(error, NotRegistered):
+        await _tell(update, texts.not_registered())
+        return
+    if isinstance(error, PermissionDenied):
+        logger.info("refused in update %s: needs %s", update.update_id, error.needed)
+        await _tell(update, texts.not_allowed(error.needed))
+        return
+    if isinstance(error, Forbidden):
+        logger.info("person in update %s has blocked the bot", update.update_id)
+        return
+    logger.error("error handling %s", describe(update), exc_info=error)
+    await _tell(update, texts.internal_error())
+
+
+def describe(update: Update) -> str:
+    """Enough to find the update again, and no message text (it may hold personal data)."""
+    kind = "button" if update.callback_query else "message" if update.message else "update"
+    chat = update.effective_chat.id if update.effective_chat else None
+    user = update.effective_user.id if update.effective_user else None
+    return f"{kind} update {update.update_id} (chat {chat}, user {user})"
+
+
+async def _tell(update: Update, text: str) -> None:
+    try:
+        if update.callback_query is not None:
+            # Most buttons answer their query before working; then this one is refused.
+            with contextlib.suppress(BadRequest):
+                await update.callback_query.answer()
+        await say(update, text)
+    except TelegramError as exc:
+        logger.warning("could not tell the person in update %s: %s", update.update_id, exc)

@@ -1,0 +1,75 @@
+"""Typed answers: when a form waits for text, the person's next message goes to its flow.
+
+The waiting state is a draft row in the database, not process memory, so a restart or another
+instance continues the form where it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from telegram import Update
+
+from handlers import texts
+from handlers.common import Handler, acting, say
+from handlers.context import BotContext
+from storage import drafts
+from storage.models import Role
+from storage.people import Profile
+
+TextFn = Callable[[Update, BotContext, Profile, str], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class TextRoute:
+    handle: TextFn
+    role: Role | None = None  # re-checked on every answer: a role can be lost mid-form
+
+
+async def wait_for_text(
+    context: BotContext,
+    telegram_id: int,
+    flow: str,
+    field: str,
+    data: dict[str, Any] | None = None,
+) -> None:
+    services = context.services
+    await drafts.save(
+        services.db,
+        telegram_id=telegram_id,
+        flow=flow,
+        awaiting=field,
+        data=data or {},
+        now=services.now(),
+    )
+
+
+async def cancel_waiting(context: BotContext, telegram_id: int) -> bool:
+    db = context.services.db
+    draft = await drafts.waiting_for_text(db, telegram_id=telegram_id)
+    if draft is None:
+        return False
+    return await drafts.discard(db, telegram_id=telegram_id, flow=draft.flow)
+
+
+def text_router(routes: Mapping[str, TextRoute]) -> Handler:
+    """A handler for plain text in a private chat, dispatching on the waiting draft."""
+
+    async def route(update: Update, context: BotContext) -> None:
+        user, message = update.effective_user, update.effective_message
+        if user is None or message is None or message.text is None:
+            return
+        draft = await drafts.waiting_for_text(context.services.db, telegram_id=user.id)
+        route = routes.get(draft.flow) if draft is not None else None
+        if draft is None or route is None:
+            await say(update, texts.free_text())
+            return
+        profile = await acting(update, context, route.role)
+        if profile is None:
+            await drafts.discard(context.services.db, telegram_id=user.id, flow=draft.flow)
+            return
+        await route.handle(update, context, profile, message.text)
+
+    return route

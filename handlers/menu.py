@@ -1,0 +1,53 @@
+"""The commands each person sees: in /help and in Telegram's command menu, from one list."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
+from telegram.error import TelegramError
+from telegram.ext import ExtBot
+
+from storage.models import Role
+from storage.people import Profile
+
+logger = logging.getLogger(__name__)
+
+# (command, description, the role it needs: None for everyone who registered)
+COMMANDS: list[tuple[str, str, Role | None]] = [
+    ("start", "Main menu", None),
+    ("help", "What you can do", None),
+    ("whoami", "Your name and roles", None),
+    ("name", "Change the name coordinators see", None),
+    ("cancel", "Stop what you are filling in", None),
+    ("invite", "Invite a school contact or a coordinator", Role.COORDINATOR),
+    ("people", "People and their roles", Role.COORDINATOR),
+]
+NEWCOMER_COMMANDS = [("start", "Join the programme"), ("help", "What this bot does")]
+
+
+def commands_for(profile: Profile | None) -> list[tuple[str, str]]:
+    if profile is None:
+        return NEWCOMER_COMMANDS
+    return [
+        (command, description)
+        for command, description, role in COMMANDS
+        if role is None or profile.has(role)
+    ]
+
+
+async def publish_default(bot: ExtBot[None]) -> None:
+    """The menu a newcomer sees before registering."""
+    await bot.set_my_commands(
+        [BotCommand(c, d) for c, d in NEWCOMER_COMMANDS], scope=BotCommandScopeDefault()
+    )
+
+
+async def publish_for(bot: ExtBot[None], profile: Profile) -> None:
+    """Set the person's own command menu to match their roles. Best effort: the menu is a
+    convenience, /help always tells the truth, so a failure is logged and not raised."""
+    commands = [BotCommand(c, d) for c, d in commands_for(profile)]
+    try:
+        await bot.set_my_commands(commands, scope=BotCommandScopeChat(profile.telegram_id))
+    except TelegramError as exc:
+        logger.warning("could not set the command menu of person %s: %s", profile.person_id, exc)

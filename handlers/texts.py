@@ -1,0 +1,286 @@
+"""Every word the bot says, in one place. HTML; every value a person typed goes through esc()."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from html import escape
+from zoneinfo import ZoneInfo
+
+from storage.invites import CreatedInvite, RedeemStatus, Redemption
+from storage.models import NAME_MAX, SCHOOL_NAME_MAX, Role
+from storage.people import Profile
+
+MAX_MESSAGE_CHARS = 4096
+
+ROLE_NAMES = {
+    Role.VOLUNTEER: "volunteer",
+    Role.SCHOOL_CONTACT: "school contact",
+    Role.COORDINATOR: "coordinator",
+}
+
+
+def esc(value: object) -> str:
+    return escape(str(value), quote=False)
+
+
+def when(moment: datetime, tz: ZoneInfo) -> str:
+    local = moment.astimezone(tz)
+    return f"{local:%a %-d %b %Y, %H:%M}"
+
+
+def role_list(profile: Profile) -> str:
+    if not profile.roles:
+        return "no role yet"
+    names = []
+    for role in Role:
+        if role in profile.roles:
+            name = ROLE_NAMES[role]
+            if role is Role.SCHOOL_CONTACT and profile.school_name:
+                name += f" ({esc(profile.school_name)})"
+            names.append(name)
+    return ", ".join(names)
+
+
+# --- joining ---------------------------------------------------------------------------------
+
+
+def privacy_notice(programme: str, invite: Redemption | None) -> str:
+    joining = ""
+    if invite is not None and invite.role is not None:
+        joining = f"You have been invited to join as {_role_phrase(invite)}.\n\n"
+    return (
+        f"👋 Welcome to <b>{esc(programme)}</b>: we run holiday lunch clubs so that no child "
+        "goes hungry in the school holidays.\n\n"
+        f"{joining}"
+        "<b>Before we start, a short privacy notice.</b>\n"
+        "If you agree, we keep your Telegram id and the name you use in Telegram (you can "
+        "change it), and the roles you take on. Coordinators of the programme see them, to "
+        "organise the lunch clubs. We never share them outside the programme, and a "
+        "coordinator can delete them whenever you ask.\n\n"
+        "Nothing is stored unless you tap <b>I agree</b>."
+    )
+
+
+def privacy_declined() -> str:
+    return "No problem: nothing about you has been stored. If you change your mind, send /start."
+
+
+def welcome(profile: Profile, created: bool, programme: str) -> str:
+    greeting = "Thank you, you're registered" if created else "Welcome back"
+    return (
+        f"{greeting}, {esc(profile.display_name)}! You are a {role_list(profile)} "
+        f"with {esc(programme)}.\n\nSend /help to see what you can do."
+    )
+
+
+def invite_outcome(redemption: Redemption) -> str:
+    match redemption.status:
+        case RedeemStatus.JOINED:
+            return f"✅ You are now {_role_phrase(redemption)}."
+        case RedeemStatus.ALREADY_YOURS:
+            return f"You already joined with this invite: you are {_role_phrase(redemption)}."
+        case RedeemStatus.USED:
+            return (
+                "This invite link has already been used, and each link works only once. "
+                "Please ask the coordinator who sent it for a new one."
+            )
+        case RedeemStatus.EXPIRED:
+            return (
+                "This invite link has expired. Please ask the coordinator who sent it "
+                "for a new one."
+            )
+        case _:
+            return (
+                "I don't recognise this invite link. Please check it was copied whole, "
+                "or ask the coordinator who sent it for a new one."
+            )
+
+
+def _role_phrase(redemption: Redemption) -> str:
+    if redemption.role is Role.SCHOOL_CONTACT and redemption.school_name:
+        return f"the school contact for <b>{esc(redemption.school_name)}</b>"
+    if redemption.role is Role.COORDINATOR:
+        return "a <b>coordinator</b>"
+    return f"a {ROLE_NAMES.get(redemption.role or Role.VOLUNTEER, 'member')}"
+
+
+# --- who am I --------------------------------------------------------------------------------
+
+
+def whoami(profile: Profile | None, telegram_id: int) -> str:
+    if profile is None:
+        return (
+            f"You are not registered yet. Your Telegram id is <code>{telegram_id}</code>.\n"
+            "Send /start to join."
+        )
+    lines = [
+        f"<b>{esc(profile.display_name)}</b>",
+        f"Roles: {role_list(profile)}",
+        f"Telegram id: <code>{profile.telegram_id}</code>",
+    ]
+    if profile.config_roles:
+        lines.append("(Your coordinator role comes from the bot's config file.)")
+    lines.append("\nChange your name with /name.")
+    return "\n".join(lines)
+
+
+def help_text(commands: list[tuple[str, str]], registered: bool) -> str:
+    lines = ["<b>What you can do</b>"]
+    lines += [f"/{command} - {esc(description)}" for command, description in commands]
+    if not registered:
+        lines.append("\nSend /start to join the programme first.")
+    return "\n".join(lines)
+
+
+def ask_name(current: str) -> str:
+    return (
+        f"Your name is <b>{esc(current)}</b>. Send me the name you'd like coordinators "
+        f"to see (up to {NAME_MAX} characters), or /cancel."
+    )
+
+
+def name_saved(profile: Profile) -> str:
+    return f"Done: coordinators now see you as <b>{esc(profile.display_name)}</b>."
+
+
+def name_empty() -> str:
+    return "That name is empty. Please send a name with at least one letter, or /cancel."
+
+
+def name_too_long() -> str:
+    return f"That name is a bit long: please keep it to {NAME_MAX} characters, or /cancel."
+
+
+# --- coordinators: invites -------------------------------------------------------------------
+
+
+def invite_choose_role() -> str:
+    return "Who are you inviting? The link you get works once, for one person."
+
+
+def invite_choose_school(has_schools: bool) -> str:
+    if has_schools:
+        return "Which partner school is this contact from?"
+    return "No partner schools yet. Tap <b>A new school</b> to add the first one."
+
+
+def ask_school_name() -> str:
+    return (
+        f"Send me the school's name (up to {SCHOOL_NAME_MAX} characters), for example "
+        "<i>Hillside Primary</i>, or /cancel."
+    )
+
+
+def school_name_invalid() -> str:
+    return (
+        f"Please send the school's name as one line of 1 to {SCHOOL_NAME_MAX} "
+        "characters, or /cancel."
+    )
+
+
+def invite_created(invite: CreatedInvite, link: str, tz: ZoneInfo) -> str:
+    who = (
+        f"a contact at <b>{esc(invite.school_name)}</b>"
+        if invite.role is Role.SCHOOL_CONTACT
+        else "a new <b>coordinator</b>"
+    )
+    return (
+        f"Here is a one-time invite link for {who}:\n\n{esc(link)}\n\n"
+        f"It works for one person only and expires {when(invite.expires_at, tz)}. Send it to "
+        "them privately (an email or a direct message), not to a group."
+    )
+
+
+# --- coordinators: people --------------------------------------------------------------------
+
+
+def people_page(people: list[Profile], offset: int, total: int) -> str:
+    if total == 0:
+        return "Nobody has registered yet."
+    first, last = offset + 1, offset + len(people)
+    lines = [f"<b>People</b> ({first}-{last} of {total}). Tap a name to see or change roles."]
+    for person in people:
+        inactive = "" if person.active else " (blocked the bot)"
+        lines.append(f"• {esc(person.display_name)}: {role_list(person)}{inactive}")
+    return "\n".join(lines)
+
+
+def person_card(person: Profile) -> str:
+    lines = [
+        f"<b>{esc(person.display_name)}</b>",
+        f"Roles: {role_list(person)}",
+        f"Telegram id: <code>{person.telegram_id}</code>",
+    ]
+    if not person.active:
+        lines.append("Has blocked the bot: messages to them are not sent.")
+    if person.config_roles:
+        lines.append("Their coordinator role is set in the config file.")
+    return "\n".join(lines)
+
+
+def confirm_remove_role(person: Profile, role: Role) -> str:
+    return (
+        f"Remove the <b>{ROLE_NAMES[role]}</b> role from {esc(person.display_name)}? "
+        "This is recorded in the audit log."
+    )
+
+
+def role_removed(person: Profile, role: Role) -> str:
+    return f"Removed the {ROLE_NAMES[role]} role from {esc(person.display_name)}."
+
+
+def role_not_held(role: Role) -> str:
+    return f"They no longer hold the {ROLE_NAMES[role]} role: nothing to remove."
+
+
+def role_from_config() -> str:
+    return (
+        "That coordinator role comes from the config file (coordinators.telegram_ids): "
+        "remove the id there and restart the bot."
+    )
+
+
+def own_coordinator_role() -> str:
+    return "You can't remove your own coordinator role. Ask another coordinator."
+
+
+# --- guidance and errors ---------------------------------------------------------------------
+
+
+def not_registered() -> str:
+    return "Please send /start and accept the privacy notice first."
+
+
+def not_allowed(role: Role) -> str:
+    return f"Sorry, that is only for {ROLE_NAMES[role]}s. Send /help to see what you can do."
+
+
+def unknown_command(command: str) -> str:
+    return f"Sorry, I don't know {esc(command)}. Send /help to see what I can do."
+
+
+def free_text() -> str:
+    return "I work with commands and buttons. Send /help to see what I can do."
+
+
+def private_only(bot_username: str) -> str:
+    return f"Let's talk in private: open @{esc(bot_username)} and send /start there."
+
+
+def stale_button() -> str:
+    return "That button is out of date. Send /start for a fresh menu."
+
+
+def cancelled() -> str:
+    return "Cancelled. Nothing was changed."
+
+
+def nothing_to_cancel() -> str:
+    return "There is nothing to cancel."
+
+
+def internal_error() -> str:
+    return (
+        "Sorry, something went wrong on our side. It has been logged for the team; "
+        "please try again in a minute."
+    )

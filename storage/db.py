@@ -1,0 +1,72 @@
+"""The database: one async engine, transactions that own their session.
+
+SQLite is the embedded default (WAL so readers never wait for the writer, foreign keys on, a busy
+timeout, and every transaction begun IMMEDIATE so two writers queue instead of failing halfway).
+PostgreSQL, through asyncpg, runs the same code in production.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.pool import ConnectionPoolEntry
+
+SQLITE_BUSY_TIMEOUT_MS = 5_000
+
+
+class Database:
+    """The engine and its session factory. Creating one opens no connection."""
+
+    def __init__(self, url: str, *, echo: bool = False, foreign_keys: bool = True) -> None:
+        """`foreign_keys=False` is for migrations only: SQLite rebuilds a table to alter it,
+        and dropping the old copy with foreign keys on would cascade into its children."""
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        self.engine: AsyncEngine = create_async_engine(url, echo=echo, pool_pre_ping=True)
+        if self.is_sqlite:
+            _tune_sqlite(self.engine, foreign_keys=foreign_keys)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """One unit of work: committed when the block ends, rolled back if it raises."""
+        async with self.sessions() as session, session.begin():
+            yield session
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def _tune_sqlite(engine: AsyncEngine, *, foreign_keys: bool) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        # Let SQLAlchemy, not the driver, decide when a transaction begins (see "begin" below).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        # A deferred transaction that later writes can fail with "database is locked" when
+        # another writer got in first; taking the write lock up front makes writers queue.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def rowcount(result: Any) -> int:
+    """Rows changed by an UPDATE or DELETE (the async Result type does not declare it)."""
+    count = getattr(result, "rowcount", 0)
+    return int(count) if count and count > 0 else 0

@@ -1,0 +1,17 @@
+"""Errors that storage operations raise for the caller to turn into a kind reply."""
+
+from __future__ import annotations
+
+from storage.models import Role
+
+
+class NotRegistered(Exception):
+    """The person has not accepted the privacy notice yet."""
+
+
+class PermissionDenied(Exception):
+    """The person does not hold the role the operation needs."""
+
+    def __init__(self, needed: Role) -> None:
+        super().__init__(f"needs role {needed.value}")
+        self.needed = needed

@@ -1,0 +1,232 @@
+"""One-time invite links: a coordinator invites a school contact or another coordinator.
+
+The token travels only in the link (`/start <token>`); the database keeps its SHA-256, so a copy
+of the database opens no door. A token is single use and expires.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage import audit
+from storage.db import Database, rowcount
+from storage.models import SCHOOL_NAME_MAX, Invite, Person, Role, School
+from storage.roles import grant_role, require_role
+from storage.text import one_line
+
+# 24 random bytes: 192 bits, above the 128 the design asks for; 32 URL-safe characters, well
+# inside a deep link's 64.
+TOKEN_BYTES = 24
+_TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{32}$")
+INVITABLE_ROLES = (Role.SCHOOL_CONTACT, Role.COORDINATOR)
+
+
+class RedeemStatus(enum.StrEnum):
+    VALID = "valid"  # from check(): the invite can still be used
+    JOINED = "joined"
+    ALREADY_YOURS = "already_yours"
+    USED = "used"
+    EXPIRED = "expired"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Redemption:
+    status: RedeemStatus
+    role: Role | None = None
+    school_name: str | None = None
+
+    @property
+    def joined(self) -> bool:
+        return self.status in (RedeemStatus.JOINED, RedeemStatus.ALREADY_YOURS)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CreatedInvite:
+    token: str
+    role: Role
+    school_name: str | None
+    expires_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class SchoolSummary:
+    school_id: int
+    name: str
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def looks_like_token(text: str) -> bool:
+    return bool(_TOKEN_SHAPE.match(text))
+
+
+def clean_school_name(text: str) -> str | None:
+    """A school's name on one line, or None when empty or too long."""
+    name = one_line(text)
+    return name if 0 < len(name) <= SCHOOL_NAME_MAX else None
+
+
+async def create(
+    db: Database,
+    *,
+    actor_telegram_id: int,
+    role: Role,
+    now: datetime,
+    valid_for: timedelta,
+    school_id: int | None = None,
+    school_name: str | None = None,
+) -> CreatedInvite:
+    """A new invite for `role`; a school contact's invite names an existing or a new school."""
+    if role not in INVITABLE_ROLES:
+        raise ValueError(f"cannot invite to role {role}")
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    async with db.transaction() as session:
+        actor = await require_role(session, actor_telegram_id, Role.COORDINATOR)
+        school = None
+        if role is Role.SCHOOL_CONTACT:
+            school = await _school(
+                session, school_id=school_id, name=school_name, now=now, actor_id=actor.id
+            )
+        invite = Invite(
+            token_hash=hash_token(token),
+            role=role,
+            school_id=school.id if school else None,
+            created_by=actor.id,
+            created_at=now,
+            expires_at=now + valid_for,
+        )
+        session.add(invite)
+        await session.flush()
+        audit.record(
+            session,
+            at=now,
+            actor_id=actor.id,
+            action="invite.created",
+            subject=("invite", invite.id),
+            role=role.value,
+            school_id=school.id if school else None,
+        )
+        return CreatedInvite(
+            token=token,
+            role=role,
+            school_name=school.name if school else None,
+            expires_at=invite.expires_at,
+        )
+
+
+async def check(db: Database, *, token_hash: str, now: datetime) -> Redemption:
+    """What following the invite would do now, without using it."""
+    async with db.transaction() as session:
+        invite = await session.scalar(select(Invite).where(Invite.token_hash == token_hash))
+        if invite is None:
+            return Redemption(status=RedeemStatus.UNKNOWN)
+        return await _describe(session, invite, _unusable_status(invite, now, None))
+
+
+async def redeem(
+    session: AsyncSession, person: Person, token_hash: str, now: datetime
+) -> Redemption:
+    """Use the invite for `person` inside the caller's transaction; at most one person wins."""
+    claimed = await session.execute(
+        update(Invite)
+        .where(Invite.token_hash == token_hash, Invite.used_at.is_(None), Invite.expires_at > now)
+        .values(used_by=person.id, used_at=now)
+    )
+    invite = await session.scalar(select(Invite).where(Invite.token_hash == token_hash))
+    if invite is None:
+        audit.record(
+            session,
+            at=now,
+            actor_id=person.id,
+            action="invite.refused",
+            reason=RedeemStatus.UNKNOWN.value,
+        )
+        return Redemption(status=RedeemStatus.UNKNOWN)
+    if rowcount(claimed) == 1:
+        await grant_role(session, person.id, invite.role, by=invite.created_by, now=now)
+        if invite.role is Role.SCHOOL_CONTACT:
+            person.school_id = invite.school_id
+        audit.record(
+            session,
+            at=now,
+            actor_id=person.id,
+            action="invite.redeemed",
+            subject=("invite", invite.id),
+            role=invite.role.value,
+        )
+        return await _describe(session, invite, RedeemStatus.JOINED)
+    status = _unusable_status(invite, now, person.id)
+    if status is not RedeemStatus.ALREADY_YOURS:
+        audit.record(
+            session,
+            at=now,
+            actor_id=person.id,
+            action="invite.refused",
+            subject=("invite", invite.id),
+            reason=status.value,
+        )
+    return await _describe(session, invite, status)
+
+
+async def schools(db: Database, *, limit: int = 50) -> list[SchoolSummary]:
+    async with db.transaction() as session:
+        rows = (
+            await session.execute(
+                select(School.id, School.name).order_by(func.lower(School.name)).limit(limit)
+            )
+        ).all()
+    return [SchoolSummary(school_id=row.id, name=row.name) for row in rows]
+
+
+def _unusable_status(invite: Invite, now: datetime, person_id: int | None) -> RedeemStatus:
+    if invite.used_at is not None:
+        used_by_them = person_id is not None and invite.used_by == person_id
+        return RedeemStatus.ALREADY_YOURS if used_by_them else RedeemStatus.USED
+    if invite.expires_at <= now:
+        return RedeemStatus.EXPIRED
+    return RedeemStatus.VALID
+
+
+async def _describe(session: AsyncSession, invite: Invite, status: RedeemStatus) -> Redemption:
+    school_name = None
+    if invite.school_id is not None:
+        school_name = await session.scalar(select(School.name).where(School.id == invite.school_id))
+    return Redemption(status=status, role=invite.role, school_name=school_name)
+
+
+async def _school(
+    session: AsyncSession,
+    *,
+    school_id: int | None,
+    name: str | None,
+    now: datetime,
+    actor_id: int,
+) -> School:
+    if school_id is not None:
+        school = await session.get(School, school_id)
+        if school is None:
+            raise LookupError("no such school")
+        return school
+    if name is None:
+        raise ValueError("a school contact's invite needs a school")
+    existing = await session.scalar(select(School).where(func.lower(School.name) == name.lower()))
+    if existing is not None:
+        return existing
+    school = School(name=name, created_at=now)
+    session.add(school)
+    await session.flush()
+    audit.record(
+        session, at=now, actor_id=actor_id, action="school.created", subject=("school", school.id)
+    )
+    return school

@@ -1,0 +1,266 @@
+"""People, their roles, registration and the bootstrap coordinators from config."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage import audit, invites
+from storage.db import Database, rowcount
+from storage.errors import NotRegistered
+from storage.models import NAME_MAX, Person, Role, RoleGrant, School
+from storage.roles import find_person, grant_role, require_role
+from storage.text import one_line
+
+
+@dataclass(frozen=True, kw_only=True)
+class Profile:
+    person_id: int
+    telegram_id: int
+    display_name: str
+    roles: frozenset[Role]
+    config_roles: frozenset[Role]
+    school_name: str | None
+    active: bool
+
+    def has(self, role: Role) -> bool:
+        return role in self.roles
+
+
+@dataclass(frozen=True, kw_only=True)
+class Registration:
+    profile: Profile
+    created: bool
+    invite: invites.Redemption | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class PeoplePage:
+    people: list[Profile]
+    total: int
+    offset: int
+
+
+class RoleRemoval(enum.StrEnum):
+    REMOVED = "removed"
+    NOT_HELD = "not_held"
+    FROM_CONFIG = "from_config"
+    OWN_COORDINATOR = "own_coordinator"
+
+
+class NameProblem(enum.StrEnum):
+    EMPTY = "empty"
+    TOO_LONG = "too_long"
+
+
+def clean_name(text: str) -> str | NameProblem:
+    """A display name as typed, trimmed and on one line, or what is wrong with it."""
+    name = one_line(text)
+    if not name:
+        return NameProblem.EMPTY
+    if len(name) > NAME_MAX:
+        return NameProblem.TOO_LONG
+    return name
+
+
+async def profile(db: Database, telegram_id: int) -> Profile | None:
+    """The person with this Telegram id, or None before they registered."""
+    async with db.transaction() as session:
+        person = await find_person(session, telegram_id)
+        return await _profile(session, person) if person else None
+
+
+async def profile_by_id(db: Database, person_id: int) -> Profile | None:
+    async with db.transaction() as session:
+        person = await session.get(Person, person_id)
+        return await _profile(session, person) if person else None
+
+
+async def register(
+    db: Database,
+    *,
+    telegram_id: int,
+    name: str,
+    now: datetime,
+    coordinator_ids: frozenset[int],
+    invite_hash: str | None = None,
+) -> Registration:
+    """Store a person who accepted the privacy notice; idempotent for a repeated accept.
+
+    With `invite_hash` the invite is redeemed in the same transaction; without one (or if it
+    can no longer be used) the newcomer becomes a volunteer, which anyone may be.
+    """
+    cleaned = clean_name(name)
+    display_name = cleaned if isinstance(cleaned, str) else "Volunteer"
+    async with db.transaction() as session:
+        person = await find_person(session, telegram_id)
+        created = person is None
+        if person is None:
+            person = Person(
+                telegram_id=telegram_id,
+                display_name=display_name,
+                active=True,
+                privacy_accepted_at=now,
+                created_at=now,
+            )
+            session.add(person)
+            await session.flush()
+            audit.record(
+                session,
+                at=now,
+                actor_id=person.id,
+                action="person.registered",
+                subject=("person", person.id),
+            )
+        else:
+            person.active = True
+        redemption = None
+        if invite_hash is not None:
+            redemption = await invites.redeem(session, person, invite_hash, now)
+        if created and (redemption is None or not redemption.joined):
+            await grant_role(session, person.id, Role.VOLUNTEER, by=None, now=now)
+        if telegram_id in coordinator_ids:
+            await grant_role(
+                session, person.id, Role.COORDINATOR, by=None, now=now, via_config=True
+            )
+        return Registration(
+            profile=await _profile(session, person), created=created, invite=redemption
+        )
+
+
+async def join_by_invite(
+    db: Database, *, telegram_id: int, invite_hash: str, now: datetime
+) -> invites.Redemption:
+    """A registered person follows an invite link."""
+    async with db.transaction() as session:
+        person = await find_person(session, telegram_id)
+        if person is None:
+            raise NotRegistered
+        return await invites.redeem(session, person, invite_hash, now)
+
+
+async def rename(db: Database, *, telegram_id: int, name: str, now: datetime) -> Profile:
+    """Change the name coordinators see. `name` must have passed clean_name()."""
+    async with db.transaction() as session:
+        person = await find_person(session, telegram_id)
+        if person is None:
+            raise NotRegistered
+        person.display_name = name
+        audit.record(
+            session,
+            at=now,
+            actor_id=person.id,
+            action="person.renamed",
+            subject=("person", person.id),
+        )
+        return await _profile(session, person)
+
+
+async def list_people(
+    db: Database, *, actor_telegram_id: int, offset: int, limit: int
+) -> PeoplePage:
+    """Everyone registered, by name, for a coordinator."""
+    async with db.transaction() as session:
+        await require_role(session, actor_telegram_id, Role.COORDINATOR)
+        total = await session.scalar(select(func.count()).select_from(Person)) or 0
+        rows = (
+            await session.scalars(
+                select(Person)
+                .order_by(func.lower(Person.display_name), Person.id)
+                .offset(offset)
+                .limit(limit)
+            )
+        ).all()
+        people = [await _profile(session, person) for person in rows]
+        return PeoplePage(people=people, total=total, offset=offset)
+
+
+async def remove_role(
+    db: Database, *, actor_telegram_id: int, person_id: int, role: Role, now: datetime
+) -> tuple[RoleRemoval, Profile | None]:
+    """A coordinator takes a role away from someone (audited)."""
+    async with db.transaction() as session:
+        actor = await require_role(session, actor_telegram_id, Role.COORDINATOR)
+        person = await session.get(Person, person_id)
+        if person is None:
+            return RoleRemoval.NOT_HELD, None
+        grant = await session.scalar(
+            select(RoleGrant).where(RoleGrant.person_id == person_id, RoleGrant.role == role)
+        )
+        if grant is None:
+            outcome = RoleRemoval.NOT_HELD
+        elif grant.via_config:
+            outcome = RoleRemoval.FROM_CONFIG
+        elif role is Role.COORDINATOR and person.id == actor.id:
+            outcome = RoleRemoval.OWN_COORDINATOR
+        else:
+            await session.delete(grant)
+            if role is Role.SCHOOL_CONTACT:
+                person.school_id = None
+            audit.record(
+                session,
+                at=now,
+                actor_id=actor.id,
+                action="role.removed",
+                subject=("person", person.id),
+                role=role.value,
+            )
+            outcome = RoleRemoval.REMOVED
+        return outcome, await _profile(session, person)
+
+
+async def sync_config_coordinators(
+    db: Database, *, coordinator_ids: frozenset[int], now: datetime
+) -> None:
+    """Make the coordinator role of registered people match config (run at start-up)."""
+    async with db.transaction() as session:
+        await session.execute(
+            delete(RoleGrant).where(
+                RoleGrant.via_config.is_(True),
+                RoleGrant.person_id.in_(
+                    select(Person.id).where(Person.telegram_id.not_in(coordinator_ids))
+                ),
+            )
+        )
+        if coordinator_ids:
+            listed = (
+                await session.scalars(select(Person).where(Person.telegram_id.in_(coordinator_ids)))
+            ).all()
+            for person in listed:
+                await grant_role(
+                    session, person.id, Role.COORDINATOR, by=None, now=now, via_config=True
+                )
+
+
+async def mark_inactive(db: Database, *, telegram_id: int) -> bool:
+    """Telegram says the person blocked the bot: send them nothing more until they return."""
+    async with db.transaction() as session:
+        result = await session.execute(
+            update(Person)
+            .where(Person.telegram_id == telegram_id, Person.active.is_(True))
+            .values(active=False)
+        )
+        return rowcount(result) > 0
+
+
+async def _profile(session: AsyncSession, person: Person) -> Profile:
+    grants: Iterable[RoleGrant] = (
+        await session.scalars(select(RoleGrant).where(RoleGrant.person_id == person.id))
+    ).all()
+    school_name = None
+    if person.school_id is not None:
+        school_name = await session.scalar(select(School.name).where(School.id == person.school_id))
+    return Profile(
+        person_id=person.id,
+        telegram_id=person.telegram_id,
+        display_name=person.display_name,
+        roles=frozenset(g.role for g in grants),
+        config_roles=frozenset(g.role for g in grants if g.via_config),
+        school_name=school_name,
+        active=person.active,
+    )

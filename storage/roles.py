@@ -1,0 +1,65 @@
+"""Finding people and granting or checking roles, inside a caller's transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage import audit
+from storage.errors import NotRegistered, PermissionDenied
+from storage.models import Person, Role, RoleGrant
+
+
+async def find_person(session: AsyncSession, telegram_id: int) -> Person | None:
+    query = select(Person).where(Person.telegram_id == telegram_id)
+    return (await session.scalars(query)).one_or_none()
+
+
+async def require_role(session: AsyncSession, telegram_id: int, role: Role) -> Person:
+    """The acting person, re-checked on the server whatever the button said."""
+    person = await find_person(session, telegram_id)
+    if person is None:
+        raise NotRegistered
+    held = await session.scalar(
+        select(RoleGrant.id).where(RoleGrant.person_id == person.id, RoleGrant.role == role)
+    )
+    if held is None:
+        raise PermissionDenied(role)
+    return person
+
+
+async def grant_role(
+    session: AsyncSession,
+    person_id: int,
+    role: Role,
+    *,
+    by: int | None,
+    now: datetime,
+    via_config: bool = False,
+) -> bool:
+    """Give a role (audited); False if the person already held it."""
+    existing = await session.scalar(
+        select(RoleGrant).where(RoleGrant.person_id == person_id, RoleGrant.role == role)
+    )
+    if existing is not None:
+        if via_config and not existing.via_config:
+            existing.via_config = True
+        return False
+    session.add(
+        RoleGrant(
+            person_id=person_id, role=role, granted_by=by, granted_at=now, via_config=via_config
+        )
+    )
+    await session.flush()
+    audit.record(
+        session,
+        at=now,
+        actor_id=by,
+        action="role.granted",
+        subject=("person", person_id),
+        role=role.value,
+        via_config=via_config,
+    )
+    return True

@@ -1,0 +1,84 @@
+"""Config: defaults, every wrong value named in one line, secrets never echoed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, config_path, load_config
+
+GOOD_TOKEN = "123456789:AAHk1-abcdefghijklmnopqrstuvwxyz0123"
+
+
+def _load(tmp_path: Path, text: str, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+    path = tmp_path / "config.toml"
+    path.write_text(text)
+    return load_config(path, must_exist=True, env=env or {})
+
+
+def test_the_example_config_loads_as_it_is() -> None:
+    example = Path(__file__).resolve().parents[2] / "config.example.toml"
+    config = load_config(example, must_exist=True, env={"TELEGRAM_BOT_TOKEN": GOOD_TOKEN})
+    assert config.programme.timezone == "Europe/London"
+    assert config.database.url == "sqlite+aiosqlite:///lunchbot.sqlite3"
+    assert config.telegram.require_token() == GOOD_TOKEN
+    assert GOOD_TOKEN not in repr(config)
+
+
+def test_no_file_means_defaults_unless_the_file_was_named(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.toml"
+    config = load_config(missing, must_exist=False, env={})
+    assert config.source is None and config.coordinators.telegram_ids == frozenset()
+    with pytest.raises(ConfigError, match=r"no such config file; copy config.example.toml"):
+        load_config(missing, must_exist=True, env={})
+
+
+def test_the_config_path_comes_from_the_flag_then_the_environment() -> None:
+    assert config_path("a.toml", {"LUNCHBOT_CONFIG": "b.toml"}) == (Path("a.toml"), True)
+    assert config_path(None, {"LUNCHBOT_CONFIG": "b.toml"}) == (Path("b.toml"), True)
+    assert config_path(None, {}) == (Path("config.toml"), False)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("[programme]\ntimezone = 'Mars/Olympus'", "programme.timezone: 'Mars/Olympus' is not a"),
+    ("[coordinators]\ntelegram_ids = ['rachel']", "coordinators.telegram_ids must be a list"),
+    ("[coordinators]\ntelegram_id = [1]", "unknown key coordinators.telegram_id; known keys"),
+    ("[coordinator]\ntelegram_ids = [1]", "unknown section [coordinator]"),
+    ("[database]\nurl = 'mysql://x'", "database.url must start with sqlite:/// "),
+    ("[invites]\nexpire_hours = 0", "invites.expire_hours must be a whole number from 1 to"),
+    ("[telegram]\napi_base_url = 'ftp://x'", "telegram.api_base_url must be an http://"),
+    ("[programme\nname = 'x'", "not valid TOML"),
+])
+def test_a_wrong_value_is_named_with_how_to_fix_it(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        _load(tmp_path, text)
+    assert message in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_a_secret_in_the_file_is_refused_without_echoing_it(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        _load(tmp_path, f"[telegram]\ntoken = '{GOOD_TOKEN}'")
+    assert "telegram.token must not be in the config file" in str(caught.value)
+    assert GOOD_TOKEN not in str(caught.value)
+
+
+def test_a_malformed_token_is_refused_without_echoing_it(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        _load(tmp_path, "", env={"TELEGRAM_BOT_TOKEN": "not-a-token-secret"})
+    assert "TELEGRAM_BOT_TOKEN does not look like a bot token" in str(caught.value)
+    assert "not-a-token-secret" not in str(caught.value)
+
+
+def test_a_missing_token_points_to_botfather_and_the_demo(tmp_path: Path) -> None:
+    config = _load(tmp_path, "")
+    with pytest.raises(ConfigError, match=r"@BotFather.*lunchbot demo"):
+        config.telegram.require_token()
+
+
+def test_plain_database_urls_get_the_async_drivers(tmp_path: Path) -> None:
+    config = _load(tmp_path, "[database]\nurl = 'postgresql://u@h/db'")
+    assert config.database.url == "postgresql+asyncpg://u@h/db"
