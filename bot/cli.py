@@ -20,8 +20,11 @@ logger = logging.getLogger("lunchbot")
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    _setup_logging(args.verbose)
     command = args.command or "run"
+    # The demo's transcript is its output; log lines would only interrupt it.
+    _setup_logging(
+        logging.DEBUG if args.verbose else logging.WARNING if command == "demo" else logging.INFO
+    )
     if command == "demo":
         from bot.demo import run_demo  # noqa: PLC0415 (the demo pulls in the sandbox)
 
@@ -104,9 +107,9 @@ def _safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-def _setup_logging(verbose: bool) -> None:
+def _setup_logging(level: int) -> None:
     logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
+        level=level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     # Their INFO lines are one per request (httpx would log the URL, and with it the token).

@@ -27,8 +27,11 @@ async def stale_button(update: Update, _context: BotContext) -> None:
     """Any button no handler claimed: forged, from an old version, or no longer valid."""
     query = update.callback_query
     if query is not None:
-        logger.info("stale or forged button %r in update %s",
-                    str(query.data).split(callbacks.SEPARATOR)[0][:16], update.update_id)
+        logger.info(
+            "stale or forged button %r in update %s",
+            str(query.data).split(callbacks.SEPARATOR)[0][:16],
+            update.update_id,
+        )
         await query.answer(texts.stale_button())
 
 

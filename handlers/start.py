@@ -11,6 +11,7 @@ from handlers.common import keyboard, say, show
 from handlers.context import BotContext
 from storage import drafts, invites, people
 from storage.invites import RedeemStatus, Redemption
+from storage.people import Profile
 
 JOIN_FLOW = "join"
 
@@ -32,7 +33,12 @@ async def start(update: Update, context: BotContext) -> None:
     elif payload:
         await _follow_invite(update, context, user.id, payload)
     else:
-        await say(update, texts.welcome(profile, False, context.services.settings.programme_name))
+        await say(update, _welcome(context, profile, created=False))
+
+
+def _welcome(context: BotContext, profile: Profile, *, created: bool) -> str:
+    programme = context.services.settings.programme_name
+    return texts.welcome(profile, created, programme, menu.commands_for(profile))
 
 
 def _invite_hash(payload: str) -> str | None:
@@ -115,10 +121,8 @@ async def privacy_answer(update: Update, context: BotContext) -> None:
     )
     if draft is not None:
         await drafts.discard(services.db, telegram_id=user.id, flow=JOIN_FLOW)
-    await show(
-        update,
-        texts.welcome(registration.profile, registration.created, services.settings.programme_name),
-    )
-    if registration.invite is not None:
+    await show(update, _welcome(context, registration.profile, created=registration.created))
+    if registration.invite is not None and not registration.invite.joined:
+        # The link was used by someone else between the notice and the answer.
         await say(update, texts.invite_outcome(registration.invite))
     await menu.publish_for(context.bot, registration.profile)

@@ -65,11 +65,13 @@ def privacy_declined() -> str:
     return "No problem: nothing about you has been stored. If you change your mind, send /start."
 
 
-def welcome(profile: Profile, created: bool, programme: str) -> str:
+def welcome(
+    profile: Profile, created: bool, programme: str, commands: list[tuple[str, str]]
+) -> str:
     greeting = "Thank you, you're registered" if created else "Welcome back"
     return (
-        f"{greeting}, {esc(profile.display_name)}! You are a {role_list(profile)} "
-        f"with {esc(programme)}.\n\nSend /help to see what you can do."
+        f"{greeting}, {esc(profile.display_name)}! {esc(programme)} roles: "
+        f"{role_list(profile)}.\n\n{help_text(commands, registered=True)}"
     )
 
 

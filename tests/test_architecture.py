@@ -27,11 +27,12 @@ def _imports(path: Path) -> set[str]:
 
 @pytest.mark.parametrize("package", sorted(FORBIDDEN))
 def test_imports_run_one_way(package: str) -> None:
-    offenders = []
-    for path in sorted((ROOT / package).rglob("*.py")):
-        for name in _imports(path):
-            if name.split(".")[0] in FORBIDDEN[package]:
-                offenders.append(f"{path.relative_to(ROOT)} imports {name}")
+    offenders = [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in sorted((ROOT / package).rglob("*.py"))
+        for name in _imports(path)
+        if name.split(".")[0] in FORBIDDEN[package]
+    ]
     assert offenders == []
 
 

@@ -23,17 +23,32 @@ class _Sample:
 
 
 def test_actions_round_trip() -> None:
-    for value in (_Sample(number=42, role=Role.COORDINATOR, flag=True),
-                  PrivacyAnswer(accept=False), AskRemoveRole(person_id=9, role=Role.VOLUNTEER),
-                  PeoplePage(offset=0)):
+    for value in (
+        _Sample(number=42, role=Role.COORDINATOR, flag=True),
+        PrivacyAnswer(accept=False),
+        AskRemoveRole(person_id=9, role=Role.VOLUNTEER),
+        PeoplePage(offset=0),
+    ):
         assert callbacks.decode(callbacks.encode(value)) == value
 
 
-@pytest.mark.parametrize("forged", [
-    "", "tx", "tx:1:coordinator", "tx:1:admin:1", "tx:-1:volunteer:1", "tx: 1:volunteer:1",
-    "tx:1:volunteer:2", "zz:1", "tx:1:volunteer:1:extra", "pv:yes", "x" * 65,
-    "tx:" + "9" * 19 + ":volunteer:1",
-])
+@pytest.mark.parametrize(
+    "forged",
+    [
+        "",
+        "tx",
+        "tx:1:coordinator",
+        "tx:1:admin:1",
+        "tx:-1:volunteer:1",
+        "tx: 1:volunteer:1",
+        "tx:1:volunteer:2",
+        "zz:1",
+        "tx:1:volunteer:1:extra",
+        "pv:yes",
+        "x" * 65,
+        "tx:" + "9" * 19 + ":volunteer:1",
+    ],
+)
 def test_forged_data_decodes_to_nothing(forged: str) -> None:
     assert callbacks.decode(forged) is None
 

@@ -40,19 +40,20 @@ def test_the_config_path_comes_from_the_flag_then_the_environment() -> None:
     assert config_path(None, {}) == (Path("config.toml"), False)
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("[programme]\ntimezone = 'Mars/Olympus'", "programme.timezone: 'Mars/Olympus' is not a"),
-    ("[coordinators]\ntelegram_ids = ['rachel']", "coordinators.telegram_ids must be a list"),
-    ("[coordinators]\ntelegram_id = [1]", "unknown key coordinators.telegram_id; known keys"),
-    ("[coordinator]\ntelegram_ids = [1]", "unknown section [coordinator]"),
-    ("[database]\nurl = 'mysql://x'", "database.url must start with sqlite:/// "),
-    ("[invites]\nexpire_hours = 0", "invites.expire_hours must be a whole number from 1 to"),
-    ("[telegram]\napi_base_url = 'ftp://x'", "telegram.api_base_url must be an http://"),
-    ("[programme\nname = 'x'", "not valid TOML"),
-])
-def test_a_wrong_value_is_named_with_how_to_fix_it(
-    tmp_path: Path, text: str, message: str
-) -> None:
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[programme]\ntimezone = 'Mars/Olympus'", "programme.timezone: 'Mars/Olympus' is not a"),
+        ("[coordinators]\ntelegram_ids = ['rachel']", "coordinators.telegram_ids must be a list"),
+        ("[coordinators]\ntelegram_id = [1]", "unknown key coordinators.telegram_id; known keys"),
+        ("[coordinator]\ntelegram_ids = [1]", "unknown section [coordinator]"),
+        ("[database]\nurl = 'mysql://x'", "database.url must start with sqlite:/// "),
+        ("[invites]\nexpire_hours = 0", "invites.expire_hours must be a whole number from 1 to"),
+        ("[telegram]\napi_base_url = 'ftp://x'", "telegram.api_base_url must be an http://"),
+        ("[programme\nname = 'x'", "not valid TOML"),
+    ],
+)
+def test_a_wrong_value_is_named_with_how_to_fix_it(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(ConfigError) as caught:
         _load(tmp_path, text)
     assert message in str(caught.value)

@@ -12,17 +12,27 @@ async def test_a_draft_survives_a_new_connection_and_the_newest_waiting_one_wins
 ) -> None:
     await drafts.save(db, telegram_id=7, flow="rename", awaiting="name", data={}, now=clock())
     clock.advance(seconds=5)
-    await drafts.save(db, telegram_id=7, flow="invite_school", awaiting="school_name",
-                      data={"step": 2}, now=clock())
-    await drafts.save(db, telegram_id=7, flow="join", awaiting=None, data={"invite": "h"},
-                      now=clock())
+    await drafts.save(
+        db,
+        telegram_id=7,
+        flow="invite_school",
+        awaiting="school_name",
+        data={"step": 2},
+        now=clock(),
+    )
+    await drafts.save(
+        db, telegram_id=7, flow="join", awaiting=None, data={"invite": "h"}, now=clock()
+    )
 
     restarted = Database(database_url)
     try:
         waiting = await drafts.waiting_for_text(restarted, telegram_id=7)
         assert waiting is not None
         assert (waiting.flow, waiting.awaiting, waiting.data) == (
-            "invite_school", "school_name", {"step": 2})
+            "invite_school",
+            "school_name",
+            {"step": 2},
+        )
         join = await drafts.load(restarted, telegram_id=7, flow="join")
         assert join is not None and join.data == {"invite": "h"}
         assert await drafts.discard(restarted, telegram_id=7, flow="invite_school")

@@ -1,0 +1,118 @@
+"""`lunchbot demo`: the bot, for real, against the local Bot API sandbox, with a script of people.
+
+No token and no network: the sandbox stands in for Telegram on 127.0.0.1, the database is a
+temporary SQLite file, and the transcript shows what each person sees.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import tempfile
+import textwrap
+from pathlib import Path
+from typing import TextIO
+
+from bot.config import Config, CoordinatorsConfig, DatabaseConfig, ProgrammeConfig
+from bot.harness import Rehearsal
+from bot.sandbox import SimMessage, SimUser
+
+RACHEL, OKAFOR, SAM = 700001, 700002, 700003
+_LINK = re.compile(r"https://t\.me/\w+\?start=(\S+)")
+WIDTH = 78
+
+
+class Transcript:
+    """Acts for a person and prints what changed on their screen."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+
+    def heading(self, text: str) -> None:
+        self.out.write(f"\n== {text} ==\n")
+
+    async def send(self, person: SimUser, role: str, text: str) -> None:
+        seen = _snapshot(person)
+        self.out.write(f"\n{person.first_name} ({role}) sends: {text}\n")
+        await person.send(text)
+        self._show_changes(person, seen)
+
+    async def tap(self, person: SimUser, role: str, label: str) -> None:
+        seen = _snapshot(person)
+        self.out.write(f"\n{person.first_name} ({role}) taps [{label}]\n")
+        await person.tap(label)
+        self._show_changes(person, seen)
+
+    def _show_changes(self, person: SimUser, seen: dict[int, tuple[str, list[str]]]) -> None:
+        for message in person.bot_messages:
+            before = seen.get(message.message_id)
+            if before == (message.text, message.labels()):
+                continue
+            self._show(message, edited=before is not None)
+
+    def _show(self, message: SimMessage, *, edited: bool) -> None:
+        marker = "bot (edits its message)" if edited else "bot"
+        self.out.write(f"  {marker}:\n")
+        for line in message.text.splitlines() or [""]:
+            wrapped = textwrap.wrap(line, WIDTH - 6) or [""]
+            self.out.writelines(f"    | {part}\n" for part in wrapped)
+        for row in message.buttons:
+            self.out.write("    " + "  ".join(f"[{b.label}]" for b in row) + "\n")
+
+
+def _snapshot(person: SimUser) -> dict[int, tuple[str, list[str]]]:
+    return {m.message_id: (m.text, m.labels()) for m in person.bot_messages}
+
+
+async def run_demo(out: TextIO = sys.stdout) -> int:
+    with tempfile.TemporaryDirectory(prefix="lunchbot-demo-") as folder:
+        config = Config(
+            database=DatabaseConfig(url=f"sqlite+aiosqlite:///{Path(folder) / 'demo.sqlite3'}"),
+            programme=ProgrammeConfig(name="Holiday Lunch Club"),
+            coordinators=CoordinatorsConfig(telegram_ids=frozenset({RACHEL})),
+        )
+        async with Rehearsal(config) as bot:
+            out.write(
+                "Holiday Lunch Bot: demo\n"
+                f"The bot runs for real against a local Bot API sandbox at {bot.sandbox.base_url}"
+                ",\nwith a temporary SQLite database. Nobody here needs a token or Telegram.\n"
+            )
+            await _script(bot, Transcript(out))
+        out.write("\nDemo finished: everything above happened through the Bot API over HTTP.\n")
+    return 0
+
+
+async def _script(bot: Rehearsal, t: Transcript) -> None:
+    rachel = bot.user(RACHEL, "Rachel")
+    okafor = bot.user(OKAFOR, "Mr Okafor")
+    sam = bot.user(SAM, "Sam")
+
+    t.heading("June: Rachel, the coordinator, sets up")
+    await t.send(rachel, "coordinator", "/start")
+    await t.tap(rachel, "coordinator", "✅ I agree")
+    await t.send(rachel, "coordinator", "/invite")
+    await t.tap(rachel, "coordinator", "A school contact")
+    await t.tap(rachel, "coordinator", "➕ A new school")
+    await t.send(rachel, "coordinator", "Hillside Primary")
+    match = _LINK.search(rachel.last.text)
+    if match is None:
+        raise RuntimeError("the invite link is missing from the bot's answer")
+    token = match.group(1)
+
+    t.heading("Mr Okafor, the family support worker at Hillside Primary, taps the link")
+    await t.send(okafor, "school contact", f"/start {token}")
+    await t.tap(okafor, "school contact", "✅ I agree")
+
+    t.heading("July: Sam, a new volunteer, finds the bot")
+    await t.send(sam, "volunteer", "/start")
+    await t.tap(sam, "volunteer", "✅ I agree")
+    await t.send(sam, "volunteer", "/name Sam Taylor")
+    await t.send(sam, "volunteer", "/whoami")
+
+    t.heading("Things that go wrong get a kind answer")
+    await t.send(sam, "volunteer", f"/start {token}")
+    await t.send(sam, "volunteer", "/people")
+    await t.send(sam, "volunteer", "/lunch")
+
+    t.heading("Rachel checks who has joined")
+    await t.send(rachel, "coordinator", "/people")

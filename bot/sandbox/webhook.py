@@ -1,0 +1,106 @@
+"""Webhook delivery: POST each pending update to the bot until it answers 2xx."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from http import HTTPStatus
+
+import httpx
+
+from bot.sandbox.state import WebhookConfig, World
+
+logger = logging.getLogger(__name__)
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name, not a secret
+DELIVERY_TIMEOUT_SECONDS = 10.0
+# Telegram retries a failed delivery after a while; the sandbox keeps it short for tests.
+FIRST_RETRY_DELAY_SECONDS = 0.05
+MAX_RETRY_DELAY_SECONDS = 1.0
+
+
+class WebhookDelivery:
+    """One task per pending update while a webhook is set, at most max_connections at once."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self._client: httpx.AsyncClient | None = None
+        self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._slots: asyncio.Semaphore | None = None
+        world.enqueue_listeners.append(self._on_enqueue)
+
+    def reconfigure(self) -> None:
+        """The webhook was set, changed or deleted: restart delivery of what is pending."""
+        for task in self._tasks.values():
+            task.cancel()
+        self._tasks.clear()
+        config = self.world.webhook
+        if config is None:
+            return
+        self._slots = asyncio.Semaphore(config.max_connections)
+        for update_id in list(self.world.pending):
+            self._spawn(update_id, config)
+
+    def _on_enqueue(self, update_id: int) -> None:
+        if self.world.webhook is not None:
+            self._spawn(update_id, self.world.webhook)
+
+    def _spawn(self, update_id: int, config: WebhookConfig) -> None:
+        task = asyncio.get_running_loop().create_task(self._deliver(update_id, config))
+        self._tasks[update_id] = task
+
+        def forget(done: asyncio.Task[None]) -> None:
+            if self._tasks.get(update_id) is done:
+                del self._tasks[update_id]
+
+        task.add_done_callback(forget)
+
+    def _http(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=DELIVERY_TIMEOUT_SECONDS)
+        return self._client
+
+    async def _deliver(self, update_id: int, config: WebhookConfig) -> None:
+        delay = FIRST_RETRY_DELAY_SECONDS
+        headers = {SECRET_HEADER: config.secret_token} if config.secret_token else {}
+        while self.world.webhook is config and update_id in self.world.pending:
+            problem = await self._post_once(update_id, config, headers)
+            if problem is None:
+                self.world.confirm(update_id)
+                return
+            config.last_error_date = int(time.time())
+            config.last_error_message = problem
+            logger.info("webhook delivery of update %s failed: %s", update_id, problem)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, MAX_RETRY_DELAY_SECONDS)
+
+    async def _post_once(
+        self, update_id: int, config: WebhookConfig, headers: dict[str, str]
+    ) -> str | None:
+        """None when the bot took the update, else Telegram's description of what went wrong."""
+        slots = self._slots or asyncio.Semaphore(config.max_connections)
+        async with slots:
+            update = self.world.pending.get(update_id)
+            if update is None:
+                return None
+            try:
+                response = await self._http().post(config.url, json=update, headers=headers)
+            except httpx.HTTPError as exc:
+                return f"Connection failed: {exc.__class__.__name__}"
+        if HTTPStatus.OK <= response.status_code < HTTPStatus.MULTIPLE_CHOICES:
+            return None
+        return f"Wrong response from the webhook: {response.status_code} {response.reason_phrase}"
+
+    async def close(self) -> None:
+        tasks = list(self._tasks.values())
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None

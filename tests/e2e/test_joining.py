@@ -1,0 +1,131 @@
+"""Joining the programme, as people do it in Telegram: /start, the privacy notice, invites."""
+
+from __future__ import annotations
+
+import re
+
+from bot.harness import Rehearsal
+from storage import audit, people
+from storage.models import Role
+from tests.conftest import RACHEL
+from tests.support import Clock
+
+SAM, OKAFOR, PRIYA, STRANGER = 3001, 2001, 3002, 4001
+LINK = re.compile(r"https://t\.me/(\w+)\?start=([A-Za-z0-9_-]+)")
+
+
+async def register(bot: Rehearsal, user_id: int, first_name: str) -> None:
+    person = bot.user(user_id, first_name)
+    await person.send("/start")
+    await person.tap("✅ I agree")
+
+
+async def invite_link(bot: Rehearsal, *taps: str, school: str | None = None) -> str:
+    """Rachel makes an invite link through the buttons; returns the /start payload."""
+    rachel = bot.user(RACHEL, "Rachel")
+    await rachel.send("/invite")
+    for label in taps:
+        await rachel.tap(label)
+    if school is not None:
+        await rachel.send(school)
+    match = LINK.search(rachel.last.text)
+    assert match is not None, rachel.last.text
+    assert match.group(1) == bot.sandbox.bot_username
+    return match.group(2)
+
+
+async def test_a_newcomer_reads_the_privacy_notice_and_registers(bot: Rehearsal) -> None:
+    sam = bot.user(SAM, "Sam", last_name="Lee")
+    await sam.send("/start")
+
+    notice = sam.last
+    assert "privacy notice" in notice.text
+    assert "Nothing is stored unless you tap I agree" in notice.text
+    assert notice.labels() == ["✅ I agree", "No thanks"]
+    assert await people.profile(bot.services.db, SAM) is None
+
+    await sam.tap("✅ I agree")
+    assert "Thank you, you're registered, Sam Lee! Holiday Lunch Club roles: volunteer." in (
+        sam.last.text
+    )
+    assert "/whoami - Your name and roles" in sam.last.text
+    assert sam.last.buttons == []
+    assert sam.callback_answers[-1].text is None
+    assert ("whoami", "Your name and roles") in sam.commands
+    assert "invite" not in dict(sam.commands)
+
+    await sam.send("/whoami")
+    assert "Roles: volunteer" in sam.last.text
+
+
+async def test_saying_no_thanks_stores_nothing(bot: Rehearsal) -> None:
+    stranger = bot.user(STRANGER, "Alex")
+    await stranger.send("/start")
+    await stranger.tap("No thanks")
+
+    assert "nothing about you has been stored" in stranger.last.text
+    assert await people.profile(bot.services.db, STRANGER) is None
+
+
+async def test_a_repeated_accept_registers_once(bot: Rehearsal) -> None:
+    sam = bot.user(SAM, "Sam")
+    await sam.send("/start")
+    notice = sam.last
+    await sam.tap("✅ I agree", message=notice)
+    # The same update again (a double tap, or Telegram re-delivering it after a restart).
+    await sam.tap_data("pv:1", message_id=notice.message_id)
+
+    assert len(await audit.recent(bot.services.db, action="person.registered")) == 1
+    assert "Welcome back, Sam!" in sam.last.text
+
+
+async def test_a_school_contact_joins_by_invite_and_the_link_then_refuses_others(
+    bot: Rehearsal, clock: Clock
+) -> None:
+    await register(bot, RACHEL, "Rachel")
+    token = await invite_link(bot, "A school contact", "➕ A new school", school="Hillside Primary")
+    rachel = bot.user(RACHEL, "Rachel")
+    assert "a contact at Hillside Primary" in rachel.last.text
+    assert "works for one person only and expires Sat 4 Jul 2026, 10:00" in rachel.last.text
+
+    okafor = bot.user(OKAFOR, "Daniel", last_name="Okafor")
+    await okafor.send(f"/start {token}")
+    assert "invited to join as the school contact for Hillside Primary" in okafor.last.text
+    await okafor.tap("✅ I agree")
+    assert "roles: school contact (Hillside Primary)." in okafor.last.text
+    profile = await people.profile(bot.services.db, OKAFOR)
+    assert profile is not None and profile.roles == {Role.SCHOOL_CONTACT}
+
+    sam = bot.user(SAM, "Sam")
+    await sam.send(f"/start {token}")
+    assert "already been used" in sam.last.text
+    assert sam.last.buttons == []
+    assert await people.profile(bot.services.db, SAM) is None
+
+    # A second contact for the same school picks it from the list this time.
+    second = await invite_link(bot, "A school contact", "Hillside Primary")
+    clock.advance(hours=73)
+    priya = bot.user(PRIYA, "Priya")
+    await priya.send(f"/start {second}")
+    assert "This invite link has expired" in priya.last.text
+
+
+async def test_a_registered_volunteer_becomes_a_coordinator_by_invite(bot: Rehearsal) -> None:
+    await register(bot, RACHEL, "Rachel")
+    await register(bot, PRIYA, "Priya")
+    token = await invite_link(bot, "A coordinator")
+
+    priya = bot.user(PRIYA, "Priya")
+    await priya.send(f"/start {token}")
+    assert "You are now a coordinator" in priya.last.text
+    assert "people" in dict(priya.commands)
+    await priya.send(f"/start {token}")
+    assert "You already joined with this invite" in priya.last.text
+
+
+async def test_a_made_up_invite_is_refused_kindly(bot: Rehearsal) -> None:
+    stranger = bot.user(STRANGER, "Alex")
+    await stranger.send("/start " + "A" * 32)
+    assert "I don't recognise this invite link" in stranger.last.text
+    await stranger.send("/start <b>hi</b>")
+    assert "I don't recognise this invite link" in stranger.last.text

@@ -1,0 +1,153 @@
+"""Coordinators manage people; everyone gets a kind answer to anything unexpected."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from sqlalchemy import text
+
+from bot.harness import Rehearsal
+from storage import audit, people
+from storage.models import Role
+from tests.conftest import RACHEL
+from tests.e2e.test_joining import register
+
+SAM, PRIYA = 3001, 3002
+
+
+async def test_a_coordinator_removes_a_role_after_confirming(bot: Rehearsal) -> None:
+    await register(bot, RACHEL, "Rachel")
+    await register(bot, SAM, "Sam")
+    rachel = bot.user(RACHEL, "Rachel")
+
+    await rachel.send("/people")
+    assert "People (1-2 of 2)" in rachel.last.text
+    assert "Sam: volunteer" in rachel.last.text
+    await rachel.tap("Sam")
+    assert "Roles: volunteer" in rachel.last.text
+    await rachel.tap("Remove volunteer role")
+    assert "Remove the volunteer role from Sam?" in rachel.last.text
+    await rachel.tap("Yes, remove")
+
+    assert "Removed the volunteer role from Sam." in rachel.last.text
+    assert "Roles: no role yet" in rachel.last.text
+    sam = await people.profile(bot.services.db, SAM)
+    assert sam is not None and sam.roles == set()
+    removed = await audit.recent(bot.services.db, action="role.removed")
+    assert [r.details["role"] for r in removed] == ["volunteer"]
+
+
+async def test_the_config_coordinator_role_cannot_be_removed_in_the_bot(bot: Rehearsal) -> None:
+    await register(bot, RACHEL, "Rachel")
+    rachel = bot.user(RACHEL, "Rachel")
+    await rachel.send("/people")
+    await rachel.tap("Rachel")
+    assert "set in the config file" in rachel.last.text
+    assert "Remove coordinator role" not in rachel.last.labels()
+
+
+async def test_a_long_people_list_pages(bot: Rehearsal) -> None:
+    await register(bot, RACHEL, "Rachel")
+    for n in range(12):
+        await register(bot, 6000 + n, f"Helper{n:02d}")
+    rachel = bot.user(RACHEL, "Rachel")
+    await rachel.send("/people")
+    assert "People (1-10 of 13)" in rachel.last.text
+    await rachel.tap("Next ▶")
+    assert "People (11-13 of 13)" in rachel.last.text
+    assert "◀ Previous" in rachel.last.labels()
+
+
+async def test_a_volunteer_cannot_use_coordinator_commands_or_forged_buttons(
+    bot: Rehearsal,
+) -> None:
+    await register(bot, RACHEL, "Rachel")
+    await register(bot, SAM, "Sam")
+    sam = bot.user(SAM, "Sam")
+    rachel_profile = await people.profile(bot.services.db, RACHEL)
+    assert rachel_profile is not None
+
+    await sam.send("/people")
+    assert "only for coordinators" in sam.last.text
+    await sam.send("/invite coordinator")
+    assert "only for coordinators" in sam.last.text
+    # A button Sam never saw, forged with valid-looking data: remove Rachel's volunteer role.
+    await sam.tap_data(f"rc:{rachel_profile.person_id}:volunteer")
+    assert "only for coordinators" in sam.last.text
+
+    after = await people.profile(bot.services.db, RACHEL)
+    assert after is not None and Role.VOLUNTEER in after.roles
+    assert await audit.recent(bot.services.db, action="role.removed") == []
+    assert await audit.recent(bot.services.db, action="invite.created") == []
+
+
+async def test_nonsense_gets_a_helpful_answer(bot: Rehearsal) -> None:
+    await register(bot, SAM, "Sam")
+    sam = bot.user(SAM, "Sam")
+
+    await sam.send("/frobnicate now")
+    assert sam.last.text == "Sorry, I don't know /frobnicate. Send /help to see what I can do."
+    await sam.send("hello?")
+    assert "I work with commands and buttons" in sam.last.text
+    await sam.tap_data("zz:garbage")
+    assert (
+        sam.callback_answers[-1].text == "That button is out of date. Send /start for a fresh menu."
+    )
+    await sam.tap_data("pp:notanumber")
+    assert "out of date" in (sam.callback_answers[-1].text or "")
+
+    await sam.send("/help")
+    assert "/whoami" in sam.last.text and "/invite" not in sam.last.text
+
+
+async def test_a_newcomer_is_asked_to_start_first(bot: Rehearsal) -> None:
+    stranger = bot.user(4001, "Alex")
+    await stranger.send("/name Alex")
+    assert "Please send /start and accept the privacy notice first." in stranger.last.text
+    await stranger.send("/help")
+    assert "Send /start to join the programme first." in stranger.last.text
+
+
+async def test_renaming_checks_the_name_and_a_restart_keeps_the_question(
+    bot: Rehearsal,
+) -> None:
+    await register(bot, SAM, "Sam")
+    sam = bot.user(SAM, "Sam")
+    await sam.send("/name")
+    assert "Send me the name you'd like coordinators to see" in sam.last.text
+    await sam.send("x" * 65)
+    assert "please keep it to 64 characters" in sam.last.text
+    await sam.send("Sam <Lee> & co")
+    assert sam.last.text == "Done: coordinators now see you as Sam <Lee> & co."
+    await sam.send("/cancel")
+    assert sam.last.text == "There is nothing to cancel."
+
+
+async def test_commands_in_a_group_point_to_a_private_chat(bot: Rehearsal) -> None:
+    await register(bot, SAM, "Sam")
+    group = bot.group(-100500, "St Mark's volunteers")
+    sam = bot.user(SAM, "Sam")
+    await group.send(sam, f"/whoami@{bot.sandbox.bot_username}")
+    assert "Let's talk in private" in group.last.text
+    await group.send(sam, "lovely lunch today")
+    assert len(group.bot_messages) == 1
+
+
+async def test_an_internal_error_is_logged_once_and_the_person_told_kindly(
+    bot: Rehearsal, caplog: pytest.LogCaptureFixture
+) -> None:
+    await register(bot, SAM, "Sam")
+    sam = bot.user(SAM, "Sam")
+    async with bot.services.db.transaction() as session:
+        await session.execute(text("DROP TABLE role_grants"))
+
+    with caplog.at_level(logging.INFO):
+        await sam.send("/whoami")
+
+    assert sam.last.text.startswith("Sorry, something went wrong on our side.")
+    assert "Traceback" not in sam.last.text
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1
+    assert "message update" in errors[0].getMessage()
+    assert "/whoami" not in errors[0].getMessage()
