@@ -15,3 +15,7 @@ class PermissionDenied(Exception):
     def __init__(self, needed: Role) -> None:
         super().__init__(f"needs role {needed.value}")
         self.needed = needed
+
+
+class OutOfScope(Exception):
+    """A site lead acted outside their own locations, or on the programme as a whole."""

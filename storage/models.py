@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
+    CheckConstraint,
+    Date,
     DateTime,
     Dialect,
     Enum,
@@ -16,13 +18,20 @@ from sqlalchemy import (
     Index,
     MetaData,
     String,
+    Text,
     TypeDecorator,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql import text
 
 NAME_MAX = 64
 SCHOOL_NAME_MAX = 100
+LOCATION_NAME_MAX = 100
+ADDRESS_MAX = 200
+NOTES_MAX = 500
+PHONE_MAX = 32
+JOB_NAME_MAX = 32
 
 # Stable constraint names, so that migrations can refer to them on every engine.
 NAMING_CONVENTION = {
@@ -65,10 +74,26 @@ class Role(enum.StrEnum):
     COORDINATOR = "coordinator"
 
 
-def _role_column() -> Enum:
+def _enum_column(kind: type[enum.StrEnum]) -> Enum:
+    # Stored as plain strings: adding a value later needs no ALTER TYPE on PostgreSQL.
     return Enum(
-        Role, native_enum=False, length=32, values_callable=lambda roles: [r.value for r in roles]
+        kind,
+        native_enum=False,
+        length=32,
+        values_callable=lambda members: [m.value for m in members],
     )
+
+
+def _role_column() -> Enum:
+    return _enum_column(Role)
+
+
+class CheckStatus(enum.StrEnum):
+    """A volunteer's safeguarding check (in the UK, a DBS check), as a coordinator records it."""
+
+    NONE = "none"
+    PENDING = "pending"
+    CLEARED = "cleared"
 
 
 class Person(Base):
@@ -84,6 +109,11 @@ class Person(Base):
     school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id", ondelete="SET NULL"))
     privacy_accepted_at: Mapped[datetime]
     created_at: Mapped[datetime]
+    phone: Mapped[str | None] = mapped_column(String(PHONE_MAX))
+    check_status: Mapped[CheckStatus] = mapped_column(
+        _enum_column(CheckStatus), default=CheckStatus.NONE, server_default=CheckStatus.NONE.value
+    )
+    check_expires_on: Mapped[date | None] = mapped_column(Date)
 
 
 class RoleGrant(Base):
@@ -159,3 +189,177 @@ class Draft(Base):
     awaiting: Mapped[str | None] = mapped_column(String(32))
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     updated_at: Mapped[datetime]
+
+
+class Location(Base):
+    """A lunch club's venue: a church hall, a community centre, a school."""
+
+    __tablename__ = "locations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(LOCATION_NAME_MAX), unique=True)
+    address: Mapped[str] = mapped_column(String(ADDRESS_MAX), default="")
+    notes: Mapped[str] = mapped_column(String(NOTES_MAX), default="")
+    # How many children the club can feed in a day (referrals are placed against it).
+    daily_child_capacity: Mapped[int] = mapped_column(default=0)
+    archived_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class CoordinatorScope(Base):
+    """A coordinator with any of these rows is a site lead, limited to those locations."""
+
+    __tablename__ = "coordinator_scopes"
+
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
+    location_id: Mapped[int] = mapped_column(
+        ForeignKey("locations.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class HomeLocation(Base):
+    """A location where a volunteer likes to help; they see its sessions first."""
+
+    __tablename__ = "home_locations"
+
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
+    location_id: Mapped[int] = mapped_column(
+        ForeignKey("locations.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class SessionStatus(enum.StrEnum):
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"
+
+
+class LunchSession(Base):
+    """One lunch club on one day at one location."""
+
+    __tablename__ = "lunch_sessions"
+    __table_args__ = (
+        UniqueConstraint("location_id", "starts_at"),
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id", ondelete="CASCADE"))
+    starts_at: Mapped[datetime] = mapped_column(index=True)
+    ends_at: Mapped[datetime]
+    status: Mapped[SessionStatus] = mapped_column(
+        _enum_column(SessionStatus), default=SessionStatus.SCHEDULED
+    )
+    meals_served: Mapped[int | None]
+    children_attended: Mapped[int | None]
+    created_at: Mapped[datetime]
+
+
+class SessionJob(Base):
+    """A volunteer role needed at a session (cook x2), and how many places are taken.
+
+    `taken` counts bookings and open waitlist offers, and only ever changes by a conditional
+    UPDATE (`taken < places`), so the database, not Python, keeps a session from overfilling.
+    """
+
+    __tablename__ = "session_jobs"
+    __table_args__ = (
+        UniqueConstraint("session_id", "job"),
+        CheckConstraint("taken >= 0 AND taken <= places", name="taken_in_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("lunch_sessions.id", ondelete="CASCADE"))
+    job: Mapped[str] = mapped_column(String(JOB_NAME_MAX))
+    places: Mapped[int]
+    taken: Mapped[int] = mapped_column(default=0)
+    needs_check: Mapped[bool] = mapped_column(default=False)
+
+
+class BookingStatus(enum.StrEnum):
+    BOOKED = "booked"
+    WAITLISTED = "waitlisted"
+    OFFERED = "offered"  # a freed place held for this waitlisted volunteer until they answer
+    CANCELLED = "cancelled"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+    ATTENDED = "attended"
+    NO_SHOW = "no_show"
+
+
+# A volunteer holds at most one of these per session.
+LIVE_BOOKING = (
+    BookingStatus.BOOKED,
+    BookingStatus.WAITLISTED,
+    BookingStatus.OFFERED,
+    BookingStatus.ATTENDED,
+    BookingStatus.NO_SHOW,
+)
+_LIVE_SQL = "status IN ('booked', 'waitlisted', 'offered', 'attended', 'no_show')"
+
+
+class Booking(Base):
+    """A volunteer's place (or place in the queue) for one job at one session."""
+
+    __tablename__ = "bookings"
+    __table_args__ = (
+        Index(
+            "uq_bookings_live",
+            "session_id",
+            "person_id",
+            unique=True,
+            sqlite_where=text(_LIVE_SQL),
+            postgresql_where=text(_LIVE_SQL),
+        ),
+        Index("ix_bookings_queue", "job_id", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("lunch_sessions.id", ondelete="CASCADE"))
+    job_id: Mapped[int] = mapped_column(ForeignKey("session_jobs.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    status: Mapped[BookingStatus] = mapped_column(_enum_column(BookingStatus))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    offer_expires_at: Mapped[datetime | None]
+
+
+class NoticeStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    BLOCKED = "blocked"  # 403: the person blocked the bot
+    GONE = "gone"  # 400: the chat does not exist (any more)
+    FAILED = "failed"  # gave up after retries
+    SKIPPED = "skipped"  # no longer true when its time came (a cancelled booking's reminder)
+
+
+class Notice(Base):
+    """The outbox: every message that is not a direct reply, written in the same transaction
+    as the change that causes it, and sent by the delivery engine when due.
+
+    It holds what to say (`kind` and `payload`), not the words: the text is rendered when it is
+    sent, from the state at that moment.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    dedupe_key: Mapped[str] = mapped_column(String(128), unique=True)
+    due_at: Mapped[datetime]
+    status: Mapped[NoticeStatus] = mapped_column(
+        _enum_column(NoticeStatus), default=NoticeStatus.PENDING
+    )
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    claimed_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]

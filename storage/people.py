@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage import audit, invites
 from storage.db import Database, rowcount
 from storage.errors import NotRegistered
-from storage.models import NAME_MAX, Person, Role, RoleGrant, School
+from storage.models import NAME_MAX, CheckStatus, Person, Role, RoleGrant, School
 from storage.roles import find_person, grant_role, require_role
 from storage.text import one_line
 
@@ -27,6 +27,9 @@ class Profile:
     config_roles: frozenset[Role]
     school_name: str | None
     active: bool
+    phone: str | None = None
+    check_status: CheckStatus = CheckStatus.NONE
+    check_expires_on: date | None = None
 
     def has(self, role: Role) -> bool:
         return role in self.roles
@@ -51,6 +54,19 @@ class RoleRemoval(enum.StrEnum):
     NOT_HELD = "not_held"
     FROM_CONFIG = "from_config"
     OWN_COORDINATOR = "own_coordinator"
+
+
+_PHONE_CHARS = frozenset("0123456789+ -()")
+PHONE_DIGITS = (7, 15)  # E.164 allows at most 15 digits
+
+
+def clean_phone(text: str) -> str | None:
+    """A phone number as typed, tidied, or None when it cannot be one."""
+    value = one_line(text)
+    digits = sum(ch.isdigit() for ch in value)
+    if not set(value) <= _PHONE_CHARS or not PHONE_DIGITS[0] <= digits <= PHONE_DIGITS[1]:
+        return None
+    return value
 
 
 class NameProblem(enum.StrEnum):
@@ -161,6 +177,52 @@ async def rename(db: Database, *, telegram_id: int, name: str, now: datetime) ->
         return await _profile(session, person)
 
 
+async def set_phone(db: Database, *, telegram_id: int, phone: str | None, now: datetime) -> Profile:
+    """Add, change or (with None) remove the person's own phone number."""
+    async with db.transaction() as session:
+        person = await find_person(session, telegram_id)
+        if person is None:
+            raise NotRegistered
+        person.phone = phone
+        audit.record(
+            session,
+            at=now,
+            actor_id=person.id,
+            action="phone.removed" if phone is None else "phone.set",
+            subject=("person", person.id),
+        )
+        return await _profile(session, person)
+
+
+async def record_check(
+    db: Database,
+    *,
+    actor_telegram_id: int,
+    person_id: int,
+    status: CheckStatus,
+    expires_on: date | None,
+    now: datetime,
+) -> Profile:
+    """A coordinator records a volunteer's safeguarding check (audited)."""
+    async with db.transaction() as session:
+        actor = await require_role(session, actor_telegram_id, Role.COORDINATOR)
+        person = await session.get(Person, person_id)
+        if person is None:
+            raise LookupError("no such person")
+        person.check_status = status
+        person.check_expires_on = expires_on if status is CheckStatus.CLEARED else None
+        audit.record(
+            session,
+            at=now,
+            actor_id=actor.id,
+            action="check.recorded",
+            subject=("person", person.id),
+            status=status.value,
+            expires_on=expires_on.isoformat() if expires_on else None,
+        )
+        return await _profile(session, person)
+
+
 async def list_people(
     db: Database, *, actor_telegram_id: int, offset: int, limit: int
 ) -> PeoplePage:
@@ -263,4 +325,7 @@ async def _profile(session: AsyncSession, person: Person) -> Profile:
         config_roles=frozenset(g.role for g in grants if g.via_config),
         school_name=school_name,
         active=person.active,
+        phone=person.phone,
+        check_status=person.check_status,
+        check_expires_on=person.check_expires_on,
     )

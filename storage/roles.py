@@ -8,8 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import audit
-from storage.errors import NotRegistered, PermissionDenied
-from storage.models import Person, Role, RoleGrant
+from storage.errors import NotRegistered, OutOfScope, PermissionDenied
+from storage.models import CoordinatorScope, Person, Role, RoleGrant
 
 
 async def find_person(session: AsyncSession, telegram_id: int) -> Person | None:
@@ -63,3 +63,22 @@ async def grant_role(
         via_config=via_config,
     )
     return True
+
+
+async def coordinator_scope(session: AsyncSession, person_id: int) -> frozenset[int] | None:
+    """The locations a coordinator is limited to, or None for the whole programme."""
+    rows = (
+        await session.scalars(
+            select(CoordinatorScope.location_id).where(CoordinatorScope.person_id == person_id)
+        )
+    ).all()
+    return frozenset(rows) if rows else None
+
+
+async def require_location(session: AsyncSession, telegram_id: int, location_id: int) -> Person:
+    """A coordinator who may act at this location (a site lead only at their own)."""
+    person = await require_role(session, telegram_id, Role.COORDINATOR)
+    scope = await coordinator_scope(session, person.id)
+    if scope is not None and location_id not in scope:
+        raise OutOfScope
+    return person

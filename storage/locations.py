@@ -1,0 +1,261 @@
+"""Locations (lunch club venues), site leads' scopes and volunteers' home locations."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage import audit
+from storage.db import Database
+from storage.errors import NotRegistered, OutOfScope
+from storage.models import (
+    ADDRESS_MAX,
+    LOCATION_NAME_MAX,
+    NOTES_MAX,
+    CoordinatorScope,
+    HomeLocation,
+    Location,
+    Person,
+    Role,
+)
+from storage.roles import coordinator_scope, find_person, require_location, require_role
+from storage.text import one_line
+
+MAX_DAILY_CHILDREN = 10_000
+
+
+class Field(enum.StrEnum):
+    """The parts of a location a coordinator can edit."""
+
+    NAME = "name"
+    ADDRESS = "address"
+    NOTES = "notes"
+    CAPACITY = "capacity"
+
+
+FIELD_LIMITS = {Field.NAME: LOCATION_NAME_MAX, Field.ADDRESS: ADDRESS_MAX, Field.NOTES: NOTES_MAX}
+
+
+@dataclass(frozen=True, kw_only=True)
+class LocationInfo:
+    location_id: int
+    name: str
+    address: str
+    notes: str
+    daily_child_capacity: int
+    archived: bool
+
+
+class NameTaken(Exception):
+    """Another location already has this name."""
+
+
+def clean_field(field: Field, typed: str) -> str | int | None:
+    """The value as it will be stored, or None if it is not acceptable."""
+    if field is Field.CAPACITY:
+        text = typed.strip()
+        if not text.isdigit() or int(text) > MAX_DAILY_CHILDREN:
+            return None
+        return int(text)
+    value = one_line(typed)
+    if field is not Field.NAME and value == "-":
+        return ""  # "-" clears an optional field
+    if (field is Field.NAME and not value) or len(value) > FIELD_LIMITS[field]:
+        return None
+    return value
+
+
+async def create(db: Database, *, actor_telegram_id: int, name: str, now: datetime) -> LocationInfo:
+    async with db.transaction() as session:
+        actor = await require_role(session, actor_telegram_id, Role.COORDINATOR)
+        if await coordinator_scope(session, actor.id) is not None:
+            # A site lead runs their own locations; adding venues is the programme's call.
+            raise OutOfScope
+        await _check_name_free(session, name, None)
+        location = Location(name=name, created_at=now)
+        session.add(location)
+        await session.flush()
+        audit.record(
+            session,
+            at=now,
+            actor_id=actor.id,
+            action="location.created",
+            subject=("location", location.id),
+        )
+        return _info(location)
+
+
+async def update_field(
+    db: Database,
+    *,
+    actor_telegram_id: int,
+    location_id: int,
+    field: Field,
+    value: str | int,
+    now: datetime,
+) -> LocationInfo:
+    async with db.transaction() as session:
+        actor = await require_location(session, actor_telegram_id, location_id)
+        location = await _location(session, location_id)
+        if field is Field.NAME:
+            await _check_name_free(session, str(value), location_id)
+            location.name = str(value)
+        elif field is Field.ADDRESS:
+            location.address = str(value)
+        elif field is Field.NOTES:
+            location.notes = str(value)
+        else:
+            location.daily_child_capacity = int(value)
+        audit.record(
+            session,
+            at=now,
+            actor_id=actor.id,
+            action="location.edited",
+            subject=("location", location_id),
+            field=field.value,
+        )
+        return _info(location)
+
+
+async def set_archived(
+    db: Database, *, actor_telegram_id: int, location_id: int, archived: bool, now: datetime
+) -> LocationInfo:
+    """Archived locations keep their history but take no new sessions or volunteers."""
+    async with db.transaction() as session:
+        actor = await require_location(session, actor_telegram_id, location_id)
+        location = await _location(session, location_id)
+        location.archived_at = now if archived else None
+        audit.record(
+            session,
+            at=now,
+            actor_id=actor.id,
+            action="location.archived" if archived else "location.restored",
+            subject=("location", location_id),
+        )
+        return _info(location)
+
+
+async def get(db: Database, location_id: int) -> LocationInfo | None:
+    async with db.transaction() as session:
+        location = await session.get(Location, location_id)
+        return _info(location) if location else None
+
+
+async def listed(db: Database, *, include_archived: bool = False) -> list[LocationInfo]:
+    query = select(Location).order_by(func.lower(Location.name))
+    if not include_archived:
+        query = query.where(Location.archived_at.is_(None))
+    async with db.transaction() as session:
+        return [_info(row) for row in (await session.scalars(query)).all()]
+
+
+async def managed_by(db: Database, *, actor_telegram_id: int) -> list[LocationInfo]:
+    """The open locations a coordinator may run: all of them, or a site lead's own."""
+    async with db.transaction() as session:
+        actor = await require_role(session, actor_telegram_id, Role.COORDINATOR)
+        scope = await coordinator_scope(session, actor.id)
+        query = (
+            select(Location)
+            .where(Location.archived_at.is_(None))
+            .order_by(func.lower(Location.name))
+        )
+        if scope is not None:
+            query = query.where(Location.id.in_(scope))
+        return [_info(row) for row in (await session.scalars(query)).all()]
+
+
+async def home_ids(db: Database, *, telegram_id: int) -> frozenset[int]:
+    async with db.transaction() as session:
+        person = await _registered(session, telegram_id)
+        rows = (
+            await session.scalars(
+                select(HomeLocation.location_id).where(HomeLocation.person_id == person.id)
+            )
+        ).all()
+        return frozenset(rows)
+
+
+async def toggle_home(db: Database, *, telegram_id: int, location_id: int) -> frozenset[int]:
+    """Add or remove one home location; returns the new set."""
+    async with db.transaction() as session:
+        person = await _registered(session, telegram_id)
+        existing = await session.get(HomeLocation, (person.id, location_id))
+        if existing is not None:
+            await session.delete(existing)
+        else:
+            location = await session.get(Location, location_id)
+            if location is None or location.archived_at is not None:
+                raise LookupError("no such open location")
+            session.add(HomeLocation(person_id=person.id, location_id=location_id))
+        await session.flush()
+        rows = (
+            await session.scalars(
+                select(HomeLocation.location_id).where(HomeLocation.person_id == person.id)
+            )
+        ).all()
+        return frozenset(rows)
+
+
+async def set_scope(
+    db: Database,
+    *,
+    actor_telegram_id: int,
+    person_id: int,
+    location_ids: frozenset[int],
+    now: datetime,
+) -> None:
+    """Make a coordinator a site lead of these locations (an empty set: the whole programme)."""
+    async with db.transaction() as session:
+        actor = await require_role(session, actor_telegram_id, Role.COORDINATOR)
+        if await coordinator_scope(session, actor.id) is not None:
+            raise OutOfScope
+        await session.execute(
+            delete(CoordinatorScope).where(CoordinatorScope.person_id == person_id)
+        )
+        for location_id in sorted(location_ids):
+            session.add(CoordinatorScope(person_id=person_id, location_id=location_id))
+        audit.record(
+            session,
+            at=now,
+            actor_id=actor.id,
+            action="scope.set",
+            subject=("person", person_id),
+            locations=sorted(location_ids),
+        )
+
+
+async def _registered(session: AsyncSession, telegram_id: int) -> Person:
+    person = await find_person(session, telegram_id)
+    if person is None:
+        raise NotRegistered
+    return person
+
+
+async def _location(session: AsyncSession, location_id: int) -> Location:
+    location = await session.get(Location, location_id)
+    if location is None:
+        raise LookupError("no such location")
+    return location
+
+
+async def _check_name_free(session: AsyncSession, name: str, location_id: int | None) -> None:
+    query = select(Location.id).where(func.lower(Location.name) == name.lower())
+    if location_id is not None:
+        query = query.where(Location.id != location_id)
+    if await session.scalar(query) is not None:
+        raise NameTaken(name)
+
+
+def _info(location: Location) -> LocationInfo:
+    return LocationInfo(
+        location_id=location.id,
+        name=location.name,
+        address=location.address,
+        notes=location.notes,
+        daily_child_capacity=location.daily_child_capacity,
+        archived=location.archived_at is not None,
+    )

@@ -1,0 +1,158 @@
+"""The outbox: messages the bot sends on its own, queued with the change that causes them.
+
+Rows are claimed by the delivery engine (bot/delivery.py) when due. A claim marks the row as
+being sent; a row left claimed by a crashed instance is claimed again after CLAIM_TIMEOUT, so
+at most the sends in flight at a crash can repeat.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.db import Database, rowcount
+from storage.models import Notice, NoticeStatus, Person
+
+CLAIM_TIMEOUT = timedelta(minutes=5)
+ERROR_MAX = 200
+FINAL = (
+    NoticeStatus.SENT,
+    NoticeStatus.BLOCKED,
+    NoticeStatus.GONE,
+    NoticeStatus.FAILED,
+    NoticeStatus.SKIPPED,
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Outgoing:
+    notice_id: int
+    chat_id: int
+    person_id: int | None
+    kind: str
+    payload: dict[str, Any]
+    attempts: int
+
+
+async def queue(
+    session: AsyncSession,
+    *,
+    person: Person,
+    kind: str,
+    payload: dict[str, Any],
+    dedupe_key: str,
+    due_at: datetime,
+    now: datetime,
+) -> None:
+    """Add a notice to the caller's transaction; a second one with the same key is ignored."""
+    values = {
+        "chat_id": person.telegram_id,
+        "person_id": person.id,
+        "kind": kind,
+        "payload": payload,
+        "dedupe_key": dedupe_key,
+        "due_at": due_at,
+        "status": NoticeStatus.PENDING,
+        "attempts": 0,
+        "created_at": now,
+    }
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    await session.execute(
+        insert(Notice).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    )
+
+
+async def claim_due(db: Database, *, now: datetime, limit: int) -> list[Outgoing]:
+    """Take up to `limit` due notices for sending. Several instances never take the same row:
+    PostgreSQL skips rows another transaction has locked; SQLite has one writer at a time."""
+    stale = now - CLAIM_TIMEOUT
+    query = (
+        select(Notice)
+        .where(
+            or_(
+                and_(Notice.status == NoticeStatus.PENDING, Notice.due_at <= now),
+                and_(Notice.status == NoticeStatus.SENDING, Notice.claimed_at < stale),
+            )
+        )
+        .order_by(Notice.due_at, Notice.id)
+        .limit(limit)
+    )
+    async with db.transaction() as session:
+        if not db.is_sqlite:
+            query = query.with_for_update(skip_locked=True)
+        rows = (await session.scalars(query)).all()
+        for row in rows:
+            row.status = NoticeStatus.SENDING
+            row.claimed_at = now
+            row.attempts += 1
+        return [
+            Outgoing(
+                notice_id=r.id,
+                chat_id=r.chat_id,
+                person_id=r.person_id,
+                kind=r.kind,
+                payload=dict(r.payload),
+                attempts=r.attempts,
+            )
+            for r in rows
+        ]
+
+
+async def finish(
+    db: Database, notice_id: int, status: NoticeStatus, *, now: datetime, error: str | None = None
+) -> None:
+    """Record a notice's final state."""
+    if status not in FINAL:
+        raise ValueError(f"{status} is not a final state")
+    async with db.transaction() as session:
+        await session.execute(
+            update(Notice)
+            .where(Notice.id == notice_id)
+            .values(status=status, finished_at=now, last_error=_short(error))
+        )
+
+
+async def retry_at(db: Database, notice_id: int, *, due_at: datetime, error: str) -> None:
+    """Put a notice back in the queue for another try."""
+    async with db.transaction() as session:
+        await session.execute(
+            update(Notice)
+            .where(Notice.id == notice_id)
+            .values(
+                status=NoticeStatus.PENDING,
+                due_at=due_at,
+                claimed_at=None,
+                last_error=_short(error),
+            )
+        )
+
+
+async def move_chat(db: Database, *, old_chat_id: int, new_chat_id: int) -> int:
+    """A group became a supergroup: its pending notices follow it."""
+    async with db.transaction() as session:
+        result = await session.execute(
+            update(Notice)
+            .where(
+                Notice.chat_id == old_chat_id,
+                Notice.status.in_([NoticeStatus.PENDING, NoticeStatus.SENDING]),
+            )
+            .values(chat_id=new_chat_id)
+        )
+        return rowcount(result)
+
+
+async def counts(db: Database) -> dict[NoticeStatus, int]:
+    """How many notices are in each state."""
+    query = select(Notice.status, func.count()).group_by(Notice.status)
+    async with db.transaction() as session:
+        return dict((await session.execute(query)).tuples().all())
+
+
+def _short(error: str | None) -> str | None:
+    return error[:ERROR_MAX] if error else None

@@ -1,0 +1,980 @@
+"""The rota: lunch sessions, the jobs at each (cook x2, server x3...), and volunteers' bookings.
+
+Capacity lives in the database: a place is taken only by `UPDATE session_jobs SET taken =
+taken + 1 WHERE taken < places`, checked by its row count, so fifty volunteers tapping the last
+place at once book exactly one. A freed place is offered to the first on the waitlist and held
+for them until they answer or the offer expires; only acceptance books it.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage import audit, outbox
+from storage.db import Database, rowcount
+from storage.errors import NotRegistered, PermissionDenied
+from storage.models import (
+    LIVE_BOOKING,
+    Booking,
+    BookingStatus,
+    CheckStatus,
+    HomeLocation,
+    Location,
+    LunchSession,
+    Person,
+    Role,
+    RoleGrant,
+    SessionJob,
+    SessionStatus,
+)
+from storage.roles import coordinator_scope, find_person, require_location, require_role
+
+MAX_SESSIONS_PER_PLAN = 400
+MAX_PLACES_PER_JOB = 50
+MAX_COUNT = 10_000  # meals or children at one session: anything above is a typo
+HOLDING = (BookingStatus.BOOKED, BookingStatus.OFFERED)
+ON_THE_DAY = (BookingStatus.BOOKED, BookingStatus.ATTENDED, BookingStatus.NO_SHOW)
+
+
+# --- what callers get back -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class JobSpec:
+    job: str
+    places: int
+    needs_check: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class SessionPlan:
+    """A holiday period's sessions at one location, as a coordinator describes them."""
+
+    location_id: int
+    first_day: date
+    last_day: date
+    weekdays: frozenset[int]  # 0 = Monday
+    start: time
+    end: time
+    jobs: tuple[JobSpec, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class JobView:
+    job_id: int
+    job: str
+    places: int
+    taken: int
+    needs_check: bool
+    waiting: int
+
+    @property
+    def free(self) -> int:
+        return self.places - self.taken
+
+
+@dataclass(frozen=True, kw_only=True)
+class SessionView:
+    session_id: int
+    location_id: int
+    location_name: str
+    starts_at: datetime
+    ends_at: datetime
+    cancelled: bool
+    jobs: tuple[JobView, ...]
+    meals_served: int | None
+    children_attended: int | None
+
+    def job(self, job_id: int) -> JobView | None:
+        return next((j for j in self.jobs if j.job_id == job_id), None)
+
+
+@dataclass(frozen=True, kw_only=True)
+class BookingView:
+    booking_id: int
+    status: BookingStatus
+    job_id: int
+    job: str
+    session: SessionView
+    position: int | None  # on the waitlist
+    offer_expires_at: datetime | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SessionsPage:
+    sessions: list[SessionView]
+    total: int
+    offset: int
+    home_only: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class Created:
+    created: int
+    existing: int
+
+
+class BookResult(enum.StrEnum):
+    BOOKED = "booked"
+    WAITLISTED = "waitlisted"
+    ALREADY = "already"
+    FULL = "full"
+    CLOSED = "closed"  # cancelled, started, or gone
+    OVERLAP = "overlap"
+    NEEDS_CHECK = "needs_check"
+
+
+@dataclass(frozen=True, kw_only=True)
+class BookOutcome:
+    result: BookResult
+    booking: BookingView | None = None
+    session: SessionView | None = None
+
+
+class CancelResult(enum.StrEnum):
+    CANCELLED = "cancelled"
+    LEFT_WAITLIST = "left_waitlist"
+    NOT_ACTIVE = "not_active"
+    STARTED = "started"
+
+
+class OfferResult(enum.StrEnum):
+    BOOKED = "booked"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+    OVERLAP = "overlap"
+    NOT_OFFERED = "not_offered"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Helper:
+    """A volunteer as the site lead sees them on the day."""
+
+    booking_id: int
+    name: str
+    job: str
+    status: BookingStatus
+
+
+@dataclass(frozen=True, kw_only=True)
+class SiteSession:
+    session: SessionView
+    helpers: list[Helper]
+
+
+# --- planning --------------------------------------------------------------------------------
+
+
+def session_times(plan: SessionPlan, tz: ZoneInfo) -> list[tuple[datetime, datetime]]:
+    """The UTC start and end of every session in the plan, in the programme's time zone (so
+    11:30 stays 11:30 on both sides of a clock change)."""
+    times = []
+    day = plan.first_day
+    while day <= plan.last_day:
+        if day.weekday() in plan.weekdays:
+            starts = datetime.combine(day, plan.start, tzinfo=tz).astimezone(UTC)
+            ends = datetime.combine(day, plan.end, tzinfo=tz).astimezone(UTC)
+            times.append((starts, ends))
+        day += timedelta(days=1)
+    return times
+
+
+async def create_sessions(
+    db: Database, *, actor_telegram_id: int, plan: SessionPlan, tz: ZoneInfo, now: datetime
+) -> Created:
+    """Create the plan's sessions; those that already exist (same location and start) stay as
+    they are, so repeating a plan or an import changes nothing."""
+    times = session_times(plan, tz)
+    if not times or len(times) > MAX_SESSIONS_PER_PLAN:
+        raise ValueError(f"a plan makes 1 to {MAX_SESSIONS_PER_PLAN} sessions")
+    async with db.transaction() as session:
+        actor = await require_location(session, actor_telegram_id, plan.location_id)
+        created = await add_sessions(session, plan.location_id, times, plan.jobs, now)
+        audit.record(
+            session,
+            at=now,
+            actor_id=actor.id,
+            action="sessions.created",
+            subject=("location", plan.location_id),
+            created=created,
+            first=plan.first_day.isoformat(),
+            last=plan.last_day.isoformat(),
+        )
+        return Created(created=created, existing=len(times) - created)
+
+
+async def add_sessions(
+    session: AsyncSession,
+    location_id: int,
+    times: Iterable[tuple[datetime, datetime]],
+    jobs: Sequence[JobSpec],
+    now: datetime,
+) -> int:
+    """Insert the sessions that do not exist yet, inside the caller's transaction."""
+    wanted = list(times)
+    existing = set(
+        (
+            await session.scalars(
+                select(LunchSession.starts_at).where(
+                    LunchSession.location_id == location_id,
+                    LunchSession.starts_at.in_([starts for starts, _ in wanted]),
+                )
+            )
+        ).all()
+    )
+    created = 0
+    for starts, ends in wanted:
+        if starts in existing:
+            continue
+        lunch = LunchSession(
+            location_id=location_id,
+            starts_at=starts,
+            ends_at=ends,
+            status=SessionStatus.SCHEDULED,
+            created_at=now,
+        )
+        session.add(lunch)
+        await session.flush()
+        session.add_all(
+            SessionJob(
+                session_id=lunch.id,
+                job=spec.job,
+                places=spec.places,
+                taken=0,
+                needs_check=spec.needs_check,
+            )
+            for spec in jobs
+        )
+        created += 1
+    await session.flush()
+    return created
+
+
+# --- browsing --------------------------------------------------------------------------------
+
+
+async def upcoming(
+    db: Database, *, telegram_id: int, now: datetime, offset: int, limit: int
+) -> SessionsPage:
+    """Sessions still to come at the volunteer's home locations (all open ones if none set)."""
+    async with db.transaction() as session:
+        person = await _registered(session, telegram_id)
+        homes = (
+            await session.scalars(
+                select(HomeLocation.location_id).where(HomeLocation.person_id == person.id)
+            )
+        ).all()
+        where = [
+            LunchSession.starts_at > now,
+            LunchSession.status == SessionStatus.SCHEDULED,
+            Location.archived_at.is_(None),
+        ]
+        if homes:
+            where.append(LunchSession.location_id.in_(homes))
+        base = select(LunchSession).join(Location).where(*where)
+        total = await session.scalar(select(func.count()).select_from(base.subquery())) or 0
+        rows = (
+            await session.scalars(
+                base.order_by(LunchSession.starts_at, Location.name).offset(offset).limit(limit)
+            )
+        ).all()
+        return SessionsPage(
+            sessions=await _views(session, rows), total=total, offset=offset, home_only=bool(homes)
+        )
+
+
+async def session_view(db: Database, session_id: int) -> SessionView | None:
+    async with db.transaction() as session:
+        lunch = await session.get(LunchSession, session_id)
+        return (await _views(session, [lunch]))[0] if lunch else None
+
+
+async def booking_view(db: Database, booking_id: int) -> BookingView | None:
+    async with db.transaction() as session:
+        booking = await session.get(Booking, booking_id)
+        return await _booking_view(session, booking) if booking else None
+
+
+async def my_bookings(db: Database, *, telegram_id: int, now: datetime) -> list[BookingView]:
+    """The volunteer's bookings, offers and waitlist places for sessions still to come."""
+    async with db.transaction() as session:
+        person = await _registered(session, telegram_id)
+        rows = (
+            await session.scalars(
+                select(Booking)
+                .join(LunchSession, Booking.session_id == LunchSession.id)
+                .where(
+                    Booking.person_id == person.id,
+                    Booking.status.in_(
+                        [BookingStatus.BOOKED, BookingStatus.WAITLISTED, BookingStatus.OFFERED]
+                    ),
+                    LunchSession.ends_at > now,
+                    LunchSession.status == SessionStatus.SCHEDULED,
+                )
+                .order_by(LunchSession.starts_at)
+            )
+        ).all()
+        return [await _booking_view(session, row) for row in rows]
+
+
+# --- booking ---------------------------------------------------------------------------------
+
+
+async def book(
+    db: Database, *, telegram_id: int, job_id: int, now: datetime, waitlist: bool
+) -> BookOutcome:
+    """Take a place in the job, or (with `waitlist`) a place in its queue when it is full."""
+    try:
+        async with db.transaction() as session:
+            return await _book(session, telegram_id, job_id, now, waitlist)
+    except IntegrityError:
+        # The same volunteer's other tap won the race for the one live booking per session.
+        async with db.transaction() as session:
+            return await _book(session, telegram_id, job_id, now, waitlist)
+
+
+async def _book(
+    session: AsyncSession, telegram_id: int, job_id: int, now: datetime, waitlist: bool
+) -> BookOutcome:
+    person = await require_role(session, telegram_id, Role.VOLUNTEER)
+    await _lock(session, person)
+    job = await session.get(SessionJob, job_id)
+    lunch = await session.get(LunchSession, job.session_id) if job else None
+    if job is None or lunch is None:
+        return BookOutcome(result=BookResult.CLOSED)
+    view = (await _views(session, [lunch]))[0]
+    location = await session.get(Location, lunch.location_id)
+    if (
+        lunch.status is not SessionStatus.SCHEDULED
+        or lunch.starts_at <= now
+        or location is None
+        or location.archived_at is not None
+    ):
+        return BookOutcome(result=BookResult.CLOSED, session=view)
+    existing = await session.scalar(
+        select(Booking).where(
+            Booking.session_id == lunch.id,
+            Booking.person_id == person.id,
+            Booking.status.in_(LIVE_BOOKING),
+        )
+    )
+    if existing is not None:
+        return BookOutcome(
+            result=BookResult.ALREADY, booking=await _booking_view(session, existing), session=view
+        )
+    if job.needs_check and not _cleared(person, lunch.starts_at):
+        return BookOutcome(result=BookResult.NEEDS_CHECK, session=view)
+    if await _overlapping(session, person.id, lunch):
+        return BookOutcome(result=BookResult.OVERLAP, session=view)
+    taken = await session.execute(
+        update(SessionJob)
+        .where(SessionJob.id == job.id, SessionJob.taken < SessionJob.places)
+        .values(taken=SessionJob.taken + 1)
+    )
+    if rowcount(taken) == 1:
+        status = BookingStatus.BOOKED
+    elif waitlist:
+        status = BookingStatus.WAITLISTED
+    else:
+        return BookOutcome(result=BookResult.FULL, session=view)
+    booking = Booking(
+        session_id=lunch.id,
+        job_id=job.id,
+        person_id=person.id,
+        status=status,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(booking)
+    await session.flush()
+    audit.record(
+        session,
+        at=now,
+        actor_id=person.id,
+        action=f"booking.{status.value}",
+        subject=("booking", booking.id),
+        session_id=lunch.id,
+        job=job.job,
+    )
+    result = BookResult.BOOKED if status is BookingStatus.BOOKED else BookResult.WAITLISTED
+    return BookOutcome(
+        result=result,
+        booking=await _booking_view(session, booking),
+        session=(await _views(session, [lunch]))[0],
+    )
+
+
+async def cancel(
+    db: Database, *, telegram_id: int, booking_id: int, now: datetime, offer_window: timedelta
+) -> tuple[CancelResult, BookingView | None]:
+    """A volunteer gives up their place (which passes down the waitlist) or their queue spot."""
+    async with db.transaction() as session:
+        person = await _registered(session, telegram_id)
+        booking = await session.get(Booking, booking_id)
+        if booking is None or booking.person_id != person.id:
+            raise PermissionDenied(Role.VOLUNTEER)  # someone else's booking: forged data
+        lunch = await session.get(LunchSession, booking.session_id)
+        if lunch is None or booking.status not in (BookingStatus.BOOKED, BookingStatus.WAITLISTED):
+            return CancelResult.NOT_ACTIVE, await _booking_view(session, booking)
+        if lunch.starts_at <= now:
+            return CancelResult.STARTED, await _booking_view(session, booking)
+        was = booking.status
+        _set_status(booking, BookingStatus.CANCELLED, now)
+        if was is BookingStatus.BOOKED:
+            await _release(session, booking.job_id, now, offer_window)
+        audit.record(
+            session,
+            at=now,
+            actor_id=person.id,
+            action="booking.cancelled",
+            subject=("booking", booking.id),
+            was=was.value,
+        )
+        result = (
+            CancelResult.CANCELLED if was is BookingStatus.BOOKED else CancelResult.LEFT_WAITLIST
+        )
+        return result, await _booking_view(session, booking)
+
+
+async def answer_offer(
+    db: Database,
+    *,
+    telegram_id: int,
+    booking_id: int,
+    accept: bool,
+    now: datetime,
+    offer_window: timedelta,
+) -> tuple[OfferResult, BookingView | None]:
+    async with db.transaction() as session:
+        person = await _registered(session, telegram_id)
+        await _lock(session, person)
+        booking = await session.get(Booking, booking_id)
+        if booking is None or booking.person_id != person.id:
+            raise PermissionDenied(Role.VOLUNTEER)
+        if booking.status is not BookingStatus.OFFERED:
+            return OfferResult.NOT_OFFERED, await _booking_view(session, booking)
+        lunch = await session.get(LunchSession, booking.session_id)
+        if lunch is None or _offer_over(booking, lunch, now):
+            _set_status(booking, BookingStatus.EXPIRED, now)
+            await _release(session, booking.job_id, now, offer_window)
+            return OfferResult.EXPIRED, await _booking_view(session, booking)
+        overlap = accept and await _overlapping(session, person.id, lunch)
+        if accept and not overlap:
+            _set_status(booking, BookingStatus.BOOKED, now)
+            result = OfferResult.BOOKED
+        else:
+            _set_status(booking, BookingStatus.DECLINED, now)
+            await _release(session, booking.job_id, now, offer_window)
+            result = OfferResult.OVERLAP if overlap else OfferResult.DECLINED
+        audit.record(
+            session,
+            at=now,
+            actor_id=person.id,
+            action=f"offer.{result.value}",
+            subject=("booking", booking.id),
+        )
+        return result, await _booking_view(session, booking)
+
+
+async def expire_offers(db: Database, *, now: datetime, offer_window: timedelta) -> int:
+    """Pass on every offer nobody answered in time (run by the scheduler)."""
+    async with db.transaction() as session:
+        rows = (
+            await session.scalars(
+                select(Booking)
+                .join(LunchSession, Booking.session_id == LunchSession.id)
+                .where(
+                    Booking.status == BookingStatus.OFFERED,
+                    (Booking.offer_expires_at <= now) | (LunchSession.starts_at <= now),
+                )
+                .order_by(Booking.id)
+            )
+        ).all()
+        for booking in rows:
+            _set_status(booking, BookingStatus.EXPIRED, now)
+            await _release(session, booking.job_id, now, offer_window)
+            audit.record(
+                session,
+                at=now,
+                actor_id=None,
+                action="offer.expired",
+                subject=("booking", booking.id),
+            )
+        return len(rows)
+
+
+# --- coordinators and site leads -------------------------------------------------------------
+
+
+async def cancel_session(
+    db: Database, *, actor_telegram_id: int, session_id: int, now: datetime
+) -> int:
+    """Cancel a session; everyone booked, offered or waiting is told. Returns how many."""
+    async with db.transaction() as session:
+        lunch = await _session(session, session_id)
+        actor = await require_location(session, actor_telegram_id, lunch.location_id)
+        if lunch.status is SessionStatus.CANCELLED:
+            return 0
+        lunch.status = SessionStatus.CANCELLED
+        told = 0
+        for booking, person in await _live(
+            session,
+            lunch.id,
+            (BookingStatus.BOOKED, BookingStatus.OFFERED, BookingStatus.WAITLISTED),
+        ):
+            _set_status(booking, BookingStatus.CANCELLED, now)
+            await outbox.queue(
+                session,
+                person=person,
+                kind="session_cancelled",
+                payload={"session_id": lunch.id, "job_id": booking.job_id},
+                dedupe_key=f"session_cancelled:{lunch.id}:{person.id}",
+                due_at=now,
+                now=now,
+            )
+            told += 1
+        await session.execute(
+            update(SessionJob).where(SessionJob.session_id == lunch.id).values(taken=0)
+        )
+        audit.record(
+            session,
+            at=now,
+            actor_id=actor.id,
+            action="session.cancelled",
+            subject=("session", lunch.id),
+            told=told,
+        )
+        return told
+
+
+async def reschedule(
+    db: Database,
+    *,
+    actor_telegram_id: int,
+    session_id: int,
+    start: time,
+    end: time,
+    tz: ZoneInfo,
+    now: datetime,
+) -> tuple[SessionView, int]:
+    """Move a session's times on its day; everyone booked or offered is told."""
+    async with db.transaction() as session:
+        lunch = await _session(session, session_id)
+        actor = await require_location(session, actor_telegram_id, lunch.location_id)
+        day = lunch.starts_at.astimezone(tz).date()
+        starts = datetime.combine(day, start, tzinfo=tz).astimezone(UTC)
+        ends = datetime.combine(day, end, tzinfo=tz).astimezone(UTC)
+        if ends <= starts:
+            raise ValueError("a session ends after it starts")
+        told = 0
+        if (starts, ends) != (lunch.starts_at, lunch.ends_at):
+            lunch.starts_at, lunch.ends_at = starts, ends
+            for booking, person in await _live(session, lunch.id, HOLDING):
+                await outbox.queue(
+                    session,
+                    person=person,
+                    kind="session_changed",
+                    payload={"session_id": lunch.id, "job_id": booking.job_id},
+                    dedupe_key=f"session_changed:{lunch.id}:{person.id}:{starts:%Y%m%d%H%M}"
+                    f"-{ends:%H%M}",
+                    due_at=now,
+                    now=now,
+                )
+                told += 1
+            audit.record(
+                session,
+                at=now,
+                actor_id=actor.id,
+                action="session.rescheduled",
+                subject=("session", lunch.id),
+                told=told,
+            )
+        await session.flush()
+        return (await _views(session, [lunch]))[0], told
+
+
+async def sessions_on(
+    db: Database, *, actor_telegram_id: int, location_id: int, day: date, tz: ZoneInfo
+) -> list[SiteSession]:
+    """A location's sessions on a local day, with who is booked for each job."""
+    start = datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
+    async with db.transaction() as session:
+        await require_location(session, actor_telegram_id, location_id)
+        rows = (
+            await session.scalars(
+                select(LunchSession)
+                .where(
+                    LunchSession.location_id == location_id,
+                    LunchSession.starts_at >= start,
+                    LunchSession.starts_at < end,
+                )
+                .order_by(LunchSession.starts_at)
+            )
+        ).all()
+        result = []
+        for view in await _views(session, rows):
+            people = await _live(session, view.session_id, ON_THE_DAY)
+            jobs = {job.job_id: job.job for job in view.jobs}
+            helpers = sorted(
+                (
+                    Helper(
+                        booking_id=b.id,
+                        name=p.display_name,
+                        job=jobs.get(b.job_id, "?"),
+                        status=b.status,
+                    )
+                    for b, p in people
+                ),
+                key=lambda h: (h.job, h.name.lower()),
+            )
+            result.append(SiteSession(session=view, helpers=helpers))
+        return result
+
+
+async def mark_attendance(
+    db: Database, *, actor_telegram_id: int, booking_id: int, attended: bool, now: datetime
+) -> tuple[int, BookingStatus]:
+    """Mark a booked volunteer as there or not; a later mark corrects an earlier one (audited).
+    Returns the session id and the new status."""
+    async with db.transaction() as session:
+        booking = await session.get(Booking, booking_id)
+        if booking is None or booking.status not in ON_THE_DAY:
+            raise LookupError("no such booking on the day")
+        lunch = await _session(session, booking.session_id)
+        actor = await require_location(session, actor_telegram_id, lunch.location_id)
+        new = BookingStatus.ATTENDED if attended else BookingStatus.NO_SHOW
+        if booking.status is not new:
+            audit.record(
+                session,
+                at=now,
+                actor_id=actor.id,
+                action="attendance.marked",
+                subject=("booking", booking.id),
+                was=booking.status.value,
+                now=new.value,
+            )
+            _set_status(booking, new, now)
+        return lunch.id, new
+
+
+async def record_counts(
+    db: Database,
+    *,
+    actor_telegram_id: int,
+    session_id: int,
+    meals: int,
+    children: int,
+    now: datetime,
+) -> SessionView:
+    """Meals served and children fed at a session: the evidence base. Corrections audited."""
+    if not (0 <= meals <= MAX_COUNT and 0 <= children <= MAX_COUNT):
+        raise ValueError("counts out of range")
+    async with db.transaction() as session:
+        lunch = await _session(session, session_id)
+        actor = await require_location(session, actor_telegram_id, lunch.location_id)
+        audit.record(
+            session,
+            at=now,
+            actor_id=actor.id,
+            action="session.counts",
+            subject=("session", lunch.id),
+            meals=meals,
+            children=children,
+            was_meals=lunch.meals_served,
+            was_children=lunch.children_attended,
+        )
+        lunch.meals_served, lunch.children_attended = meals, children
+        await session.flush()
+        return (await _views(session, [lunch]))[0]
+
+
+async def coverage(
+    db: Database, *, actor_telegram_id: int, now: datetime, days: int
+) -> list[SessionView]:
+    """Sessions in the next `days` days with places still free, in the coordinator's scope."""
+    async with db.transaction() as session:
+        actor = await require_role(session, actor_telegram_id, Role.COORDINATOR)
+        scope = await coordinator_scope(session, actor.id)
+        query = (
+            select(LunchSession)
+            .join(Location)
+            .where(
+                LunchSession.starts_at > now,
+                LunchSession.starts_at <= now + timedelta(days=days),
+                LunchSession.status == SessionStatus.SCHEDULED,
+                Location.archived_at.is_(None),
+                LunchSession.id.in_(
+                    select(SessionJob.session_id).where(SessionJob.taken < SessionJob.places)
+                ),
+            )
+            .order_by(LunchSession.starts_at, Location.name)
+        )
+        if scope is not None:
+            query = query.where(LunchSession.location_id.in_(scope))
+        return await _views(session, (await session.scalars(query)).all())
+
+
+async def request_cover(db: Database, *, actor_telegram_id: int, job_id: int, now: datetime) -> int:
+    """Ask the location's volunteers to take a free place; returns how many were asked.
+    Asking again does not message the same people twice."""
+    async with db.transaction() as session:
+        job = await session.get(SessionJob, job_id)
+        if job is None:
+            raise LookupError("no such job")
+        lunch = await _session(session, job.session_id)
+        actor = await require_location(session, actor_telegram_id, lunch.location_id)
+        if lunch.status is not SessionStatus.SCHEDULED or lunch.starts_at <= now:
+            return 0
+        already = select(Booking.person_id).where(
+            Booking.session_id == lunch.id, Booking.status.in_(LIVE_BOOKING)
+        )
+        volunteers = (
+            await session.scalars(
+                select(Person)
+                .join(HomeLocation, HomeLocation.person_id == Person.id)
+                .join(
+                    RoleGrant,
+                    and_(RoleGrant.person_id == Person.id, RoleGrant.role == Role.VOLUNTEER),
+                )
+                .where(
+                    HomeLocation.location_id == lunch.location_id,
+                    Person.active.is_(True),
+                    Person.id.not_in(already),
+                )
+                .order_by(Person.id)
+            )
+        ).all()
+        for person in volunteers:
+            await outbox.queue(
+                session,
+                person=person,
+                kind="cover_needed",
+                payload={"job_id": job.id},
+                dedupe_key=f"cover:{job.id}:{person.id}",
+                due_at=now,
+                now=now,
+            )
+        audit.record(
+            session,
+            at=now,
+            actor_id=actor.id,
+            action="cover.requested",
+            subject=("session", lunch.id),
+            job=job.job,
+            asked=len(volunteers),
+        )
+        return len(volunteers)
+
+
+# --- inside the transactions ------------------------------------------------------------------
+
+
+async def _release(
+    session: AsyncSession, job_id: int, now: datetime, offer_window: timedelta
+) -> None:
+    """A held place came free: offer it to the first on the waitlist, or give it back."""
+    job = await session.get(SessionJob, job_id)
+    lunch = await session.get(LunchSession, job.session_id) if job else None
+    if job is None or lunch is None:
+        return
+    nxt = None
+    if lunch.status is SessionStatus.SCHEDULED and lunch.starts_at > now:
+        nxt = await session.scalar(
+            select(Booking)
+            .where(Booking.job_id == job_id, Booking.status == BookingStatus.WAITLISTED)
+            .order_by(Booking.created_at, Booking.id)
+            .limit(1)
+        )
+    if nxt is None:
+        await session.execute(
+            update(SessionJob)
+            .where(SessionJob.id == job_id, SessionJob.taken > 0)
+            .values(taken=SessionJob.taken - 1)
+        )
+        return
+    _set_status(nxt, BookingStatus.OFFERED, now)
+    # Never past the session's start: an offer for a lunch already begun helps nobody.
+    nxt.offer_expires_at = min(now + offer_window, lunch.starts_at)
+    person = await session.get(Person, nxt.person_id)
+    if person is not None:
+        await outbox.queue(
+            session,
+            person=person,
+            kind="offer",
+            payload={"booking_id": nxt.id},
+            dedupe_key=f"offer:{nxt.id}",
+            due_at=now,
+            now=now,
+        )
+
+
+def _set_status(booking: Booking, status: BookingStatus, now: datetime) -> None:
+    booking.status = status
+    booking.updated_at = now
+    if status is not BookingStatus.OFFERED:
+        booking.offer_expires_at = None
+
+
+def _offer_over(booking: Booking, lunch: LunchSession, now: datetime) -> bool:
+    expires = booking.offer_expires_at
+    return (
+        (expires is not None and expires <= now)
+        or lunch.starts_at <= now
+        or (lunch.status is not SessionStatus.SCHEDULED)
+    )
+
+
+def _cleared(person: Person, starts_at: datetime) -> bool:
+    if person.check_status is not CheckStatus.CLEARED:
+        return False
+    return person.check_expires_on is None or person.check_expires_on >= starts_at.date()
+
+
+async def _lock(session: AsyncSession, person: Person) -> None:
+    """Serialise one person's bookings, so two taps cannot book overlapping sessions.
+    (PostgreSQL locks the row; SQLite already has one writer at a time.)"""
+    await session.execute(select(Person.id).where(Person.id == person.id).with_for_update())
+
+
+async def _overlapping(session: AsyncSession, person_id: int, lunch: LunchSession) -> bool:
+    clash = await session.scalar(
+        select(Booking.id)
+        .join(LunchSession, Booking.session_id == LunchSession.id)
+        .where(
+            Booking.person_id == person_id,
+            Booking.status.in_(HOLDING),
+            LunchSession.id != lunch.id,
+            LunchSession.status == SessionStatus.SCHEDULED,
+            LunchSession.starts_at < lunch.ends_at,
+            LunchSession.ends_at > lunch.starts_at,
+        )
+        .limit(1)
+    )
+    return clash is not None
+
+
+async def _live(
+    session: AsyncSession, session_id: int, statuses: Sequence[BookingStatus]
+) -> list[tuple[Booking, Person]]:
+    rows = (
+        (
+            await session.execute(
+                select(Booking, Person)
+                .join(Person, Booking.person_id == Person.id)
+                .where(Booking.session_id == session_id, Booking.status.in_(statuses))
+                .order_by(Booking.created_at, Booking.id)
+            )
+        )
+        .tuples()
+        .all()
+    )
+    return list(rows)
+
+
+async def _session(session: AsyncSession, session_id: int) -> LunchSession:
+    lunch = await session.get(LunchSession, session_id)
+    if lunch is None:
+        raise LookupError("no such session")
+    return lunch
+
+
+async def _registered(session: AsyncSession, telegram_id: int) -> Person:
+    person = await find_person(session, telegram_id)
+    if person is None:
+        raise NotRegistered
+    return person
+
+
+async def _views(session: AsyncSession, rows: Sequence[LunchSession]) -> list[SessionView]:
+    if not rows:
+        return []
+    ids = [row.id for row in rows]
+    names = dict(
+        (
+            await session.execute(
+                select(Location.id, Location.name).where(
+                    Location.id.in_({row.location_id for row in rows})
+                )
+            )
+        )
+        .tuples()
+        .all()
+    )
+    jobs = (
+        await session.scalars(
+            select(SessionJob).where(SessionJob.session_id.in_(ids)).order_by(SessionJob.id)
+        )
+    ).all()
+    waiting = dict(
+        (
+            await session.execute(
+                select(Booking.job_id, func.count())
+                .where(Booking.session_id.in_(ids), Booking.status == BookingStatus.WAITLISTED)
+                .group_by(Booking.job_id)
+            )
+        )
+        .tuples()
+        .all()
+    )
+    by_session: dict[int, list[JobView]] = {}
+    for job in jobs:
+        by_session.setdefault(job.session_id, []).append(
+            JobView(
+                job_id=job.id,
+                job=job.job,
+                places=job.places,
+                taken=job.taken,
+                needs_check=job.needs_check,
+                waiting=waiting.get(job.id, 0),
+            )
+        )
+    return [
+        SessionView(
+            session_id=row.id,
+            location_id=row.location_id,
+            location_name=names.get(row.location_id, "?"),
+            starts_at=row.starts_at,
+            ends_at=row.ends_at,
+            cancelled=row.status is SessionStatus.CANCELLED,
+            jobs=tuple(by_session.get(row.id, [])),
+            meals_served=row.meals_served,
+            children_attended=row.children_attended,
+        )
+        for row in rows
+    ]
+
+
+async def _booking_view(session: AsyncSession, booking: Booking) -> BookingView:
+    lunch = await _session(session, booking.session_id)
+    view = (await _views(session, [lunch]))[0]
+    job = view.job(booking.job_id)
+    position = None
+    if booking.status is BookingStatus.WAITLISTED:
+        position = await session.scalar(
+            select(func.count())
+            .select_from(Booking)
+            .where(
+                Booking.job_id == booking.job_id,
+                Booking.status == BookingStatus.WAITLISTED,
+                (Booking.created_at < booking.created_at)
+                | ((Booking.created_at == booking.created_at) & (Booking.id <= booking.id)),
+            )
+        )
+    return BookingView(
+        booking_id=booking.id,
+        status=booking.status,
+        job_id=booking.job_id,
+        job=job.job if job else "?",
+        session=view,
+        position=position,
+        offer_expires_at=booking.offer_expires_at,
+    )
