@@ -22,13 +22,16 @@ from telegram.ext import (
 )
 
 from bot.config import Config
-from handlers import coordination, errors, flows, menu, profile, start
+from bot.delivery import DeliveryEngine
+from handlers import coordination, errors, flows, menu, profile, start, volunteer
 from handlers.callbacks import matches
 from handlers.common import Handler
 from handlers.context import SERVICES_KEY, BotApplication, BotContext, Services, Settings, utc_now
 from storage.db import Database
 from storage.models import Role
+from storage.rota import JobSpec
 
+DELIVERY_KEY = "delivery"
 # Edited messages are not commands again: only new messages count.
 PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
 GROUPS = filters.ChatType.GROUPS & filters.UpdateType.MESSAGE
@@ -47,16 +50,23 @@ def build_application(config: Config, *, clock: Callable[[], datetime] = utc_now
             config.telegram.api_file_url or _file_url(config.telegram.api_base_url)
         )
     application: BotApplication = builder.build()
-    application.bot_data[SERVICES_KEY] = Services(
+    services = Services(
         db=Database(config.database.url),
         settings=Settings(
             programme_name=config.programme.name,
             timezone=config.programme.tz,
             coordinator_ids=config.coordinators.telegram_ids,
             invite_valid_for=timedelta(hours=config.invites.expire_hours),
+            offer_window=timedelta(minutes=config.rota.offer_minutes),
+            jobs=tuple(
+                JobSpec(job=j.name, places=j.places, needs_check=j.needs_check)
+                for j in config.rota.jobs
+            ),
         ),
         clock=clock,
     )
+    application.bot_data[SERVICES_KEY] = services
+    application.bot_data[DELIVERY_KEY] = DeliveryEngine(application, services)
     _register_handlers(application)
     return application
 
@@ -64,6 +74,11 @@ def build_application(config: Config, *, clock: Callable[[], datetime] = utc_now
 def services_of(application: BotApplication) -> Services:
     services: Services = application.bot_data[SERVICES_KEY]
     return services
+
+
+def delivery_of(application: BotApplication) -> DeliveryEngine:
+    engine: DeliveryEngine = application.bot_data[DELIVERY_KEY]
+    return engine
 
 
 def _file_url(base_url: str) -> str:
@@ -97,6 +112,26 @@ def _register_handlers(app: BotApplication) -> None:
     button(coordination.PersonCard, coordination.person_card)
     button(coordination.AskRemoveRole, coordination.ask_remove_role)
     button(coordination.RemoveRole, coordination.remove_role)
+
+    # Volunteers: sessions, bookings, offers, calendar, profile.
+    command("sessions", volunteer.sessions_command)
+    button(volunteer.SessionsPage, volunteer.sessions_page)
+    button(volunteer.OpenSession, volunteer.open_session)
+    button(volunteer.BookJob, volunteer.book_job)
+    command("mysessions", volunteer.my_sessions_command)
+    button(volunteer.MyBookings, volunteer.my_sessions)
+    button(volunteer.AskCancelBooking, volunteer.ask_cancel)
+    button(volunteer.CancelBooking, volunteer.cancel_booking)
+    button(volunteer.OfferAnswer, volunteer.offer_answer)
+    button(volunteer.CalendarFile, volunteer.calendar_file)
+    command("profile", volunteer.profile_command)
+    button(volunteer.ToggleHome, volunteer.toggle_home)
+    button(volunteer.AskPhone, volunteer.ask_phone)
+    button(volunteer.RemovePhone, volunteer.remove_phone)
+
+    # Site leads and coordinators: the day, coverage, changing or cancelling a session.
+    # (site day section: begin)
+    # (site day section: end)
 
     # Catch-alls, last.
     app.add_handler(

@@ -72,7 +72,7 @@ async def _serve(config: Config) -> int:
         loop.add_signal_handler(sig, stop.set)
     server = config.telegram.api_base_url or "Telegram"
     try:
-        async with polling(build_application(config)):
+        async with polling(build_application(config), sweep_seconds=config.delivery.sweep_seconds):
             logger.info("press Ctrl+C to stop")
             await stop.wait()
     except InvalidToken:

@@ -74,12 +74,42 @@ class InvitesConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
+class JobConfig:
+    name: str
+    places: int
+    needs_check: bool = False
+
+
+DEFAULT_JOBS = (
+    JobConfig(name="cook", places=2, needs_check=True),
+    JobConfig(name="server", places=3),
+    JobConfig(name="driver", places=1),
+)
+DEFAULT_OFFER_MINUTES = 120
+DEFAULT_SWEEP_SECONDS = 5
+MAX_JOB_PLACES = 50
+
+
+@dataclass(frozen=True, kw_only=True)
+class RotaConfig:
+    jobs: tuple[JobConfig, ...] = DEFAULT_JOBS
+    offer_minutes: int = DEFAULT_OFFER_MINUTES
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeliveryConfig:
+    sweep_seconds: int = DEFAULT_SWEEP_SECONDS
+
+
+@dataclass(frozen=True, kw_only=True)
 class Config:
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
     programme: ProgrammeConfig = field(default_factory=ProgrammeConfig)
     coordinators: CoordinatorsConfig = field(default_factory=CoordinatorsConfig)
     invites: InvitesConfig = field(default_factory=InvitesConfig)
+    rota: RotaConfig = field(default_factory=RotaConfig)
+    delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     source: Path | None = None
 
 
@@ -91,6 +121,8 @@ _KNOWN_KEYS: dict[str, frozenset[str]] = {
     "programme": frozenset({"name", "timezone"}),
     "coordinators": frozenset({"telegram_ids"}),
     "invites": frozenset({"expire_hours"}),
+    "rota": frozenset({"jobs", "offer_minutes"}),
+    "delivery": frozenset({"sweep_seconds"}),
 }
 _SECRET_KEYS = frozenset({"token", "bot_token", "encryption_key", "webhook_secret"})
 
@@ -160,8 +192,51 @@ def _parse(raw: dict[str, Any], env: Mapping[str, str], source: Path | None) -> 
                 "invites", "expire_hours", DEFAULT_INVITE_HOURS, low=1, high=MAX_INVITE_HOURS
             )
         ),
+        rota=RotaConfig(
+            jobs=_jobs(reader),
+            offer_minutes=reader.integer(
+                "rota", "offer_minutes", DEFAULT_OFFER_MINUTES, low=5, high=7 * 24 * 60
+            ),
+        ),
+        delivery=DeliveryConfig(
+            sweep_seconds=reader.integer(
+                "delivery", "sweep_seconds", DEFAULT_SWEEP_SECONDS, low=1, high=300
+            )
+        ),
         source=source,
     )
+
+
+def _jobs(reader: _Reader) -> tuple[JobConfig, ...]:
+    value = reader.get("rota", "jobs", None)
+    if value is None:
+        return DEFAULT_JOBS
+    problem = (
+        "rota.jobs must be a list of [[rota.jobs]] tables, each with a name (1-32 letters), "
+        f"places (1-{MAX_JOB_PLACES}) and optionally needs_check = true"
+    )
+    if not isinstance(value, list) or not value:
+        raise ConfigError(problem)
+    jobs = []
+    for item in value:
+        if not isinstance(item, dict) or set(item) - {"name", "places", "needs_check"}:
+            raise ConfigError(problem)
+        name, places = item.get("name"), item.get("places")
+        needs_check = item.get("needs_check", False)
+        if (
+            not isinstance(name, str)
+            or not 1 <= len(name.strip()) <= 32
+            or ":" in name
+            or not isinstance(places, int)
+            or isinstance(places, bool)
+            or not 1 <= places <= MAX_JOB_PLACES
+            or not isinstance(needs_check, bool)
+        ):
+            raise ConfigError(problem)
+        jobs.append(JobConfig(name=name.strip().lower(), places=places, needs_check=needs_check))
+    if len({job.name for job in jobs}) != len(jobs):
+        raise ConfigError("rota.jobs: each job needs a different name")
+    return tuple(jobs)
 
 
 def _secret_in_file(where: str, key: str) -> str:

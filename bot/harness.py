@@ -10,11 +10,12 @@ from contextlib import AsyncExitStack
 from datetime import datetime
 from types import TracebackType
 
-from bot.app import build_application, services_of
+from bot.app import build_application, delivery_of, services_of
 from bot.config import Config, TelegramConfig
 from bot.runtime import polling
 from bot.sandbox import BotApiSandbox, RateLimits, SimGroup, SimUser
 from handlers.context import BotApplication, Services, utc_now
+from storage import rota
 
 # Short long-polls keep shutdown quick; the sandbox answers a waiting poll at once anyway.
 HARNESS_POLL_TIMEOUT = 1
@@ -60,7 +61,11 @@ class Rehearsal:
         try:
             self._application = build_application(config, clock=self._clock)
             await self._stack.enter_async_context(
-                polling(self._application, poll_timeout=HARNESS_POLL_TIMEOUT)
+                polling(
+                    self._application,
+                    poll_timeout=HARNESS_POLL_TIMEOUT,
+                    sweep_seconds=config.delivery.sweep_seconds,
+                )
             )
         except BaseException:
             await self._stack.aclose()
@@ -78,9 +83,21 @@ class Rehearsal:
         await self._stack.aclose()
 
     async def settle(self) -> None:
-        """Wait until the bot has fetched every update sent so far and finished handling it."""
+        """Wait until the bot has fetched every update sent so far, finished handling it, and
+        sent every notice that became due (so a test sees what each person would see)."""
         await self.sandbox.wait_confirmed()
         await self.application.update_queue.join()
+        await self.deliver()
+
+    async def deliver(self) -> int:
+        """Run the outbox sweep now instead of waiting for the scheduler."""
+        return await delivery_of(self.application).sweep()
+
+    async def expire_offers(self) -> int:
+        services = self.services
+        return await rota.expire_offers(
+            services.db, now=services.now(), offer_window=services.settings.offer_window
+        )
 
     def user(self, user_id: int, first_name: str, last_name: str | None = None) -> SimUser:
         return self.sandbox.user(user_id, first_name, last_name=last_name)

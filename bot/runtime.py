@@ -8,15 +8,49 @@ from contextlib import asynccontextmanager
 
 from telegram import Update
 
-from bot.app import services_of
+from bot.app import delivery_of, services_of
 from handlers import menu
-from handlers.context import BotApplication
-from storage import migrate, people
+from handlers.context import BotApplication, BotContext
+from storage import migrate, people, rota
 
 logger = logging.getLogger(__name__)
 
 # Long-poll length: Telegram holds the request until an update arrives or this many seconds pass.
 POLL_TIMEOUT_SECONDS = 30
+OFFER_SWEEP_SECONDS = 60
+MISFIRE_GRACE_SECONDS = 60
+
+
+async def _expire_offers(context: BotContext) -> None:
+    services = context.services
+    await rota.expire_offers(
+        services.db, now=services.now(), offer_window=services.settings.offer_window
+    )
+
+
+def schedule(application: BotApplication, *, sweep_seconds: float) -> None:
+    """The clock: APScheduler, via PTB's JobQueue, wakes the sweeps. The schedule itself lives
+    in the database, so these two repeating jobs are all it holds, and a restart loses nothing.
+    A sweep that starts late still runs (misfire grace), and a backlog runs once, not N times."""
+    jobs = application.job_queue
+    if jobs is None:
+        raise RuntimeError("the application was built without a job queue")
+    options = {"misfire_grace_time": MISFIRE_GRACE_SECONDS, "coalesce": True, "max_instances": 1}
+    engine = delivery_of(application)
+
+    async def sweep_outbox(_context: BotContext) -> None:
+        await engine.sweep()
+
+    jobs.run_repeating(
+        sweep_outbox, interval=sweep_seconds, first=1, name="outbox", job_kwargs=options
+    )
+    jobs.run_repeating(
+        _expire_offers,
+        interval=OFFER_SWEEP_SECONDS,
+        first=5,
+        name="expire-offers",
+        job_kwargs=options,
+    )
 
 
 async def prepare(application: BotApplication) -> None:
@@ -31,7 +65,10 @@ async def prepare(application: BotApplication) -> None:
 
 @asynccontextmanager
 async def polling(
-    application: BotApplication, *, poll_timeout: int = POLL_TIMEOUT_SECONDS
+    application: BotApplication,
+    *,
+    poll_timeout: int = POLL_TIMEOUT_SECONDS,
+    sweep_seconds: float,
 ) -> AsyncIterator[BotApplication]:
     """The bot running in this event loop, fetching updates with getUpdates, till the end."""
     services = services_of(application)
@@ -47,6 +84,7 @@ async def polling(
                 allowed_updates=Update.ALL_TYPES,
                 drop_pending_updates=False,  # updates sent while the bot was down still count
             )
+            schedule(application, sweep_seconds=sweep_seconds)
             await application.start()
             logger.info("bot @%s is running", application.bot.username)
             try:

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from storage.db import Database
+from storage.rota import JobSpec
 
 SERVICES_KEY = "services"
 
@@ -21,6 +22,8 @@ class Settings:
     timezone: ZoneInfo
     coordinator_ids: frozenset[int]
     invite_valid_for: timedelta
+    offer_window: timedelta
+    jobs: tuple[JobSpec, ...]  # the default jobs of a new session, from config
 
 
 def utc_now() -> datetime:

@@ -46,6 +46,11 @@ async def wait_for_text(
     )
 
 
+async def finish(context: BotContext, telegram_id: int, flow: str) -> None:
+    """The form is done: forget its draft."""
+    await drafts.discard(context.services.db, telegram_id=telegram_id, flow=flow)
+
+
 async def cancel_waiting(context: BotContext, telegram_id: int) -> bool:
     db = context.services.db
     draft = await drafts.waiting_for_text(db, telegram_id=telegram_id)

@@ -20,6 +20,9 @@ COMMANDS: list[tuple[str, str, Role | None]] = [
     ("whoami", "Your name and roles", None),
     ("name", "Change the name coordinators see", None),
     ("cancel", "Stop what you are filling in", None),
+    ("profile", "Your home locations and phone", None),
+    ("sessions", "Upcoming lunch sessions to book", Role.VOLUNTEER),
+    ("mysessions", "Your bookings, with cancel and calendar", Role.VOLUNTEER),
     ("invite", "Invite a school contact or a coordinator", Role.COORDINATOR),
     ("people", "People and their roles", Role.COORDINATOR),
 ]

@@ -297,6 +297,13 @@ async def session_view(db: Database, session_id: int) -> SessionView | None:
         return (await _views(session, [lunch]))[0] if lunch else None
 
 
+async def session_of_job(db: Database, job_id: int) -> SessionView | None:
+    async with db.transaction() as session:
+        job = await session.get(SessionJob, job_id)
+        lunch = await session.get(LunchSession, job.session_id) if job else None
+        return (await _views(session, [lunch]))[0] if lunch else None
+
+
 async def booking_view(db: Database, booking_id: int) -> BookingView | None:
     async with db.transaction() as session:
         booking = await session.get(Booking, booking_id)

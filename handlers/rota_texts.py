@@ -1,0 +1,279 @@
+"""The rota's words: sessions, bookings, offers, the site day. HTML; typed values escaped."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from handlers.texts import esc
+from storage.locations import LocationInfo
+from storage.models import CheckStatus
+from storage.people import Profile
+from storage.rota import (
+    BookingView,
+    BookOutcome,
+    BookResult,
+    CancelResult,
+    JobView,
+    OfferResult,
+    SessionsPage,
+    SessionView,
+)
+
+
+def day_and_time(view: SessionView, tz: ZoneInfo) -> str:
+    """'Tue 28 Jul, 11:30-13:30' in the programme's time zone."""
+    starts, ends = view.starts_at.astimezone(tz), view.ends_at.astimezone(tz)
+    return f"{starts:%a %-d %b}, {starts:%H:%M}-{ends:%H:%M}"
+
+
+def at(moment: datetime, tz: ZoneInfo) -> str:
+    local = moment.astimezone(tz)
+    return f"{local:%a %-d %b} at {local:%H:%M}"
+
+
+def where_when(view: SessionView, tz: ZoneInfo) -> str:
+    return f"<b>{esc(view.location_name)}</b>, {day_and_time(view, tz)}"
+
+
+def job_state(job: JobView) -> str:
+    if job.free > 0:
+        return f"{esc(job.job)} {job.free} free"
+    waiting = f", {job.waiting} waiting" if job.waiting else ""
+    return f"{esc(job.job)} full{waiting}"
+
+
+def session_line(view: SessionView, tz: ZoneInfo) -> str:
+    jobs = ", ".join(job_state(job) for job in view.jobs)
+    return f"• {where_when(view, tz)}: {jobs}"
+
+
+def booking_line(booking: BookingView, tz: ZoneInfo) -> str:
+    what = f"{esc(booking.job)} at {where_when(booking.session, tz)}"
+    if booking.position is not None:
+        return f"• ⏳ {what} (waitlist, number {booking.position})"
+    if booking.offer_expires_at is not None:
+        return f"• 🎁 {what} (offered to you until {at(booking.offer_expires_at, tz)})"
+    return f"• ✅ {what}"
+
+
+# --- notices (sent by the delivery engine, rendered when due) --------------------------------
+
+
+def offer(booking: BookingView, tz: ZoneInfo) -> str:
+    expires = booking.offer_expires_at
+    until = f" The offer is open until {at(expires, tz)}." if expires else ""
+    return (
+        f"🎁 Good news: a <b>{esc(booking.job)}</b> place came free at "
+        f"{where_when(booking.session, tz)}, and you are first on the waitlist.{until}\n\n"
+        "Would you like it?"
+    )
+
+
+def session_cancelled(view: SessionView, tz: ZoneInfo) -> str:
+    return (
+        f"Sorry: the lunch session at {where_when(view, tz)} is cancelled. You don't need "
+        "to do anything; thank you for offering your time."
+    )
+
+
+def session_changed(view: SessionView, job: str, tz: ZoneInfo) -> str:
+    return (
+        f"🕑 A change: the lunch session at <b>{esc(view.location_name)}</b> is now "
+        f"{day_and_time(view, tz)}. You are still down as {esc(job)}. If you can no longer "
+        "make it, please cancel in /mysessions so someone else can help."
+    )
+
+
+def cover_needed(view: SessionView, job: JobView, tz: ZoneInfo) -> str:
+    places = "a place" if job.free == 1 else f"{job.free} places"
+    return (
+        f"🙋 Can you help? {where_when(view, tz)} still has {places} for a <b>{esc(job.job)}</b>."
+    )
+
+
+# --- volunteers: browsing and booking ---------------------------------------------------------
+
+
+def sessions_page(page: SessionsPage, tz: ZoneInfo) -> str:
+    if page.total == 0:
+        where = "at your locations " if page.home_only else ""
+        return (
+            f"There are no upcoming lunch sessions {where}yet. I'll have more when the "
+            "coordinators plan the holiday." + ("" if page.home_only else _choose_homes())
+        )
+    first, last = page.offset + 1, page.offset + len(page.sessions)
+    where = "at your locations" if page.home_only else "at all locations"
+    lines = [
+        f"<b>Upcoming lunch sessions {where}</b> ({first}-{last} of {page.total}). Tap one to book."
+    ]
+    lines += [session_line(view, tz) for view in page.sessions]
+    if not page.home_only:
+        lines.append(_choose_homes())
+    return "\n".join(lines)
+
+
+def _choose_homes() -> str:
+    return "\n\nTip: choose your home locations in /profile to see only theirs."
+
+
+def session_button(view: SessionView, tz: ZoneInfo) -> str:
+    starts = view.starts_at.astimezone(tz)
+    return f"{starts:%a %-d %b %H:%M} · {view.location_name}"
+
+
+def session_card(view: SessionView, tz: ZoneInfo, mine: BookingView | None) -> str:
+    lines = [where_when(view, tz), ""]
+    for job in view.jobs:
+        check = " (needs a safeguarding check)" if job.needs_check else ""
+        lines.append(f"• {job_state(job)} of {job.places}{check}")
+    if view.cancelled:
+        lines.append("\nThis session is cancelled.")
+    elif mine is not None:
+        lines.append("\n" + _your_place(mine))
+    return "\n".join(lines)
+
+
+def _your_place(booking: BookingView) -> str:
+    if booking.position is not None:
+        return f"You are number {booking.position} on the {esc(booking.job)} waitlist."
+    if booking.offer_expires_at is not None:
+        return f"A {esc(booking.job)} place is being held for you: see the offer message."
+    return f"You are booked as <b>{esc(booking.job)}</b>."
+
+
+def book_button(job: JobView) -> str:
+    if job.free > 0:
+        return f"Book {job.job} ({job.free} free)"
+    return f"Join {job.job} waitlist"
+
+
+def booked(outcome: BookOutcome, tz: ZoneInfo) -> str:
+    booking, view = outcome.booking, outcome.session
+    match outcome.result:
+        case BookResult.BOOKED if booking is not None:
+            return (
+                f"✅ Booked: you're a <b>{esc(booking.job)}</b> at "
+                f"{where_when(booking.session, tz)}. Thank you! Your sessions: /mysessions"
+            )
+        case BookResult.WAITLISTED if booking is not None:
+            return (
+                f"⏳ You're on the {esc(booking.job)} waitlist at "
+                f"{where_when(booking.session, tz)}, number {booking.position}. If a place "
+                "comes free I'll offer it to you here."
+            )
+        case BookResult.ALREADY if booking is not None:
+            return f"You already have a place on this session. {_your_place(booking)}"
+        case BookResult.FULL:
+            return "That job has just filled up. You can join its waitlist instead."
+        case BookResult.OVERLAP:
+            return (
+                "You're already booked on another session at that time, so I can't book "
+                "this one too. Your sessions: /mysessions"
+            )
+        case BookResult.NEEDS_CHECK:
+            return (
+                "This job needs a cleared safeguarding check (DBS), and I don't have one "
+                "recorded for you that is valid on that day. Please talk to a coordinator."
+            )
+        case _:
+            where = f" ({where_when(view, tz)})" if view else ""
+            return f"Sorry, this session{where} is no longer taking bookings."
+
+
+def my_sessions(bookings: list[BookingView], tz: ZoneInfo) -> str:
+    if not bookings:
+        return "You have no upcoming sessions. Find one with /sessions."
+    return "<b>Your upcoming sessions</b>\n" + "\n".join(booking_line(b, tz) for b in bookings)
+
+
+def cancel_button(booking: BookingView, tz: ZoneInfo) -> str:
+    starts = booking.session.starts_at.astimezone(tz)
+    verb = "Leave waitlist" if booking.position is not None else "Cancel"
+    return f"{verb}: {starts:%a %-d %b} {booking.job}"
+
+
+def confirm_cancel(booking: BookingView, tz: ZoneInfo) -> str:
+    if booking.position is not None:
+        return f"Leave the {esc(booking.job)} waitlist at {where_when(booking.session, tz)}?"
+    return (
+        f"Cancel your {esc(booking.job)} place at {where_when(booking.session, tz)}? It "
+        "will be offered to the next volunteer on the waitlist."
+    )
+
+
+def cancelled(result: CancelResult) -> str:
+    return {
+        CancelResult.CANCELLED: (
+            "Cancelled. Thank you for letting us know: the place goes to the next volunteer."
+        ),
+        CancelResult.LEFT_WAITLIST: "You've left the waitlist.",
+        CancelResult.STARTED: (
+            "This session has already started, so it can't be cancelled "
+            "here. Please tell the site lead."
+        ),
+        CancelResult.NOT_ACTIVE: "That place was already cancelled: nothing more to do.",
+    }[result]
+
+
+def offer_answered(result: OfferResult, booking: BookingView | None, tz: ZoneInfo) -> str:
+    where = f" at {where_when(booking.session, tz)}" if booking else ""
+    job = esc(booking.job) if booking else "the"
+    return {
+        OfferResult.BOOKED: f"✅ It's yours: you're booked as <b>{job}</b>{where}. Thank you!",
+        OfferResult.DECLINED: "No problem: I've passed the place on to the next volunteer.",
+        OfferResult.EXPIRED: "Sorry, this offer has expired and the place was passed on.",
+        OfferResult.OVERLAP: (
+            "You're booked on another session at that time, so I've passed this place on."
+        ),
+        OfferResult.NOT_OFFERED: "This offer is no longer open.",
+    }[result]
+
+
+def calendar_caption(count: int) -> str:
+    if count == 0:
+        return "You have no booked sessions to put in a calendar yet."
+    sessions = "session" if count == 1 else "sessions"
+    return f"📅 Your {count} booked {sessions}. Open the file to add them to your calendar."
+
+
+# --- volunteers: profile ----------------------------------------------------------------------
+
+
+def profile(person: Profile, homes: list[LocationInfo], tz: ZoneInfo) -> str:
+    home_names = ", ".join(esc(h.name) for h in homes) or "none chosen (you see all locations)"
+    check = {
+        CheckStatus.NONE: "not recorded",
+        CheckStatus.PENDING: "pending",
+        CheckStatus.CLEARED: "cleared",
+    }[person.check_status]
+    if person.check_status is CheckStatus.CLEARED and person.check_expires_on:
+        check += f" until {person.check_expires_on:%-d %b %Y}"
+    return "\n".join(
+        [
+            f"<b>{esc(person.display_name)}</b>",
+            f"Home locations: {home_names}",
+            f"Phone: {esc(person.phone) if person.phone else 'not given (optional)'}",
+            f"Safeguarding check: {check}",
+            "",
+            "Tap a location to add or remove it. Coordinators see your phone number, to reach you "
+            "on the day.",
+        ]
+    )
+
+
+def ask_phone() -> str:
+    return (
+        "Send me your phone number (for example 07700 900123), or /cancel. Only "
+        "coordinators see it."
+    )
+
+
+def phone_invalid() -> str:
+    return "That doesn't look like a phone number. Please send digits only, or /cancel."
+
+
+def phone_saved(person: Profile) -> str:
+    if person.phone is None:
+        return "Done: your phone number is removed."
+    return f"Saved: coordinators can reach you on {esc(person.phone)}."
