@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import (
     ApplicationBuilder,
@@ -18,9 +19,11 @@ from telegram.ext import (
     ContextTypes,
     Defaults,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
+from bot import logs
 from bot.config import Config
 from bot.delivery import DeliveryEngine
 from handlers import coordination, errors, flows, menu, profile, start, volunteer
@@ -39,6 +42,7 @@ GROUPS = filters.ChatType.GROUPS & filters.UpdateType.MESSAGE
 
 def build_application(config: Config, *, clock: Callable[[], datetime] = utc_now) -> BotApplication:
     """An Application wired to the config's Bot API server and database; nothing started."""
+    logs.quiet_libraries()
     builder = (
         ApplicationBuilder()
         .token(config.telegram.require_token())
@@ -93,6 +97,9 @@ def _register_handlers(app: BotApplication) -> None:
 
     def button(action: type[object], callback: Handler) -> None:
         app.add_handler(CallbackQueryHandler(callback, pattern=matches(action)))
+
+    # Before everything (group -1): someone who had blocked the bot and writes again is back.
+    app.add_handler(TypeHandler(Update, errors.welcome_back), group=-1)
 
     # Everyone, registered or not.
     command("start", start.start)

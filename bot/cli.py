@@ -12,7 +12,10 @@ from collections.abc import Sequence
 
 from telegram.error import InvalidToken, NetworkError
 
-from bot.config import Config, ConfigError, config_path, load_config
+from bot import logs
+from bot.config import TOKEN_ENV, Config, ConfigError, config_path, load_config
+from storage import migrate
+from storage.migrate import DatabaseUnavailable
 
 logger = logging.getLogger("lunchbot")
 
@@ -22,9 +25,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     command = args.command or "run"
     # The demo's transcript is its output; log lines would only interrupt it.
-    _setup_logging(
-        logging.DEBUG if args.verbose else logging.WARNING if command == "demo" else logging.INFO
+    level = (
+        logging.DEBUG if args.verbose else logging.WARNING if command == "demo" else (logging.INFO)
     )
+    logs.setup(level, secrets=[os.environ.get(TOKEN_ENV, "").strip()])
     if command == "demo":
         from bot.demo import run_demo  # noqa: PLC0415 (the demo pulls in the sandbox)
 
@@ -33,8 +37,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         path, named = config_path(args.config, os.environ)
         config = load_config(path, must_exist=named)
         if command == "db":
-            from storage import migrate  # noqa: PLC0415
-
             asyncio.run(migrate.upgrade(config.database.url))
             _say(f"Database is up to date: {_safe_url(config.database.url)}")
             return 0
@@ -42,7 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if config.source is None:
             logger.info("no config file at %s: running with the defaults", path)
         return asyncio.run(_serve(config))
-    except ConfigError as exc:
+    except (ConfigError, DatabaseUnavailable) as exc:
         return _fail(str(exc))
 
 
@@ -105,16 +107,6 @@ def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url  # noqa: PLC0415
 
     return make_url(url).render_as_string(hide_password=True)
-
-
-def _setup_logging(level: int) -> None:
-    logging.basicConfig(
-        level=level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # Their INFO lines are one per request (httpx would log the URL, and with it the token).
-    for noisy in ("httpx", "httpcore", "apscheduler", "telegram.ext.Updater", "alembic"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 if __name__ == "__main__":

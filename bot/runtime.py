@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from telegram import Update
+from telegram.error import TelegramError
 
 from bot.app import delivery_of, services_of
 from handlers import menu
@@ -18,7 +20,22 @@ logger = logging.getLogger(__name__)
 # Long-poll length: Telegram holds the request until an update arrives or this many seconds pass.
 POLL_TIMEOUT_SECONDS = 30
 OFFER_SWEEP_SECONDS = 60
+OUTAGE_LOG_SECONDS = 60
 MISFIRE_GRACE_SECONDS = 60
+
+
+class OutageLog:
+    """While the Bot API is unreachable PTB retries every second or so; log the first failure
+    and then one line a minute, not a traceback a second."""
+
+    def __init__(self) -> None:
+        self._last: float | None = None
+
+    def error(self, error: TelegramError) -> None:
+        now = time.monotonic()
+        if self._last is None or now - self._last >= OUTAGE_LOG_SECONDS:
+            logger.warning("cannot fetch updates (will keep trying): %s", error)
+            self._last = now
 
 
 async def _expire_offers(context: BotContext) -> None:
@@ -79,6 +96,7 @@ async def polling(
             if updater is None:
                 raise RuntimeError("the application was built without an updater")
             await updater.start_polling(
+                error_callback=OutageLog().error,
                 poll_interval=0.0,
                 timeout=poll_timeout,
                 allowed_updates=Update.ALL_TYPES,

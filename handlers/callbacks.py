@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 MAX_BYTES = 64
+MAX_INT = 2**31 - 1  # an INTEGER primary key
 SEPARATOR = ":"
 
 _ACTIONS: dict[str, type[Any]] = {}
@@ -106,10 +107,14 @@ def _parser(kind: Any) -> Callable[[str], Any] | None:
 
 
 def _parse_int(text: str) -> int:
-    # int() would accept " 7", "+7" and "7_000"; ids on buttons are plain digits.
-    if not text.isdigit() or len(text) > 18:
+    # int() would accept " 7", "+7", "7_000" and other scripts' digits; ids on buttons are plain
+    # ASCII digits, and no larger than a primary key column can hold (PostgreSQL would refuse).
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(MAX_INT)):
         raise ValueError(text)
-    return int(text)
+    value = int(text)
+    if value > MAX_INT:
+        raise ValueError(text)
+    return value
 
 
 def _parse_bool(text: str) -> bool:

@@ -82,7 +82,7 @@ def button(action: type[_A], role: Role | None = None) -> Callable[[ButtonFn[_A]
             if query is None:
                 return
             decoded = callbacks.decode(query.data)
-            if not isinstance(decoded, action):
+            if not isinstance(decoded, action) or not in_own_chat(update):
                 await query.answer(texts.stale_button())
                 return
             await query.answer()
@@ -93,6 +93,19 @@ def button(action: type[_A], role: Role | None = None) -> Callable[[ButtonFn[_A]
         return handler
 
     return wrap
+
+
+def in_own_chat(update: Update) -> bool:
+    """A button on a message in the tapper's own private chat with the bot. Anything else is a
+    forged tap (a button answers on the message it is on, and a group would see the answer)."""
+    query, user = update.callback_query, update.effective_user
+    message = query.message if query is not None else None
+    return (
+        message is not None
+        and user is not None
+        and message.chat.type == "private"
+        and message.chat.id == user.id
+    )
 
 
 async def acting(update: Update, context: BotContext, role: Role | None) -> Profile | None:

@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 
 from telegram import Update
-from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
+from telegram.error import Forbidden, NetworkError, TelegramError
 
 from handlers import callbacks, texts
 from handlers.common import say
 from handlers.context import BotContext
-from storage.errors import NotRegistered, PermissionDenied
+from storage import people
+from storage.errors import NotRegistered, OutOfScope, PermissionDenied
 
 logger = logging.getLogger(__name__)
+
+
+async def welcome_back(update: Update, context: BotContext) -> None:
+    """Runs before every handler (group -1): a person who had blocked the bot and now writes to
+    it again can be sent messages again."""
+    user = update.effective_user
+    if (
+        user is not None
+        and update.effective_chat is not None
+        and (update.effective_chat.type == "private")
+    ):
+        await people.mark_active(context.services.db, telegram_id=user.id)
 
 
 async def unknown_command(update: Update, _context: BotContext) -> None:
@@ -52,11 +64,19 @@ async def on_error(update: object, context: BotContext) -> None:
     if isinstance(error, NotRegistered):
         await _tell(update, texts.not_registered())
         return
+    if isinstance(error, OutOfScope):
+        logger.info("refused in update %s: outside the site lead's locations", update.update_id)
+        await _tell(update, texts.out_of_scope())
+        return
     if isinstance(error, PermissionDenied):
         logger.info("refused in update %s: needs %s", update.update_id, error.needed)
         await _tell(update, texts.not_allowed(error.needed))
         return
     if isinstance(error, Forbidden):
+        # They blocked the bot while we were answering: send them nothing more until they write.
+        user = update.effective_user
+        if user is not None:
+            await people.mark_inactive(context.services.db, telegram_id=user.id)
         logger.info("person in update %s has blocked the bot", update.update_id)
         return
     logger.error("error handling %s", describe(update), exc_info=error)
@@ -72,11 +92,8 @@ def describe(update: Update) -> str:
 
 
 async def _tell(update: Update, text: str) -> None:
+    # Buttons answer their query before doing anything that can fail, so only a message is sent.
     try:
-        if update.callback_query is not None:
-            # Most buttons answer their query before working; then this one is refused.
-            with contextlib.suppress(BadRequest):
-                await update.callback_query.answer()
         await say(update, text)
     except TelegramError as exc:
         logger.warning("could not tell the person in update %s: %s", update.update_id, exc)

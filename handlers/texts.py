@@ -257,6 +257,12 @@ def not_allowed(role: Role) -> str:
     return f"Sorry, that is only for {ROLE_NAMES[role]}s. Send /help to see what you can do."
 
 
+def out_of_scope() -> str:
+    return (
+        "Sorry, that is outside the locations you lead. Ask a coordinator of the whole programme."
+    )
+
+
 def unknown_command(command: str) -> str:
     return f"Sorry, I don't know {esc(command)}. Send /help to see what I can do."
 

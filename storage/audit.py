@@ -50,7 +50,7 @@ async def recent(db: Database, *, action: str | None = None, limit: int = 50) ->
     query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
     if action is not None:
         query = query.where(AuditEntry.action == action)
-    async with db.transaction() as session:
+    async with db.read() as session:
         rows = (await session.scalars(query)).all()
     return [
         AuditRecord(

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import ConnectionPoolEntry
 
 SQLITE_BUSY_TIMEOUT_MS = 5_000
+_READ_ONLY = "lunchbot_read_only"
 
 
 class Database:
@@ -41,6 +42,14 @@ class Database:
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """One unit of work: committed when the block ends, rolled back if it raises."""
         async with self.sessions() as session, session.begin():
+            yield session
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """A unit of work that only reads. On SQLite its transaction is deferred, so readers
+        never queue behind a writer (WAL gives them a consistent snapshot)."""
+        async with self.sessions() as session:
+            await session.connection(execution_options={_READ_ONLY: True})
             yield session
 
     async def dispose(self) -> None:
@@ -63,7 +72,9 @@ def _tune_sqlite(engine: AsyncEngine, *, foreign_keys: bool) -> None:
     def _on_begin(connection: Connection) -> None:
         # A deferred transaction that later writes can fail with "database is locked" when
         # another writer got in first; taking the write lock up front makes writers queue.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Reads (Database.read) need no lock and begin deferred.
+        read_only = connection.get_execution_options().get(_READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def rowcount(result: Any) -> int:

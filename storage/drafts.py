@@ -46,7 +46,7 @@ async def save(
 
 
 async def load(db: Database, *, telegram_id: int, flow: str) -> DraftState | None:
-    async with db.transaction() as session:
+    async with db.read() as session:
         draft = await session.scalar(
             select(Draft).where(Draft.telegram_id == telegram_id, Draft.flow == flow)
         )
@@ -55,7 +55,7 @@ async def load(db: Database, *, telegram_id: int, flow: str) -> DraftState | Non
 
 async def waiting_for_text(db: Database, *, telegram_id: int) -> DraftState | None:
     """The newest of the person's drafts that is waiting for a typed answer, if any."""
-    async with db.transaction() as session:
+    async with db.read() as session:
         draft = await session.scalar(
             select(Draft)
             .where(Draft.telegram_id == telegram_id, Draft.awaiting.is_not(None))

@@ -127,7 +127,7 @@ async def create(
 
 async def check(db: Database, *, token_hash: str, now: datetime) -> Redemption:
     """What following the invite would do now, without using it."""
-    async with db.transaction() as session:
+    async with db.read() as session:
         invite = await session.scalar(select(Invite).where(Invite.token_hash == token_hash))
         if invite is None:
             return Redemption(status=RedeemStatus.UNKNOWN)
@@ -180,7 +180,7 @@ async def redeem(
 
 
 async def schools(db: Database, *, limit: int = 50) -> list[SchoolSummary]:
-    async with db.transaction() as session:
+    async with db.read() as session:
         rows = (
             await session.execute(
                 select(School.id, School.name).order_by(func.lower(School.name)).limit(limit)

@@ -140,7 +140,7 @@ async def set_archived(
 
 
 async def get(db: Database, location_id: int) -> LocationInfo | None:
-    async with db.transaction() as session:
+    async with db.read() as session:
         location = await session.get(Location, location_id)
         return _info(location) if location else None
 
@@ -149,13 +149,13 @@ async def listed(db: Database, *, include_archived: bool = False) -> list[Locati
     query = select(Location).order_by(func.lower(Location.name))
     if not include_archived:
         query = query.where(Location.archived_at.is_(None))
-    async with db.transaction() as session:
+    async with db.read() as session:
         return [_info(row) for row in (await session.scalars(query)).all()]
 
 
 async def managed_by(db: Database, *, actor_telegram_id: int) -> list[LocationInfo]:
     """The open locations a coordinator may run: all of them, or a site lead's own."""
-    async with db.transaction() as session:
+    async with db.read() as session:
         actor = await require_role(session, actor_telegram_id, Role.COORDINATOR)
         scope = await coordinator_scope(session, actor.id)
         query = (
@@ -169,7 +169,7 @@ async def managed_by(db: Database, *, actor_telegram_id: int) -> list[LocationIn
 
 
 async def home_ids(db: Database, *, telegram_id: int) -> frozenset[int]:
-    async with db.transaction() as session:
+    async with db.read() as session:
         person = await _registered(session, telegram_id)
         rows = (
             await session.scalars(

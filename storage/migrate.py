@@ -8,11 +8,13 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from storage.db import Database
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+REASON_MAX = 200
 
 
 def _alembic_config(connection: Connection) -> Config:
@@ -22,8 +24,19 @@ def _alembic_config(connection: Connection) -> Config:
     return config
 
 
+class DatabaseUnavailable(Exception):
+    """The database could not be opened or migrated; the message names it without password."""
+
+
 async def upgrade(url: str, revision: str = "head") -> None:
-    await _run(url, lambda conn: command.upgrade(_alembic_config(conn), revision))
+    """Apply migrations up to `revision`; a database that cannot be reached raises
+    DatabaseUnavailable with one line fit for the person running the bot."""
+    try:
+        await _run(url, lambda conn: command.upgrade(_alembic_config(conn), revision))
+    except (SQLAlchemyError, OSError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0][:REASON_MAX]
+        where = make_url(url).render_as_string(hide_password=True)
+        raise DatabaseUnavailable(f"could not open the database {where}: {reason}") from exc
 
 
 async def downgrade(url: str, revision: str) -> None:

@@ -69,7 +69,17 @@ def clean_phone(text: str) -> str | None:
     return value
 
 
-class NameProblem(enum.StrEnum):
+def name_from_telegram(full_name: str) -> str:
+    """Telegram allows 64 characters each for first and last name; ours holds 64 in all."""
+    cleaned = clean_name(full_name)
+    if cleaned is NameProblem.EMPTY:
+        return "Volunteer"
+    if cleaned is NameProblem.TOO_LONG:
+        return one_line(full_name)[: NAME_MAX - 1].rstrip() + "…"
+    return cleaned
+
+
+class NameProblem(enum.Enum):
     EMPTY = "empty"
     TOO_LONG = "too_long"
 
@@ -86,13 +96,13 @@ def clean_name(text: str) -> str | NameProblem:
 
 async def profile(db: Database, telegram_id: int) -> Profile | None:
     """The person with this Telegram id, or None before they registered."""
-    async with db.transaction() as session:
+    async with db.read() as session:
         person = await find_person(session, telegram_id)
         return await _profile(session, person) if person else None
 
 
 async def profile_by_id(db: Database, person_id: int) -> Profile | None:
-    async with db.transaction() as session:
+    async with db.read() as session:
         person = await session.get(Person, person_id)
         return await _profile(session, person) if person else None
 
@@ -111,8 +121,7 @@ async def register(
     With `invite_hash` the invite is redeemed in the same transaction; without one (or if it
     can no longer be used) the newcomer becomes a volunteer, which anyone may be.
     """
-    cleaned = clean_name(name)
-    display_name = cleaned if isinstance(cleaned, str) else "Volunteer"
+    display_name = name_from_telegram(name)
     async with db.transaction() as session:
         person = await find_person(session, telegram_id)
         created = person is None
@@ -227,7 +236,7 @@ async def list_people(
     db: Database, *, actor_telegram_id: int, offset: int, limit: int
 ) -> PeoplePage:
     """Everyone registered, by name, for a coordinator."""
-    async with db.transaction() as session:
+    async with db.read() as session:
         await require_role(session, actor_telegram_id, Role.COORDINATOR)
         total = await session.scalar(select(func.count()).select_from(Person)) or 0
         rows = (
@@ -301,11 +310,24 @@ async def sync_config_coordinators(
 
 async def mark_inactive(db: Database, *, telegram_id: int) -> bool:
     """Telegram says the person blocked the bot: send them nothing more until they return."""
+    return await _set_active(db, telegram_id, active=False)
+
+
+async def mark_active(db: Database, *, telegram_id: int) -> bool:
+    """The person wrote to the bot again. Cheap when nothing changes: one read."""
+    async with db.read() as session:
+        inactive = await session.scalar(
+            select(Person.id).where(Person.telegram_id == telegram_id, Person.active.is_(False))
+        )
+    return inactive is not None and await _set_active(db, telegram_id, active=True)
+
+
+async def _set_active(db: Database, telegram_id: int, *, active: bool) -> bool:
     async with db.transaction() as session:
         result = await session.execute(
             update(Person)
-            .where(Person.telegram_id == telegram_id, Person.active.is_(True))
-            .values(active=False)
+            .where(Person.telegram_id == telegram_id, Person.active.is_(not active))
+            .values(active=active)
         )
         return rowcount(result) > 0
 

@@ -265,7 +265,7 @@ async def upcoming(
     db: Database, *, telegram_id: int, now: datetime, offset: int, limit: int
 ) -> SessionsPage:
     """Sessions still to come at the volunteer's home locations (all open ones if none set)."""
-    async with db.transaction() as session:
+    async with db.read() as session:
         person = await _registered(session, telegram_id)
         homes = (
             await session.scalars(
@@ -292,27 +292,27 @@ async def upcoming(
 
 
 async def session_view(db: Database, session_id: int) -> SessionView | None:
-    async with db.transaction() as session:
+    async with db.read() as session:
         lunch = await session.get(LunchSession, session_id)
         return (await _views(session, [lunch]))[0] if lunch else None
 
 
 async def session_of_job(db: Database, job_id: int) -> SessionView | None:
-    async with db.transaction() as session:
+    async with db.read() as session:
         job = await session.get(SessionJob, job_id)
         lunch = await session.get(LunchSession, job.session_id) if job else None
         return (await _views(session, [lunch]))[0] if lunch else None
 
 
 async def booking_view(db: Database, booking_id: int) -> BookingView | None:
-    async with db.transaction() as session:
+    async with db.read() as session:
         booking = await session.get(Booking, booking_id)
         return await _booking_view(session, booking) if booking else None
 
 
 async def my_bookings(db: Database, *, telegram_id: int, now: datetime) -> list[BookingView]:
     """The volunteer's bookings, offers and waitlist places for sessions still to come."""
-    async with db.transaction() as session:
+    async with db.read() as session:
         person = await _registered(session, telegram_id)
         rows = (
             await session.scalars(
@@ -614,7 +614,7 @@ async def sessions_on(
     """A location's sessions on a local day, with who is booked for each job."""
     start = datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
     end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
-    async with db.transaction() as session:
+    async with db.read() as session:
         await require_location(session, actor_telegram_id, location_id)
         rows = (
             await session.scalars(
@@ -708,7 +708,7 @@ async def coverage(
     db: Database, *, actor_telegram_id: int, now: datetime, days: int
 ) -> list[SessionView]:
     """Sessions in the next `days` days with places still free, in the coordinator's scope."""
-    async with db.transaction() as session:
+    async with db.read() as session:
         actor = await require_role(session, actor_telegram_id, Role.COORDINATOR)
         scope = await coordinator_scope(session, actor.id)
         query = (

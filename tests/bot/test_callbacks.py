@@ -25,7 +25,7 @@ class _Sample:
 def test_actions_round_trip() -> None:
     for value in (
         _Sample(number=42, role=Role.COORDINATOR, flag=True),
-        PrivacyAnswer(accept=False),
+        PrivacyAnswer(accept=False, invite=""),
         AskRemoveRole(person_id=9, role=Role.VOLUNTEER),
         PeoplePage(offset=0),
     ):
@@ -47,6 +47,8 @@ def test_actions_round_trip() -> None:
         "pv:yes",
         "x" * 65,
         "tx:" + "9" * 19 + ":volunteer:1",
+        "tx:2147483648:volunteer:1",
+        "tx:٣:volunteer:1",
     ],
 )
 def test_forged_data_decodes_to_nothing(forged: str) -> None:

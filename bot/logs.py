@@ -1,0 +1,60 @@
+"""Logging that never carries a secret: the token is in every Bot API URL, so the libraries that
+log URLs or request parameters are kept quiet, and a filter masks the token anywhere else."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+# httpx logs each request's URL (with the token) at INFO; PTB's Bot logs the base URL and every
+# call's parameters (invite links, people's words) at DEBUG.
+_URL_LOGGERS = ("httpx", "httpcore")
+_PARAMETER_LOGGERS = ("telegram.Bot", "telegram.ext.ExtBot")
+_CHATTY_LOGGERS = ("apscheduler", "telegram.ext.Updater", "alembic")
+MASK = "[secret]"
+
+
+def quiet_libraries() -> None:
+    """Raise the libraries' log levels so that no set-up of ours or a host's can make them log
+    the token; called by build_application, whatever configured logging."""
+    for name in _URL_LOGGERS + _CHATTY_LOGGERS:
+        _at_least(name, logging.WARNING)
+    for name in _PARAMETER_LOGGERS:
+        _at_least(name, logging.INFO)
+
+
+class Redactor(logging.Filter):
+    """Masks the given secrets in every record that passes the handler it is attached to."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        super().__init__()
+        self._secrets = [s for s in secrets if s]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = message
+        for secret in self._secrets:
+            masked = masked.replace(secret, MASK)
+        if masked != message:
+            record.msg, record.args = masked, None
+        if record.exc_info and self._secrets:
+            # Format the traceback now, masked, so the handler does not format the raw one.
+            text = logging.Formatter().formatException(record.exc_info)
+            for secret in self._secrets:
+                text = text.replace(secret, MASK)
+            record.exc_text, record.exc_info = text, None
+        return True
+
+
+def setup(level: int, secrets: Iterable[str]) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    redactor = Redactor(secrets)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(redactor)
+    quiet_libraries()
+
+
+def _at_least(name: str, level: int) -> None:
+    logger = logging.getLogger(name)
+    if logger.level == logging.NOTSET or logger.level < level:
+        logger.setLevel(level)
