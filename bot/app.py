@@ -26,7 +26,17 @@ from telegram.ext import (
 from bot import logs
 from bot.config import Config
 from bot.delivery import DeliveryEngine
-from handlers import coordination, errors, flows, menu, profile, start, volunteer
+from handlers import (
+    coordination,
+    errors,
+    flows,
+    menu,
+    planning,
+    profile,
+    siteday,
+    start,
+    volunteer,
+)
 from handlers.callbacks import matches
 from handlers.common import Handler
 from handlers.context import SERVICES_KEY, BotApplication, BotContext, Services, Settings, utc_now
@@ -92,55 +102,100 @@ def _file_url(base_url: str) -> str:
 
 
 def _register_handlers(app: BotApplication) -> None:
-    def command(name: str, callback: Handler) -> None:
-        app.add_handler(CommandHandler(name, callback, filters=PRIVATE))
-
-    def button(action: type[object], callback: Handler) -> None:
-        app.add_handler(CallbackQueryHandler(callback, pattern=matches(action)))
-
     # Before everything (group -1): someone who had blocked the bot and writes again is back.
     app.add_handler(TypeHandler(Update, errors.welcome_back), group=-1)
+    _everyone(app)
+    _coordinators(app)
+    _volunteers(app)
+    _site_leads(app)
+    _catch_alls(app)
 
-    # Everyone, registered or not.
-    command("start", start.start)
-    button(start.PrivacyAnswer, start.privacy_answer)
-    command("help", profile.help_command)
-    command("whoami", profile.whoami)
-    command("name", profile.name)
-    command("cancel", profile.cancel)
 
-    # Coordinators (each handler re-checks the role; so does storage).
-    command("invite", coordination.invite)
-    button(coordination.InviteRole, coordination.invite_role)
-    button(coordination.InviteSchool, coordination.invite_school)
-    button(coordination.InviteNewSchool, coordination.invite_new_school)
-    command("people", coordination.people_command)
-    button(coordination.PeoplePage, coordination.people_page)
-    button(coordination.PersonCard, coordination.person_card)
-    button(coordination.AskRemoveRole, coordination.ask_remove_role)
-    button(coordination.RemoveRole, coordination.remove_role)
+def _command(app: BotApplication, name: str, callback: Handler) -> None:
+    app.add_handler(CommandHandler(name, callback, filters=PRIVATE))
 
-    # Volunteers: sessions, bookings, offers, calendar, profile.
-    command("sessions", volunteer.sessions_command)
-    button(volunteer.SessionsPage, volunteer.sessions_page)
-    button(volunteer.OpenSession, volunteer.open_session)
-    button(volunteer.BookJob, volunteer.book_job)
-    command("mysessions", volunteer.my_sessions_command)
-    button(volunteer.MyBookings, volunteer.my_sessions)
-    button(volunteer.AskCancelBooking, volunteer.ask_cancel)
-    button(volunteer.CancelBooking, volunteer.cancel_booking)
-    button(volunteer.OfferAnswer, volunteer.offer_answer)
-    button(volunteer.CalendarFile, volunteer.calendar_file)
-    command("profile", volunteer.profile_command)
-    button(volunteer.ToggleHome, volunteer.toggle_home)
-    button(volunteer.AskPhone, volunteer.ask_phone)
-    button(volunteer.RemovePhone, volunteer.remove_phone)
 
-    # Site leads and coordinators: the day, coverage, changing or cancelling a session.
+def _button(app: BotApplication, action: type[object], callback: Handler) -> None:
+    app.add_handler(CallbackQueryHandler(callback, pattern=matches(action)))
+
+
+def _everyone(app: BotApplication) -> None:
+    """Registered or not."""
+    _command(app, "start", start.start)
+    _button(app, start.PrivacyAnswer, start.privacy_answer)
+    _command(app, "help", profile.help_command)
+    _command(app, "whoami", profile.whoami)
+    _command(app, "name", profile.name)
+    _command(app, "cancel", profile.cancel)
+
+
+def _coordinators(app: BotApplication) -> None:
+    """Each handler re-checks the role; so does storage."""
+    _command(app, "invite", coordination.invite)
+    _button(app, coordination.InviteRole, coordination.invite_role)
+    _button(app, coordination.InviteSchool, coordination.invite_school)
+    _button(app, coordination.InviteNewSchool, coordination.invite_new_school)
+    _command(app, "people", coordination.people_command)
+    _button(app, coordination.PeoplePage, coordination.people_page)
+    _button(app, coordination.PersonCard, coordination.person_card)
+    _button(app, coordination.AskRemoveRole, coordination.ask_remove_role)
+    _button(app, coordination.RemoveRole, coordination.remove_role)
+    _button(app, coordination.CheckMenu, coordination.check_menu)
+    _button(app, coordination.SetCheck, coordination.set_check)
+    _button(app, coordination.AskErase, coordination.ask_erase)
+    _button(app, coordination.Erase, coordination.erase)
+    _command(app, "locations", planning.locations_command)
+    _button(app, planning.LocationsList, planning.locations_list)
+    _button(app, planning.LocationCard, planning.location_card)
+    _button(app, planning.NewLocation, planning.new_location)
+    _button(app, planning.EditLocation, planning.edit_location)
+    _button(app, planning.ArchiveLocation, planning.archive_location)
+    _command(app, "newsessions", planning.new_sessions)
+    _button(app, planning.PlanAt, planning.plan_at)
+    _button(app, planning.PlanWeekday, planning.plan_weekday)
+    _button(app, planning.PlanWeekdaysDone, planning.plan_weekdays_done)
+    _button(app, planning.PlanDefaultJobs, planning.plan_default_jobs)
+    _button(app, planning.PlanCreate, planning.plan_create)
+
+
+def _volunteers(app: BotApplication) -> None:
+    """Sessions, bookings, offers, calendar, profile."""
+    _command(app, "sessions", volunteer.sessions_command)
+    _button(app, volunteer.SessionsPage, volunteer.sessions_page)
+    _button(app, volunteer.OpenSession, volunteer.open_session)
+    _button(app, volunteer.BookJob, volunteer.book_job)
+    _command(app, "mysessions", volunteer.my_sessions_command)
+    _button(app, volunteer.MyBookings, volunteer.my_sessions)
+    _button(app, volunteer.AskCancelBooking, volunteer.ask_cancel)
+    _button(app, volunteer.CancelBooking, volunteer.cancel_booking)
+    _button(app, volunteer.OfferAnswer, volunteer.offer_answer)
+    _button(app, volunteer.CalendarFile, volunteer.calendar_file)
+    _command(app, "profile", volunteer.profile_command)
+    _button(app, volunteer.ToggleHome, volunteer.toggle_home)
+    _button(app, volunteer.AskPhone, volunteer.ask_phone)
+    _button(app, volunteer.RemovePhone, volunteer.remove_phone)
+
+
+def _site_leads(app: BotApplication) -> None:
+    """Site leads and coordinators: the day, coverage, changing or cancelling a session."""
     # (site day section: begin)
+    _command(app, "today", siteday.today_command)
+    _button(app, siteday.PickLocation, siteday.pick_location)
+    _button(app, siteday.OpenDay, siteday.open_day)
+    _button(app, siteday.MarkAttendance, siteday.mark_attendance)
+    _button(app, siteday.AskCounts, siteday.ask_counts)
+    _command(app, "coverage", siteday.coverage_command)
+    _button(app, siteday.CoveragePage, siteday.coverage_page)
+    _button(app, siteday.RequestCover, siteday.request_cover)
+    _button(app, siteday.OpenSessionAdmin, siteday.open_session_admin)
+    _button(app, siteday.AskTimes, siteday.ask_times)
+    _button(app, siteday.AskCancelSession, siteday.ask_cancel_session)
+    _button(app, siteday.CancelSession, siteday.cancel_session)
     # (site day section: end)
 
-    # Catch-alls, last.
+
+def _catch_alls(app: BotApplication) -> None:
+    """Last: typed answers to forms, unknown commands, commands in groups, stale buttons."""
     app.add_handler(
         MessageHandler(
             PRIVATE & filters.TEXT & ~filters.COMMAND,
@@ -150,6 +205,21 @@ def _register_handlers(app: BotApplication) -> None:
                     coordination.INVITE_SCHOOL_FLOW: flows.TextRoute(
                         coordination.on_school_name_text, Role.COORDINATOR
                     ),
+                    volunteer.PHONE_FLOW: flows.TextRoute(volunteer.on_phone_text),
+                    coordination.CHECK_FLOW: flows.TextRoute(
+                        coordination.on_check_expiry_text, Role.COORDINATOR
+                    ),
+                    planning.LOCATION_NAME_FLOW: flows.TextRoute(
+                        planning.on_location_name_text, Role.COORDINATOR
+                    ),
+                    planning.LOCATION_EDIT_FLOW: flows.TextRoute(
+                        planning.on_location_edit_text, Role.COORDINATOR
+                    ),
+                    planning.PLAN_FLOW: flows.TextRoute(planning.on_plan_text, Role.COORDINATOR),
+                    # (site day text flows: begin)
+                    siteday.COUNTS_FLOW: flows.TextRoute(siteday.on_counts_text, Role.COORDINATOR),
+                    siteday.TIMES_FLOW: flows.TextRoute(siteday.on_times_text, Role.COORDINATOR),
+                    # (site day text flows: end)
                 }
             ),
         )

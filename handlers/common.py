@@ -25,6 +25,18 @@ ButtonFn = Callable[[Update, BotContext, Profile, _A], Awaitable[None]]
 Handler = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
 
 
+def pager(
+    offset: int, total: int, size: int, page: Callable[..., object]
+) -> list[tuple[str, object]]:
+    """◀ / ▶ buttons for a list shown `size` at a time; `page(offset=...)` makes the action."""
+    nav: list[tuple[str, object]] = []
+    if offset > 0:
+        nav.append(("◀ Previous", page(offset=max(0, offset - size))))
+    if offset + size < total:
+        nav.append(("Next ▶", page(offset=offset + size)))
+    return nav
+
+
 def keyboard(*rows: Row) -> InlineKeyboardMarkup:
     """Inline buttons from (label, action) pairs; actions go through the callback codec."""
     return InlineKeyboardMarkup(

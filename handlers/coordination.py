@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from telegram import Update
 
 from handlers import callbacks, flows, menu, texts
-from handlers.common import Row, args_text, button, command, keyboard, say, show
+from handlers.common import Row, args_text, button, command, keyboard, pager, say, show
 from handlers.context import BotContext
 from storage import drafts, invites, people
-from storage.models import Role
+from storage.models import CheckStatus, Role
 from storage.people import Profile, RoleRemoval
+from storage.rota_import import parse_date
 
 INVITE_SCHOOL_FLOW = "invite_school"
+CHECK_FLOW = "check_expiry"
+NO_EXPIRY = ("none", "no", "-")
 PEOPLE_PER_PAGE = 10
 SCHOOLS_ON_SCREEN = 12
 
@@ -60,6 +64,31 @@ class AskRemoveRole:
 class RemoveRole:
     person_id: int
     role: Role
+
+
+@callbacks.action("ck")
+@dataclass(frozen=True)
+class CheckMenu:
+    person_id: int
+
+
+@callbacks.action("cs")
+@dataclass(frozen=True)
+class SetCheck:
+    person_id: int
+    status: CheckStatus
+
+
+@callbacks.action("ea")
+@dataclass(frozen=True)
+class AskErase:
+    person_id: int
+
+
+@callbacks.action("ee")
+@dataclass(frozen=True)
+class Erase:
+    person_id: int
 
 
 # --- invites ---------------------------------------------------------------------------------
@@ -156,12 +185,22 @@ async def _issue(
             valid_for=services.settings.invite_valid_for,
             school_id=school_id,
             school_name=school_name,
+            source=_source(update),
         )
     except LookupError:
         await show(update, texts.stale_button())
         return
     link = f"https://t.me/{context.bot.username}?start={created.token}"
     await show(update, texts.invite_created(created, link, services.settings.timezone))
+
+
+def _source(update: Update) -> str:
+    """Where an invite is made: the message a button is on (a double tap edits the same one),
+    else the update (the same update delivered twice)."""
+    query = update.callback_query
+    if query is not None and query.message is not None:
+        return f"message:{query.message.chat.id}:{query.message.message_id}"
+    return f"update:{update.update_id}"
 
 
 # --- people ----------------------------------------------------------------------------------
@@ -189,13 +228,8 @@ async def _people_page(update: Update, context: BotContext, profile: Profile, of
     rows: list[Row] = [
         [(person.display_name, PersonCard(person_id=person.person_id))] for person in page.people
     ]
-    nav: list[tuple[str, object]] = []
-    if offset > 0:
-        nav.append(("◀ Previous", PeoplePage(offset=max(0, offset - PEOPLE_PER_PAGE))))
-    if offset + PEOPLE_PER_PAGE < page.total:
-        nav.append(("Next ▶", PeoplePage(offset=offset + PEOPLE_PER_PAGE)))
-    rows.append(nav)
-    await show(update, texts.people_page(page.people, offset, page.total), keyboard(*rows))
+    rows.append(pager(page.offset, page.total, PEOPLE_PER_PAGE, PeoplePage))
+    await show(update, texts.people_page(page.people, page.offset, page.total), keyboard(*rows))
 
 
 @button(PersonCard, Role.COORDINATOR)
@@ -220,6 +254,12 @@ async def _show_card(update: Update, person: Profile, note: str = "") -> None:
         for role in Role
         if role in person.roles and role not in person.config_roles
     ]
+    rows.append(
+        [
+            ("🛡 Safeguarding check", CheckMenu(person_id=person.person_id)),
+            ("🗑 Erase their data", AskErase(person_id=person.person_id)),
+        ]
+    )
     rows.append([("« All people", PeoplePage(offset=0))])
     text = texts.person_card(person)
     await show(update, f"{note}\n\n{text}" if note else text, keyboard(*rows))
@@ -269,3 +309,112 @@ async def remove_role(
     await _show_card(update, person, notes[outcome])
     if outcome is RoleRemoval.REMOVED:
         await menu.publish_for(context.bot, person)
+
+
+# --- safeguarding checks and erasure ------------------------------------------------------------
+
+
+@button(CheckMenu, Role.COORDINATOR)
+async def check_menu(
+    update: Update, context: BotContext, _profile: Profile, opened: CheckMenu
+) -> None:
+    person = await people.profile_by_id(context.services.db, opened.person_id)
+    if person is None:
+        await show(update, texts.stale_button())
+        return
+    await show(
+        update,
+        texts.check_menu(person),
+        keyboard(
+            [
+                ("Not done", SetCheck(person_id=person.person_id, status=CheckStatus.NONE)),
+                ("Pending", SetCheck(person_id=person.person_id, status=CheckStatus.PENDING)),
+            ],
+            [("Cleared", SetCheck(person_id=person.person_id, status=CheckStatus.CLEARED))],
+            [("« Back", PersonCard(person_id=person.person_id))],
+        ),
+    )
+
+
+@button(SetCheck, Role.COORDINATOR)
+async def set_check(
+    update: Update, context: BotContext, profile: Profile, chosen: SetCheck
+) -> None:
+    if chosen.status is CheckStatus.CLEARED:
+        await flows.wait_for_text(
+            context, profile.telegram_id, CHECK_FLOW, "expires_on", {"person_id": chosen.person_id}
+        )
+        await say(update, texts.ask_check_expiry())
+        return
+    await _record_check(update, context, profile, chosen.person_id, chosen.status, None)
+
+
+async def on_check_expiry_text(
+    update: Update, context: BotContext, profile: Profile, text: str
+) -> None:
+    draft = await drafts.load(context.services.db, telegram_id=profile.telegram_id, flow=CHECK_FLOW)
+    person_id = draft.data.get("person_id") if draft else None
+    typed = text.strip().lower()
+    expires = None if typed in NO_EXPIRY else parse_date(text)
+    if not isinstance(person_id, int) or (expires is None and typed not in NO_EXPIRY):
+        await say(update, texts.check_expiry_invalid())
+        return
+    await flows.finish(context, profile.telegram_id, CHECK_FLOW)
+    await _record_check(update, context, profile, person_id, CheckStatus.CLEARED, expires)
+
+
+async def _record_check(
+    update: Update,
+    context: BotContext,
+    profile: Profile,
+    person_id: int,
+    status: CheckStatus,
+    expires: date | None,
+) -> None:
+    services = context.services
+    try:
+        person = await people.record_check(
+            services.db,
+            actor_telegram_id=profile.telegram_id,
+            person_id=person_id,
+            status=status,
+            expires_on=expires,
+            now=services.now(),
+        )
+    except LookupError:
+        await show(update, texts.stale_button())
+        return
+    await _show_card(update, person, texts.check_recorded(person))
+
+
+@button(AskErase, Role.COORDINATOR)
+async def ask_erase(
+    update: Update, context: BotContext, _profile: Profile, asked: AskErase
+) -> None:
+    person = await people.profile_by_id(context.services.db, asked.person_id)
+    if person is None:
+        await show(update, texts.stale_button())
+        return
+    await show(
+        update,
+        texts.confirm_erase(person),
+        keyboard(
+            [
+                ("Yes, erase", Erase(person_id=person.person_id)),
+                ("No, keep", PersonCard(person_id=person.person_id)),
+            ],
+        ),
+    )
+
+
+@button(Erase, Role.COORDINATOR)
+async def erase(update: Update, context: BotContext, profile: Profile, chosen: Erase) -> None:
+    services = context.services
+    outcome = await people.erase(
+        services.db,
+        actor_telegram_id=profile.telegram_id,
+        person_id=chosen.person_id,
+        now=services.now(),
+        offer_window=services.settings.offer_window,
+    )
+    await show(update, texts.erased(outcome), keyboard([("« All people", PeoplePage(offset=0))]))

@@ -11,7 +11,7 @@ from handlers import callbacks, texts
 from handlers.common import say
 from handlers.context import BotContext
 from storage import people
-from storage.errors import NotRegistered, OutOfScope, PermissionDenied
+from storage.errors import NotRegistered, NotYours, OutOfScope, PermissionDenied
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +63,10 @@ async def on_error(update: object, context: BotContext) -> None:
         return
     if isinstance(error, NotRegistered):
         await _tell(update, texts.not_registered())
+        return
+    if isinstance(error, NotYours):
+        logger.info("refused in update %s: someone else's booking", update.update_id)
+        await _tell(update, texts.not_yours())
         return
     if isinstance(error, OutOfScope):
         logger.info("refused in update %s: outside the site lead's locations", update.update_id)

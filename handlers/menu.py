@@ -25,6 +25,10 @@ COMMANDS: list[tuple[str, str, Role | None]] = [
     ("mysessions", "Your bookings, with cancel and calendar", Role.VOLUNTEER),
     ("invite", "Invite a school contact or a coordinator", Role.COORDINATOR),
     ("people", "People and their roles", Role.COORDINATOR),
+    ("locations", "Lunch club locations", Role.COORDINATOR),
+    ("newsessions", "Plan a holiday's sessions", Role.COORDINATOR),
+    ("today", "Run a session: attendance, meals and children", Role.COORDINATOR),
+    ("coverage", "Places to fill in the next 7 days", Role.COORDINATOR),
 ]
 NEWCOMER_COMMANDS = [("start", "Join the programme"), ("help", "What this bot does")]
 

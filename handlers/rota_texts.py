@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from handlers.texts import esc
-from storage.locations import LocationInfo
+from storage.locations import FIELD_LIMITS, Field, LocationInfo
 from storage.models import CheckStatus
 from storage.people import Profile
 from storage.rota import (
+    MAX_PLACES_PER_JOB,
     BookingView,
     BookOutcome,
     BookResult,
     CancelResult,
+    Created,
+    JobSpec,
     JobView,
     OfferResult,
+    SessionPlan,
     SessionsPage,
     SessionView,
 )
@@ -277,3 +281,179 @@ def phone_saved(person: Profile) -> str:
     if person.phone is None:
         return "Done: your phone number is removed."
     return f"Saved: coordinators can reach you on {esc(person.phone)}."
+
+
+# --- coordinators: locations -----------------------------------------------------------------
+
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+FIELD_NAMES = {
+    Field.NAME: "name",
+    Field.ADDRESS: "address",
+    Field.NOTES: "notes",
+    Field.CAPACITY: "number of children it can feed in a day",
+}
+
+
+def locations(run: list[LocationInfo]) -> str:
+    if not run:
+        return "No locations yet. Add the first lunch club's venue."
+    lines = ["<b>Locations</b>. Tap one to see or change it."]
+    lines += [
+        f"• {esc(loc.name)}" + (f", {esc(loc.address)}" if loc.address else "") for loc in run
+    ]
+    return "\n".join(lines)
+
+
+def location_card(location: LocationInfo) -> str:
+    lines = [f"<b>{esc(location.name)}</b>" + (" (archived)" if location.archived else "")]
+    lines.append(f"Address: {esc(location.address) or 'not set'}")
+    lines.append(f"Children a day: {location.daily_child_capacity or 'not set'}")
+    if location.notes:
+        lines.append(f"Notes: {esc(location.notes)}")
+    return "\n".join(lines)
+
+
+def ask_location_field(field: Field, location: LocationInfo | None) -> str:
+    if field is Field.NAME and location is None:
+        return "Send the new location's name, for example <i>St Mark's church hall</i>, or /cancel."
+    limit = (
+        "a whole number" if field is Field.CAPACITY else (f"up to {FIELD_LIMITS[field]} characters")
+    )
+    clear = "" if field in (Field.NAME, Field.CAPACITY) else " Send - to clear it."
+    return f"Send the {FIELD_NAMES[field]} ({limit}), or /cancel.{clear}"
+
+
+def location_field_invalid(field: Field) -> str:
+    if field is Field.CAPACITY:
+        return "Please send a whole number, like 40, or /cancel."
+    return (
+        f"Please send the {FIELD_NAMES[field]} as one line of up to "
+        f"{FIELD_LIMITS[field]} characters, or /cancel."
+    )
+
+
+def location_name_taken(name: str) -> str:
+    return f"There is already a location called {esc(name)}. Please choose another name."
+
+
+def location_created(location: LocationInfo) -> str:
+    return (
+        f"✅ Added {esc(location.name)}. Add its address and how many children it can "
+        "feed, then plan its sessions with /newsessions."
+    )
+
+
+def location_saved() -> str:
+    return "✅ Saved."
+
+
+def location_archived(location: LocationInfo) -> str:
+    if location.archived:
+        return (
+            "Archived: it keeps its history but takes no new sessions, and volunteers "
+            "no longer see it."
+        )
+    return "Restored: it is open again."
+
+
+# --- coordinators: planning sessions ---------------------------------------------------------
+
+
+def plan_no_locations() -> str:
+    return "There are no locations to plan for yet. Add one with /locations."
+
+
+def plan_where() -> str:
+    return "Let's plan lunch sessions. <b>Where?</b>"
+
+
+def plan_dates(location: str) -> str:
+    return (
+        f"Sessions at <b>{esc(location)}</b>. <b>Which dates?</b> Send the first and last "
+        "day, like <i>27/07/2026 - 28/08/2026</i>, or one date for a single session; or "
+        "/cancel."
+    )
+
+
+def plan_dates_invalid(max_days: int) -> str:
+    return (
+        "Please send two dates like 27/07/2026 - 28/08/2026 (or one date), not in the "
+        f"past, and at most {max_days} days apart; or /cancel."
+    )
+
+
+def plan_weekdays(first: date, last: date) -> str:
+    return (
+        f"From {first:%a %-d %b} to {last:%a %-d %b %Y}. <b>On which days?</b> Tap to "
+        "choose, then Next."
+    )
+
+
+def plan_no_weekdays() -> str:
+    return "Please choose at least one day."
+
+
+def plan_times() -> str:
+    return "<b>What time?</b> Send the start and end, like <i>11:30-13:30</i>; or /cancel."
+
+
+def plan_times_invalid() -> str:
+    return "Please send the times like 11:30-13:30, ending after they start; or /cancel."
+
+
+def plan_jobs(defaults: tuple[JobSpec, ...]) -> str:
+    return (
+        f"<b>Which jobs, and how many people?</b> Usually: {jobs_summary(defaults)}. Tap "
+        "<b>Use these</b>, or send your own like <i>cook 3, server 3, driver 1</i>."
+    )
+
+
+def plan_jobs_invalid() -> str:
+    return (
+        f"Please send jobs like <i>cook 3, server 3, driver 1</i>: each a name and 1 to "
+        f"{MAX_PLACES_PER_JOB} places; or /cancel."
+    )
+
+
+def jobs_summary(jobs: tuple[JobSpec, ...]) -> str:
+    return ", ".join(
+        f"{esc(j.job)} x{j.places}" + (" (needs a check)" if j.needs_check else "") for j in jobs
+    )
+
+
+def plan_review(plan: SessionPlan, location: str, count: int) -> str:
+    days = ", ".join(WEEKDAYS[d] for d in sorted(plan.weekdays))
+    sessions = "session" if count == 1 else "sessions"
+    return (
+        f"<b>Ready to create {count} {sessions}</b> at <b>{esc(location)}</b>:\n"
+        f"• {days}, {plan.first_day:%a %-d %b} to {plan.last_day:%a %-d %b %Y}\n"
+        f"• {plan.start:%H:%M}-{plan.end:%H:%M}\n"
+        f"• {jobs_summary(plan.jobs)}\n\n"
+        "Sessions that already exist at the same time are left as they are."
+    )
+
+
+def plan_empty() -> str:
+    return (
+        "Those dates have none of the chosen days, so there is nothing to create. Start "
+        "again with /newsessions."
+    )
+
+
+def plan_too_many(count: int, limit: int) -> str:
+    return (
+        f"That would be {count} sessions; please plan at most {limit} at a time. Start "
+        "again with /newsessions."
+    )
+
+
+def plan_expired() -> str:
+    return "This plan is finished or was cancelled. Start a new one with /newsessions."
+
+
+def plan_created(created: Created, location: str) -> str:
+    existing = f" ({created.existing} already existed)" if created.existing else ""
+    return (
+        f"✅ Created {created.created} sessions at {esc(location)}{existing}. Volunteers "
+        "can book them now with /sessions."
+    )

@@ -7,8 +7,8 @@ from html import escape
 from zoneinfo import ZoneInfo
 
 from storage.invites import CreatedInvite, RedeemStatus, Redemption
-from storage.models import NAME_MAX, SCHOOL_NAME_MAX, Role
-from storage.people import Profile
+from storage.models import NAME_MAX, SCHOOL_NAME_MAX, CheckStatus, Role
+from storage.people import Erasure, Profile
 
 MAX_MESSAGE_CHARS = 4096
 
@@ -246,6 +246,60 @@ def own_coordinator_role() -> str:
     return "You can't remove your own coordinator role. Ask another coordinator."
 
 
+def check_menu(person: Profile) -> str:
+    return (
+        f"Safeguarding check (DBS) for <b>{esc(person.display_name)}</b>: "
+        f"{check_state(person)}. What is it now?"
+    )
+
+
+def check_state(person: Profile) -> str:
+    state = {
+        CheckStatus.NONE: "not done",
+        CheckStatus.PENDING: "pending",
+        CheckStatus.CLEARED: "cleared",
+    }[person.check_status]
+    if person.check_status is CheckStatus.CLEARED and person.check_expires_on:
+        state += f" until {person.check_expires_on:%-d %b %Y}"
+    return state
+
+
+def ask_check_expiry() -> str:
+    return (
+        "Until when is the check valid? Send a date like 31/08/2027, or <i>none</i> if "
+        "it does not expire; or /cancel."
+    )
+
+
+def check_expiry_invalid() -> str:
+    return "Please send a date like 31/08/2027, or <i>none</i>; or /cancel."
+
+
+def check_recorded(person: Profile) -> str:
+    return f"Recorded: safeguarding check {check_state(person)}."
+
+
+def confirm_erase(person: Profile) -> str:
+    return (
+        f"Erase <b>{esc(person.display_name)}</b>'s data? Their name, Telegram id, phone "
+        "and roles are deleted and their future places pass to the waitlist. Shifts "
+        "already done stay in the programme's totals, without a name. This cannot be "
+        "undone, and is recorded in the audit log."
+    )
+
+
+def erased(outcome: Erasure) -> str:
+    return {
+        Erasure.ERASED: "Done: their data is erased.",
+        Erasure.SELF: "You can't erase yourself here. Ask another coordinator.",
+        Erasure.FROM_CONFIG: (
+            "They are a coordinator in the config file: remove their id "
+            "there and restart the bot first."
+        ),
+        Erasure.GONE: "Already erased: nothing more to do.",
+    }[outcome]
+
+
 # --- guidance and errors ---------------------------------------------------------------------
 
 
@@ -255,6 +309,10 @@ def not_registered() -> str:
 
 def not_allowed(role: Role) -> str:
     return f"Sorry, that is only for {ROLE_NAMES[role]}s. Send /help to see what you can do."
+
+
+def not_yours() -> str:
+    return "That isn't one of your bookings, so nothing was changed. Your sessions: /mysessions"
 
 
 def out_of_scope() -> str:

@@ -7,11 +7,12 @@ PostgreSQL, through asyncpg, runs the same code in production.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Insert, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -75,6 +76,26 @@ def _tune_sqlite(engine: AsyncEngine, *, foreign_keys: bool) -> None:
         # Reads (Database.read) need no lock and begin deferred.
         read_only = connection.get_execution_options().get(_READ_ONLY, False)
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def upsert(
+    session: AsyncSession,
+    model: type[Any],
+    values: dict[str, Any],
+    *,
+    key: Sequence[str],
+    update: Sequence[str] = (),
+) -> Insert:
+    """INSERT ... ON CONFLICT (key) DO NOTHING, or DO UPDATE of the `update` columns: one
+    statement, so two racing writers cannot both insert (PostgreSQL and SQLite alike)."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(model).values(**values)
+    if update:
+        return statement.on_conflict_do_update(
+            index_elements=list(key), set_={name: statement.excluded[name] for name in update}
+        )
+    return statement.on_conflict_do_nothing(index_elements=list(key))
 
 
 def rowcount(result: Any) -> int:

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
-from storage.db import Database, rowcount
+from storage.db import Database, rowcount, upsert
 from storage.models import Draft
 
 
@@ -29,20 +29,23 @@ async def save(
     now: datetime,
 ) -> None:
     """Create or replace the person's draft of this flow."""
+    values = {
+        "telegram_id": telegram_id,
+        "flow": flow,
+        "awaiting": awaiting,
+        "data": data,
+        "updated_at": now,
+    }
     async with db.transaction() as session:
-        draft = await session.scalar(
-            select(Draft).where(Draft.telegram_id == telegram_id, Draft.flow == flow)
-        )
-        if draft is None:
-            session.add(
-                Draft(
-                    telegram_id=telegram_id, flow=flow, awaiting=awaiting, data=data, updated_at=now
-                )
+        await session.execute(
+            upsert(
+                session,
+                Draft,
+                values,
+                key=["telegram_id", "flow"],
+                update=["awaiting", "data", "updated_at"],
             )
-        else:
-            draft.awaiting = awaiting
-            draft.data = data
-            draft.updated_at = now
+        )
 
 
 async def load(db: Database, *, telegram_id: int, flow: str) -> DraftState | None:

@@ -17,5 +17,9 @@ class PermissionDenied(Exception):
         self.needed = needed
 
 
+class NotYours(Exception):
+    """Someone acted on another person's booking or offer (forged button data)."""
+
+
 class OutOfScope(Exception):
     """A site lead acted outside their own locations, or on the programme as a whole."""

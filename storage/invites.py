@@ -17,7 +17,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import audit
-from storage.db import Database, rowcount
+from storage.db import Database, rowcount, upsert
 from storage.models import SCHOOL_NAME_MAX, Invite, Person, Role, School
 from storage.roles import grant_role, require_role
 from storage.text import one_line
@@ -86,6 +86,7 @@ async def create(
     valid_for: timedelta,
     school_id: int | None = None,
     school_name: str | None = None,
+    source: str | None = None,
 ) -> CreatedInvite:
     """A new invite for `role`; a school contact's invite names an existing or a new school."""
     if role not in INVITABLE_ROLES:
@@ -98,7 +99,10 @@ async def create(
             school = await _school(
                 session, school_id=school_id, name=school_name, now=now, actor_id=actor.id
             )
+        if source is not None:
+            await _retire(session, source=source, actor_id=actor.id, now=now)
         invite = Invite(
+            source=source,
             token_hash=hash_token(token),
             role=role,
             school_id=school.id if school else None,
@@ -122,6 +126,24 @@ async def create(
             role=role,
             school_name=school.name if school else None,
             expires_at=invite.expires_at,
+        )
+
+
+async def _retire(session: AsyncSession, *, source: str, actor_id: int, now: datetime) -> None:
+    replaced = (
+        await session.scalars(
+            select(Invite).where(
+                Invite.source == source,
+                Invite.created_by == actor_id,
+                Invite.used_at.is_(None),
+                Invite.expires_at > now,
+            )
+        )
+    ).all()
+    for old in replaced:
+        old.expires_at = now
+        audit.record(
+            session, at=now, actor_id=actor_id, action="invite.replaced", subject=("invite", old.id)
         )
 
 
@@ -223,10 +245,16 @@ async def _school(
     existing = await session.scalar(select(School).where(func.lower(School.name) == name.lower()))
     if existing is not None:
         return existing
-    school = School(name=name, created_at=now)
-    session.add(school)
-    await session.flush()
-    audit.record(
-        session, at=now, actor_id=actor_id, action="school.created", subject=("school", school.id)
+    added = await session.execute(
+        upsert(session, School, {"name": name, "created_at": now}, key=["name"])
     )
+    school = (await session.scalars(select(School).where(School.name == name))).one()
+    if rowcount(added):
+        audit.record(
+            session,
+            at=now,
+            actor_id=actor_id,
+            action="school.created",
+            subject=("school", school.id),
+        )
     return school

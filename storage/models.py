@@ -155,6 +155,10 @@ class Invite(Base):
     expires_at: Mapped[datetime]
     used_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     used_at: Mapped[datetime | None]
+    # Where it was made (the coordinator's chat message, or update): making another from the
+    # same place (a double tap, a re-delivered update) retires this one, so no unseen valid
+    # link is left behind.
+    source: Mapped[str | None] = mapped_column(String(64))
 
 
 class AuditEntry(Base):

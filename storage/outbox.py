@@ -12,10 +12,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.db import Database, rowcount
+from storage.db import Database, rowcount, upsert
 from storage.models import Notice, NoticeStatus, Person
 
 CLAIM_TIMEOUT = timedelta(minutes=5)
@@ -61,11 +60,7 @@ async def queue(
         "attempts": 0,
         "created_at": now,
     }
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    await session.execute(
-        insert(Notice).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    )
+    await session.execute(upsert(session, Notice, values, key=["dedupe_key"]))
 
 
 async def claim_due(db: Database, *, now: datetime, limit: int) -> list[Outgoing]:

@@ -3,17 +3,31 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import audit, invites
+from storage import audit, invites, rota
 from storage.db import Database, rowcount
 from storage.errors import NotRegistered
-from storage.models import NAME_MAX, CheckStatus, Person, Role, RoleGrant, School
+from storage.models import (
+    NAME_MAX,
+    CheckStatus,
+    CoordinatorScope,
+    Draft,
+    HomeLocation,
+    Notice,
+    NoticeStatus,
+    Person,
+    Role,
+    RoleGrant,
+    School,
+)
 from storage.roles import find_person, grant_role, require_role
 from storage.text import one_line
 
@@ -47,6 +61,16 @@ class PeoplePage:
     people: list[Profile]
     total: int
     offset: int
+
+
+class Erasure(enum.StrEnum):
+    ERASED = "erased"
+    SELF = "self"
+    FROM_CONFIG = "from_config"
+    GONE = "gone"
+
+
+ERASED_NAME = "Former member"
 
 
 class RoleRemoval(enum.StrEnum):
@@ -121,7 +145,32 @@ async def register(
     With `invite_hash` the invite is redeemed in the same transaction; without one (or if it
     can no longer be used) the newcomer becomes a volunteer, which anyone may be.
     """
-    display_name = name_from_telegram(name)
+    attempt = functools.partial(
+        _register,
+        db,
+        telegram_id=telegram_id,
+        display_name=name_from_telegram(name),
+        now=now,
+        coordinator_ids=coordinator_ids,
+        invite_hash=invite_hash,
+    )
+    try:
+        return await attempt()
+    except IntegrityError:
+        # The same person's other accept (a double tap reaching another instance) got in
+        # first; now they exist, and running again finds them.
+        return await attempt()
+
+
+async def _register(
+    db: Database,
+    *,
+    telegram_id: int,
+    display_name: str,
+    now: datetime,
+    coordinator_ids: frozenset[int],
+    invite_hash: str | None,
+) -> Registration:
     async with db.transaction() as session:
         person = await find_person(session, telegram_id)
         created = person is None
@@ -235,20 +284,23 @@ async def record_check(
 async def list_people(
     db: Database, *, actor_telegram_id: int, offset: int, limit: int
 ) -> PeoplePage:
-    """Everyone registered, by name, for a coordinator."""
+    """Everyone registered (not erased), by name, for a coordinator. An offset past the end
+    shows the last page."""
     async with db.read() as session:
         await require_role(session, actor_telegram_id, Role.COORDINATOR)
-        total = await session.scalar(select(func.count()).select_from(Person)) or 0
+        registered = Person.telegram_id > 0
+        total = await session.scalar(select(func.count()).where(registered)) or 0
+        offset = max(0, min(offset, (total - 1) // limit * limit)) if total else 0
         rows = (
             await session.scalars(
                 select(Person)
+                .where(registered)
                 .order_by(func.lower(Person.display_name), Person.id)
                 .offset(offset)
                 .limit(limit)
             )
         ).all()
-        people = [await _profile(session, person) for person in rows]
-        return PeoplePage(people=people, total=total, offset=offset)
+        return PeoplePage(people=await _profiles(session, rows), total=total, offset=offset)
 
 
 async def remove_role(
@@ -283,6 +335,57 @@ async def remove_role(
             )
             outcome = RoleRemoval.REMOVED
         return outcome, await _profile(session, person)
+
+
+async def erase(
+    db: Database,
+    *,
+    actor_telegram_id: int,
+    person_id: int,
+    now: datetime,
+    offer_window: timedelta,
+) -> Erasure:
+    """Delete what identifies a person, on their request (audited). Their future places pass
+    to the waitlist; past shifts stay, nameless, in the programme's totals."""
+    async with db.transaction() as session:
+        actor = await require_role(session, actor_telegram_id, Role.COORDINATOR)
+        person = await session.get(Person, person_id)
+        if person is None or person.telegram_id < 0:
+            return Erasure.GONE
+        if person.id == actor.id:
+            return Erasure.SELF
+        if await session.scalar(
+            select(RoleGrant.id).where(
+                RoleGrant.person_id == person.id, RoleGrant.via_config.is_(True)
+            )
+        ):
+            return Erasure.FROM_CONFIG
+        withdrawn = await rota.withdraw(session, person.id, now, offer_window)
+        await session.execute(delete(Draft).where(Draft.telegram_id == person.telegram_id))
+        for table in (RoleGrant, HomeLocation, CoordinatorScope):
+            await session.execute(delete(table).where(table.person_id == person.id))
+        await session.execute(
+            update(Notice)
+            .where(Notice.person_id == person.id, Notice.status == NoticeStatus.PENDING)
+            .values(status=NoticeStatus.SKIPPED, finished_at=now)
+        )
+        # A negative id is no Telegram user's: the row stays for the totals, matching nobody.
+        person.telegram_id = -person.id
+        person.display_name = ERASED_NAME
+        person.phone = None
+        person.active = False
+        person.school_id = None
+        person.check_status = CheckStatus.NONE
+        person.check_expires_on = None
+        audit.record(
+            session,
+            at=now,
+            actor_id=actor.id,
+            action="person.erased",
+            subject=("person", person.id),
+            bookings_withdrawn=withdrawn,
+        )
+        return Erasure.ERASED
 
 
 async def sync_config_coordinators(
@@ -332,13 +435,36 @@ async def _set_active(db: Database, telegram_id: int, *, active: bool) -> bool:
         return rowcount(result) > 0
 
 
+async def _profiles(session: AsyncSession, rows: Sequence[Person]) -> list[Profile]:
+    """Profiles of many people in three queries, not three per person."""
+    ids = [person.id for person in rows]
+    grants = (await session.scalars(select(RoleGrant).where(RoleGrant.person_id.in_(ids)))).all()
+    schools = dict(
+        (
+            await session.execute(
+                select(School.id, School.name).where(
+                    School.id.in_({p.school_id for p in rows if p.school_id is not None})
+                )
+            )
+        )
+        .tuples()
+        .all()
+    )
+    return [
+        _as_profile(
+            person,
+            [g for g in grants if g.person_id == person.id],
+            schools.get(person.school_id) if person.school_id else None,
+        )
+        for person in rows
+    ]
+
+
 async def _profile(session: AsyncSession, person: Person) -> Profile:
-    grants: Iterable[RoleGrant] = (
-        await session.scalars(select(RoleGrant).where(RoleGrant.person_id == person.id))
-    ).all()
-    school_name = None
-    if person.school_id is not None:
-        school_name = await session.scalar(select(School.name).where(School.id == person.school_id))
+    return (await _profiles(session, [person]))[0]
+
+
+def _as_profile(person: Person, grants: Sequence[RoleGrant], school_name: str | None) -> Profile:
     return Profile(
         person_id=person.id,
         telegram_id=person.telegram_id,

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import audit
+from storage.db import rowcount, upsert
 from storage.errors import NotRegistered, OutOfScope, PermissionDenied
 from storage.models import CoordinatorScope, Person, Role, RoleGrant
 
@@ -39,20 +40,18 @@ async def grant_role(
     now: datetime,
     via_config: bool = False,
 ) -> bool:
-    """Give a role (audited); False if the person already held it."""
-    existing = await session.scalar(
-        select(RoleGrant).where(RoleGrant.person_id == person_id, RoleGrant.role == role)
-    )
-    if existing is not None:
-        if via_config and not existing.via_config:
-            existing.via_config = True
+    """Give a role (audited); False if the person already held it. A role someone was invited
+    to stays theirs if config later lists them too (config then cannot take it away)."""
+    values = {
+        "person_id": person_id,
+        "role": role,
+        "granted_by": by,
+        "granted_at": now,
+        "via_config": via_config,
+    }
+    added = await session.execute(upsert(session, RoleGrant, values, key=["person_id", "role"]))
+    if rowcount(added) == 0:
         return False
-    session.add(
-        RoleGrant(
-            person_id=person_id, role=role, granted_by=by, granted_at=now, via_config=via_config
-        )
-    )
-    await session.flush()
     audit.record(
         session,
         at=now,

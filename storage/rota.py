@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import audit, outbox
 from storage.db import Database, rowcount
-from storage.errors import NotRegistered, PermissionDenied
+from storage.errors import NotRegistered, NotYours
 from storage.models import (
     LIVE_BOOKING,
     Booking,
@@ -427,7 +427,7 @@ async def cancel(
         person = await _registered(session, telegram_id)
         booking = await session.get(Booking, booking_id)
         if booking is None or booking.person_id != person.id:
-            raise PermissionDenied(Role.VOLUNTEER)  # someone else's booking: forged data
+            raise NotYours  # someone else's booking: forged data
         lunch = await session.get(LunchSession, booking.session_id)
         if lunch is None or booking.status not in (BookingStatus.BOOKED, BookingStatus.WAITLISTED):
             return CancelResult.NOT_ACTIVE, await _booking_view(session, booking)
@@ -465,7 +465,7 @@ async def answer_offer(
         await _lock(session, person)
         booking = await session.get(Booking, booking_id)
         if booking is None or booking.person_id != person.id:
-            raise PermissionDenied(Role.VOLUNTEER)
+            raise NotYours
         if booking.status is not BookingStatus.OFFERED:
             return OfferResult.NOT_OFFERED, await _booking_view(session, booking)
         lunch = await session.get(LunchSession, booking.session_id)
@@ -780,6 +780,32 @@ async def request_cover(db: Database, *, actor_telegram_id: int, job_id: int, no
             asked=len(volunteers),
         )
         return len(volunteers)
+
+
+async def withdraw(
+    session: AsyncSession, person_id: int, now: datetime, offer_window: timedelta
+) -> int:
+    """Cancel all of a person's places and queue spots still to come, passing places on,
+    inside the caller's transaction (a person being erased). Returns how many."""
+    rows = (
+        await session.scalars(
+            select(Booking)
+            .join(LunchSession, Booking.session_id == LunchSession.id)
+            .where(
+                Booking.person_id == person_id,
+                LunchSession.starts_at > now,
+                Booking.status.in_(
+                    [BookingStatus.BOOKED, BookingStatus.OFFERED, BookingStatus.WAITLISTED]
+                ),
+            )
+        )
+    ).all()
+    for booking in rows:
+        held = booking.status in HOLDING
+        _set_status(booking, BookingStatus.CANCELLED, now)
+        if held:
+            await _release(session, booking.job_id, now, offer_window)
+    return len(rows)
 
 
 # --- inside the transactions ------------------------------------------------------------------

@@ -200,3 +200,62 @@ async def test_config_and_own_coordinator_roles_are_not_removed_in_the_bot(
 )
 def test_names_are_cleaned_or_refused(typed: str, expected: str | NameProblem) -> None:
     assert people.clean_name(typed) == expected
+
+
+async def test_racing_accepts_and_new_schools_write_once(db: Database, clock: Clock) -> None:
+    registrations = await asyncio.gather(*(_register(db, clock, SAM, "Sam") for _ in range(5)))
+    assert sum(r.created for r in registrations) == 1
+    assert len({r.profile.person_id for r in registrations}) == 1
+
+    await _register(db, clock, RACHEL, "Rachel")
+    created = await asyncio.gather(
+        *(
+            invites.create(
+                db,
+                actor_telegram_id=RACHEL,
+                role=Role.SCHOOL_CONTACT,
+                school_name="Hillside Primary",
+                now=clock(),
+                valid_for=WEEK,
+            )
+            for _ in range(5)
+        )
+    )
+    assert {c.school_name for c in created} == {"Hillside Primary"}
+    assert [s.name for s in await invites.schools(db)] == ["Hillside Primary"]
+    assert len(await audit.recent(db, action="school.created")) == 1
+
+
+async def test_a_second_invite_from_the_same_place_retires_the_first(
+    db: Database, clock: Clock
+) -> None:
+    await _register(db, clock, RACHEL, "Rachel")
+    first = await invites.create(
+        db,
+        actor_telegram_id=RACHEL,
+        role=Role.COORDINATOR,
+        now=clock(),
+        valid_for=WEEK,
+        source="message:1001:7",
+    )
+    second = await invites.create(
+        db,
+        actor_telegram_id=RACHEL,
+        role=Role.COORDINATOR,
+        now=clock(),
+        valid_for=WEEK,
+        source="message:1001:7",
+    )
+    other = await invites.create(
+        db,
+        actor_telegram_id=RACHEL,
+        role=Role.COORDINATOR,
+        now=clock(),
+        valid_for=WEEK,
+        source="message:1001:8",
+    )
+    statuses = [
+        (await invites.check(db, token_hash=invites.hash_token(made.token), now=clock())).status
+        for made in (first, second, other)
+    ]
+    assert statuses == [RedeemStatus.EXPIRED, RedeemStatus.VALID, RedeemStatus.VALID]

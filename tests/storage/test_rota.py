@@ -10,7 +10,7 @@ import pytest
 
 from storage import audit, invites, locations, outbox, people, rota
 from storage.db import Database
-from storage.errors import OutOfScope, PermissionDenied
+from storage.errors import NotYours, OutOfScope
 from storage.models import BookingStatus, CheckStatus, NoticeStatus, Role
 from storage.rota import BookResult, CancelResult, JobSpec, OfferResult, SessionPlan
 from tests.support import Clock
@@ -326,7 +326,7 @@ async def test_someone_elses_booking_cannot_be_cancelled(db: Database, clock: Cl
         db, telegram_id=sam, job_id=_job(tuesday, "server"), now=clock(), waitlist=False
     )
     assert booked.booking is not None
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotYours):
         await rota.cancel(
             db,
             telegram_id=eve,

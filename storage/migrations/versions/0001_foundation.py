@@ -101,6 +101,7 @@ def upgrade() -> None:
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("used_by", sa.Integer(), nullable=True),
         sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("source", sa.String(length=64), nullable=True),
         sa.ForeignKeyConstraint(
             ["created_by"],
             ["people.id"],

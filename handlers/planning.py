@@ -1,0 +1,503 @@
+"""Coordinators plan the holiday: locations (/locations) and a period's sessions in one go
+(/newsessions: where, which dates and weekdays, what time, which jobs, then a review)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, time, timedelta
+from typing import Any
+
+from telegram import Update
+
+from handlers import callbacks, flows, rota_texts, texts
+from handlers.common import Row, button, command, keyboard, say, show
+from handlers.context import BotContext
+from handlers.siteday import parse_times
+from storage import drafts, locations, rota
+from storage.locations import Field, LocationInfo
+from storage.models import JOB_NAME_MAX, Role
+from storage.people import Profile
+from storage.rota import MAX_PLACES_PER_JOB, JobSpec, SessionPlan
+from storage.rota_import import parse_date
+
+LOCATION_NAME_FLOW = "location_new"
+LOCATION_EDIT_FLOW = "location_edit"
+PLAN_FLOW = "plan"
+MAX_PLAN_DAYS = 120
+DEFAULT_WEEKDAYS = (0, 1, 2, 3, 4)
+_JOB = re.compile(r"\s*([^\W\d_][\w -]*?)\s*(?:x|×|:)?\s*(\d{1,2})\s*", re.UNICODE)
+
+
+@callbacks.action("lo")
+@dataclass(frozen=True)
+class LocationsList:
+    pass
+
+
+@callbacks.action("lc")
+@dataclass(frozen=True)
+class LocationCard:
+    location_id: int
+
+
+@callbacks.action("ln")
+@dataclass(frozen=True)
+class NewLocation:
+    pass
+
+
+@callbacks.action("le")
+@dataclass(frozen=True)
+class EditLocation:
+    location_id: int
+    field: Field
+
+
+@callbacks.action("la")
+@dataclass(frozen=True)
+class ArchiveLocation:
+    location_id: int
+    archived: bool
+
+
+@callbacks.action("wl")
+@dataclass(frozen=True)
+class PlanAt:
+    location_id: int
+
+
+@callbacks.action("wd")
+@dataclass(frozen=True)
+class PlanWeekday:
+    weekday: int
+
+
+@callbacks.action("wn")
+@dataclass(frozen=True)
+class PlanWeekdaysDone:
+    pass
+
+
+@callbacks.action("wj")
+@dataclass(frozen=True)
+class PlanDefaultJobs:
+    pass
+
+
+@callbacks.action("wc")
+@dataclass(frozen=True)
+class PlanCreate:
+    pass
+
+
+# --- locations -------------------------------------------------------------------------------
+
+
+@command(Role.COORDINATOR)
+async def locations_command(update: Update, context: BotContext, profile: Profile) -> None:
+    await _locations(update, context, profile)
+
+
+@button(LocationsList, Role.COORDINATOR)
+async def locations_list(
+    update: Update, context: BotContext, profile: Profile, _opened: LocationsList
+) -> None:
+    await _locations(update, context, profile)
+
+
+async def _locations(update: Update, context: BotContext, profile: Profile, note: str = "") -> None:
+    run = await locations.managed_by(context.services.db, actor_telegram_id=profile.telegram_id)
+    rows: list[Row] = [[(loc.name, LocationCard(location_id=loc.location_id))] for loc in run]
+    rows.append([("➕ Add a location", NewLocation())])
+    await show(update, _noted(note, rota_texts.locations(run)), keyboard(*rows))
+
+
+@button(LocationCard, Role.COORDINATOR)
+async def location_card(
+    update: Update, context: BotContext, _profile: Profile, opened: LocationCard
+) -> None:
+    location = await locations.get(context.services.db, opened.location_id)
+    if location is None:
+        await show(update, texts.stale_button())
+        return
+    await _card(update, location)
+
+
+async def _card(update: Update, location: LocationInfo, note: str = "") -> None:
+    lid = location.location_id
+    rows: list[Row] = [
+        [
+            ("✏️ Name", EditLocation(location_id=lid, field=Field.NAME)),
+            ("✏️ Address", EditLocation(location_id=lid, field=Field.ADDRESS)),
+        ],
+        [
+            ("✏️ Notes", EditLocation(location_id=lid, field=Field.NOTES)),
+            ("✏️ Children a day", EditLocation(location_id=lid, field=Field.CAPACITY)),
+        ],
+        [
+            (
+                "Restore" if location.archived else "🗄 Archive",
+                ArchiveLocation(location_id=lid, archived=not location.archived),
+            )
+        ],
+        [("« All locations", LocationsList())],
+    ]
+    await show(update, _noted(note, rota_texts.location_card(location)), keyboard(*rows))
+
+
+@button(NewLocation, Role.COORDINATOR)
+async def new_location(
+    update: Update, context: BotContext, profile: Profile, _asked: NewLocation
+) -> None:
+    await flows.wait_for_text(context, profile.telegram_id, LOCATION_NAME_FLOW, "name")
+    await say(update, rota_texts.ask_location_field(Field.NAME, None))
+
+
+async def on_location_name_text(
+    update: Update, context: BotContext, profile: Profile, text: str
+) -> None:
+    name = locations.clean_field(Field.NAME, text)
+    if not isinstance(name, str) or not name:
+        await say(update, rota_texts.location_field_invalid(Field.NAME))
+        return
+    services = context.services
+    try:
+        location = await locations.create(
+            services.db, actor_telegram_id=profile.telegram_id, name=name, now=services.now()
+        )
+    except locations.NameTaken:
+        await say(update, rota_texts.location_name_taken(name))
+        return
+    await flows.finish(context, profile.telegram_id, LOCATION_NAME_FLOW)
+    await _card(update, location, rota_texts.location_created(location))
+
+
+@button(EditLocation, Role.COORDINATOR)
+async def edit_location(
+    update: Update, context: BotContext, profile: Profile, chosen: EditLocation
+) -> None:
+    location = await locations.get(context.services.db, chosen.location_id)
+    if location is None:
+        await show(update, texts.stale_button())
+        return
+    await flows.wait_for_text(
+        context,
+        profile.telegram_id,
+        LOCATION_EDIT_FLOW,
+        chosen.field.value,
+        {"location_id": chosen.location_id},
+    )
+    await say(update, rota_texts.ask_location_field(chosen.field, location))
+
+
+async def on_location_edit_text(
+    update: Update, context: BotContext, profile: Profile, text: str
+) -> None:
+    services = context.services
+    draft = await drafts.waiting_for_text(services.db, telegram_id=profile.telegram_id)
+    if draft is None or draft.awaiting not in {f.value for f in Field}:
+        return
+    field = Field(draft.awaiting)
+    value = locations.clean_field(field, text)
+    if value is None:
+        await say(update, rota_texts.location_field_invalid(field))
+        return
+    try:
+        location = await locations.update_field(
+            services.db,
+            actor_telegram_id=profile.telegram_id,
+            location_id=int(draft.data["location_id"]),
+            field=field,
+            value=value,
+            now=services.now(),
+        )
+    except locations.NameTaken:
+        await say(update, rota_texts.location_name_taken(str(value)))
+        return
+    await flows.finish(context, profile.telegram_id, LOCATION_EDIT_FLOW)
+    await _card(update, location, rota_texts.location_saved())
+
+
+@button(ArchiveLocation, Role.COORDINATOR)
+async def archive_location(
+    update: Update, context: BotContext, profile: Profile, chosen: ArchiveLocation
+) -> None:
+    services = context.services
+    location = await locations.set_archived(
+        services.db,
+        actor_telegram_id=profile.telegram_id,
+        location_id=chosen.location_id,
+        archived=chosen.archived,
+        now=services.now(),
+    )
+    await _card(update, location, rota_texts.location_archived(location))
+
+
+# --- planning sessions -----------------------------------------------------------------------
+
+
+@command(Role.COORDINATOR)
+async def new_sessions(update: Update, context: BotContext, profile: Profile) -> None:
+    run = await locations.managed_by(context.services.db, actor_telegram_id=profile.telegram_id)
+    if not run:
+        await say(update, rota_texts.plan_no_locations())
+        return
+    rows: list[Row] = [[(loc.name, PlanAt(location_id=loc.location_id))] for loc in run]
+    await say(update, rota_texts.plan_where(), keyboard(*rows))
+
+
+@button(PlanAt, Role.COORDINATOR)
+async def plan_at(update: Update, context: BotContext, profile: Profile, chosen: PlanAt) -> None:
+    location = await locations.get(context.services.db, chosen.location_id)
+    if location is None or location.archived:
+        await show(update, texts.stale_button())
+        return
+    await _save(
+        context, profile, "dates", {"location_id": location.location_id, "location": location.name}
+    )
+    await show(update, rota_texts.plan_dates(location.name))
+
+
+async def on_plan_text(update: Update, context: BotContext, profile: Profile, text: str) -> None:
+    draft = await drafts.load(context.services.db, telegram_id=profile.telegram_id, flow=PLAN_FLOW)
+    if draft is None:
+        return
+    data = dict(draft.data)
+    if draft.awaiting == "dates":
+        await _plan_dates(update, context, profile, data, text)
+    elif draft.awaiting == "times":
+        await _plan_times(update, context, profile, data, text)
+    elif draft.awaiting == "jobs":
+        jobs = parse_jobs(text, context.services.settings.jobs)
+        if jobs is None:
+            await say(update, rota_texts.plan_jobs_invalid())
+            return
+        await _review(update, context, profile, data | {"jobs": _jobs_data(jobs)})
+
+
+async def _plan_dates(
+    update: Update, context: BotContext, profile: Profile, data: dict[str, Any], text: str
+) -> None:
+    span = parse_span(
+        text, today=context.services.now().astimezone(context.services.settings.timezone).date()
+    )
+    if span is None:
+        await say(update, rota_texts.plan_dates_invalid(MAX_PLAN_DAYS))
+        return
+    first, last = span
+    weekdays = list(DEFAULT_WEEKDAYS) if first != last else [first.weekday()]
+    data |= {"first": first.isoformat(), "last": last.isoformat(), "weekdays": weekdays}
+    await _save(context, profile, None, data)
+    await _weekdays(update, data, fresh=True)
+
+
+async def _weekdays(update: Update, data: dict[str, Any], *, fresh: bool = False) -> None:
+    chosen = set(data["weekdays"])
+    rows: list[Row] = [
+        [
+            (("✓ " if day in chosen else "") + rota_texts.WEEKDAYS[day], PlanWeekday(weekday=day))
+            for day in days
+        ]
+        for days in ((0, 1, 2, 3), (4, 5, 6))
+    ]
+    rows.append([("Next ▶", PlanWeekdaysDone())])
+    text = rota_texts.plan_weekdays(
+        date.fromisoformat(data["first"]), date.fromisoformat(data["last"])
+    )
+    if fresh:
+        await say(update, text, keyboard(*rows))
+    else:
+        await show(update, text, keyboard(*rows))
+
+
+@button(PlanWeekday, Role.COORDINATOR)
+async def plan_weekday(
+    update: Update, context: BotContext, profile: Profile, chosen: PlanWeekday
+) -> None:
+    data = await _draft_data(context, profile, "weekdays")
+    if data is None or not 0 <= chosen.weekday <= 6:
+        await show(update, rota_texts.plan_expired())
+        return
+    days = set(data["weekdays"]) ^ {chosen.weekday}
+    data["weekdays"] = sorted(days)
+    await _save(context, profile, None, data)
+    await _weekdays(update, data)
+
+
+@button(PlanWeekdaysDone, Role.COORDINATOR)
+async def plan_weekdays_done(
+    update: Update, context: BotContext, profile: Profile, _done: PlanWeekdaysDone
+) -> None:
+    data = await _draft_data(context, profile, "weekdays")
+    if data is None:
+        await show(update, rota_texts.plan_expired())
+        return
+    if not data["weekdays"]:
+        await _weekdays(update, data)
+        await say(update, rota_texts.plan_no_weekdays())
+        return
+    await _save(context, profile, "times", data)
+    await show(update, rota_texts.plan_times())
+
+
+async def _plan_times(
+    update: Update, context: BotContext, profile: Profile, data: dict[str, Any], text: str
+) -> None:
+    times = parse_times(text)
+    if times is None:
+        await say(update, rota_texts.plan_times_invalid())
+        return
+    data |= {"start": times[0].strftime("%H:%M"), "end": times[1].strftime("%H:%M")}
+    await _save(context, profile, "jobs", data)
+    defaults = context.services.settings.jobs
+    await say(update, rota_texts.plan_jobs(defaults), keyboard([("Use these", PlanDefaultJobs())]))
+
+
+@button(PlanDefaultJobs, Role.COORDINATOR)
+async def plan_default_jobs(
+    update: Update, context: BotContext, profile: Profile, _chosen: PlanDefaultJobs
+) -> None:
+    data = await _draft_data(context, profile, "start")
+    if data is None:
+        await show(update, rota_texts.plan_expired())
+        return
+    await _review(
+        update, context, profile, data | {"jobs": _jobs_data(context.services.settings.jobs)}
+    )
+
+
+async def _review(
+    update: Update, context: BotContext, profile: Profile, data: dict[str, Any]
+) -> None:
+    await _save(context, profile, None, data)
+    plan = _plan(data)
+    count = len(rota.session_times(plan, context.services.settings.timezone))
+    if count == 0:
+        await say(update, rota_texts.plan_empty())
+        return
+    if count > rota.MAX_SESSIONS_PER_PLAN:
+        await say(update, rota_texts.plan_too_many(count, rota.MAX_SESSIONS_PER_PLAN))
+        return
+    await say(
+        update,
+        rota_texts.plan_review(plan, data["location"], count),
+        keyboard([("✅ Create them", PlanCreate())]),
+    )
+
+
+@button(PlanCreate, Role.COORDINATOR)
+async def plan_create(
+    update: Update, context: BotContext, profile: Profile, _chosen: PlanCreate
+) -> None:
+    services = context.services
+    data = await _draft_data(context, profile, "jobs")
+    if data is None:
+        # Already created (a double tap) or abandoned: the draft is gone.
+        await show(update, rota_texts.plan_expired())
+        return
+    plan = _plan(data)
+    try:
+        created = await rota.create_sessions(
+            services.db,
+            actor_telegram_id=profile.telegram_id,
+            plan=plan,
+            tz=services.settings.timezone,
+            now=services.now(),
+        )
+    except ValueError:
+        await show(update, rota_texts.plan_empty())
+        return
+    await flows.finish(context, profile.telegram_id, PLAN_FLOW)
+    await show(update, rota_texts.plan_created(created, data["location"]))
+
+
+# --- the plan's draft ------------------------------------------------------------------------
+
+
+async def _save(
+    context: BotContext, profile: Profile, awaiting: str | None, data: dict[str, Any]
+) -> None:
+    services = context.services
+    await drafts.save(
+        services.db,
+        telegram_id=profile.telegram_id,
+        flow=PLAN_FLOW,
+        awaiting=awaiting,
+        data=data,
+        now=services.now(),
+    )
+
+
+async def _draft_data(context: BotContext, profile: Profile, needs: str) -> dict[str, Any] | None:
+    """The plan so far, if it has reached the step that has `needs` in it."""
+    draft = await drafts.load(context.services.db, telegram_id=profile.telegram_id, flow=PLAN_FLOW)
+    if draft is None or needs not in draft.data:
+        return None
+    return dict(draft.data)
+
+
+def _plan(data: dict[str, Any]) -> SessionPlan:
+    return SessionPlan(
+        location_id=int(data["location_id"]),
+        first_day=date.fromisoformat(data["first"]),
+        last_day=date.fromisoformat(data["last"]),
+        weekdays=frozenset(int(day) for day in data["weekdays"]),
+        start=time.fromisoformat(data["start"]),
+        end=time.fromisoformat(data["end"]),
+        jobs=tuple(
+            JobSpec(job=str(j["job"]), places=int(j["places"]), needs_check=bool(j["needs_check"]))
+            for j in data["jobs"]
+        ),
+    )
+
+
+def _jobs_data(jobs: tuple[JobSpec, ...]) -> list[dict[str, Any]]:
+    return [{"job": j.job, "places": j.places, "needs_check": j.needs_check} for j in jobs]
+
+
+def _noted(note: str, text: str) -> str:
+    return f"{note}\n\n{text}" if note else text
+
+
+# --- parsing what coordinators type ----------------------------------------------------------
+
+
+def parse_span(text: str, *, today: date) -> tuple[date, date] | None:
+    """'27/07/2026 - 28/08/2026', '2026-07-27 to 2026-08-28', or one date; not in the past,
+    at most MAX_PLAN_DAYS long."""
+    parts = [p for p in re.split(r"\s+(?:-|–|to)\s+|\s*–\s*", text.strip()) if p]
+    days = [parse_date(part) for part in parts]
+    if not 1 <= len(days) <= 2 or any(day is None for day in days):
+        return None
+    first, last = days[0], days[-1]
+    if (
+        first is None
+        or last is None
+        or last < first
+        or first < today
+        or (last - first > timedelta(days=MAX_PLAN_DAYS))
+    ):
+        return None
+    return first, last
+
+
+def parse_jobs(text: str, defaults: tuple[JobSpec, ...]) -> tuple[JobSpec, ...] | None:
+    """'cook 2, server 3, driver 1' (also 'cook x2' or 'cook: 2'). A job named in config
+    keeps its safeguarding rule."""
+    checks = {job.job: job.needs_check for job in defaults}
+    jobs: dict[str, JobSpec] = {}
+    for part in text.split(","):
+        match = _JOB.fullmatch(part)
+        if match is None:
+            return None
+        name, places = match.group(1).strip().lower(), int(match.group(2))
+        if (
+            not name
+            or len(name) > JOB_NAME_MAX
+            or not 1 <= places <= MAX_PLACES_PER_JOB
+            or (name in jobs)
+        ):
+            return None
+        jobs[name] = JobSpec(job=name, places=places, needs_check=checks.get(name, False))
+    return tuple(jobs.values()) or None

@@ -1,0 +1,302 @@
+"""The words of the site day, coverage and session management. HTML; typed values escaped."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from handlers.rota_texts import day_and_time, job_state, where_when
+from handlers.texts import esc
+from storage.models import BookingStatus
+from storage.rota import MAX_COUNT, Helper, JobView, SessionView, SiteSession
+from storage.siteday import SiteDay
+
+MARKS = {BookingStatus.ATTENDED: "✅", BookingStatus.NO_SHOW: "❌"}
+NOT_MARKED = "▫️"
+COUNT_WORDS = {"meals": "meals served", "children": "children who came"}
+
+
+def short_day(day: date) -> str:
+    return f"{day:%a %-d %b}"
+
+
+# --- the day ---------------------------------------------------------------------------------
+
+
+def no_locations() -> str:
+    return (
+        "You don't run any open locations yet. Ask the programme's coordinator to add you to yours."
+    )
+
+
+def choose_location(day: date) -> str:
+    return f"Which location's day do you want to see ({short_day(day)})?"
+
+
+def site_day(site: SiteDay, today: date, now: datetime, tz: ZoneInfo) -> str:
+    head = f"📋 <b>{esc(site.location.name)}</b>, "
+    if site.day == today:
+        head += f"today, {short_day(today)}"
+    else:
+        head += f"{short_day(site.day)} (today is {short_day(today)})"
+    if not site.sessions:
+        return f"{head}\n\nNo lunch session here on {short_day(site.day)}."
+    parts = [head] + [_session_block(s, now, tz) for s in site.sessions]
+    if any(_started(s.session, now) and s.helpers for s in site.sessions):
+        parts.append(
+            "Tap ✅ came or ❌ no-show by each name. Tapped the wrong one? Just tap again."
+        )
+    return "\n\n".join(parts)
+
+
+def _session_block(site: SiteSession, now: datetime, tz: ZoneInfo) -> str:
+    view = site.session
+    starts, ends = view.starts_at.astimezone(tz), view.ends_at.astimezone(tz)
+    lines = [f"<b>{starts:%H:%M}-{ends:%H:%M}</b>"]
+    if view.cancelled:
+        lines.append("This session is cancelled.")
+    for job in view.jobs:
+        helpers = [h for h in site.helpers if h.job == job.job]
+        lines.append(f"<i>{esc(job.job)}</i> ({len(helpers)} of {job.places})")
+        lines += [_helper_line(h) for h in helpers] or ["  nobody booked"]
+    if not view.cancelled:
+        lines.append(_counts_line(view) if _started(view, now) else "Not started yet.")
+    return "\n".join(lines)
+
+
+def _helper_line(helper: Helper) -> str:
+    mark = MARKS.get(helper.status, NOT_MARKED)
+    state = {BookingStatus.ATTENDED: "came", BookingStatus.NO_SHOW: "no-show"}.get(
+        helper.status, "not marked yet"
+    )
+    return f"  {mark} {esc(helper.name)}: {state}"
+
+
+def _counts_line(view: SessionView) -> str:
+    if view.meals_served is None or view.children_attended is None:
+        return "🍽 Meals and children: not recorded yet."
+    return f"🍽 Meals served: {view.meals_served}. Children: {view.children_attended}."
+
+
+def _started(view: SessionView, now: datetime) -> bool:
+    return view.starts_at <= now
+
+
+def came_button(helper: Helper) -> str:
+    return f"✅ {helper.name}"
+
+
+def no_show_button(helper: Helper) -> str:
+    return f"❌ {helper.name}"
+
+
+def counts_button(view: SessionView, tz: ZoneInfo, several: bool) -> str:
+    return "🍽 Record meals and children" + _at(view, tz, several)
+
+
+def manage_button(view: SessionView, tz: ZoneInfo, several: bool) -> str:
+    return "⚙️ Change or cancel session" + _at(view, tz, several)
+
+
+def _at(view: SessionView, tz: ZoneInfo, several: bool) -> str:
+    return f" ({view.starts_at.astimezone(tz):%H:%M})" if several else ""
+
+
+def earlier_button(day: date) -> str:
+    return f"◀ {short_day(day)}"
+
+
+def later_button(day: date) -> str:
+    return f"{short_day(day)} ▶"
+
+
+def today_button() -> str:
+    return "Today"
+
+
+def other_location_button() -> str:
+    return "📍 Another location"
+
+
+# --- meals and children ----------------------------------------------------------------------
+
+
+def ask_meals(view: SessionView, tz: ZoneInfo) -> str:
+    return (
+        f"🍽 How many <b>meals were served</b> at {where_when(view, tz)}? Send a number, "
+        "for example 38, or /cancel."
+    )
+
+
+def ask_children(meals: int) -> str:
+    return (
+        f"{meals} meals: got it. And how many <b>children came</b>? Send a number, for "
+        "example 31, or /cancel."
+    )
+
+
+def count_invalid(field: str) -> str:
+    return (
+        f"Sorry, I need the number of {COUNT_WORDS.get(field, 'people')} as a whole number "
+        f"from 0 to {MAX_COUNT:,}, written with digits only (for example 38). Please try "
+        "again, or /cancel."
+    )
+
+
+def counts_saved(view: SessionView) -> str:
+    return (
+        f"✅ Saved: {view.meals_served} meals served and {view.children_attended} children. "
+        "Thank you: every number helps make the case to our funders."
+    )
+
+
+# --- coverage --------------------------------------------------------------------------------
+
+
+def coverage(views: list[SessionView], offset: int, total: int, days: int, tz: ZoneInfo) -> str:
+    if total == 0:
+        return f"🎉 Every session in the next {days} days has all its places filled."
+    first, last = offset + 1, offset + len(views)
+    lines = [f"<b>Places to fill in the next {days} days</b> ({first}-{last} of {total})"]
+    for view in views:
+        gaps = ", ".join(job_state(job) for job in view.jobs if job.free > 0)
+        lines.append(f"• {where_when(view, tz)}: {gaps}")
+    lines.append("\nTap a session to ask its volunteers for cover, change its times or cancel it.")
+    return "\n".join(lines)
+
+
+def earlier_page_button() -> str:
+    return "◀ Earlier"
+
+
+def later_page_button() -> str:
+    return "Later ▶"
+
+
+# --- one session: cover, times, cancel --------------------------------------------------------
+
+
+def session_card(view: SessionView, now: datetime, tz: ZoneInfo) -> str:
+    lines = [f"⚙️ {where_when(view, tz)}", ""]
+    lines += [f"• {job_state(job)} of {job.places}" for job in view.jobs]
+    if view.cancelled:
+        lines.append("\nThis session is cancelled.")
+    elif view.starts_at <= now:
+        lines.append("\nThis session has started, so its times can't change any more.")
+    else:
+        lines.append(
+            "\nAsk for cover and the volunteers who call this location home get a message "
+            "with a Book button."
+        )
+    return "\n".join(lines)
+
+
+def cover_button(job: JobView) -> str:
+    return f"Cover needed: {job.job}"
+
+
+def change_times_button() -> str:
+    return "Change times"
+
+
+def cancel_session_button() -> str:
+    return "Cancel session"
+
+
+def back_to_day_button(view: SessionView, tz: ZoneInfo) -> str:
+    return f"« {view.starts_at.astimezone(tz):%a %-d %b}"
+
+
+def back_to_coverage_button() -> str:
+    return "« Coverage"
+
+
+def cover_asked(view: SessionView, job: JobView, asked: int) -> str:
+    where = esc(view.location_name)
+    if asked == 0:
+        return (
+            f"Nobody to ask for the {esc(job.job)} place: no volunteer has {where} as a home "
+            "location, or they are all on this session already. Volunteers choose home "
+            "locations in /profile."
+        )
+    people = "1 volunteer" if asked == 1 else f"{asked} volunteers"
+    return (
+        f"🙋 I've asked {people} with {where} as a home location to take the "
+        f"{esc(job.job)} place. Each gets a message with a Book button; asking again won't "
+        "message anyone twice."
+    )
+
+
+def cover_not_needed(job: JobView) -> str:
+    return f"The {esc(job.job)} places are all taken now: nobody needs asking."
+
+
+def already_cancelled() -> str:
+    return "This session was already cancelled: nothing more to do."
+
+
+def session_closed() -> str:
+    return "This session has started or is cancelled, so it can't be changed any more."
+
+
+def ask_times(view: SessionView, tz: ZoneInfo) -> str:
+    return (
+        f"🕑 {where_when(view, tz)}. Send the new start and end times as "
+        "<b>HH:MM-HH:MM</b>, for example 12:00-14:00, or /cancel. Everyone booked is told."
+    )
+
+
+def times_invalid() -> str:
+    return (
+        "Sorry, I couldn't read those times. Please send a start and an end on the same day "
+        "in 24-hour time, for example 12:00-14:00 (the end after the start), or /cancel."
+    )
+
+
+def times_saved(view: SessionView, tz: ZoneInfo, told: int) -> str:
+    return f"✅ The session is now {day_and_time(view, tz)}. {_told(told)}"
+
+
+def confirm_cancel(view: SessionView, tz: ZoneInfo) -> str:
+    signed_up = sum(job.taken + job.waiting for job in view.jobs)
+    who = (
+        "Nobody has signed up yet."
+        if signed_up == 0
+        else f"The {_people(signed_up)} signed up (booked or waiting) will be told."
+    )
+    return f"Cancel the lunch session at {where_when(view, tz)}? {who}"
+
+
+def yes_cancel_button() -> str:
+    return "Yes, cancel the session"
+
+
+def keep_button() -> str:
+    return "No, keep it"
+
+
+def cancelled(told: int) -> str:
+    return f"Cancelled. {_told(told)}"
+
+
+def _told(told: int) -> str:
+    if told == 0:
+        return "Nobody was booked, so nobody needs telling."
+    return f"I'm telling the {_people(told)} who signed up for it."
+
+
+def _people(count: int) -> str:
+    return "1 person" if count == 1 else f"{count} people"
+
+
+# --- refusals --------------------------------------------------------------------------------
+
+
+def out_of_scope() -> str:
+    return (
+        "Sorry, that location isn't one of yours, so I changed nothing. Send /today for your own."
+    )
+
+
+def not_found() -> str:
+    return "Sorry, I can't find that any more (it may have been removed). I changed nothing."
