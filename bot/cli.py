@@ -9,12 +9,15 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
 
 from telegram.error import InvalidToken, NetworkError
 
 from bot import logs
 from bot.config import TOKEN_ENV, Config, ConfigError, config_path, load_config
-from storage import migrate
+from storage import migrate, rota_import
+from storage.db import Database
 from storage.migrate import DatabaseUnavailable
 
 logger = logging.getLogger("lunchbot")
@@ -36,6 +39,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         path, named = config_path(args.config, os.environ)
         config = load_config(path, must_exist=named)
+        if command == "import":
+            path = Path(args.file)
+            try:
+                text = path.read_text(encoding="utf-8-sig")
+            except (OSError, UnicodeDecodeError) as exc:
+                return _fail(f"{path}: cannot be read as a UTF-8 CSV file ({exc})")
+            return asyncio.run(_import(config, path, text))
         if command == "db":
             asyncio.run(migrate.upgrade(config.database.url))
             _say(f"Database is up to date: {_safe_url(config.database.url)}")
@@ -59,6 +69,14 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.add_parser("run", help="run the bot (the default); needs TELEGRAM_BOT_TOKEN")
     sub.add_parser("demo", help="play a scripted conversation against a local Bot API sandbox")
+    sessions = sub.add_parser(
+        "import", help="add lunch sessions from a CSV file (see examples/sessions.csv)"
+    )
+    sessions.add_argument(
+        "file",
+        help="the CSV file: location,date,start,end, then one "
+        "column per job with the places needed",
+    )
     db = sub.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade"], help="apply all migrations")
     return parser
@@ -89,6 +107,29 @@ async def _serve(config: Config) -> int:
             status=1,
         )
     logger.info("stopped")
+    return 0
+
+
+async def _import(config: Config, path: Path, text: str) -> int:
+    await migrate.upgrade(config.database.url)
+    database = Database(config.database.url)
+    try:
+        result = await rota_import.import_sessions(
+            database,
+            text,
+            tz=config.programme.tz,
+            now=datetime.now(UTC),
+            jobs_needing_check=frozenset(j.name for j in config.rota.jobs if j.needs_check),
+        )
+    finally:
+        await database.dispose()
+    if result.errors:
+        for error in result.errors:
+            _say(f"{path}: {error}")
+        return _fail(
+            f"{path}: nothing was imported; correct the lines above and try again", status=1
+        )
+    _say(f"{path}: {result.created} sessions added, {result.existing} already there")
     return 0
 
 

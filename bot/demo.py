@@ -10,11 +10,12 @@ import re
 import sys
 import tempfile
 import textwrap
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
 from bot.config import Config, CoordinatorsConfig, DatabaseConfig, ProgrammeConfig
-from bot.harness import Rehearsal
+from bot.harness import Clock, Rehearsal
 from bot.sandbox import SimMessage, SimUser
 
 RACHEL, OKAFOR, SAM = 700001, 700002, 700003
@@ -71,48 +72,72 @@ async def run_demo(out: TextIO = sys.stdout) -> int:
             programme=ProgrammeConfig(name="Holiday Lunch Club"),
             coordinators=CoordinatorsConfig(telegram_ids=frozenset({RACHEL})),
         )
-        async with Rehearsal(config) as bot:
+        # The story happens in the summer holiday, whatever today's date.
+        clock = Clock()
+        async with Rehearsal(config, clock=clock) as bot:
             out.write(
                 "Holiday Lunch Bot: demo\n"
                 f"The bot runs for real against a local Bot API sandbox at {bot.sandbox.base_url}"
                 ",\nwith a temporary SQLite database. Nobody here needs a token or Telegram.\n"
             )
-            await _script(bot, Transcript(out))
+            await _script(bot, Transcript(out), clock)
         out.write("\nDemo finished: everything above happened through the Bot API over HTTP.\n")
     return 0
 
 
-async def _script(bot: Rehearsal, t: Transcript) -> None:
+async def _script(bot: Rehearsal, t: Transcript, clock: Clock) -> None:
     rachel = bot.user(RACHEL, "Rachel")
     okafor = bot.user(OKAFOR, "Mr Okafor")
     sam = bot.user(SAM, "Sam")
+    coordinator, contact, volunteer = "coordinator", "school contact", "volunteer"
 
     t.heading("June: Rachel, the coordinator, sets up")
-    await t.send(rachel, "coordinator", "/start")
-    await t.tap(rachel, "coordinator", "✅ I agree")
-    await t.send(rachel, "coordinator", "/invite")
-    await t.tap(rachel, "coordinator", "A school contact")
-    await t.tap(rachel, "coordinator", "➕ A new school")
-    await t.send(rachel, "coordinator", "Hillside Primary")
+    await t.send(rachel, coordinator, "/start")
+    await t.tap(rachel, coordinator, "✅ I agree")
+    await t.send(rachel, coordinator, "/locations")
+    await t.tap(rachel, coordinator, "➕ Add a location")
+    await t.send(rachel, coordinator, "St Mark's church hall")
+    await t.tap(rachel, coordinator, "✏️ Address")
+    await t.send(rachel, coordinator, "12 Church Lane")
+    await t.send(rachel, coordinator, "/newsessions")
+    await t.tap(rachel, coordinator, "St Mark's church hall")
+    await t.send(rachel, coordinator, "27/07/2026 - 30/07/2026")
+    await t.tap(rachel, coordinator, "Next ▶")
+    await t.send(rachel, coordinator, "11:30-13:30")
+    await t.tap(rachel, coordinator, "Use these")
+    await t.tap(rachel, coordinator, "✅ Create them")
+
+    await t.send(rachel, coordinator, "/invite")
+    await t.tap(rachel, coordinator, "A school contact")
+    await t.tap(rachel, coordinator, "➕ A new school")
+    await t.send(rachel, coordinator, "Hillside Primary")
     match = _LINK.search(rachel.last.text)
     if match is None:
         raise RuntimeError("the invite link is missing from the bot's answer")
     token = match.group(1)
 
     t.heading("Mr Okafor, the family support worker at Hillside Primary, taps the link")
-    await t.send(okafor, "school contact", f"/start {token}")
-    await t.tap(okafor, "school contact", "✅ I agree")
+    await t.send(okafor, contact, f"/start {token}")
+    await t.tap(okafor, contact, "✅ I agree")
 
-    t.heading("July: Sam, a new volunteer, finds the bot")
-    await t.send(sam, "volunteer", "/start")
-    await t.tap(sam, "volunteer", "✅ I agree")
-    await t.send(sam, "volunteer", "/name Sam Taylor")
-    await t.send(sam, "volunteer", "/whoami")
+    t.heading("July: Sam, a new volunteer, finds the bot and books a Tuesday")
+    await t.send(sam, volunteer, "/start")
+    await t.tap(sam, volunteer, "✅ I agree")
+    await t.send(sam, volunteer, "/name Sam Taylor")
+    await t.send(sam, volunteer, "/sessions")
+    await t.tap(sam, volunteer, "Tue 28 Jul 11:30 · St Mark's church hall")
+    await t.tap(sam, volunteer, "Book server (3 free)")
+    await t.send(sam, volunteer, "/mysessions")
 
     t.heading("Things that go wrong get a kind answer")
-    await t.send(sam, "volunteer", f"/start {token}")
-    await t.send(sam, "volunteer", "/people")
-    await t.send(sam, "volunteer", "/lunch")
+    await t.send(sam, volunteer, f"/start {token}")
+    await t.send(sam, volunteer, "/people")
+    await t.send(sam, volunteer, "/lunch")
 
-    t.heading("Rachel checks who has joined")
-    await t.send(rachel, "coordinator", "/people")
+    t.heading("Tuesday 28 July, 13:45: the site day at St Mark's")
+    clock.now = datetime(2026, 7, 28, 12, 45, tzinfo=UTC)
+    await t.send(rachel, coordinator, "/today")
+    await t.tap(rachel, coordinator, "✅ Sam Taylor")
+    await t.tap(rachel, coordinator, "🍽 Record meals and children")
+    await t.send(rachel, coordinator, "38")
+    await t.send(rachel, coordinator, "31")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from contextlib import AsyncExitStack
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 
 from bot.app import build_application, delivery_of, services_of
@@ -19,6 +19,22 @@ from storage import rota
 
 # Short long-polls keep shutdown quick; the sandbox answers a waiting poll at once anyway.
 HARNESS_POLL_TIMEOUT = 1
+
+
+SUMMER = datetime(2026, 7, 1, 9, 0, tzinfo=UTC)  # a July morning, before the holiday
+
+
+class Clock:
+    """The time the bot believes it is, moved on by a test or the demo's script."""
+
+    def __init__(self, start: datetime = SUMMER) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
 
 
 class Rehearsal:

@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from telegram import Update
 from telegram.error import Forbidden, NetworkError, TelegramError
 
-from handlers import callbacks, texts
+from handlers import callbacks, flows, texts
 from handlers.common import say
 from handlers.context import BotContext
 from storage import people
-from storage.errors import NotRegistered, NotYours, OutOfScope, PermissionDenied
+from storage.errors import (
+    Closed,
+    NotFound,
+    NotRegistered,
+    NotYours,
+    OutOfScope,
+    PermissionDenied,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +60,16 @@ async def group_command(update: Update, context: BotContext) -> None:
     await say(update, texts.private_only(context.bot.username))
 
 
+# Refusals from storage: an answer for the person and an INFO line, not an error. A refused
+# answer to a form also closes the form, so the person is not stuck in it.
+_REFUSALS: dict[type[Exception], Callable[[], str]] = {
+    NotYours: texts.not_yours,
+    OutOfScope: texts.out_of_scope,
+    NotFound: texts.not_found,
+    Closed: texts.closed,
+}
+
+
 async def on_error(update: object, context: BotContext) -> None:
     error = context.error
     if not isinstance(update, Update):
@@ -64,17 +82,16 @@ async def on_error(update: object, context: BotContext) -> None:
     if isinstance(error, NotRegistered):
         await _tell(update, texts.not_registered())
         return
-    if isinstance(error, NotYours):
-        logger.info("refused in update %s: someone else's booking", update.update_id)
-        await _tell(update, texts.not_yours())
-        return
-    if isinstance(error, OutOfScope):
-        logger.info("refused in update %s: outside the site lead's locations", update.update_id)
-        await _tell(update, texts.out_of_scope())
-        return
     if isinstance(error, PermissionDenied):
         logger.info("refused in update %s: needs %s", update.update_id, error.needed)
         await _tell(update, texts.not_allowed(error.needed))
+        return
+    refusal = next((text for kind, text in _REFUSALS.items() if isinstance(error, kind)), None)
+    if refusal is not None:
+        logger.info("refused %s: %s", describe(update), type(error).__name__)
+        if update.callback_query is None and update.effective_user is not None:
+            await flows.cancel_waiting(context, update.effective_user.id)
+        await _tell(update, refusal())
         return
     if isinstance(error, Forbidden):
         # They blocked the bot while we were answering: send them nothing more until they write.

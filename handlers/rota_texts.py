@@ -102,9 +102,10 @@ def cover_needed(view: SessionView, job: JobView, tz: ZoneInfo) -> str:
 def sessions_page(page: SessionsPage, tz: ZoneInfo) -> str:
     if page.total == 0:
         where = "at your locations " if page.home_only else ""
+        tip = "" if page.home_only else "\n\n" + _choose_homes()
         return (
             f"There are no upcoming lunch sessions {where}yet. I'll have more when the "
-            "coordinators plan the holiday." + ("" if page.home_only else _choose_homes())
+            f"coordinators plan the holiday.{tip}"
         )
     first, last = page.offset + 1, page.offset + len(page.sessions)
     where = "at your locations" if page.home_only else "at all locations"
@@ -113,12 +114,12 @@ def sessions_page(page: SessionsPage, tz: ZoneInfo) -> str:
     ]
     lines += [session_line(view, tz) for view in page.sessions]
     if not page.home_only:
-        lines.append(_choose_homes())
+        lines += ["", _choose_homes()]
     return "\n".join(lines)
 
 
 def _choose_homes() -> str:
-    return "\n\nTip: choose your home locations in /profile to see only theirs."
+    return "Tip: choose your home locations in /profile to see only theirs."
 
 
 def session_button(view: SessionView, tz: ZoneInfo) -> str:

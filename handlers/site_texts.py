@@ -290,13 +290,3 @@ def _people(count: int) -> str:
 
 
 # --- refusals --------------------------------------------------------------------------------
-
-
-def out_of_scope() -> str:
-    return (
-        "Sorry, that location isn't one of yours, so I changed nothing. Send /today for your own."
-    )
-
-
-def not_found() -> str:
-    return "Sorry, I can't find that any more (it may have been removed). I changed nothing."

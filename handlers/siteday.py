@@ -4,10 +4,8 @@ cancelling a session. Every id on these buttons is re-checked against the person
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import re
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 
@@ -17,7 +15,7 @@ from handlers import callbacks, flows, rota_texts, site_texts
 from handlers.common import Row, button, command, keyboard, say, show
 from handlers.context import BotContext, Services
 from storage import drafts, locations, rota, siteday
-from storage.errors import OutOfScope
+from storage.errors import NotFound
 from storage.locations import LocationInfo
 from storage.models import Role
 from storage.people import Profile
@@ -142,8 +140,7 @@ async def today_command(update: Update, context: BotContext, profile: Profile) -
     run = await locations.managed_by(services.db, actor_telegram_id=profile.telegram_id)
     today = _today(services)
     if len(run) == 1:
-        async with _kindly(update, context, profile):
-            await _show_day(update, context, profile, run[0].location_id, today)
+        await _show_day(update, context, profile, run[0].location_id, today)
         return
     await _choose_location(update, run, today)
 
@@ -168,11 +165,10 @@ async def _choose_location(update: Update, run: list[LocationInfo], day: date) -
 
 @button(OpenDay, Role.COORDINATOR)
 async def open_day(update: Update, context: BotContext, profile: Profile, opened: OpenDay) -> None:
-    async with _kindly(update, context, profile):
-        day = day_of(opened.day)
-        if day is None:
-            raise LookupError("no such day")
-        await _show_day(update, context, profile, opened.location_id, day)
+    day = day_of(opened.day)
+    if day is None:
+        raise NotFound("no such day")
+    await _show_day(update, context, profile, opened.location_id, day)
 
 
 @button(MarkAttendance, Role.COORDINATOR)
@@ -180,18 +176,17 @@ async def mark_attendance(
     update: Update, context: BotContext, profile: Profile, mark: MarkAttendance
 ) -> None:
     services = context.services
-    async with _kindly(update, context, profile):
-        session_id, _ = await rota.mark_attendance(
-            services.db,
-            actor_telegram_id=profile.telegram_id,
-            booking_id=mark.booking_id,
-            attended=mark.attended,
-            now=services.now(),
-        )
-        view = await siteday.managed_session(
-            services.db, actor_telegram_id=profile.telegram_id, session_id=session_id
-        )
-        await _show_day_of(update, context, profile, view)
+    session_id, _ = await rota.mark_attendance(
+        services.db,
+        actor_telegram_id=profile.telegram_id,
+        booking_id=mark.booking_id,
+        attended=mark.attended,
+        now=services.now(),
+    )
+    view = await siteday.managed_session(
+        services.db, actor_telegram_id=profile.telegram_id, session_id=session_id
+    )
+    await _show_day_of(update, context, profile, view)
 
 
 async def _show_day_of(
@@ -263,14 +258,13 @@ async def ask_counts(
     update: Update, context: BotContext, profile: Profile, asked: AskCounts
 ) -> None:
     services = context.services
-    async with _kindly(update, context, profile):
-        view = await siteday.managed_session(
-            services.db, actor_telegram_id=profile.telegram_id, session_id=asked.session_id
-        )
-        await flows.wait_for_text(
-            context, profile.telegram_id, COUNTS_FLOW, "meals", {"session_id": view.session_id}
-        )
-        await say(update, site_texts.ask_meals(view, services.settings.timezone))
+    view = await siteday.managed_session(
+        services.db, actor_telegram_id=profile.telegram_id, session_id=asked.session_id
+    )
+    await flows.wait_for_text(
+        context, profile.telegram_id, COUNTS_FLOW, "meals", {"session_id": view.session_id}
+    )
+    await say(update, site_texts.ask_meals(view, services.settings.timezone))
 
 
 async def on_counts_text(update: Update, context: BotContext, profile: Profile, text: str) -> None:
@@ -301,17 +295,16 @@ async def _save_counts(
     children: int,
 ) -> None:
     services = context.services
-    async with _kindly(update, context, profile, COUNTS_FLOW):
-        view = await rota.record_counts(
-            services.db,
-            actor_telegram_id=profile.telegram_id,
-            session_id=session_id,
-            meals=meals,
-            children=children,
-            now=services.now(),
-        )
-        await flows.finish(context, profile.telegram_id, COUNTS_FLOW)
-        await _show_day_of(update, context, profile, view, site_texts.counts_saved(view))
+    view = await rota.record_counts(
+        services.db,
+        actor_telegram_id=profile.telegram_id,
+        session_id=session_id,
+        meals=meals,
+        children=children,
+        now=services.now(),
+    )
+    await flows.finish(context, profile.telegram_id, COUNTS_FLOW)
+    await _show_day_of(update, context, profile, view, site_texts.counts_saved(view))
 
 
 # --- coverage --------------------------------------------------------------------------------
@@ -359,23 +352,22 @@ async def request_cover(
     update: Update, context: BotContext, profile: Profile, chosen: RequestCover
 ) -> None:
     services = context.services
-    async with _kindly(update, context, profile):
-        view, job = await siteday.managed_job(
-            services.db, actor_telegram_id=profile.telegram_id, job_id=chosen.job_id
+    view, job = await siteday.managed_job(
+        services.db, actor_telegram_id=profile.telegram_id, job_id=chosen.job_id
+    )
+    if not _open(view, services):
+        note = site_texts.session_closed()
+    elif job.free <= 0:
+        note = site_texts.cover_not_needed(job)
+    else:
+        asked = await rota.request_cover(
+            services.db,
+            actor_telegram_id=profile.telegram_id,
+            job_id=job.job_id,
+            now=services.now(),
         )
-        if not _open(view, services):
-            note = site_texts.session_closed()
-        elif job.free <= 0:
-            note = site_texts.cover_not_needed(job)
-        else:
-            asked = await rota.request_cover(
-                services.db,
-                actor_telegram_id=profile.telegram_id,
-                job_id=job.job_id,
-                now=services.now(),
-            )
-            note = site_texts.cover_asked(view, job, asked)
-        await _show_card(update, context, view, note)
+        note = site_texts.cover_asked(view, job, asked)
+    await _show_card(update, context, view, note)
 
 
 # --- one session: its card, new times, cancelling --------------------------------------------
@@ -385,11 +377,10 @@ async def request_cover(
 async def open_session_admin(
     update: Update, context: BotContext, profile: Profile, opened: OpenSessionAdmin
 ) -> None:
-    async with _kindly(update, context, profile):
-        view = await siteday.managed_session(
-            context.services.db, actor_telegram_id=profile.telegram_id, session_id=opened.session_id
-        )
-        await _show_card(update, context, view)
+    view = await siteday.managed_session(
+        context.services.db, actor_telegram_id=profile.telegram_id, session_id=opened.session_id
+    )
+    await _show_card(update, context, view)
 
 
 async def _show_card(
@@ -424,17 +415,16 @@ async def _show_card(
 @button(AskTimes, Role.COORDINATOR)
 async def ask_times(update: Update, context: BotContext, profile: Profile, asked: AskTimes) -> None:
     services = context.services
-    async with _kindly(update, context, profile):
-        view = await siteday.managed_session(
-            services.db, actor_telegram_id=profile.telegram_id, session_id=asked.session_id
-        )
-        if not _open(view, services):
-            await _show_card(update, context, view, site_texts.session_closed())
-            return
-        await flows.wait_for_text(
-            context, profile.telegram_id, TIMES_FLOW, "times", {"session_id": view.session_id}
-        )
-        await say(update, site_texts.ask_times(view, services.settings.timezone))
+    view = await siteday.managed_session(
+        services.db, actor_telegram_id=profile.telegram_id, session_id=asked.session_id
+    )
+    if not _open(view, services):
+        await _show_card(update, context, view, site_texts.session_closed())
+        return
+    await flows.wait_for_text(
+        context, profile.telegram_id, TIMES_FLOW, "times", {"session_id": view.session_id}
+    )
+    await say(update, site_texts.ask_times(view, services.settings.timezone))
 
 
 async def on_times_text(update: Update, context: BotContext, profile: Profile, text: str) -> None:
@@ -446,23 +436,22 @@ async def on_times_text(update: Update, context: BotContext, profile: Profile, t
     if times is None:
         await say(update, site_texts.times_invalid())
         return
-    async with _kindly(update, context, profile, TIMES_FLOW):
-        try:
-            view, told = await rota.reschedule(
-                services.db,
-                actor_telegram_id=profile.telegram_id,
-                session_id=int(draft.data["session_id"]),
-                start=times[0],
-                end=times[1],
-                tz=services.settings.timezone,
-                now=services.now(),
-            )
-        except ValueError:  # the end falls before the start on a clock-change night
-            await say(update, site_texts.times_invalid())
-            return
-        await flows.finish(context, profile.telegram_id, TIMES_FLOW)
-        note = site_texts.times_saved(view, services.settings.timezone, told)
-        await _show_card(update, context, view, note)
+    try:
+        view, told = await rota.reschedule(
+            services.db,
+            actor_telegram_id=profile.telegram_id,
+            session_id=int(draft.data["session_id"]),
+            start=times[0],
+            end=times[1],
+            tz=services.settings.timezone,
+            now=services.now(),
+        )
+    except ValueError:  # the end falls before the start on a clock-change night
+        await say(update, site_texts.times_invalid())
+        return
+    await flows.finish(context, profile.telegram_id, TIMES_FLOW)
+    note = site_texts.times_saved(view, services.settings.timezone, told)
+    await _show_card(update, context, view, note)
 
 
 @button(AskCancelSession, Role.COORDINATOR)
@@ -470,23 +459,22 @@ async def ask_cancel_session(
     update: Update, context: BotContext, profile: Profile, asked: AskCancelSession
 ) -> None:
     services = context.services
-    async with _kindly(update, context, profile):
-        view = await siteday.managed_session(
-            services.db, actor_telegram_id=profile.telegram_id, session_id=asked.session_id
-        )
-        if not _open(view, services):
-            await _show_card(update, context, view, site_texts.session_closed())
-            return
-        await show(
-            update,
-            site_texts.confirm_cancel(view, services.settings.timezone),
-            keyboard(
-                [
-                    (site_texts.yes_cancel_button(), CancelSession(view.session_id)),
-                    (site_texts.keep_button(), OpenSessionAdmin(view.session_id)),
-                ]
-            ),
-        )
+    view = await siteday.managed_session(
+        services.db, actor_telegram_id=profile.telegram_id, session_id=asked.session_id
+    )
+    if not _open(view, services):
+        await _show_card(update, context, view, site_texts.session_closed())
+        return
+    await show(
+        update,
+        site_texts.confirm_cancel(view, services.settings.timezone),
+        keyboard(
+            [
+                (site_texts.yes_cancel_button(), CancelSession(view.session_id)),
+                (site_texts.keep_button(), OpenSessionAdmin(view.session_id)),
+            ]
+        ),
+    )
 
 
 @button(CancelSession, Role.COORDINATOR)
@@ -494,26 +482,25 @@ async def cancel_session(
     update: Update, context: BotContext, profile: Profile, chosen: CancelSession
 ) -> None:
     services = context.services
-    async with _kindly(update, context, profile):
-        view = await siteday.managed_session(
-            services.db, actor_telegram_id=profile.telegram_id, session_id=chosen.session_id
-        )
-        if view.cancelled:  # a double tap: the first one told everyone
-            await _show_card(update, context, view, site_texts.already_cancelled())
-            return
-        if not _open(view, services):
-            await _show_card(update, context, view, site_texts.session_closed())
-            return
-        told = await rota.cancel_session(
-            services.db,
-            actor_telegram_id=profile.telegram_id,
-            session_id=view.session_id,
-            now=services.now(),
-        )
-        view = await siteday.managed_session(
-            services.db, actor_telegram_id=profile.telegram_id, session_id=view.session_id
-        )
-        await _show_card(update, context, view, site_texts.cancelled(told))
+    view = await siteday.managed_session(
+        services.db, actor_telegram_id=profile.telegram_id, session_id=chosen.session_id
+    )
+    if view.cancelled:  # a double tap: the first one told everyone
+        await _show_card(update, context, view, site_texts.already_cancelled())
+        return
+    if not _open(view, services):
+        await _show_card(update, context, view, site_texts.session_closed())
+        return
+    told = await rota.cancel_session(
+        services.db,
+        actor_telegram_id=profile.telegram_id,
+        session_id=view.session_id,
+        now=services.now(),
+    )
+    view = await siteday.managed_session(
+        services.db, actor_telegram_id=profile.telegram_id, session_id=view.session_id
+    )
+    await _show_card(update, context, view, site_texts.cancelled(told))
 
 
 # --- shared ----------------------------------------------------------------------------------
@@ -530,29 +517,3 @@ def _open(view: SessionView, services: Services) -> bool:
 
 def _noted(note: str, text: str) -> str:
     return f"{note}\n\n{text}" if note else text
-
-
-@contextlib.asynccontextmanager
-async def _kindly(
-    update: Update, context: BotContext, profile: Profile, flow: str | None = None
-) -> AsyncIterator[None]:
-    """Turn a refusal from storage (a forged or stale id) into a kind word; nothing changed,
-    since the storage operation rolled back. A form waiting for text is closed with it."""
-    try:
-        yield
-    except (KeyError, IndexError):
-        raise  # LookupErrors too, but from a bug, not from a refusal
-    except OutOfScope:
-        logger.info("refused person %s: outside their locations", profile.person_id)
-        await _refuse(update, context, profile, flow, site_texts.out_of_scope())
-    except LookupError:
-        logger.info("person %s asked for something that does not exist", profile.person_id)
-        await _refuse(update, context, profile, flow, site_texts.not_found())
-
-
-async def _refuse(
-    update: Update, context: BotContext, profile: Profile, flow: str | None, text: str
-) -> None:
-    if flow is not None:
-        await flows.finish(context, profile.telegram_id, flow)
-    await say(update, text)

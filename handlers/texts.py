@@ -315,6 +315,14 @@ def not_yours() -> str:
     return "That isn't one of your bookings, so nothing was changed. Your sessions: /mysessions"
 
 
+def not_found() -> str:
+    return "Sorry, I can't find that any more, so nothing was changed. Send /start for a menu."
+
+
+def closed() -> str:
+    return "That session has already started, finished or been cancelled, so nothing was changed."
+
+
 def out_of_scope() -> str:
     return (
         "Sorry, that is outside the locations you lead. Ask a coordinator of the whole programme."

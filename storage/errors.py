@@ -17,6 +17,14 @@ class PermissionDenied(Exception):
         self.needed = needed
 
 
+class NotFound(LookupError):
+    """No such thing (or not any more): a stale or forged id."""
+
+
+class Closed(Exception):
+    """The session is not open for this now: it has started, ended or was cancelled."""
+
+
 class NotYours(Exception):
     """Someone acted on another person's booking or offer (forged button data)."""
 

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import audit
 from storage.db import Database, rowcount, upsert
+from storage.errors import NotFound
 from storage.models import SCHOOL_NAME_MAX, Invite, Person, Role, School
 from storage.roles import grant_role, require_role
 from storage.text import one_line
@@ -238,7 +239,7 @@ async def _school(
     if school_id is not None:
         school = await session.get(School, school_id)
         if school is None:
-            raise LookupError("no such school")
+            raise NotFound("no such school")
         return school
     if name is None:
         raise ValueError("a school contact's invite needs a school")

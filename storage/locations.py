@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import audit
 from storage.db import Database
-from storage.errors import NotRegistered, OutOfScope
+from storage.errors import NotFound, NotRegistered, OutOfScope
 from storage.models import (
     ADDRESS_MAX,
     LOCATION_NAME_MAX,
@@ -189,7 +189,7 @@ async def toggle_home(db: Database, *, telegram_id: int, location_id: int) -> fr
         else:
             location = await session.get(Location, location_id)
             if location is None or location.archived_at is not None:
-                raise LookupError("no such open location")
+                raise NotFound("no such open location")
             session.add(HomeLocation(person_id=person.id, location_id=location_id))
         await session.flush()
         rows = (
@@ -238,7 +238,7 @@ async def _registered(session: AsyncSession, telegram_id: int) -> Person:
 async def _location(session: AsyncSession, location_id: int) -> Location:
     location = await session.get(Location, location_id)
     if location is None:
-        raise LookupError("no such location")
+        raise NotFound("no such location")
     return location
 
 

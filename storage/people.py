@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import audit, invites, rota
 from storage.db import Database, rowcount
-from storage.errors import NotRegistered
+from storage.errors import NotFound, NotRegistered
 from storage.models import (
     NAME_MAX,
     CheckStatus,
@@ -266,7 +266,7 @@ async def record_check(
         actor = await require_role(session, actor_telegram_id, Role.COORDINATOR)
         person = await session.get(Person, person_id)
         if person is None:
-            raise LookupError("no such person")
+            raise NotFound("no such person")
         person.check_status = status
         person.check_expires_on = expires_on if status is CheckStatus.CLEARED else None
         audit.record(

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import audit, outbox
 from storage.db import Database, rowcount
-from storage.errors import NotRegistered, NotYours
+from storage.errors import Closed, NotFound, NotRegistered, NotYours
 from storage.models import (
     LIVE_BOOKING,
     Booking,
@@ -528,6 +528,7 @@ async def cancel_session(
     async with db.transaction() as session:
         lunch = await _session(session, session_id)
         actor = await require_location(session, actor_telegram_id, lunch.location_id)
+        _require_ahead(lunch, now)
         if lunch.status is SessionStatus.CANCELLED:
             return 0
         lunch.status = SessionStatus.CANCELLED
@@ -576,6 +577,7 @@ async def reschedule(
     async with db.transaction() as session:
         lunch = await _session(session, session_id)
         actor = await require_location(session, actor_telegram_id, lunch.location_id)
+        _require_ahead(lunch, now)
         day = lunch.starts_at.astimezone(tz).date()
         starts = datetime.combine(day, start, tzinfo=tz).astimezone(UTC)
         ends = datetime.combine(day, end, tzinfo=tz).astimezone(UTC)
@@ -655,9 +657,10 @@ async def mark_attendance(
     async with db.transaction() as session:
         booking = await session.get(Booking, booking_id)
         if booking is None or booking.status not in ON_THE_DAY:
-            raise LookupError("no such booking on the day")
+            raise NotFound("no such booking on the day")
         lunch = await _session(session, booking.session_id)
         actor = await require_location(session, actor_telegram_id, lunch.location_id)
+        _require_begun(lunch, now)
         new = BookingStatus.ATTENDED if attended else BookingStatus.NO_SHOW
         if booking.status is not new:
             audit.record(
@@ -688,6 +691,7 @@ async def record_counts(
     async with db.transaction() as session:
         lunch = await _session(session, session_id)
         actor = await require_location(session, actor_telegram_id, lunch.location_id)
+        _require_begun(lunch, now)
         audit.record(
             session,
             at=now,
@@ -736,7 +740,7 @@ async def request_cover(db: Database, *, actor_telegram_id: int, job_id: int, no
     async with db.transaction() as session:
         job = await session.get(SessionJob, job_id)
         if job is None:
-            raise LookupError("no such job")
+            raise NotFound("no such job")
         lunch = await _session(session, job.session_id)
         actor = await require_location(session, actor_telegram_id, lunch.location_id)
         if lunch.status is not SessionStatus.SCHEDULED or lunch.starts_at <= now:
@@ -850,6 +854,18 @@ async def _release(
         )
 
 
+def _require_begun(lunch: LunchSession, now: datetime) -> None:
+    """Attendance and counts are for a session that has taken place."""
+    if lunch.status is SessionStatus.CANCELLED or lunch.starts_at > now:
+        raise Closed("the session has not taken place")
+
+
+def _require_ahead(lunch: LunchSession, now: datetime) -> None:
+    """Times and cancellation can change only before the session starts."""
+    if lunch.starts_at <= now:
+        raise Closed("the session has started")
+
+
 def _set_status(booking: Booking, status: BookingStatus, now: datetime) -> None:
     booking.status = status
     booking.updated_at = now
@@ -916,7 +932,7 @@ async def _live(
 async def _session(session: AsyncSession, session_id: int) -> LunchSession:
     lunch = await session.get(LunchSession, session_id)
     if lunch is None:
-        raise LookupError("no such session")
+        raise NotFound("no such session")
     return lunch
 
 

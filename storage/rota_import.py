@@ -63,11 +63,11 @@ async def import_sessions(
             found = names.get(row.location.lower())
             if found is None:
                 errors.append(
-                    f"line {row.line}: no location called {row.location!r} "
+                    f"line {row.line}: no location called “{row.location}” "
                     "(add it in the bot first, or check the spelling)"
                 )
             elif found[1]:
-                errors.append(f"line {row.line}: {row.location!r} is archived")
+                errors.append(f"line {row.line}: “{row.location}” is archived")
         if errors:
             return ImportResult(created=0, existing=0, errors=errors[:MAX_ERRORS_SHOWN])
         created = 0

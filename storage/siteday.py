@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from storage import locations, rota
 from storage.db import Database
+from storage.errors import NotFound
 from storage.locations import LocationInfo
 from storage.models import LunchSession, SessionJob
 from storage.roles import require_location
@@ -35,7 +36,7 @@ async def site_day(
     )
     location = await locations.get(db, location_id)
     if location is None:
-        raise LookupError("no such location")
+        raise NotFound("no such location")
     run = await locations.managed_by(db, actor_telegram_id=actor_telegram_id)
     return SiteDay(location=location, day=day, sessions=sessions, locations_run=len(run))
 
@@ -47,11 +48,11 @@ async def managed_session(db: Database, *, actor_telegram_id: int, session_id: i
             select(LunchSession.location_id).where(LunchSession.id == session_id)
         )
         if location_id is None:
-            raise LookupError("no such session")
+            raise NotFound("no such session")
         await require_location(session, actor_telegram_id, location_id)
     view = await rota.session_view(db, session_id)
     if view is None:
-        raise LookupError("no such session")
+        raise NotFound("no such session")
     return view
 
 
@@ -64,9 +65,9 @@ async def managed_job(
             select(SessionJob.session_id).where(SessionJob.id == job_id)
         )
     if session_id is None:
-        raise LookupError("no such job")
+        raise NotFound("no such job")
     view = await managed_session(db, actor_telegram_id=actor_telegram_id, session_id=session_id)
     job = view.job(job_id)
     if job is None:
-        raise LookupError("no such job")
+        raise NotFound("no such job")
     return view, job

@@ -4,28 +4,18 @@ from __future__ import annotations
 
 import itertools
 import os
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
 from sqlalchemy.engine import make_url
 
+from bot.harness import Clock
+
+__all__ = ["Clock"]
+
 POSTGRES_ENV = "LUNCHBOT_TEST_POSTGRES_URL"
 SKIP_POSTGRES = f"{POSTGRES_ENV} is not set: the PostgreSQL variant is skipped (.ci/run sets it)"
 _counter = itertools.count()
-
-
-class Clock:
-    """The time the bot believes it is; a test moves it forward."""
-
-    def __init__(self, start: datetime | None = None) -> None:
-        self.now = start or datetime(2026, 7, 1, 9, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 def sqlite_url(folder: Path) -> str:
