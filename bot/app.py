@@ -142,6 +142,8 @@ def _coordinators(app: BotApplication) -> None:
     _button(app, coordination.RemoveRole, coordination.remove_role)
     _button(app, coordination.CheckMenu, coordination.check_menu)
     _button(app, coordination.SetCheck, coordination.set_check)
+    _button(app, coordination.ScopeMenu, coordination.scope_menu)
+    _button(app, coordination.ToggleScope, coordination.toggle_scope)
     _button(app, coordination.AskErase, coordination.ask_erase)
     _button(app, coordination.Erase, coordination.erase)
     _command(app, "locations", planning.locations_command)

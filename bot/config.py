@@ -26,6 +26,7 @@ MAX_INVITE_HOURS = 24 * 30
 
 # What @BotFather hands out: the bot's numeric id, a colon, then a secret of 30-odd characters.
 _TOKEN_SHAPE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{30,60}$")
+_TOKEN_INSIDE = re.compile(r"\d{3,20}:[A-Za-z0-9_-]{30,60}")
 _BOTFATHER_HINT = "talk to @BotFather in Telegram, send /newbot, and copy the token it gives you"
 
 
@@ -212,8 +213,8 @@ def _jobs(reader: _Reader) -> tuple[JobConfig, ...]:
     if value is None:
         return DEFAULT_JOBS
     problem = (
-        "rota.jobs must be a list of [[rota.jobs]] tables, each with a name (1-32 letters), "
-        f"places (1-{MAX_JOB_PLACES}) and optionally needs_check = true"
+        f"{reader.where}: rota.jobs must be a list of [[rota.jobs]] tables, each with a name "
+        f"(1-32 letters), places (1-{MAX_JOB_PLACES}) and optionally needs_check = true"
     )
     if not isinstance(value, list) or not value:
         raise ConfigError(problem)
@@ -235,7 +236,7 @@ def _jobs(reader: _Reader) -> tuple[JobConfig, ...]:
             raise ConfigError(problem)
         jobs.append(JobConfig(name=name.strip().lower(), places=places, needs_check=needs_check))
     if len({job.name for job in jobs}) != len(jobs):
-        raise ConfigError("rota.jobs: each job needs a different name")
+        raise ConfigError(f"{reader.where}: rota.jobs: each job needs a different name")
     return tuple(jobs)
 
 
@@ -270,8 +271,8 @@ def _database_url(reader: _Reader) -> str:
             url = driver + url[len(plain) :]
     if not url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
         raise ConfigError(
-            "database.url must start with sqlite:/// (a file) or postgresql:// (a server), "
-            "for example sqlite:///lunchbot.sqlite3"
+            f"{reader.where}: database.url must start with sqlite:/// (a file) or "
+            "postgresql:// (a server), for example sqlite:///lunchbot.sqlite3"
         )
     return url
 
@@ -282,8 +283,8 @@ def _timezone(reader: _Reader) -> str:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(
-            f"programme.timezone: {name!r} is not a time zone name; use an IANA name such as "
-            "Europe/London"
+            f"{reader.where}: programme.timezone: {name!r} is not a time zone name; use an "
+            "IANA name such as Europe/London"
         ) from None
     return name
 
@@ -294,8 +295,8 @@ def _coordinator_ids(reader: _Reader) -> frozenset[int]:
         isinstance(item, int) and not isinstance(item, bool) and 0 < item < 2**52 for item in value
     ):
         raise ConfigError(
-            "coordinators.telegram_ids must be a list of Telegram user ids (numbers), for "
-            "example [123456789]; a person can see theirs with /whoami"
+            f"{reader.where}: coordinators.telegram_ids must be a list of Telegram user ids "
+            "(numbers), for example [123456789]; a person can see theirs with /whoami"
         )
     return frozenset(value)
 
@@ -303,7 +304,7 @@ def _coordinator_ids(reader: _Reader) -> frozenset[int]:
 class _Reader:
     def __init__(self, raw: dict[str, Any], where: str) -> None:
         self._raw = raw
-        self._where = where
+        self.where = where
 
     def get(self, section: str, key: str, default: Any) -> Any:
         return self._raw.get(section, {}).get(key, default)
@@ -312,7 +313,7 @@ class _Reader:
         value = self.get(section, key, default)
         if not isinstance(value, str) or not value.strip() or len(value) > max_length:
             raise ConfigError(
-                f"{self._where}: {section}.{key} must be a text of 1 to {max_length} characters"
+                f"{self.where}: {section}.{key} must be a text of 1 to {max_length} characters"
             )
         return value.strip()
 
@@ -320,9 +321,14 @@ class _Reader:
         value = self.get(section, key, None)
         if value is None:
             return None
+        if isinstance(value, str) and _TOKEN_INSIDE.search(value):
+            raise ConfigError(
+                f"{self.where}: {section}.{key} seems to contain a bot token; give the address "
+                f"only (ending in /bot) and put the token in {TOKEN_ENV}"
+            )
         if not isinstance(value, str) or not value.startswith(("http://", "https://")):
             raise ConfigError(
-                f"{self._where}: {section}.{key} must be an http:// or https:// address, for "
+                f"{self.where}: {section}.{key} must be an http:// or https:// address, for "
                 "example http://127.0.0.1:8081/bot"
             )
         return value
@@ -331,6 +337,6 @@ class _Reader:
         value = self.get(section, key, default)
         if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
             raise ConfigError(
-                f"{self._where}: {section}.{key} must be a whole number from {low} to {high}"
+                f"{self.where}: {section}.{key} must be a whole number from {low} to {high}"
             )
         return value

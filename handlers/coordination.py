@@ -10,7 +10,7 @@ from telegram import Update
 from handlers import callbacks, flows, menu, texts
 from handlers.common import Row, args_text, button, command, keyboard, pager, say, show
 from handlers.context import BotContext
-from storage import drafts, invites, people
+from storage import drafts, invites, locations, people
 from storage.models import CheckStatus, Role
 from storage.people import Profile, RoleRemoval
 from storage.rota_import import parse_date
@@ -77,6 +77,19 @@ class CheckMenu:
 class SetCheck:
     person_id: int
     status: CheckStatus
+
+
+@callbacks.action("sc")
+@dataclass(frozen=True)
+class ScopeMenu:
+    person_id: int
+
+
+@callbacks.action("st")
+@dataclass(frozen=True)
+class ToggleScope:
+    person_id: int
+    location_id: int
 
 
 @callbacks.action("ea")
@@ -254,6 +267,8 @@ async def _show_card(update: Update, person: Profile, note: str = "") -> None:
         for role in Role
         if role in person.roles and role not in person.config_roles
     ]
+    if Role.COORDINATOR in person.roles and Role.COORDINATOR not in person.config_roles:
+        rows.append([("📍 Site lead of…", ScopeMenu(person_id=person.person_id))])
     rows.append(
         [
             ("🛡 Safeguarding check", CheckMenu(person_id=person.person_id)),
@@ -418,3 +433,51 @@ async def erase(update: Update, context: BotContext, profile: Profile, chosen: E
         offer_window=services.settings.offer_window,
     )
     await show(update, texts.erased(outcome), keyboard([("« All people", PeoplePage(offset=0))]))
+
+
+# --- site leads: coordinators limited to some locations -----------------------------------------
+
+
+@button(ScopeMenu, Role.COORDINATOR)
+async def scope_menu(
+    update: Update, context: BotContext, profile: Profile, opened: ScopeMenu
+) -> None:
+    await _scope_menu(update, context, opened.person_id)
+
+
+@button(ToggleScope, Role.COORDINATOR)
+async def toggle_scope(
+    update: Update, context: BotContext, profile: Profile, chosen: ToggleScope
+) -> None:
+    services = context.services
+    scope = await locations.scope_of(services.db, person_id=chosen.person_id)
+    await locations.set_scope(
+        services.db,
+        actor_telegram_id=profile.telegram_id,
+        person_id=chosen.person_id,
+        location_ids=scope ^ {chosen.location_id},
+        now=services.now(),
+    )
+    await _scope_menu(update, context, chosen.person_id)
+
+
+async def _scope_menu(update: Update, context: BotContext, person_id: int) -> None:
+    db = context.services.db
+    person = await people.profile_by_id(db, person_id)
+    if person is None or Role.COORDINATOR not in person.roles:
+        await show(update, texts.stale_button())
+        return
+    scope = await locations.scope_of(db, person_id=person_id)
+    open_locations = await locations.listed(db)
+    rows: list[Row] = [
+        [
+            (
+                ("✓ " if loc.location_id in scope else "") + loc.name,
+                ToggleScope(person_id=person_id, location_id=loc.location_id),
+            )
+        ]
+        for loc in open_locations
+    ]
+    rows.append([("« Back", PersonCard(person_id=person_id))])
+    names = [loc.name for loc in open_locations if loc.location_id in scope]
+    await show(update, texts.scope_menu(person, names), keyboard(*rows))

@@ -279,6 +279,18 @@ def check_recorded(person: Profile) -> str:
     return f"Recorded: safeguarding check {check_state(person)}."
 
 
+def scope_menu(person: Profile, names: list[str]) -> str:
+    if names:
+        where = ", ".join(esc(name) for name in names)
+        state = f"is a <b>site lead</b> of {where}: they run only those locations"
+    else:
+        state = "coordinates the <b>whole programme</b>"
+    return (
+        f"{esc(person.display_name)} {state}. Tap locations to make them a site lead of "
+        "those only; with none ticked they coordinate everything."
+    )
+
+
 def confirm_erase(person: Profile) -> str:
     return (
         f"Erase <b>{esc(person.display_name)}</b>'s data? Their name, Telegram id, phone "

@@ -200,6 +200,12 @@ async def toggle_home(db: Database, *, telegram_id: int, location_id: int) -> fr
         return frozenset(rows)
 
 
+async def scope_of(db: Database, *, person_id: int) -> frozenset[int]:
+    """The locations a coordinator leads; empty for a coordinator of the whole programme."""
+    async with db.read() as session:
+        return await coordinator_scope(session, person_id) or frozenset()
+
+
 async def set_scope(
     db: Database,
     *,

@@ -24,7 +24,8 @@ from bot.sandbox.webhook import WebhookDelivery
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_TOKEN = "123456:SANDBOX-TOKEN"  # noqa: S105 - a made-up token for a fake server
+# Made up, for a fake server, but shaped like a real one so `lunchbot run` accepts it too.
+DEFAULT_TOKEN = "123456:SANDBOX-TOKEN-not-a-real-secret-0000"  # noqa: S105
 TOKEN_PATTERN = re.compile(r"\d+:[A-Za-z0-9_-]+")
 GROUP_KINDS = frozenset({"group", "supergroup", "channel"})
 STOP_TIMEOUT_SECONDS = 5.0

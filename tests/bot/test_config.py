@@ -50,6 +50,7 @@ def test_the_config_path_comes_from_the_flag_then_the_environment() -> None:
         ("[database]\nurl = 'mysql://x'", "database.url must start with sqlite:/// "),
         ("[invites]\nexpire_hours = 0", "invites.expire_hours must be a whole number from 1 to"),
         ("[telegram]\napi_base_url = 'ftp://x'", "telegram.api_base_url must be an http://"),
+        (f"[telegram]\napi_base_url = 'https://x/bot{GOOD_TOKEN}'", "seems to contain a bot token"),
         ("[programme\nname = 'x'", "not valid TOML"),
     ],
 )

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+from datetime import date, time
 
 import pytest
 from sqlalchemy import text
 
 from bot.harness import Rehearsal
-from storage import audit, people
-from storage.models import Role
+from storage import audit, locations, outbox, people, rota
+from storage.models import NoticeStatus, Role
 from tests.conftest import RACHEL
 from tests.e2e.test_joining import register
 
@@ -151,3 +152,119 @@ async def test_an_internal_error_is_logged_once_and_the_person_told_kindly(
     assert len(errors) == 1
     assert "message update" in errors[0].getMessage()
     assert "/whoami" not in errors[0].getMessage()
+
+
+async def test_a_coordinator_is_made_site_lead_of_one_location(bot: Rehearsal) -> None:
+    await register(bot, RACHEL, "Rachel")
+    rachel = bot.user(RACHEL, "Rachel")
+    for name in ("St Mark's", "Riverside"):
+        await rachel.send("/locations")
+        await rachel.tap("➕ Add a location")
+        await rachel.send(name)
+    await rachel.send("/invite coordinator")
+    token = rachel.last.text.split("start=")[1].split()[0]
+    priya = bot.user(PRIYA, "Priya")
+    await priya.send(f"/start {token}")
+    await priya.tap("✅ I agree")
+
+    await rachel.send("/people")
+    await rachel.tap("Priya")
+    await rachel.tap("📍 Site lead of…")
+    assert "coordinates the whole programme" in rachel.last.text
+    await rachel.tap("St Mark's")
+    assert "is a site lead of St Mark's: they run only those locations" in rachel.last.text
+    assert "✓ St Mark's" in rachel.last.labels()
+
+    await priya.send("/locations")
+    assert "St Mark's" in priya.last.labels()
+    assert "Riverside" not in priya.last.labels()
+    await priya.tap("➕ Add a location")
+    await priya.send("Elsewhere")
+    assert priya.last.text.startswith("Sorry, that is outside the locations you lead.")
+
+
+async def test_erasing_a_volunteer_keeps_nothing_that_identifies_them(bot: Rehearsal) -> None:
+    await register(bot, RACHEL, "Rachel")
+    await register(bot, SAM, "Sam")
+    sam = bot.user(SAM, "Sam")
+    await sam.send("/profile")
+    await sam.tap("📞 Add phone")
+    await sam.send("07700 900123")
+    rachel = bot.user(RACHEL, "Rachel")
+    await rachel.send("/people")
+    await rachel.tap("Sam")
+    await rachel.tap("🗑 Erase their data")
+    assert "This cannot be undone" in rachel.last.text
+    await rachel.tap("Yes, erase")
+    assert "Done: their data is erased." in rachel.last.text
+
+    assert await people.profile(bot.services.db, SAM) is None
+    await rachel.send("/people")
+    assert "Sam" not in rachel.last.text
+    assert "People (1-1 of 1)" in rachel.last.text
+    await sam.send("/whoami")
+    assert "You are not registered yet" in sam.last.text
+
+
+async def test_someone_who_blocked_the_bot_is_marked_and_comes_back_by_writing(
+    bot: Rehearsal,
+) -> None:
+    await register(bot, RACHEL, "Rachel")
+    await register(bot, SAM, "Sam")
+    db, now = bot.services.db, bot.services.now()
+    location = await locations.create(db, actor_telegram_id=RACHEL, name="St Mark's", now=now)
+    await locations.toggle_home(db, telegram_id=SAM, location_id=location.location_id)
+    plan = rota.SessionPlan(
+        location_id=location.location_id,
+        first_day=date(2026, 7, 28),
+        last_day=date(2026, 7, 28),
+        weekdays=frozenset({1}),
+        start=time(11, 30),
+        end=time(13, 30),
+        jobs=(rota.JobSpec(job="driver", places=1),),
+    )
+    await rota.create_sessions(
+        db, actor_telegram_id=RACHEL, plan=plan, tz=bot.services.settings.timezone, now=now
+    )
+    session = (await rota.coverage(db, actor_telegram_id=RACHEL, now=now, days=60))[0]
+
+    bot.sandbox.block(SAM)
+    await rota.request_cover(db, actor_telegram_id=RACHEL, job_id=session.jobs[0].job_id, now=now)
+    await bot.deliver()
+    assert (await outbox.counts(db)).get(NoticeStatus.BLOCKED) == 1
+    profile = await people.profile(db, SAM)
+    assert profile is not None
+    assert not profile.active
+    rachel = bot.user(RACHEL, "Rachel")
+    await rachel.send("/people")
+    assert "Sam: volunteer (blocked the bot)" in rachel.last.text
+
+    sam = bot.user(SAM, "Sam")
+    await sam.send("/whoami")  # writing to the bot again unblocks it, as in Telegram
+    back = await people.profile(db, SAM)
+    assert back is not None
+    assert back.active
+    assert "Roles: volunteer" in sam.last.text
+
+
+async def test_buttons_tapped_in_a_group_or_with_huge_ids_change_nothing(
+    bot: Rehearsal,
+) -> None:
+    await register(bot, RACHEL, "Rachel")
+    group = bot.group(-100777, "Volunteers chat")
+    eve = bot.user(4002, "Eve")
+    await group.send(eve, f"/start@{bot.sandbox.bot_username}")
+    # Eve forges the privacy answer on the bot's message in the group.
+    await group.tap_data(eve, "pv:1:")
+    assert await people.profile(bot.services.db, 4002) is None
+    assert eve.callback_answers[-1].text == (
+        "That button is out of date. Send /start for a fresh menu."
+    )
+    rachel = bot.user(RACHEL, "Rachel")
+    await group.tap_data(rachel, "pp:0")
+    assert "People" not in group.last.text
+
+    for forged in ("pc:2147483648", "rc:99999999999:volunteer", "pp:999999"):
+        await rachel.tap_data(forged)
+    assert "People (1-1 of 1)" in rachel.last.text  # pp:999999 shows the last page
+    assert all(a.text is None or "out of date" in a.text for a in rachel.callback_answers)

@@ -1,0 +1,35 @@
+"""A restart loses nothing: half-filled forms live in the database, not in memory."""
+
+from __future__ import annotations
+
+from bot.config import Config
+from bot.harness import Clock, Rehearsal
+from tests.conftest import RACHEL
+from tests.e2e.test_joining import register
+
+
+async def test_a_half_planned_week_and_a_renaming_continue_after_a_restart(
+    config: Config, clock: Clock
+) -> None:
+    async with Rehearsal(config, clock=clock) as bot:
+        await register(bot, RACHEL, "Rachel")
+        rachel = bot.user(RACHEL, "Rachel")
+        await rachel.send("/locations")
+        await rachel.tap("➕ Add a location")
+        await rachel.send("St Mark's")
+        await rachel.send("/newsessions")
+        await rachel.tap("St Mark's")
+        await rachel.send("27/07/2026 - 30/07/2026")
+        await rachel.tap("Next ▶")
+        assert "What time?" in rachel.last.text
+
+    async with Rehearsal(config, clock=clock) as again:
+        rachel = again.user(RACHEL, "Rachel")
+        await rachel.send("11:30-13:30")
+        assert "Which jobs, and how many people?" in rachel.last.text
+        await rachel.tap("Use these")
+        await rachel.tap("✅ Create them")
+        assert "Created 4 sessions at St Mark's" in rachel.last.text
+        # The plan is finished: tapping its button again creates nothing twice.
+        await rachel.tap_data("wc")
+        assert "This plan is finished or was cancelled" in rachel.last.text
