@@ -48,8 +48,13 @@ def keyboard(*rows: Row) -> InlineKeyboardMarkup:
     )
 
 
-async def show(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
-    """Answer a command with a new message, or a button by editing the message it was on."""
+async def show(
+    update: Update, text: str, markup: InlineKeyboardMarkup | None = None, *, note: str = ""
+) -> None:
+    """Answer a command with a new message, or a button by editing the message it was on.
+    A `note` (what just happened) goes above the screen."""
+    if note:
+        text = f"{note}\n\n{text}"
     query = update.callback_query
     if query is not None and isinstance(query.message, Message):
         try:

@@ -277,7 +277,7 @@ async def _show_card(update: Update, person: Profile, note: str = "") -> None:
     )
     rows.append([("« All people", PeoplePage(offset=0))])
     text = texts.person_card(person)
-    await show(update, f"{note}\n\n{text}" if note else text, keyboard(*rows))
+    await show(update, text, keyboard(*rows), note=note)
 
 
 @button(AskRemoveRole, Role.COORDINATOR)

@@ -110,7 +110,7 @@ async def _locations(update: Update, context: BotContext, profile: Profile, note
     run = await locations.managed_by(context.services.db, actor_telegram_id=profile.telegram_id)
     rows: list[Row] = [[(loc.name, LocationCard(location_id=loc.location_id))] for loc in run]
     rows.append([("➕ Add a location", NewLocation())])
-    await show(update, _noted(note, rota_texts.locations(run)), keyboard(*rows))
+    await show(update, rota_texts.locations(run), keyboard(*rows), note=note)
 
 
 @button(LocationCard, Role.COORDINATOR)
@@ -143,7 +143,7 @@ async def _card(update: Update, location: LocationInfo, note: str = "") -> None:
         ],
         [("« All locations", LocationsList())],
     ]
-    await show(update, _noted(note, rota_texts.location_card(location)), keyboard(*rows))
+    await show(update, rota_texts.location_card(location), keyboard(*rows), note=note)
 
 
 @button(NewLocation, Role.COORDINATOR)
@@ -454,10 +454,6 @@ def _plan(data: dict[str, Any]) -> SessionPlan:
 
 def _jobs_data(jobs: tuple[JobSpec, ...]) -> list[dict[str, Any]]:
     return [{"job": j.job, "places": j.places, "needs_check": j.needs_check} for j in jobs]
-
-
-def _noted(note: str, text: str) -> str:
-    return f"{note}\n\n{text}" if note else text
 
 
 # --- parsing what coordinators type ----------------------------------------------------------

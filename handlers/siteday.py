@@ -210,7 +210,7 @@ async def _show_day(
         services.db, actor_telegram_id=profile.telegram_id, location_id=location_id, day=day, tz=tz
     )
     text = site_texts.site_day(site, _today(services), services.now(), tz)
-    await show(update, _noted(note, text), keyboard(*_day_rows(site, services)))
+    await show(update, text, keyboard(*_day_rows(site, services)), note=note)
 
 
 def _day_rows(site: SiteDay, services: Services) -> list[Row]:
@@ -409,7 +409,7 @@ async def _show_card(
         ]
     )
     text = site_texts.session_card(view, services.now(), tz)
-    await show(update, _noted(note, text), keyboard(*rows))
+    await show(update, text, keyboard(*rows), note=note)
 
 
 @button(AskTimes, Role.COORDINATOR)
@@ -513,7 +513,3 @@ def _today(services: Services) -> date:
 def _open(view: SessionView, services: Services) -> bool:
     """Still to come and not cancelled: the only sessions worth changing or covering."""
     return not view.cancelled and view.starts_at > services.now()
-
-
-def _noted(note: str, text: str) -> str:
-    return f"{note}\n\n{text}" if note else text

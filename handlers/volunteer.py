@@ -167,7 +167,7 @@ async def _session_card(
         )
     rows.append([("« All sessions", SessionsPage(offset=0))])
     text = rota_texts.session_card(view, tz, mine)
-    await show(update, f"{note}\n\n{text}" if note else text, keyboard(*rows))
+    await show(update, text, keyboard(*rows), note=note)
 
 
 @button(BookJob, Role.VOLUNTEER)
@@ -236,7 +236,7 @@ async def _my_sessions(
     if bookings:
         rows.append([("📅 Add to my calendar", CalendarFile())])
     text = rota_texts.my_sessions(bookings, tz)
-    await show(update, f"{note}\n\n{text}" if note else text, keyboard(*rows))
+    await show(update, text, keyboard(*rows), note=note)
 
 
 @button(AskCancelBooking, Role.VOLUNTEER)
@@ -349,7 +349,7 @@ async def _profile(update: Update, context: BotContext, profile: Profile, note: 
         [loc for loc in open_locations if loc.location_id in homes],
         services.settings.timezone,
     )
-    await show(update, f"{note}\n\n{text}" if note else text, keyboard(*rows))
+    await show(update, text, keyboard(*rows), note=note)
 
 
 @button(ToggleHome)

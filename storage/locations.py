@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import audit
 from storage.db import Database
-from storage.errors import NotFound, NotRegistered, OutOfScope
+from storage.errors import NotFound, OutOfScope
 from storage.models import (
     ADDRESS_MAX,
     LOCATION_NAME_MAX,
@@ -19,10 +19,9 @@ from storage.models import (
     CoordinatorScope,
     HomeLocation,
     Location,
-    Person,
     Role,
 )
-from storage.roles import coordinator_scope, find_person, require_location, require_role
+from storage.roles import coordinator_scope, registered, require_location, require_role
 from storage.text import one_line
 
 MAX_DAILY_CHILDREN = 10_000
@@ -168,21 +167,25 @@ async def managed_by(db: Database, *, actor_telegram_id: int) -> list[LocationIn
         return [_info(row) for row in (await session.scalars(query)).all()]
 
 
+async def home_ids_of(session: AsyncSession, person_id: int) -> frozenset[int]:
+    rows = (
+        await session.scalars(
+            select(HomeLocation.location_id).where(HomeLocation.person_id == person_id)
+        )
+    ).all()
+    return frozenset(rows)
+
+
 async def home_ids(db: Database, *, telegram_id: int) -> frozenset[int]:
     async with db.read() as session:
-        person = await _registered(session, telegram_id)
-        rows = (
-            await session.scalars(
-                select(HomeLocation.location_id).where(HomeLocation.person_id == person.id)
-            )
-        ).all()
-        return frozenset(rows)
+        person = await registered(session, telegram_id)
+        return await home_ids_of(session, person.id)
 
 
 async def toggle_home(db: Database, *, telegram_id: int, location_id: int) -> frozenset[int]:
     """Add or remove one home location; returns the new set."""
     async with db.transaction() as session:
-        person = await _registered(session, telegram_id)
+        person = await registered(session, telegram_id)
         existing = await session.get(HomeLocation, (person.id, location_id))
         if existing is not None:
             await session.delete(existing)
@@ -192,12 +195,7 @@ async def toggle_home(db: Database, *, telegram_id: int, location_id: int) -> fr
                 raise NotFound("no such open location")
             session.add(HomeLocation(person_id=person.id, location_id=location_id))
         await session.flush()
-        rows = (
-            await session.scalars(
-                select(HomeLocation.location_id).where(HomeLocation.person_id == person.id)
-            )
-        ).all()
-        return frozenset(rows)
+        return await home_ids_of(session, person.id)
 
 
 async def scope_of(db: Database, *, person_id: int) -> frozenset[int]:
@@ -232,13 +230,6 @@ async def set_scope(
             subject=("person", person_id),
             locations=sorted(location_ids),
         )
-
-
-async def _registered(session: AsyncSession, telegram_id: int) -> Person:
-    person = await find_person(session, telegram_id)
-    if person is None:
-        raise NotRegistered
-    return person
 
 
 async def _location(session: AsyncSession, location_id: int) -> Location:

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import audit, invites, rota
 from storage.db import Database, rowcount
-from storage.errors import NotFound, NotRegistered
+from storage.errors import NotFound
 from storage.models import (
     NAME_MAX,
     CheckStatus,
@@ -28,7 +28,7 @@ from storage.models import (
     RoleGrant,
     School,
 )
-from storage.roles import find_person, grant_role, require_role
+from storage.roles import find_person, grant_role, registered, require_role
 from storage.text import one_line
 
 
@@ -212,18 +212,14 @@ async def join_by_invite(
 ) -> invites.Redemption:
     """A registered person follows an invite link."""
     async with db.transaction() as session:
-        person = await find_person(session, telegram_id)
-        if person is None:
-            raise NotRegistered
+        person = await registered(session, telegram_id)
         return await invites.redeem(session, person, invite_hash, now)
 
 
 async def rename(db: Database, *, telegram_id: int, name: str, now: datetime) -> Profile:
     """Change the name coordinators see. `name` must have passed clean_name()."""
     async with db.transaction() as session:
-        person = await find_person(session, telegram_id)
-        if person is None:
-            raise NotRegistered
+        person = await registered(session, telegram_id)
         person.display_name = name
         audit.record(
             session,
@@ -238,9 +234,7 @@ async def rename(db: Database, *, telegram_id: int, name: str, now: datetime) ->
 async def set_phone(db: Database, *, telegram_id: int, phone: str | None, now: datetime) -> Profile:
     """Add, change or (with None) remove the person's own phone number."""
     async with db.transaction() as session:
-        person = await find_person(session, telegram_id)
-        if person is None:
-            raise NotRegistered
+        person = await registered(session, telegram_id)
         person.phone = phone
         audit.record(
             session,

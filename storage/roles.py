@@ -18,11 +18,17 @@ async def find_person(session: AsyncSession, telegram_id: int) -> Person | None:
     return (await session.scalars(query)).one_or_none()
 
 
-async def require_role(session: AsyncSession, telegram_id: int, role: Role) -> Person:
-    """The acting person, re-checked on the server whatever the button said."""
+async def registered(session: AsyncSession, telegram_id: int) -> Person:
+    """The acting person, who must have accepted the privacy notice."""
     person = await find_person(session, telegram_id)
     if person is None:
         raise NotRegistered
+    return person
+
+
+async def require_role(session: AsyncSession, telegram_id: int, role: Role) -> Person:
+    """The acting person, re-checked on the server whatever the button said."""
+    person = await registered(session, telegram_id)
     held = await session.scalar(
         select(RoleGrant.id).where(RoleGrant.person_id == person.id, RoleGrant.role == role)
     )

@@ -20,7 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import audit, outbox
 from storage.db import Database, rowcount
-from storage.errors import Closed, NotFound, NotRegistered, NotYours
+from storage.errors import Closed, NotFound, NotYours
+from storage.locations import home_ids_of
 from storage.models import (
     LIVE_BOOKING,
     Booking,
@@ -35,7 +36,7 @@ from storage.models import (
     SessionJob,
     SessionStatus,
 )
-from storage.roles import coordinator_scope, find_person, require_location, require_role
+from storage.roles import coordinator_scope, registered, require_location, require_role
 
 MAX_SESSIONS_PER_PLAN = 400
 MAX_PLACES_PER_JOB = 50
@@ -266,12 +267,8 @@ async def upcoming(
 ) -> SessionsPage:
     """Sessions still to come at the volunteer's home locations (all open ones if none set)."""
     async with db.read() as session:
-        person = await _registered(session, telegram_id)
-        homes = (
-            await session.scalars(
-                select(HomeLocation.location_id).where(HomeLocation.person_id == person.id)
-            )
-        ).all()
+        person = await registered(session, telegram_id)
+        homes = await home_ids_of(session, person.id)
         where = [
             LunchSession.starts_at > now,
             LunchSession.status == SessionStatus.SCHEDULED,
@@ -313,7 +310,7 @@ async def booking_view(db: Database, booking_id: int) -> BookingView | None:
 async def my_bookings(db: Database, *, telegram_id: int, now: datetime) -> list[BookingView]:
     """The volunteer's bookings, offers and waitlist places for sessions still to come."""
     async with db.read() as session:
-        person = await _registered(session, telegram_id)
+        person = await registered(session, telegram_id)
         rows = (
             await session.scalars(
                 select(Booking)
@@ -424,7 +421,7 @@ async def cancel(
 ) -> tuple[CancelResult, BookingView | None]:
     """A volunteer gives up their place (which passes down the waitlist) or their queue spot."""
     async with db.transaction() as session:
-        person = await _registered(session, telegram_id)
+        person = await registered(session, telegram_id)
         booking = await session.get(Booking, booking_id)
         if booking is None or booking.person_id != person.id:
             raise NotYours  # someone else's booking: forged data
@@ -461,7 +458,7 @@ async def answer_offer(
     offer_window: timedelta,
 ) -> tuple[OfferResult, BookingView | None]:
     async with db.transaction() as session:
-        person = await _registered(session, telegram_id)
+        person = await registered(session, telegram_id)
         await _lock(session, person)
         booking = await session.get(Booking, booking_id)
         if booking is None or booking.person_id != person.id:
@@ -934,13 +931,6 @@ async def _session(session: AsyncSession, session_id: int) -> LunchSession:
     if lunch is None:
         raise NotFound("no such session")
     return lunch
-
-
-async def _registered(session: AsyncSession, telegram_id: int) -> Person:
-    person = await find_person(session, telegram_id)
-    if person is None:
-        raise NotRegistered
-    return person
 
 
 async def _views(session: AsyncSession, rows: Sequence[LunchSession]) -> list[SessionView]:
