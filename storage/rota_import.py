@@ -69,6 +69,7 @@ async def import_sessions(
             elif found[1]:
                 errors.append(f"line {row.line}: “{row.location}” is archived")
         if errors:
+            errors.sort(key=lambda error: int(error.split()[1].rstrip(":")))  # by line
             return ImportResult(created=0, existing=0, errors=errors[:MAX_ERRORS_SHOWN])
         created = 0
         for row in rows:

@@ -1,0 +1,81 @@
+"""Importing a holiday's sessions from CSV: all or nothing, errors by line, repeatable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from storage import locations, people, rota
+from storage.db import Database
+from storage.rota_import import import_sessions
+from tests.support import Clock
+
+LONDON = ZoneInfo("Europe/London")
+SAMPLE = (Path(__file__).resolve().parents[2] / "examples" / "sessions.csv").read_text()
+RACHEL = 1001
+
+
+async def _locations(db: Database, clock: Clock) -> None:
+    await people.register(
+        db, telegram_id=RACHEL, name="Rachel", now=clock(), coordinator_ids=frozenset({RACHEL})
+    )
+    for name in ("St Mark's church hall", "Riverside community centre"):
+        await locations.create(db, actor_telegram_id=RACHEL, name=name, now=clock())
+
+
+async def _import(db: Database, clock: Clock, text: str) -> tuple[int, int, list[str]]:
+    result = await import_sessions(
+        db, text, tz=LONDON, jobs_needing_check=frozenset({"cook"}), now=clock()
+    )
+    return result.created, result.existing, result.errors
+
+
+async def test_the_sample_file_imports_once(db: Database, clock: Clock) -> None:
+    await _locations(db, clock)
+    assert await _import(db, clock, SAMPLE) == (8, 0, [])
+    assert await _import(db, clock, SAMPLE) == (0, 8, [])
+    page = await rota.upcoming(db, telegram_id=RACHEL, now=clock(), offset=0, limit=20)
+    riverside = [s for s in page.sessions if s.location_name.startswith("Riverside")]
+    assert [(j.job, j.places, j.needs_check) for j in riverside[0].jobs] == [
+        ("cook", 2, True),
+        ("server", 2, False),
+    ]  # an empty driver cell: no driver needed
+    assert riverside[0].starts_at.astimezone(LONDON).strftime("%H:%M") == "12:00"
+
+
+async def test_any_wrong_line_writes_nothing_and_every_problem_is_named(
+    db: Database, clock: Clock
+) -> None:
+    await _locations(db, clock)
+    text = (
+        "location,date,start,end,cook,server\n"
+        "St Mark's church hall,2026-07-27,11:30,13:30,2,3\n"
+        "St Marks,2026-07-28,11:30,13:30,2,3\n"
+        "St Mark's church hall,31/02/2026,11:30,13:30,2,3\n"
+        "St Mark's church hall,2026-07-29,13:30,11:30,2,lots\n"
+        "St Mark's church hall,2026-07-27,11:30,13:30,2,3\n"
+        "St Mark's church hall,2026-07-30,11:30\n"
+    )
+    created, _, errors = await _import(db, clock, text)
+    assert created == 0
+    assert errors == [
+        "line 3: no location called “St Marks” (add it in the bot first, or check the "
+        "spelling)",
+        "line 4: date '31/02/2026' is not YYYY-MM-DD or DD/MM/YYYY",
+        "line 5: the session must end after it starts; server: 'lots' is not a number from 0 "
+        "to 50",
+        "line 6: the same session as line 2",
+        "line 7: expected 6 cells, found 3",
+    ]
+    page = await rota.upcoming(db, telegram_id=RACHEL, now=clock(), offset=0, limit=20)
+    assert page.total == 0
+
+
+async def test_a_bad_header_is_explained(db: Database, clock: Clock) -> None:
+    _, _, errors = await _import(db, clock, "where,when\nx,y\n")
+    assert errors == [
+        "line 1: the columns must be location, date, start, end, then one column "
+        "per job (for example cook, server, driver)"
+    ]
+    _, _, empty = await _import(db, clock, "")
+    assert empty == ["line 1: the file is empty; the first line names the columns"]
