@@ -18,7 +18,7 @@ from bot.config import Config, CoordinatorsConfig, DatabaseConfig, ProgrammeConf
 from bot.harness import Clock, Rehearsal
 from bot.sandbox import SimMessage, SimUser
 
-RACHEL, OKAFOR, SAM = 700001, 700002, 700003
+RACHEL, OKAFOR, SAM, JO = 700001, 700002, 700003, 700004
 _LINK = re.compile(r"https://t\.me/\w+\?start=(\S+)")
 WIDTH = 78
 
@@ -43,6 +43,11 @@ class Transcript:
         self.out.write(f"\n{person.first_name} ({role}) taps [{label}]\n")
         await person.tap(label)
         self._show_changes(person, seen)
+
+    def show_new(self, person: SimUser) -> None:
+        """What arrived for someone who did nothing themselves (an offer, a notice)."""
+        self.out.write(f"\n{person.first_name} receives:\n")
+        self._show(person.last, edited=False)
 
     def _show_changes(self, person: SimUser, seen: dict[int, tuple[str, list[str]]]) -> None:
         for message in person.bot_messages:
@@ -89,7 +94,8 @@ async def _script(bot: Rehearsal, t: Transcript, clock: Clock) -> None:
     rachel = bot.user(RACHEL, "Rachel")
     okafor = bot.user(OKAFOR, "Mr Okafor")
     sam = bot.user(SAM, "Sam")
-    coordinator, contact, volunteer = "coordinator", "school contact", "volunteer"
+    jo = bot.user(JO, "Jo")
+    coordinator = "coordinator"
 
     t.heading("June: Rachel, the coordinator, sets up")
     await t.send(rachel, coordinator, "/start")
@@ -116,24 +122,57 @@ async def _script(bot: Rehearsal, t: Transcript, clock: Clock) -> None:
         raise RuntimeError("the invite link is missing from the bot's answer")
     token = match.group(1)
 
+    await _joining(t, okafor, token)
+    await _volunteers(t, sam, jo)
+    await _mistakes(t, sam, token)
+    await _site_day(t, rachel, clock)
+
+
+async def _joining(t: Transcript, okafor: SimUser, token: str) -> None:
+    contact = "school contact"
     t.heading("Mr Okafor, the family support worker at Hillside Primary, taps the link")
     await t.send(okafor, contact, f"/start {token}")
     await t.tap(okafor, contact, "✅ I agree")
 
+
+async def _volunteers(t: Transcript, sam: SimUser, jo: SimUser) -> None:
+    volunteer = "volunteer"
     t.heading("July: Sam, a new volunteer, finds the bot and books a Tuesday")
     await t.send(sam, volunteer, "/start")
     await t.tap(sam, volunteer, "✅ I agree")
     await t.send(sam, volunteer, "/name Sam Taylor")
     await t.send(sam, volunteer, "/sessions")
     await t.tap(sam, volunteer, "Tue 28 Jul 11:30 · St Mark's church hall")
-    await t.tap(sam, volunteer, "Book server (3 free)")
-    await t.send(sam, volunteer, "/mysessions")
+    await t.tap(sam, volunteer, "Book driver (1 free)")
 
+    t.heading("Jo wants the same Tuesday: the driver place is full, so Jo joins the waitlist")
+    await t.send(jo, volunteer, "/start")
+    await t.tap(jo, volunteer, "✅ I agree")
+    await t.send(jo, volunteer, "/sessions")
+    await t.tap(jo, volunteer, "Tue 28 Jul 11:30 · St Mark's church hall")
+    await t.tap(jo, volunteer, "Join driver waitlist")
+
+    t.heading("Sam can't drive after all: the place is offered to Jo, who takes it")
+    await t.send(sam, volunteer, "/mysessions")
+    await t.tap(sam, volunteer, "Cancel: Tue 28 Jul driver")
+    await t.tap(sam, volunteer, "Yes, cancel")
+    t.show_new(jo)
+    await t.tap(jo, volunteer, "✅ Yes, book me")
+    await t.send(sam, volunteer, "/sessions")
+    await t.tap(sam, volunteer, "Tue 28 Jul 11:30 · St Mark's church hall")
+    await t.tap(sam, volunteer, "Book server (3 free)")
+
+
+async def _mistakes(t: Transcript, sam: SimUser, token: str) -> None:
+    volunteer = "volunteer"
     t.heading("Things that go wrong get a kind answer")
     await t.send(sam, volunteer, f"/start {token}")
     await t.send(sam, volunteer, "/people")
     await t.send(sam, volunteer, "/lunch")
 
+
+async def _site_day(t: Transcript, rachel: SimUser, clock: Clock) -> None:
+    coordinator = "coordinator"
     t.heading("Tuesday 28 July, 13:45: the site day at St Mark's")
     clock.now = datetime(2026, 7, 28, 12, 45, tzinfo=UTC)
     await t.send(rachel, coordinator, "/today")

@@ -131,7 +131,12 @@ def session_card(view: SessionView, tz: ZoneInfo, mine: BookingView | None) -> s
     lines = [where_when(view, tz), ""]
     for job in view.jobs:
         check = " (needs a safeguarding check)" if job.needs_check else ""
-        lines.append(f"• {job_state(job)} of {job.places}{check}")
+        if job.free > 0:
+            state = f"{job.free} of {job.places} free"
+        else:
+            waiting = f", {job.waiting} on the waitlist" if job.waiting else ""
+            state = f"full ({job.places} of {job.places}){waiting}"
+        lines.append(f"• {esc(job.job)}: {state}{check}")
     if view.cancelled:
         lines.append("\nThis session is cancelled.")
     elif mine is not None:

@@ -3,7 +3,9 @@ book, the waitlist moves on through an accepted offer."""
 
 from __future__ import annotations
 
-from bot.harness import Rehearsal
+from datetime import UTC, date, datetime
+
+from bot.harness import Clock, Rehearsal
 from bot.sandbox import SimUser
 from storage import audit, people, rota
 from tests.conftest import RACHEL
@@ -56,7 +58,7 @@ async def open_first_session(volunteer: SimUser, location: str) -> None:
 
 
 async def test_a_week_is_planned_booked_and_a_place_passes_down_the_waitlist(
-    bot: Rehearsal,
+    bot: Rehearsal, clock: Clock
 ) -> None:
     await register(bot, RACHEL, "Rachel")
     rachel = bot.user(RACHEL, "Rachel")
@@ -92,7 +94,7 @@ async def test_a_week_is_planned_booked_and_a_place_passes_down_the_waitlist(
         )
 
     await open_first_session(ade, "St Mark's church hall")
-    assert "cook full" in ade.last.text
+    assert "cook: full (3 of 3)" in ade.last.text
     await ade.tap("Join cook waitlist")
     assert "You're on the cook waitlist" in ade.last.text
     assert "number 1" in ade.last.text
@@ -131,6 +133,34 @@ async def test_a_week_is_planned_booked_and_a_place_passes_down_the_waitlist(
     assert calendar.document is not None
     assert b"DTSTART:20260728T103000Z" in calendar.document
     assert b"SUMMARY:Cook at St Mark's church hall" in calendar.document
+
+    # Tuesday, 13:45: Rachel runs the day at St Mark's.
+    clock.now = datetime(2026, 7, 28, 12, 45, tzinfo=UTC)
+    await rachel.send("/today")
+    await rachel.tap("St Mark's church hall")
+    await rachel.tap("✅ Sam")
+    await rachel.tap("✅ Priya")
+    await rachel.tap("❌ Ade")
+    await rachel.tap("✅ Ade")  # a correction
+    await rachel.tap("🍽 Record meals and children")
+    await rachel.send("38")
+    await rachel.send("31")
+    assert "Saved: 38 meals served and 31 children" in rachel.last.text
+    day = (
+        await rota.sessions_on(
+            bot.services.db,
+            actor_telegram_id=RACHEL,
+            location_id=tuesday.location_id,
+            day=date(2026, 7, 28),
+            tz=bot.services.settings.timezone,
+        )
+    )[0]
+    assert {(h.name, h.status.value) for h in day.helpers} == {
+        ("Sam", "attended"),
+        ("Priya", "attended"),
+        ("Ade", "attended"),
+    }
+    assert (day.session.meals_served, day.session.children_attended) == (38, 31)
 
 
 async def test_a_cook_place_needs_a_cleared_check(bot: Rehearsal) -> None:

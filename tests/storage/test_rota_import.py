@@ -59,11 +59,9 @@ async def test_any_wrong_line_writes_nothing_and_every_problem_is_named(
     created, _, errors = await _import(db, clock, text)
     assert created == 0
     assert errors == [
-        "line 3: no location called “St Marks” (add it in the bot first, or check the "
-        "spelling)",
+        "line 3: no location called “St Marks” (add it in the bot first, or check the spelling)",
         "line 4: date '31/02/2026' is not YYYY-MM-DD or DD/MM/YYYY",
-        "line 5: the session must end after it starts; server: 'lots' is not a number from 0 "
-        "to 50",
+        "line 5: the session must end after it starts; server: 'lots' is not a number from 0 to 50",
         "line 6: the same session as line 2",
         "line 7: expected 6 cells, found 3",
     ]
