@@ -25,7 +25,7 @@ from telegram.ext import (
 
 from bot import logs
 from bot.config import Config
-from bot.delivery import DeliveryEngine
+from bot.delivery import DeliveryEngine, Pace
 from handlers import (
     coordination,
     errors,
@@ -80,7 +80,16 @@ def build_application(config: Config, *, clock: Callable[[], datetime] = utc_now
         clock=clock,
     )
     application.bot_data[SERVICES_KEY] = services
-    application.bot_data[DELIVERY_KEY] = DeliveryEngine(application, services)
+    application.bot_data[DELIVERY_KEY] = DeliveryEngine(
+        application,
+        services,
+        Pace(
+            overall_per_second=config.delivery.overall_per_second,
+            per_chat_seconds=config.delivery.per_chat_seconds,
+            per_group_per_minute=config.delivery.per_group_per_minute,
+            max_attempts=config.delivery.max_attempts,
+        ),
+    )
     _register_handlers(application)
     return application
 

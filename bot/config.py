@@ -12,6 +12,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -100,6 +101,25 @@ class RotaConfig:
 @dataclass(frozen=True, kw_only=True)
 class DeliveryConfig:
     sweep_seconds: int = DEFAULT_SWEEP_SECONDS
+    # Telegram allows about 30 messages a second in all; 25 leaves room for direct replies.
+    overall_per_second: int = 25
+    per_chat_seconds: float = 1.0
+    per_group_per_minute: int = 20
+    max_attempts: int = 5
+
+
+@dataclass(frozen=True, kw_only=True)
+class RemindersConfig:
+    offsets_hours: tuple[int, ...] = (24, 2)
+    quiet_start: time = time(21, 0)
+    quiet_end: time = time(8, 0)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlertsConfig:
+    unfilled_horizon_hours: int = 48
+    late_dropout_hours: int = 24
+    morning_list_at: time = time(8, 0)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -111,6 +131,8 @@ class Config:
     invites: InvitesConfig = field(default_factory=InvitesConfig)
     rota: RotaConfig = field(default_factory=RotaConfig)
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
+    reminders: RemindersConfig = field(default_factory=RemindersConfig)
+    alerts: AlertsConfig = field(default_factory=AlertsConfig)
     source: Path | None = None
 
 
@@ -123,7 +145,17 @@ _KNOWN_KEYS: dict[str, frozenset[str]] = {
     "coordinators": frozenset({"telegram_ids"}),
     "invites": frozenset({"expire_hours"}),
     "rota": frozenset({"jobs", "offer_minutes"}),
-    "delivery": frozenset({"sweep_seconds"}),
+    "delivery": frozenset(
+        {
+            "sweep_seconds",
+            "overall_per_second",
+            "per_chat_seconds",
+            "per_group_per_minute",
+            "max_attempts",
+        }
+    ),
+    "reminders": frozenset({"offsets_hours", "quiet_hours"}),
+    "alerts": frozenset({"unfilled_horizon_hours", "late_dropout_hours", "morning_list_at"}),
 }
 _SECRET_KEYS = frozenset({"token", "bot_token", "encryption_key", "webhook_secret"})
 
@@ -202,10 +234,68 @@ def _parse(raw: dict[str, Any], env: Mapping[str, str], source: Path | None) -> 
         delivery=DeliveryConfig(
             sweep_seconds=reader.integer(
                 "delivery", "sweep_seconds", DEFAULT_SWEEP_SECONDS, low=1, high=300
-            )
+            ),
+            overall_per_second=reader.integer(
+                "delivery", "overall_per_second", 25, low=1, high=1000
+            ),
+            per_chat_seconds=reader.number("delivery", "per_chat_seconds", 1.0, low=0.0, high=60.0),
+            per_group_per_minute=reader.integer(
+                "delivery", "per_group_per_minute", 20, low=1, high=60
+            ),
+            max_attempts=reader.integer("delivery", "max_attempts", 5, low=1, high=20),
+        ),
+        reminders=_reminders(reader),
+        alerts=AlertsConfig(
+            unfilled_horizon_hours=reader.integer(
+                "alerts", "unfilled_horizon_hours", 48, low=1, high=24 * 14
+            ),
+            late_dropout_hours=reader.integer(
+                "alerts", "late_dropout_hours", 24, low=1, high=24 * 7
+            ),
+            morning_list_at=reader.clock_time("alerts", "morning_list_at", time(8, 0)),
         ),
         source=source,
     )
+
+
+def _reminders(reader: _Reader) -> RemindersConfig:
+    offsets = reader.get("reminders", "offsets_hours", [24, 2])
+    if (
+        not isinstance(offsets, list)
+        or not all(
+            isinstance(h, int) and not isinstance(h, bool) and 1 <= h <= 24 * 14 for h in offsets
+        )
+        or len(set(offsets)) != len(offsets)
+    ):
+        raise ConfigError(
+            f"{reader.where}: reminders.offsets_hours must be a list of different whole hours "
+            "before a session (1-336), for example [24, 2]; [] sends no reminders"
+        )
+    quiet = reader.get("reminders", "quiet_hours", "21:00-08:00")
+    start, end = _quiet(quiet) if isinstance(quiet, str) else (None, None)
+    if start is None or end is None:
+        raise ConfigError(
+            f'{reader.where}: reminders.quiet_hours must look like "21:00-08:00" (or "" for none)'
+        )
+    return RemindersConfig(
+        offsets_hours=tuple(sorted(offsets, reverse=True)), quiet_start=start, quiet_end=end
+    )
+
+
+def _quiet(text: str) -> tuple[time | None, time | None]:
+    if not text.strip():
+        return time(0), time(0)  # an empty window: no quiet hours
+    parts = text.split("-")
+    if len(parts) != 2:
+        return None, None
+    return _clock(parts[0]), _clock(parts[1])
+
+
+def _clock(text: str) -> time | None:
+    try:
+        return time.fromisoformat(text.strip())
+    except ValueError:
+        return None
 
 
 def _jobs(reader: _Reader) -> tuple[JobConfig, ...]:
@@ -332,6 +422,27 @@ class _Reader:
                 "example http://127.0.0.1:8081/bot"
             )
         return value
+
+    def number(self, section: str, key: str, default: float, *, low: float, high: float) -> float:
+        value = self.get(section, key, default)
+        if (
+            not isinstance(value, int | float)
+            or isinstance(value, bool)
+            or not (low <= value <= high)
+        ):
+            raise ConfigError(
+                f"{self.where}: {section}.{key} must be a number from {low:g} to {high:g}"
+            )
+        return float(value)
+
+    def clock_time(self, section: str, key: str, default: time) -> time:
+        value = self.get(section, key, None)
+        if value is None:
+            return default
+        parsed = _clock(value) if isinstance(value, str) else None
+        if parsed is None:
+            raise ConfigError(f'{self.where}: {section}.{key} must be a time of day like "08:00"')
+        return parsed
 
     def integer(self, section: str, key: str, default: int, *, low: int, high: int) -> int:
         value = self.get(section, key, default)

@@ -1,18 +1,36 @@
-"""The delivery engine: sends what the outbox holds when it is due, and records how it ended.
+"""The delivery engine: sends what the outbox holds when it is due, paced under Telegram's
+limits, and records how each message ended.
 
 Every notice ends in one recorded state: sent; blocked (403: the person blocked the bot, who is
-then marked inactive); gone (400: no such chat); skipped (no longer true when due); or failed
-after MAX_ATTEMPTS. A 429 waits `retry_after` and tries again; network trouble and server
-errors retry with a growing delay. A group that became a supergroup is followed to its new id.
+then marked inactive and sent nothing more); gone (400: no such chat); skipped (no longer true
+when due); or failed (refused by Telegram, or still failing after `max_attempts`). A 429 pauses
+all sending for `retry_after`, then the same message is tried again; network trouble and server
+errors put it back in the queue with a growing delay; a group that became a supergroup is
+followed to its new id.
+
+Pacing uses sliding windows in real time: no second holds more than `overall_per_second` sends,
+one chat gets at most one message per `per_chat_seconds`, one group at most
+`per_group_per_minute` a minute. A chat's messages go out in order; different chats in parallel.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 
-from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 
 from handlers import notices
 from handlers.context import BotApplication, Services
@@ -22,15 +40,81 @@ from storage.outbox import Outgoing
 
 logger = logging.getLogger(__name__)
 
-BATCH = 50
-MAX_ATTEMPTS = 5
+BATCH = 100
+CONCURRENT_SENDS = 8
+MAX_RETRY_AFTER_WAITS = 5
 FIRST_RETRY = timedelta(seconds=10)
+MINUTE = 60.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class Pace:
+    overall_per_second: int = 25
+    per_chat_seconds: float = 1.0
+    per_group_per_minute: int = 20
+    max_attempts: int = 5
+
+
+class Pacer:
+    """Hands out sending slots so that no limit is crossed (and waits while one would be)."""
+
+    def __init__(self, pace: Pace, clock: Callable[[], float] = time.monotonic) -> None:
+        self._pace = pace
+        self._clock = clock
+        self._recent: deque[float] = deque()
+        self._last_to: dict[int, float] = {}
+        self._groups: defaultdict[int, deque[float]] = defaultdict(deque)
+        self._paused_until = 0.0
+        self._lock = asyncio.Lock()
+
+    async def slot(self, chat_id: int) -> None:
+        """Wait until a message to `chat_id` may go, and count it as gone."""
+        while True:
+            async with self._lock:
+                now = self._clock()
+                wait = self._wait(chat_id, now)
+                if wait <= 0:
+                    self._take(chat_id, now)
+                    return
+            await asyncio.sleep(wait)
+
+    def pause(self, seconds: float) -> None:
+        """Telegram said 429: nobody sends until it is over."""
+        self._paused_until = max(self._paused_until, self._clock() + seconds)
+
+    def _wait(self, chat_id: int, now: float) -> float:
+        while self._recent and self._recent[0] <= now - 1:
+            self._recent.popleft()
+        waits = [self._paused_until - now]
+        if len(self._recent) >= self._pace.overall_per_second:
+            waits.append(self._recent[0] + 1 - now)
+        if chat_id < 0:  # a group or channel
+            window = self._groups[chat_id]
+            while window and window[0] <= now - MINUTE:
+                window.popleft()
+            if len(window) >= self._pace.per_group_per_minute:
+                waits.append(window[0] + MINUTE - now)
+        last = self._last_to.get(chat_id)
+        if last is not None:
+            waits.append(last + self._pace.per_chat_seconds - now)
+        return max(waits)
+
+    def _take(self, chat_id: int, now: float) -> None:
+        self._recent.append(now)
+        self._last_to[chat_id] = now
+        if chat_id < 0:
+            self._groups[chat_id].append(now)
+        if len(self._last_to) > 10_000:  # forget chats that are long past their spacing
+            horizon = now - self._pace.per_chat_seconds
+            self._last_to = {c: t for c, t in self._last_to.items() if t > horizon}
 
 
 class DeliveryEngine:
-    def __init__(self, application: BotApplication, services: Services) -> None:
+    def __init__(self, application: BotApplication, services: Services, pace: Pace) -> None:
         self._application = application
         self._services = services
+        self._pace = pace
+        self._pacer = Pacer(pace)
         # One sweep at a time in this process: the scheduler's and a test's never interleave.
         self._lock = asyncio.Lock()
 
@@ -42,14 +126,34 @@ class DeliveryEngine:
                 due = await outbox.claim_due(
                     self._services.db, now=self._services.now(), limit=BATCH
                 )
-                for notice in due:
-                    await self._deliver(notice)
+                await self._send_all(due)
                 handled += len(due)
                 if len(due) < BATCH:
                     return handled
 
-    async def _deliver(self, notice: Outgoing) -> None:
+    async def _send_all(self, due: list[Outgoing]) -> None:
+        by_chat: defaultdict[int, list[Outgoing]] = defaultdict(list)
+        for notice in due:
+            by_chat[notice.chat_id].append(notice)
+        gate = asyncio.Semaphore(CONCURRENT_SENDS)
+
+        async def one_chat(queue: list[Outgoing]) -> None:
+            for notice in queue:
+                await self._deliver(notice, gate)
+
+        await asyncio.gather(*(one_chat(queue) for queue in by_chat.values()))
+
+    async def _deliver(self, notice: Outgoing, gate: asyncio.Semaphore) -> None:
         db, now = self._services.db, self._services.now()
+        if not notice.active:
+            await outbox.finish(
+                db,
+                notice.notice_id,
+                NoticeStatus.BLOCKED,
+                now=now,
+                error="the person has blocked the bot",
+            )
+            return
         try:
             rendered = await notices.render(self._services, notice)
         except Exception:
@@ -61,26 +165,49 @@ class DeliveryEngine:
         if rendered is None:
             await outbox.finish(db, notice.notice_id, NoticeStatus.SKIPPED, now=now)
             return
-        try:
-            await self._application.bot.send_message(
-                notice.chat_id, rendered.text, reply_markup=rendered.markup
-            )
-        except Forbidden as exc:
+        for _ in range(MAX_RETRY_AFTER_WAITS):
+            await self._pacer.slot(notice.chat_id)
+            try:
+                async with gate:
+                    await self._application.bot.send_message(
+                        notice.chat_id, rendered.text, reply_markup=rendered.markup
+                    )
+            except RetryAfter as exc:
+                self._pacer.pause(_seconds(exc))
+                continue
+            except TelegramError as exc:
+                await self._failed(notice, exc)
+                return
+            except Exception:
+                logger.exception("sending notice %s (%s) failed", notice.notice_id, notice.kind)
+                await outbox.finish(
+                    db,
+                    notice.notice_id,
+                    NoticeStatus.FAILED,
+                    now=self._services.now(),
+                    error="internal error",
+                )
+                return
+            await outbox.finish(db, notice.notice_id, NoticeStatus.SENT, now=self._services.now())
+            return
+        await outbox.retry_at(
+            db,
+            notice.notice_id,
+            due_at=now + FIRST_RETRY,
+            error="429 too many requests, again and again",
+        )
+
+    async def _failed(self, notice: Outgoing, exc: TelegramError) -> None:
+        db, now = self._services.db, self._services.now()
+        if isinstance(exc, Forbidden):
             await outbox.finish(
                 db, notice.notice_id, NoticeStatus.BLOCKED, now=now, error=exc.message
             )
             await people.mark_inactive(db, telegram_id=notice.chat_id)
-        except ChatMigrated as exc:
+        elif isinstance(exc, ChatMigrated):
             await outbox.move_chat(db, old_chat_id=notice.chat_id, new_chat_id=exc.new_chat_id)
             await outbox.retry_at(db, notice.notice_id, due_at=now, error="chat migrated")
-        except RetryAfter as exc:
-            await outbox.retry_at(
-                db,
-                notice.notice_id,
-                due_at=now + _seconds(exc.retry_after),
-                error="429 too many requests",
-            )
-        except BadRequest as exc:
+        elif isinstance(exc, BadRequest):
             gone = "chat not found" in exc.message.lower()
             await outbox.finish(
                 db,
@@ -96,25 +223,22 @@ class DeliveryEngine:
                     notice.kind,
                     exc.message,
                 )
-        except NetworkError as exc:
-            if notice.attempts >= MAX_ATTEMPTS:
-                await outbox.finish(
-                    db, notice.notice_id, NoticeStatus.FAILED, now=now, error=str(exc)
-                )
-                logger.error(
-                    "gave up on notice %s after %s attempts: %s",
-                    notice.notice_id,
-                    notice.attempts,
-                    exc,
-                )
-            else:
-                delay = FIRST_RETRY * 2 ** (notice.attempts - 1)
-                await outbox.retry_at(db, notice.notice_id, due_at=now + delay, error=str(exc))
+        elif isinstance(exc, NetworkError) and notice.attempts < self._pace.max_attempts:
+            delay = FIRST_RETRY * 2 ** (notice.attempts - 1)
+            await outbox.retry_at(db, notice.notice_id, due_at=now + delay, error=str(exc))
         else:
-            await outbox.finish(db, notice.notice_id, NoticeStatus.SENT, now=now)
+            await outbox.finish(db, notice.notice_id, NoticeStatus.FAILED, now=now, error=str(exc))
+            logger.error(
+                "gave up on notice %s (%s) after %s attempts: %s",
+                notice.notice_id,
+                notice.kind,
+                notice.attempts,
+                exc,
+            )
 
 
-def _seconds(value: object) -> timedelta:
+def _seconds(exc: RetryAfter) -> float:
+    value: object = exc.retry_after
     if isinstance(value, timedelta):
-        return value
-    return timedelta(seconds=float(value))  # type: ignore[arg-type]
+        return value.total_seconds()
+    return float(value)  # type: ignore[arg-type]

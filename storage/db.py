@@ -81,16 +81,16 @@ def _tune_sqlite(engine: AsyncEngine, *, foreign_keys: bool) -> None:
 def upsert(
     session: AsyncSession,
     model: type[Any],
-    values: dict[str, Any],
+    values: dict[str, Any] | list[dict[str, Any]],
     *,
     key: Sequence[str],
     update: Sequence[str] = (),
 ) -> Insert:
-    """INSERT ... ON CONFLICT (key) DO NOTHING, or DO UPDATE of the `update` columns: one
-    statement, so two racing writers cannot both insert (PostgreSQL and SQLite alike)."""
+    """INSERT ... ON CONFLICT (key) DO NOTHING, or DO UPDATE of the `update` columns (one row,
+    or many): one statement, so two racing writers cannot both insert (PostgreSQL and SQLite)."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(model).values(**values)
+    statement = insert(model).values(values)
     if update:
         return statement.on_conflict_do_update(
             index_elements=list(key), set_={name: statement.excluded[name] for name in update}

@@ -329,6 +329,8 @@ class Booking(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     offer_expires_at: Mapped[datetime | None]
+    # Set when the volunteer answers a reminder with "I'm coming".
+    confirmed_at: Mapped[datetime | None]
 
 
 class NoticeStatus(enum.StrEnum):
@@ -350,7 +352,10 @@ class Notice(Base):
     """
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "due_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "due_at"),
+        Index("ix_outbox_person_id", "person_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     chat_id: Mapped[int] = mapped_column(BigInteger)

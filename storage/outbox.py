@@ -36,6 +36,7 @@ class Outgoing:
     kind: str
     payload: dict[str, Any]
     attempts: int
+    active: bool = True  # False: the person blocked the bot; nothing more is sent to them
 
 
 async def queue(
@@ -86,6 +87,14 @@ async def claim_due(db: Database, *, now: datetime, limit: int) -> list[Outgoing
             row.status = NoticeStatus.SENDING
             row.claimed_at = now
             row.attempts += 1
+        person_ids = {r.person_id for r in rows if r.person_id is not None}
+        inactive = set(
+            (
+                await session.scalars(
+                    select(Person.id).where(Person.id.in_(person_ids), Person.active.is_(False))
+                )
+            ).all()
+        )
         return [
             Outgoing(
                 notice_id=r.id,
@@ -94,6 +103,7 @@ async def claim_due(db: Database, *, now: datetime, limit: int) -> list[Outgoing
                 kind=r.kind,
                 payload=dict(r.payload),
                 attempts=r.attempts,
+                active=r.person_id not in inactive,
             )
             for r in rows
         ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import select
@@ -87,3 +88,33 @@ async def require_location(session: AsyncSession, telegram_id: int, location_id:
     if scope is not None and location_id not in scope:
         raise OutOfScope
     return person
+
+
+async def coordinators_for(
+    session: AsyncSession, location_ids: Iterable[int]
+) -> dict[int, list[Person]]:
+    """Who runs each location: every coordinator of the whole programme, and the site leads
+    of that location. Only people the bot can still message."""
+    wanted = set(location_ids)
+    rows = (
+        (
+            await session.execute(
+                select(Person, CoordinatorScope.location_id)
+                .join(
+                    RoleGrant,
+                    (RoleGrant.person_id == Person.id) & (RoleGrant.role == Role.COORDINATOR),
+                )
+                .outerjoin(CoordinatorScope, CoordinatorScope.person_id == Person.id)
+                .where(Person.active.is_(True))
+                .order_by(Person.id)
+            )
+        )
+        .tuples()
+        .all()
+    )
+    everywhere = [person for person, scoped in rows if scoped is None]
+    result: dict[int, list[Person]] = {location_id: list(everywhere) for location_id in wanted}
+    for person, scoped in rows:
+        if scoped is not None and scoped in wanted:
+            result[scoped].append(person)
+    return result

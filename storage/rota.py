@@ -36,7 +36,13 @@ from storage.models import (
     SessionJob,
     SessionStatus,
 )
-from storage.roles import coordinator_scope, registered, require_location, require_role
+from storage.roles import (
+    coordinator_scope,
+    coordinators_for,
+    registered,
+    require_location,
+    require_role,
+)
 
 MAX_SESSIONS_PER_PLAN = 400
 MAX_PLACES_PER_JOB = 50
@@ -107,6 +113,8 @@ class BookingView:
     session: SessionView
     position: int | None  # on the waitlist
     offer_expires_at: datetime | None
+    confirmed_at: datetime | None = None
+    volunteer: str = ""  # their display name, for coordinators' alerts
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -417,9 +425,16 @@ async def _book(
 
 
 async def cancel(
-    db: Database, *, telegram_id: int, booking_id: int, now: datetime, offer_window: timedelta
+    db: Database,
+    *,
+    telegram_id: int,
+    booking_id: int,
+    now: datetime,
+    offer_window: timedelta,
+    late_window: timedelta | None = None,
 ) -> tuple[CancelResult, BookingView | None]:
-    """A volunteer gives up their place (which passes down the waitlist) or their queue spot."""
+    """A volunteer gives up their place (which passes down the waitlist) or their queue spot.
+    Giving up a place within `late_window` of the start alerts the location's coordinators."""
     async with db.transaction() as session:
         person = await registered(session, telegram_id)
         booking = await session.get(Booking, booking_id)
@@ -434,6 +449,8 @@ async def cancel(
         _set_status(booking, BookingStatus.CANCELLED, now)
         if was is BookingStatus.BOOKED:
             await _release(session, booking.job_id, now, offer_window)
+            if late_window is not None and lunch.starts_at - now <= late_window:
+                await _alert_leads(session, lunch, "late_dropout", booking, now)
         audit.record(
             session,
             at=now,
@@ -456,7 +473,10 @@ async def answer_offer(
     accept: bool,
     now: datetime,
     offer_window: timedelta,
+    late_window: timedelta | None = None,
 ) -> tuple[OfferResult, BookingView | None]:
+    """Take or pass on a held place. Taking it within `late_window` of the start tells the
+    location's coordinators that the gap is filled."""
     async with db.transaction() as session:
         person = await registered(session, telegram_id)
         await _lock(session, person)
@@ -474,6 +494,8 @@ async def answer_offer(
         if accept and not overlap:
             _set_status(booking, BookingStatus.BOOKED, now)
             result = OfferResult.BOOKED
+            if late_window is not None and lunch.starts_at - now <= late_window:
+                await _alert_leads(session, lunch, "place_filled", booking, now)
         else:
             _set_status(booking, BookingStatus.DECLINED, now)
             await _release(session, booking.job_id, now, offer_window)
@@ -486,6 +508,30 @@ async def answer_offer(
             subject=("booking", booking.id),
         )
         return result, await _booking_view(session, booking)
+
+
+async def confirm(
+    db: Database, *, telegram_id: int, booking_id: int, now: datetime
+) -> BookingView | None:
+    """The volunteer answered a reminder with "I'm coming". None if the place is no longer
+    theirs (cancelled meanwhile); confirming twice changes nothing."""
+    async with db.transaction() as session:
+        person = await registered(session, telegram_id)
+        booking = await session.get(Booking, booking_id)
+        if booking is None or booking.person_id != person.id:
+            raise NotYours
+        if booking.status is not BookingStatus.BOOKED:
+            return None
+        if booking.confirmed_at is None:
+            booking.confirmed_at = now
+            audit.record(
+                session,
+                at=now,
+                actor_id=person.id,
+                action="booking.confirmed",
+                subject=("booking", booking.id),
+            )
+        return await _booking_view(session, booking)
 
 
 async def expire_offers(db: Database, *, now: datetime, offer_window: timedelta) -> int:
@@ -851,6 +897,22 @@ async def _release(
         )
 
 
+async def _alert_leads(
+    session: AsyncSession, lunch: LunchSession, kind: str, booking: Booking, now: datetime
+) -> None:
+    """Tell the coordinators who run the session's location (queued, like every notice)."""
+    for lead in (await coordinators_for(session, [lunch.location_id]))[lunch.location_id]:
+        await outbox.queue(
+            session,
+            person=lead,
+            kind=kind,
+            payload={"booking_id": booking.id},
+            dedupe_key=f"{kind}:{booking.id}:{lead.id}",
+            due_at=now,
+            now=now,
+        )
+
+
 def _require_begun(lunch: LunchSession, now: datetime) -> None:
     """Attendance and counts are for a session that has taken place."""
     if lunch.status is SessionStatus.CANCELLED or lunch.starts_at > now:
@@ -1016,4 +1078,9 @@ async def _booking_view(session: AsyncSession, booking: Booking) -> BookingView:
         session=view,
         position=position,
         offer_expires_at=booking.offer_expires_at,
+        confirmed_at=booking.confirmed_at,
+        volunteer=await session.scalar(
+            select(Person.display_name).where(Person.id == booking.person_id)
+        )
+        or "",
     )
