@@ -43,6 +43,7 @@ from handlers.context import SERVICES_KEY, BotApplication, BotContext, Services,
 from storage.db import Database
 from storage.models import Role
 from storage.rota import JobSpec
+from storage.schedule import Policy
 
 DELIVERY_KEY = "delivery"
 # Edited messages are not commands again: only new messages count.
@@ -75,6 +76,15 @@ def build_application(config: Config, *, clock: Callable[[], datetime] = utc_now
             jobs=tuple(
                 JobSpec(job=j.name, places=j.places, needs_check=j.needs_check)
                 for j in config.rota.jobs
+            ),
+            schedule=Policy(
+                tz=config.programme.tz,
+                reminder_hours=config.reminders.offsets_hours,
+                quiet_start=config.reminders.quiet_start,
+                quiet_end=config.reminders.quiet_end,
+                unfilled_horizon=timedelta(hours=config.alerts.unfilled_horizon_hours),
+                late_window=timedelta(hours=config.alerts.late_dropout_hours),
+                morning_at=config.alerts.morning_list_at,
             ),
         ),
         clock=clock,
@@ -180,6 +190,7 @@ def _volunteers(app: BotApplication) -> None:
     _button(app, volunteer.AskCancelBooking, volunteer.ask_cancel)
     _button(app, volunteer.CancelBooking, volunteer.cancel_booking)
     _button(app, volunteer.OfferAnswer, volunteer.offer_answer)
+    _button(app, volunteer.ReminderAnswer, volunteer.reminder_answer)
     _button(app, volunteer.CalendarFile, volunteer.calendar_file)
     _command(app, "profile", volunteer.profile_command)
     _button(app, volunteer.ToggleHome, volunteer.toggle_home)

@@ -15,7 +15,7 @@ from bot.config import Config, TelegramConfig
 from bot.runtime import polling
 from bot.sandbox import BotApiSandbox, RateLimits, SimGroup, SimUser
 from handlers.context import BotApplication, Services, utc_now
-from storage import rota
+from storage import rota, schedule
 
 # Short long-polls keep shutdown quick; the sandbox answers a waiting poll at once anyway.
 HARNESS_POLL_TIMEOUT = 1
@@ -106,7 +106,10 @@ class Rehearsal:
         await self.deliver()
 
     async def deliver(self) -> int:
-        """Run the outbox sweep now instead of waiting for the scheduler."""
+        """Plan reminders and alerts and run the outbox sweep now, instead of waiting for the
+        scheduler."""
+        services = self.services
+        await schedule.plan(services.db, now=services.now(), policy=services.settings.schedule)
         return await delivery_of(self.application).sweep()
 
     async def expire_offers(self) -> int:

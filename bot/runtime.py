@@ -14,12 +14,14 @@ from bot.app import delivery_of, services_of
 from handlers import menu
 from handlers.context import BotApplication, BotContext
 from storage import migrate, people, rota
+from storage import schedule as schedule_db
 
 logger = logging.getLogger(__name__)
 
 # Long-poll length: Telegram holds the request until an update arrives or this many seconds pass.
 POLL_TIMEOUT_SECONDS = 30
 OFFER_SWEEP_SECONDS = 60
+PLAN_SECONDS = 60  # reminders and alerts are planned a minute ahead at worst
 OUTAGE_LOG_SECONDS = 60
 MISFIRE_GRACE_SECONDS = 60
 
@@ -36,6 +38,11 @@ class OutageLog:
         if self._last is None or now - self._last >= OUTAGE_LOG_SECONDS:
             logger.warning("cannot fetch updates (will keep trying): %s", error)
             self._last = now
+
+
+async def _plan(context: BotContext) -> None:
+    services = context.services
+    await schedule_db.plan(services.db, now=services.now(), policy=services.settings.schedule)
 
 
 async def _expire_offers(context: BotContext) -> None:
@@ -60,6 +67,9 @@ def schedule(application: BotApplication, *, sweep_seconds: float) -> None:
 
     jobs.run_repeating(
         sweep_outbox, interval=sweep_seconds, first=1, name="outbox", job_kwargs=options
+    )
+    jobs.run_repeating(
+        _plan, interval=PLAN_SECONDS, first=2, name="plan-reminders", job_kwargs=options
     )
     jobs.run_repeating(
         _expire_offers,

@@ -12,6 +12,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from storage.db import Database
 from storage.rota import JobSpec
+from storage.schedule import Policy
 
 SERVICES_KEY = "services"
 
@@ -24,6 +25,11 @@ class Settings:
     invite_valid_for: timedelta
     offer_window: timedelta
     jobs: tuple[JobSpec, ...]  # the default jobs of a new session, from config
+    schedule: Policy  # reminders, quiet hours and alerts
+
+    @property
+    def late_window(self) -> timedelta:
+        return self.schedule.late_window
 
 
 def utc_now() -> datetime:

@@ -1,20 +1,21 @@
 """What each kind of outbox notice says, rendered when it is sent from the state at that
-moment: a notice that is no longer true (an offer already answered, a cover request for a job
-since filled) renders as None and is skipped rather than sent."""
+moment: a notice that is no longer true (an offer already answered, a reminder for a cancelled
+booking, a cover request for a job since filled) renders as None and is skipped, not sent."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from datetime import date, datetime
 
 from telegram import InlineKeyboardMarkup
 
-from handlers import rota_texts
+from handlers import alert_texts, rota_texts
 from handlers.common import keyboard
 from handlers.context import Services
-from handlers.volunteer import BookJob, OfferAnswer
-from storage import rota
+from handlers.siteday import RequestCover
+from handlers.volunteer import BookJob, OfferAnswer, ReminderAnswer
+from storage import locations, rota
 from storage.models import BookingStatus
 from storage.outbox import Outgoing
 
@@ -25,18 +26,18 @@ class Rendered:
     markup: InlineKeyboardMarkup | None = None
 
 
-Renderer = Callable[[Services, dict[str, Any]], Awaitable[Rendered | None]]
+Renderer = Callable[[Services, Outgoing], Awaitable[Rendered | None]]
 
 
 async def render(services: Services, notice: Outgoing) -> Rendered | None:
     renderer = _RENDERERS.get(notice.kind)
     if renderer is None:
         raise LookupError(f"no renderer for notice kind {notice.kind!r}")
-    return await renderer(services, notice.payload)
+    return await renderer(services, notice)
 
 
-async def _offer(services: Services, payload: dict[str, Any]) -> Rendered | None:
-    booking = await rota.booking_view(services.db, int(payload["booking_id"]))
+async def _offer(services: Services, notice: Outgoing) -> Rendered | None:
+    booking = await rota.booking_view(services.db, int(notice.payload["booking_id"]))
     if booking is None or booking.status is not BookingStatus.OFFERED:
         return None
     return Rendered(
@@ -50,32 +51,48 @@ async def _offer(services: Services, payload: dict[str, Any]) -> Rendered | None
     )
 
 
-async def _session_cancelled(services: Services, payload: dict[str, Any]) -> Rendered | None:
-    view = await rota.session_view(services.db, int(payload["session_id"]))
+async def _reminder(services: Services, notice: Outgoing) -> Rendered | None:
+    booking = await rota.booking_view(services.db, int(notice.payload["booking_id"]))
+    if (
+        booking is None
+        or booking.status is not BookingStatus.BOOKED
+        or (booking.confirmed_at is not None)
+        or not _ahead(services, booking.session)
+        or (booking.session.starts_at != datetime.fromisoformat(notice.payload["starts_at"]))
+    ):
+        return None  # cancelled, confirmed, started, or moved (a new reminder is planned)
+    tz = services.settings.timezone
+    return Rendered(
+        alert_texts.reminder(booking, services.now(), tz),
+        keyboard(
+            [
+                ("👍 I'm coming", ReminderAnswer(booking_id=booking.booking_id, coming=True)),
+                ("I can't make it", ReminderAnswer(booking_id=booking.booking_id, coming=False)),
+            ]
+        ),
+    )
+
+
+async def _session_cancelled(services: Services, notice: Outgoing) -> Rendered | None:
+    view = await rota.session_view(services.db, int(notice.payload["session_id"]))
     if view is None or not view.cancelled:
         return None
     return Rendered(rota_texts.session_cancelled(view, services.settings.timezone))
 
 
-async def _session_changed(services: Services, payload: dict[str, Any]) -> Rendered | None:
-    view = await rota.session_view(services.db, int(payload["session_id"]))
-    job = view.job(int(payload["job_id"])) if view else None
-    if view is None or job is None or view.cancelled or view.starts_at <= services.now():
+async def _session_changed(services: Services, notice: Outgoing) -> Rendered | None:
+    view = await rota.session_view(services.db, int(notice.payload["session_id"]))
+    job = view.job(int(notice.payload["job_id"])) if view else None
+    if view is None or job is None or not _ahead(services, view):
         return None
     return Rendered(rota_texts.session_changed(view, job.job, services.settings.timezone))
 
 
-async def _cover_needed(services: Services, payload: dict[str, Any]) -> Rendered | None:
-    job_id = int(payload["job_id"])
+async def _cover_needed(services: Services, notice: Outgoing) -> Rendered | None:
+    job_id = int(notice.payload["job_id"])
     view = await rota.session_of_job(services.db, job_id)
     job = view.job(job_id) if view else None
-    if (
-        view is None
-        or job is None
-        or job.free <= 0
-        or view.cancelled
-        or (view.starts_at <= services.now())
-    ):
+    if view is None or job is None or job.free <= 0 or not _ahead(services, view):
         return None
     return Rendered(
         rota_texts.cover_needed(view, job, services.settings.timezone),
@@ -83,9 +100,79 @@ async def _cover_needed(services: Services, payload: dict[str, Any]) -> Rendered
     )
 
 
+async def _late_dropout(services: Services, notice: Outgoing) -> Rendered | None:
+    booking = await rota.booking_view(services.db, int(notice.payload["booking_id"]))
+    if booking is None or not _ahead(services, booking.session):
+        return None
+    job = booking.session.job(booking.job_id)
+    rows = (
+        []
+        if job is None or job.free <= 0
+        else [[(f"Cover needed: {job.job}", RequestCover(job_id=job.job_id))]]
+    )
+    return Rendered(
+        alert_texts.late_dropout(booking, job, services.settings.timezone), keyboard(*rows)
+    )
+
+
+async def _place_filled(services: Services, notice: Outgoing) -> Rendered | None:
+    booking = await rota.booking_view(services.db, int(notice.payload["booking_id"]))
+    if (
+        booking is None
+        or booking.status is not BookingStatus.BOOKED
+        or not _ahead(services, booking.session)
+    ):
+        return None
+    return Rendered(alert_texts.place_filled(booking, services.settings.timezone))
+
+
+async def _unfilled(services: Services, notice: Outgoing) -> Rendered | None:
+    view = await rota.session_view(services.db, int(notice.payload["session_id"]))
+    if view is None or not _ahead(services, view):
+        return None
+    gaps = [job for job in view.jobs if job.free > 0]
+    if not gaps:
+        return None
+    return Rendered(
+        alert_texts.unfilled(view, gaps, services.settings.timezone),
+        keyboard(
+            *[[(f"Cover needed: {job.job}", RequestCover(job_id=job.job_id))] for job in gaps]
+        ),
+    )
+
+
+async def _morning_list(services: Services, notice: Outgoing) -> Rendered | None:
+    day, tz = date.fromisoformat(notice.payload["day"]), services.settings.timezone
+    run = await locations.managed_by(services.db, actor_telegram_id=notice.chat_id)
+    sessions = [
+        site
+        for location in run
+        for site in await rota.sessions_on(
+            services.db,
+            actor_telegram_id=notice.chat_id,
+            location_id=location.location_id,
+            day=day,
+            tz=tz,
+        )
+        if _ahead(services, site.session)
+    ]
+    if not sessions:
+        return None
+    return Rendered(alert_texts.morning_list(sessions, day, tz))
+
+
+def _ahead(services: Services, view: rota.SessionView) -> bool:
+    return not view.cancelled and view.starts_at > services.now()
+
+
 _RENDERERS: dict[str, Renderer] = {
     "offer": _offer,
+    "reminder": _reminder,
     "session_cancelled": _session_cancelled,
     "session_changed": _session_changed,
     "cover_needed": _cover_needed,
+    "late_dropout": _late_dropout,
+    "place_filled": _place_filled,
+    "unfilled": _unfilled,
+    "morning_list": _morning_list,
 }

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from telegram import InputFile, Update
 
-from handlers import callbacks, flows, rota_texts
+from handlers import alert_texts, callbacks, flows, rota_texts
 from handlers.calendar import ics
 from handlers.common import Row, button, command, keyboard, say, show
 from handlers.context import BotContext
@@ -63,6 +63,13 @@ class CancelBooking:
 class OfferAnswer:
     booking_id: int
     accept: bool
+
+
+@callbacks.action("ra")
+@dataclass(frozen=True)
+class ReminderAnswer:
+    booking_id: int
+    coming: bool
 
 
 @callbacks.action("ic")
@@ -274,6 +281,7 @@ async def cancel_booking(
         booking_id=chosen.booking_id,
         now=services.now(),
         offer_window=services.settings.offer_window,
+        late_window=services.settings.late_window,
     )
     await _my_sessions(update, context, profile, rota_texts.cancelled(result))
 
@@ -290,8 +298,44 @@ async def offer_answer(
         accept=answer.accept,
         now=services.now(),
         offer_window=services.settings.offer_window,
+        late_window=services.settings.late_window,
     )
     await show(update, rota_texts.offer_answered(result, booking, services.settings.timezone))
+
+
+@button(ReminderAnswer, Role.VOLUNTEER)
+async def reminder_answer(
+    update: Update, context: BotContext, profile: Profile, answer: ReminderAnswer
+) -> None:
+    """The reminder's two buttons: confirm the place, or give it up (it passes down the
+    waitlist, and a late drop-out alerts the coordinators)."""
+    services = context.services
+    tz = services.settings.timezone
+    if answer.coming:
+        booking = await rota.confirm(
+            services.db,
+            telegram_id=profile.telegram_id,
+            booking_id=answer.booking_id,
+            now=services.now(),
+        )
+        await show(
+            update, alert_texts.confirmed(booking, tz) if booking else alert_texts.reminder_stale()
+        )
+        return
+    result, _ = await rota.cancel(
+        services.db,
+        telegram_id=profile.telegram_id,
+        booking_id=answer.booking_id,
+        now=services.now(),
+        offer_window=services.settings.offer_window,
+        late_window=services.settings.late_window,
+    )
+    await show(
+        update,
+        alert_texts.not_coming()
+        if result is rota.CancelResult.CANCELLED
+        else rota_texts.cancelled(result),
+    )
 
 
 @button(CalendarFile, Role.VOLUNTEER)

@@ -171,6 +171,7 @@ class Helper:
     name: str
     job: str
     status: BookingStatus
+    confirmed: bool = False  # answered a reminder with "I'm coming"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -683,6 +684,7 @@ async def sessions_on(
                         name=p.display_name,
                         job=jobs.get(b.job_id, "?"),
                         status=b.status,
+                        confirmed=b.confirmed_at is not None,
                     )
                     for b, p in people
                 ),

@@ -141,17 +141,17 @@ async def test_an_internal_error_is_logged_once_and_the_person_told_kindly(
     await register(bot, SAM, "Sam")
     sam = bot.user(SAM, "Sam")
     async with bot.services.db.transaction() as session:
-        await session.execute(text("DROP TABLE role_grants"))
+        await session.execute(text("DROP TABLE home_locations"))
 
     with caplog.at_level(logging.INFO):
-        await sam.send("/whoami")
+        await sam.send("/profile")
 
     assert sam.last.text.startswith("Sorry, something went wrong on our side.")
     assert "Traceback" not in sam.last.text
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert len(errors) == 1
     assert "message update" in errors[0].getMessage()
-    assert "/whoami" not in errors[0].getMessage()
+    assert "/profile" not in errors[0].getMessage()
 
 
 async def test_a_coordinator_is_made_site_lead_of_one_location(bot: Rehearsal) -> None:

@@ -1,0 +1,84 @@
+"""The words of reminders and of coordinators' alerts. HTML; stored values escaped."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from handlers.rota_texts import day_and_time, where_when
+from handlers.texts import esc
+from storage.rota import BookingView, JobView, SessionView, SiteSession
+
+
+def when_word(starts_at: datetime, now: datetime, tz: ZoneInfo) -> str:
+    days = (starts_at.astimezone(tz).date() - now.astimezone(tz).date()).days
+    return {0: "Today", 1: "Tomorrow"}.get(days, f"On {starts_at.astimezone(tz):%a %-d %b}")
+
+
+def reminder(booking: BookingView, now: datetime, tz: ZoneInfo) -> str:
+    session = booking.session
+    starts, ends = session.starts_at.astimezone(tz), session.ends_at.astimezone(tz)
+    return (
+        f"⏰ {when_word(session.starts_at, now, tz)} {starts:%H:%M}-{ends:%H:%M}: you're "
+        f"<b>{esc(booking.job)}</b> at <b>{esc(session.location_name)}</b>. Still coming?"
+    )
+
+
+def confirmed(booking: BookingView, tz: ZoneInfo) -> str:
+    starts = booking.session.starts_at.astimezone(tz)
+    return (
+        f"👍 Thank you! See you at {esc(booking.session.location_name)}, "
+        f"{starts:%a %-d %b} at {starts:%H:%M}."
+    )
+
+
+def not_coming() -> str:
+    return (
+        "Thanks for telling us. Your place is offered to the next volunteer on the "
+        "waitlist, and the coordinators know."
+    )
+
+
+def reminder_stale() -> str:
+    return "That place is no longer booked for you, so there is nothing to answer."
+
+
+def late_dropout(booking: BookingView, job: JobView | None, tz: ZoneInfo) -> str:
+    place = (
+        "The place has gone to the first on the waitlist, who has been offered it."
+        if job is not None and job.free <= 0
+        else "Nobody was waiting for it, so the place is open."
+    )
+    return (
+        f"⚠️ Late drop-out: {esc(booking.volunteer)} can't make it as "
+        f"{esc(booking.job)} at {where_when(booking.session, tz)}. {place}"
+    )
+
+
+def place_filled(booking: BookingView, tz: ZoneInfo) -> str:
+    return (
+        f"✅ Gap filled: {esc(booking.volunteer)} took the {esc(booking.job)} place at "
+        f"{where_when(booking.session, tz)}."
+    )
+
+
+def unfilled(view: SessionView, gaps: list[JobView], tz: ZoneInfo) -> str:
+    needs = ", ".join(f"{esc(job.job)} x{job.free}" for job in gaps)
+    return f"📋 {where_when(view, tz)} still needs: {needs}. Tap to ask the location's volunteers."
+
+
+def morning_list(sessions: list[SiteSession], day: date, tz: ZoneInfo) -> str:
+    lines = [f"☀️ <b>Good morning! Today, {day:%a %-d %b}</b>"]
+    for site in sessions:
+        view = site.session
+        waiting = [h for h in site.helpers if not h.confirmed]
+        lines.append(
+            f"\n<b>{esc(view.location_name)}</b>, {day_and_time(view, tz)}: "
+            f"{len(site.helpers)} booked"
+        )
+        if waiting:
+            names = ", ".join(f"{esc(h.name)} ({esc(h.job)})" for h in waiting)
+            lines.append(f"Not confirmed yet: {names}")
+        else:
+            lines.append("Everyone has confirmed. 👍")
+    return "\n".join(lines)

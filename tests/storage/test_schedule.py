@@ -1,0 +1,102 @@
+"""Reminder times, quiet hours and the planner, against real SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from storage import locations, outbox, people, rota, schedule
+from storage.db import Database
+from storage.models import NoticeStatus
+from storage.rota import JobSpec, SessionPlan
+from storage.schedule import Policy, reminder_due
+from tests.support import Clock
+
+LONDON = ZoneInfo("Europe/London")
+POLICY = Policy(tz=LONDON)
+RACHEL, SAM = 1001, 3001
+
+
+def local(*args: int) -> datetime:
+    return datetime(*args, tzinfo=LONDON).astimezone(UTC)  # type: ignore[misc]
+
+
+def test_a_day_before_keeps_the_time_of_day_across_both_clock_changes() -> None:
+    # Sunday 29 March 2026: the clocks go forward. A Sunday 09:00 lunch, reminded on Saturday.
+    assert reminder_due(local(2026, 3, 29, 9, 0), 24, POLICY) == local(2026, 3, 28, 9, 0)
+    # Monday after: the Sunday reminder is at 09:00 BST, 08:00 UTC.
+    assert reminder_due(local(2026, 3, 30, 9, 0), 24, POLICY) == datetime(
+        2026, 3, 29, 8, 0, tzinfo=UTC
+    )
+    # Sunday 25 October 2026: the clocks go back.
+    assert reminder_due(local(2026, 10, 25, 11, 30), 24, POLICY) == local(2026, 10, 24, 11, 30)
+    # Hours are hours: two hours before 11:30 on the change day is 09:30.
+    assert reminder_due(local(2026, 10, 25, 11, 30), 2, POLICY) == local(2026, 10, 25, 9, 30)
+
+
+def test_quiet_hours_defer_what_can_wait_and_bring_forward_what_cannot() -> None:
+    # A 10:00 lunch: the 2-hour reminder (08:00) is outside quiet hours.
+    assert reminder_due(local(2026, 7, 28, 10, 0), 2, POLICY) == local(2026, 7, 28, 8, 0)
+    # A 09:30 lunch: 07:30 is quiet; 08:00 is still before the lunch: it waits till then.
+    assert reminder_due(local(2026, 7, 28, 9, 30), 2, POLICY) == local(2026, 7, 28, 8, 0)
+    # A 07:30 breakfast club: waiting till 08:00 is too late; it comes the evening before.
+    assert reminder_due(local(2026, 7, 28, 7, 30), 2, POLICY) == local(2026, 7, 27, 20, 59)
+    # A 22:30 session, reminded a day before at 22:30: deferred to the next morning.
+    assert reminder_due(local(2026, 7, 28, 22, 30), 24, POLICY) == local(2026, 7, 28, 8, 0)
+    none = Policy(tz=LONDON, quiet_start=time(0), quiet_end=time(0))
+    assert reminder_due(local(2026, 7, 28, 7, 30), 2, none) == local(2026, 7, 28, 5, 30)
+
+
+async def _booked_sam(db: Database, clock: Clock) -> rota.SessionView:
+    for telegram_id, name in ((RACHEL, "Rachel"), (SAM, "Sam")):
+        await people.register(
+            db, telegram_id=telegram_id, name=name, now=clock(), coordinator_ids=frozenset({RACHEL})
+        )
+    location = await locations.create(db, actor_telegram_id=RACHEL, name="St Mark's", now=clock())
+    plan = SessionPlan(
+        location_id=location.location_id,
+        first_day=date(2026, 7, 28),
+        last_day=date(2026, 7, 28),
+        weekdays=frozenset({1}),
+        start=time(11, 30),
+        end=time(13, 30),
+        jobs=(JobSpec(job="server", places=2),),
+    )
+    await rota.create_sessions(db, actor_telegram_id=RACHEL, plan=plan, tz=LONDON, now=clock())
+    view = (await rota.upcoming(db, telegram_id=SAM, now=clock(), offset=0, limit=1)).sessions[0]
+    await rota.book(db, telegram_id=SAM, job_id=view.jobs[0].job_id, now=clock(), waitlist=False)
+    return view
+
+
+async def test_the_planner_queues_each_reminder_and_alert_once(db: Database, clock: Clock) -> None:
+    await _booked_sam(db, clock)
+    clock.now = local(2026, 7, 26, 12, 0)  # two days before: the 24 h reminder is now known
+    first = await schedule.plan(db, now=clock(), policy=POLICY)
+    again = await schedule.plan(db, now=clock(), policy=POLICY)
+    assert (first, again) == (3, 0)  # two reminders and an unfilled alert
+    due = await outbox.claim_due(db, now=local(2026, 7, 27, 11, 30), limit=10)
+    assert sorted(n.kind for n in due) == ["reminder", "unfilled"]
+    reminder = next(n for n in due if n.kind == "reminder")
+    assert (reminder.chat_id, reminder.payload["hours"]) == (SAM, 24)
+    for notice in due:
+        await outbox.finish(db, notice.notice_id, NoticeStatus.SENT, now=clock())
+    # On the day, from 08:00, the coordinators' morning list joins in.
+    assert await schedule.plan(db, now=local(2026, 7, 28, 7, 59), policy=POLICY) == 0
+    assert await schedule.plan(db, now=local(2026, 7, 28, 8, 0), policy=POLICY) == 1
+    later = await outbox.claim_due(db, now=local(2026, 7, 28, 9, 30), limit=10)
+    assert sorted((n.kind, n.chat_id) for n in later) == [
+        ("morning_list", RACHEL),
+        ("reminder", SAM),
+    ]
+
+
+async def test_a_booking_made_after_its_reminder_time_gets_no_late_nag(
+    db: Database, clock: Clock
+) -> None:
+    clock.now = local(2026, 7, 28, 10, 0)  # booked 90 minutes before: no 2 h or 24 h reminder
+    await _booked_sam(db, clock)
+    await schedule.plan(db, now=clock(), policy=Policy(tz=LONDON, morning_at=time(23, 0)))
+    counts = await outbox.counts(db)
+    assert counts == {NoticeStatus.PENDING: 1}  # the unfilled alert to Rachel only
+    due = await outbox.claim_due(db, now=clock() + timedelta(hours=1), limit=10)
+    assert [n.kind for n in due] == ["unfilled"]
