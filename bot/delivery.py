@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import warnings
 from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from telegram.error import (
     RetryAfter,
     TelegramError,
 )
+from telegram.warnings import PTBDeprecationWarning
 
 from handlers import notices
 from handlers.context import BotApplication, Services
@@ -45,6 +47,9 @@ CONCURRENT_SENDS = 8
 MAX_RETRY_AFTER_WAITS = 5
 FIRST_RETRY = timedelta(seconds=10)
 MINUTE = 60.0
+# Windows are kept this much longer than the limits' own: a request leaves a little after its
+# slot is taken, and scheduling jitter must not push one more send into someone's second.
+MARGIN = 0.1
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -83,20 +88,21 @@ class Pacer:
         self._paused_until = max(self._paused_until, self._clock() + seconds)
 
     def _wait(self, chat_id: int, now: float) -> float:
-        while self._recent and self._recent[0] <= now - 1:
+        second, minute = 1 + MARGIN, MINUTE + MARGIN
+        while self._recent and self._recent[0] <= now - second:
             self._recent.popleft()
         waits = [self._paused_until - now]
         if len(self._recent) >= self._pace.overall_per_second:
-            waits.append(self._recent[0] + 1 - now)
+            waits.append(self._recent[0] + second - now)
         if chat_id < 0:  # a group or channel
             window = self._groups[chat_id]
-            while window and window[0] <= now - MINUTE:
+            while window and window[0] <= now - minute:
                 window.popleft()
             if len(window) >= self._pace.per_group_per_minute:
-                waits.append(window[0] + MINUTE - now)
+                waits.append(window[0] + minute - now)
         last = self._last_to.get(chat_id)
-        if last is not None:
-            waits.append(last + self._pace.per_chat_seconds - now)
+        if last is not None and self._pace.per_chat_seconds > 0:
+            waits.append(last + self._pace.per_chat_seconds + MARGIN - now)
         return max(waits)
 
     def _take(self, chat_id: int, now: float) -> None:
@@ -166,30 +172,35 @@ class DeliveryEngine:
             await outbox.finish(db, notice.notice_id, NoticeStatus.SKIPPED, now=now)
             return
         for _ in range(MAX_RETRY_AFTER_WAITS):
-            await self._pacer.slot(notice.chat_id)
-            try:
-                async with gate:
+            # The gate covers the send and its record, so at most CONCURRENT_SENDS messages are
+            # ever sent but not yet recorded: all that a crash could make us send again. The slot
+            # is taken inside it, so the pacer counts a send when it really leaves.
+            async with gate:
+                await self._pacer.slot(notice.chat_id)
+                try:
                     await self._application.bot.send_message(
                         notice.chat_id, rendered.text, reply_markup=rendered.markup
                     )
-            except RetryAfter as exc:
-                self._pacer.pause(_seconds(exc))
-                continue
-            except TelegramError as exc:
-                await self._failed(notice, exc)
-                return
-            except Exception:
-                logger.exception("sending notice %s (%s) failed", notice.notice_id, notice.kind)
+                except RetryAfter as exc:
+                    self._pacer.pause(_seconds(exc))
+                    continue
+                except TelegramError as exc:
+                    await self._failed(notice, exc)
+                    return
+                except Exception:
+                    logger.exception("sending notice %s (%s) failed", notice.notice_id, notice.kind)
+                    await outbox.finish(
+                        db,
+                        notice.notice_id,
+                        NoticeStatus.FAILED,
+                        now=self._services.now(),
+                        error="internal error",
+                    )
+                    return
                 await outbox.finish(
-                    db,
-                    notice.notice_id,
-                    NoticeStatus.FAILED,
-                    now=self._services.now(),
-                    error="internal error",
+                    db, notice.notice_id, NoticeStatus.SENT, now=self._services.now()
                 )
                 return
-            await outbox.finish(db, notice.notice_id, NoticeStatus.SENT, now=self._services.now())
-            return
         await outbox.retry_at(
             db,
             notice.notice_id,
@@ -238,7 +249,10 @@ class DeliveryEngine:
 
 
 def _seconds(exc: RetryAfter) -> float:
-    value: object = exc.retry_after
+    with warnings.catch_warnings():
+        # PTB 22 warns that retry_after will become a timedelta; both are handled here.
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value: object = exc.retry_after
     if isinstance(value, timedelta):
         return value.total_seconds()
     return float(value)  # type: ignore[arg-type]

@@ -77,11 +77,9 @@ class Rehearsal:
         try:
             self._application = build_application(config, clock=self._clock)
             await self._stack.enter_async_context(
-                polling(
-                    self._application,
-                    poll_timeout=HARNESS_POLL_TIMEOUT,
-                    sweep_seconds=config.delivery.sweep_seconds,
-                )
+                # No scheduled jobs: the script moves the clock and calls deliver() itself, so
+                # nothing arrives between a step and what the step checks.
+                polling(self._application, poll_timeout=HARNESS_POLL_TIMEOUT, sweep_seconds=None)
             )
         except BaseException:
             await self._stack.aclose()
@@ -100,23 +98,20 @@ class Rehearsal:
 
     async def settle(self) -> None:
         """Wait until the bot has fetched every update sent so far, finished handling it, and
-        sent every notice that became due (so a test sees what each person would see)."""
+        sent what that queued for other people (an offer, a notice)."""
         await self.sandbox.wait_confirmed()
         await self.application.update_queue.join()
-        await self.deliver()
+        await delivery_of(self.application).sweep()
 
     async def deliver(self) -> int:
-        """Plan reminders and alerts and run the outbox sweep now, instead of waiting for the
-        scheduler."""
+        """What the scheduled jobs would do at the clock's time: pass on expired offers, plan
+        reminders and alerts, and send everything due."""
         services = self.services
-        await schedule.plan(services.db, now=services.now(), policy=services.settings.schedule)
-        return await delivery_of(self.application).sweep()
-
-    async def expire_offers(self) -> int:
-        services = self.services
-        return await rota.expire_offers(
+        await rota.expire_offers(
             services.db, now=services.now(), offer_window=services.settings.offer_window
         )
+        await schedule.plan(services.db, now=services.now(), policy=services.settings.schedule)
+        return await delivery_of(self.application).sweep()
 
     def user(self, user_id: int, first_name: str, last_name: str | None = None) -> SimUser:
         return self.sandbox.user(user_id, first_name, last_name=last_name)

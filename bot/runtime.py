@@ -95,7 +95,7 @@ async def polling(
     application: BotApplication,
     *,
     poll_timeout: int = POLL_TIMEOUT_SECONDS,
-    sweep_seconds: float,
+    sweep_seconds: float | None,
 ) -> AsyncIterator[BotApplication]:
     """The bot running in this event loop, fetching updates with getUpdates, till the end."""
     services = services_of(application)
@@ -112,7 +112,8 @@ async def polling(
                 allowed_updates=Update.ALL_TYPES,
                 drop_pending_updates=False,  # updates sent while the bot was down still count
             )
-            schedule(application, sweep_seconds=sweep_seconds)
+            if sweep_seconds is not None:  # None: whoever runs the bot turns the clock
+                schedule(application, sweep_seconds=sweep_seconds)
             await application.start()
             logger.info("bot @%s is running", application.bot.username)
             try:

@@ -1,0 +1,168 @@
+"""Reminders and alerts as volunteers and coordinators receive them."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
+
+from bot.harness import Clock, Rehearsal
+from storage import locations, outbox, rota
+from storage.models import NoticeStatus
+from storage.rota import JobSpec, SessionPlan
+from tests.conftest import RACHEL
+from tests.e2e.test_joining import register
+
+LONDON = ZoneInfo("Europe/London")
+SAM, JO = 3001, 3002
+
+
+def local(*args: int) -> datetime:
+    return datetime(*args, tzinfo=LONDON).astimezone(UTC)  # type: ignore[misc]
+
+
+async def lunch_on(bot: Rehearsal, day: date, start: time = time(11, 30)) -> rota.SessionView:
+    """St Mark's, one driver and two servers, on `day`."""
+    db, now = bot.services.db, bot.services.now()
+    run = await locations.managed_by(db, actor_telegram_id=RACHEL)
+    location = (
+        run[0]
+        if run
+        else await locations.create(db, actor_telegram_id=RACHEL, name="St Mark's", now=now)
+    )
+    plan = SessionPlan(
+        location_id=location.location_id,
+        first_day=day,
+        last_day=day,
+        weekdays=frozenset({day.weekday()}),
+        start=start,
+        end=time(start.hour + 2, start.minute),
+        jobs=(JobSpec(job="driver", places=1), JobSpec(job="server", places=2)),
+    )
+    await rota.create_sessions(db, actor_telegram_id=RACHEL, plan=plan, tz=LONDON, now=now)
+    sessions = (await rota.upcoming(db, telegram_id=RACHEL, now=now, offset=0, limit=50)).sessions
+    return next(s for s in sessions if s.starts_at.astimezone(LONDON).date() == day)
+
+
+async def book(
+    bot: Rehearsal, telegram_id: int, view: rota.SessionView, job: str, *, waitlist: bool = False
+) -> None:
+    job_id = next(j.job_id for j in view.jobs if j.job == job)
+    outcome = await rota.book(
+        bot.services.db,
+        telegram_id=telegram_id,
+        job_id=job_id,
+        now=bot.services.now(),
+        waitlist=waitlist,
+    )
+    assert outcome.result in (rota.BookResult.BOOKED, rota.BookResult.WAITLISTED)
+
+
+async def test_i_cant_make_it_passes_the_place_on_and_tells_the_coordinator(
+    bot: Rehearsal, clock: Clock
+) -> None:
+    await register(bot, RACHEL, "Rachel")
+    await register(bot, SAM, "Sam")
+    await register(bot, JO, "Jo")
+    tuesday = await lunch_on(bot, date(2026, 7, 28))
+    await book(bot, SAM, tuesday, "driver")
+    await book(bot, JO, tuesday, "driver", waitlist=True)
+    sam, jo, rachel = bot.user(SAM, "Sam"), bot.user(JO, "Jo"), bot.user(RACHEL, "Rachel")
+
+    clock.now = local(2026, 7, 27, 11, 29)
+    await bot.deliver()
+    assert sam.bot_messages[-1].text.startswith("Thank you, you're registered")
+    clock.now = local(2026, 7, 27, 11, 30)
+    await bot.deliver()
+    reminder = sam.last
+    assert reminder.text == ("⏰ Tomorrow 11:30-13:30: you're driver at St Mark's. Still coming?")
+    assert reminder.labels() == ["👍 I'm coming", "I can't make it"]
+
+    clock.now = local(2026, 7, 28, 9, 30)  # two hours before, Sam hasn't answered
+    await bot.deliver()
+    assert sam.last.text.startswith("⏰ Today 11:30-13:30")
+    await sam.tap("I can't make it")
+    assert sam.last.text.startswith("Thanks for telling us. Your place is offered")
+    assert jo.last.text.startswith("🎁 Good news: a driver place came free at St Mark's")
+    alert = rachel.last.text
+    assert alert.startswith("⚠️ Late drop-out: Sam can't make it as driver at St Mark's")
+    assert "The place has gone to the first on the waitlist" in alert
+
+    await jo.tap("✅ Yes, book me")
+    assert rachel.last.text == (
+        "✅ Gap filled: Jo took the driver place at St Mark's, Tue 28 Jul, 11:30-13:30."
+    )
+    # An old reminder's button changes nothing now.
+    await sam.tap("👍 I'm coming", message=reminder)
+    answered = next(m for m in sam.bot_messages if m.message_id == reminder.message_id)
+    assert answered.text == "That place is no longer booked for you, so there is nothing to answer."
+
+
+async def test_im_coming_confirms_and_stops_further_reminders(bot: Rehearsal, clock: Clock) -> None:
+    await register(bot, RACHEL, "Rachel")
+    await register(bot, SAM, "Sam")
+    tuesday = await lunch_on(bot, date(2026, 7, 28))
+    await book(bot, SAM, tuesday, "server")
+    sam = bot.user(SAM, "Sam")
+    clock.now = local(2026, 7, 27, 11, 30)
+    await bot.deliver()
+    await sam.tap("👍 I'm coming")
+    assert sam.last.text == "👍 Thank you! See you at St Mark's, Tue 28 Jul at 11:30."
+
+    clock.now = local(2026, 7, 28, 9, 30)
+    await bot.deliver()
+    assert sam.last.text.startswith("👍 Thank you!")  # no second reminder
+    rachel = bot.user(RACHEL, "Rachel")
+    morning = next(m for m in rachel.bot_messages if m.text.startswith("☀️"))
+    assert "St Mark's, Tue 28 Jul, 11:30-13:30: 1 booked" in morning.text
+    assert "Everyone has confirmed." in morning.text
+    unfilled = next(m for m in rachel.bot_messages if m.text.startswith("📋"))
+    assert "still needs: driver x1, server x1" in unfilled.text
+    assert unfilled.labels() == ["Cover needed: driver", "Cover needed: server"]
+
+
+async def test_no_reminder_for_a_cancelled_booking_or_after_the_start(
+    bot: Rehearsal, clock: Clock
+) -> None:
+    await register(bot, RACHEL, "Rachel")
+    await register(bot, SAM, "Sam")
+    await register(bot, JO, "Jo")
+    tuesday = await lunch_on(bot, date(2026, 7, 28))
+    await book(bot, SAM, tuesday, "server")
+    await book(bot, JO, tuesday, "server")
+    clock.now = local(2026, 7, 26, 12, 0)
+    await bot.deliver()  # the reminders are planned now
+    booking = (await rota.my_bookings(bot.services.db, telegram_id=SAM, now=clock()))[0]
+    await rota.cancel(
+        bot.services.db,
+        telegram_id=SAM,
+        booking_id=booking.booking_id,
+        now=clock(),
+        offer_window=bot.services.settings.offer_window,
+    )
+    # The bot is down from Monday morning until after Tuesday's lunch has begun.
+    clock.now = local(2026, 7, 28, 12, 0)
+    await bot.deliver()
+    sam, jo = bot.user(SAM, "Sam"), bot.user(JO, "Jo")
+    assert not any(m.text.startswith("⏰") for m in sam.bot_messages + jo.bot_messages)
+    counts = await outbox.counts(bot.services.db)
+    assert counts.get(NoticeStatus.PENDING, 0) == 0
+    assert counts[NoticeStatus.SKIPPED] >= 4  # two reminders each, all no longer true
+
+
+async def test_a_reminder_due_at_nine_on_a_clock_change_sunday_comes_at_nine(
+    bot: Rehearsal, clock: Clock
+) -> None:
+    await register(bot, RACHEL, "Rachel")
+    await register(bot, SAM, "Sam")
+    clock.now = local(2026, 3, 20, 12, 0)
+    monday = await lunch_on(bot, date(2026, 3, 30), start=time(9, 0))
+    await book(bot, SAM, monday, "server")
+    sam = bot.user(SAM, "Sam")
+
+    clock.now = local(2026, 3, 29, 8, 59)  # Sunday: at 01:00 the clocks went forward to BST
+    await bot.deliver()
+    assert not sam.last.text.startswith("⏰")
+    clock.now = local(2026, 3, 29, 9, 0)
+    assert clock.now == datetime(2026, 3, 29, 8, 0, tzinfo=UTC)
+    await bot.deliver()
+    assert sam.last.text == "⏰ Tomorrow 09:00-11:00: you're server at St Mark's. Still coming?"
