@@ -115,12 +115,11 @@ async def _locations(update: Update, context: BotContext, profile: Profile, note
 
 @button(LocationCard, Role.COORDINATOR)
 async def location_card(
-    update: Update, context: BotContext, _profile: Profile, opened: LocationCard
+    update: Update, context: BotContext, profile: Profile, opened: LocationCard
 ) -> None:
-    location = await locations.get(context.services.db, opened.location_id)
-    if location is None:
-        await show(update, texts.stale_button())
-        return
+    location = await locations.managed(
+        context.services.db, actor_telegram_id=profile.telegram_id, location_id=opened.location_id
+    )
     await _card(update, location)
 
 
@@ -177,10 +176,9 @@ async def on_location_name_text(
 async def edit_location(
     update: Update, context: BotContext, profile: Profile, chosen: EditLocation
 ) -> None:
-    location = await locations.get(context.services.db, chosen.location_id)
-    if location is None:
-        await show(update, texts.stale_button())
-        return
+    location = await locations.managed(
+        context.services.db, actor_telegram_id=profile.telegram_id, location_id=chosen.location_id
+    )
     await flows.wait_for_text(
         context,
         profile.telegram_id,
@@ -249,8 +247,10 @@ async def new_sessions(update: Update, context: BotContext, profile: Profile) ->
 
 @button(PlanAt, Role.COORDINATOR)
 async def plan_at(update: Update, context: BotContext, profile: Profile, chosen: PlanAt) -> None:
-    location = await locations.get(context.services.db, chosen.location_id)
-    if location is None or location.archived:
+    location = await locations.managed(
+        context.services.db, actor_telegram_id=profile.telegram_id, location_id=chosen.location_id
+    )
+    if location.archived:
         await show(update, texts.stale_button())
         return
     await _save(

@@ -290,3 +290,16 @@ def _people(count: int) -> str:
 
 
 # --- refusals --------------------------------------------------------------------------------
+
+
+def times_clash(names: list[str]) -> str:
+    if not names:
+        return (
+            "Another session at this location already starts then. Please choose other "
+            "times, or /cancel."
+        )
+    who = ", ".join(esc(name) for name in names)
+    return (
+        f"That would give {who} two sessions at once: they are booked elsewhere then. "
+        "Please choose other times, or ask them first; or /cancel."
+    )

@@ -15,7 +15,7 @@ from handlers import callbacks, flows, rota_texts, site_texts
 from handlers.common import Row, button, command, keyboard, say, show
 from handlers.context import BotContext, Services
 from storage import drafts, locations, rota, siteday
-from storage.errors import NotFound
+from storage.errors import Clash, NotFound
 from storage.locations import LocationInfo
 from storage.models import Role
 from storage.people import Profile
@@ -448,6 +448,9 @@ async def on_times_text(update: Update, context: BotContext, profile: Profile, t
         )
     except ValueError:  # the end falls before the start on a clock-change night
         await say(update, site_texts.times_invalid())
+        return
+    except Clash as clash:
+        await say(update, site_texts.times_clash(clash.names))
         return
     await flows.finish(context, profile.telegram_id, TIMES_FLOW)
     note = site_texts.times_saved(view, services.settings.timezone, told)

@@ -337,7 +337,8 @@ def closed() -> str:
 
 def out_of_scope() -> str:
     return (
-        "Sorry, that is outside the locations you lead. Ask a coordinator of the whole programme."
+        "Sorry, that is outside the locations you lead (or is for coordinators of the "
+        "whole programme), so nothing was changed."
     )
 
 

@@ -25,6 +25,15 @@ class Closed(Exception):
     """The session is not open for this now: it has started, ended or was cancelled."""
 
 
+class Clash(Exception):
+    """A change would collide: with another session at the same place and time, or with other
+    bookings of the people booked (`names`)."""
+
+    def __init__(self, names: list[str]) -> None:
+        super().__init__("clash")
+        self.names = names
+
+
 class NotYours(Exception):
     """Someone acted on another person's booking or offer (forged button data)."""
 

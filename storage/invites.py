@@ -20,7 +20,7 @@ from storage import audit
 from storage.db import Database, rowcount, upsert
 from storage.errors import NotFound
 from storage.models import SCHOOL_NAME_MAX, Invite, Person, Role, School
-from storage.roles import grant_role, require_role
+from storage.roles import grant_role, require_programme
 from storage.text import one_line
 
 # 24 random bytes: 192 bits, above the 128 the design asks for; 32 URL-safe characters, well
@@ -94,7 +94,7 @@ async def create(
         raise ValueError(f"cannot invite to role {role}")
     token = secrets.token_urlsafe(TOKEN_BYTES)
     async with db.transaction() as session:
-        actor = await require_role(session, actor_telegram_id, Role.COORDINATOR)
+        actor = await require_programme(session, actor_telegram_id)
         school = None
         if role is Role.SCHOOL_CONTACT:
             school = await _school(

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import audit
 from storage.db import Database
-from storage.errors import NotFound, OutOfScope
+from storage.errors import NotFound
 from storage.models import (
     ADDRESS_MAX,
     LOCATION_NAME_MAX,
@@ -21,7 +21,13 @@ from storage.models import (
     Location,
     Role,
 )
-from storage.roles import coordinator_scope, registered, require_location, require_role
+from storage.roles import (
+    coordinator_scope,
+    registered,
+    require_location,
+    require_programme,
+    require_role,
+)
 from storage.text import one_line
 
 MAX_DAILY_CHILDREN = 10_000
@@ -70,10 +76,8 @@ def clean_field(field: Field, typed: str) -> str | int | None:
 
 async def create(db: Database, *, actor_telegram_id: int, name: str, now: datetime) -> LocationInfo:
     async with db.transaction() as session:
-        actor = await require_role(session, actor_telegram_id, Role.COORDINATOR)
-        if await coordinator_scope(session, actor.id) is not None:
-            # A site lead runs their own locations; adding venues is the programme's call.
-            raise OutOfScope
+        # A site lead runs their own locations; adding venues is the programme's call.
+        actor = await require_programme(session, actor_telegram_id)
         await _check_name_free(session, name, None)
         location = Location(name=name, created_at=now)
         session.add(location)
@@ -136,6 +140,13 @@ async def set_archived(
             subject=("location", location_id),
         )
         return _info(location)
+
+
+async def managed(db: Database, *, actor_telegram_id: int, location_id: int) -> LocationInfo:
+    """A location the coordinator may run (a site lead only their own), or OutOfScope."""
+    async with db.read() as session:
+        await require_location(session, actor_telegram_id, location_id)
+        return _info(await _location(session, location_id))
 
 
 async def get(db: Database, location_id: int) -> LocationInfo | None:
@@ -214,9 +225,7 @@ async def set_scope(
 ) -> None:
     """Make a coordinator a site lead of these locations (an empty set: the whole programme)."""
     async with db.transaction() as session:
-        actor = await require_role(session, actor_telegram_id, Role.COORDINATOR)
-        if await coordinator_scope(session, actor.id) is not None:
-            raise OutOfScope
+        actor = await require_programme(session, actor_telegram_id)
         await session.execute(
             delete(CoordinatorScope).where(CoordinatorScope.person_id == person_id)
         )

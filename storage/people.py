@@ -28,7 +28,7 @@ from storage.models import (
     RoleGrant,
     School,
 )
-from storage.roles import find_person, grant_role, registered, require_role
+from storage.roles import find_person, grant_role, registered, require_programme, require_role
 from storage.text import one_line
 
 
@@ -257,7 +257,7 @@ async def record_check(
 ) -> Profile:
     """A coordinator records a volunteer's safeguarding check (audited)."""
     async with db.transaction() as session:
-        actor = await require_role(session, actor_telegram_id, Role.COORDINATOR)
+        actor = await require_programme(session, actor_telegram_id)
         person = await session.get(Person, person_id)
         if person is None:
             raise NotFound("no such person")
@@ -302,7 +302,7 @@ async def remove_role(
 ) -> tuple[RoleRemoval, Profile | None]:
     """A coordinator takes a role away from someone (audited)."""
     async with db.transaction() as session:
-        actor = await require_role(session, actor_telegram_id, Role.COORDINATOR)
+        actor = await require_programme(session, actor_telegram_id)
         person = await session.get(Person, person_id)
         if person is None:
             return RoleRemoval.NOT_HELD, None
@@ -342,7 +342,7 @@ async def erase(
     """Delete what identifies a person, on their request (audited). Their future places pass
     to the waitlist; past shifts stay, nameless, in the programme's totals."""
     async with db.transaction() as session:
-        actor = await require_role(session, actor_telegram_id, Role.COORDINATOR)
+        actor = await require_programme(session, actor_telegram_id)
         person = await session.get(Person, person_id)
         if person is None or person.telegram_id < 0:
             return Erasure.GONE

@@ -81,6 +81,15 @@ async def coordinator_scope(session: AsyncSession, person_id: int) -> frozenset[
     return frozenset(rows) if rows else None
 
 
+async def require_programme(session: AsyncSession, telegram_id: int) -> Person:
+    """A coordinator of the whole programme: roles, checks, invites and erasure are theirs,
+    not a site lead's."""
+    person = await require_role(session, telegram_id, Role.COORDINATOR)
+    if await coordinator_scope(session, person.id) is not None:
+        raise OutOfScope
+    return person
+
+
 async def require_location(session: AsyncSession, telegram_id: int, location_id: int) -> Person:
     """A coordinator who may act at this location (a site lead only at their own)."""
     person = await require_role(session, telegram_id, Role.COORDINATOR)

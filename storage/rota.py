@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import audit, outbox
 from storage.db import Database, rowcount
-from storage.errors import Closed, NotFound, NotYours
+from storage.errors import Clash, Closed, NotFound, NotYours
 from storage.locations import home_ids_of
 from storage.models import (
     LIVE_BOOKING,
@@ -438,7 +438,7 @@ async def cancel(
     Giving up a place within `late_window` of the start alerts the location's coordinators."""
     async with db.transaction() as session:
         person = await registered(session, telegram_id)
-        booking = await session.get(Booking, booking_id)
+        booking = await _locked(session, booking_id)
         if booking is None or booking.person_id != person.id:
             raise NotYours  # someone else's booking: forged data
         lunch = await session.get(LunchSession, booking.session_id)
@@ -481,11 +481,17 @@ async def answer_offer(
     async with db.transaction() as session:
         person = await registered(session, telegram_id)
         await _lock(session, person)
-        booking = await session.get(Booking, booking_id)
+        booking = await _locked(session, booking_id)
         if booking is None or booking.person_id != person.id:
             raise NotYours
         if booking.status is not BookingStatus.OFFERED:
-            return OfferResult.NOT_OFFERED, await _booking_view(session, booking)
+            # The same answer again (a double tap) gets the same reply; anything else is over.
+            repeated = {
+                (BookingStatus.BOOKED, True): OfferResult.BOOKED,
+                (BookingStatus.DECLINED, False): OfferResult.DECLINED,
+            }
+            result = repeated.get((booking.status, accept), OfferResult.NOT_OFFERED)
+            return result, await _booking_view(session, booking)
         lunch = await session.get(LunchSession, booking.session_id)
         if lunch is None or _offer_over(booking, lunch, now):
             _set_status(booking, BookingStatus.EXPIRED, now)
@@ -518,7 +524,7 @@ async def confirm(
     theirs (cancelled meanwhile); confirming twice changes nothing."""
     async with db.transaction() as session:
         person = await registered(session, telegram_id)
-        booking = await session.get(Booking, booking_id)
+        booking = await _locked(session, booking_id)
         if booking is None or booking.person_id != person.id:
             raise NotYours
         if booking.status is not BookingStatus.BOOKED:
@@ -547,6 +553,9 @@ async def expire_offers(db: Database, *, now: datetime, offer_window: timedelta)
                     (Booking.offer_expires_at <= now) | (LunchSession.starts_at <= now),
                 )
                 .order_by(Booking.id)
+                # An offer being answered right now is left to the answer.
+                .with_for_update(of=Booking, skip_locked=True)
+                .execution_options(populate_existing=True)
             )
         ).all()
         for booking in rows:
@@ -627,8 +636,11 @@ async def reschedule(
         ends = datetime.combine(day, end, tzinfo=tz).astimezone(UTC)
         if ends <= starts:
             raise ValueError("a session ends after it starts")
+        if starts <= now:
+            raise Closed("a session cannot move into the past")
         told = 0
         if (starts, ends) != (lunch.starts_at, lunch.ends_at):
+            await _check_move(session, lunch, starts, ends)
             lunch.starts_at, lunch.ends_at = starts, ends
             for booking, person in await _live(session, lunch.id, HOLDING):
                 await outbox.queue(
@@ -700,7 +712,7 @@ async def mark_attendance(
     """Mark a booked volunteer as there or not; a later mark corrects an earlier one (audited).
     Returns the session id and the new status."""
     async with db.transaction() as session:
-        booking = await session.get(Booking, booking_id)
+        booking = await _locked(session, booking_id)
         if booking is None or booking.status not in ON_THE_DAY:
             raise NotFound("no such booking on the day")
         lunch = await _session(session, booking.session_id)
@@ -847,6 +859,7 @@ async def withdraw(
                     [BookingStatus.BOOKED, BookingStatus.OFFERED, BookingStatus.WAITLISTED]
                 ),
             )
+            .with_for_update(of=Booking)
         )
     ).all()
     for booking in rows:
@@ -875,6 +888,8 @@ async def _release(
             .where(Booking.job_id == job_id, Booking.status == BookingStatus.WAITLISTED)
             .order_by(Booking.created_at, Booking.id)
             .limit(1)
+            # Two places freed at once go to the first two waiting, not both to the first.
+            .with_for_update(skip_locked=True)
         )
     if nxt is None:
         await session.execute(
@@ -897,6 +912,44 @@ async def _release(
             due_at=now,
             now=now,
         )
+
+
+async def _check_move(
+    session: AsyncSession, lunch: LunchSession, starts: datetime, ends: datetime
+) -> None:
+    """Refuse a move onto another session's start at the same place, or one that would give
+    someone booked two overlapping sessions (naming them, so the coordinator can sort it)."""
+    same_place = await session.scalar(
+        select(LunchSession.id).where(
+            LunchSession.location_id == lunch.location_id,
+            LunchSession.starts_at == starts,
+            LunchSession.id != lunch.id,
+        )
+    )
+    if same_place is not None:
+        raise Clash([])
+    booked = select(Booking.person_id).where(
+        Booking.session_id == lunch.id, Booking.status.in_(HOLDING)
+    )
+    names = (
+        await session.scalars(
+            select(Person.display_name)
+            .join(Booking, Booking.person_id == Person.id)
+            .join(LunchSession, Booking.session_id == LunchSession.id)
+            .where(
+                Booking.person_id.in_(booked),
+                Booking.status.in_(HOLDING),
+                LunchSession.id != lunch.id,
+                LunchSession.status == SessionStatus.SCHEDULED,
+                LunchSession.starts_at < ends,
+                LunchSession.ends_at > starts,
+            )
+            .order_by(Person.display_name)
+            .distinct()
+        )
+    ).all()
+    if names:
+        raise Clash(list(names))
 
 
 async def _alert_leads(
@@ -972,6 +1025,14 @@ async def _overlapping(session: AsyncSession, person_id: int, lunch: LunchSessio
     return clash is not None
 
 
+async def _locked(session: AsyncSession, booking_id: int) -> Booking | None:
+    """The booking, locked until the transaction ends, so that two changes to one booking
+    (a double tap, an answer racing the expiry job) happen one after the other, the second
+    seeing what the first did. PostgreSQL locks the row; SQLite has one writer at a time."""
+    query = select(Booking).where(Booking.id == booking_id).with_for_update()
+    return (await session.scalars(query.execution_options(populate_existing=True))).one_or_none()
+
+
 async def _live(
     session: AsyncSession, session_id: int, statuses: Sequence[BookingStatus]
 ) -> list[tuple[Booking, Person]]:
@@ -982,6 +1043,7 @@ async def _live(
                 .join(Person, Booking.person_id == Person.id)
                 .where(Booking.session_id == session_id, Booking.status.in_(statuses))
                 .order_by(Booking.created_at, Booking.id)
+                .with_for_update(of=Booking)
             )
         )
         .tuples()

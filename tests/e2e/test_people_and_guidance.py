@@ -180,7 +180,7 @@ async def test_a_coordinator_is_made_site_lead_of_one_location(bot: Rehearsal) -
     assert "Riverside" not in priya.last.labels()
     await priya.tap("➕ Add a location")
     await priya.send("Elsewhere")
-    assert priya.last.text.startswith("Sorry, that is outside the locations you lead.")
+    assert priya.last.text.startswith("Sorry, that is outside the locations you lead")
 
 
 async def test_erasing_a_volunteer_keeps_nothing_that_identifies_them(bot: Rehearsal) -> None:

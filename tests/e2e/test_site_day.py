@@ -302,7 +302,7 @@ async def test_forged_buttons_get_a_kind_refusal_and_change_nothing(
     priya, ben = bot.user(PRIYA, "Priya"), bot.user(BEN, "Ben")
     await priya.send("/today")
 
-    refusal = "Sorry, that is outside the locations you lead."
+    refusal = "Sorry, that is outside the locations you lead"
     for forged in (
         f"dm:{booking}:1",  # mark Ben, at Riverside, as attended
         f"dl:{riverside}:20260728",  # open Riverside's day

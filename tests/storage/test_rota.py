@@ -253,7 +253,7 @@ async def test_an_accepted_offer_books_the_place(db: Database, clock: Clock) -> 
         now=clock(),
         offer_window=OFFER,
     )
-    assert again is OfferResult.NOT_OFFERED
+    assert again is OfferResult.BOOKED  # the same answer again gets the same reply
 
 
 async def test_nobody_holds_two_overlapping_sessions(db: Database, clock: Clock) -> None:
@@ -460,3 +460,87 @@ async def test_cover_asks_each_home_volunteer_once(db: Database, clock: Clock) -
     assert [(n.chat_id, n.kind) for n in due] == [(a, "cover_needed")]
     await outbox.finish(db, due[0].notice_id, NoticeStatus.SENT, now=clock())
     assert (await outbox.counts(db))[NoticeStatus.SENT] == 1
+
+
+async def _places_held(db: Database, job_id: int, *who: int) -> tuple[int, int]:
+    """(places taken by the counter, bookings holding a place): always equal."""
+    view = await rota.session_of_job(db, job_id)
+    assert view is not None
+    job = view.job(job_id)
+    assert job is not None
+    held = 0
+    for telegram_id in who:
+        for booking in await rota.my_bookings(
+            db, telegram_id=telegram_id, now=datetime(2026, 7, 1, tzinfo=UTC)
+        ):
+            if booking.job_id == job_id and booking.status in (
+                BookingStatus.BOOKED,
+                BookingStatus.OFFERED,
+            ):
+                held += 1
+    return job.taken, held
+
+
+async def test_racing_cancels_offers_and_expiry_never_give_one_place_twice(
+    db: Database, clock: Clock
+) -> None:
+    tuesday = await _week(db, clock)
+    driver = _job(tuesday, "driver")
+    a, b, c = VOLUNTEERS[:3]
+    await _people(db, clock, a, b, c)
+    booked = await rota.book(db, telegram_id=a, job_id=driver, now=clock(), waitlist=False)
+    for waiting in (b, c):
+        clock.advance(seconds=1)
+        await rota.book(db, telegram_id=waiting, job_id=driver, now=clock(), waitlist=True)
+    assert booked.booking is not None
+
+    # A double tap on "Yes, cancel": one cancellation, one offer.
+    results = await asyncio.gather(
+        *(
+            rota.cancel(
+                db,
+                telegram_id=a,
+                booking_id=booked.booking.booking_id,
+                now=clock(),
+                offer_window=OFFER,
+            )
+            for _ in range(2)
+        )
+    )
+    assert sorted(r for r, _ in results) == [CancelResult.CANCELLED, CancelResult.NOT_ACTIVE]
+    assert await _places_held(db, driver, a, b, c) == (1, 1)
+
+    # b accepts just as the expiry job runs: either way one place, one holder.
+    offer = (await rota.my_bookings(db, telegram_id=b, now=clock()))[0]
+    clock.advance(hours=3)
+    await asyncio.gather(
+        rota.answer_offer(
+            db,
+            telegram_id=b,
+            booking_id=offer.booking_id,
+            accept=True,
+            now=clock(),
+            offer_window=OFFER,
+        ),
+        rota.expire_offers(db, now=clock(), offer_window=OFFER),
+    )
+    assert await _places_held(db, driver, a, b, c) == (1, 1)
+
+    # A double tap on "Yes, book me" answers the same both times.
+    mine = await rota.my_bookings(db, telegram_id=c, now=clock())
+    if mine and mine[0].status is BookingStatus.OFFERED:
+        answers = await asyncio.gather(
+            *(
+                rota.answer_offer(
+                    db,
+                    telegram_id=c,
+                    booking_id=mine[0].booking_id,
+                    accept=True,
+                    now=clock(),
+                    offer_window=OFFER,
+                )
+                for _ in range(2)
+            )
+        )
+        assert [r for r, _ in answers] == [OfferResult.BOOKED, OfferResult.BOOKED]
+        assert await _places_held(db, driver, a, b, c) == (1, 1)
