@@ -177,6 +177,7 @@ def _coordinators(app: BotApplication) -> None:
     _button(app, planning.PlanWeekdaysDone, planning.plan_weekdays_done)
     _button(app, planning.PlanDefaultJobs, planning.plan_default_jobs)
     _button(app, planning.PlanCreate, planning.plan_create)
+    _button(app, planning.PlanCancel, planning.plan_cancel)
 
 
 def _volunteers(app: BotApplication) -> None:

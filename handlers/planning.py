@@ -25,8 +25,11 @@ LOCATION_NAME_FLOW = "location_new"
 LOCATION_EDIT_FLOW = "location_edit"
 PLAN_FLOW = "plan"
 MAX_PLAN_DAYS = 120
+MAX_JOBS = 8  # a session card shows one button per job
 DEFAULT_WEEKDAYS = (0, 1, 2, 3, 4)
-_JOB = re.compile(r"\s*([^\W\d_][\w -]*?)\s*(?:x|×|:)?\s*(\d{1,2})\s*", re.UNICODE)
+# A job: a name of letters (spaces and hyphens inside), then its number of places.
+_JOB = re.compile(r"\s*([^\W\d_](?:[^\W\d_]|[ -])*?)\s*(?:x|×|:)?\s*(\d{1,2})\s*")
+_DMY_SPAN = re.compile(r"(\d{1,2}/\d{1,2}/\d{4})\s*(?:-|–|to)\s*(\d{1,2}/\d{1,2}/\d{4})")
 
 
 @callbacks.action("lo")
@@ -88,6 +91,12 @@ class PlanDefaultJobs:
 @callbacks.action("wc")
 @dataclass(frozen=True)
 class PlanCreate:
+    pass
+
+
+@callbacks.action("wx")
+@dataclass(frozen=True)
+class PlanCancel:
     pass
 
 
@@ -286,10 +295,15 @@ async def _plan_dates(
         await say(update, rota_texts.plan_dates_invalid(MAX_PLAN_DAYS))
         return
     first, last = span
-    weekdays = list(DEFAULT_WEEKDAYS) if first != last else [first.weekday()]
+    present = _weekdays_in(first, last)
+    weekdays = sorted(present & set(DEFAULT_WEEKDAYS)) or sorted(present)
     data |= {"first": first.isoformat(), "last": last.isoformat(), "weekdays": weekdays}
     await _save(context, profile, None, data)
     await _weekdays(update, data, fresh=True)
+
+
+def _weekdays_in(first: date, last: date) -> set[int]:
+    return {(first + timedelta(days=n)).weekday() for n in range(min((last - first).days + 1, 7))}
 
 
 async def _weekdays(update: Update, data: dict[str, Any], *, fresh: bool = False) -> None:
@@ -370,9 +384,11 @@ async def plan_default_jobs(
 async def _review(
     update: Update, context: BotContext, profile: Profile, data: dict[str, Any]
 ) -> None:
-    await _save(context, profile, None, data)
+    # Still waiting for jobs: typing another list now changes the plan under review.
+    await _save(context, profile, "jobs", data)
     plan = _plan(data)
-    count = len(rota.session_times(plan, context.services.settings.timezone))
+    services = context.services
+    count = len(rota.session_times(plan, services.settings.timezone, after=services.now()))
     if count == 0:
         await say(update, rota_texts.plan_empty())
         return
@@ -382,7 +398,7 @@ async def _review(
     await say(
         update,
         rota_texts.plan_review(plan, data["location"], count),
-        keyboard([("✅ Create them", PlanCreate())]),
+        keyboard([("✅ Create them", PlanCreate()), ("Cancel", PlanCancel())]),
     )
 
 
@@ -393,8 +409,15 @@ async def plan_create(
     services = context.services
     data = await _draft_data(context, profile, "jobs")
     if data is None:
-        # Already created (a double tap) or abandoned: the draft is gone.
-        await show(update, rota_texts.plan_expired())
+        await show(update, rota_texts.plan_expired())  # cancelled, or never finished
+        return
+    if "created" in data:  # a double tap: the same answer again
+        await show(
+            update,
+            rota_texts.plan_created(
+                rota.Created(created=data["created"], existing=data["existing"]), data["location"]
+            ),
+        )
         return
     plan = _plan(data)
     try:
@@ -408,8 +431,19 @@ async def plan_create(
     except ValueError:
         await show(update, rota_texts.plan_empty())
         return
-    await flows.finish(context, profile.telegram_id, PLAN_FLOW)
+    # Kept, not waiting for anything, so a second tap can repeat the answer.
+    await _save(
+        context, profile, None, data | {"created": created.created, "existing": created.existing}
+    )
     await show(update, rota_texts.plan_created(created, data["location"]))
+
+
+@button(PlanCancel, Role.COORDINATOR)
+async def plan_cancel(
+    update: Update, context: BotContext, profile: Profile, _chosen: PlanCancel
+) -> None:
+    await flows.finish(context, profile.telegram_id, PLAN_FLOW)
+    await show(update, texts.cancelled())
 
 
 # --- the plan's draft ------------------------------------------------------------------------
@@ -462,7 +496,12 @@ def _jobs_data(jobs: tuple[JobSpec, ...]) -> list[dict[str, Any]]:
 def parse_span(text: str, *, today: date) -> tuple[date, date] | None:
     """'27/07/2026 - 28/08/2026', '2026-07-27 to 2026-08-28', or one date; not in the past,
     at most MAX_PLAN_DAYS long."""
-    parts = [p for p in re.split(r"\s+(?:-|–|to)\s+|\s*–\s*", text.strip()) if p]
+    joined = _DMY_SPAN.fullmatch(text.strip())  # 28/07/2026-31/07/2026, without spaces
+    parts = (
+        list(joined.groups())
+        if joined
+        else [p for p in re.split(r"\s+(?:-|–|to)\s+|\s*–\s*", text.strip()) if p]
+    )
     days = [parse_date(part) for part in parts]
     if not 1 <= len(days) <= 2 or any(day is None for day in days):
         return None
@@ -483,7 +522,10 @@ def parse_jobs(text: str, defaults: tuple[JobSpec, ...]) -> tuple[JobSpec, ...] 
     keeps its safeguarding rule."""
     checks = {job.job: job.needs_check for job in defaults}
     jobs: dict[str, JobSpec] = {}
-    for part in text.split(","):
+    parts = text.split(",")
+    if len(parts) > MAX_JOBS:
+        return None
+    for part in parts:
         match = _JOB.fullmatch(part)
         if match is None:
             return None

@@ -428,15 +428,23 @@ def jobs_summary(jobs: tuple[JobSpec, ...]) -> str:
 
 
 def plan_review(plan: SessionPlan, location: str, count: int) -> str:
-    days = ", ".join(WEEKDAYS[d] for d in sorted(plan.weekdays))
-    sessions = "session" if count == 1 else "sessions"
+    if plan.first_day == plan.last_day:
+        when = f"{plan.first_day:%a %-d %b %Y}"
+    else:
+        days = ", ".join(WEEKDAYS[d] for d in sorted(plan.weekdays))
+        when = f"every {days}, from {plan.first_day:%a %-d %b} to {plan.last_day:%a %-d %b %Y}"
     return (
-        f"<b>Ready to create {count} {sessions}</b> at <b>{esc(location)}</b>:\n"
-        f"• {days}, {plan.first_day:%a %-d %b} to {plan.last_day:%a %-d %b %Y}\n"
+        f"<b>Ready to create {plural(count, 'session')}</b> at <b>{esc(location)}</b>:\n"
+        f"• {when}\n"
         f"• {plan.start:%H:%M}-{plan.end:%H:%M}\n"
         f"• {jobs_summary(plan.jobs)}\n\n"
-        "Sessions that already exist at the same time are left as they are."
+        "Sessions that already exist at the same time are left as they are. To change the "
+        "jobs, send them again."
     )
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
 
 
 def plan_empty() -> str:
@@ -460,6 +468,6 @@ def plan_expired() -> str:
 def plan_created(created: Created, location: str) -> str:
     existing = f" ({created.existing} already existed)" if created.existing else ""
     return (
-        f"✅ Created {created.created} sessions at {esc(location)}{existing}. Volunteers "
-        "can book them now with /sessions."
+        f"✅ Created {plural(created.created, 'session')} at {esc(location)}{existing}. "
+        "Volunteers can book them now with /sessions."
     )

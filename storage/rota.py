@@ -183,7 +183,9 @@ class SiteSession:
 # --- planning --------------------------------------------------------------------------------
 
 
-def session_times(plan: SessionPlan, tz: ZoneInfo) -> list[tuple[datetime, datetime]]:
+def session_times(
+    plan: SessionPlan, tz: ZoneInfo, *, after: datetime | None = None
+) -> list[tuple[datetime, datetime]]:
     """The UTC start and end of every session in the plan, in the programme's time zone (so
     11:30 stays 11:30 on both sides of a clock change)."""
     times = []
@@ -192,7 +194,10 @@ def session_times(plan: SessionPlan, tz: ZoneInfo) -> list[tuple[datetime, datet
         if day.weekday() in plan.weekdays:
             starts = datetime.combine(day, plan.start, tzinfo=tz).astimezone(UTC)
             ends = datetime.combine(day, plan.end, tzinfo=tz).astimezone(UTC)
-            times.append((starts, ends))
+            # A session that has begun by now, or whose times fall in a clock change's missing
+            # hour (and so would end before it starts), is left out.
+            if (after is None or starts > after) and ends > starts:
+                times.append((starts, ends))
         day += timedelta(days=1)
     return times
 
@@ -202,9 +207,24 @@ async def create_sessions(
 ) -> Created:
     """Create the plan's sessions; those that already exist (same location and start) stay as
     they are, so repeating a plan or an import changes nothing."""
-    times = session_times(plan, tz)
+    times = session_times(plan, tz, after=now)
     if not times or len(times) > MAX_SESSIONS_PER_PLAN:
         raise ValueError(f"a plan makes 1 to {MAX_SESSIONS_PER_PLAN} sessions")
+    try:
+        return await _create_sessions(db, actor_telegram_id, plan, times, now)
+    except IntegrityError:
+        # The same plan created at the same moment by another tap: now they exist, and running
+        # again counts them as existing.
+        return await _create_sessions(db, actor_telegram_id, plan, times, now)
+
+
+async def _create_sessions(
+    db: Database,
+    actor_telegram_id: int,
+    plan: SessionPlan,
+    times: list[tuple[datetime, datetime]],
+    now: datetime,
+) -> Created:
     async with db.transaction() as session:
         actor = await require_location(session, actor_telegram_id, plan.location_id)
         created = await add_sessions(session, plan.location_id, times, plan.jobs, now)

@@ -48,6 +48,9 @@ async def import_sessions(
     db: Database, text: str, *, tz: ZoneInfo, jobs_needing_check: frozenset[str], now: datetime
 ) -> ImportResult:
     rows, errors = _parse(text, tz, jobs_needing_check)
+    errors += [
+        f"line {row.line}: that session is in the past" for row in rows if row.starts_at <= now
+    ]
     async with db.transaction() as session:
         names = {
             name.lower(): (location_id, archived)
@@ -94,6 +97,8 @@ def _parse(
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))  # spreadsheets add a BOM
     try:
         header = [one_line(cell).lower() for cell in next(reader)]
+        while header and not header[-1]:
+            header.pop()  # spreadsheets leave empty columns at the end
     except StopIteration:
         return [], ["line 1: the file is empty; the first line names the columns"]
     if tuple(header[:4]) != FIXED_COLUMNS or len(header) < 5:
@@ -110,9 +115,14 @@ def _parse(
     rows: list[_Row] = []
     errors: list[str] = []
     seen: dict[tuple[str, datetime], int] = {}
-    for line, cells in enumerate(reader, start=2):
-        if not any(cell.strip() for cell in cells):
+    for record in reader:
+        # The line where the record starts, even after a quoted cell ran over several lines.
+        line = reader.line_num - sum(cell.count("\n") for cell in record)
+        if not any(cell.strip() for cell in record):
             continue
+        cells = list(record)
+        while len(cells) > 4 + len(jobs) and not cells[-1].strip():
+            cells.pop()
         if len(rows) + len(errors) >= MAX_ROWS:
             errors.append(f"line {line}: more than {MAX_ROWS} rows; split the file")
             break
@@ -173,12 +183,15 @@ def _row(
     if problems or day is None or start is None or end is None:
         errors.append(f"line {line}: " + "; ".join(problems))
         return None
+    starts_at = datetime.combine(day, start, tzinfo=tz).astimezone(UTC)
+    ends_at = datetime.combine(day, end, tzinfo=tz).astimezone(UTC)
+    if ends_at <= starts_at:
+        errors.append(
+            f"line {line}: those times fall in the hour the clocks change; please choose others"
+        )
+        return None
     return _Row(
-        line=line,
-        location=location,
-        starts_at=datetime.combine(day, start, tzinfo=tz).astimezone(UTC),
-        ends_at=datetime.combine(day, end, tzinfo=tz).astimezone(UTC),
-        jobs=tuple(specs),
+        line=line, location=location, starts_at=starts_at, ends_at=ends_at, jobs=tuple(specs)
     )
 
 

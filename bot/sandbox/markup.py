@@ -11,6 +11,9 @@ from bot.sandbox.models import ApiError, Button, JsonDict
 
 MAX_CALLBACK_DATA_BYTES = 64
 MAX_COPY_TEXT_LENGTH = 256
+# Telegram's limits on an inline keyboard: buttons in all, and buttons side by side in one row.
+MAX_INLINE_BUTTONS = 100
+MAX_INLINE_BUTTONS_PER_ROW = 8
 # Telegram drops an action given as an empty string, as if it were absent.
 STRING_ACTIONS = (
     "url",
@@ -129,6 +132,13 @@ def _check_other_action(action: str, value: Any) -> None:
             raise ApiError.bad_request("BUTTON_COPY_TEXT_INVALID")
 
 
+def _check_inline_size(buttons: list[list[Button]]) -> None:
+    if any(len(row) > MAX_INLINE_BUTTONS_PER_ROW for row in buttons):
+        raise ApiError.bad_request("too many buttons in a row")
+    if sum(len(row) for row in buttons) > MAX_INLINE_BUTTONS:
+        raise ApiError.bad_request("reply markup is too long")
+
+
 def _keyboard_label(raw: object) -> str:
     if isinstance(raw, str):
         label = raw
@@ -173,6 +183,7 @@ def parse_markup(raw: object) -> Markup | None:
             row for row in ([_inline_button(button) for button in row] for row in rows) if row
         ]
         if buttons:
+            _check_inline_size(buttons)
             return Markup(inline={"inline_keyboard": rows}, buttons=buttons)
     if markup.get("remove_keyboard"):
         return Markup(remove_keyboard=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.config import Config
 from bot.harness import Clock, Rehearsal
+from storage import rota
 from tests.conftest import RACHEL
 from tests.e2e.test_joining import register
 
@@ -30,6 +31,10 @@ async def test_a_half_planned_week_and_a_renaming_continue_after_a_restart(
         await rachel.tap("Use these")
         await rachel.tap("✅ Create them")
         assert "Created 4 sessions at St Mark's" in rachel.last.text
-        # The plan is finished: tapping its button again creates nothing twice.
+        # A second tap on the same button repeats the answer and creates nothing twice.
         await rachel.tap_data("wc")
-        assert "This plan is finished or was cancelled" in rachel.last.text
+        assert "Created 4 sessions at St Mark's" in rachel.last.text
+        page = await rota.upcoming(
+            again.services.db, telegram_id=RACHEL, now=again.services.now(), offset=0, limit=10
+        )
+        assert page.total == 4

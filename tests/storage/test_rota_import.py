@@ -77,3 +77,20 @@ async def test_a_bad_header_is_explained(db: Database, clock: Clock) -> None:
     ]
     _, _, empty = await _import(db, clock, "")
     assert empty == ["line 1: the file is empty; the first line names the columns"]
+
+
+async def test_past_dates_clock_changes_and_spreadsheet_habits(db: Database, clock: Clock) -> None:
+    await _locations(db, clock)
+    text = (
+        "location,date,start,end,cook,server,,\n"  # empty columns at the end, as Excel leaves
+        "St Mark's church hall,2020-07-27,11:30,13:30,2,3,,\n"
+        "St Mark's church hall,2027-03-28,01:30,02:30,2,3\n"
+        '"St Mark\'s\nchurch hall",2026-07-29,11:30,13:30,2,3\n'
+        "St Mark's church hall,2026-07-30,11:30,13:30,x,3\n"
+    )
+    _, _, errors = await _import(db, clock, text)
+    assert errors == [
+        "line 2: that session is in the past",
+        "line 3: those times fall in the hour the clocks change; please choose others",
+        "line 6: cook: 'x' is not a number from 0 to 50",
+    ]
