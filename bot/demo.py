@@ -125,6 +125,7 @@ async def _script(bot: Rehearsal, t: Transcript, clock: Clock) -> None:
     await _joining(t, okafor, token)
     await _volunteers(t, sam, jo)
     await _mistakes(t, sam, token)
+    await _reminders(t, bot, clock, sam, jo)
     await _site_day(t, rachel, clock)
 
 
@@ -171,12 +172,26 @@ async def _mistakes(t: Transcript, sam: SimUser, token: str) -> None:
     await t.send(sam, volunteer, "/lunch")
 
 
+async def _reminders(
+    t: Transcript, bot: Rehearsal, clock: Clock, sam: SimUser, jo: SimUser
+) -> None:
+    volunteer = "volunteer"
+    t.heading("Monday 27 July, 11:30: the day-before reminders go out")
+    clock.now = datetime(2026, 7, 27, 10, 30, tzinfo=UTC)
+    await bot.deliver()  # what the scheduler does every few seconds
+    t.show_new(sam)
+    t.show_new(jo)
+    await t.tap(jo, volunteer, "👍 I'm coming")
+    await t.tap(sam, volunteer, "👍 I'm coming")
+
+
 async def _site_day(t: Transcript, rachel: SimUser, clock: Clock) -> None:
     coordinator = "coordinator"
     t.heading("Tuesday 28 July, 13:45: the site day at St Mark's")
     clock.now = datetime(2026, 7, 28, 12, 45, tzinfo=UTC)
     await t.send(rachel, coordinator, "/today")
     await t.tap(rachel, coordinator, "✅ Sam Taylor")
+    await t.tap(rachel, coordinator, "✅ Jo")
     await t.tap(rachel, coordinator, "🍽 Record meals and children")
     await t.send(rachel, coordinator, "38")
     await t.send(rachel, coordinator, "31")

@@ -43,6 +43,14 @@ def reminder_stale() -> str:
     return "That place is no longer booked for you, so there is nothing to answer."
 
 
+def offer_expired(booking: BookingView, tz: ZoneInfo) -> str:
+    return (
+        f"The {esc(booking.job)} place at {where_when(booking.session, tz)} that was held "
+        "for you has passed to the next volunteer, as there was no answer in time. You're "
+        "off that waitlist; join it again from /sessions if you like."
+    )
+
+
 def late_dropout(booking: BookingView, job: JobView | None, tz: ZoneInfo) -> str:
     place = (
         "The place has gone to the first on the waitlist, who has been offered it."

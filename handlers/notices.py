@@ -51,6 +51,13 @@ async def _offer(services: Services, notice: Outgoing) -> Rendered | None:
     )
 
 
+async def _offer_expired(services: Services, notice: Outgoing) -> Rendered | None:
+    booking = await rota.booking_view(services.db, int(notice.payload["booking_id"]))
+    if booking is None or booking.status is not BookingStatus.EXPIRED:
+        return None
+    return Rendered(alert_texts.offer_expired(booking, services.settings.timezone))
+
+
 async def _reminder(services: Services, notice: Outgoing) -> Rendered | None:
     booking = await rota.booking_view(services.db, int(notice.payload["booking_id"]))
     if (
@@ -167,6 +174,7 @@ def _ahead(services: Services, view: rota.SessionView) -> bool:
 
 _RENDERERS: dict[str, Renderer] = {
     "offer": _offer,
+    "offer_expired": _offer_expired,
     "reminder": _reminder,
     "session_cancelled": _session_cancelled,
     "session_changed": _session_changed,

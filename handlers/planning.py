@@ -231,13 +231,17 @@ async def archive_location(
     update: Update, context: BotContext, profile: Profile, chosen: ArchiveLocation
 ) -> None:
     services = context.services
-    location = await locations.set_archived(
-        services.db,
-        actor_telegram_id=profile.telegram_id,
-        location_id=chosen.location_id,
-        archived=chosen.archived,
-        now=services.now(),
-    )
+    try:
+        location = await locations.set_archived(
+            services.db,
+            actor_telegram_id=profile.telegram_id,
+            location_id=chosen.location_id,
+            archived=chosen.archived,
+            now=services.now(),
+        )
+    except locations.StillPlanned as planned:
+        await say(update, rota_texts.location_still_planned(planned.sessions))
+        return
     await _card(update, location, rota_texts.location_archived(location))
 
 

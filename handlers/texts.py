@@ -213,6 +213,8 @@ def person_card(person: Profile) -> str:
         f"Roles: {role_list(person)}",
         f"Telegram id: <code>{person.telegram_id}</code>",
     ]
+    if person.phone:
+        lines.append(f"Phone: {esc(person.phone)}")
     if not person.active:
         lines.append("Has blocked the bot: messages to them are not sent.")
     if person.config_roles:

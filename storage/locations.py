@@ -19,7 +19,9 @@ from storage.models import (
     CoordinatorScope,
     HomeLocation,
     Location,
+    LunchSession,
     Role,
+    SessionStatus,
 )
 from storage.roles import (
     coordinator_scope,
@@ -57,6 +59,14 @@ class LocationInfo:
 
 class NameTaken(Exception):
     """Another location already has this name."""
+
+
+class StillPlanned(Exception):
+    """A location with sessions still to come cannot be archived (nobody would be told)."""
+
+    def __init__(self, sessions: int) -> None:
+        super().__init__(f"{sessions} sessions to come")
+        self.sessions = sessions
 
 
 def clean_field(field: Field, typed: str) -> str | int | None:
@@ -131,6 +141,16 @@ async def set_archived(
     async with db.transaction() as session:
         actor = await require_location(session, actor_telegram_id, location_id)
         location = await _location(session, location_id)
+        if archived:
+            to_come = await session.scalar(
+                select(func.count()).where(
+                    LunchSession.location_id == location_id,
+                    LunchSession.status == SessionStatus.SCHEDULED,
+                    LunchSession.starts_at > now,
+                )
+            )
+            if to_come:
+                raise StillPlanned(to_come)
         location.archived_at = now if archived else None
         audit.record(
             session,

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from storage import audit, outbox
 from storage.db import Database, rowcount
@@ -514,7 +515,7 @@ async def answer_offer(
             return result, await _booking_view(session, booking)
         lunch = await session.get(LunchSession, booking.session_id)
         if lunch is None or _offer_over(booking, lunch, now):
-            _set_status(booking, BookingStatus.EXPIRED, now)
+            await _expire(session, booking, now)
             await _release(session, booking.job_id, now, offer_window)
             return OfferResult.EXPIRED, await _booking_view(session, booking)
         overlap = accept and await _overlapping(session, person.id, lunch)
@@ -579,7 +580,7 @@ async def expire_offers(db: Database, *, now: datetime, offer_window: timedelta)
             )
         ).all()
         for booking in rows:
-            _set_status(booking, BookingStatus.EXPIRED, now)
+            await _expire(session, booking, now)
             await _release(session, booking.job_id, now, offer_window)
             audit.record(
                 session,
@@ -837,6 +838,8 @@ async def request_cover(db: Database, *, actor_telegram_id: int, job_id: int, no
                     HomeLocation.location_id == lunch.location_id,
                     Person.active.is_(True),
                     Person.id.not_in(already),
+                    # A job that needs a safeguarding check is offered only to the cleared.
+                    *_cleared_on(lunch.starts_at.date()) if job.needs_check else (),
                 )
                 .order_by(Person.id)
             )
@@ -903,14 +906,20 @@ async def _release(
         return
     nxt = None
     if lunch.status is SessionStatus.SCHEDULED and lunch.starts_at > now:
-        nxt = await session.scalar(
-            select(Booking)
-            .where(Booking.job_id == job_id, Booking.status == BookingStatus.WAITLISTED)
-            .order_by(Booking.created_at, Booking.id)
-            .limit(1)
-            # Two places freed at once go to the first two waiting, not both to the first.
-            .with_for_update(skip_locked=True)
-        )
+        waiting = (
+            await session.scalars(
+                select(Booking)
+                .where(Booking.job_id == job_id, Booking.status == BookingStatus.WAITLISTED)
+                .order_by(Booking.created_at, Booking.id)
+                # Two places freed at once go to the first two waiting, not both to the first.
+                .with_for_update(skip_locked=True)
+            )
+        ).all()
+        # Someone booked elsewhere at that time could not take it: it goes to the next.
+        for candidate in waiting:
+            if not await _overlapping(session, candidate.person_id, lunch):
+                nxt = candidate
+                break
     if nxt is None:
         await session.execute(
             update(SessionJob)
@@ -1000,6 +1009,22 @@ def _require_ahead(lunch: LunchSession, now: datetime) -> None:
         raise Closed("the session has started")
 
 
+async def _expire(session: AsyncSession, booking: Booking, now: datetime) -> None:
+    """An offer ran out: the volunteer leaves the waitlist, and is told so."""
+    _set_status(booking, BookingStatus.EXPIRED, now)
+    person = await session.get(Person, booking.person_id)
+    if person is not None:
+        await outbox.queue(
+            session,
+            person=person,
+            kind="offer_expired",
+            payload={"booking_id": booking.id},
+            dedupe_key=f"offer_expired:{booking.id}",
+            due_at=now,
+            now=now,
+        )
+
+
 def _set_status(booking: Booking, status: BookingStatus, now: datetime) -> None:
     booking.status = status
     booking.updated_at = now
@@ -1016,6 +1041,13 @@ def _offer_over(booking: Booking, lunch: LunchSession, now: datetime) -> bool:
     )
 
 
+def _cleared_on(day: date) -> tuple[ColumnElement[bool], ...]:
+    return (
+        Person.check_status == CheckStatus.CLEARED,
+        Person.check_expires_on.is_(None) | (Person.check_expires_on >= day),
+    )
+
+
 def _cleared(person: Person, starts_at: datetime) -> bool:
     if person.check_status is not CheckStatus.CLEARED:
         return False
@@ -1025,7 +1057,12 @@ def _cleared(person: Person, starts_at: datetime) -> bool:
 async def _lock(session: AsyncSession, person: Person) -> None:
     """Serialise one person's bookings, so two taps cannot book overlapping sessions.
     (PostgreSQL locks the row; SQLite already has one writer at a time.)"""
-    await session.execute(select(Person.id).where(Person.id == person.id).with_for_update())
+    # FOR NO KEY UPDATE: rows that only refer to the person (a notice to them, an audit row)
+    # can still be written by others meanwhile; a plain FOR UPDATE would block them, and two
+    # such transactions could deadlock.
+    await session.execute(
+        select(Person.id).where(Person.id == person.id).with_for_update(key_share=True)
+    )
 
 
 async def _overlapping(session: AsyncSession, person_id: int, lunch: LunchSession) -> bool:
@@ -1049,7 +1086,7 @@ async def _locked(session: AsyncSession, booking_id: int) -> Booking | None:
     """The booking, locked until the transaction ends, so that two changes to one booking
     (a double tap, an answer racing the expiry job) happen one after the other, the second
     seeing what the first did. PostgreSQL locks the row; SQLite has one writer at a time."""
-    query = select(Booking).where(Booking.id == booking_id).with_for_update()
+    query = select(Booking).where(Booking.id == booking_id).with_for_update(key_share=True)
     return (await session.scalars(query.execution_options(populate_existing=True))).one_or_none()
 
 

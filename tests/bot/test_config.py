@@ -84,3 +84,31 @@ def test_a_missing_token_points_to_botfather_and_the_demo(tmp_path: Path) -> Non
 def test_plain_database_urls_get_the_async_drivers(tmp_path: Path) -> None:
     config = _load(tmp_path, "[database]\nurl = 'postgresql://u@h/db'")
     assert config.database.url == "postgresql+asyncpg://u@h/db"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[reminders]\noffsets_hours = [24, 24]", "reminders.offsets_hours must be a list"),
+        ("[reminders]\noffsets_hours = [0]", "reminders.offsets_hours must be a list"),
+        ("[reminders]\nquiet_hours = 'late'", "reminders.quiet_hours must look like"),
+        ("[alerts]\nmorning_list_at = '8am'", "alerts.morning_list_at must be a time of day"),
+        (
+            "[delivery]\noverall_per_second = 0",
+            "delivery.overall_per_second must be a whole number",
+        ),
+        ("[delivery]\nper_chat_seconds = 'one'", "delivery.per_chat_seconds must be a number"),
+        ("[[rota.jobs]]\nname = 'cook'\nplaces = 99", "rota.jobs must be a list"),
+    ],
+)
+def test_reminder_delivery_and_rota_settings_are_checked(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message):
+        _load(tmp_path, text)
+
+
+def test_reminder_settings_are_read(tmp_path: Path) -> None:
+    config = _load(tmp_path, "[reminders]\noffsets_hours = [2, 48]\nquiet_hours = ''\n")
+    assert config.reminders.offsets_hours == (48, 2)
+    assert config.reminders.quiet_start == config.reminders.quiet_end
