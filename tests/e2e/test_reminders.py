@@ -166,3 +166,46 @@ async def test_a_reminder_due_at_nine_on_a_clock_change_sunday_comes_at_nine(
     assert clock.now == datetime(2026, 3, 29, 8, 0, tzinfo=UTC)
     await bot.deliver()
     assert sam.last.text == "⏰ Tomorrow 09:00-11:00: you're server at St Mark's. Still coming?"
+
+
+async def test_an_unanswered_offer_passes_on_and_its_holder_is_told(
+    bot: Rehearsal, clock: Clock
+) -> None:
+    await register(bot, RACHEL, "Rachel")
+    for telegram_id, name in ((SAM, "Sam"), (JO, "Jo"), (3003, "Ade")):
+        await register(bot, telegram_id, name)
+    tuesday = await lunch_on(bot, date(2026, 7, 28))
+    await book(bot, SAM, tuesday, "driver")
+    await book(bot, JO, tuesday, "driver", waitlist=True)
+    clock.advance(seconds=1)
+    await book(bot, 3003, tuesday, "driver", waitlist=True)
+    sam, jo, ade = bot.user(SAM, "Sam"), bot.user(JO, "Jo"), bot.user(3003, "Ade")
+    await sam.send("/mysessions")
+    await sam.tap("Cancel: Tue 28 Jul driver")
+    await sam.tap("Yes, cancel")
+    offer = jo.last
+    assert offer.text.startswith("🎁 Good news")
+
+    clock.advance(hours=2, minutes=1)  # Jo never answers
+    await bot.deliver()
+    assert jo.last.text.startswith(
+        "The driver place at St Mark's, Tue 28 Jul, 11:30-13:30 "
+        "that was held for you has passed to the next volunteer"
+    )
+    assert ade.last.text.startswith("🎁 Good news")
+    await jo.tap("✅ Yes, book me", message=offer)  # too late
+    answered = next(m for m in jo.bot_messages if m.message_id == offer.message_id)
+    assert answered.text == "This offer is no longer open."
+
+
+async def test_a_location_with_sessions_to_come_is_not_archived(
+    bot: Rehearsal, clock: Clock
+) -> None:
+    await register(bot, RACHEL, "Rachel")
+    await lunch_on(bot, date(2026, 7, 28))
+    rachel = bot.user(RACHEL, "Rachel")
+    await rachel.send("/locations")
+    await rachel.tap("St Mark's")
+    await rachel.tap("🗄 Archive")
+    assert rachel.last.text.startswith("It still has 1 session to come. Cancel them first")
+    assert not (await locations.listed(bot.services.db))[0].archived
