@@ -51,6 +51,7 @@ class Rehearsal:
         self._config = config
         self._clock = clock
         self._stack = AsyncExitStack()
+        self._bot: AsyncExitStack | None = None
         self._application: BotApplication | None = None
 
     @property
@@ -66,25 +67,11 @@ class Rehearsal:
     async def __aenter__(self) -> Rehearsal:
         await self.sandbox.start()
         self._stack.push_async_callback(self.sandbox.stop)
-        config = dataclasses.replace(
-            self._config,
-            telegram=TelegramConfig(
-                api_base_url=self.sandbox.base_url,
-                api_file_url=self.sandbox.base_file_url,
-                token=self.sandbox.token,
-            ),
-        )
         try:
-            self._application = build_application(config, clock=self._clock)
-            await self._stack.enter_async_context(
-                # No scheduled jobs: the script moves the clock and calls deliver() itself, so
-                # nothing arrives between a step and what the step checks.
-                polling(self._application, poll_timeout=HARNESS_POLL_TIMEOUT, sweep_seconds=None)
-            )
+            await self._start_bot()
         except BaseException:
             await self._stack.aclose()
             raise
-        self.sandbox.after_update = self.settle
         return self
 
     async def __aexit__(
@@ -95,6 +82,33 @@ class Rehearsal:
     ) -> None:
         self.sandbox.after_update = None
         await self._stack.aclose()
+
+    async def restart(self) -> None:
+        """Stop the bot and start a new one on the same database and sandbox, as a process
+        restart would (nothing in memory survives; the people and their chats do)."""
+        self.sandbox.after_update = None
+        if self._bot is not None:
+            await self._bot.aclose()
+        await self._start_bot()
+
+    async def _start_bot(self) -> None:
+        config = dataclasses.replace(
+            self._config,
+            telegram=TelegramConfig(
+                api_base_url=self.sandbox.base_url,
+                api_file_url=self.sandbox.base_file_url,
+                token=self.sandbox.token,
+            ),
+        )
+        self._bot = AsyncExitStack()
+        self._stack.push_async_callback(self._bot.aclose)
+        self._application = build_application(config, clock=self._clock)
+        await self._bot.enter_async_context(
+            # No scheduled jobs: the script moves the clock and calls deliver() itself, so
+            # nothing arrives between a step and what the step checks.
+            polling(self._application, poll_timeout=HARNESS_POLL_TIMEOUT, sweep_seconds=None)
+        )
+        self.sandbox.after_update = self.settle
 
     async def settle(self) -> None:
         """Wait until the bot has fetched every update sent so far, finished handling it, and

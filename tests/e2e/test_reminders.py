@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
+from bot.config import Config
 from bot.harness import Clock, Rehearsal
 from storage import locations, outbox, rota
 from storage.models import NoticeStatus
@@ -209,3 +210,25 @@ async def test_a_location_with_sessions_to_come_is_not_archived(
     await rachel.tap("🗄 Archive")
     assert rachel.last.text.startswith("It still has 1 session to come. Cancel them first")
     assert not (await locations.listed(bot.services.db))[0].archived
+
+
+async def test_a_reminder_that_fell_due_while_the_bot_was_down_goes_out_once_on_return(
+    config: Config, clock: Clock
+) -> None:
+    async with Rehearsal(config, clock=clock) as bot:
+        await register(bot, RACHEL, "Rachel")
+        await register(bot, SAM, "Sam")
+        tuesday = await lunch_on(bot, date(2026, 7, 28))
+        await book(bot, SAM, tuesday, "server")
+        clock.now = local(2026, 7, 27, 9, 0)
+        await bot.deliver()  # planned, not yet due
+        # Down from 09:00 to 11:45 on Monday; the day-before reminder was due at 11:30.
+        clock.now = local(2026, 7, 27, 11, 45)
+        await bot.restart()
+        await bot.deliver()
+        await bot.deliver()
+        sam = bot.user(SAM, "Sam")
+        reminders = [m for m in sam.bot_messages if m.text.startswith("⏰")]
+        assert [m.text for m in reminders] == [
+            "⏰ Tomorrow 11:30-13:30: you're server at St Mark's. Still coming?"
+        ]
