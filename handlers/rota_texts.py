@@ -191,10 +191,17 @@ def booked(outcome: BookOutcome, tz: ZoneInfo) -> str:
             return f"Sorry, this session{where} is no longer taking bookings."
 
 
-def my_sessions(bookings: list[BookingView], tz: ZoneInfo) -> str:
+def my_sessions(
+    bookings: list[BookingView], tz: ZoneInfo, *, offset: int = 0, total: int | None = None
+) -> str:
+    """One page of the volunteer's bookings, starting at `offset`, of `total` in all."""
+    total = len(bookings) if total is None else total
     if not bookings:
         return "You have no upcoming sessions. Find one with /sessions."
-    return "<b>Your upcoming sessions</b>\n" + "\n".join(booking_line(b, tz) for b in bookings)
+    head = "<b>Your upcoming sessions</b>"
+    if len(bookings) < total:
+        head += f" ({offset + 1}-{offset + len(bookings)} of {total})"
+    return head + "\n" + "\n".join(booking_line(b, tz) for b in bookings)
 
 
 def cancel_button(booking: BookingView, tz: ZoneInfo) -> str:
@@ -351,6 +358,14 @@ def location_created(location: LocationInfo) -> str:
 
 def location_saved() -> str:
     return "✅ Saved."
+
+
+def location_still_planned(sessions: int) -> str:
+    return (
+        f"It still has {plural(sessions, 'session')} to come. Cancel them first (from "
+        "/coverage or /today: ⚙️ Change or cancel session), so the people booked are told; "
+        "then archive it."
+    )
 
 
 def location_archived(location: LocationInfo) -> str:

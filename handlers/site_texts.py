@@ -33,7 +33,28 @@ def choose_location(day: date) -> str:
     return f"Which location's day do you want to see ({short_day(day)})?"
 
 
-def site_day(site: SiteDay, today: date, now: datetime, tz: ZoneInfo) -> str:
+def session_people(site: SiteSession) -> list[Helper]:
+    """A session's people in the order the day lists them: job by job, as the session's jobs
+    are ordered (anyone whose job is not among them last)."""
+    order = {job.job: n for n, job in enumerate(site.session.jobs)}
+    return sorted(site.helpers, key=lambda h: order.get(h.job, len(order)))
+
+
+def day_people(site: SiteDay) -> list[Helper]:
+    """Everyone on the day, session by session: what the day's pages share out."""
+    return [h for s in site.sessions for h in session_people(s)]
+
+
+def site_day(
+    site: SiteDay,
+    today: date,
+    now: datetime,
+    tz: ZoneInfo,
+    *,
+    offset: int = 0,
+    size: int | None = None,
+) -> str:
+    """The day at a location; with `size`, only people offset+1 to offset+size are listed."""
     head = f"📋 <b>{esc(site.location.name)}</b>, "
     if site.day == today:
         head += f"today, {short_day(today)}"
@@ -41,15 +62,33 @@ def site_day(site: SiteDay, today: date, now: datetime, tz: ZoneInfo) -> str:
         head += f"{short_day(site.day)} (today is {short_day(today)})"
     if not site.sessions:
         return f"{head}\n\nNo lunch session here on {short_day(site.day)}."
-    parts = [head] + [_session_block(s, now, tz) for s in site.sessions]
-    if any(_started(s.session, now) and s.helpers for s in site.sessions):
+    people = day_people(site)
+    page = people if size is None else people[offset : offset + size]
+    here = {h.booking_id for h in page}
+    parts = [head]
+    if len(page) < len(people):
+        parts.append(_page_line(offset, len(page), len(people)))
+    parts += [_session_block(s, now, tz, here) for s in site.sessions]
+    if any(
+        _started(s.session, now) and any(h.booking_id in here for h in s.helpers)
+        for s in site.sessions
+    ):
         parts.append(
             "Tap ✅ came or ❌ no-show by each name. Tapped the wrong one? Just tap again."
         )
     return "\n\n".join(parts)
 
 
-def _session_block(site: SiteSession, now: datetime, tz: ZoneInfo) -> str:
+def _page_line(offset: int, shown: int, total: int) -> str:
+    more = []
+    if offset > 0:
+        more.append("◀ Previous")
+    if offset + shown < total:
+        more.append("Next ▶")
+    return f"👥 People {offset + 1}-{offset + shown} of {total}: {' and '.join(more)} for the rest."
+
+
+def _session_block(site: SiteSession, now: datetime, tz: ZoneInfo, here: set[int]) -> str:
     view = site.session
     starts, ends = view.starts_at.astimezone(tz), view.ends_at.astimezone(tz)
     lines = [f"<b>{starts:%H:%M}-{ends:%H:%M}</b>"]
@@ -58,7 +97,11 @@ def _session_block(site: SiteSession, now: datetime, tz: ZoneInfo) -> str:
     for job in view.jobs:
         helpers = [h for h in site.helpers if h.job == job.job]
         lines.append(f"<i>{esc(job.job)}</i> ({len(helpers)} of {job.places})")
-        lines += [_helper_line(h) for h in helpers] or ["  nobody booked"]
+        if not helpers:
+            lines.append("  nobody booked")
+            continue
+        listed = [_helper_line(h) for h in helpers if h.booking_id in here]
+        lines += listed or ["  on other pages"]
     if not view.cancelled:
         lines.append(_counts_line(view) if _started(view, now) else "Not started yet.")
     return "\n".join(lines)

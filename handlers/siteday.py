@@ -12,14 +12,14 @@ from datetime import date, time, timedelta
 from telegram import Update
 
 from handlers import callbacks, flows, rota_texts, site_texts
-from handlers.common import Row, button, command, keyboard, say, show
+from handlers.common import Row, button, command, keyboard, pager, say, show
 from handlers.context import BotContext, Services
 from storage import drafts, locations, rota, siteday
 from storage.errors import Clash, NotFound
 from storage.locations import LocationInfo
 from storage.models import Role
 from storage.people import Profile
-from storage.rota import SessionView
+from storage.rota import Helper, SessionView
 from storage.siteday import SiteDay
 
 logger = logging.getLogger(__name__)
@@ -28,6 +28,10 @@ COUNTS_FLOW = "site_counts"
 TIMES_FLOW = "site_times"
 COVERAGE_DAYS = 7
 SESSIONS_PER_COVERAGE_PAGE = 8
+# People on one screen of the site day: two buttons each stays far below Telegram's 100 buttons
+# per keyboard, and 20 lines of even the longest names leave the message well under 4096
+# characters with a session's jobs, counts and a note above it.
+PEOPLE_PER_DAY_PAGE = 20
 _COUNT = re.compile(r"\d{1,3}(?:,\d{3})+|\d{1,6}", re.ASCII)  # 1,000 or 1000
 _TIMES = re.compile(
     r"(\d{1,2})[:.](\d{2})\s*(?:-|–|—|to)\s*(\d{1,2})[:.](\d{2})", re.ASCII | re.IGNORECASE
@@ -52,6 +56,26 @@ class OpenDay:
 class MarkAttendance:
     booking_id: int
     attended: bool
+
+
+# A day with more than PEOPLE_PER_DAY_PAGE people is shown a page at a time. The first page keeps
+# the plain OpenDay and MarkAttendance buttons; later pages carry the offset of their first person.
+
+
+@callbacks.action("dg")
+@dataclass(frozen=True)
+class OpenDayPage:
+    location_id: int
+    day: int  # YYYYMMDD
+    offset: int
+
+
+@callbacks.action("da")
+@dataclass(frozen=True)
+class MarkAttendanceOnPage:
+    booking_id: int
+    attended: bool
+    offset: int
 
 
 @callbacks.action("dn")
@@ -171,29 +195,64 @@ async def open_day(update: Update, context: BotContext, profile: Profile, opened
     await _show_day(update, context, profile, opened.location_id, day)
 
 
+@button(OpenDayPage, Role.COORDINATOR)
+async def open_day_page(
+    update: Update, context: BotContext, profile: Profile, opened: OpenDayPage
+) -> None:
+    day = day_of(opened.day)
+    if day is None:
+        raise NotFound("no such day")
+    await _show_day(update, context, profile, opened.location_id, day, offset=opened.offset)
+
+
 @button(MarkAttendance, Role.COORDINATOR)
 async def mark_attendance(
     update: Update, context: BotContext, profile: Profile, mark: MarkAttendance
 ) -> None:
+    await _mark(update, context, profile, mark.booking_id, mark.attended, 0)
+
+
+@button(MarkAttendanceOnPage, Role.COORDINATOR)
+async def mark_attendance_on_page(
+    update: Update, context: BotContext, profile: Profile, mark: MarkAttendanceOnPage
+) -> None:
+    await _mark(update, context, profile, mark.booking_id, mark.attended, mark.offset)
+
+
+async def _mark(
+    update: Update,
+    context: BotContext,
+    profile: Profile,
+    booking_id: int,
+    attended: bool,
+    offset: int,
+) -> None:
+    """Mark one person, then show the same page of the day again."""
     services = context.services
     session_id, _ = await rota.mark_attendance(
         services.db,
         actor_telegram_id=profile.telegram_id,
-        booking_id=mark.booking_id,
-        attended=mark.attended,
+        booking_id=booking_id,
+        attended=attended,
         now=services.now(),
     )
     view = await siteday.managed_session(
         services.db, actor_telegram_id=profile.telegram_id, session_id=session_id
     )
-    await _show_day_of(update, context, profile, view)
+    await _show_day_of(update, context, profile, view, offset=offset)
 
 
 async def _show_day_of(
-    update: Update, context: BotContext, profile: Profile, view: SessionView, note: str = ""
+    update: Update,
+    context: BotContext,
+    profile: Profile,
+    view: SessionView,
+    note: str = "",
+    *,
+    offset: int = 0,
 ) -> None:
     day = view.starts_at.astimezone(context.services.settings.timezone).date()
-    await _show_day(update, context, profile, view.location_id, day, note)
+    await _show_day(update, context, profile, view.location_id, day, note, offset=offset)
 
 
 async def _show_day(
@@ -203,19 +262,28 @@ async def _show_day(
     location_id: int,
     day: date,
     note: str = "",
+    *,
+    offset: int = 0,
 ) -> None:
     services = context.services
     tz = services.settings.timezone
     site = await siteday.site_day(
         services.db, actor_telegram_id=profile.telegram_id, location_id=location_id, day=day, tz=tz
     )
-    text = site_texts.site_day(site, _today(services), services.now(), tz)
-    await show(update, text, keyboard(*_day_rows(site, services)), note=note)
+    total = len(site_texts.day_people(site))
+    if offset >= total:  # an old page button: fewer people are booked now
+        offset = 0
+    text = site_texts.site_day(
+        site, _today(services), services.now(), tz, offset=offset, size=PEOPLE_PER_DAY_PAGE
+    )
+    await show(update, text, keyboard(*_day_rows(site, services, offset)), note=note)
 
 
-def _day_rows(site: SiteDay, services: Services) -> list[Row]:
+def _day_rows(site: SiteDay, services: Services, offset: int) -> list[Row]:
     tz, now = services.settings.timezone, services.now()
     several = len(site.sessions) > 1
+    people = site_texts.day_people(site)
+    here = {h.booking_id for h in people[offset : offset + PEOPLE_PER_DAY_PAGE]}
     rows: list[Row] = []
     for on_the_day in site.sessions:
         view = on_the_day.session
@@ -224,20 +292,42 @@ def _day_rows(site: SiteDay, services: Services) -> list[Row]:
         if view.starts_at <= now:
             rows += [
                 [
-                    (site_texts.came_button(h), MarkAttendance(h.booking_id, attended=True)),
-                    (site_texts.no_show_button(h), MarkAttendance(h.booking_id, attended=False)),
+                    (site_texts.came_button(h), _mark_action(h, True, offset)),
+                    (site_texts.no_show_button(h), _mark_action(h, False, offset)),
                 ]
-                for h in on_the_day.helpers
+                for h in site_texts.session_people(on_the_day)
+                if h.booking_id in here
             ]
             rows.append([(site_texts.counts_button(view, tz, several), AskCounts(view.session_id))])
         else:
             rows.append(
                 [(site_texts.manage_button(view, tz, several), OpenSessionAdmin(view.session_id))]
             )
+    location_id, day = site.location.location_id, day_code(site.day)
+    rows.append(
+        pager(
+            offset,
+            len(people),
+            PEOPLE_PER_DAY_PAGE,
+            lambda offset: _day_page(location_id, day, offset),
+        )
+    )
     rows.append(_day_nav(site, _today(services)))
     if site.locations_run > 1:
         rows.append([(site_texts.other_location_button(), PickLocation(day=day_code(site.day)))])
     return rows
+
+
+def _mark_action(helper: Helper, attended: bool, offset: int) -> object:
+    if offset == 0:
+        return MarkAttendance(helper.booking_id, attended=attended)
+    return MarkAttendanceOnPage(helper.booking_id, attended=attended, offset=offset)
+
+
+def _day_page(location_id: int, day: int, offset: int) -> object:
+    if offset == 0:
+        return OpenDay(location_id, day)
+    return OpenDayPage(location_id, day, offset)
 
 
 def _day_nav(site: SiteDay, today: date) -> Row:

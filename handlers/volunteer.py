@@ -18,6 +18,9 @@ from storage.people import Profile
 from storage.rota import BookResult
 
 SESSIONS_PER_PAGE = 5
+# /mysessions lists this many bookings on a screen: even with the longest location and job
+# names, 8 lines stay far below Telegram's 4096 characters, and their buttons below 100.
+BOOKINGS_PER_PAGE = 8
 PHONE_FLOW = "phone"
 
 
@@ -44,6 +47,14 @@ class BookJob:
 @dataclass(frozen=True)
 class MyBookings:
     pass
+
+
+@callbacks.action("mp")
+@dataclass(frozen=True)
+class MyBookingsPage:
+    """A later page of /mysessions (the first page is MyBookings)."""
+
+    offset: int
 
 
 @callbacks.action("cb")
@@ -211,16 +222,26 @@ async def my_sessions(
     await _my_sessions(update, context, profile)
 
 
+@button(MyBookingsPage, Role.VOLUNTEER)
+async def my_sessions_page(
+    update: Update, context: BotContext, profile: Profile, page: MyBookingsPage
+) -> None:
+    await _my_sessions(update, context, profile, offset=page.offset)
+
+
 async def _my_sessions(
-    update: Update, context: BotContext, profile: Profile, note: str = ""
+    update: Update, context: BotContext, profile: Profile, note: str = "", *, offset: int = 0
 ) -> None:
     services = context.services
     tz = services.settings.timezone
     bookings = await rota.my_bookings(
         services.db, telegram_id=profile.telegram_id, now=services.now()
     )
+    if offset >= len(bookings):  # an old page button: fewer bookings now
+        offset = 0
+    page = bookings[offset : offset + BOOKINGS_PER_PAGE]
     rows: list[Row] = []
-    for booking in bookings:
+    for booking in page:
         if booking.offer_expires_at is not None:
             rows.append(
                 [
@@ -240,10 +261,20 @@ async def _my_sessions(
                     )
                 ]
             )
-    if bookings:
+    nav: list[tuple[str, object]] = []
+    if offset > 0:
+        nav.append(("◀ Earlier", _bookings_page(max(0, offset - BOOKINGS_PER_PAGE))))
+    if offset + BOOKINGS_PER_PAGE < len(bookings):
+        nav.append(("Later ▶", _bookings_page(offset + BOOKINGS_PER_PAGE)))
+    rows.append(nav)
+    if bookings:  # the calendar file has every booked session, not just this page's
         rows.append([("📅 Add to my calendar", CalendarFile())])
-    text = rota_texts.my_sessions(bookings, tz)
+    text = rota_texts.my_sessions(page, tz, offset=offset, total=len(bookings))
     await show(update, text, keyboard(*rows), note=note)
+
+
+def _bookings_page(offset: int) -> object:
+    return MyBookingsPage(offset=offset) if offset > 0 else MyBookings()
 
 
 @button(AskCancelBooking, Role.VOLUNTEER)
