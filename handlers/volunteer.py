@@ -305,16 +305,22 @@ async def ask_cancel(
 async def cancel_booking(
     update: Update, context: BotContext, profile: Profile, chosen: CancelBooking
 ) -> None:
+    result = await _give_up(context, profile, chosen.booking_id)
+    await _my_sessions(update, context, profile, rota_texts.cancelled(result))
+
+
+async def _give_up(context: BotContext, profile: Profile, booking_id: int) -> rota.CancelResult:
+    """Cancel the volunteer's place: it passes down the waitlist, and late alerts leads."""
     services = context.services
     result, _ = await rota.cancel(
         services.db,
         telegram_id=profile.telegram_id,
-        booking_id=chosen.booking_id,
+        booking_id=booking_id,
         now=services.now(),
         offer_window=services.settings.offer_window,
         late_window=services.settings.late_window,
     )
-    await _my_sessions(update, context, profile, rota_texts.cancelled(result))
+    return result
 
 
 @button(OfferAnswer, Role.VOLUNTEER)
@@ -353,14 +359,7 @@ async def reminder_answer(
             update, alert_texts.confirmed(booking, tz) if booking else alert_texts.reminder_stale()
         )
         return
-    result, _ = await rota.cancel(
-        services.db,
-        telegram_id=profile.telegram_id,
-        booking_id=answer.booking_id,
-        now=services.now(),
-        offer_window=services.settings.offer_window,
-        late_window=services.settings.late_window,
-    )
+    result = await _give_up(context, profile, answer.booking_id)
     await show(
         update,
         alert_texts.not_coming()

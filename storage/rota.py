@@ -613,13 +613,12 @@ async def cancel_session(
             (BookingStatus.BOOKED, BookingStatus.OFFERED, BookingStatus.WAITLISTED),
         ):
             _set_status(booking, BookingStatus.CANCELLED, now)
-            await outbox.queue(
+            await _notify(
                 session,
-                person=person,
-                kind="session_cancelled",
-                payload={"session_id": lunch.id, "job_id": booking.job_id},
-                dedupe_key=f"session_cancelled:{lunch.id}:{person.id}",
-                due_at=now,
+                person,
+                "session_cancelled",
+                {"session_id": lunch.id, "job_id": booking.job_id},
+                f"session_cancelled:{lunch.id}:{person.id}",
                 now=now,
             )
             told += 1
@@ -664,14 +663,12 @@ async def reschedule(
             await _check_move(session, lunch, starts, ends)
             lunch.starts_at, lunch.ends_at = starts, ends
             for booking, person in await _live(session, lunch.id, HOLDING):
-                await outbox.queue(
+                await _notify(
                     session,
-                    person=person,
-                    kind="session_changed",
-                    payload={"session_id": lunch.id, "job_id": booking.job_id},
-                    dedupe_key=f"session_changed:{lunch.id}:{person.id}:{starts:%Y%m%d%H%M}"
-                    f"-{ends:%H%M}",
-                    due_at=now,
+                    person,
+                    "session_changed",
+                    {"session_id": lunch.id, "job_id": booking.job_id},
+                    f"session_changed:{lunch.id}:{person.id}:{starts:%Y%m%d%H%M}-{ends:%H%M}",
                     now=now,
                 )
                 told += 1
@@ -845,13 +842,12 @@ async def request_cover(db: Database, *, actor_telegram_id: int, job_id: int, no
             )
         ).all()
         for person in volunteers:
-            await outbox.queue(
+            await _notify(
                 session,
-                person=person,
-                kind="cover_needed",
-                payload={"job_id": job.id},
-                dedupe_key=f"cover:{job.id}:{person.id}",
-                due_at=now,
+                person,
+                "cover_needed",
+                {"job_id": job.id},
+                f"cover:{job.id}:{person.id}",
                 now=now,
             )
         audit.record(
@@ -932,15 +928,7 @@ async def _release(
     nxt.offer_expires_at = min(now + offer_window, lunch.starts_at)
     person = await session.get(Person, nxt.person_id)
     if person is not None:
-        await outbox.queue(
-            session,
-            person=person,
-            kind="offer",
-            payload={"booking_id": nxt.id},
-            dedupe_key=f"offer:{nxt.id}",
-            due_at=now,
-            now=now,
-        )
+        await _notify(session, person, "offer", {"booking_id": nxt.id}, f"offer:{nxt.id}", now=now)
 
 
 async def _check_move(
@@ -981,18 +969,31 @@ async def _check_move(
         raise Clash(list(names))
 
 
+async def _notify(
+    session: AsyncSession,
+    person: Person,
+    kind: str,
+    payload: dict[str, int],
+    key: str,
+    now: datetime,
+) -> None:
+    """Queue a notice for one person, due now, once per `key`."""
+    await outbox.queue(
+        session, person=person, kind=kind, payload=payload, dedupe_key=key, due_at=now, now=now
+    )
+
+
 async def _alert_leads(
     session: AsyncSession, lunch: LunchSession, kind: str, booking: Booking, now: datetime
 ) -> None:
     """Tell the coordinators who run the session's location (queued, like every notice)."""
     for lead in (await coordinators_for(session, [lunch.location_id]))[lunch.location_id]:
-        await outbox.queue(
+        await _notify(
             session,
-            person=lead,
-            kind=kind,
-            payload={"booking_id": booking.id},
-            dedupe_key=f"{kind}:{booking.id}:{lead.id}",
-            due_at=now,
+            lead,
+            kind,
+            {"booking_id": booking.id},
+            f"{kind}:{booking.id}:{lead.id}",
             now=now,
         )
 
@@ -1014,13 +1015,12 @@ async def _expire(session: AsyncSession, booking: Booking, now: datetime) -> Non
     _set_status(booking, BookingStatus.EXPIRED, now)
     person = await session.get(Person, booking.person_id)
     if person is not None:
-        await outbox.queue(
+        await _notify(
             session,
-            person=person,
-            kind="offer_expired",
-            payload={"booking_id": booking.id},
-            dedupe_key=f"offer_expired:{booking.id}",
-            due_at=now,
+            person,
+            "offer_expired",
+            {"booking_id": booking.id},
+            f"offer_expired:{booking.id}",
             now=now,
         )
 
