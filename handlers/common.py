@@ -12,7 +12,7 @@ from telegram.error import BadRequest
 
 from handlers import callbacks, texts
 from handlers.context import BotContext
-from storage import people
+from storage import audit, people
 from storage.models import Role
 from storage.people import Profile
 
@@ -134,13 +134,31 @@ async def acting(update: Update, context: BotContext, role: Role | None) -> Prof
         await say(update, texts.not_registered())
         return None
     if role is not None and not profile.has(role):
-        logger.info("refused %s to person %s: needs %s", _what(update), profile.person_id, role)
+        logger.info("refused %s to person %s: needs %s", what(update), profile.person_id, role)
+        await audit_refusal(update, context, f"needs {role.value}")
         await say(update, texts.not_allowed(role))
         return None
     return profile
 
 
-def _what(update: Update) -> str:
+async def audit_refusal(
+    update: Update, context: BotContext, reason: str, subject: tuple[str, int] | None = None
+) -> None:
+    """Every refused attempt is written to the audit log (who, what, when)."""
+    user = update.effective_user
+    if user is not None:
+        await audit.refused(
+            context.services.db,
+            telegram_id=user.id,
+            reason=reason,
+            subject=subject,
+            what=what(update),
+            now=context.services.now(),
+        )
+
+
+def what(update: Update) -> str:
+    """What was tried, without the words typed: the command or the button's kind."""
     if update.callback_query is not None:
         return f"button {str(update.callback_query.data).split(callbacks.SEPARATOR)[0]!r}"
     message = update.effective_message

@@ -9,7 +9,7 @@ from telegram import Update
 from telegram.error import Forbidden, NetworkError, TelegramError
 
 from handlers import callbacks, flows, texts
-from handlers.common import say
+from handlers.common import audit_refusal, say
 from handlers.context import BotContext
 from storage import people
 from storage.errors import (
@@ -84,11 +84,19 @@ async def on_error(update: object, context: BotContext) -> None:
         return
     if isinstance(error, PermissionDenied):
         logger.info("refused in update %s: needs %s", update.update_id, error.needed)
+        await audit_refusal(update, context, f"needs {error.needed.value}")
         await _tell(update, texts.not_allowed(error.needed))
         return
     refusal = next((text for kind, text in _REFUSALS.items() if isinstance(error, kind)), None)
     if refusal is not None:
         logger.info("refused %s: %s", describe(update), type(error).__name__)
+        if isinstance(error, NotYours | OutOfScope):
+            await audit_refusal(
+                update,
+                context,
+                type(error).__name__,
+                error.subject if isinstance(error, NotYours) else None,
+            )
         if update.callback_query is None and update.effective_user is not None:
             await flows.cancel_waiting(context, update.effective_user.id)
         await _tell(update, refusal())

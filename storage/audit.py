@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database
-from storage.models import AuditEntry
+from storage.models import AuditEntry, Person
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -43,6 +43,30 @@ def record(
             details=details,
         )
     )
+
+
+async def refused(
+    db: Database,
+    *,
+    telegram_id: int,
+    reason: str,
+    now: datetime,
+    subject: tuple[str, int] | None = None,
+    what: str = "",
+) -> None:
+    """Record an attempt that was refused (a forged button, a command without the role), in
+    its own transaction: the refused change itself was rolled back."""
+    async with db.transaction() as session:
+        actor = await session.scalar(select(Person.id).where(Person.telegram_id == telegram_id))
+        record(
+            session,
+            at=now,
+            actor_id=actor,
+            action="access.refused",
+            subject=subject,
+            reason=reason,
+            what=what[:64],
+        )
 
 
 async def recent(db: Database, *, action: str | None = None, limit: int = 50) -> list[AuditRecord]:

@@ -35,7 +35,11 @@ class Clash(Exception):
 
 
 class NotYours(Exception):
-    """Someone acted on another person's booking or offer (forged button data)."""
+    """Someone acted on what is not theirs: another's booking, another school's referral."""
+
+    def __init__(self, subject: tuple[str, int] | None = None) -> None:
+        super().__init__("not yours")
+        self.subject = subject
 
 
 class OutOfScope(Exception):

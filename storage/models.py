@@ -32,6 +32,7 @@ ADDRESS_MAX = 200
 NOTES_MAX = 500
 PHONE_MAX = 32
 JOB_NAME_MAX = 32
+REFERENCE_MAX = 32
 
 # Stable constraint names, so that migrations can refer to them on every engine.
 NAMING_CONVENTION = {
@@ -65,7 +66,12 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {datetime: UtcDateTime(), dict[str, Any]: JSON()}
+    type_annotation_map = {
+        datetime: UtcDateTime(),
+        dict[str, Any]: JSON(),
+        list[str]: JSON(),
+        list[int]: JSON(),
+    }
 
 
 class Role(enum.StrEnum):
@@ -138,6 +144,7 @@ class School(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(SCHOOL_NAME_MAX), unique=True)
+    area: Mapped[str | None] = mapped_column(String(SCHOOL_NAME_MAX))
     created_at: Mapped[datetime]
 
 
@@ -372,3 +379,61 @@ class Notice(Base):
     created_at: Mapped[datetime]
     claimed_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+
+
+class ReferralStatus(enum.StrEnum):
+    SUBMITTED = "submitted"
+    WAITLISTED = "waitlisted"
+    PLACED = "placed"
+    DECLINED = "declined"
+
+
+class Referral(Base):
+    """A family a school asks a place for. It holds the school's own reference, never a name;
+    what is sensitive (needs, note, a decline's reason) is sealed (storage/crypto.py) and
+    purged after the retention period, while the counts stay for the evidence base."""
+
+    __tablename__ = "referrals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id", ondelete="CASCADE"), index=True)
+    referred_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    reference: Mapped[str] = mapped_column(String(REFERENCE_MAX))
+    children: Mapped[int]
+    age_bands: Mapped[list[str]] = mapped_column(JSON)
+    needs_sealed: Mapped[str | None] = mapped_column(Text)
+    note_sealed: Mapped[str | None] = mapped_column(Text)
+    preferred_location_ids: Mapped[list[int]] = mapped_column(JSON)
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
+    weekdays: Mapped[list[int]] = mapped_column(JSON)
+    consent: Mapped[bool]
+    status: Mapped[ReferralStatus] = mapped_column(_enum_column(ReferralStatus), index=True)
+    reason_sealed: Mapped[str | None] = mapped_column(Text)
+    location_id: Mapped[int | None] = mapped_column(
+        ForeignKey("locations.id", ondelete="SET NULL"), index=True
+    )
+    placed_from: Mapped[date | None] = mapped_column(Date)
+    placed_to: Mapped[date | None] = mapped_column(Date)
+    placed_weekdays: Mapped[list[int] | None] = mapped_column(JSON)
+    # Bumped by every decision: a decision names the version it saw, so of two coordinators
+    # deciding at once only the first wins.
+    version: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    purged_at: Mapped[datetime | None]
+
+
+class FamilyAttendance(Base):
+    """A placed family came (or not) to its lunch club on a day."""
+
+    __tablename__ = "family_attendance"
+
+    referral_id: Mapped[int] = mapped_column(
+        ForeignKey("referrals.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    attended: Mapped[bool]
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    recorded_at: Mapped[datetime]

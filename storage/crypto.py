@@ -1,0 +1,55 @@
+"""Encryption at rest for the few fields about children that the programme must keep
+(allergies, dietary needs, notes): Fernet (AES-128-CBC with HMAC-SHA256), keys from the
+environment. Several keys can be given: the first seals, any of them opens, so a key can be
+rotated (`lunchbot keys rotate` re-seals everything with the first)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+
+
+class SealError(Exception):
+    """A sealed value could not be opened with any of the keys."""
+
+
+class Cipher:
+    def __init__(self, keys: Sequence[str]) -> None:
+        if not keys:
+            raise ValueError("at least one key")
+        self._fernet = MultiFernet([Fernet(key.encode()) for key in keys])
+
+    def seal(self, text: str | None) -> str | None:
+        if text is None:
+            return None
+        return self._fernet.encrypt(text.encode()).decode()
+
+    def open(self, token: str | None) -> str | None:
+        if token is None:
+            return None
+        try:
+            return self._fernet.decrypt(token.encode()).decode()
+        except InvalidToken:
+            raise SealError("sealed with a key that is not configured") from None
+
+    def reseal(self, token: str | None) -> str | None:
+        """The same value, sealed with the first key."""
+        if token is None:
+            return None
+        try:
+            return self._fernet.rotate(token.encode()).decode()
+        except InvalidToken:
+            raise SealError("sealed with a key that is not configured") from None
+
+
+def new_key() -> str:
+    return Fernet.generate_key().decode()
+
+
+def valid_key(text: str) -> bool:
+    try:
+        Fernet(text.encode())
+    except ValueError:
+        return False
+    return True
