@@ -40,6 +40,7 @@ from handlers import (
 from handlers.callbacks import matches
 from handlers.common import Handler
 from handlers.context import SERVICES_KEY, BotApplication, BotContext, Services, Settings, utc_now
+from storage.crypto import Cipher
 from storage.db import Database
 from storage.models import Role
 from storage.rota import JobSpec
@@ -86,8 +87,11 @@ def build_application(config: Config, *, clock: Callable[[], datetime] = utc_now
                 late_window=timedelta(hours=config.alerts.late_dropout_hours),
                 morning_at=config.alerts.morning_list_at,
             ),
+            referral_retention=timedelta(days=config.referrals.retention_days),
+            referral_daily_limit=config.referrals.daily_limit,
         ),
         clock=clock,
+        cipher=Cipher(config.referrals.keys) if config.referrals.keys else None,
     )
     application.bot_data[SERVICES_KEY] = services
     application.bot_data[DELIVERY_KEY] = DeliveryEngine(
@@ -127,6 +131,8 @@ def _register_handlers(app: BotApplication) -> None:
     _coordinators(app)
     _volunteers(app)
     _site_leads(app)
+    _schools(app)
+    _triage(app)
     _catch_alls(app)
 
 
@@ -220,6 +226,16 @@ def _site_leads(app: BotApplication) -> None:
     # (site day section: end)
 
 
+def _schools(app: BotApplication) -> None:
+    """School contacts: referring a family, following their referrals."""
+    # (school referral form: begin)
+    # (school referral form: end)
+
+
+def _triage(app: BotApplication) -> None:
+    """Coordinators: deciding referrals, exports."""
+
+
 def _catch_alls(app: BotApplication) -> None:
     """Last: typed answers to forms, unknown commands, commands in groups, stale buttons."""
     app.add_handler(
@@ -242,6 +258,8 @@ def _catch_alls(app: BotApplication) -> None:
                         planning.on_location_edit_text, Role.COORDINATOR
                     ),
                     planning.PLAN_FLOW: flows.TextRoute(planning.on_plan_text, Role.COORDINATOR),
+                    # (school referral form flows: begin)
+                    # (school referral form flows: end)
                     # (site day text flows: begin)
                     siteday.COUNTS_FLOW: flows.TextRoute(siteday.on_counts_text, Role.COORDINATOR),
                     siteday.TIMES_FLOW: flows.TextRoute(siteday.on_times_text, Role.COORDINATOR),

@@ -17,7 +17,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from storage.crypto import valid_key
+
 TOKEN_ENV = "TELEGRAM_BOT_TOKEN"  # noqa: S105 (the variable's name, not a secret)
+KEY_ENV = "LUNCHBOT_ENCRYPTION_KEY"
+OLD_KEYS_ENV = "LUNCHBOT_OLD_ENCRYPTION_KEYS"
 CONFIG_ENV = "LUNCHBOT_CONFIG"
 DEFAULT_CONFIG_PATH = Path("config.toml")
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///lunchbot.sqlite3"
@@ -123,6 +127,14 @@ class AlertsConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ReferralsConfig:
+    retention_days: int = 60
+    daily_limit: int = 10
+    # Sealing keys, from the environment: the first seals, all open (see `lunchbot keys`).
+    keys: tuple[str, ...] = field(default=(), repr=False)
+
+
+@dataclass(frozen=True, kw_only=True)
 class Config:
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
@@ -133,6 +145,7 @@ class Config:
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     reminders: RemindersConfig = field(default_factory=RemindersConfig)
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
+    referrals: ReferralsConfig = field(default_factory=ReferralsConfig)
     source: Path | None = None
 
 
@@ -156,6 +169,7 @@ _KNOWN_KEYS: dict[str, frozenset[str]] = {
     ),
     "reminders": frozenset({"offsets_hours", "quiet_hours"}),
     "alerts": frozenset({"unfilled_horizon_hours", "late_dropout_hours", "morning_list_at"}),
+    "referrals": frozenset({"retention_days", "daily_limit"}),
 }
 _SECRET_KEYS = frozenset({"token", "bot_token", "encryption_key", "webhook_secret"})
 
@@ -245,6 +259,11 @@ def _parse(raw: dict[str, Any], env: Mapping[str, str], source: Path | None) -> 
             max_attempts=reader.integer("delivery", "max_attempts", 5, low=1, high=20),
         ),
         reminders=_reminders(reader),
+        referrals=ReferralsConfig(
+            retention_days=reader.integer("referrals", "retention_days", 60, low=1, high=3650),
+            daily_limit=reader.integer("referrals", "daily_limit", 10, low=1, high=1000),
+            keys=_keys(env),
+        ),
         alerts=AlertsConfig(
             unfilled_horizon_hours=reader.integer(
                 "alerts", "unfilled_horizon_hours", 48, low=1, high=24 * 14
@@ -256,6 +275,21 @@ def _parse(raw: dict[str, Any], env: Mapping[str, str], source: Path | None) -> 
         ),
         source=source,
     )
+
+
+def _keys(env: Mapping[str, str]) -> tuple[str, ...]:
+    primary = env.get(KEY_ENV, "").strip()
+    old = [k.strip() for k in env.get(OLD_KEYS_ENV, "").split(",") if k.strip()]
+    if not primary and old:
+        raise ConfigError(f"{OLD_KEYS_ENV} is set but {KEY_ENV} is not; set the new key too")
+    keys = ([primary] if primary else []) + old
+    for name, key in [(KEY_ENV, primary)] * bool(primary) + [(OLD_KEYS_ENV, k) for k in old]:
+        if not valid_key(key):
+            raise ConfigError(
+                f"{name} is not a valid key (44 characters of URL-safe base64); "
+                "make one with: lunchbot keys new"
+            )
+    return tuple(keys)
 
 
 def _reminders(reader: _Reader) -> RemindersConfig:

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from storage.crypto import Cipher
 from storage.db import Database
 from storage.rota import JobSpec
 from storage.schedule import Policy
@@ -26,6 +27,8 @@ class Settings:
     offer_window: timedelta
     jobs: tuple[JobSpec, ...]  # the default jobs of a new session, from config
     schedule: Policy  # reminders, quiet hours and alerts
+    referral_retention: timedelta = timedelta(days=60)
+    referral_daily_limit: int = 10
 
     @property
     def late_window(self) -> timedelta:
@@ -42,6 +45,8 @@ class Services:
     settings: Settings
     # Injected so that tests can move time forward (an invite's expiry, a reminder's due time).
     clock: Callable[[], datetime] = utc_now
+    # None when no encryption key is configured: referrals are then switched off.
+    cipher: Cipher | None = None
 
     def now(self) -> datetime:
         return self.clock()

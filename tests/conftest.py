@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Config, CoordinatorsConfig, DatabaseConfig, ProgrammeConfig
+from bot.config import (
+    Config,
+    CoordinatorsConfig,
+    DatabaseConfig,
+    ProgrammeConfig,
+    ReferralsConfig,
+)
+from storage.crypto import new_key
 from storage import migrate
 from storage.db import Database
 from tests.support import (
@@ -20,6 +27,7 @@ from tests.support import (
 )
 
 RACHEL = 1001  # the bootstrap coordinator in config
+TEST_KEY = new_key()  # the sealing key of this test run
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -59,4 +67,5 @@ def config(database_url: str) -> Config:
         database=DatabaseConfig(url=database_url),
         programme=ProgrammeConfig(name="Holiday Lunch Club"),
         coordinators=CoordinatorsConfig(telegram_ids=frozenset({RACHEL})),
+        referrals=ReferralsConfig(keys=(TEST_KEY,)),
     )
