@@ -14,8 +14,8 @@ from bot.config import (
     ProgrammeConfig,
     ReferralsConfig,
 )
-from storage.crypto import new_key
 from storage import migrate
+from storage.crypto import new_key
 from storage.db import Database
 from tests.support import (
     SKIP_POSTGRES,
