@@ -35,6 +35,7 @@ from handlers import (
     profile,
     siteday,
     start,
+    triage,
     volunteer,
 )
 from handlers.callbacks import matches
@@ -233,7 +234,18 @@ def _schools(app: BotApplication) -> None:
 
 
 def _triage(app: BotApplication) -> None:
-    """Coordinators: deciding referrals, exports."""
+    """Coordinators: deciding referrals, exports; the register of placed families."""
+    _command(app, "referrals", triage.referrals_command)
+    _button(app, triage.ReferralList, triage.referral_list)
+    _button(app, triage.OpenReferral, triage.open_referral)
+    _button(app, triage.ChoosePlace, triage.choose_place)
+    _button(app, triage.PlaceAt, triage.place_at)
+    _button(app, triage.ConfirmPlace, triage.confirm_place)
+    _button(app, triage.Waitlist, triage.waitlist)
+    _button(app, triage.Decline, triage.decline)
+    _button(app, triage.ExportSchool, triage.export_school)
+    _command(app, "register", triage.register_command)
+    _button(app, triage.MarkFamily, triage.mark_family)
 
 
 def _catch_alls(app: BotApplication) -> None:
@@ -258,6 +270,7 @@ def _catch_alls(app: BotApplication) -> None:
                         planning.on_location_edit_text, Role.COORDINATOR
                     ),
                     planning.PLAN_FLOW: flows.TextRoute(planning.on_plan_text, Role.COORDINATOR),
+                    triage.DECLINE_FLOW: flows.TextRoute(triage.on_reason_text, Role.COORDINATOR),
                     # (school referral form flows: begin)
                     # (school referral form flows: end)
                     # (site day text flows: begin)

@@ -14,9 +14,17 @@ from pathlib import Path
 
 from telegram.error import InvalidToken, NetworkError
 
-from bot import logs
-from bot.config import TOKEN_ENV, Config, ConfigError, config_path, load_config
-from storage import migrate, rota_import
+from bot import logs, privacy
+from bot.config import (
+    KEY_ENV,
+    OLD_KEYS_ENV,
+    TOKEN_ENV,
+    Config,
+    ConfigError,
+    config_path,
+    load_config,
+)
+from storage import crypto, migrate, referrals, rota_import
 from storage.db import Database
 from storage.migrate import DatabaseUnavailable
 
@@ -31,7 +39,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     level = (
         logging.DEBUG if args.verbose else logging.WARNING if command == "demo" else (logging.INFO)
     )
-    logs.setup(level, secrets=[os.environ.get(TOKEN_ENV, "").strip()])
+    secrets = [os.environ.get(name, "").strip() for name in (TOKEN_ENV, KEY_ENV)]
+    secrets += os.environ.get(OLD_KEYS_ENV, "").split(",")
+    logs.setup(level, secrets=[s.strip() for s in secrets if s.strip()])
     if command == "demo":
         from bot.demo import run_demo  # noqa: PLC0415 (the demo pulls in the sandbox)
 
@@ -46,6 +56,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             except (OSError, UnicodeDecodeError) as exc:
                 return _fail(f"{path}: cannot be read as a UTF-8 CSV file ({exc})")
             return asyncio.run(_import(config, path, text))
+        if command == "keys" and args.action == "new":
+            _say(crypto.new_key())
+            return 0
+        if command == "keys":
+            return asyncio.run(_rotate(config))
+        if command == "privacy":
+            _say(asyncio.run(privacy.report(config)))
+            return 0
         if command == "db":
             asyncio.run(migrate.upgrade(config.database.url))
             _say(f"Database is up to date: {_safe_url(config.database.url)}")
@@ -79,6 +97,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     db = sub.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade"], help="apply all migrations")
+    keys = sub.add_parser("keys", help="the keys that seal referral details")
+    keys.add_argument(
+        "action",
+        choices=["new", "rotate"],
+        help="new: print a fresh key; rotate: re-seal everything with the first "
+        "key in LUNCHBOT_ENCRYPTION_KEY / LUNCHBOT_OLD_ENCRYPTION_KEYS",
+    )
+    privacy = sub.add_parser("privacy", help="data protection")
+    privacy.add_argument(
+        "action", choices=["report"], help="what is stored, for how long, and who can see it"
+    )
     return parser
 
 
@@ -107,6 +136,24 @@ async def _serve(config: Config) -> int:
             status=1,
         )
     logger.info("stopped")
+    return 0
+
+
+async def _rotate(config: Config) -> int:
+    if not config.referrals.keys:
+        return _fail(f"set {KEY_ENV} to the new key (and {OLD_KEYS_ENV} to the old ones) first")
+    await migrate.upgrade(config.database.url)
+    database = Database(config.database.url)
+    try:
+        count = await referrals.reseal_all(database, crypto.Cipher(config.referrals.keys))
+    except crypto.SealError:
+        return _fail(
+            f"some details were sealed with a key that is not given; add it to "
+            f"{OLD_KEYS_ENV} and run this again"
+        )
+    finally:
+        await database.dispose()
+    _say(f"Re-sealed {count} referrals with the first key. The old keys can now be removed.")
     return 0
 
 

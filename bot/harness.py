@@ -15,7 +15,7 @@ from bot.config import Config, TelegramConfig
 from bot.runtime import polling
 from bot.sandbox import BotApiSandbox, RateLimits, SimGroup, SimUser
 from handlers.context import BotApplication, Services, utc_now
-from storage import rota, schedule
+from storage import referrals, rota, schedule
 
 # Short long-polls keep shutdown quick; the sandbox answers a waiting poll at once anyway.
 HARNESS_POLL_TIMEOUT = 1
@@ -125,6 +125,9 @@ class Rehearsal:
             services.db, now=services.now(), offer_window=services.settings.offer_window
         )
         await schedule.plan(services.db, now=services.now(), policy=services.settings.schedule)
+        await referrals.purge_expired(
+            services.db, now=services.now(), retention=services.settings.referral_retention
+        )
         return await delivery_of(self.application).sweep()
 
     def user(self, user_id: int, first_name: str, last_name: str | None = None) -> SimUser:

@@ -13,7 +13,7 @@ from telegram.error import TelegramError
 from bot.app import delivery_of, services_of
 from handlers import menu
 from handlers.context import BotApplication, BotContext
-from storage import migrate, people, rota
+from storage import migrate, people, referrals, rota
 from storage import schedule as schedule_db
 
 logger = logging.getLogger(__name__)
@@ -22,6 +22,7 @@ logger = logging.getLogger(__name__)
 POLL_TIMEOUT_SECONDS = 30
 OFFER_SWEEP_SECONDS = 60
 PLAN_SECONDS = 60  # reminders and alerts are planned a minute ahead at worst
+PURGE_SECONDS = 60 * 60  # retention is counted in days; hourly is on time
 OUTAGE_LOG_SECONDS = 60
 MISFIRE_GRACE_SECONDS = 60
 
@@ -43,6 +44,13 @@ class OutageLog:
 async def _plan(context: BotContext) -> None:
     services = context.services
     await schedule_db.plan(services.db, now=services.now(), policy=services.settings.schedule)
+
+
+async def _purge_referrals(context: BotContext) -> None:
+    services = context.services
+    await referrals.purge_expired(
+        services.db, now=services.now(), retention=services.settings.referral_retention
+    )
 
 
 async def _expire_offers(context: BotContext) -> None:
@@ -70,6 +78,13 @@ def schedule(application: BotApplication, *, sweep_seconds: float) -> None:
     )
     jobs.run_repeating(
         _plan, interval=PLAN_SECONDS, first=2, name="plan-reminders", job_kwargs=options
+    )
+    jobs.run_repeating(
+        _purge_referrals,
+        interval=PURGE_SECONDS,
+        first=30,
+        name="purge-referrals",
+        job_kwargs=options,
     )
     jobs.run_repeating(
         _expire_offers,

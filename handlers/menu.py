@@ -29,6 +29,8 @@ COMMANDS: list[tuple[str, str, Role | None]] = [
     ("newsessions", "Plan a holiday's sessions", Role.COORDINATOR),
     ("today", "Run a session: attendance, meals and children", Role.COORDINATOR),
     ("coverage", "Places to fill in the next 7 days", Role.COORDINATOR),
+    ("referrals", "Families referred by schools", Role.COORDINATOR),
+    ("register", "Today's placed families, with allergies", Role.COORDINATOR),
 ]
 NEWCOMER_COMMANDS = [("start", "Join the programme"), ("help", "What this bot does")]
 

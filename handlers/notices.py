@@ -10,13 +10,13 @@ from datetime import date, datetime
 
 from telegram import InlineKeyboardMarkup
 
-from handlers import alert_texts, rota_texts
+from handlers import alert_texts, rota_texts, triage_texts
 from handlers.common import keyboard
 from handlers.context import Services
 from handlers.siteday import RequestCover
 from handlers.volunteer import BookJob, OfferAnswer, ReminderAnswer
-from storage import locations, rota
-from storage.models import BookingStatus
+from storage import locations, referrals, rota
+from storage.models import BookingStatus, ReferralStatus
 from storage.outbox import Outgoing
 
 
@@ -172,6 +172,20 @@ def _ahead(services: Services, view: rota.SessionView) -> bool:
     return not view.cancelled and view.starts_at > services.now()
 
 
+async def _referral_new(services: Services, notice: Outgoing) -> Rendered | None:
+    summary = await referrals.summary(services.db, int(notice.payload["referral_id"]))
+    if summary is None or summary.status is not ReferralStatus.SUBMITTED:
+        return None  # decided already
+    return Rendered(triage_texts.new_referral(summary))
+
+
+async def _referral_status(services: Services, notice: Outgoing) -> Rendered | None:
+    summary = await referrals.summary(services.db, int(notice.payload["referral_id"]))
+    if summary is None or summary.version != int(notice.payload["version"]):
+        return None  # decided again since: that newer notice says it
+    return Rendered(triage_texts.status_for_school(summary))
+
+
 _RENDERERS: dict[str, Renderer] = {
     "offer": _offer,
     "offer_expired": _offer_expired,
@@ -183,4 +197,6 @@ _RENDERERS: dict[str, Renderer] = {
     "place_filled": _place_filled,
     "unfilled": _unfilled,
     "morning_list": _morning_list,
+    "referral_new": _referral_new,
+    "referral_status": _referral_status,
 }

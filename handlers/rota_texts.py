@@ -458,8 +458,8 @@ def plan_review(plan: SessionPlan, location: str, count: int) -> str:
     )
 
 
-def plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" + ("" if count == 1 else "s")
+def plural(count: int, noun: str, many: str | None = None) -> str:
+    return f"{count} {noun if count == 1 else many or noun + 's'}"
 
 
 def plan_empty() -> str:

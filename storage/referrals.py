@@ -78,6 +78,7 @@ class ReferralForm:
 @dataclass(frozen=True, kw_only=True)
 class ReferralSummary:
     referral_id: int
+    school_id: int
     school_name: str
     reference: str
     children: int
@@ -198,6 +199,13 @@ async def submit(
                 now=now,
             )
         return await _summary(session, referral)
+
+
+async def summary(db: Database, referral_id: int) -> ReferralSummary | None:
+    """What a notice about a referral may say: no sealed field."""
+    async with db.read() as session:
+        referral = await session.get(Referral, referral_id)
+        return await _summary(session, referral) if referral else None
 
 
 async def for_school(db: Database, *, telegram_id: int, limit: int = 30) -> list[ReferralSummary]:
@@ -722,6 +730,7 @@ async def _summary(session: AsyncSession, referral: Referral) -> ReferralSummary
     )
     return ReferralSummary(
         referral_id=referral.id,
+        school_id=referral.school_id,
         school_name=school or "?",
         reference=referral.reference,
         children=referral.children,

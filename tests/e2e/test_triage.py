@@ -1,0 +1,174 @@
+"""Referrals from the coordinators' side: a new referral arrives without details, is opened
+(audited), placed where there is room, the school is told at every step, the site lead sees
+the register with allergies flagged, and the details are gone after the retention period."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from bot.config import Config
+from bot.harness import Clock, Rehearsal
+from storage import audit, invites, locations, people, referrals
+from storage.referrals import ReferralForm
+from tests.conftest import RACHEL
+from tests.e2e.test_joining import register
+
+OKAFOR, BROOK, SAM = 2001, 2002, 3001
+ALLERGY = "Child 2: severe peanut allergy (EpiPen in bag)"
+
+
+async def contact(bot: Rehearsal, telegram_id: int, school: str) -> None:
+    db, now = bot.services.db, bot.services.now()
+    made = await invites.create(
+        db,
+        actor_telegram_id=RACHEL,
+        role=invites.Role.SCHOOL_CONTACT,
+        school_name=school,
+        now=now,
+        valid_for=timedelta(days=1),
+    )
+    await people.register(
+        db,
+        telegram_id=telegram_id,
+        name=school,
+        now=now,
+        coordinator_ids=frozenset(),
+        invite_hash=invites.hash_token(made.token),
+    )
+
+
+async def referred(bot: Rehearsal) -> int:
+    """Rachel, St Mark's (room for 30 a day), Mr Okafor at Hillside with HS-014 sent."""
+    await register(bot, RACHEL, "Rachel")
+    db, now = bot.services.db, bot.services.now()
+    location = await locations.create(db, actor_telegram_id=RACHEL, name="St Mark's", now=now)
+    await locations.update_field(
+        db,
+        actor_telegram_id=RACHEL,
+        location_id=location.location_id,
+        field=locations.Field.CAPACITY,
+        value=30,
+        now=now,
+    )
+    await contact(bot, OKAFOR, "Hillside Primary")
+    cipher = bot.services.cipher
+    assert cipher is not None
+    sent = await referrals.submit(
+        db,
+        cipher,
+        telegram_id=OKAFOR,
+        now=now,
+        daily_limit=10,
+        form=ReferralForm(
+            reference="HS-014",
+            children=2,
+            age_bands=("Year 2", "Year 5"),
+            needs=ALLERGY,
+            note=None,
+            preferred_location_ids=(location.location_id,),
+            first_day=date(2026, 7, 28),
+            last_day=date(2026, 8, 27),
+            weekdays=(1, 3),
+            consent=True,
+        ),
+    )
+    await bot.deliver()
+    return sent.referral_id
+
+
+async def test_a_referral_goes_from_submission_to_placement_to_attendance(
+    bot: Rehearsal, clock: Clock
+) -> None:
+    await referred(bot)
+    rachel, okafor = bot.user(RACHEL, "Rachel"), bot.user(OKAFOR, "Mr Okafor")
+    assert (
+        rachel.last.text == "📥 A new referral from Hillside Primary: 2 children. Open it "
+        "with /referrals."
+    )
+
+    await rachel.send("/referrals")
+    assert "• New (1)" in rachel.last.labels()
+    await rachel.tap("HS-014 · Hillside Primary · 2 children")
+    assert f"⚠️ Needs and allergies: {ALLERGY}" in rachel.last.text
+    await rachel.tap("📍 Place")
+    await rachel.tap("★ St Mark's")
+    await rachel.tap("✅ Place")
+    assert rachel.last.text.startswith("✅ Placed. The school has been told.")
+    assert okafor.last.text == (
+        "📬 Referral HS-014: placed at St Mark's, Tue & Thu, 28 Jul–27 Aug 2026 from Tue 28 Jul."
+    )
+    # Notifications never carry the needs: only screens opened on purpose (and audited) do.
+    assert not any(ALLERGY in m.text for m in okafor.bot_messages)
+
+    clock.now = datetime(2026, 7, 28, 7, 0, tzinfo=UTC)
+    await rachel.send("/register")
+    assert "St Mark's</b>" not in rachel.last.text  # HTML is rendered, not shown
+    assert "1 family, 2 children" in rachel.last.text
+    assert f"⚠️ {ALLERGY}" in rachel.last.text
+    await rachel.tap("HS-014")
+    assert "✅ HS-014 (Hillside Primary)" in rachel.last.text
+    views = await audit.recent(bot.services.db, action="register.viewed")
+    assert len(views) == 2
+
+
+async def test_declining_tells_the_school_without_the_reason(bot: Rehearsal) -> None:
+    await referred(bot)
+    rachel, okafor = bot.user(RACHEL, "Rachel"), bot.user(OKAFOR, "Mr Okafor")
+    await rachel.send("/referrals")
+    await rachel.tap("HS-014 · Hillside Primary · 2 children")
+    await rachel.tap("✖ Can't place")
+    await rachel.send("Family moved out of the area")
+    assert rachel.last.text.startswith("Not placed. The school has been told")
+    assert "Reason given: Family moved out of the area" in rachel.last.text
+    assert okafor.last.text == (
+        "📬 Referral HS-014: not placed this time, sorry. A coordinator can tell you more."
+    )
+
+
+async def test_strangers_cannot_open_a_referral_and_are_audited(bot: Rehearsal) -> None:
+    referral_id = await referred(bot)
+    await register(bot, SAM, "Sam")
+    await contact(bot, BROOK, "Brook Lane")
+    sam, brook = bot.user(SAM, "Sam"), bot.user(BROOK, "Brook Lane")
+    await brook.send("/whoami")
+    await sam.tap_data(f"to:{referral_id}")
+    assert "only for coordinators" in sam.last.text
+    await brook.tap_data(f"to:{referral_id}")
+    assert "only for coordinators" in brook.last.text
+    await brook.send("/referrals")
+    refusals = await audit.recent(bot.services.db, action="access.refused")
+    assert len(refusals) == 3
+    assert await audit.recent(bot.services.db, action="referral.viewed") == []
+
+
+async def test_the_database_file_never_holds_the_allergy_in_clear(
+    bot: Rehearsal, config: Config
+) -> None:
+    await referred(bot)
+    if not config.database.url.startswith("sqlite"):
+        return  # the PostgreSQL files are the server's; the storage tests read its rows
+    path = Path(config.database.url.split("///", 1)[1])
+    on_disk = b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
+    assert b"peanut" not in on_disk
+    assert b"HS-014" in on_disk  # the reference is the school's pseudonym, kept in clear
+
+
+async def test_after_the_retention_period_the_details_are_gone_and_the_counts_stay(
+    bot: Rehearsal, clock: Clock
+) -> None:
+    await referred(bot)
+    rachel = bot.user(RACHEL, "Rachel")
+    await rachel.send("/referrals")
+    await rachel.tap("HS-014 · Hillside Primary · 2 children")
+    await rachel.tap("📍 Place")
+    await rachel.tap("★ St Mark's")
+    await rachel.tap("✅ Place")
+    clock.now = datetime(2026, 10, 27, 9, 0, tzinfo=UTC)  # 61 days after 27 August
+    await bot.deliver()
+    await rachel.send("/referrals")
+    await rachel.tap("• New (0)")
+    await rachel.tap("Placed (1)")
+    await rachel.tap("(removed) · Hillside Primary · 2 children")
+    assert "Its details were removed after the retention period" in rachel.last.text
+    assert ALLERGY not in rachel.last.text
