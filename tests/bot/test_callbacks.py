@@ -14,7 +14,7 @@ from handlers.start import PrivacyAnswer
 from storage.models import Role
 
 
-@callbacks.action("tx")
+@callbacks.action("zx")
 @dataclass(frozen=True)
 class _Sample:
     number: int
@@ -36,19 +36,19 @@ def test_actions_round_trip() -> None:
     "forged",
     [
         "",
-        "tx",
-        "tx:1:coordinator",
-        "tx:1:admin:1",
-        "tx:-1:volunteer:1",
-        "tx: 1:volunteer:1",
-        "tx:1:volunteer:2",
+        "zx",
+        "zx:1:coordinator",
+        "zx:1:admin:1",
+        "zx:-1:volunteer:1",
+        "zx: 1:volunteer:1",
+        "zx:1:volunteer:2",
         "zz:1",
-        "tx:1:volunteer:1:extra",
+        "zx:1:volunteer:1:extra",
         "pv:yes",
         "x" * 65,
-        "tx:" + "9" * 19 + ":volunteer:1",
-        "tx:2147483648:volunteer:1",
-        "tx:٣:volunteer:1",
+        "zx:" + "9" * 19 + ":volunteer:1",
+        "zx:2147483648:volunteer:1",
+        "zx:٣:volunteer:1",
     ],
 )
 def test_forged_data_decodes_to_nothing(forged: str) -> None:
@@ -56,7 +56,7 @@ def test_forged_data_decodes_to_nothing(forged: str) -> None:
 
 
 def test_an_action_that_would_exceed_64_bytes_is_refused_when_made() -> None:
-    @callbacks.action("tl")
+    @callbacks.action("zl")
     @dataclass(frozen=True)
     class _Long:
         text: str

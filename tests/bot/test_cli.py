@@ -103,3 +103,23 @@ def test_importing_sessions_reports_lines_and_writes_all_or_nothing(
     assert refused.returncode == 1
     assert "line 2: no location called “St Mark's church hall”" in refused.stdout
     assert "nothing was imported" in refused.stderr
+
+
+def test_keys_and_the_privacy_report(tmp_path: Path) -> None:
+    made = lunchbot("keys", "new", cwd=tmp_path)
+    assert made.returncode == 0
+    key = made.stdout.strip()
+    assert len(key) == 44
+    report = lunchbot("privacy", "report", cwd=tmp_path, env={"LUNCHBOT_ENCRYPTION_KEY": key})
+    assert report.returncode == 0, report.stderr
+    assert "Sealing key configured: yes" in report.stdout
+    assert "- referrals submitted: 0" in report.stdout
+    assert key not in report.stdout
+    rotated = lunchbot("keys", "rotate", cwd=tmp_path, env={"LUNCHBOT_ENCRYPTION_KEY": key})
+    assert rotated.stdout.startswith("Re-sealed 0 referrals")
+    bad = lunchbot(
+        "privacy", "report", cwd=tmp_path, env={"LUNCHBOT_ENCRYPTION_KEY": "not-a-key-at-all"}
+    )
+    assert bad.returncode == 2
+    assert "LUNCHBOT_ENCRYPTION_KEY is not a valid key" in bad.stderr
+    assert "not-a-key-at-all" not in bad.stderr
