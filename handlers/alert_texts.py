@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from handlers.rota_texts import day_and_time, where_when
 from handlers.texts import esc
+from storage.referrals import DayFamilies
 from storage.rota import BookingView, JobView, SessionView, SiteSession
 
 
@@ -75,7 +76,9 @@ def unfilled(view: SessionView, gaps: list[JobView], tz: ZoneInfo) -> str:
     return f"📋 {where_when(view, tz)} still needs: {needs}. Tap to ask the location's volunteers."
 
 
-def morning_list(sessions: list[SiteSession], day: date, tz: ZoneInfo) -> str:
+def morning_list(
+    sessions: list[SiteSession], day: date, tz: ZoneInfo, families: dict[int, DayFamilies]
+) -> str:
     lines = [f"☀️ <b>Good morning! Today, {day:%a %-d %b}</b>"]
     for site in sessions:
         view = site.session
@@ -89,4 +92,16 @@ def morning_list(sessions: list[SiteSession], day: date, tz: ZoneInfo) -> str:
             lines.append(f"Not confirmed yet: {names}")
         else:
             lines.append("Everyone has confirmed. 👍")
+        placed = families.get(view.location_id)
+        if placed is not None and placed.families:
+            needs = (
+                f"; ⚠️ {placed.with_needs} with allergies or dietary needs"
+                if placed.with_needs
+                else ""
+            )
+            lines.append(
+                f"👨‍👩‍👧 {placed.families} placed "
+                f"{'family' if placed.families == 1 else 'families'} "
+                f"({placed.children} children{needs}): /register"
+            )
     return "\n".join(lines)

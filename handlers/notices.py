@@ -165,7 +165,11 @@ async def _morning_list(services: Services, notice: Outgoing) -> Rendered | None
     ]
     if not sessions:
         return None
-    return Rendered(alert_texts.morning_list(sessions, day, tz))
+    families = {
+        location_id: await referrals.placed_on(services.db, location_id=location_id, day=day)
+        for location_id in {site.session.location_id for site in sessions}
+    }
+    return Rendered(alert_texts.morning_list(sessions, day, tz, families))
 
 
 def _ahead(services: Services, view: rota.SessionView) -> bool:

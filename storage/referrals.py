@@ -208,6 +208,34 @@ async def summary(db: Database, referral_id: int) -> ReferralSummary | None:
         return await _summary(session, referral) if referral else None
 
 
+@dataclass(frozen=True, kw_only=True)
+class DayFamilies:
+    families: int
+    children: int
+    with_needs: int  # how many have needs or allergies recorded (never what they are)
+
+
+async def placed_on(db: Database, *, location_id: int, day: date) -> DayFamilies:
+    """How many families are placed at a location on a day: for notices, so no details."""
+    async with db.read() as session:
+        rows = (
+            await session.scalars(
+                select(Referral).where(
+                    Referral.status == ReferralStatus.PLACED,
+                    Referral.location_id == location_id,
+                    Referral.placed_from <= day,
+                    Referral.placed_to >= day,
+                )
+            )
+        ).all()
+    placed = [r for r in rows if day.weekday() in (r.placed_weekdays or [])]
+    return DayFamilies(
+        families=len(placed),
+        children=sum(r.children for r in placed),
+        with_needs=sum(r.needs_sealed is not None for r in placed),
+    )
+
+
 async def for_school(db: Database, *, telegram_id: int, limit: int = 30) -> list[ReferralSummary]:
     """The newest referrals of the contact's own school."""
     async with db.read() as session:

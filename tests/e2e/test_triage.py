@@ -4,12 +4,12 @@ the register with allergies flagged, and the details are gone after the retentio
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 from bot.config import Config
 from bot.harness import Clock, Rehearsal
-from storage import audit, invites, locations, people, referrals
+from storage import audit, invites, locations, people, referrals, rota
 from storage.referrals import ReferralForm
 from tests.conftest import RACHEL
 from tests.e2e.test_joining import register
@@ -172,3 +172,42 @@ async def test_after_the_retention_period_the_details_are_gone_and_the_counts_st
     await rachel.tap("(removed) · Hillside Primary · 2 children")
     assert "Its details were removed after the retention period" in rachel.last.text
     assert ALLERGY not in rachel.last.text
+
+
+async def test_the_morning_list_counts_the_families_without_their_details(
+    bot: Rehearsal, clock: Clock
+) -> None:
+    referral_id = await referred(bot)
+    db, now = bot.services.db, bot.services.now()
+    st_marks = (await locations.listed(db))[0]
+    plan = rota.SessionPlan(
+        location_id=st_marks.location_id,
+        first_day=date(2026, 7, 28),
+        last_day=date(2026, 7, 28),
+        weekdays=frozenset({1}),
+        start=time(11, 30),
+        end=time(13, 30),
+        jobs=(rota.JobSpec(job="server", places=2),),
+    )
+    await rota.create_sessions(
+        db, actor_telegram_id=RACHEL, plan=plan, tz=bot.services.settings.timezone, now=now
+    )
+    await referrals.place(
+        db,
+        telegram_id=RACHEL,
+        referral_id=referral_id,
+        version=0,
+        location_id=st_marks.location_id,
+        first_day=date(2026, 7, 28),
+        last_day=date(2026, 8, 27),
+        weekdays=(1, 3),
+        now=now,
+    )
+    clock.now = datetime(2026, 7, 28, 7, 0, tzinfo=UTC)  # 08:00 in London
+    await bot.deliver()
+    rachel = bot.user(RACHEL, "Rachel")
+    morning = next(m for m in rachel.bot_messages if m.text.startswith("☀️"))
+    assert (
+        "👨‍👩‍👧 1 placed family (2 children; ⚠️ 1 with allergies or dietary needs): /register"
+    ) in morning.text
+    assert "peanut" not in morning.text
