@@ -12,6 +12,7 @@ from telegram import InputFile, Update
 from handlers import callbacks, flows, texts, triage_texts
 from handlers.common import Row, button, command, keyboard, pager, say, show
 from handlers.context import BotContext
+from handlers.planning import parse_span
 from storage import drafts, locations, referrals
 from storage.crypto import Cipher
 from storage.models import ReferralStatus, Role
@@ -20,6 +21,7 @@ from storage.referrals import Decision, DecisionOutcome
 
 PER_PAGE = 8
 DECLINE_FLOW = "referral_decline"
+DATES_FLOW = "referral_dates"
 
 
 @callbacks.action("tl")
@@ -53,6 +55,14 @@ class PlaceAt:
 @callbacks.action("tc")
 @dataclass(frozen=True)
 class ConfirmPlace:
+    referral_id: int
+    version: int
+    location_id: int
+
+
+@callbacks.action("tb")
+@dataclass(frozen=True)
+class OtherDates:
     referral_id: int
     version: int
     location_id: int
@@ -240,6 +250,14 @@ async def place_at(update: Update, context: BotContext, profile: Profile, chosen
                         location_id=chosen.location_id,
                     ),
                 ),
+                (
+                    "📅 Other dates",
+                    OtherDates(
+                        referral_id=chosen.referral_id,
+                        version=chosen.version,
+                        location_id=chosen.location_id,
+                    ),
+                ),
                 ("« Back", ChoosePlace(referral_id=chosen.referral_id, version=chosen.version)),
             ],
         ),
@@ -280,6 +298,65 @@ async def confirm_place(
         context,
         profile,
         chosen.referral_id,
+        outcome,
+        triage_texts.placed(),
+        location.name if location else "?",
+    )
+
+
+@button(OtherDates, Role.COORDINATOR)
+async def other_dates(
+    update: Update, context: BotContext, profile: Profile, chosen: OtherDates
+) -> None:
+    await flows.wait_for_text(
+        context,
+        profile.telegram_id,
+        DATES_FLOW,
+        "dates",
+        {
+            "referral_id": chosen.referral_id,
+            "version": chosen.version,
+            "location_id": chosen.location_id,
+        },
+    )
+    await say(update, triage_texts.ask_dates())
+
+
+async def on_dates_text(update: Update, context: BotContext, profile: Profile, text: str) -> None:
+    services = context.services
+    draft = await drafts.load(services.db, telegram_id=profile.telegram_id, flow=DATES_FLOW)
+    if draft is None:
+        return
+    today = services.now().astimezone(services.settings.timezone).date()
+    dates = parse_span(text, today=today)
+    if dates is None:
+        await say(update, triage_texts.dates_invalid())
+        return
+    referral_id = int(draft.data["referral_id"])
+    current = await referrals.summary(services.db, referral_id)
+    if current is None:
+        await flows.finish(context, profile.telegram_id, DATES_FLOW)
+        await say(update, texts.stale_button())
+        return
+    location_id = int(draft.data["location_id"])
+    outcome = await referrals.place(
+        services.db,
+        telegram_id=profile.telegram_id,
+        referral_id=referral_id,
+        version=int(draft.data["version"]),
+        location_id=location_id,
+        first_day=dates[0],
+        last_day=dates[1],
+        weekdays=current.weekdays,
+        now=services.now(),
+    )
+    await flows.finish(context, profile.telegram_id, DATES_FLOW)
+    location = await locations.get(services.db, location_id)
+    await _decided(
+        update,
+        context,
+        profile,
+        referral_id,
         outcome,
         triage_texts.placed(),
         location.name if location else "?",

@@ -107,6 +107,17 @@ def confirm_place(summary: ReferralSummary, location: str) -> str:
     )
 
 
+def ask_dates() -> str:
+    return (
+        "Send the dates to place them for, like <i>04/08/2026 - 27/08/2026</i> (on the days "
+        "of the week the school asked for); or /cancel."
+    )
+
+
+def dates_invalid() -> str:
+    return "Please send two dates like 04/08/2026 - 27/08/2026, not in the past; or /cancel."
+
+
 def placed() -> str:
     return "✅ Placed. The school has been told."
 

@@ -211,3 +211,22 @@ async def test_the_morning_list_counts_the_families_without_their_details(
         "👨‍👩‍👧 1 placed family (2 children; ⚠️ 1 with allergies or dietary needs): /register"
     ) in morning.text
     assert "peanut" not in morning.text
+
+
+async def test_a_placement_can_start_later_than_asked_and_be_changed(bot: Rehearsal) -> None:
+    await referred(bot)
+    rachel, okafor = bot.user(RACHEL, "Rachel"), bot.user(OKAFOR, "Mr Okafor")
+    await rachel.send("/referrals")
+    await rachel.tap("HS-014 · Hillside Primary · 2 children")
+    await rachel.tap("📍 Place")
+    await rachel.tap("★ St Mark's")
+    await rachel.tap("📅 Other dates")
+    await rachel.send("sometime soon")
+    assert rachel.last.text.startswith("Please send two dates")
+    await rachel.send("04/08/2026 - 27/08/2026")
+    assert rachel.last.text.startswith("✅ Placed.")
+    assert okafor.last.text.endswith("4 Aug–27 Aug 2026 from Tue 4 Aug.")
+    await rachel.tap("⏳ Waiting list")
+    assert okafor.last.text == (
+        "📬 Referral HS-014: on the waiting list: we'll tell you as soon as there is room."
+    )
