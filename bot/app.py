@@ -33,6 +33,7 @@ from handlers import (
     menu,
     planning,
     profile,
+    referral_form,
     siteday,
     start,
     triage,
@@ -230,6 +231,25 @@ def _site_leads(app: BotApplication) -> None:
 def _schools(app: BotApplication) -> None:
     """School contacts: referring a family, following their referrals."""
     # (school referral form: begin)
+    _command(app, "refer", referral_form.refer)
+    _button(app, referral_form.ReferChildren, referral_form.refer_children)
+    _button(app, referral_form.ReferMoreChildren, referral_form.refer_more_children)
+    _button(app, referral_form.ReferBand, referral_form.refer_band)
+    _button(app, referral_form.ReferNoNeeds, referral_form.refer_no_needs)
+    _button(app, referral_form.ReferPlace, referral_form.refer_place)
+    _button(app, referral_form.ReferPlacesPage, referral_form.refer_places_page)
+    _button(app, referral_form.ReferPlacesDone, referral_form.refer_places_done)
+    _button(app, referral_form.ReferWeekday, referral_form.refer_weekday)
+    _button(app, referral_form.ReferDaysDone, referral_form.refer_days_done)
+    _button(app, referral_form.ReferConsent, referral_form.refer_consent)
+    _button(app, referral_form.ReferNotYet, referral_form.refer_not_yet)
+    _button(app, referral_form.ReferSkipNote, referral_form.refer_skip_note)
+    _button(app, referral_form.ReferEdit, referral_form.refer_edit)
+    _button(app, referral_form.ReferSend, referral_form.refer_send)
+    _button(app, referral_form.ReferCancel, referral_form.refer_cancel)
+    _command(app, "myreferrals", referral_form.my_referrals_command)
+    _button(app, referral_form.MyReferralsPage, referral_form.my_referrals_page)
+    _button(app, referral_form.OpenReferral, referral_form.open_referral)
     # (school referral form: end)
 
 
@@ -241,9 +261,11 @@ def _triage(app: BotApplication) -> None:
     _button(app, triage.ChoosePlace, triage.choose_place)
     _button(app, triage.PlaceAt, triage.place_at)
     _button(app, triage.ConfirmPlace, triage.confirm_place)
+    _button(app, triage.OtherDates, triage.other_dates)
     _button(app, triage.Waitlist, triage.waitlist)
     _button(app, triage.Decline, triage.decline)
     _button(app, triage.ExportSchool, triage.export_school)
+    _button(app, triage.ExportLocation, triage.export_location)
     _command(app, "register", triage.register_command)
     _button(app, triage.MarkFamily, triage.mark_family)
 
@@ -271,7 +293,11 @@ def _catch_alls(app: BotApplication) -> None:
                     ),
                     planning.PLAN_FLOW: flows.TextRoute(planning.on_plan_text, Role.COORDINATOR),
                     triage.DECLINE_FLOW: flows.TextRoute(triage.on_reason_text, Role.COORDINATOR),
+                    triage.DATES_FLOW: flows.TextRoute(triage.on_dates_text, Role.COORDINATOR),
                     # (school referral form flows: begin)
+                    referral_form.REFERRAL_FLOW: flows.TextRoute(
+                        referral_form.on_referral_text, Role.SCHOOL_CONTACT
+                    ),
                     # (school referral form flows: end)
                     # (site day text flows: begin)
                     siteday.COUNTS_FLOW: flows.TextRoute(siteday.on_counts_text, Role.COORDINATOR),

@@ -36,20 +36,21 @@ from telegram.warnings import PTBDeprecationWarning
 
 from handlers import notices
 from handlers.context import BotApplication, Services
-from storage import outbox, people
+from storage import outbox, people, rota
 from storage.models import NoticeStatus
 from storage.outbox import Outgoing
 
 logger = logging.getLogger(__name__)
 
 BATCH = 100
+PER_CHAT_IN_BATCH = 3
 CONCURRENT_SENDS = 8
 MAX_RETRY_AFTER_WAITS = 5
 FIRST_RETRY = timedelta(seconds=10)
 MINUTE = 60.0
 # Windows are kept this much longer than the limits' own: a request leaves a little after its
 # slot is taken, and scheduling jitter must not push one more send into someone's second.
-MARGIN = 0.1
+MARGIN = 0.25
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -121,33 +122,49 @@ class DeliveryEngine:
         self._services = services
         self._pace = pace
         self._pacer = Pacer(pace)
+        # Claim only what can go out in a few seconds: a claim is a lease, and a long batch
+        # would outlive it.
+        self._batch = min(BATCH, pace.overall_per_second * 2)
+        self._stopping = False
         # One sweep at a time in this process: the scheduler's and a test's never interleave.
         self._lock = asyncio.Lock()
+
+    def stop(self) -> None:
+        """Shutting down: finish the sends in flight, hand the rest back, claim nothing more."""
+        self._stopping = True
 
     async def sweep(self) -> int:
         """Send every notice due now, batch by batch; returns how many were handled."""
         handled = 0
         async with self._lock:
-            while True:
+            while not self._stopping:
                 due = await outbox.claim_due(
-                    self._services.db, now=self._services.now(), limit=BATCH
+                    self._services.db, now=self._services.now(), limit=self._batch
                 )
                 await self._send_all(due)
                 handled += len(due)
-                if len(due) < BATCH:
-                    return handled
+                if len(due) < self._batch:
+                    break
+        return handled
 
     async def _send_all(self, due: list[Outgoing]) -> None:
         by_chat: defaultdict[int, list[Outgoing]] = defaultdict(list)
         for notice in due:
             by_chat[notice.chat_id].append(notice)
+        # A chat with many messages waits its turn (they are spaced a second apart or more);
+        # it must not hold up everyone else's in this batch.
+        later = [n.notice_id for queue in by_chat.values() for n in queue[PER_CHAT_IN_BATCH:]]
+        await outbox.release(self._services.db, later)
         gate = asyncio.Semaphore(CONCURRENT_SENDS)
 
         async def one_chat(queue: list[Outgoing]) -> None:
-            for notice in queue:
+            for index, notice in enumerate(queue):
+                if self._stopping:
+                    await outbox.release(self._services.db, [n.notice_id for n in queue[index:]])
+                    return
                 await self._deliver(notice, gate)
 
-        await asyncio.gather(*(one_chat(queue) for queue in by_chat.values()))
+        await asyncio.gather(*(one_chat(queue[:PER_CHAT_IN_BATCH]) for queue in by_chat.values()))
 
     async def _deliver(self, notice: Outgoing, gate: asyncio.Semaphore) -> None:
         db, now = self._services.db, self._services.now()
@@ -171,11 +188,19 @@ class DeliveryEngine:
         if rendered is None:
             await outbox.finish(db, notice.notice_id, NoticeStatus.SKIPPED, now=now)
             return
+        if isinstance(rendered, notices.Later):
+            await outbox.retry_at(
+                db, notice.notice_id, due_at=rendered.due_at, error=rendered.why, attempt=False
+            )
+            return
         for _ in range(MAX_RETRY_AFTER_WAITS):
             # The gate covers the send and its record, so at most CONCURRENT_SENDS messages are
             # ever sent but not yet recorded: all that a crash could make us send again. The slot
             # is taken inside it, so the pacer counts a send when it really leaves.
             async with gate:
+                if not await outbox.still_ours(db, notice, now=self._services.now()):
+                    logger.warning("notice %s was taken over by another instance", notice.notice_id)
+                    return
                 await self._pacer.slot(notice.chat_id)
                 try:
                     await self._application.bot.send_message(
@@ -215,6 +240,13 @@ class DeliveryEngine:
                 db, notice.notice_id, NoticeStatus.BLOCKED, now=now, error=exc.message
             )
             await people.mark_inactive(db, telegram_id=notice.chat_id)
+            if notice.kind == "offer":  # they cannot answer: the place goes to the next
+                await rota.pass_on(
+                    db,
+                    booking_id=int(notice.payload["booking_id"]),
+                    now=now,
+                    offer_window=self._services.settings.offer_window,
+                )
         elif isinstance(exc, ChatMigrated):
             await outbox.move_chat(db, old_chat_id=notice.chat_id, new_chat_id=exc.new_chat_id)
             await outbox.retry_at(db, notice.notice_id, due_at=now, error="chat migrated")

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from handlers.rota_texts import day_and_time, where_when
 from handlers.texts import esc
 from storage.referrals import DayFamilies
 from storage.rota import BookingView, JobView, SessionView, SiteSession
+
+GAPS_SHOWN = 10
+MORNING_MAX_CHARS = 3500  # well inside Telegram's 4096, with room for the last line
 
 
 def when_word(starts_at: datetime, now: datetime, tz: ZoneInfo) -> str:
@@ -71,16 +74,31 @@ def place_filled(booking: BookingView, tz: ZoneInfo) -> str:
     )
 
 
-def unfilled(view: SessionView, gaps: list[JobView], tz: ZoneInfo) -> str:
-    needs = ", ".join(f"{esc(job.job)} x{job.free}" for job in gaps)
-    return f"📋 {where_when(view, tz)} still needs: {needs}. Tap to ask the location's volunteers."
+def unfilled(
+    gaps: list[tuple[SessionView, JobView]], total: int, horizon: timedelta, tz: ZoneInfo
+) -> str:
+    hours = int(horizon.total_seconds() // 3600)
+    lines = [f"📋 <b>Still to fill in the next {hours} hours</b>"]
+    lines += [f"• {where_when(view, tz)}: {esc(job.job)} x{job.free}" for view, job in gaps]
+    if total > len(gaps):
+        lines.append(f"…and {total - len(gaps)} more: see /coverage")
+    lines.append("Tap one to ask that location's volunteers.")
+    return "\n".join(lines)
+
+
+def cover_button(view: SessionView, job: JobView, tz: ZoneInfo) -> str:
+    starts = view.starts_at.astimezone(tz)
+    return f"Cover: {job.job} · {starts:%a %-d %b %H:%M} · {view.location_name}"[:60]
 
 
 def morning_list(
     sessions: list[SiteSession], day: date, tz: ZoneInfo, families: dict[int, DayFamilies]
 ) -> str:
     lines = [f"☀️ <b>Good morning! Today, {day:%a %-d %b}</b>"]
-    for site in sessions:
+    for shown, site in enumerate(sessions):
+        if len("\n".join(lines)) > MORNING_MAX_CHARS:
+            lines.append(f"\n…and {len(sessions) - shown} more sessions: see /today")
+            break
         view = site.session
         waiting = [h for h in site.helpers if not h.confirmed]
         lines.append(

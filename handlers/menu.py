@@ -23,6 +23,8 @@ COMMANDS: list[tuple[str, str, Role | None]] = [
     ("profile", "Your home locations and phone", None),
     ("sessions", "Upcoming lunch sessions to book", Role.VOLUNTEER),
     ("mysessions", "Your bookings, with cancel and calendar", Role.VOLUNTEER),
+    ("refer", "Refer a family for a lunch club place", Role.SCHOOL_CONTACT),
+    ("myreferrals", "Your school's referrals and their status", Role.SCHOOL_CONTACT),
     ("invite", "Invite a school contact or a coordinator", Role.COORDINATOR),
     ("people", "People and their roles", Role.COORDINATOR),
     ("locations", "Lunch club locations", Role.COORDINATOR),

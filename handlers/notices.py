@@ -15,7 +15,7 @@ from handlers.common import keyboard
 from handlers.context import Services
 from handlers.siteday import RequestCover
 from handlers.volunteer import BookJob, OfferAnswer, ReminderAnswer
-from storage import locations, referrals, rota
+from storage import locations, referrals, rota, schedule
 from storage.models import BookingStatus, ReferralStatus
 from storage.outbox import Outgoing
 
@@ -26,10 +26,18 @@ class Rendered:
     markup: InlineKeyboardMarkup | None = None
 
 
-Renderer = Callable[[Services, Outgoing], Awaitable[Rendered | None]]
+@dataclass(frozen=True)
+class Later:
+    """Not now: put the notice off until `due_at` (a reminder in the quiet hours)."""
+
+    due_at: datetime
+    why: str
 
 
-async def render(services: Services, notice: Outgoing) -> Rendered | None:
+Renderer = Callable[[Services, Outgoing], Awaitable[Rendered | Later | None]]
+
+
+async def render(services: Services, notice: Outgoing) -> Rendered | Later | None:
     renderer = _RENDERERS.get(notice.kind)
     if renderer is None:
         raise LookupError(f"no renderer for notice kind {notice.kind!r}")
@@ -58,7 +66,7 @@ async def _offer_expired(services: Services, notice: Outgoing) -> Rendered | Non
     return Rendered(alert_texts.offer_expired(booking, services.settings.timezone))
 
 
-async def _reminder(services: Services, notice: Outgoing) -> Rendered | None:
+async def _reminder(services: Services, notice: Outgoing) -> Rendered | Later | None:
     booking = await rota.booking_view(services.db, int(notice.payload["booking_id"]))
     if (
         booking is None
@@ -68,9 +76,16 @@ async def _reminder(services: Services, notice: Outgoing) -> Rendered | None:
         or (booking.session.starts_at != datetime.fromisoformat(notice.payload["starts_at"]))
     ):
         return None  # cancelled, confirmed, started, or moved (a new reminder is planned)
+    policy, now = services.settings.schedule, services.now()
+    starts_at = booking.session.starts_at
+    if schedule.superseded(starts_at, int(notice.payload["hours"]), policy, now):
+        return None  # the bot was down: the closer reminder alone goes out
+    wait = schedule.quiet_until(now, starts_at, policy)
+    if wait is not None:
+        return Later(wait, "quiet hours")
     tz = services.settings.timezone
     return Rendered(
-        alert_texts.reminder(booking, services.now(), tz),
+        alert_texts.reminder(booking, now, tz),
         keyboard(
             [
                 ("👍 I'm coming", ReminderAnswer(booking_id=booking.booking_id, coming=True)),
@@ -134,16 +149,22 @@ async def _place_filled(services: Services, notice: Outgoing) -> Rendered | None
 
 
 async def _unfilled(services: Services, notice: Outgoing) -> Rendered | None:
-    view = await rota.session_view(services.db, int(notice.payload["session_id"]))
-    if view is None or not _ahead(services, view):
-        return None
-    gaps = [job for job in view.jobs if job.free > 0]
+    horizon = services.settings.schedule.unfilled_horizon
+    sessions = await rota.coverage(
+        services.db, actor_telegram_id=notice.chat_id, now=services.now(), within=horizon
+    )
+    gaps = [(view, job) for view in sessions for job in view.jobs if job.free > 0]
     if not gaps:
         return None
+    tz = services.settings.timezone
+    shown = gaps[: alert_texts.GAPS_SHOWN]
     return Rendered(
-        alert_texts.unfilled(view, gaps, services.settings.timezone),
+        alert_texts.unfilled(shown, len(gaps), horizon, tz),
         keyboard(
-            *[[(f"Cover needed: {job.job}", RequestCover(job_id=job.job_id))] for job in gaps]
+            *[
+                [(alert_texts.cover_button(view, job, tz), RequestCover(job_id=job.job_id))]
+                for view, job in shown
+            ]
         ),
     )
 

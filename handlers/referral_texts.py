@@ -213,9 +213,7 @@ def my_referrals(page: list[ReferralSummary], offset: int, more: bool) -> str:
         return "Your school has no referrals yet. Send /refer to refer a family."
     shown = f"{offset + 1}-{offset + len(page)}" + (", newest first" if offset == 0 else "")
     lines = [f"<b>Your school's referrals</b> ({shown}). Tap one for its details."]
-    lines += [
-        f"• <b>{esc(s.reference)}</b>, {plural(s.children, 'child', 'children')}: {status(s)}" for s in page
-    ]
+    lines += [f"• <b>{esc(s.reference)}</b>, {_children(s.children)}: {status(s)}" for s in page]
     if more:
         lines.append("Older ones: Next ▶")
     return "\n".join(lines)
@@ -235,8 +233,8 @@ def referral_card(found: ReferralDetail) -> str:
     s = found.summary
     if s.purged:
         return (
-            f"<b>A referral from {esc(s.school_name)}</b>: {plural(s.children, 'child', 'children')}, "
-            f"{status(s)}.\n\nIts details were removed after the retention period."
+            f"<b>A referral from {esc(s.school_name)}</b>: {_children(s.children)}, {status(s)}."
+            "\n\nIts details were removed after the retention period."
         )
     reason = f"\nReason: {esc(found.reason)}" if found.reason else ""
     return (
@@ -285,6 +283,10 @@ def _details(
         f"Dietary needs and allergies: {esc(needs) if needs else 'none'}\n"
         f"Preferred locations: {where}"
     )
+
+
+def _children(count: int) -> str:
+    return plural(count, "child", "children")
 
 
 def days(weekdays: tuple[int, ...] | list[int]) -> str:

@@ -326,7 +326,7 @@ def not_allowed(role: Role) -> str:
 
 
 def not_yours() -> str:
-    return "That isn't one of your bookings, so nothing was changed. Your sessions: /mysessions"
+    return "Sorry, that isn't yours to see or change, so nothing was changed."
 
 
 def not_found() -> str:

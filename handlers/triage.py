@@ -88,6 +88,12 @@ class ExportSchool:
     referral_id: int
 
 
+@callbacks.action("ty")
+@dataclass(frozen=True)
+class ExportLocation:
+    referral_id: int
+
+
 @callbacks.action("tr")
 @dataclass(frozen=True)
 class MarkFamily:
@@ -175,7 +181,12 @@ async def _card(
         rows.append(decide)
         if s.status is not ReferralStatus.DECLINED:
             rows.append([("✖ Can't place", Decline(referral_id=s.referral_id, version=s.version))])
-    rows.append([("📄 CSV of this school's referrals", ExportSchool(referral_id=s.referral_id))])
+    exports: list[tuple[str, object]] = [
+        ("📄 School's CSV", ExportSchool(referral_id=s.referral_id))
+    ]
+    if s.location_id is not None:
+        exports.append(("📄 Location's CSV", ExportLocation(referral_id=s.referral_id)))
+    rows.append(exports)
     rows.append([("« Referrals", ReferralList(status=s.status, offset=0))])
     await show(update, triage_texts.card(detail), keyboard(*rows), note=note)
 
@@ -433,32 +444,43 @@ async def _decided(
 async def export_school(
     update: Update, context: BotContext, profile: Profile, chosen: ExportSchool
 ) -> None:
+    await _export(update, context, profile, chosen.referral_id, by_school=True)
+
+
+@button(ExportLocation, Role.COORDINATOR)
+async def export_location(
+    update: Update, context: BotContext, profile: Profile, chosen: ExportLocation
+) -> None:
+    await _export(update, context, profile, chosen.referral_id, by_school=False)
+
+
+async def _export(
+    update: Update, context: BotContext, profile: Profile, referral_id: int, *, by_school: bool
+) -> None:
+    """The referrals of this one's school, or of the location it is placed at, as CSV."""
     cipher = _cipher(context)
     chat = update.effective_chat
     if cipher is None or chat is None:
         await say(update, triage_texts.no_cipher())
         return
     services = context.services
-    detail = await referrals.detail(
-        services.db,
-        cipher,
-        telegram_id=profile.telegram_id,
-        referral_id=chosen.referral_id,
-        now=services.now(),
-    )
-    school_id = detail.summary.school_id
+    summary = await referrals.summary(services.db, referral_id)
+    if summary is None or (not by_school and summary.location_id is None):
+        await say(update, texts.stale_button())
+        return
     data = await referrals.export_csv(
         services.db,
         cipher,
         telegram_id=profile.telegram_id,
         now=services.now(),
-        school_id=school_id,
+        school_id=summary.school_id if by_school else None,
+        location_id=None if by_school else summary.location_id,
     )
-    rows = data.count("\n") - 1
-    name = "".join(ch if ch.isalnum() else "-" for ch in detail.summary.school_name).strip("-")
+    named = summary.school_name if by_school else summary.location_name or "location"
+    name = "".join(ch if ch.isalnum() else "-" for ch in named).strip("-")
     await chat.send_document(
         InputFile(data.encode(), filename=f"referrals-{name}.csv"),
-        caption=triage_texts.export_caption(rows),
+        caption=triage_texts.export_caption(data.count("\n") - 1),
     )
 
 

@@ -36,6 +36,7 @@ class Outgoing:
     kind: str
     payload: dict[str, Any]
     attempts: int
+    claimed_at: datetime | None = None
     active: bool = True  # False: the person blocked the bot; nothing more is sent to them
 
 
@@ -103,6 +104,7 @@ async def claim_due(db: Database, *, now: datetime, limit: int) -> list[Outgoing
                 kind=r.kind,
                 payload=dict(r.payload),
                 attempts=r.attempts,
+                claimed_at=r.claimed_at,
                 active=r.person_id not in inactive,
             )
             for r in rows
@@ -123,8 +125,39 @@ async def finish(
         )
 
 
-async def retry_at(db: Database, notice_id: int, *, due_at: datetime, error: str) -> None:
-    """Put a notice back in the queue for another try."""
+async def still_ours(db: Database, notice: Outgoing, *, now: datetime) -> bool:
+    """Renew our claim just before sending; False if another instance has taken the notice
+    since (our claim lapsed while we waited), so it must not be sent twice."""
+    async with db.transaction() as session:
+        renewed = await session.execute(
+            update(Notice)
+            .where(
+                Notice.id == notice.notice_id,
+                Notice.status == NoticeStatus.SENDING,
+                Notice.claimed_at == notice.claimed_at,
+            )
+            .values(claimed_at=max(now, notice.claimed_at or now))
+        )
+        return rowcount(renewed) == 1
+
+
+async def release(db: Database, notice_ids: list[int]) -> None:
+    """Hand claimed notices back unsent (shutting down, or a chat with too many at once)."""
+    if not notice_ids:
+        return
+    async with db.transaction() as session:
+        await session.execute(
+            update(Notice)
+            .where(Notice.id.in_(notice_ids), Notice.status == NoticeStatus.SENDING)
+            .values(status=NoticeStatus.PENDING, claimed_at=None, attempts=Notice.attempts - 1)
+        )
+
+
+async def retry_at(
+    db: Database, notice_id: int, *, due_at: datetime, error: str, attempt: bool = True
+) -> None:
+    """Put a notice back in the queue for another try (`attempt=False`: it was not tried, only
+    put off, as a reminder in the quiet hours)."""
     async with db.transaction() as session:
         await session.execute(
             update(Notice)
@@ -134,6 +167,7 @@ async def retry_at(db: Database, notice_id: int, *, due_at: datetime, error: str
                 due_at=due_at,
                 claimed_at=None,
                 last_error=_short(error),
+                attempts=Notice.attempts if attempt else Notice.attempts - 1,
             )
         )
 

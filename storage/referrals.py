@@ -83,6 +83,7 @@ class ReferralSummary:
     reference: str
     children: int
     status: ReferralStatus
+    location_id: int | None
     location_name: str | None
     placed_from: date | None
     placed_to: date | None
@@ -763,6 +764,7 @@ async def _summary(session: AsyncSession, referral: Referral) -> ReferralSummary
         reference=referral.reference,
         children=referral.children,
         status=referral.status,
+        location_id=referral.location_id,
         location_name=location,
         placed_from=referral.placed_from,
         placed_to=referral.placed_to,

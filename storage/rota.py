@@ -562,6 +562,24 @@ async def confirm(
         return await _booking_view(session, booking)
 
 
+async def pass_on(db: Database, *, booking_id: int, now: datetime, offer_window: timedelta) -> bool:
+    """An offer its holder cannot receive (they blocked the bot): it goes to the next now."""
+    async with db.transaction() as session:
+        booking = await _locked(session, booking_id)
+        if booking is None or booking.status is not BookingStatus.OFFERED:
+            return False
+        _set_status(booking, BookingStatus.EXPIRED, now)
+        await _release(session, booking.job_id, now, offer_window)
+        audit.record(
+            session,
+            at=now,
+            actor_id=None,
+            action="offer.passed_on",
+            subject=("booking", booking.id),
+        )
+        return True
+
+
 async def expire_offers(db: Database, *, now: datetime, offer_window: timedelta) -> int:
     """Pass on every offer nobody answered in time (run by the scheduler)."""
     async with db.transaction() as session:
@@ -663,6 +681,7 @@ async def reschedule(
             await _check_move(session, lunch, starts, ends)
             lunch.starts_at, lunch.ends_at = starts, ends
             for booking, person in await _live(session, lunch.id, HOLDING):
+                booking.confirmed_at = None  # confirmed for the old time, not the new
                 await _notify(
                     session,
                     person,
@@ -784,9 +803,16 @@ async def record_counts(
 
 
 async def coverage(
-    db: Database, *, actor_telegram_id: int, now: datetime, days: int
+    db: Database,
+    *,
+    actor_telegram_id: int,
+    now: datetime,
+    days: int = 7,
+    within: timedelta | None = None,
 ) -> list[SessionView]:
-    """Sessions in the next `days` days with places still free, in the coordinator's scope."""
+    """Sessions starting `within` (default: the next `days` days) with places still free, in
+    the coordinator's scope."""
+    horizon = within if within is not None else timedelta(days=days)
     async with db.read() as session:
         actor = await require_role(session, actor_telegram_id, Role.COORDINATOR)
         scope = await coordinator_scope(session, actor.id)
@@ -795,7 +821,7 @@ async def coverage(
             .join(Location)
             .where(
                 LunchSession.starts_at > now,
-                LunchSession.starts_at <= now + timedelta(days=days),
+                LunchSession.starts_at <= now + horizon,
                 LunchSession.status == SessionStatus.SCHEDULED,
                 Location.archived_at.is_(None),
                 LunchSession.id.in_(
@@ -913,7 +939,13 @@ async def _release(
         ).all()
         # Someone booked elsewhere at that time could not take it: it goes to the next.
         for candidate in waiting:
-            if not await _overlapping(session, candidate.person_id, lunch):
+            holder = await session.get(Person, candidate.person_id)
+            # Not to someone the bot cannot reach (they blocked it) or who is busy then.
+            if (
+                holder is not None
+                and holder.active
+                and not await _overlapping(session, candidate.person_id, lunch)
+            ):
                 nxt = candidate
                 break
     if nxt is None:

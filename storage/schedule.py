@@ -33,6 +33,9 @@ from storage.models import (
 from storage.roles import coordinators_for
 
 HOURS_A_DAY = 24
+# Reminders become rows this long before they are due; the planner runs every minute, so this
+# is ample, and each run writes only a few rows however many bookings there are.
+PLAN_AHEAD = timedelta(hours=1)
 JUST_BEFORE = timedelta(minutes=1)
 
 
@@ -56,6 +59,27 @@ def reminder_due(starts_at: datetime, hours: int, policy: Policy) -> datetime:
     else:
         due = starts_at - timedelta(hours=hours)
     return _outside_quiet_hours(due, starts_at, policy)
+
+
+def superseded(starts_at: datetime, hours: int, policy: Policy, now: datetime) -> bool:
+    """A closer reminder for the same session is already due (the bot was down): only that
+    one is worth sending."""
+    return any(
+        reminder_due(starts_at, other, policy) <= now
+        for other in policy.reminder_hours
+        if other < hours
+    )
+
+
+def quiet_until(now: datetime, starts_at: datetime, policy: Policy) -> datetime | None:
+    """If it is quiet hours now and a message about a session can wait until they end (the
+    session starts later), when they end; else None: send now."""
+    if not in_quiet_hours(now, policy):
+        return None
+    local = now.astimezone(policy.tz)
+    end_day = local.date() if local.time() < policy.quiet_end else local.date() + timedelta(1)
+    end = datetime.combine(end_day, policy.quiet_end, tzinfo=policy.tz).astimezone(UTC)
+    return end if end < starts_at else None
 
 
 def in_quiet_hours(moment: datetime, policy: Policy) -> bool:
@@ -119,8 +143,11 @@ async def _reminders(session: AsyncSession, now: datetime, policy: Policy) -> li
     for booking, lunch, person in booked:
         for hours in policy.reminder_hours:
             due = reminder_due(lunch.starts_at, hours, policy)
-            # Booked after the reminder's time (or confirmed already): it would only nag.
-            if due < booking.created_at or booking.confirmed_at is not None:
+            if due > now + PLAN_AHEAD:
+                continue  # planned on a later run: each run writes only what is near
+            # Booked (or offered the place and took it) after the reminder's time, or confirmed
+            # already: it would only nag.
+            if due < booking.updated_at or booking.confirmed_at is not None:
                 continue
             rows.append(
                 _row(
@@ -157,16 +184,12 @@ async def _unfilled(session: AsyncSession, now: datetime, policy: Policy) -> lis
         .all()
     )
     leads = await coordinators_for(session, {location_id for _, location_id in gaps})
+    people = {person.id: person for group in leads.values() for person in group}
+    day = now.astimezone(policy.tz).date().isoformat()
+    # One summary a day for each coordinator, not one message per session.
     return [
-        _row(
-            person,
-            "unfilled",
-            now,
-            key=f"unfilled:{session_id}:{person.id}",
-            payload={"session_id": session_id},
-        )
-        for session_id, location_id in gaps
-        for person in leads[location_id]
+        _row(person, "unfilled", now, key=f"unfilled:{day}:{person.id}", payload={"day": day})
+        for person in people.values()
     ]
 
 

@@ -215,9 +215,11 @@ async def test_forged_buttons_touch_nobody_elses_booking(bot: Rehearsal) -> None
     booking = (await rota.my_bookings(bot.services.db, telegram_id=3001, now=bot.services.now()))[0]
 
     await eve.tap_data(f"cc:{booking.booking_id}")
-    assert eve.last.text.startswith("That isn't one of your bookings, so nothing was changed.")
+    assert eve.last.text.startswith(
+        "Sorry, that isn't yours to see or change, so nothing was changed."
+    )
     await eve.tap_data(f"oa:{booking.booking_id}:1")
-    assert eve.last.text.startswith("That isn't one of your bookings")
+    assert eve.last.text.startswith("Sorry, that isn't yours")
     await eve.tap_data("bj:999999:0")
     assert "no longer taking bookings" in eve.last.text
     await eve.tap_data(f"so:{2**31}")

@@ -230,3 +230,24 @@ async def test_a_placement_can_start_later_than_asked_and_be_changed(bot: Rehear
     assert okafor.last.text == (
         "📬 Referral HS-014: on the waiting list: we'll tell you as soon as there is room."
     )
+
+
+async def test_exports_of_a_school_and_a_location_are_audited(bot: Rehearsal) -> None:
+    await referred(bot)
+    rachel = bot.user(RACHEL, "Rachel")
+    await rachel.send("/referrals")
+    await rachel.tap("HS-014 · Hillside Primary · 2 children")
+    await rachel.tap("📄 School's CSV")
+    school_csv = rachel.last
+    assert school_csv.filename == "referrals-Hillside-Primary.csv"
+    assert school_csv.document is not None
+    assert ALLERGY.encode() in school_csv.document
+    await rachel.send("/referrals")
+    await rachel.tap("HS-014 · Hillside Primary · 2 children")
+    await rachel.tap("📍 Place")
+    await rachel.tap("★ St Mark's")
+    await rachel.tap("✅ Place")
+    await rachel.tap("📄 Location's CSV")
+    assert rachel.last.filename == "referrals-St-Mark-s.csv"
+    exports = await audit.recent(bot.services.db, action="referrals.exported")
+    assert len(exports) == 2

@@ -70,24 +70,25 @@ async def _booked_sam(db: Database, clock: Clock) -> rota.SessionView:
 
 async def test_the_planner_queues_each_reminder_and_alert_once(db: Database, clock: Clock) -> None:
     await _booked_sam(db, clock)
-    clock.now = local(2026, 7, 26, 12, 0)  # two days before: the 24 h reminder is now known
-    first = await schedule.plan(db, now=clock(), policy=POLICY)
-    again = await schedule.plan(db, now=clock(), policy=POLICY)
-    assert (first, again) == (3, 0)  # two reminders and an unfilled alert
-    due = await outbox.claim_due(db, now=local(2026, 7, 27, 11, 30), limit=10)
-    assert sorted(n.kind for n in due) == ["reminder", "unfilled"]
-    reminder = next(n for n in due if n.kind == "reminder")
-    assert (reminder.chat_id, reminder.payload["hours"]) == (SAM, 24)
-    for notice in due:
-        await outbox.finish(db, notice.notice_id, NoticeStatus.SENT, now=clock())
-    # On the day, from 08:00, the coordinators' morning list joins in.
-    assert await schedule.plan(db, now=local(2026, 7, 28, 7, 59), policy=POLICY) == 0
-    assert await schedule.plan(db, now=local(2026, 7, 28, 8, 0), policy=POLICY) == 1
-    later = await outbox.claim_due(db, now=local(2026, 7, 28, 9, 30), limit=10)
-    assert sorted((n.kind, n.chat_id) for n in later) == [
-        ("morning_list", RACHEL),
-        ("reminder", SAM),
-    ]
+    policy = Policy(tz=LONDON, morning_at=time(23, 0))  # no morning list in this test
+
+    async def kinds(at: datetime) -> list[tuple[str, int]]:
+        assert await schedule.plan(db, now=at, policy=policy) >= 0
+        due = await outbox.claim_due(db, now=at + timedelta(hours=2), limit=10)
+        for notice in due:
+            await outbox.finish(db, notice.notice_id, NoticeStatus.SENT, now=at)
+        return sorted((n.kind, n.chat_id) for n in due)
+
+    # Two days ahead: the gap is reported (one summary for Rachel); no reminder is near yet.
+    assert await kinds(local(2026, 7, 26, 12, 0)) == [("unfilled", RACHEL)]
+    assert await schedule.plan(db, now=local(2026, 7, 26, 12, 1), policy=policy) == 0
+    # An hour before the day-before reminder, it becomes a row, once.
+    assert await kinds(local(2026, 7, 27, 10, 30)) == [("reminder", SAM), ("unfilled", RACHEL)]
+    assert await schedule.plan(db, now=local(2026, 7, 27, 10, 31), policy=policy) == 0
+    assert await kinds(local(2026, 7, 28, 8, 30)) == [("reminder", SAM), ("unfilled", RACHEL)]
+    # On the day, from the morning list's time, the coordinators' list joins in.
+    morning = Policy(tz=LONDON, morning_at=time(8, 0))
+    assert await schedule.plan(db, now=local(2026, 7, 28, 8, 31), policy=morning) == 1
 
 
 async def test_a_booking_made_after_its_reminder_time_gets_no_late_nag(
