@@ -134,6 +134,9 @@ async def polling(
             try:
                 yield application
             finally:
+                # A sweep in progress hands back what it has not sent, so stopping takes
+                # seconds, not the whole backlog; the next start sends the rest.
+                delivery_of(application).stop()
                 await updater.stop()
                 await application.stop()
     finally:

@@ -140,3 +140,26 @@ async def test_a_crash_mid_sweep_loses_nothing_and_repeats_only_what_was_in_flig
         assert len(per_chat) == 200  # nobody lost
         repeated = sum(times - 1 for times in per_chat.values())
         assert repeated <= CONCURRENT_SENDS
+
+
+async def test_stopping_mid_sweep_hands_the_rest_back_and_the_next_start_sends_it(
+    config: Config, clock: Clock
+) -> None:
+    async with Rehearsal(config, clock=clock) as bot:
+        await volunteers_asked_for_cover(bot, 120)
+        engine = delivery_of(bot.application)
+        sweep = asyncio.create_task(engine.sweep())
+        for _ in range(1000):  # at most ten seconds
+            if len(sent(bot.sandbox.calls)) >= 20:
+                break
+            await asyncio.sleep(0.01)
+        engine.stop()  # SIGTERM: the bot is shutting down
+        await sweep
+        counts = await outbox.counts(bot.services.db)
+        assert NoticeStatus.SENDING not in counts  # nothing left claimed for five minutes
+        assert counts[NoticeStatus.PENDING] > 0
+
+        await bot.restart()
+        await bot.deliver()
+        assert await outbox.counts(bot.services.db) == {NoticeStatus.SENT: 120}
+        assert len(sent(bot.sandbox.calls)) == 120
