@@ -14,9 +14,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-from bot.config import Config, CoordinatorsConfig, DatabaseConfig, ProgrammeConfig
+from bot.config import (
+    Config,
+    CoordinatorsConfig,
+    DatabaseConfig,
+    ProgrammeConfig,
+    ReferralsConfig,
+)
 from bot.harness import Clock, Rehearsal
 from bot.sandbox import SimMessage, SimUser
+from storage.crypto import new_key
 
 RACHEL, OKAFOR, SAM, JO = 700001, 700002, 700003, 700004
 _LINK = re.compile(r"https://t\.me/\w+\?start=(\S+)")
@@ -76,6 +83,8 @@ async def run_demo(out: TextIO = sys.stdout) -> int:
             database=DatabaseConfig(url=f"sqlite+aiosqlite:///{Path(folder) / 'demo.sqlite3'}"),
             programme=ProgrammeConfig(name="Holiday Lunch Club"),
             coordinators=CoordinatorsConfig(telegram_ids=frozenset({RACHEL})),
+            # A key for this run only: the demo's referral details are sealed like real ones.
+            referrals=ReferralsConfig(keys=(new_key(),)),
         )
         # The story happens in the summer holiday, whatever today's date.
         clock = Clock()
@@ -124,6 +133,7 @@ async def _script(bot: Rehearsal, t: Transcript, clock: Clock) -> None:
 
     await _joining(t, okafor, token)
     await _volunteers(t, sam, jo)
+    await _referral(t, okafor, rachel)
     await _mistakes(t, sam, token)
     await _reminders(t, bot, clock, sam, jo)
     await _site_day(t, rachel, clock)
@@ -172,6 +182,33 @@ async def _mistakes(t: Transcript, sam: SimUser, token: str) -> None:
     await t.send(sam, volunteer, "/lunch")
 
 
+async def _referral(t: Transcript, okafor: SimUser, rachel: SimUser) -> None:
+    contact, coordinator = "school contact", "coordinator"
+    t.heading("Before the holiday: Mr Okafor refers a family, Rachel places them")
+    await t.send(okafor, contact, "/refer")
+    await t.send(okafor, contact, "HS-014")
+    await t.tap(okafor, contact, "2")
+    await t.tap(okafor, contact, "Year 2")
+    await t.tap(okafor, contact, "Year 5")
+    await t.send(okafor, contact, "nut allergy (the younger child)")
+    await t.tap(okafor, contact, "St Mark's church hall")
+    await t.tap(okafor, contact, "Next ▶")
+    await t.send(okafor, contact, "28/07/2026 - 27/08/2026")
+    for day in ("✓ Mon", "✓ Wed", "✓ Fri"):
+        await t.tap(okafor, contact, day)
+    await t.tap(okafor, contact, "Next ▶")
+    await t.tap(okafor, contact, "✅ The parent or carer agreed")
+    await t.tap(okafor, contact, "Skip")
+    await t.tap(okafor, contact, "📨 Send referral")
+    t.show_new(rachel)
+    await t.send(rachel, coordinator, "/referrals")
+    await t.tap(rachel, coordinator, "HS-014 · Hillside Primary · 2 children")
+    await t.tap(rachel, coordinator, "📍 Place")
+    await t.tap(rachel, coordinator, "★ St Mark's church hall")
+    await t.tap(rachel, coordinator, "✅ Place")
+    t.show_new(okafor)
+
+
 async def _reminders(
     t: Transcript, bot: Rehearsal, clock: Clock, sam: SimUser, jo: SimUser
 ) -> None:
@@ -195,3 +232,5 @@ async def _site_day(t: Transcript, rachel: SimUser, clock: Clock) -> None:
     await t.tap(rachel, coordinator, "🍽 Record meals and children")
     await t.send(rachel, coordinator, "38")
     await t.send(rachel, coordinator, "31")
+    await t.send(rachel, coordinator, "/register")
+    await t.tap(rachel, coordinator, "HS-014")

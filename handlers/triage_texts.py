@@ -207,8 +207,7 @@ def new_referral(summary: ReferralSummary) -> str:
 
 def status_for_school(summary: ReferralSummary) -> str:
     what = {
-        ReferralStatus.PLACED: placement(summary)
-        + (f" from {summary.placed_from:%a %-d %b}" if summary.placed_from else ""),
+        ReferralStatus.PLACED: placement(summary),
         ReferralStatus.WAITLISTED: "on the waiting list: we'll tell you as soon as there is room",
         ReferralStatus.DECLINED: ("not placed this time, sorry. A coordinator can tell you more"),
         ReferralStatus.SUBMITTED: "received",

@@ -40,6 +40,10 @@ def test_the_demo_runs_with_no_token_and_prints_its_story(tmp_path: Path) -> Non
     assert "Mr Okafor (school contact) taps [✅ I agree]" in out
     assert "Booked: you're a server at St Mark's church hall" in out
     assert "Saved: 38 meals served and 31 children" in out
+    assert "📨 Received: HS-014." in out
+    assert "📬 Referral HS-014: placed at St Mark's church hall, Tue & Thu" in out
+    assert "⏰ Tomorrow 11:30-13:30: you're driver at St Mark's church hall" in out
+    assert "✅ HS-014 (Hillside Primary): 2 children" in out
     assert "Demo finished" in out
     assert "Traceback" not in out + result.stderr
 

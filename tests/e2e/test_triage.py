@@ -96,7 +96,7 @@ async def test_a_referral_goes_from_submission_to_placement_to_attendance(
     await rachel.tap("✅ Place")
     assert rachel.last.text.startswith("✅ Placed. The school has been told.")
     assert okafor.last.text == (
-        "📬 Referral HS-014: placed at St Mark's, Tue & Thu, 28 Jul–27 Aug 2026 from Tue 28 Jul."
+        "📬 Referral HS-014: placed at St Mark's, Tue & Thu, 28 Jul–27 Aug 2026."
     )
     # Notifications never carry the needs: only screens opened on purpose (and audited) do.
     assert not any(ALLERGY in m.text for m in okafor.bot_messages)
@@ -225,7 +225,7 @@ async def test_a_placement_can_start_later_than_asked_and_be_changed(bot: Rehear
     assert rachel.last.text.startswith("Please send two dates")
     await rachel.send("04/08/2026 - 27/08/2026")
     assert rachel.last.text.startswith("✅ Placed.")
-    assert okafor.last.text.endswith("4 Aug–27 Aug 2026 from Tue 4 Aug.")
+    assert okafor.last.text.endswith("placed at St Mark's, Tue & Thu, 4 Aug–27 Aug 2026.")
     await rachel.tap("⏳ Waiting list")
     assert okafor.last.text == (
         "📬 Referral HS-014: on the waiting list: we'll tell you as soon as there is room."
