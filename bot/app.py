@@ -34,6 +34,7 @@ from handlers import (
     planning,
     profile,
     referral_form,
+    schools,
     siteday,
     start,
     triage,
@@ -254,7 +255,12 @@ def _schools(app: BotApplication) -> None:
 
 
 def _triage(app: BotApplication) -> None:
-    """Coordinators: deciding referrals, exports; the register of placed families."""
+    """Coordinators: partner schools, deciding referrals, exports; the register."""
+    _command(app, "schools", schools.schools_command)
+    _button(app, schools.SchoolsList, schools.schools_list)
+    _button(app, schools.NewSchool, schools.new_school)
+    _button(app, schools.SchoolCard, schools.school_card)
+    _button(app, schools.EditArea, schools.edit_area)
     _command(app, "referrals", triage.referrals_command)
     _button(app, triage.ReferralList, triage.referral_list)
     _button(app, triage.OpenReferral, triage.open_referral)
@@ -293,6 +299,7 @@ def _catch_alls(app: BotApplication) -> None:
                     ),
                     planning.PLAN_FLOW: flows.TextRoute(planning.on_plan_text, Role.COORDINATOR),
                     triage.DECLINE_FLOW: flows.TextRoute(triage.on_reason_text, Role.COORDINATOR),
+                    schools.SCHOOL_FLOW: flows.TextRoute(schools.on_school_text, Role.COORDINATOR),
                     triage.DATES_FLOW: flows.TextRoute(triage.on_dates_text, Role.COORDINATOR),
                     # (school referral form flows: begin)
                     referral_form.REFERRAL_FLOW: flows.TextRoute(

@@ -31,6 +31,7 @@ COMMANDS: list[tuple[str, str, Role | None]] = [
     ("newsessions", "Plan a holiday's sessions", Role.COORDINATOR),
     ("today", "Run a session: attendance, meals and children", Role.COORDINATOR),
     ("coverage", "Places to fill in the next 7 days", Role.COORDINATOR),
+    ("schools", "Partner schools", Role.COORDINATOR),
     ("referrals", "Families referred by schools", Role.COORDINATOR),
     ("register", "Today's placed families, with allergies", Role.COORDINATOR),
 ]

@@ -6,7 +6,7 @@ from datetime import datetime
 from html import escape
 from zoneinfo import ZoneInfo
 
-from storage.invites import CreatedInvite, RedeemStatus, Redemption
+from storage.invites import CreatedInvite, RedeemStatus, Redemption, SchoolInfo
 from storage.models import NAME_MAX, SCHOOL_NAME_MAX, CheckStatus, Role
 from storage.people import Erasure, Profile
 
@@ -171,6 +171,42 @@ def ask_school_name() -> str:
         f"Send me the school's name (up to {SCHOOL_NAME_MAX} characters), for example "
         "<i>Hillside Primary</i>, or /cancel."
     )
+
+
+def schools(listed: list[SchoolInfo], total: int) -> str:
+    if not listed:
+        return "No partner schools yet. Add the first one."
+    lines = [
+        f"<b>Partner schools</b> ({total}). Tap one to see it, set its area or invite a contact."
+    ]
+    for school in listed:
+        area = f" ({esc(school.area)})" if school.area else ""
+        contacts = len(school.contacts)
+        lines.append(
+            f"• {esc(school.name)}{area}: {contacts} contact"
+            f"{'' if contacts == 1 else 's'}, {school.referrals} referred"
+        )
+    if total > len(listed):
+        lines.append(f"…and {total - len(listed)} more.")
+    return "\n".join(lines)
+
+
+def school_card(school: SchoolInfo) -> str:
+    contacts = ", ".join(esc(name) for name in school.contacts) or "none yet"
+    return (
+        f"<b>{esc(school.name)}</b>\nArea: {esc(school.area) if school.area else 'not set'}"
+        f"\nContacts: {contacts}\nFamilies referred: {school.referrals}"
+    )
+
+
+def ask_school_area() -> str:
+    return (
+        "Which area is the school in (for example <i>Northfield</i>)? Send - for none; or /cancel."
+    )
+
+
+def school_saved() -> str:
+    return "✅ Saved."
 
 
 def school_name_invalid() -> str:

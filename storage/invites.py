@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage import audit
 from storage.db import Database, rowcount, upsert
 from storage.errors import NotFound
-from storage.models import SCHOOL_NAME_MAX, Invite, Person, Role, School
+from storage.models import SCHOOL_NAME_MAX, Invite, Person, Referral, Role, RoleGrant, School
 from storage.roles import grant_role, require_programme
 from storage.text import one_line
 
@@ -259,3 +259,83 @@ async def _school(
             subject=("school", school.id),
         )
     return school
+
+
+@dataclass(frozen=True, kw_only=True)
+class SchoolInfo:
+    school_id: int
+    name: str
+    area: str | None
+    contacts: tuple[str, ...]
+    referrals: int
+
+
+async def add_school(
+    db: Database, *, actor_telegram_id: int, name: str, area: str | None, now: datetime
+) -> SchoolInfo:
+    """Register a partner school (or find it, by name in any case) and set its area."""
+    async with db.transaction() as session:
+        actor = await require_programme(session, actor_telegram_id)
+        school = await _school(session, school_id=None, name=name, now=now, actor_id=actor.id)
+        if area is not None:
+            school.area = area
+        return await _school_info(session, school)
+
+
+async def set_area(
+    db: Database, *, actor_telegram_id: int, school_id: int, area: str | None, now: datetime
+) -> SchoolInfo:
+    async with db.transaction() as session:
+        actor = await require_programme(session, actor_telegram_id)
+        school = await session.get(School, school_id)
+        if school is None:
+            raise NotFound("no such school")
+        school.area = area
+        audit.record(
+            session,
+            at=now,
+            actor_id=actor.id,
+            action="school.edited",
+            subject=("school", school.id),
+        )
+        return await _school_info(session, school)
+
+
+async def partner_schools(db: Database, *, actor_telegram_id: int) -> list[SchoolInfo]:
+    async with db.read() as session:
+        await require_programme(session, actor_telegram_id)
+        rows = (await session.scalars(select(School).order_by(func.lower(School.name)))).all()
+        return [await _school_info(session, school) for school in rows]
+
+
+async def school_info(db: Database, *, actor_telegram_id: int, school_id: int) -> SchoolInfo:
+    async with db.read() as session:
+        await require_programme(session, actor_telegram_id)
+        school = await session.get(School, school_id)
+        if school is None:
+            raise NotFound("no such school")
+        return await _school_info(session, school)
+
+
+async def _school_info(session: AsyncSession, school: School) -> SchoolInfo:
+    contacts = (
+        await session.scalars(
+            select(Person.display_name)
+            .join(
+                RoleGrant,
+                (RoleGrant.person_id == Person.id) & (RoleGrant.role == Role.SCHOOL_CONTACT),
+            )
+            .where(Person.school_id == school.id)
+            .order_by(Person.display_name)
+        )
+    ).all()
+    referred = (
+        await session.scalar(select(func.count()).where(Referral.school_id == school.id)) or 0
+    )
+    return SchoolInfo(
+        school_id=school.id,
+        name=school.name,
+        area=school.area,
+        contacts=tuple(contacts),
+        referrals=referred,
+    )

@@ -251,3 +251,19 @@ async def test_exports_of_a_school_and_a_location_are_audited(bot: Rehearsal) ->
     assert rachel.last.filename == "referrals-St-Mark-s.csv"
     exports = await audit.recent(bot.services.db, action="referrals.exported")
     assert len(exports) == 2
+
+
+async def test_a_coordinator_registers_a_partner_school_with_its_area(bot: Rehearsal) -> None:
+    await register(bot, RACHEL, "Rachel")
+    rachel = bot.user(RACHEL, "Rachel")
+    await rachel.send("/schools")
+    assert "No partner schools yet" in rachel.last.text
+    await rachel.tap("➕ Add a school")
+    await rachel.send("Hillside Primary")
+    assert "Which area is the school in" in rachel.last.text
+    await rachel.send("Northfield")
+    assert "Area: Northfield" in rachel.last.text
+    await rachel.tap("✉️ Invite a contact")
+    assert "one-time invite link for a contact at Hillside Primary" in rachel.last.text
+    await rachel.send("/schools")
+    assert "• Hillside Primary (Northfield): 0 contacts, 0 referred" in rachel.last.text

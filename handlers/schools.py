@@ -1,0 +1,148 @@
+"""Coordinators keep the list of partner schools (/schools): name, area, contacts; add one,
+set its area, invite a contact."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from telegram import Update
+
+from handlers import callbacks, flows, texts
+from handlers.common import Row, button, command, keyboard, say, show
+from handlers.context import BotContext
+from handlers.coordination import InviteSchool
+from storage import drafts, invites
+from storage.invites import SchoolInfo
+from storage.models import Role
+from storage.people import Profile
+
+SCHOOL_FLOW = "school"
+MAX_SHOWN = 40  # one button each: well inside Telegram's 100
+NO_AREA = "-"
+
+
+@callbacks.action("sl")
+@dataclass(frozen=True)
+class SchoolsList:
+    pass
+
+
+@callbacks.action("sn")
+@dataclass(frozen=True)
+class NewSchool:
+    pass
+
+
+@callbacks.action("sa")
+@dataclass(frozen=True)
+class SchoolCard:
+    school_id: int
+
+
+@callbacks.action("se")
+@dataclass(frozen=True)
+class EditArea:
+    school_id: int
+
+
+@command(Role.COORDINATOR)
+async def schools_command(update: Update, context: BotContext, profile: Profile) -> None:
+    await _schools(update, context, profile)
+
+
+@button(SchoolsList, Role.COORDINATOR)
+async def schools_list(
+    update: Update, context: BotContext, profile: Profile, _opened: SchoolsList
+) -> None:
+    await _schools(update, context, profile)
+
+
+async def _schools(update: Update, context: BotContext, profile: Profile) -> None:
+    listed = await invites.partner_schools(
+        context.services.db, actor_telegram_id=profile.telegram_id
+    )
+    rows: list[Row] = [
+        [(school.name, SchoolCard(school_id=school.school_id))] for school in listed[:MAX_SHOWN]
+    ]
+    rows.append([("➕ Add a school", NewSchool())])
+    await show(update, texts.schools(listed[:MAX_SHOWN], len(listed)), keyboard(*rows))
+
+
+@button(SchoolCard, Role.COORDINATOR)
+async def school_card(
+    update: Update, context: BotContext, profile: Profile, opened: SchoolCard
+) -> None:
+    school = await invites.school_info(
+        context.services.db, actor_telegram_id=profile.telegram_id, school_id=opened.school_id
+    )
+    await _card(update, school)
+
+
+async def _card(update: Update, school: SchoolInfo, note: str = "") -> None:
+    await show(
+        update,
+        texts.school_card(school),
+        keyboard(
+            [
+                ("✏️ Area", EditArea(school_id=school.school_id)),
+                ("✉️ Invite a contact", InviteSchool(school_id=school.school_id)),
+            ],
+            [("« Schools", SchoolsList())],
+        ),
+        note=note,
+    )
+
+
+@button(NewSchool, Role.COORDINATOR)
+async def new_school(
+    update: Update, context: BotContext, profile: Profile, _asked: NewSchool
+) -> None:
+    await flows.wait_for_text(context, profile.telegram_id, SCHOOL_FLOW, "name")
+    await say(update, texts.ask_school_name())
+
+
+@button(EditArea, Role.COORDINATOR)
+async def edit_area(
+    update: Update, context: BotContext, profile: Profile, chosen: EditArea
+) -> None:
+    await flows.wait_for_text(
+        context, profile.telegram_id, SCHOOL_FLOW, "area", {"school_id": chosen.school_id}
+    )
+    await say(update, texts.ask_school_area())
+
+
+async def on_school_text(update: Update, context: BotContext, profile: Profile, text: str) -> None:
+    services = context.services
+    draft = await drafts.load(services.db, telegram_id=profile.telegram_id, flow=SCHOOL_FLOW)
+    if draft is None:
+        return
+    if draft.awaiting == "name":
+        name = invites.clean_school_name(text)
+        if name is None:
+            await say(update, texts.school_name_invalid())
+            return
+        school = await invites.add_school(
+            services.db,
+            actor_telegram_id=profile.telegram_id,
+            name=name,
+            area=None,
+            now=services.now(),
+        )
+        await flows.wait_for_text(
+            context, profile.telegram_id, SCHOOL_FLOW, "area", {"school_id": school.school_id}
+        )
+        await say(update, texts.ask_school_area())
+        return
+    area = None if text.strip() == NO_AREA else invites.clean_school_name(text)
+    if area is None and text.strip() != NO_AREA:
+        await say(update, texts.school_name_invalid())
+        return
+    school = await invites.set_area(
+        services.db,
+        actor_telegram_id=profile.telegram_id,
+        school_id=int(draft.data["school_id"]),
+        area=area,
+        now=services.now(),
+    )
+    await flows.finish(context, profile.telegram_id, SCHOOL_FLOW)
+    await _card(update, school, texts.school_saved())
