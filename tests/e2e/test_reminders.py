@@ -235,3 +235,59 @@ async def test_a_reminder_that_fell_due_while_the_bot_was_down_goes_out_once_on_
         assert [m.text for m in reminders] == [
             "⏰ Tomorrow 11:30-13:30: you're server at St Mark's. Still coming?"
         ]
+
+
+async def test_after_a_long_outage_only_the_closer_reminder_goes_out(
+    bot: Rehearsal, clock: Clock
+) -> None:
+    await register(bot, RACHEL, "Rachel")
+    await register(bot, SAM, "Sam")
+    tuesday = await lunch_on(bot, date(2026, 7, 28))
+    await book(bot, SAM, tuesday, "server")
+    clock.now = local(2026, 7, 27, 11, 0)
+    await bot.deliver()  # the day-before reminder is planned, due at 11:30
+    clock.now = local(2026, 7, 28, 10, 0)  # down from Monday 11:00 to Tuesday 10:00
+    await bot.restart()
+    await bot.deliver()
+    sam = bot.user(SAM, "Sam")
+    reminders = [m.text for m in sam.bot_messages if m.text.startswith("⏰")]
+    assert reminders == ["⏰ Today 11:30-13:30: you're server at St Mark's. Still coming?"]
+
+
+async def test_a_reminder_due_in_the_quiet_hours_waits_until_they_end(
+    bot: Rehearsal, clock: Clock
+) -> None:
+    await register(bot, RACHEL, "Rachel")
+    await register(bot, SAM, "Sam")
+    tuesday = await lunch_on(bot, date(2026, 7, 28))
+    await book(bot, SAM, tuesday, "server")
+    clock.now = local(2026, 7, 27, 11, 0)
+    await bot.deliver()
+    clock.now = local(2026, 7, 27, 23, 30)  # the bot was down at 11:30; back late at night
+    await bot.restart()
+    await bot.deliver()
+    sam = bot.user(SAM, "Sam")
+    assert not any(m.text.startswith("⏰") for m in sam.bot_messages)
+    clock.now = local(2026, 7, 28, 8, 0)
+    await bot.deliver()
+    assert sam.last.text.startswith("⏰ Today 11:30-13:30")
+
+
+async def test_an_offer_to_someone_who_blocked_the_bot_goes_to_the_next_at_once(
+    bot: Rehearsal, clock: Clock
+) -> None:
+    await register(bot, RACHEL, "Rachel")
+    for telegram_id, name in ((SAM, "Sam"), (JO, "Jo"), (3003, "Ade")):
+        await register(bot, telegram_id, name)
+    tuesday = await lunch_on(bot, date(2026, 7, 28))
+    await book(bot, SAM, tuesday, "driver")
+    await book(bot, JO, tuesday, "driver", waitlist=True)
+    clock.advance(seconds=1)
+    await book(bot, 3003, tuesday, "driver", waitlist=True)
+    bot.sandbox.block(JO)
+    sam, ade = bot.user(SAM, "Sam"), bot.user(3003, "Ade")
+    await sam.send("/mysessions")
+    await sam.tap("Cancel: Tue 28 Jul driver")
+    await sam.tap("Yes, cancel")
+    await bot.deliver()
+    assert ade.last.text.startswith("🎁 Good news: a driver place came free")
