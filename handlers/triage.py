@@ -155,18 +155,9 @@ async def open_referral(
 async def _card(
     update: Update, context: BotContext, profile: Profile, referral_id: int, note: str = ""
 ) -> None:
-    cipher = _cipher(context)
-    if cipher is None:
-        await show(update, triage_texts.no_cipher())
+    detail = await _detail(update, context, profile, referral_id)
+    if detail is None:
         return
-    services = context.services
-    detail = await referrals.detail(
-        services.db,
-        cipher,
-        telegram_id=profile.telegram_id,
-        referral_id=referral_id,
-        now=services.now(),
-    )
     s = detail.summary
     rows: list[Row] = []
     if not s.purged:
@@ -198,18 +189,10 @@ async def _card(
 async def choose_place(
     update: Update, context: BotContext, profile: Profile, chosen: ChoosePlace
 ) -> None:
-    cipher = _cipher(context)
-    if cipher is None:
-        await show(update, triage_texts.no_cipher())
+    detail = await _detail(update, context, profile, chosen.referral_id)
+    if detail is None:
         return
     services = context.services
-    detail = await referrals.detail(
-        services.db,
-        cipher,
-        telegram_id=profile.telegram_id,
-        referral_id=chosen.referral_id,
-        now=services.now(),
-    )
     open_locations = await locations.listed(services.db)
     asked = set(detail.preferred_ids)
     ordered = sorted(open_locations, key=lambda loc: (loc.location_id not in asked, loc.name))
@@ -232,18 +215,10 @@ async def choose_place(
 
 @button(PlaceAt, Role.COORDINATOR)
 async def place_at(update: Update, context: BotContext, profile: Profile, chosen: PlaceAt) -> None:
-    cipher = _cipher(context)
-    if cipher is None:
-        await show(update, triage_texts.no_cipher())
+    detail = await _detail(update, context, profile, chosen.referral_id)
+    if detail is None:
         return
     services = context.services
-    detail = await referrals.detail(
-        services.db,
-        cipher,
-        telegram_id=profile.telegram_id,
-        referral_id=chosen.referral_id,
-        now=services.now(),
-    )
     location = await locations.get(services.db, chosen.location_id)
     if location is None:
         await show(update, texts.stale_button())
@@ -279,18 +254,10 @@ async def place_at(update: Update, context: BotContext, profile: Profile, chosen
 async def confirm_place(
     update: Update, context: BotContext, profile: Profile, chosen: ConfirmPlace
 ) -> None:
-    cipher = _cipher(context)
-    if cipher is None:
-        await show(update, triage_texts.no_cipher())
+    detail = await _detail(update, context, profile, chosen.referral_id)
+    if detail is None:
         return
     services = context.services
-    detail = await referrals.detail(
-        services.db,
-        cipher,
-        telegram_id=profile.telegram_id,
-        referral_id=chosen.referral_id,
-        now=services.now(),
-    )
     s = detail.summary
     outcome = await referrals.place(
         services.db,
@@ -575,6 +542,25 @@ def _day(code: int) -> date | None:
         return date(code // 10_000, code // 100 % 100, code % 100)
     except ValueError:
         return None
+
+
+async def _detail(
+    update: Update, context: BotContext, profile: Profile, referral_id: int
+) -> referrals.ReferralDetail | None:
+    """The referral for the coordinator (the read is audited), or None after saying that
+    referrals are switched off."""
+    cipher = _cipher(context)
+    if cipher is None:
+        await show(update, triage_texts.no_cipher())
+        return None
+    services = context.services
+    return await referrals.detail(
+        services.db,
+        cipher,
+        telegram_id=profile.telegram_id,
+        referral_id=referral_id,
+        now=services.now(),
+    )
 
 
 def _cipher(context: BotContext) -> Cipher | None:
