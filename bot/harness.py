@@ -12,10 +12,10 @@ from types import TracebackType
 
 from bot.app import build_application, delivery_of, services_of
 from bot.config import Config, TelegramConfig
-from bot.runtime import polling
+from bot.runtime import polling, purge
 from bot.sandbox import BotApiSandbox, RateLimits, SimGroup, SimUser
 from handlers.context import BotApplication, Services, utc_now
-from storage import referrals, rota, schedule
+from storage import rota, schedule
 
 # Short long-polls keep shutdown quick; the sandbox answers a waiting poll at once anyway.
 HARNESS_POLL_TIMEOUT = 1
@@ -125,9 +125,7 @@ class Rehearsal:
             services.db, now=services.now(), offer_window=services.settings.offer_window
         )
         await schedule.plan(services.db, now=services.now(), policy=services.settings.schedule)
-        await referrals.purge_expired(
-            services.db, now=services.now(), retention=services.settings.referral_retention
-        )
+        await purge(services)
         return await delivery_of(self.application).sweep()
 
     def user(self, user_id: int, first_name: str, last_name: str | None = None) -> SimUser:

@@ -12,8 +12,8 @@ from telegram.error import TelegramError
 
 from bot.app import delivery_of, services_of
 from handlers import menu
-from handlers.context import BotApplication, BotContext
-from storage import migrate, people, referrals, rota
+from handlers.context import BotApplication, BotContext, Services
+from storage import drafts, migrate, people, referrals, rota
 from storage import schedule as schedule_db
 
 logger = logging.getLogger(__name__)
@@ -47,10 +47,16 @@ async def _plan(context: BotContext) -> None:
 
 
 async def _purge_referrals(context: BotContext) -> None:
-    services = context.services
+    await purge(context.services)
+
+
+async def purge(services: Services) -> None:
+    """Retention: referral details past their time, and forms abandoned half-filled."""
+    now = services.now()
     await referrals.purge_expired(
-        services.db, now=services.now(), retention=services.settings.referral_retention
+        services.db, now=now, retention=services.settings.referral_retention
     )
+    await drafts.expire(services.db, older_than=now - drafts.ABANDONED_AFTER)
 
 
 async def _expire_offers(context: BotContext) -> None:

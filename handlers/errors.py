@@ -12,6 +12,7 @@ from handlers import callbacks, flows, texts
 from handlers.common import audit_refusal, say
 from handlers.context import BotContext
 from storage import people
+from storage.crypto import SealError
 from storage.errors import (
     Closed,
     NotFound,
@@ -100,6 +101,15 @@ async def on_error(update: object, context: BotContext) -> None:
         if update.callback_query is None and update.effective_user is not None:
             await flows.cancel_waiting(context, update.effective_user.id)
         await _tell(update, refusal())
+        return
+    if isinstance(error, SealError):
+        logger.error(
+            "referral details could not be opened in %s: the encryption key is not "
+            "the one they were sealed with (check LUNCHBOT_ENCRYPTION_KEY and "
+            "LUNCHBOT_OLD_ENCRYPTION_KEYS)",
+            describe(update),
+        )
+        await _tell(update, texts.sealed_unavailable())
         return
     if isinstance(error, Forbidden):
         # They blocked the bot while we were answering: send them nothing more until they write.

@@ -240,7 +240,7 @@ async def archive_location(
             now=services.now(),
         )
     except locations.StillPlanned as planned:
-        await say(update, rota_texts.location_still_planned(planned.sessions))
+        await say(update, rota_texts.location_still_planned(planned.sessions, planned.families))
         return
     await _card(update, location, rota_texts.location_archived(location))
 

@@ -25,7 +25,7 @@ from storage.models import Role
 from storage.people import Profile
 from storage.referrals import MAX_CHILDREN, NEEDS_MAX, NOTE_MAX, ReferralForm, SubmitLimit
 
-REFERRAL_FLOW = "referral"
+REFERRAL_FLOW = referrals.FORM_FLOW
 CHILD_BUTTONS = 6  # 1-6 as buttons; more children are typed
 MAX_PREFERRED = 5  # keeps the review well inside one message, whatever the names' length
 PLACES_PER_PAGE = 10

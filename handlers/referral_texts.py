@@ -236,10 +236,11 @@ def referral_card(found: ReferralDetail) -> str:
             f"<b>A referral from {esc(s.school_name)}</b>: {_children(s.children)}, {status(s)}."
             "\n\nIts details were removed after the retention period."
         )
-    reason = f"\nReason: {esc(found.reason)}" if found.reason else ""
+    # The reason for not placing is for the coordinators' record; the school is told that a
+    # coordinator can explain, never the note itself.
     return (
         f"<b>Referral {esc(s.reference)}</b> from {esc(s.school_name)}\n"
-        f"Status: <b>{status(s)}</b>{reason}\n\n"
+        f"Status: <b>{status(s)}</b>\n\n"
         f"{_details(s.reference, s.children, found.age_bands, found.needs, list(found.preferred))}"
         f"\nDates asked for: {span(s.first_day, s.last_day)}, {days(s.weekdays)}\n"
         f"Note: {esc(found.note) if found.note else 'none'}"

@@ -360,12 +360,19 @@ def location_saved() -> str:
     return "✅ Saved."
 
 
-def location_still_planned(sessions: int) -> str:
-    return (
-        f"It still has {plural(sessions, 'session')} to come. Cancel them first (from "
-        "/coverage or /today: ⚙️ Change or cancel session), so the people booked are told; "
-        "then archive it."
-    )
+def location_still_planned(sessions: int, families: int = 0) -> str:
+    waiting = []
+    if sessions:
+        waiting.append(
+            f"{plural(sessions, 'session')} to come (cancel them from /coverage or "
+            "/today: ⚙️ Change or cancel session, so the people booked are told)"
+        )
+    if families:
+        waiting.append(
+            f"{plural(families, 'family', 'families')} placed there (move them in "
+            "/referrals, so their school is told)"
+        )
+    return f"It still has {' and '.join(waiting)}. Then archive it."
 
 
 def location_archived(location: LocationInfo) -> str:

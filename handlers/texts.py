@@ -404,6 +404,13 @@ def nothing_to_cancel() -> str:
     return "There is nothing to cancel."
 
 
+def sealed_unavailable() -> str:
+    return (
+        "Sorry, these referral details can't be opened right now (a setup problem with the "
+        "encryption key). The team has been told; nothing was changed."
+    )
+
+
 def internal_error() -> str:
     return (
         "Sorry, something went wrong on our side. It has been logged for the team; "

@@ -403,6 +403,7 @@ async def _decided(
         Decision.DONE: done,
         Decision.STALE: triage_texts.stale(),
         Decision.FULL: triage_texts.full(location, outcome.full_days),
+        Decision.NO_DAYS: triage_texts.no_days(),
     }[outcome.decision]
     await _card(update, context, profile, referral_id, note)
 

@@ -139,6 +139,13 @@ def full(location: str, full_days: tuple[date, ...]) -> str:
     )
 
 
+def no_days() -> str:
+    return (
+        "Those dates hold none of the days of the week the school asked for, so nothing "
+        "was changed. Try other dates."
+    )
+
+
 def stale() -> str:
     return "Someone else decided this referral a moment ago. Here it is as it is now."
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -79,3 +79,14 @@ async def discard(db: Database, *, telegram_id: int, flow: str) -> bool:
 
 def _state(draft: Draft) -> DraftState:
     return DraftState(flow=draft.flow, awaiting=draft.awaiting, data=dict(draft.data))
+
+
+# A form nobody has touched for this long is abandoned: it is deleted with what it holds.
+ABANDONED_AFTER = timedelta(days=14)
+
+
+async def expire(db: Database, *, older_than: datetime) -> int:
+    """Forget forms left unfinished since `older_than` (they may hold sealed details)."""
+    async with db.transaction() as session:
+        result = await session.execute(delete(Draft).where(Draft.updated_at < older_than))
+        return rowcount(result)

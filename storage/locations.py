@@ -20,6 +20,8 @@ from storage.models import (
     HomeLocation,
     Location,
     LunchSession,
+    Referral,
+    ReferralStatus,
     Role,
     SessionStatus,
 )
@@ -62,11 +64,13 @@ class NameTaken(Exception):
 
 
 class StillPlanned(Exception):
-    """A location with sessions still to come cannot be archived (nobody would be told)."""
+    """A location with sessions still to come, or families placed there, cannot be archived
+    (nobody would be told)."""
 
-    def __init__(self, sessions: int) -> None:
-        super().__init__(f"{sessions} sessions to come")
+    def __init__(self, sessions: int, families: int = 0) -> None:
+        super().__init__(f"{sessions} sessions to come, {families} families placed")
         self.sessions = sessions
+        self.families = families
 
 
 def clean_field(field: Field, typed: str) -> str | int | None:
@@ -149,8 +153,15 @@ async def set_archived(
                     LunchSession.starts_at > now,
                 )
             )
-            if to_come:
-                raise StillPlanned(to_come)
+            families = await session.scalar(
+                select(func.count()).where(
+                    Referral.status == ReferralStatus.PLACED,
+                    Referral.location_id == location_id,
+                    Referral.placed_to >= now.date(),
+                )
+            )
+            if to_come or families:
+                raise StillPlanned(to_come or 0, families or 0)
         location.archived_at = now if archived else None
         audit.record(
             session,

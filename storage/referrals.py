@@ -25,6 +25,7 @@ from storage.db import Database, rowcount
 from storage.errors import NotFound, NotYours, PermissionDenied
 from storage.models import (
     REFERENCE_MAX,
+    Draft,
     FamilyAttendance,
     Location,
     Person,
@@ -44,6 +45,8 @@ from storage.roles import (
 from storage.text import one_line
 
 MAX_CHILDREN = 10
+FORM_FLOW = "referral"  # the school contact's form, kept as a draft
+SEALED_DRAFT_FIELDS = ("needs", "note")
 NEEDS_MAX = 500
 NOTE_MAX = 500
 REASON_MAX = 300
@@ -59,6 +62,7 @@ class Decision(enum.StrEnum):
     DONE = "done"
     STALE = "stale"  # someone else decided first
     FULL = "full"  # the location has no room for the children on some days
+    NO_DAYS = "no_days"  # those dates hold none of the days of the week asked for
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -187,9 +191,8 @@ async def submit(
             action="referral.submitted",
             subject=("referral", referral.id),
         )
-        leads = await coordinators_for(session, form.preferred_location_ids or [0])
-        told = {lead.id: lead for group in leads.values() for lead in group}
-        for lead in told.values():
+        # Coordinators of the whole programme decide referrals; site leads cannot open them.
+        for lead in (await coordinators_for(session, [0]))[0]:
             await outbox.queue(
                 session,
                 person=lead,
@@ -321,10 +324,17 @@ async def place(
     """Place the family at a location on those days, if the location has room every day."""
     async with db.transaction() as session:
         actor = await require_programme(session, telegram_id)
-        referral = await _referral(session, referral_id)
-        location = await session.get(Location, location_id)
+        referral = await _decidable(session, referral_id)
+        # Locked: two families placed at one location at once are counted one after the other.
+        location = (
+            await session.scalars(
+                select(Location).where(Location.id == location_id).with_for_update()
+            )
+        ).one_or_none()
         if location is None or location.archived_at is not None:
             raise NotFound("no such open location")
+        if not _placed_days(first_day, last_day, weekdays):
+            return DecisionOutcome(decision=Decision.NO_DAYS)
         full = await _full_days(session, location, referral, first_day, last_day, weekdays)
         if full:
             return DecisionOutcome(decision=Decision.FULL, full_days=full)
@@ -350,7 +360,7 @@ async def waitlist(
 ) -> DecisionOutcome:
     async with db.transaction() as session:
         actor = await require_programme(session, telegram_id)
-        referral = await _referral(session, referral_id)
+        referral = await _decidable(session, referral_id)
         return await _decide(
             session, actor, referral, version, now, ReferralStatus.WAITLISTED, _UNPLACED
         )
@@ -368,7 +378,7 @@ async def decline(
 ) -> DecisionOutcome:
     async with db.transaction() as session:
         actor = await require_programme(session, telegram_id)
-        referral = await _referral(session, referral_id)
+        referral = await _decidable(session, referral_id)
         return await _decide(
             session,
             actor,
@@ -457,8 +467,20 @@ async def mark_family(
     """A placed family came, or did not (a later mark corrects an earlier one; audited)."""
     async with db.transaction() as session:
         referral = await _referral(session, referral_id)
-        if referral.status is not ReferralStatus.PLACED or referral.location_id is None:
-            raise NotFound("not placed")
+        if (
+            referral.status is not ReferralStatus.PLACED
+            or referral.location_id is None
+            or (
+                referral.placed_from is None
+                or referral.placed_to is None
+                or day
+                not in _placed_days(
+                    referral.placed_from, referral.placed_to, tuple(referral.placed_weekdays or ())
+                )
+                or day > now.date()
+            )
+        ):
+            raise NotFound("not placed on that day")
         actor = await require_location(session, telegram_id, referral.location_id)
         mark = await session.get(FamilyAttendance, (referral_id, day))
         if mark is None:
@@ -485,23 +507,14 @@ async def mark_family(
 
 
 async def purge_expired(db: Database, *, now: datetime, retention: timedelta) -> int:
-    """Remove the details of referrals whose last placement day (or decision, if never placed)
-    is more than `retention` ago. Counts, age bands, dates and attendance stay."""
+    """Remove the details of referrals that ended more than `retention` ago (see _ended).
+    Counts, age bands, dates and attendance stay."""
     today = now.date()
     async with db.transaction() as session:
         rows = (await session.scalars(select(Referral).where(Referral.purged_at.is_(None)))).all()
         purged = 0
         for referral in rows:
-            ended = (
-                referral.placed_to
-                if referral.status is ReferralStatus.PLACED
-                else (referral.decided_at.date() if referral.decided_at else None)
-            )
-            if (
-                ended is None
-                or referral.status is ReferralStatus.SUBMITTED
-                or (ended + retention >= today)
-            ):
+            if _ended(referral) + retention >= today:
                 continue
             referral.needs_sealed = referral.note_sealed = referral.reason_sealed = None
             referral.reference = PURGED_REFERENCE
@@ -593,6 +606,15 @@ async def reseal_all(db: Database, cipher: Cipher) -> int:
             referral.needs_sealed = cipher.reseal(referral.needs_sealed)
             referral.note_sealed = cipher.reseal(referral.note_sealed)
             referral.reason_sealed = cipher.reseal(referral.reason_sealed)
+        # Half-filled referral forms hold sealed needs and notes too.
+        for draft in (await session.scalars(select(Draft).where(Draft.flow == FORM_FLOW))).all():
+            sealed = {
+                key: cipher.reseal(draft.data[key])
+                for key in SEALED_DRAFT_FIELDS
+                if isinstance(draft.data.get(key), str)
+            }
+            if sealed:
+                draft.data = dict(draft.data) | sealed
         return len(rows)
 
 
@@ -619,6 +641,7 @@ _UNPLACED: dict[str, Any] = {
     "placed_from": None,
     "placed_to": None,
     "placed_weekdays": None,
+    "reason_sealed": None,  # a decline's reason does not outlive the decline
 }
 
 
@@ -740,6 +763,30 @@ async def _contact(session: AsyncSession, telegram_id: int) -> Person:
     if is_contact is None or person.school_id is None:
         raise PermissionDenied(Role.SCHOOL_CONTACT)
     return person
+
+
+def _ended(referral: Referral) -> date:
+    """When a referral stops being needed: its last placed day; for one declined, the
+    decision; for one waiting or never decided, the last day the school asked for."""
+    if referral.status is ReferralStatus.PLACED and referral.placed_to is not None:
+        return referral.placed_to
+    if referral.status is ReferralStatus.DECLINED and referral.decided_at is not None:
+        return referral.decided_at.date()
+    return referral.last_day
+
+
+def _placed_days(first: date, last: date, weekdays: tuple[int, ...]) -> list[date]:
+    days = [first + timedelta(days=n) for n in range(max(0, (last - first).days + 1))]
+    return [day for day in days if day.weekday() in weekdays]
+
+
+async def _decidable(session: AsyncSession, referral_id: int) -> Referral:
+    """A referral that can still be decided: one whose details were purged cannot (its
+    needs are gone, so placing it would put a family on the register without them)."""
+    referral = await _referral(session, referral_id)
+    if referral.purged_at is not None:
+        raise NotFound("details removed after the retention period")
+    return referral
 
 
 async def _referral(session: AsyncSession, referral_id: int) -> Referral:

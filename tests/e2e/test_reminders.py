@@ -211,7 +211,7 @@ async def test_a_location_with_sessions_to_come_is_not_archived(
     await rachel.send("/locations")
     await rachel.tap("St Mark's")
     await rachel.tap("🗄 Archive")
-    assert rachel.last.text.startswith("It still has 1 session to come. Cancel them first")
+    assert rachel.last.text.startswith("It still has 1 session to come (cancel them")
     assert not (await locations.listed(bot.services.db))[0].archived
 
 

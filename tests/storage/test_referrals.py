@@ -11,7 +11,7 @@ from sqlalchemy import text
 from storage import audit, invites, locations, outbox, people, referrals
 from storage.crypto import Cipher, new_key
 from storage.db import Database
-from storage.errors import NotYours, PermissionDenied
+from storage.errors import NotFound, NotYours, PermissionDenied
 from storage.models import ReferralStatus, Role
 from storage.referrals import Decision, ReferralForm
 from tests.support import Clock
@@ -176,6 +176,7 @@ async def test_placing_checks_the_daily_child_capacity(db: Database, clock: Cloc
         db, CIPHER, telegram_id=RACHEL, location_id=location_id, day=date(2026, 7, 28), now=clock()
     )
     assert [(r.reference, r.children, r.needs) for r in register] == [("HS-014", 2, ALLERGY)]
+    clock.now = clock.now.replace(month=7, day=28)  # on the day
     await referrals.mark_family(
         db,
         telegram_id=RACHEL,
@@ -252,3 +253,78 @@ async def test_a_new_key_reseals_everything_and_old_ones_still_open_until_then(
     assert ALLERGY in exported
     assert len(await audit.recent(db, action="referrals.exported")) == 1
     assert ReferralStatus.SUBMITTED.value in exported
+
+
+async def test_what_cannot_be_decided_or_recorded_is_refused(db: Database, clock: Clock) -> None:
+    location_id = await _programme(db, clock)
+    sent = await referrals.submit(
+        db, CIPHER, telegram_id=OKAFOR, form=form(), now=clock(), daily_limit=10
+    )
+    # Dates holding none of the days asked for (Tue, Thu): a weekend.
+    none = await referrals.place(
+        db,
+        telegram_id=RACHEL,
+        referral_id=sent.referral_id,
+        version=0,
+        location_id=location_id,
+        first_day=date(2026, 8, 1),
+        last_day=date(2026, 8, 2),
+        weekdays=(1, 3),
+        now=clock(),
+    )
+    assert none.decision is Decision.NO_DAYS
+    placed = await referrals.place(
+        db,
+        telegram_id=RACHEL,
+        referral_id=sent.referral_id,
+        version=0,
+        location_id=location_id,
+        first_day=date(2026, 7, 28),
+        last_day=date(2026, 8, 6),
+        weekdays=(1, 3),
+        now=clock(),
+    )
+    assert placed.decision is Decision.DONE
+    clock.now = clock.now.replace(month=7, day=29)
+    for day in (date(2026, 7, 27), date(2026, 7, 29), date(2026, 8, 4)):  # Mon; Wed; future
+        with pytest.raises(NotFound):
+            await referrals.mark_family(
+                db,
+                telegram_id=RACHEL,
+                referral_id=sent.referral_id,
+                day=day,
+                attended=True,
+                now=clock(),
+            )
+
+
+async def test_waiting_and_undecided_referrals_are_purged_after_their_last_day(
+    db: Database, clock: Clock
+) -> None:
+    await _programme(db, clock)
+    waiting = await referrals.submit(
+        db, CIPHER, telegram_id=OKAFOR, form=form(), now=clock(), daily_limit=10
+    )
+    await referrals.submit(
+        db, CIPHER, telegram_id=OKAFOR, form=form(reference="HS-2"), now=clock(), daily_limit=10
+    )
+    await referrals.waitlist(
+        db, telegram_id=RACHEL, referral_id=waiting.referral_id, version=0, now=clock()
+    )
+    retention = timedelta(days=60)
+    clock.now = clock.now.replace(month=10, day=26)  # 60 days after the 27 August asked for
+    assert await referrals.purge_expired(db, now=clock(), retention=retention) == 0
+    clock.advance(days=1)
+    assert await referrals.purge_expired(db, now=clock(), retention=retention) == 2
+    with pytest.raises(NotFound):  # nothing left to place them with
+        await referrals.place(
+            db,
+            telegram_id=RACHEL,
+            referral_id=waiting.referral_id,
+            version=1,
+            location_id=1,
+            first_day=date(2026, 10, 27),
+            last_day=date(2026, 10, 30),
+            weekdays=(1, 3),
+            now=clock(),
+        )
