@@ -249,11 +249,18 @@ async def _people_page(update: Update, context: BotContext, profile: Profile, of
 async def person_card(
     update: Update, context: BotContext, _profile: Profile, card: PersonCard
 ) -> None:
-    person = await people.profile_by_id(context.services.db, card.person_id)
+    person = await _person(update, context, card.person_id)
     if person is None:
-        await show(update, texts.stale_button())
         return
     await _show_card(update, person)
+
+
+async def _person(update: Update, context: BotContext, person_id: int) -> Profile | None:
+    """The person a button names, or None after saying the button is out of date."""
+    person = await people.profile_by_id(context.services.db, person_id)
+    if person is None:
+        await show(update, texts.stale_button())
+    return person
 
 
 async def _show_card(update: Update, person: Profile, note: str = "") -> None:
@@ -333,9 +340,8 @@ async def remove_role(
 async def check_menu(
     update: Update, context: BotContext, _profile: Profile, opened: CheckMenu
 ) -> None:
-    person = await people.profile_by_id(context.services.db, opened.person_id)
+    person = await _person(update, context, opened.person_id)
     if person is None:
-        await show(update, texts.stale_button())
         return
     await show(
         update,
@@ -406,9 +412,8 @@ async def _record_check(
 async def ask_erase(
     update: Update, context: BotContext, _profile: Profile, asked: AskErase
 ) -> None:
-    person = await people.profile_by_id(context.services.db, asked.person_id)
+    person = await _person(update, context, asked.person_id)
     if person is None:
-        await show(update, texts.stale_button())
         return
     await show(
         update,

@@ -38,6 +38,29 @@ def form(**changes: object) -> ReferralForm:
     return ReferralForm(**values)  # type: ignore[arg-type]
 
 
+async def _place(
+    db: Database,
+    clock: Clock,
+    referral_id: int,
+    location_id: int,
+    first: date,
+    last: date,
+    version: int = 0,
+) -> referrals.DecisionOutcome:
+    """Rachel places a referral on Tuesdays and Thursdays, the days asked for."""
+    return await referrals.place(
+        db,
+        telegram_id=RACHEL,
+        referral_id=referral_id,
+        version=version,
+        location_id=location_id,
+        first_day=first,
+        last_day=last,
+        weekdays=(1, 3),
+        now=clock(),
+    )
+
+
 async def _programme(db: Database, clock: Clock) -> int:
     """Rachel, Mr Okafor at Hillside, a contact at Brook Lane, Sam; St Mark's (capacity 3)."""
     for telegram_id, name in ((RACHEL, "Rachel"), (SAM, "Sam")):
@@ -147,28 +170,12 @@ async def test_placing_checks_the_daily_child_capacity(db: Database, clock: Cloc
     second = await referrals.submit(
         db, CIPHER, telegram_id=OKAFOR, form=form(reference="HS-015"), now=clock(), daily_limit=10
     )
-    done = await referrals.place(
-        db,
-        telegram_id=RACHEL,
-        referral_id=first.referral_id,
-        version=0,
-        location_id=location_id,
-        first_day=date(2026, 7, 28),
-        last_day=date(2026, 8, 6),
-        weekdays=(1, 3),
-        now=clock(),
+    done = await _place(
+        db, clock, first.referral_id, location_id, date(2026, 7, 28), date(2026, 8, 6)
     )
     assert done.decision is Decision.DONE
-    full = await referrals.place(
-        db,
-        telegram_id=RACHEL,
-        referral_id=second.referral_id,
-        version=0,
-        location_id=location_id,
-        first_day=date(2026, 7, 30),
-        last_day=date(2026, 8, 10),
-        weekdays=(1, 3),
-        now=clock(),
+    full = await _place(
+        db, clock, second.referral_id, location_id, date(2026, 7, 30), date(2026, 8, 10)
     )
     assert full.decision is Decision.FULL
     assert full.full_days == (date(2026, 7, 30), date(2026, 8, 4), date(2026, 8, 6))
@@ -198,17 +205,7 @@ async def test_details_are_purged_after_the_retention_period_and_counts_stay(
     sent = await referrals.submit(
         db, CIPHER, telegram_id=OKAFOR, form=form(), now=clock(), daily_limit=10
     )
-    await referrals.place(
-        db,
-        telegram_id=RACHEL,
-        referral_id=sent.referral_id,
-        version=0,
-        location_id=location_id,
-        first_day=date(2026, 7, 28),
-        last_day=date(2026, 8, 27),
-        weekdays=(1, 3),
-        now=clock(),
-    )
+    await _place(db, clock, sent.referral_id, location_id, date(2026, 7, 28), date(2026, 8, 27))
     retention = timedelta(days=60)
     clock.now = clock.now.replace(year=2026, month=10, day=26)  # 60 days after 27 Aug
     assert await referrals.purge_expired(db, now=clock(), retention=retention) == 0
@@ -261,28 +258,12 @@ async def test_what_cannot_be_decided_or_recorded_is_refused(db: Database, clock
         db, CIPHER, telegram_id=OKAFOR, form=form(), now=clock(), daily_limit=10
     )
     # Dates holding none of the days asked for (Tue, Thu): a weekend.
-    none = await referrals.place(
-        db,
-        telegram_id=RACHEL,
-        referral_id=sent.referral_id,
-        version=0,
-        location_id=location_id,
-        first_day=date(2026, 8, 1),
-        last_day=date(2026, 8, 2),
-        weekdays=(1, 3),
-        now=clock(),
+    none = await _place(
+        db, clock, sent.referral_id, location_id, date(2026, 8, 1), date(2026, 8, 2)
     )
     assert none.decision is Decision.NO_DAYS
-    placed = await referrals.place(
-        db,
-        telegram_id=RACHEL,
-        referral_id=sent.referral_id,
-        version=0,
-        location_id=location_id,
-        first_day=date(2026, 7, 28),
-        last_day=date(2026, 8, 6),
-        weekdays=(1, 3),
-        now=clock(),
+    placed = await _place(
+        db, clock, sent.referral_id, location_id, date(2026, 7, 28), date(2026, 8, 6)
     )
     assert placed.decision is Decision.DONE
     clock.now = clock.now.replace(month=7, day=29)
@@ -317,14 +298,6 @@ async def test_waiting_and_undecided_referrals_are_purged_after_their_last_day(
     clock.advance(days=1)
     assert await referrals.purge_expired(db, now=clock(), retention=retention) == 2
     with pytest.raises(NotFound):  # nothing left to place them with
-        await referrals.place(
-            db,
-            telegram_id=RACHEL,
-            referral_id=waiting.referral_id,
-            version=1,
-            location_id=1,
-            first_day=date(2026, 10, 27),
-            last_day=date(2026, 10, 30),
-            weekdays=(1, 3),
-            now=clock(),
+        await _place(
+            db, clock, waiting.referral_id, 1, date(2026, 10, 27), date(2026, 10, 30), version=1
         )
