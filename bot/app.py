@@ -92,6 +92,8 @@ def build_application(config: Config, *, clock: Callable[[], datetime] = utc_now
             ),
             referral_retention=timedelta(days=config.referrals.retention_days),
             referral_daily_limit=config.referrals.daily_limit,
+            celebrations=config.celebrations,
+            broadcast_progress_every=timedelta(seconds=config.broadcasts.progress_seconds),
         ),
         clock=clock,
         cipher=Cipher(config.referrals.keys) if config.referrals.keys else None,
@@ -136,6 +138,7 @@ def _register_handlers(app: BotApplication) -> None:
     _site_leads(app)
     _schools(app)
     _triage(app)
+    _celebrations(app)
     _catch_alls(app)
 
 
@@ -276,11 +279,23 @@ def _triage(app: BotApplication) -> None:
     _button(app, triage.MarkFamily, triage.mark_family)
 
 
+def _celebrations(app: BotApplication) -> None:
+    """Wins, broadcasts, the digest and impact reports."""
+    # (wins: begin)
+    # (wins: end)
+    # (broadcasts: begin)
+    # (broadcasts: end)
+    # (impact: begin)
+    # (impact: end)
+    # (digest: begin)
+    # (digest: end)
+
+
 def _catch_alls(app: BotApplication) -> None:
     """Last: typed answers to forms, unknown commands, commands in groups, stale buttons."""
     app.add_handler(
         MessageHandler(
-            PRIVATE & filters.TEXT & ~filters.COMMAND,
+            PRIVATE & ((filters.TEXT & ~filters.COMMAND) | filters.PHOTO),
             flows.text_router(
                 {
                     profile.RENAME_FLOW: flows.TextRoute(profile.on_name_text),
@@ -310,6 +325,12 @@ def _catch_alls(app: BotApplication) -> None:
                     siteday.COUNTS_FLOW: flows.TextRoute(siteday.on_counts_text, Role.COORDINATOR),
                     siteday.TIMES_FLOW: flows.TextRoute(siteday.on_times_text, Role.COORDINATOR),
                     # (site day text flows: end)
+                    # (wins flows: begin)
+                    # (wins flows: end)
+                    # (broadcasts flows: begin)
+                    # (broadcasts flows: end)
+                    # (impact flows: begin)
+                    # (impact flows: end)
                 }
             ),
         )

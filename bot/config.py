@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from storage.celebrations import WEEKDAYS, CelebrationPolicy
 from storage.crypto import valid_key
 
 TOKEN_ENV = "TELEGRAM_BOT_TOKEN"  # noqa: S105 (the variable's name, not a secret)
@@ -135,6 +136,12 @@ class ReferralsConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
+class BroadcastsConfig:
+    # The coordinator's progress message is edited at most this often.
+    progress_seconds: int = 5
+
+
+@dataclass(frozen=True, kw_only=True)
 class Config:
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
@@ -146,6 +153,8 @@ class Config:
     reminders: RemindersConfig = field(default_factory=RemindersConfig)
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
     referrals: ReferralsConfig = field(default_factory=ReferralsConfig)
+    celebrations: CelebrationPolicy = field(default_factory=CelebrationPolicy)
+    broadcasts: BroadcastsConfig = field(default_factory=BroadcastsConfig)
     source: Path | None = None
 
 
@@ -170,6 +179,18 @@ _KNOWN_KEYS: dict[str, frozenset[str]] = {
     "reminders": frozenset({"offsets_hours", "quiet_hours"}),
     "alerts": frozenset({"unfilled_horizon_hours", "late_dropout_hours", "morning_list_at"}),
     "referrals": frozenset({"retention_days", "daily_limit"}),
+    "celebrations": frozenset(
+        {
+            "chats",
+            "digest_day",
+            "digest_at",
+            "meals_milestones",
+            "children_milestones",
+            "shift_milestones",
+            "volunteer_milestones",
+        }
+    ),
+    "broadcasts": frozenset({"progress_seconds"}),
 }
 _SECRET_KEYS = frozenset({"token", "bot_token", "encryption_key", "webhook_secret"})
 
@@ -273,6 +294,10 @@ def _parse(raw: dict[str, Any], env: Mapping[str, str], source: Path | None) -> 
             ),
             morning_list_at=reader.clock_time("alerts", "morning_list_at", time(8, 0)),
         ),
+        celebrations=_celebrations(reader),
+        broadcasts=BroadcastsConfig(
+            progress_seconds=reader.integer("broadcasts", "progress_seconds", 5, low=1, high=600)
+        ),
         source=source,
     )
 
@@ -314,6 +339,44 @@ def _reminders(reader: _Reader) -> RemindersConfig:
     return RemindersConfig(
         offsets_hours=tuple(sorted(offsets, reverse=True)), quiet_start=start, quiet_end=end
     )
+
+
+def _celebrations(reader: _Reader) -> CelebrationPolicy:
+    default = CelebrationPolicy()
+    chats = reader.get("celebrations", "chats", [])
+    if not isinstance(chats, list) or not all(
+        isinstance(c, int) and not isinstance(c, bool) and c != 0 for c in chats
+    ):
+        raise ConfigError(
+            f"{reader.where}: celebrations.chats must be a list of chat ids (numbers; a group's "
+            "is negative), for example [-1001234567890]; send /chatid in the group to see it"
+        )
+    day = reader.get("celebrations", "digest_day", WEEKDAYS[default.digest_weekday])
+    if not isinstance(day, str) or day.strip().lower() not in WEEKDAYS:
+        raise ConfigError(
+            f'{reader.where}: celebrations.digest_day must be a day of the week, like "friday"'
+        )
+    return CelebrationPolicy(
+        chats=tuple(dict.fromkeys(chats)),
+        digest_weekday=WEEKDAYS.index(day.strip().lower()),
+        digest_at=reader.clock_time("celebrations", "digest_at", default.digest_at),
+        meals=_thresholds(reader, "meals_milestones", default.meals),
+        children=_thresholds(reader, "children_milestones", default.children),
+        shifts=_thresholds(reader, "shift_milestones", default.shifts),
+        personal=_thresholds(reader, "volunteer_milestones", default.personal),
+    )
+
+
+def _thresholds(reader: _Reader, key: str, default: tuple[int, ...]) -> tuple[int, ...]:
+    value = reader.get("celebrations", key, list(default))
+    if not isinstance(value, list) or not all(
+        isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= 10_000_000 for n in value
+    ):
+        raise ConfigError(
+            f"{reader.where}: celebrations.{key} must be a list of whole numbers from 1 to "
+            "10000000, for example [100, 1000]; [] celebrates none"
+        )
+    return tuple(sorted(set(value)))
 
 
 def _quiet(text: str) -> tuple[time | None, time | None]:

@@ -203,9 +203,7 @@ class DeliveryEngine:
                     return
                 await self._pacer.slot(notice.chat_id)
                 try:
-                    await self._application.bot.send_message(
-                        notice.chat_id, rendered.text, reply_markup=rendered.markup
-                    )
+                    await self._send(notice.chat_id, rendered)
                 except RetryAfter as exc:
                     self._pacer.pause(_seconds(exc))
                     continue
@@ -232,6 +230,15 @@ class DeliveryEngine:
             due_at=now + FIRST_RETRY,
             error="429 too many requests, again and again",
         )
+
+    async def _send(self, chat_id: int, rendered: notices.Rendered) -> None:
+        bot = self._application.bot
+        if rendered.photo is None:
+            await bot.send_message(chat_id, rendered.text, reply_markup=rendered.markup)
+        else:
+            await bot.send_photo(
+                chat_id, rendered.photo, caption=rendered.text, reply_markup=rendered.markup
+            )
 
     async def _failed(self, notice: Outgoing, exc: TelegramError) -> None:
         db, now = self._services.db, self._services.now()

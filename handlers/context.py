@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from storage.celebrations import CelebrationPolicy
 from storage.crypto import Cipher
 from storage.db import Database
 from storage.rota import JobSpec
@@ -29,6 +30,10 @@ class Settings:
     schedule: Policy  # reminders, quiet hours and alerts
     referral_retention: timedelta = timedelta(days=60)
     referral_daily_limit: int = 10
+    # Celebration chats, the digest's time, milestone thresholds.
+    celebrations: CelebrationPolicy = field(default_factory=CelebrationPolicy)
+    # A broadcast's progress message is edited at most this often.
+    broadcast_progress_every: timedelta = timedelta(seconds=5)
 
     @property
     def late_window(self) -> timedelta:

@@ -26,6 +26,8 @@ TextFn = Callable[[Update, BotContext, Profile, str], Awaitable[None]]
 class TextRoute:
     handle: TextFn
     role: Role | None = None  # re-checked on every answer: a role can be lost mid-form
+    # The answer may be a photo (its caption is the text; the handler reads the photo itself).
+    photos: bool = False
 
 
 async def wait_for_text(
@@ -60,21 +62,28 @@ async def cancel_waiting(context: BotContext, telegram_id: int) -> bool:
 
 
 def text_router(routes: Mapping[str, TextRoute]) -> Handler:
-    """A handler for plain text in a private chat, dispatching on the waiting draft."""
+    """A handler for plain text (or a photo) in a private chat, dispatching on the waiting
+    draft."""
 
     async def route(update: Update, context: BotContext) -> None:
         user, message = update.effective_user, update.effective_message
-        if user is None or message is None or message.text is None:
+        if user is None or message is None:
+            return
+        text = message.text if message.text is not None else message.caption or ""
+        if message.text is None and not message.photo:
             return
         draft = await drafts.waiting_for_text(context.services.db, telegram_id=user.id)
         route = routes.get(draft.flow) if draft is not None else None
         if draft is None or route is None:
             await say(update, texts.free_text())
             return
+        if message.photo and not route.photos:
+            await say(update, texts.text_please())
+            return
         profile = await acting(update, context, route.role)
         if profile is None:
             await drafts.discard(context.services.db, telegram_id=user.id, flow=draft.flow)
             return
-        await route.handle(update, context, profile, message.text)
+        await route.handle(update, context, profile, text)
 
     return route

@@ -21,6 +21,7 @@ COMMANDS: list[tuple[str, str, Role | None]] = [
     ("name", "Change the name coordinators see", None),
     ("cancel", "Stop what you are filling in", None),
     ("profile", "Your home locations and phone", None),
+    ("win", "Share a win: something good that happened", None),
     ("sessions", "Upcoming lunch sessions to book", Role.VOLUNTEER),
     ("mysessions", "Your bookings, with cancel and calendar", Role.VOLUNTEER),
     ("refer", "Refer a family for a lunch club place", Role.SCHOOL_CONTACT),
@@ -34,6 +35,10 @@ COMMANDS: list[tuple[str, str, Role | None]] = [
     ("schools", "Partner schools", Role.COORDINATOR),
     ("referrals", "Families referred by schools", Role.COORDINATOR),
     ("register", "Today's placed families, with allergies", Role.COORDINATOR),
+    ("wins", "Wins waiting for approval", Role.COORDINATOR),
+    ("broadcast", "Send a message to many people", Role.COORDINATOR),
+    ("digest", "Preview this week's celebration digest", Role.COORDINATOR),
+    ("impact", "Impact report: meals, children fed, hours", Role.COORDINATOR),
 ]
 NEWCOMER_COMMANDS = [("start", "Join the programme"), ("help", "What this bot does")]
 

@@ -22,8 +22,12 @@ from storage.outbox import Outgoing
 
 @dataclass(frozen=True)
 class Rendered:
+    """A notice's message. With a photo (Telegram's file id, or the bytes of an image made
+    here, such as a chart) the text is its caption: at most 1024 characters, not 4096."""
+
     text: str
     markup: InlineKeyboardMarkup | None = None
+    photo: str | bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -224,4 +228,10 @@ _RENDERERS: dict[str, Renderer] = {
     "morning_list": _morning_list,
     "referral_new": _referral_new,
     "referral_status": _referral_status,
+    # (wins notices: begin)
+    # (wins notices: end)
+    # (broadcasts notices: begin)
+    # (broadcasts notices: end)
+    # (celebrations notices: begin)
+    # (celebrations notices: end)
 }

@@ -388,6 +388,10 @@ def free_text() -> str:
     return "I work with commands and buttons. Send /help to see what I can do."
 
 
+def text_please() -> str:
+    return "This answer needs words, not a photo: please type it (or /cancel to stop)."
+
+
 def private_only(bot_username: str) -> str:
     return f"Let's talk in private: open @{esc(bot_username)} and send /start there."
 

@@ -33,6 +33,12 @@ NOTES_MAX = 500
 PHONE_MAX = 32
 JOB_NAME_MAX = 32
 REFERENCE_MAX = 32
+# A win's words: with the credit line and the heading they still fit a photo's caption (1024).
+WIN_TEXT_MAX = 800
+# A broadcast's words: with its heading they fit a message (4096) or, with a photo, a caption.
+BROADCAST_TEXT_MAX = 3900
+BROADCAST_CAPTION_MAX = 900
+FILE_ID_MAX = 200
 
 # Stable constraint names, so that migrations can refer to them on every engine.
 NAMING_CONVENTION = {
@@ -379,6 +385,8 @@ class Notice(Base):
     created_at: Mapped[datetime]
     claimed_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+    # The notices sent together (a broadcast's, "broadcast:12"), counted for its progress.
+    batch: Mapped[str | None] = mapped_column(String(32), index=True)
 
 
 class ReferralStatus(enum.StrEnum):
@@ -437,3 +445,80 @@ class FamilyAttendance(Base):
     attended: Mapped[bool]
     recorded_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     recorded_at: Mapped[datetime]
+
+
+class WinStatus(enum.StrEnum):
+    PENDING = "pending"  # waiting for a coordinator
+    APPROVED = "approved"  # announced in the celebration chats
+    REJECTED = "rejected"
+
+
+class Win(Base):
+    """Something good that happened, shared by anyone registered, announced once approved."""
+
+    __tablename__ = "wins"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(Text)
+    # Telegram's file id of the photo the author sent, if any (Telegram keeps the photo).
+    photo_file_id: Mapped[str | None] = mapped_column(String(FILE_ID_MAX))
+    # Announced without the author's name, as the author chose.
+    anonymous: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[WinStatus] = mapped_column(
+        _enum_column(WinStatus), default=WinStatus.PENDING, index=True
+    )
+    created_at: Mapped[datetime]
+    # Bumped by every edit and decision: a moderation card names the version it showed.
+    version: Mapped[int] = mapped_column(default=0)
+    decided_at: Mapped[datetime | None] = mapped_column(index=True)
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    # The coordinator's note to the author when a win is not announced.
+    reject_note: Mapped[str | None] = mapped_column(Text)
+
+
+class Audience(enum.StrEnum):
+    VOLUNTEERS = "volunteers"
+    LOCATION = "location"  # the volunteers who call one location home
+    SCHOOLS = "schools"  # school contacts
+    EVERYONE = "everyone"
+
+
+class BroadcastStatus(enum.StrEnum):
+    SENDING = "sending"
+    DONE = "done"
+
+
+class Broadcast(Base):
+    """A message from a coordinator to many people. Each recipient's copy is an outbox row
+    (batch "broadcast:<id>"); progress is counted from those rows, so it survives a restart."""
+
+    __tablename__ = "broadcasts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(Text)  # HTML, as Telegram gave it (formatting kept)
+    photo_file_id: Mapped[str | None] = mapped_column(String(FILE_ID_MAX))
+    audience: Mapped[Audience] = mapped_column(_enum_column(Audience))
+    location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id", ondelete="SET NULL"))
+    total: Mapped[int]
+    status: Mapped[BroadcastStatus] = mapped_column(
+        _enum_column(BroadcastStatus), default=BroadcastStatus.SENDING, index=True
+    )
+    created_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    # The coordinator's progress message, edited as the broadcast goes.
+    progress_chat_id: Mapped[int] = mapped_column(BigInteger)
+    progress_message_id: Mapped[int | None]
+    progress_at: Mapped[datetime | None]
+
+
+class Milestone(Base):
+    """A threshold crossed ("meals:1000", "person:12:sessions:10"): celebrated once, ever."""
+
+    __tablename__ = "milestones"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    value: Mapped[int]
+    reached_at: Mapped[datetime]

@@ -40,20 +40,21 @@ class Outgoing:
     active: bool = True  # False: the person blocked the bot; nothing more is sent to them
 
 
-async def queue(
-    session: AsyncSession,
+def row(
     *,
-    person: Person,
+    chat_id: int,
+    person_id: int | None,
     kind: str,
     payload: dict[str, Any],
     dedupe_key: str,
     due_at: datetime,
     now: datetime,
-) -> None:
-    """Add a notice to the caller's transaction; a second one with the same key is ignored."""
-    values = {
-        "chat_id": person.telegram_id,
-        "person_id": person.id,
+    batch: str | None = None,
+) -> dict[str, Any]:
+    """The values of one outbox row, for `queue` or a bulk insert of many (`queue_rows`)."""
+    return {
+        "chat_id": chat_id,
+        "person_id": person_id,
         "kind": kind,
         "payload": payload,
         "dedupe_key": dedupe_key,
@@ -61,8 +62,53 @@ async def queue(
         "status": NoticeStatus.PENDING,
         "attempts": 0,
         "created_at": now,
+        "batch": batch,
     }
-    await session.execute(upsert(session, Notice, values, key=["dedupe_key"]))
+
+
+async def queue(
+    session: AsyncSession,
+    *,
+    person: Person | None = None,
+    chat_id: int | None = None,
+    kind: str,
+    payload: dict[str, Any],
+    dedupe_key: str,
+    due_at: datetime,
+    now: datetime,
+    batch: str | None = None,
+) -> None:
+    """Add a notice to the caller's transaction, for a person or for a chat that is nobody's
+    (a celebration group); a second one with the same key is ignored."""
+    target = person.telegram_id if person is not None else chat_id
+    if target is None or (person is not None and chat_id is not None):
+        raise ValueError("a notice goes to a person or to a chat")
+    values = row(
+        chat_id=target,
+        person_id=person.id if person is not None else None,
+        kind=kind,
+        payload=payload,
+        dedupe_key=dedupe_key,
+        due_at=due_at,
+        now=now,
+        batch=batch,
+    )
+    await queue_rows(session, [values])
+
+
+async def queue_rows(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
+    """Add many notices (made by `row`) in the caller's transaction; returns how many were new
+    (a row whose dedupe key is taken already is ignored)."""
+    if not rows:
+        return 0
+    return rowcount(await session.execute(upsert(session, Notice, rows, key=["dedupe_key"])))
+
+
+async def batch_counts(db: Database, batch: str) -> dict[NoticeStatus, int]:
+    """How many of a batch's notices are in each state (a broadcast's progress)."""
+    query = select(Notice.status, func.count()).where(Notice.batch == batch).group_by(Notice.status)
+    async with db.read() as session:
+        return dict((await session.execute(query)).tuples().all())
 
 
 async def claim_due(db: Database, *, now: datetime, limit: int) -> list[Outgoing]:

@@ -19,13 +19,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.db import Database, rowcount, upsert
+from storage import outbox
+from storage.db import Database
 from storage.models import (
     Booking,
     BookingStatus,
     LunchSession,
-    Notice,
-    NoticeStatus,
     Person,
     SessionJob,
     SessionStatus,
@@ -110,10 +109,7 @@ async def plan(db: Database, *, now: datetime, policy: Policy) -> int:
         rows = await _reminders(session, now, policy)
         rows += await _unfilled(session, now, policy)
         rows += await _morning_lists(session, now, policy)
-        if not rows:
-            return 0
-        added = await session.execute(upsert(session, Notice, rows, key=["dedupe_key"]))
-        return rowcount(added)
+        return await outbox.queue_rows(session, rows)
 
 
 async def _reminders(session: AsyncSession, now: datetime, policy: Policy) -> list[dict[str, Any]]:
@@ -232,14 +228,12 @@ def _row(
     payload: dict[str, Any],
     due: datetime | None = None,
 ) -> dict[str, Any]:
-    return {
-        "chat_id": person.telegram_id,
-        "person_id": person.id,
-        "kind": kind,
-        "payload": payload,
-        "dedupe_key": key,
-        "due_at": due or now,
-        "status": NoticeStatus.PENDING,
-        "attempts": 0,
-        "created_at": now,
-    }
+    return outbox.row(
+        chat_id=person.telegram_id,
+        person_id=person.id,
+        kind=kind,
+        payload=payload,
+        dedupe_key=key,
+        due_at=due or now,
+        now=now,
+    )
