@@ -12,10 +12,10 @@ from types import TracebackType
 
 from bot.app import build_application, delivery_of, services_of
 from bot.config import Config, TelegramConfig
-from bot.runtime import polling, purge
+from bot.runtime import plan, polling, purge
 from bot.sandbox import BotApiSandbox, RateLimits, SimGroup, SimUser
 from handlers.context import BotApplication, Services, utc_now
-from storage import rota, schedule
+from storage import rota
 
 # Short long-polls keep shutdown quick; the sandbox answers a waiting poll at once anyway.
 HARNESS_POLL_TIMEOUT = 1
@@ -124,7 +124,7 @@ class Rehearsal:
         await rota.expire_offers(
             services.db, now=services.now(), offer_window=services.settings.offer_window
         )
-        await schedule.plan(services.db, now=services.now(), policy=services.settings.schedule)
+        await plan(services)
         await purge(services)
         return await delivery_of(self.application).sweep()
 

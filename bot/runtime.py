@@ -13,7 +13,7 @@ from telegram.error import TelegramError
 from bot.app import delivery_of, services_of
 from handlers import menu
 from handlers.context import BotApplication, BotContext, Services
-from storage import drafts, migrate, people, referrals, rota
+from storage import celebrations, drafts, migrate, people, referrals, rota
 from storage import schedule as schedule_db
 
 logger = logging.getLogger(__name__)
@@ -42,8 +42,16 @@ class OutageLog:
 
 
 async def _plan(context: BotContext) -> None:
-    services = context.services
-    await schedule_db.plan(services.db, now=services.now(), policy=services.settings.schedule)
+    await plan(context.services)
+
+
+async def plan(services: Services) -> None:
+    """Reminders, alerts, milestones and digests: every notice now known becomes an outbox row."""
+    now, settings = services.now(), services.settings
+    await schedule_db.plan(services.db, now=now, policy=settings.schedule)
+    await celebrations.plan(
+        services.db, now=now, policy=settings.celebrations, tz=settings.timezone
+    )
 
 
 async def _purge_referrals(context: BotContext) -> None:

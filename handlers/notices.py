@@ -4,41 +4,19 @@ booking, a cover request for a job since filled) renders as None and is skipped,
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import date, datetime
-
-from telegram import InlineKeyboardMarkup
 
 from handlers import alert_texts, rota_texts, triage_texts
 from handlers.common import keyboard
 from handlers.context import Services
+from handlers.rendering import Later, Rendered, Renderer
 from handlers.siteday import RequestCover
 from handlers.volunteer import BookJob, OfferAnswer, ReminderAnswer
 from storage import locations, referrals, rota, schedule
 from storage.models import BookingStatus, ReferralStatus
 from storage.outbox import Outgoing
 
-
-@dataclass(frozen=True)
-class Rendered:
-    """A notice's message. With a photo (Telegram's file id, or the bytes of an image made
-    here, such as a chart) the text is its caption: at most 1024 characters, not 4096."""
-
-    text: str
-    markup: InlineKeyboardMarkup | None = None
-    photo: str | bytes | None = None
-
-
-@dataclass(frozen=True)
-class Later:
-    """Not now: put the notice off until `due_at` (a reminder in the quiet hours)."""
-
-    due_at: datetime
-    why: str
-
-
-Renderer = Callable[[Services, Outgoing], Awaitable[Rendered | Later | None]]
+__all__ = ["Later", "Rendered", "Renderer", "render"]
 
 
 async def render(services: Services, notice: Outgoing) -> Rendered | Later | None:

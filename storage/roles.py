@@ -127,3 +127,17 @@ async def coordinators_for(
         if scoped is not None and scoped in wanted:
             result[scoped].append(person)
     return result
+
+
+async def all_coordinators(session: AsyncSession, *, programme_only: bool) -> list[Person]:
+    """Every coordinator the bot can still message; `programme_only`: not the site leads (those
+    limited to some locations)."""
+    query = (
+        select(Person)
+        .join(RoleGrant, (RoleGrant.person_id == Person.id) & (RoleGrant.role == Role.COORDINATOR))
+        .where(Person.active.is_(True))
+        .order_by(Person.id)
+    )
+    if programme_only:
+        query = query.where(~Person.id.in_(select(CoordinatorScope.person_id)))
+    return list((await session.scalars(query)).all())
