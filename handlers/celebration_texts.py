@@ -1,0 +1,132 @@
+"""The words of milestones, the weekly digest and its preview. HTML; stored values escaped."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from storage.impact import Figures
+from storage.wins import ApprovedWin
+
+from handlers.rota_texts import plural
+from handlers.texts import esc
+from storage.celebrations import WEEKDAYS, CelebrationPolicy, Total
+
+CAPTION_MAX = 1024  # a photo's caption: the digest is its chart's caption
+WIN_SHOWN_MAX = 160  # a win's words in the digest are cut to this
+
+_MILESTONES = {
+    Total.MEALS: (
+        "meals served",
+        "The programme has served its {n}th lunch. Thank you to every cook, server, driver and "
+        "partner who made it happen!",
+    ),
+    Total.CHILDREN: (
+        "children fed",
+        "Children have sat down to lunch with us {n} times. Thank you, everyone!",
+    ),
+    Total.SHIFTS: (
+        "volunteer sessions",
+        "Volunteers have now given {n} sessions to the programme. Thank you all!",
+    ),
+}
+
+
+def milestone(what: str, value: int) -> str:
+    name, thanks = _MILESTONES[Total(what)]
+    return f"🎉 <b>{value:,} {name}!</b>\n\n{thanks.format(n=f'{value:,}')}"
+
+
+def personal_milestone(name: str, sessions: int) -> str:
+    if sessions == 1:
+        return (
+            f"🌟 Thank you, {esc(name)}: that was your first lunch session with us! "
+            "We hope to see you again soon."
+        )
+    return (
+        f"🌟 {esc(name)}, that was your <b>{_ordinal(sessions)} lunch session</b> with us. "
+        "Thank you for everything you give!"
+    )
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n:,}{suffix}"
+
+
+def digest(
+    programme: str,
+    start: date,
+    end: date,
+    figures: Figures,
+    wins: list[ApprovedWin],
+    schools: list[str],
+) -> str:
+    """The digest, to fit a photo's caption: figures first, then as many wins as fit."""
+    head = [
+        f"🎉 <b>{esc(programme)}: the week to {end:%a %-d %b}</b>",
+        "",
+        f"🍽 {plural(figures.meals_served, 'meal')} served",
+        f"🧒 {plural(figures.children_fed, 'child', 'children')} fed"
+        + (
+            f" ({plural(figures.unique_families, 'placed family', 'placed families')})"
+            if figures.unique_families
+            else ""
+        ),
+        f"📅 {plural(figures.sessions, 'session')} run",
+        f"🙌 {plural(figures.volunteer_shifts, 'volunteer shift')} "
+        f"({_hours(figures.volunteer_hours)})",
+    ]
+    if schools:
+        head.append(
+            f"🏫 {plural(len(schools), 'new partner school')}: {esc(', '.join(schools))}"[:300]
+        )
+    if not wins:
+        return "\n".join([*head, "", "No wins shared this week: share one with /win!"])
+    lines = [*head, "", f"<b>{plural(len(wins), 'win')} this week</b>"]
+    for shown, win in enumerate(wins):
+        line = f"• {esc(_cut(win.text))}" + (f" — {esc(win.credit)}" if win.credit else "")
+        rest = len(wins) - shown - 1
+        more = f"…and {plural(rest, 'more win')}" if rest else ""
+        if len("\n".join([*lines, line, more])) > CAPTION_MAX:
+            lines.append(f"…and {plural(len(wins) - shown, 'more win')}")
+            break
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def _hours(hours: float) -> str:
+    shown = f"{hours:g}"
+    return f"{shown} hour" if shown == "1" else f"{shown} hours"
+
+
+def _cut(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= WIN_SHOWN_MAX else flat[: WIN_SHOWN_MAX - 1].rstrip() + "…"
+
+
+def chart_title(start: date, end: date) -> str:
+    return f"Meals served per day, {start:%-d %b} to {end:%-d %b %Y}"
+
+
+def digest_preview(policy: CelebrationPolicy, coordinators: int) -> str:
+    where = plural(len(policy.chats), "celebration chat") if policy.chats else "no group yet"
+    return (
+        "👀 That is a preview of this week's digest, up to today. It goes out every "
+        f"{WEEKDAYS[policy.digest_weekday].title()} at {policy.digest_at:%H:%M} to {where} and "
+        f"{plural(coordinators, 'coordinator')}."
+        + (
+            ""
+            if policy.chats
+            else "\nTo post it in a group, add me to the group, send /chatid there, and put the "
+            "id in the config file under celebrations.chats."
+        )
+    )
+
+
+def chat_id(chat_id: int, title: str | None) -> str:
+    return (
+        f"This chat ({esc(title or 'untitled')}) has the id <code>{chat_id}</code>.\n"
+        "To post approved wins, milestones and the weekly digest here, a coordinator puts it in "
+        f"the bot's config file: <code>[celebrations] chats = [{chat_id}]</code>, and restarts "
+        "the bot."
+    )

@@ -1,0 +1,172 @@
+"""Milestones and the weekly digest, through the bot: a seeded week of lunches at two
+locations, the digest with its chart in the celebrations group and for the coordinators,
+exactly once across a restart, and its preview.
+
+The week is set up through storage (its screens are tested elsewhere)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, time
+
+import pytest
+
+from bot.config import Config
+from bot.harness import Rehearsal
+from bot.sandbox import SimMessage
+from storage import invites, locations, rota
+from storage.celebrations import CelebrationPolicy
+from storage.rota import JobSpec, SessionPlan
+from tests.conftest import RACHEL
+from tests.e2e.test_joining import register
+from tests.support import Clock
+
+GROUP = -1001234500
+SAM, JO = 3201, 3202
+MONDAY = date(2026, 7, 27)
+# Monday to Thursday at each location: (meals served, children fed).
+COUNTS = {
+    "St Mark's": [(38, 31), (40, 33), (41, 30), (39, 29)],
+    "Riverside": [(25, 20), (0, 0), (30, 24), (27, 22)],
+}
+FRIDAY_FOUR = datetime(2026, 7, 31, 15, 0, tzinfo=UTC)  # 16:00 in London
+
+
+@pytest.fixture
+async def bot(config: Config, clock: Clock) -> AsyncIterator[Rehearsal]:
+    celebrating = dataclasses.replace(
+        config,
+        celebrations=CelebrationPolicy(
+            chats=(GROUP,), meals=(100, 200), children=(10_000,), shifts=(1_000,), personal=(1, 2)
+        ),
+    )
+    async with Rehearsal(celebrating, clock=clock) as rehearsal:
+        yield rehearsal
+
+
+async def _week(bot: Rehearsal, clock: Clock) -> None:
+    """Two locations' Monday-Thursday lunches, counted; Sam worked two of them, Jo one; and
+    Hillside Primary joined on the Wednesday."""
+    db, tz = bot.services.db, bot.services.settings.timezone
+    await register(bot, RACHEL, "Rachel")
+    for telegram_id, name in ((SAM, "Sam"), (JO, "Jo")):
+        await register(bot, telegram_id, name)
+    job_of: dict[tuple[str, int], int] = {}
+    for name in COUNTS:
+        location = await locations.create(db, actor_telegram_id=RACHEL, name=name, now=clock())
+        plan = SessionPlan(
+            location_id=location.location_id,
+            first_day=MONDAY,
+            last_day=date(2026, 7, 30),
+            weekdays=frozenset({0, 1, 2, 3}),
+            start=time(11, 30),
+            end=time(13, 30),
+            jobs=(JobSpec(job="server", places=3),),
+        )
+        await rota.create_sessions(db, actor_telegram_id=RACHEL, plan=plan, tz=tz, now=clock())
+        for day in range(4):
+            (site,) = await rota.sessions_on(
+                db,
+                actor_telegram_id=RACHEL,
+                location_id=location.location_id,
+                day=date(2026, 7, 27 + day),
+                tz=tz,
+            )
+            job_of[name, day] = site.session.jobs[0].job_id
+    shifts = [(SAM, "St Mark's", 0), (SAM, "St Mark's", 1), (JO, "Riverside", 2)]
+    booked = []
+    for who, name, day in shifts:
+        outcome = await rota.book(
+            db, telegram_id=who, job_id=job_of[name, day], now=clock(), waitlist=False
+        )
+        assert outcome.booking is not None
+        booked.append(outcome.booking)
+    clock.now = datetime(2026, 7, 29, 9, 0, tzinfo=UTC)
+    await invites.add_school(
+        db, actor_telegram_id=RACHEL, name="Hillside Primary", area=None, now=clock()
+    )
+    clock.now = datetime(2026, 7, 30, 14, 0, tzinfo=UTC)  # Thursday, after lunch
+    for booking in booked:
+        await rota.mark_attendance(
+            db, actor_telegram_id=RACHEL, booking_id=booking.booking_id, attended=True, now=clock()
+        )
+    for name, days in COUNTS.items():
+        for day, (meals, children) in enumerate(days):
+            view = await rota.session_of_job(db, job_of[name, day])
+            assert view is not None
+            await rota.record_counts(
+                db,
+                actor_telegram_id=RACHEL,
+                session_id=view.session_id,
+                meals=meals,
+                children=children,
+                now=clock(),
+            )
+
+
+def _photos(messages: list[SimMessage]) -> list[SimMessage]:
+    return [m for m in messages if m.photo is not None]
+
+
+async def test_the_digest_reaches_the_group_and_the_coordinators_once_with_its_chart(
+    bot: Rehearsal, clock: Clock
+) -> None:
+    await _week(bot, clock)
+    group, rachel = bot.group(GROUP, "Celebrations"), bot.user(RACHEL, "Rachel")
+    clock.now = FRIDAY_FOUR
+    await bot.deliver()
+
+    (digest,) = _photos(group.bot_messages)
+    for line in (
+        "the week to Fri 31 Jul",
+        "240 meals served",  # 158 at St Mark's, 82 at Riverside
+        "189 children fed",
+        "8 sessions run",  # Riverside's Tuesday served nothing, but it ran
+        "3 volunteer shifts (6 hours)",
+        "1 new partner school: Hillside Primary",
+        "No wins shared this week",
+    ):
+        assert line in digest.text, (line, digest.text)
+    assert digest.photo is not None and digest.photo.startswith(b"\x89PNG")
+    (for_rachel,) = _photos(rachel.bot_messages)
+    assert for_rachel.text == digest.text
+
+    # 240 meals passed 100 and 200 together: one celebration, of the 200th.
+    milestones = [m.text for m in group.bot_messages if "meals served!" in m.text]
+    assert milestones == [milestones[0]] and "200 meals served!" in milestones[0]
+    sam = bot.user(SAM, "Sam")
+    assert "your 2nd lunch session" in sam.last.text
+    assert "first lunch session" in bot.user(JO, "Jo").last.text
+
+    await bot.restart()
+    clock.advance(hours=2)
+    await bot.deliver()
+    assert len(_photos(group.bot_messages)) == 1
+    assert len(_photos(rachel.bot_messages)) == 1
+    assert len([m for m in group.bot_messages if "meals served!" in m.text]) == 1
+
+
+async def test_a_coordinator_previews_the_digest_and_a_volunteer_cannot(
+    bot: Rehearsal, clock: Clock
+) -> None:
+    await _week(bot, clock)
+    rachel = bot.user(RACHEL, "Rachel")
+    await rachel.send("/digest")
+    (preview,) = _photos(rachel.bot_messages)
+    assert "240 meals served" in preview.text
+    assert "preview" in rachel.last.text
+    assert "Friday at 16:00 to 1 celebration chat and 1 coordinator" in rachel.last.text
+
+    sam = bot.user(SAM, "Sam")
+    await sam.send("/digest")
+    assert not _photos(sam.bot_messages)
+    assert "coordinator" in sam.last.text
+
+
+async def test_a_group_learns_its_chat_id_for_the_config(bot: Rehearsal) -> None:
+    await register(bot, RACHEL, "Rachel")
+    group = bot.group(-1009876, "Lunch club friends")
+    await group.send(bot.user(RACHEL, "Rachel"), "/chatid")
+    assert "-1009876" in group.last.text
+    assert "celebrations" in group.last.text
