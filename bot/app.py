@@ -27,9 +27,12 @@ from bot import logs
 from bot.config import Config
 from bot.delivery import DeliveryEngine, Pace
 from handlers import (
+    broadcast,
+    celebrate,
     coordination,
     errors,
     flows,
+    impact,
     menu,
     planning,
     profile,
@@ -39,6 +42,7 @@ from handlers import (
     start,
     triage,
     volunteer,
+    wins,
 )
 from handlers.callbacks import matches
 from handlers.common import Handler
@@ -282,12 +286,41 @@ def _triage(app: BotApplication) -> None:
 def _celebrations(app: BotApplication) -> None:
     """Wins, broadcasts, the digest and impact reports."""
     # (wins: begin)
+    _command(app, "win", wins.win_command)
+    _button(app, wins.ShareWin, wins.share_win)
+    _button(app, wins.CancelWin, wins.cancel_win)
+    _command(app, "wins", wins.wins_command)
+    _button(app, wins.WinsPage, wins.wins_page)
+    _button(app, wins.OpenWin, wins.open_win)
+    _button(app, wins.ApproveWin, wins.approve_win)
+    _button(app, wins.EditWin, wins.edit_win)
+    _button(app, wins.RejectWin, wins.reject_win)
+    _button(app, wins.RejectWithoutNote, wins.reject_without_note)
     # (wins: end)
     # (broadcasts: begin)
+    _command(app, "broadcast", broadcast.broadcast_command)
+    _button(app, broadcast.ChangeAudience, broadcast.change_audience)
+    _button(app, broadcast.AudienceLocations, broadcast.audience_locations)
+    _button(app, broadcast.PickAudience, broadcast.pick_audience)
+    _button(app, broadcast.SendBroadcast, broadcast.send_broadcast)
+    _button(app, broadcast.CancelBroadcast, broadcast.cancel_broadcast)
     # (broadcasts: end)
     # (impact: begin)
+    _command(app, "impact", impact.impact_command)
+    _button(app, impact.ImpactPeriod, impact.impact_period)
+    _button(app, impact.ImpactDates, impact.impact_dates)
+    _button(app, impact.ImpactPlaces, impact.impact_places)
+    _button(app, impact.ImpactRun, impact.impact_run)
     # (impact: end)
     # (digest: begin)
+    _command(app, "digest", celebrate.digest_command)
+    app.add_handler(
+        CommandHandler(
+            "chatid",
+            celebrate.chat_id,
+            filters=GROUPS | (filters.ChatType.CHANNEL & filters.UpdateType.CHANNEL_POST),
+        )
+    )
     # (digest: end)
 
 
@@ -326,10 +359,17 @@ def _catch_alls(app: BotApplication) -> None:
                     siteday.TIMES_FLOW: flows.TextRoute(siteday.on_times_text, Role.COORDINATOR),
                     # (site day text flows: end)
                     # (wins flows: begin)
+                    wins.WIN_FLOW: flows.TextRoute(wins.on_win_text, photos=True),
+                    wins.EDIT_FLOW: flows.TextRoute(wins.on_edit_text, Role.COORDINATOR),
+                    wins.REJECT_FLOW: flows.TextRoute(wins.on_reject_note, Role.COORDINATOR),
                     # (wins flows: end)
                     # (broadcasts flows: begin)
+                    broadcast.BROADCAST_FLOW: flows.TextRoute(
+                        broadcast.on_broadcast_text, Role.COORDINATOR, photos=True
+                    ),
                     # (broadcasts flows: end)
                     # (impact flows: begin)
+                    impact.IMPACT_FLOW: flows.TextRoute(impact.on_dates_text, Role.COORDINATOR),
                     # (impact flows: end)
                 }
             ),

@@ -9,7 +9,7 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from telegram.error import InvalidToken, NetworkError
@@ -24,7 +24,7 @@ from bot.config import (
     config_path,
     load_config,
 )
-from storage import crypto, migrate, referrals, rota_import
+from storage import crypto, impact, migrate, referrals, rota_import
 from storage.db import Database
 from storage.migrate import DatabaseUnavailable
 
@@ -56,6 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             except (OSError, UnicodeDecodeError) as exc:
                 return _fail(f"{path}: cannot be read as a UTF-8 CSV file ({exc})")
             return asyncio.run(_import(config, path, text))
+        if command == "report":
+            return _report(config, args)
         if command == "keys" and args.action == "new":
             _say(crypto.new_key())
             return 0
@@ -103,6 +105,19 @@ def _parser() -> argparse.ArgumentParser:
         choices=["new", "rotate"],
         help="new: print a fresh key; rotate: re-seal everything with the first "
         "key in LUNCHBOT_ENCRYPTION_KEY / LUNCHBOT_OLD_ENCRYPTION_KEYS",
+    )
+    report = sub.add_parser(
+        "report",
+        help="the impact report for a period: meals, children fed, families, sessions, "
+        "volunteer hours, referrals; a CSV file and a chart",
+    )
+    report.add_argument(
+        "--from", dest="start", metavar="DATE", help="the first day (2026-07-27 or 27/07/2026)"
+    )
+    report.add_argument("--to", dest="end", metavar="DATE", help="the last day, included")
+    report.add_argument("--location", metavar="NAME", help="one location's figures (default: all)")
+    report.add_argument(
+        "--out", metavar="DIR", default=".", help="where to write the files (default: here)"
     )
     privacy = sub.add_parser("privacy", help="data protection")
     privacy.add_argument(
@@ -178,6 +193,82 @@ async def _import(config: Config, path: Path, text: str) -> int:
         )
     _say(f"{path}: {result.created} sessions added, {result.existing} already there")
     return 0
+
+
+def _report(config: Config, args: argparse.Namespace) -> int:
+    """`lunchbot report`: the CSV and the chart in --out, and a summary on the screen."""
+    from handlers import charts, impact_texts  # noqa: PLC0415 (keeps `lunchbot --help` quick)
+
+    if not args.start or not args.end:
+        return _fail(
+            "report needs --from DATE and --to DATE, like --from 2026-07-27 --to 2026-08-28"
+        )
+    start, end = rota_import.parse_date(args.start), rota_import.parse_date(args.end)
+    if start is None or end is None:
+        bad = args.start if start is None else args.end
+        return _fail(f"{bad!r} is not a date: write it like 2026-07-27 (or 27/07/2026)")
+    now = datetime.now(UTC)
+    problem = impact.period_problem(start, end, today=now.astimezone(config.programme.tz).date())
+    if problem is not None:
+        return _fail(f"cannot report on {start} to {end}: {_PERIOD_PROBLEMS[problem]}")
+    report = asyncio.run(_impact(config, start, end, args.location, now))
+    if report is None:
+        return _fail(f"no location called “{args.location}”; leave out --location to report on all")
+    where = report.locations[0].name if args.location is not None and report.locations else None
+    folder = Path(args.out)
+    stem = impact_texts.file_stem(start, end, where)
+    unit, bars, series = impact.meals_series(report)
+    chart = charts.meals_per_day(impact_texts.chart_title(report, unit, where), bars, series)
+    csv_path, chart_path = folder / f"{stem}.csv", folder / f"{stem}.png"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        # With a BOM, so that a spreadsheet reads the names as UTF-8.
+        csv_path.write_text(impact.to_csv(report), encoding="utf-8-sig", newline="")
+        chart_path.write_bytes(chart)
+    except OSError as exc:
+        return _fail(f"{folder}: cannot write the report there ({exc.strerror or exc})")
+    _say(
+        impact_texts.terminal_summary(
+            report,
+            programme=config.programme.name,
+            where=where,
+            csv_path=csv_path,
+            chart_path=chart_path,
+        )
+    )
+    return 0
+
+
+async def _impact(
+    config: Config, start: date, end: date, location: str | None, now: datetime
+) -> impact.Report | None:
+    """The figures, from the config's database (brought up to date first); None when there
+    is no location of that name."""
+    await migrate.upgrade(config.database.url)
+    database = Database(config.database.url)
+    try:
+        location_id = None
+        if location is not None:
+            location_id = await impact.location_named(database, location)
+            if location_id is None:
+                return None
+        return await impact.report(
+            database,
+            start=start,
+            end=end,
+            tz=config.programme.tz,
+            now=now,
+            location_id=location_id,
+        )
+    finally:
+        await database.dispose()
+
+
+_PERIOD_PROBLEMS = {
+    impact.PeriodProblem.BACKWARDS: "the last day is before the first",
+    impact.PeriodProblem.TOO_LONG: f"a report covers at most {impact.MAX_REPORT_DAYS} days",
+    impact.PeriodProblem.NOT_STARTED: "that period has not begun yet",
+}
 
 
 def _say(text: str) -> None:

@@ -34,7 +34,7 @@ from telegram.error import (
 )
 from telegram.warnings import PTBDeprecationWarning
 
-from handlers import notices
+from handlers import broadcast, notices
 from handlers.context import BotApplication, Services
 from storage import outbox, people, rota
 from storage.models import NoticeStatus
@@ -143,9 +143,21 @@ class DeliveryEngine:
                 )
                 await self._send_all(due)
                 handled += len(due)
+                await self._report_progress()
                 if len(due) < self._batch:
                     break
         return handled
+
+    async def _report_progress(self) -> None:
+        """Broadcasts' progress messages follow the sweep (and a finished one says so)."""
+        if self._stopping:
+            return
+        try:
+            await broadcast.report_progress(
+                self._application.bot, self._services, per_second=self._pace.overall_per_second
+            )
+        except Exception:
+            logger.exception("could not report the progress of broadcasts")
 
     async def _send_all(self, due: list[Outgoing]) -> None:
         by_chat: defaultdict[int, list[Outgoing]] = defaultdict(list)

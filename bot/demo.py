@@ -22,10 +22,12 @@ from bot.config import (
     ReferralsConfig,
 )
 from bot.harness import Clock, Rehearsal
-from bot.sandbox import SimMessage, SimUser
+from bot.sandbox import SimGroup, SimMessage, SimUser
+from storage.celebrations import CelebrationPolicy
 from storage.crypto import new_key
 
 RACHEL, OKAFOR, SAM, JO = 700001, 700002, 700003, 700004
+CELEBRATIONS = -1001700000001  # the programme's celebrations group
 _LINK = re.compile(r"https://t\.me/\w+\?start=(\S+)")
 WIDTH = 78
 
@@ -51,6 +53,12 @@ class Transcript:
         await person.tap(label)
         self._show_changes(person, seen)
 
+    async def send_photo(self, person: SimUser, role: str, caption: str) -> None:
+        seen = _snapshot(person)
+        self.out.write(f"\n{person.first_name} ({role}) sends a photo with the words: {caption}\n")
+        await person.send_photo(caption=caption)
+        self._show_changes(person, seen)
+
     def show_new(self, person: SimUser) -> None:
         """What arrived for someone who did nothing themselves (an offer, a notice)."""
         self.out.write(f"\n{person.first_name} receives:\n")
@@ -63,8 +71,20 @@ class Transcript:
                 continue
             self._show(message, edited=before is not None)
 
+    def show_chat(self, chat: SimGroup, seen: set[int]) -> None:
+        """What the bot posted in a group since last time (`seen`: the messages shown before)."""
+        fresh = [m for m in chat.bot_messages if m.message_id not in seen]
+        self.out.write(f'\nIn the group "{chat.title}":\n')
+        for message in fresh:
+            self._show(message, edited=False)
+            seen.add(message.message_id)
+
     def _show(self, message: SimMessage, *, edited: bool) -> None:
         marker = "bot (edits its message)" if edited else "bot"
+        if message.photo is not None:
+            marker += f", a picture ({len(message.photo):,} bytes) with the words"
+        elif message.document is not None:
+            marker += f", a file {message.filename or ''} ({len(message.document):,} bytes)"
         self.out.write(f"  {marker}:\n")
         for line in message.text.splitlines() or [""]:
             wrapped = textwrap.wrap(line, WIDTH - 6) or [""]
@@ -85,6 +105,8 @@ async def run_demo(out: TextIO = sys.stdout) -> int:
             coordinators=CoordinatorsConfig(telegram_ids=frozenset({RACHEL})),
             # A key for this run only: the demo's referral details are sealed like real ones.
             referrals=ReferralsConfig(keys=(new_key(),)),
+            # Low thresholds, so that the demo's one week already reaches a milestone.
+            celebrations=CelebrationPolicy(chats=(CELEBRATIONS,), meals=(25, 100, 1_000)),
         )
         # The story happens in the summer holiday, whatever today's date.
         clock = Clock()
@@ -137,6 +159,7 @@ async def _script(bot: Rehearsal, t: Transcript, clock: Clock) -> None:
     await _mistakes(t, sam, token)
     await _reminders(t, bot, clock, sam, jo)
     await _site_day(t, rachel, clock)
+    await _celebrating(t, bot, clock, rachel, sam, jo)
 
 
 async def _joining(t: Transcript, okafor: SimUser, token: str) -> None:
@@ -234,3 +257,36 @@ async def _site_day(t: Transcript, rachel: SimUser, clock: Clock) -> None:
     await t.send(rachel, coordinator, "31")
     await t.send(rachel, coordinator, "/register")
     await t.tap(rachel, coordinator, "HS-014")
+
+
+async def _celebrating(
+    t: Transcript, bot: Rehearsal, clock: Clock, rachel: SimUser, sam: SimUser, jo: SimUser
+) -> None:
+    volunteer, coordinator = "volunteer", "coordinator"
+    group, posted = bot.group(CELEBRATIONS, "Holiday Lunch Club celebrations"), set[int]()
+    t.heading("The first 25 meals, and Sam's and Jo's first sessions, are celebrated")
+    await bot.deliver()
+    t.show_chat(group, posted)
+    t.show_new(sam)
+
+    t.heading("Sam shares a win with a photo; Rachel approves it")
+    await t.send(sam, volunteer, "/win")
+    await t.send_photo(sam, volunteer, "First time all 12 kids tried the vegetable curry!")
+    await t.tap(sam, volunteer, "🙋 Share with my name")
+    t.show_new(rachel)
+    await t.tap(rachel, coordinator, "✅ Approve")
+    await bot.deliver()
+    t.show_chat(group, posted)
+    t.show_new(sam)
+
+    t.heading("Rachel thanks everyone with a broadcast")
+    await t.send(rachel, coordinator, "/broadcast")
+    await t.tap(rachel, coordinator, "Everyone")
+    await t.send(rachel, coordinator, "Thank you all for a wonderful first week! 🎉")
+    await t.tap(rachel, coordinator, "📣 Send to 3 people")
+    t.show_new(jo)
+
+    t.heading("Friday 31 July, 16:00: the week's digest, with a chart of meals per day")
+    clock.now = datetime(2026, 7, 31, 15, 0, tzinfo=UTC)
+    await bot.deliver()
+    t.show_chat(group, posted)

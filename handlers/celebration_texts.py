@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from storage.impact import Figures
-from storage.wins import ApprovedWin
-
 from handlers.rota_texts import plural
 from handlers.texts import esc
 from storage.celebrations import WEEKDAYS, CelebrationPolicy, Total
+from storage.impact import Figures
+from storage.wins import ApprovedWin
 
 CAPTION_MAX = 1024  # a photo's caption: the digest is its chart's caption
 WIN_SHOWN_MAX = 160  # a win's words in the digest are cut to this

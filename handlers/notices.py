@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from handlers import alert_texts, rota_texts, triage_texts
+from handlers import alert_texts, broadcast, celebrate, rota_texts, triage_texts, wins
 from handlers.common import keyboard
 from handlers.context import Services
 from handlers.rendering import Later, Rendered, Renderer
@@ -207,9 +207,17 @@ _RENDERERS: dict[str, Renderer] = {
     "referral_new": _referral_new,
     "referral_status": _referral_status,
     # (wins notices: begin)
+    "win_review": wins.render_review,
+    "win_announce": wins.render_announce,
+    "win_thanks": wins.render_thanks,
+    "win_rejected": wins.render_rejected,
     # (wins notices: end)
     # (broadcasts notices: begin)
+    "broadcast": broadcast.render_notice,
     # (broadcasts notices: end)
     # (celebrations notices: begin)
+    "milestone": celebrate.render_milestone,
+    "milestone_personal": celebrate.render_personal,
+    "digest": celebrate.render_digest,
     # (celebrations notices: end)
 }

@@ -27,6 +27,8 @@ from storage.models import (
     Role,
     RoleGrant,
     School,
+    Win,
+    WinStatus,
 )
 from storage.roles import find_person, grant_role, registered, require_programme, require_role
 from storage.text import one_line
@@ -340,7 +342,8 @@ async def erase(
     offer_window: timedelta,
 ) -> Erasure:
     """Delete what identifies a person, on their request (audited). Their future places pass
-    to the waitlist; past shifts stay, nameless, in the programme's totals."""
+    to the waitlist; past shifts stay, nameless, in the programme's totals; their wins not yet
+    announced are deleted."""
     async with db.transaction() as session:
         actor = await require_programme(session, actor_telegram_id)
         person = await session.get(Person, person_id)
@@ -356,6 +359,11 @@ async def erase(
             return Erasure.FROM_CONFIG
         withdrawn = await rota.withdraw(session, person.id, now, offer_window)
         await session.execute(delete(Draft).where(Draft.telegram_id == person.telegram_id))
+        # Wins not yet announced (or turned down) go with them; announced ones are public
+        # already, and stay, no longer credited to anyone.
+        await session.execute(
+            delete(Win).where(Win.author_id == person.id, Win.status != WinStatus.APPROVED)
+        )
         for table in (RoleGrant, HomeLocation, CoordinatorScope):
             await session.execute(delete(table).where(table.person_id == person.id))
         await session.execute(

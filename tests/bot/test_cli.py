@@ -3,12 +3,21 @@ and the demo's transcript."""
 
 from __future__ import annotations
 
+import asyncio
+import csv
+import io
 import os
 import subprocess
 import sys
+from datetime import UTC, date, datetime, time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+
+from storage import locations, migrate, people, rota
+from storage.db import Database
+from storage.rota import JobSpec, SessionPlan
 
 ROOT = Path(__file__).resolve().parents[2]
 GOOD_TOKEN = "123456789:AAHk1-abcdefghijklmnopqrstuvwxyz0123"
@@ -44,6 +53,12 @@ def test_the_demo_runs_with_no_token_and_prints_its_story(tmp_path: Path) -> Non
     assert "📬 Referral HS-014: placed at St Mark's church hall, Tue & Thu" in out
     assert "⏰ Tomorrow 11:30-13:30: you're driver at St Mark's church hall" in out
     assert "✅ HS-014 (Hillside Primary): 2 children" in out
+    # It ends with a celebration: a milestone, a win approved and announced, a broadcast, the
+    # week's digest with its chart.
+    assert "🎉 25 meals served!" in out
+    assert "— Sam Taylor" in out
+    assert "✅ Broadcast finished: 3 people · 3 sent" in out
+    assert "a picture" in out and "🍽 38 meals served" in out
     assert "Demo finished" in out
     assert "Traceback" not in out + result.stderr
 
@@ -127,3 +142,132 @@ def test_keys_and_the_privacy_report(tmp_path: Path) -> None:
     assert bad.returncode == 2
     assert "LUNCHBOT_ENCRYPTION_KEY is not a valid key" in bad.stderr
     assert "not-a-key-at-all" not in bad.stderr
+
+
+# --- lunchbot report -------------------------------------------------------------------------
+
+
+async def _last_summer(url: str) -> None:
+    """Summer 2025 in the database the command will use: St Mark's on Tue 29 July (40 meals,
+    30 children, Sam came for 2 hours) and Riverside on Wed 30 July (30 meals, 28 children)."""
+    await migrate.upgrade(url)
+    db = Database(url)
+    tz = ZoneInfo("Europe/London")
+    before, after = datetime(2025, 7, 1, tzinfo=UTC), datetime(2025, 9, 1, tzinfo=UTC)
+    try:
+        for telegram_id, name in ((1001, "Rachel"), (3001, "Sam")):
+            await people.register(
+                db,
+                telegram_id=telegram_id,
+                name=name,
+                now=before,
+                coordinator_ids=frozenset({1001}),
+            )
+        for name, day, meals, children in (
+            ("St Mark's", date(2025, 7, 29), 40, 30),
+            ("Riverside", date(2025, 7, 30), 30, 28),
+        ):
+            place = await locations.create(db, actor_telegram_id=1001, name=name, now=before)
+            plan = SessionPlan(
+                location_id=place.location_id,
+                first_day=day,
+                last_day=day,
+                weekdays=frozenset({day.weekday()}),
+                start=time(11, 30),
+                end=time(13, 30),
+                jobs=(JobSpec(job="server", places=3),),
+            )
+            await rota.create_sessions(db, actor_telegram_id=1001, plan=plan, tz=tz, now=before)
+            view = (
+                await rota.sessions_on(
+                    db, actor_telegram_id=1001, location_id=place.location_id, day=day, tz=tz
+                )
+            )[0].session
+            if name == "St Mark's":
+                booked = await rota.book(
+                    db, telegram_id=3001, job_id=view.jobs[0].job_id, now=before, waitlist=False
+                )
+                assert booked.booking is not None
+                await rota.mark_attendance(
+                    db,
+                    actor_telegram_id=1001,
+                    booking_id=booked.booking.booking_id,
+                    attended=True,
+                    now=after,
+                )
+            await rota.record_counts(
+                db,
+                actor_telegram_id=1001,
+                session_id=view.session_id,
+                meals=meals,
+                children=children,
+                now=after,
+            )
+    finally:
+        await db.dispose()
+
+
+def test_the_impact_report_writes_a_csv_and_a_chart_and_prints_the_totals(
+    tmp_path: Path,
+) -> None:
+    asyncio.run(_last_summer(f"sqlite+aiosqlite:///{tmp_path / 'lunchbot.sqlite3'}"))
+
+    done = lunchbot(
+        "report", "--from", "2025-07-28", "--to", "29/08/2025", "--out", "out", cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "impact report, 28 Jul – 29 Aug 2025 (all locations)" in out
+    assert "Meals served:        70" in out
+    assert "Children fed:        58 (attendances)" in out
+    assert "Sessions run:        2" in out
+    assert "Volunteer shifts:    1 (2.0 hours)" in out
+    assert "  By location    Meals Children Sessions Shifts" in out
+    assert "  St Mark's         40       30        1      1" in out
+    stem = tmp_path / "out" / "impact-2025-07-28-to-2025-08-29"
+    assert f"CSV:   out/{stem.name}.csv" in out and f"Chart: out/{stem.name}.png" in out
+    assert len(out.splitlines()) <= 24  # one screen
+    rows = list(csv.DictReader(io.StringIO(stem.with_suffix(".csv").read_text("utf-8-sig"))))
+    assert [(row["Location"], row["Meals served"]) for row in rows] == [
+        ("Riverside", "30"),
+        ("St Mark's", "40"),
+        ("Total", "70"),
+    ]
+    assert stem.with_suffix(".png").read_bytes().startswith(b"\x89PNG")
+
+    one = lunchbot(
+        "report",
+        "--from",
+        "2025-07-28",
+        "--to",
+        "2025-08-29",
+        "--location",
+        "st mark's",
+        cwd=tmp_path,
+    )
+    assert one.returncode == 0, one.stderr
+    assert "(St Mark's)" in one.stdout and "Meals served:        40" in one.stdout
+    assert (tmp_path / "impact-St-Mark-s-2025-07-28-to-2025-08-29.csv").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        ((), "report needs --from DATE and --to DATE"),
+        (("--from", "2025-07-28", "--to", "soon"), "'soon' is not a date"),
+        (("--from", "2025-08-29", "--to", "2025-07-28"), "the last day is before the first"),
+        (("--from", "2020-01-01", "--to", "2025-07-28"), "a report covers at most 1096 days"),
+        (("--from", "2099-01-01", "--to", "2099-01-02"), "that period has not begun yet"),
+        (
+            ("--from", "2025-07-28", "--to", "2025-08-29", "--location", "Nowhere"),
+            "no location called “Nowhere”",
+        ),
+    ],
+)
+def test_a_bad_report_request_is_one_line(tmp_path: Path, args: tuple[str, ...], says: str) -> None:
+    refused = lunchbot("report", *args, cwd=tmp_path)
+    assert refused.returncode == 2
+    assert len(refused.stderr.strip().splitlines()) == 1
+    assert says in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert not list(tmp_path.glob("impact-*"))

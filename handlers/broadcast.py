@@ -1,0 +1,319 @@
+"""Broadcasts: /broadcast lets a coordinator write to many people at once.
+
+Pick the audience (all volunteers, one location's volunteers, school contacts, everyone; a
+site lead: the volunteers of their own locations), send the message (words, or a photo with a
+caption; formatting kept), see it exactly as the recipients will with the number of people it
+goes to, and confirm. Every copy goes through the outbox; the confirmation card becomes the
+progress message, which the delivery engine edits after its sweeps (`report_progress`) and
+finally turns into what became of every copy. The notice's renderer is here too.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from telegram import Bot, InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest, TelegramError
+
+from handlers import broadcast_texts, callbacks
+from handlers.common import Row, button, command, keyboard, pager, say, show
+from handlers.context import BotContext, Services
+from handlers.rendering import Rendered
+from storage import broadcasts, locations
+from storage.broadcasts import BadPhoto, Composition, NobodyToSend, Progress, TooLong
+from storage.models import Audience, Role
+from storage.outbox import Outgoing
+from storage.people import Profile
+
+logger = logging.getLogger(__name__)
+
+BROADCAST_FLOW = broadcasts.FLOW
+LOCATIONS_PER_PAGE = 8
+NO_LOCATION = 0  # on an audience button that is not one location's volunteers
+
+
+@callbacks.action("ba")
+@dataclass(frozen=True)
+class PickAudience:
+    audience: Audience
+    location_id: int  # NO_LOCATION unless the audience is one location's volunteers
+
+
+@callbacks.action("bb")
+@dataclass(frozen=True)
+class AudienceLocations:
+    offset: int
+
+
+@callbacks.action("bc")
+@dataclass(frozen=True)
+class ChangeAudience:
+    pass
+
+
+@callbacks.action("bd")
+@dataclass(frozen=True)
+class SendBroadcast:
+    token: int  # the preview's: a tap on an older preview (or a second tap) sends nothing
+
+
+@callbacks.action("be")
+@dataclass(frozen=True)
+class CancelBroadcast:
+    pass
+
+
+# --- composing -------------------------------------------------------------------------------
+
+
+@command(Role.COORDINATOR)
+async def broadcast_command(update: Update, context: BotContext, profile: Profile) -> None:
+    # A new /broadcast starts afresh: a half-composed one is forgotten.
+    await broadcasts.discard(context.services.db, actor_telegram_id=profile.telegram_id)
+    await _audience_menu(update, context, profile)
+
+
+@button(ChangeAudience, Role.COORDINATOR)
+async def change_audience(
+    update: Update, context: BotContext, profile: Profile, _asked: ChangeAudience
+) -> None:
+    await _audience_menu(update, context, profile)
+
+
+async def _audience_menu(update: Update, context: BotContext, profile: Profile) -> None:
+    scope = await broadcasts.reach(context.services.db, actor_telegram_id=profile.telegram_id)
+    if scope is not None:  # a site lead: their own locations' volunteers
+        await _locations(update, context, profile, 0, site_lead=True)
+        return
+    await show(
+        update,
+        broadcast_texts.ask_audience(),
+        keyboard(
+            [("All volunteers", PickAudience(Audience.VOLUNTEERS, NO_LOCATION))],
+            [("One location's volunteers", AudienceLocations(offset=0))],
+            [("School contacts", PickAudience(Audience.SCHOOLS, NO_LOCATION))],
+            [("Everyone", PickAudience(Audience.EVERYONE, NO_LOCATION))],
+            [("Cancel", CancelBroadcast())],
+        ),
+    )
+
+
+@button(AudienceLocations, Role.COORDINATOR)
+async def audience_locations(
+    update: Update, context: BotContext, profile: Profile, page: AudienceLocations
+) -> None:
+    scope = await broadcasts.reach(context.services.db, actor_telegram_id=profile.telegram_id)
+    await _locations(update, context, profile, page.offset, site_lead=scope is not None)
+
+
+async def _locations(
+    update: Update, context: BotContext, profile: Profile, offset: int, *, site_lead: bool
+) -> None:
+    run = await locations.managed_by(context.services.db, actor_telegram_id=profile.telegram_id)
+    if offset >= len(run):  # an old page button: fewer locations now
+        offset = 0
+    rows: list[Row] = [
+        [(loc.name, PickAudience(Audience.LOCATION, loc.location_id))]
+        for loc in run[offset : offset + LOCATIONS_PER_PAGE]
+    ]
+    rows.append(pager(offset, len(run), LOCATIONS_PER_PAGE, AudienceLocations))
+    rows.append(
+        [("Cancel", CancelBroadcast())]
+        if site_lead
+        else [("« Back", ChangeAudience()), ("Cancel", CancelBroadcast())]
+    )
+    await show(update, broadcast_texts.ask_location(len(run), site_lead), keyboard(*rows))
+
+
+@button(PickAudience, Role.COORDINATOR)
+async def pick_audience(
+    update: Update, context: BotContext, profile: Profile, picked: PickAudience
+) -> None:
+    services = context.services
+    composition = await broadcasts.choose_audience(
+        services.db,
+        actor_telegram_id=profile.telegram_id,
+        audience=picked.audience,
+        location_id=picked.location_id or None,
+        now=services.now(),
+    )
+    if composition.text is None:  # the draft now waits for the message
+        await show(update, broadcast_texts.ask_message(_audience(composition)))
+        return
+    await show(update, *_confirmation(composition))
+
+
+async def on_broadcast_text(
+    update: Update, context: BotContext, profile: Profile, text: str
+) -> None:
+    """The message to send: words, or a photo with its caption."""
+    message = update.effective_message
+    if message is None:
+        return
+    photo = message.photo[-1].file_id if message.photo else None
+    if photo is None:
+        html = message.text_html if message.text else ""
+    else:
+        html = message.caption_html if message.caption else ""
+    limit = broadcasts.too_long(text, photo=photo is not None)
+    if limit is not None:
+        await say(update, broadcast_texts.too_long(len(text), limit, photo is not None))
+        return
+    services = context.services
+    # The preview first, exactly as the recipients will see it: if Telegram refuses it, it
+    # would refuse every copy, so the coordinator is asked again and nothing is kept.
+    try:
+        await _send(update, broadcast_texts.message(services.settings.programme_name, html), photo)
+    except BadRequest as exc:
+        logger.info("broadcast preview refused by Telegram: %s", exc.message)
+        await say(update, broadcast_texts.refused(exc.message))
+        return
+    try:
+        composition = await broadcasts.compose(
+            services.db,
+            actor_telegram_id=profile.telegram_id,
+            text_html=html,
+            plain_text=text,
+            photo_file_id=photo,
+            now=services.now(),
+        )
+    except TooLong as exc:
+        await say(update, broadcast_texts.too_long(exc.length, exc.limit, photo is not None))
+        return
+    except BadPhoto:
+        await say(update, broadcast_texts.bad_photo())
+        return
+    await say(update, *_confirmation(composition))
+
+
+async def _send(update: Update, text: str, photo: str | None) -> None:
+    chat = update.effective_chat
+    if chat is None:
+        return
+    if photo is None:
+        await chat.send_message(text)
+    else:
+        await chat.send_photo(photo, caption=text)
+
+
+def _confirmation(composition: Composition) -> tuple[str, InlineKeyboardMarkup]:
+    rows: list[Row] = []
+    if composition.recipients > 0:
+        rows.append(
+            [
+                (
+                    broadcast_texts.send_button(composition.recipients),
+                    SendBroadcast(token=composition.token),
+                )
+            ]
+        )
+    rows.append([("Change audience", ChangeAudience()), ("Cancel", CancelBroadcast())])
+    text = broadcast_texts.confirm(composition.recipients, _audience(composition))
+    return text, keyboard(*rows)
+
+
+def _audience(composition: Composition) -> str:
+    return broadcast_texts.audience_name(composition.audience, composition.location_name)
+
+
+@button(CancelBroadcast, Role.COORDINATOR)
+async def cancel_broadcast(
+    update: Update, context: BotContext, profile: Profile, _cancel: CancelBroadcast
+) -> None:
+    await broadcasts.discard(context.services.db, actor_telegram_id=profile.telegram_id)
+    await show(update, broadcast_texts.cancelled())
+
+
+# --- sending ---------------------------------------------------------------------------------
+
+
+@button(SendBroadcast, Role.COORDINATOR)
+async def send_broadcast(
+    update: Update, context: BotContext, profile: Profile, confirmed: SendBroadcast
+) -> None:
+    query, services = update.callback_query, context.services
+    card = query.message if query is not None else None
+    if not isinstance(card, Message):
+        return
+    try:
+        started = await broadcasts.start(
+            services.db,
+            actor_telegram_id=profile.telegram_id,
+            token=confirmed.token,
+            chat_id=card.chat.id,
+            message_id=card.message_id,  # the card becomes the progress message
+            now=services.now(),
+        )
+    except NobodyToSend:
+        await say(update, broadcast_texts.nobody())
+        return
+    if started is None:  # a second tap, a repeated update, or an old preview
+        await say(update, broadcast_texts.already_sent())
+        return
+    await show(update, broadcast_texts.progress(started.progress, None))
+    await broadcasts.shown(services.db, started.broadcast_id, now=services.now())
+
+
+# --- what the recipients get -----------------------------------------------------------------
+
+
+async def render_notice(services: Services, notice: Outgoing) -> Rendered | None:
+    found = await broadcasts.message(services.db, int(notice.payload["broadcast_id"]))
+    if found is None:
+        return None
+    return Rendered(
+        broadcast_texts.message(services.settings.programme_name, found.text),
+        None,
+        found.photo_file_id,
+    )
+
+
+# --- progress --------------------------------------------------------------------------------
+
+
+async def report_progress(bot: Bot, services: Services, *, per_second: float) -> None:
+    """After a sweep of the delivery engine: bring each broadcast's progress message up to
+    date (at most every `broadcast_progress_every`), and close the broadcasts that are done
+    with their final figures. Counted from the outbox, so a restarted bot carries on."""
+    db, now = services.db, services.now()
+    for state in await broadcasts.sending(db):
+        if state.complete:
+            if not broadcasts.may_finish(state, now=now):
+                continue  # its progress message is only just being shown
+            final = await broadcasts.finish(db, state.broadcast_id, now=now)
+            if final is not None:  # this sweep closed it: nobody else says so
+                await _edit(bot, services, final, broadcast_texts.finished(final))
+            continue
+        every = services.settings.broadcast_progress_every
+        if await broadcasts.claim_progress_edit(db, state.broadcast_id, now=now, every=every):
+            left = state.seconds_left(now, per_second)
+            await _edit(bot, services, state, broadcast_texts.progress(state, left))
+
+
+async def _edit(bot: Bot, services: Services, state: Progress, text: str) -> None:
+    if state.message_id is not None:
+        try:
+            await bot.edit_message_text(text, chat_id=state.chat_id, message_id=state.message_id)
+        except BadRequest as exc:
+            if "not modified" in exc.message:
+                return
+            # Deleted, most likely: say it in a new message, which is edited from now on.
+            logger.warning(
+                "progress message of broadcast %s can't be edited (%s): sending a new one",
+                state.broadcast_id,
+                exc.message,
+            )
+        except TelegramError as exc:
+            logger.warning(
+                "could not edit the progress of broadcast %s: %s", state.broadcast_id, exc
+            )
+            return
+        else:
+            return
+    try:
+        sent = await bot.send_message(state.chat_id, text)
+    except TelegramError as exc:
+        logger.warning("could not tell the progress of broadcast %s: %s", state.broadcast_id, exc)
+        return
+    await broadcasts.moved(services.db, state.broadcast_id, message_id=sent.message_id)

@@ -1,0 +1,262 @@
+"""/impact, for coordinators: the evidence base for funders and the council. Pick a period
+(a preset, or dates typed), then every location or one; the answer is a summary, the CSV and a
+chart of meals. Storage limits a site lead to their own locations and audits every report."""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from telegram import InputFile, Update
+
+from handlers import callbacks, charts, flows, impact_texts, texts
+from handlers.common import Row, button, command, keyboard, pager, say, show
+from handlers.context import BotContext, Services
+from handlers.siteday import day_code, day_of
+from storage import impact
+from storage.impact import Places
+from storage.models import Role
+from storage.people import Profile
+from storage.rota_import import parse_date
+
+IMPACT_FLOW = "impact_dates"
+PLACES_PER_PAGE = 8
+ALL_LOCATIONS = 0  # on a button: no one location
+# "27/07/2026-28/08/2026" has no spaces to split on; ISO dates need spaces around their dash.
+_JOINED = re.compile(
+    r"(\d{1,2}/\d{1,2}/\d{4})\s*(?:-|–|—|to)\s*(\d{1,2}/\d{1,2}/\d{4})", re.IGNORECASE
+)
+_BETWEEN = re.compile(r"\s+(?:-|–|—|to)\s+|\s*[–—]\s*", re.IGNORECASE)
+
+
+class Preset(enum.StrEnum):
+    WEEK = "w"  # the last 7 days, today included
+    FOUR_WEEKS = "m"
+    YEAR = "y"  # since 1 January
+
+
+PRESET_LABELS = {
+    Preset.WEEK: "Last 7 days",
+    Preset.FOUR_WEEKS: "Last 4 weeks",
+    Preset.YEAR: "Since 1 January",
+}
+
+
+@callbacks.action("ka")
+@dataclass(frozen=True)
+class ImpactPeriod:
+    preset: Preset
+
+
+@callbacks.action("kb")
+@dataclass(frozen=True)
+class ImpactDates:
+    pass
+
+
+@callbacks.action("kc")
+@dataclass(frozen=True)
+class ImpactPlaces:
+    start: int  # YYYYMMDD, programme time
+    end: int
+    offset: int
+
+
+@callbacks.action("kd")
+@dataclass(frozen=True)
+class ImpactRun:
+    start: int  # YYYYMMDD
+    end: int
+    location_id: int  # ALL_LOCATIONS for every one the coordinator may see
+
+
+# --- parsing ---------------------------------------------------------------------------------
+
+
+def parse_period(text: str) -> tuple[date, date] | None:
+    """'27/07/2026 - 28/08/2026', '2026-07-27 to 2026-08-28', or one day. Only the form is
+    checked here: `impact.period_problem` says what is wrong with a period that reads well."""
+    typed = text.strip()
+    joined = _JOINED.fullmatch(typed)
+    parts = list(joined.groups()) if joined else [p for p in _BETWEEN.split(typed) if p]
+    if not 1 <= len(parts) <= 2:
+        return None
+    days = [parse_date(part) for part in parts]
+    first, last = days[0], days[-1]
+    if first is None or last is None:
+        return None
+    return first, last
+
+
+def preset_period(preset: Preset, today: date) -> tuple[date, date]:
+    match preset:
+        case Preset.WEEK:
+            return today - timedelta(days=6), today
+        case Preset.FOUR_WEEKS:
+            return today - timedelta(days=27), today
+        case Preset.YEAR:
+            return date(today.year, 1, 1), today
+
+
+# --- the screens -----------------------------------------------------------------------------
+
+
+@command(Role.COORDINATOR)
+async def impact_command(update: Update, context: BotContext, profile: Profile) -> None:
+    rows: list[Row] = [
+        [(PRESET_LABELS[Preset.WEEK], ImpactPeriod(Preset.WEEK))],
+        [(PRESET_LABELS[Preset.FOUR_WEEKS], ImpactPeriod(Preset.FOUR_WEEKS))],
+        [(PRESET_LABELS[Preset.YEAR], ImpactPeriod(Preset.YEAR))],
+        [("Choose dates…", ImpactDates())],
+    ]
+    await show(update, impact_texts.choose_period(), keyboard(*rows))
+
+
+@button(ImpactPeriod, Role.COORDINATOR)
+async def impact_period(
+    update: Update, context: BotContext, profile: Profile, chosen: ImpactPeriod
+) -> None:
+    start, end = preset_period(chosen.preset, _today(context.services))
+    await _choose_place(update, context, profile, start, end, 0)
+
+
+@button(ImpactDates, Role.COORDINATOR)
+async def impact_dates(
+    update: Update, context: BotContext, profile: Profile, _chosen: ImpactDates
+) -> None:
+    await flows.wait_for_text(context, profile.telegram_id, IMPACT_FLOW, "dates")
+    await show(update, impact_texts.ask_dates())
+
+
+async def on_dates_text(update: Update, context: BotContext, profile: Profile, text: str) -> None:
+    """The typed period: asked again until it makes sense (or /cancel)."""
+    chosen = parse_period(text)
+    if chosen is None:
+        await say(update, impact_texts.dates_unreadable())
+        return
+    problem = impact.period_problem(*chosen, today=_today(context.services))
+    if problem is not None:
+        await say(update, impact_texts.period_refused(problem))
+        return
+    await flows.finish(context, profile.telegram_id, IMPACT_FLOW)
+    await _choose_place(update, context, profile, *chosen, 0)
+
+
+@button(ImpactPlaces, Role.COORDINATOR)
+async def impact_places(
+    update: Update, context: BotContext, profile: Profile, chosen: ImpactPlaces
+) -> None:
+    period = await _button_period(update, context, chosen.start, chosen.end)
+    if period is not None:
+        await _choose_place(update, context, profile, *period, chosen.offset)
+
+
+@button(ImpactRun, Role.COORDINATOR)
+async def impact_run(
+    update: Update, context: BotContext, profile: Profile, chosen: ImpactRun
+) -> None:
+    period = await _button_period(update, context, chosen.start, chosen.end)
+    if period is None:
+        return
+    places = await impact.places_for(context.services.db, actor_telegram_id=profile.telegram_id)
+    location_id = None if chosen.location_id == ALL_LOCATIONS else chosen.location_id
+    await _send_report(update, context, profile, *period, location_id, places)
+
+
+async def _choose_place(
+    update: Update, context: BotContext, profile: Profile, start: date, end: date, offset: int
+) -> None:
+    places = await impact.places_for(context.services.db, actor_telegram_id=profile.telegram_id)
+    if len(places.locations) <= 1:
+        # One location (a site lead's), or none yet: nothing to choose.
+        await _send_report(update, context, profile, start, end, None, places)
+        return
+    first, last = day_code(start), day_code(end)
+    page = places.locations[offset : offset + PLACES_PER_PAGE]
+    rows: list[Row] = [
+        [
+            (
+                impact_texts.all_places(whole_programme=places.whole_programme),
+                ImpactRun(first, last, ALL_LOCATIONS),
+            )
+        ],
+        *(
+            [
+                (
+                    impact_texts.place_label(place.name, archived=place.archived),
+                    ImpactRun(first, last, place.location_id),
+                )
+            ]
+            for place in page
+        ),
+        pager(
+            offset,
+            len(places.locations),
+            PLACES_PER_PAGE,
+            lambda offset: ImpactPlaces(first, last, offset),
+        ),
+    ]
+    await show(
+        update,
+        impact_texts.choose_place(start, end, whole_programme=places.whole_programme),
+        keyboard(*rows),
+    )
+
+
+async def _send_report(
+    update: Update,
+    context: BotContext,
+    profile: Profile,
+    start: date,
+    end: date,
+    location_id: int | None,
+    places: Places,
+) -> None:
+    """The summary in place of the question, then the CSV and the chart."""
+    services = context.services
+    report = await impact.report_for(
+        services.db,
+        actor_telegram_id=profile.telegram_id,
+        start=start,
+        end=end,
+        tz=services.settings.timezone,
+        now=services.now(),
+        location_id=location_id,
+    )
+    where = report.locations[0].name if location_id is not None and report.locations else None
+    await show(
+        update,
+        impact_texts.summary(report, where=where, whole_programme=places.whole_programme),
+    )
+    chat = update.effective_chat
+    if chat is None:
+        return
+    data = impact.to_csv(report).encode("utf-8-sig")  # the BOM: spreadsheets read it as UTF-8
+    await chat.send_document(
+        InputFile(data, filename=f"{impact_texts.file_stem(start, end, where)}.csv"),
+        caption=impact_texts.csv_caption(report),
+    )
+    unit, bars, series = impact.meals_series(report)
+    chart = await charts.draw(impact_texts.chart_title(report, unit, where), bars, series)
+    await chat.send_photo(chart, caption=impact_texts.chart_caption(report, unit))
+
+
+async def _button_period(
+    update: Update, context: BotContext, start_code: int, end_code: int
+) -> tuple[date, date] | None:
+    """The period a button carries, if it still makes sense (a forged one does not)."""
+    start, end = day_of(start_code), day_of(end_code)
+    if (
+        start is None
+        or end is None
+        or impact.period_problem(start, end, today=_today(context.services)) is not None
+    ):
+        await say(update, texts.stale_button())
+        return None
+    return start, end
+
+
+def _today(services: Services) -> date:
+    return services.now().astimezone(services.settings.timezone).date()

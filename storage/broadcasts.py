@@ -1,0 +1,580 @@
+"""Broadcasts: a coordinator's message to many people, each recipient's copy an outbox row.
+
+Composing keeps its state in the coordinator's draft (flow "broadcast"): the audience, the
+message (HTML as Telegram gave it, and a photo's file id) and a token that the Send button
+names, so that only the preview on screen can be sent. Starting consumes the draft, counts the
+audience again and queues one notice per recipient, all in one transaction: a double tap or a
+repeated update starts nothing twice.
+
+Progress is counted from the notices (batch "broadcast:<id>"), so a restarted bot carries on
+where it was. The coordinator's progress message is edited at most every few seconds (a
+conditional UPDATE of `progress_at`, so that of several instances one edits), and the
+broadcast is closed once (SENDING -> DONE, conditionally).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, and_, delete, exists, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage import audit, outbox
+from storage.db import Database, rowcount
+from storage.errors import NotFound
+from storage.models import (
+    BROADCAST_CAPTION_MAX,
+    BROADCAST_TEXT_MAX,
+    FILE_ID_MAX,
+    Audience,
+    Broadcast,
+    BroadcastStatus,
+    Draft,
+    HomeLocation,
+    Location,
+    NoticeStatus,
+    Person,
+    Role,
+    RoleGrant,
+)
+from storage.roles import coordinator_scope, require_location, require_programme, require_role
+
+FLOW = "broadcast"
+AWAITING_MESSAGE = "message"
+KIND = "broadcast"
+# Outbox rows are inserted this many at a time: ten columns each stays far below the bound
+# parameters SQLite (32,766) and PostgreSQL (32,767) allow in one statement.
+CHUNK = 500
+# The Send button names the preview it was shown with: a number that fits a callback's int.
+TOKEN_MAX = 2**31 - 1
+# A broadcast whose progress message was not shown this long after it started (the bot
+# stopped in between) gets its progress reported all the same.
+SHOW_GRACE = timedelta(minutes=1)
+
+
+class TooLong(Exception):
+    """The message has more characters than a broadcast may hold."""
+
+    def __init__(self, length: int, limit: int) -> None:
+        super().__init__(f"{length} characters, at most {limit}")
+        self.length = length
+        self.limit = limit
+
+
+class BadPhoto(Exception):
+    """Telegram's id of the photo is not one that can be kept."""
+
+
+class NobodyToSend(Exception):
+    """Nobody the bot can reach is in the audience (any more)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Composition:
+    """A broadcast being composed: the draft, with the audience counted now."""
+
+    audience: Audience
+    location_id: int | None
+    location_name: str | None
+    text: str | None  # HTML; None until the coordinator has sent the message
+    photo_file_id: str | None
+    recipients: int
+    token: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class Message:
+    """What every recipient is sent."""
+
+    text: str
+    photo_file_id: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Progress:
+    broadcast_id: int
+    audience: Audience
+    location_name: str | None
+    total: int
+    sent: int
+    blocked: int
+    failed: int  # chat gone, or refused / failing after retries
+    skipped: int  # not sent: no longer true when its turn came (the person was erased)
+    waiting: int  # pending or being sent
+    status: BroadcastStatus
+    created_at: datetime
+    finished_at: datetime | None
+    chat_id: int
+    message_id: int | None
+    progress_at: datetime | None
+
+    @property
+    def done(self) -> int:
+        return self.sent + self.blocked + self.failed + self.skipped
+
+    @property
+    def complete(self) -> bool:
+        """Every copy has ended in a recorded state."""
+        return self.waiting == 0
+
+    @property
+    def percent(self) -> int:
+        if self.complete or self.total <= 0:
+            return 100
+        return min(99, self.done * 100 // self.total)
+
+    def seconds_left(self, now: datetime, per_second: float) -> int:
+        """An estimate: the rate seen so far, never faster than the pace allows."""
+        left = max(0, self.total - self.done)
+        rate = float(per_second)
+        elapsed = (now - self.created_at).total_seconds()
+        if self.done > 0 and elapsed >= 1:
+            rate = min(rate, self.done / elapsed)
+        return math.ceil(left / rate) if rate > 0 else 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class Started:
+    broadcast_id: int
+    progress: Progress
+
+
+def batch_of(broadcast_id: int) -> str:
+    return f"broadcast:{broadcast_id}"
+
+
+def too_long(plain_text: str, *, photo: bool) -> int | None:
+    """The limit the message breaks (a caption's with a photo), or None when it fits."""
+    limit = BROADCAST_CAPTION_MAX if photo else BROADCAST_TEXT_MAX
+    return limit if len(plain_text) > limit else None
+
+
+# --- composing -------------------------------------------------------------------------------
+
+
+async def reach(db: Database, *, actor_telegram_id: int) -> frozenset[int] | None:
+    """Whom the coordinator may write to: None for anyone (a coordinator of the whole
+    programme), else the locations whose volunteers a site lead may write to."""
+    async with db.read() as session:
+        actor = await require_role(session, actor_telegram_id, Role.COORDINATOR)
+        return await coordinator_scope(session, actor.id)
+
+
+async def discard(db: Database, *, actor_telegram_id: int) -> bool:
+    """Forget the broadcast being composed; True if there was one."""
+    async with db.transaction() as session:
+        result = await session.execute(
+            delete(Draft).where(Draft.telegram_id == actor_telegram_id, Draft.flow == FLOW)
+        )
+        return rowcount(result) > 0
+
+
+async def choose_audience(
+    db: Database,
+    *,
+    actor_telegram_id: int,
+    audience: Audience,
+    location_id: int | None,
+    now: datetime,
+) -> Composition:
+    """Set (or change) the audience; a message composed already is kept. Without one, the
+    draft waits for the coordinator to send it."""
+    location_id = location_id if audience is Audience.LOCATION else None
+    async with db.transaction() as session:
+        actor, location_name = await _allowed(session, actor_telegram_id, audience, location_id)
+        draft = await _draft(session, actor_telegram_id)
+        data: dict[str, Any] = dict(draft.data) if draft is not None else {}
+        data.update(audience=audience.value, location_id=location_id, token=_token())
+        text = data.get("text")
+        await _save(session, actor_telegram_id, data, now, waiting=text is None)
+        return Composition(
+            audience=audience,
+            location_id=location_id,
+            location_name=location_name,
+            text=text,
+            photo_file_id=data.get("photo"),
+            recipients=await _count(session, audience, location_id, actor.id),
+            token=int(data["token"]),
+        )
+
+
+async def compose(
+    db: Database,
+    *,
+    actor_telegram_id: int,
+    text_html: str,
+    plain_text: str,
+    photo_file_id: str | None,
+    now: datetime,
+) -> Composition:
+    """Keep the message (HTML, with Telegram's id of the photo if there is one) for the
+    audience chosen before; it is ready for the preview and the Send button."""
+    limit = too_long(plain_text, photo=photo_file_id is not None)
+    if limit is not None:
+        raise TooLong(len(plain_text), limit)
+    if photo_file_id is not None and not 0 < len(photo_file_id) <= FILE_ID_MAX:
+        raise BadPhoto
+    async with db.transaction() as session:
+        draft = await _draft(session, actor_telegram_id)
+        if draft is None or "audience" not in draft.data:
+            raise NotFound("no broadcast is being composed")
+        audience, location_id = _audience_of(draft.data)
+        actor, location_name = await _allowed(session, actor_telegram_id, audience, location_id)
+        data = dict(draft.data)
+        data.update(text=text_html, photo=photo_file_id, token=_token())
+        await _save(session, actor_telegram_id, data, now, waiting=False)
+        return Composition(
+            audience=audience,
+            location_id=location_id,
+            location_name=location_name,
+            text=text_html,
+            photo_file_id=photo_file_id,
+            recipients=await _count(session, audience, location_id, actor.id),
+            token=int(data["token"]),
+        )
+
+
+async def audience_size(
+    db: Database, *, actor_telegram_id: int, audience: Audience, location_id: int | None
+) -> int:
+    """How many people a broadcast to this audience would reach now (the sender excepted)."""
+    async with db.read() as session:
+        actor, _ = await _allowed(session, actor_telegram_id, audience, location_id)
+        return await _count(session, audience, location_id, actor.id)
+
+
+# --- sending ---------------------------------------------------------------------------------
+
+
+async def start(
+    db: Database,
+    *,
+    actor_telegram_id: int,
+    token: int,
+    chat_id: int,
+    message_id: int | None,
+    now: datetime,
+) -> Started | None:
+    """Send the composed broadcast: consume the draft, count the audience again, and queue
+    one notice per recipient, in one transaction. None when there is nothing (any more) to
+    send with this token: sent already (a double tap), cancelled, or changed since.
+
+    `chat_id` and `message_id` name the coordinator's message that shows the progress."""
+    async with db.transaction() as session:
+        draft = await _draft(session, actor_telegram_id, lock=True)
+        if (
+            draft is None
+            or draft.data.get("token") != token
+            or draft.data.get("text") is None
+            or "audience" not in draft.data
+        ):
+            return None
+        audience, location_id = _audience_of(draft.data)
+        actor, location_name = await _allowed(session, actor_telegram_id, audience, location_id)
+        consumed = await session.execute(delete(Draft).where(Draft.id == draft.id))
+        if rowcount(consumed) != 1:
+            return None  # the other tap got here first
+        recipients = (await session.execute(_recipients(audience, location_id, actor.id))).all()
+        if not recipients:
+            raise NobodyToSend
+        broadcast = Broadcast(
+            created_by=actor.id,
+            text=str(draft.data["text"]),
+            photo_file_id=draft.data.get("photo"),
+            audience=audience,
+            location_id=location_id,
+            total=len(recipients),
+            status=BroadcastStatus.SENDING,
+            created_at=now,
+            progress_chat_id=chat_id,
+            progress_message_id=message_id,
+        )
+        session.add(broadcast)
+        await session.flush()
+        batch = batch_of(broadcast.id)
+        queued = 0
+        for first in range(0, len(recipients), CHUNK):
+            queued += await outbox.queue_rows(
+                session,
+                [
+                    outbox.row(
+                        chat_id=telegram_id,
+                        person_id=person_id,
+                        kind=KIND,
+                        payload={"broadcast_id": broadcast.id},
+                        dedupe_key=f"{batch}:{person_id}",
+                        due_at=now,
+                        now=now,
+                        batch=batch,
+                    )
+                    for person_id, telegram_id in recipients[first : first + CHUNK]
+                ],
+            )
+        broadcast.total = queued
+        audit.record(
+            session,
+            at=now,
+            actor_id=actor.id,
+            action="broadcast.started",
+            subject=("broadcast", broadcast.id),
+            audience=audience.value,
+            location_id=location_id,
+            recipients=queued,
+            photo=broadcast.photo_file_id is not None,
+        )
+        await session.flush()
+        return Started(
+            broadcast_id=broadcast.id,
+            progress=_progress(broadcast, {NoticeStatus.PENDING: queued}, location_name),
+        )
+
+
+async def shown(db: Database, broadcast_id: int, *, now: datetime) -> None:
+    """The coordinator has been shown the progress message: from now on it is edited as the
+    broadcast goes, at most every few seconds."""
+    async with db.transaction() as session:
+        await session.execute(
+            update(Broadcast)
+            .where(Broadcast.id == broadcast_id, Broadcast.progress_at.is_(None))
+            .values(progress_at=now)
+        )
+
+
+async def message(db: Database, broadcast_id: int) -> Message | None:
+    """What the recipients are sent, or None if the broadcast is gone."""
+    async with db.read() as session:
+        broadcast = await session.get(Broadcast, broadcast_id)
+        if broadcast is None:
+            return None
+        return Message(text=broadcast.text, photo_file_id=broadcast.photo_file_id)
+
+
+# --- progress --------------------------------------------------------------------------------
+
+
+async def sending(db: Database) -> list[Progress]:
+    """The progress of every broadcast still being sent, oldest first."""
+    async with db.read() as session:
+        rows = (
+            (
+                await session.execute(
+                    select(Broadcast, Location.name)
+                    .outerjoin(Location, Location.id == Broadcast.location_id)
+                    .where(Broadcast.status == BroadcastStatus.SENDING)
+                    .order_by(Broadcast.id)
+                )
+            )
+            .tuples()
+            .all()
+        )
+    return [await _counted(db, broadcast, name) for broadcast, name in rows]
+
+
+async def progress(db: Database, broadcast_id: int) -> Progress | None:
+    async with db.read() as session:
+        found = (
+            (
+                await session.execute(
+                    select(Broadcast, Location.name)
+                    .outerjoin(Location, Location.id == Broadcast.location_id)
+                    .where(Broadcast.id == broadcast_id)
+                )
+            )
+            .tuples()
+            .one_or_none()
+        )
+    return await _counted(db, *found) if found is not None else None
+
+
+async def claim_progress_edit(
+    db: Database, broadcast_id: int, *, now: datetime, every: timedelta
+) -> bool:
+    """True if it is time to edit the progress message again (and nobody else will now):
+    the last edit was `every` ago, or it was never shown and the grace has passed."""
+    async with db.transaction() as session:
+        claimed = await session.execute(
+            update(Broadcast)
+            .where(
+                Broadcast.id == broadcast_id,
+                Broadcast.status == BroadcastStatus.SENDING,
+                or_(
+                    Broadcast.progress_at <= now - every,
+                    and_(Broadcast.progress_at.is_(None), Broadcast.created_at <= now - SHOW_GRACE),
+                ),
+            )
+            .values(progress_at=now)
+        )
+        return rowcount(claimed) == 1
+
+
+def may_finish(progress: Progress, *, now: datetime) -> bool:
+    """Every copy has ended, and the coordinator's progress message is there to say so (or
+    has not appeared within the grace: the final word is then sent as a new message)."""
+    return progress.complete and (
+        progress.progress_at is not None or progress.created_at <= now - SHOW_GRACE
+    )
+
+
+async def finish(db: Database, broadcast_id: int, *, now: datetime) -> Progress | None:
+    """Close a broadcast whose copies have all ended: once (SENDING -> DONE), whoever asks
+    first. Returns its final figures, or None if it is not complete or was closed already.
+    (A copy that has ended stays ended, so figures counted before closing stay true.)"""
+    before = await progress(db, broadcast_id)
+    if before is None or not before.complete or before.status is not BroadcastStatus.SENDING:
+        return None
+    async with db.transaction() as session:
+        closed = await session.execute(
+            update(Broadcast)
+            .where(Broadcast.id == broadcast_id, Broadcast.status == BroadcastStatus.SENDING)
+            .values(status=BroadcastStatus.DONE, finished_at=now, progress_at=now)
+        )
+        if rowcount(closed) != 1:
+            return None  # another sweep or instance closed it
+        audit.record(
+            session,
+            at=now,
+            actor_id=None,
+            action="broadcast.finished",
+            subject=("broadcast", broadcast_id),
+            total=before.total,
+            sent=before.sent,
+            blocked=before.blocked,
+            failed=before.failed,
+            skipped=before.skipped,
+        )
+    return dataclasses.replace(
+        before, status=BroadcastStatus.DONE, finished_at=now, progress_at=now
+    )
+
+
+async def moved(db: Database, broadcast_id: int, *, message_id: int) -> None:
+    """The progress message could not be edited (deleted): a new one carries on."""
+    async with db.transaction() as session:
+        await session.execute(
+            update(Broadcast)
+            .where(Broadcast.id == broadcast_id)
+            .values(progress_message_id=message_id)
+        )
+
+
+# --- inside ----------------------------------------------------------------------------------
+
+
+def _token() -> int:
+    return secrets.randbelow(TOKEN_MAX) + 1
+
+
+def _audience_of(data: dict[str, Any]) -> tuple[Audience, int | None]:
+    try:
+        audience = Audience(data["audience"])
+    except (KeyError, ValueError) as exc:
+        raise NotFound("no audience chosen") from exc
+    location_id = data.get("location_id")
+    return audience, int(location_id) if location_id is not None else None
+
+
+async def _allowed(
+    session: AsyncSession, telegram_id: int, audience: Audience, location_id: int | None
+) -> tuple[Person, str | None]:
+    """The acting coordinator, if they may write to this audience: one location's volunteers
+    for its site lead, anyone for a coordinator of the whole programme. With the location's
+    name."""
+    if audience is not Audience.LOCATION:
+        return await require_programme(session, telegram_id), None
+    if location_id is None:
+        raise NotFound("no location chosen")
+    actor = await require_location(session, telegram_id, location_id)
+    location = await session.get(Location, location_id)
+    if location is None or location.archived_at is not None:
+        raise NotFound("no such open location")
+    return actor, location.name
+
+
+async def _draft(session: AsyncSession, telegram_id: int, *, lock: bool = False) -> Draft | None:
+    query = select(Draft).where(Draft.telegram_id == telegram_id, Draft.flow == FLOW)
+    if lock:  # PostgreSQL: a second Send waits here for the first (SQLite: one writer anyway)
+        query = query.with_for_update()
+    draft: Draft | None = (await session.scalars(query)).one_or_none()
+    return draft
+
+
+async def _save(
+    session: AsyncSession, telegram_id: int, data: dict[str, Any], now: datetime, *, waiting: bool
+) -> None:
+    draft = await _draft(session, telegram_id)
+    awaiting = AWAITING_MESSAGE if waiting else None
+    if draft is None:
+        session.add(
+            Draft(telegram_id=telegram_id, flow=FLOW, awaiting=awaiting, data=data, updated_at=now)
+        )
+    else:
+        draft.data = data
+        draft.awaiting = awaiting
+        draft.updated_at = now
+    await session.flush()
+
+
+def _recipients(
+    audience: Audience, location_id: int | None, sender_id: int
+) -> Select[tuple[int, int]]:
+    """(person id, Telegram id) of everyone in the audience whom the bot can reach: registered
+    (not erased), not known to have blocked the bot, and not the sender, who has seen it."""
+    query = select(Person.id, Person.telegram_id).where(
+        Person.active.is_(True), Person.telegram_id > 0, Person.id != sender_id
+    )
+    if audience is Audience.VOLUNTEERS:
+        query = query.where(_holds(Role.VOLUNTEER))
+    elif audience is Audience.SCHOOLS:
+        query = query.where(_holds(Role.SCHOOL_CONTACT))
+    elif audience is Audience.LOCATION:
+        query = query.where(
+            _holds(Role.VOLUNTEER),
+            exists().where(
+                HomeLocation.person_id == Person.id, HomeLocation.location_id == location_id
+            ),
+        )
+    return query.order_by(Person.id)
+
+
+def _holds(role: Role) -> Any:
+    return exists().where(RoleGrant.person_id == Person.id, RoleGrant.role == role)
+
+
+async def _count(
+    session: AsyncSession, audience: Audience, location_id: int | None, sender_id: int
+) -> int:
+    found = _recipients(audience, location_id, sender_id).order_by(None).subquery()
+    return int(await session.scalar(select(func.count()).select_from(found)) or 0)
+
+
+async def _counted(db: Database, broadcast: Broadcast, location_name: str | None) -> Progress:
+    return _progress(
+        broadcast, await outbox.batch_counts(db, batch_of(broadcast.id)), location_name
+    )
+
+
+def _progress(
+    broadcast: Broadcast, counts: dict[NoticeStatus, int], location_name: str | None
+) -> Progress:
+    return Progress(
+        broadcast_id=broadcast.id,
+        audience=broadcast.audience,
+        location_name=location_name,
+        total=broadcast.total,
+        sent=counts.get(NoticeStatus.SENT, 0),
+        blocked=counts.get(NoticeStatus.BLOCKED, 0),
+        failed=counts.get(NoticeStatus.GONE, 0) + counts.get(NoticeStatus.FAILED, 0),
+        skipped=counts.get(NoticeStatus.SKIPPED, 0),
+        waiting=counts.get(NoticeStatus.PENDING, 0) + counts.get(NoticeStatus.SENDING, 0),
+        status=broadcast.status,
+        created_at=broadcast.created_at,
+        finished_at=broadcast.finished_at,
+        chat_id=broadcast.progress_chat_id,
+        message_id=broadcast.progress_message_id,
+        progress_at=broadcast.progress_at,
+    )

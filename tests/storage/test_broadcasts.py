@@ -1,0 +1,460 @@
+"""Broadcasts against real SQLite and PostgreSQL: who is in each audience, a broadcast starts
+once however often Send arrives, one notice per recipient, and progress counted from them."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from storage import audit, broadcasts, invites, locations, outbox, people
+from storage.broadcasts import Composition, NobodyToSend, TooLong
+from storage.db import Database
+from storage.errors import NotFound, OutOfScope, PermissionDenied
+from storage.models import (
+    BROADCAST_CAPTION_MAX,
+    BROADCAST_TEXT_MAX,
+    Audience,
+    BroadcastStatus,
+    Notice,
+    NoticeStatus,
+    Role,
+)
+from tests.support import Clock
+
+RACHEL, PRIYA, OKAFOR = 1001, 1002, 2001
+ST_MARKS_VOLUNTEERS = (3001, 3002, 3003)
+RIVERSIDE_VOLUNTEERS = (3004, 3005)
+GONE_QUIET = 3006  # a volunteer who blocked the bot
+EVERY = timedelta(seconds=5)
+
+
+async def _register(db: Database, clock: Clock, *ids: int) -> None:
+    """Registered volunteers (Rachel a coordinator too), a few at a time."""
+    gate = asyncio.Semaphore(10)
+
+    async def one(telegram_id: int) -> None:
+        async with gate:
+            await people.register(
+                db,
+                telegram_id=telegram_id,
+                name=f"Person {telegram_id}",
+                now=clock(),
+                coordinator_ids=frozenset({RACHEL}),
+            )
+
+    await asyncio.gather(*(one(telegram_id) for telegram_id in ids))
+
+
+async def _programme(db: Database, clock: Clock) -> tuple[int, int]:
+    """Rachel; St Mark's with three volunteers and Priya, its site lead; Riverside with two;
+    Mr Okafor, a school contact; one volunteer who blocked the bot."""
+    await _register(db, clock, RACHEL, *ST_MARKS_VOLUNTEERS, *RIVERSIDE_VOLUNTEERS, GONE_QUIET)
+    st_marks = await locations.create(db, actor_telegram_id=RACHEL, name="St Mark's", now=clock())
+    riverside = await locations.create(db, actor_telegram_id=RACHEL, name="Riverside", now=clock())
+    for telegram_id in ST_MARKS_VOLUNTEERS:
+        await locations.toggle_home(db, telegram_id=telegram_id, location_id=st_marks.location_id)
+    for telegram_id in RIVERSIDE_VOLUNTEERS:
+        await locations.toggle_home(db, telegram_id=telegram_id, location_id=riverside.location_id)
+    await locations.toggle_home(db, telegram_id=GONE_QUIET, location_id=st_marks.location_id)
+    await people.mark_inactive(db, telegram_id=GONE_QUIET)
+
+    made = await invites.create(
+        db,
+        actor_telegram_id=RACHEL,
+        role=Role.SCHOOL_CONTACT,
+        school_name="Hillside Primary",
+        now=clock(),
+        valid_for=timedelta(days=1),
+    )
+    await people.register(
+        db,
+        telegram_id=OKAFOR,
+        name="Mr Okafor",
+        now=clock(),
+        coordinator_ids=frozenset(),
+        invite_hash=invites.hash_token(made.token),
+    )
+    lead = await invites.create(
+        db,
+        actor_telegram_id=RACHEL,
+        role=Role.COORDINATOR,
+        now=clock(),
+        valid_for=timedelta(days=1),
+    )
+    await people.register(
+        db,
+        telegram_id=PRIYA,
+        name="Priya",
+        now=clock(),
+        coordinator_ids=frozenset(),
+        invite_hash=invites.hash_token(lead.token),
+    )
+    await locations.toggle_home(db, telegram_id=PRIYA, location_id=st_marks.location_id)
+    priya = await people.profile(db, PRIYA)
+    assert priya is not None
+    await locations.set_scope(
+        db,
+        actor_telegram_id=RACHEL,
+        person_id=priya.person_id,
+        location_ids=frozenset({st_marks.location_id}),
+        now=clock(),
+    )
+    return st_marks.location_id, riverside.location_id
+
+
+async def _composed(
+    db: Database,
+    clock: Clock,
+    audience: Audience,
+    location_id: int | None = None,
+    *,
+    by: int = RACHEL,
+    photo: str | None = None,
+) -> Composition:
+    await broadcasts.choose_audience(
+        db, actor_telegram_id=by, audience=audience, location_id=location_id, now=clock()
+    )
+    return await broadcasts.compose(
+        db,
+        actor_telegram_id=by,
+        text_html="<b>Lunch</b> is on!",
+        plain_text="Lunch is on!",
+        photo_file_id=photo,
+        now=clock(),
+    )
+
+
+async def _size(db: Database, audience: Audience, location_id: int | None = None) -> int:
+    return await broadcasts.audience_size(
+        db, actor_telegram_id=RACHEL, audience=audience, location_id=location_id
+    )
+
+
+async def test_each_audience_counts_the_reachable_people_in_it_but_not_the_sender(
+    db: Database, clock: Clock
+) -> None:
+    st_marks, riverside = await _programme(db, clock)
+    # Volunteers: the five, and Priya, who joined as a coordinator, is not one; Rachel (who
+    # registered as a volunteer) is the sender; the one who blocked the bot is not counted.
+    assert await _size(db, Audience.VOLUNTEERS) == 5
+    assert await _size(db, Audience.LOCATION, st_marks) == 3
+    assert await _size(db, Audience.LOCATION, riverside) == 2
+    assert await _size(db, Audience.SCHOOLS) == 1
+    assert await _size(db, Audience.EVERYONE) == 7  # five volunteers, Mr Okafor, Priya
+    with pytest.raises(NotFound):
+        await _size(db, Audience.LOCATION, 999)
+    with pytest.raises(NotFound):
+        await _size(db, Audience.LOCATION, None)
+
+    # A site lead reaches the volunteers of their own locations, and nobody else.
+    assert (
+        await broadcasts.audience_size(
+            db, actor_telegram_id=PRIYA, audience=Audience.LOCATION, location_id=st_marks
+        )
+        == 3
+    )
+    assert await broadcasts.reach(db, actor_telegram_id=PRIYA) == frozenset({st_marks})
+    assert await broadcasts.reach(db, actor_telegram_id=RACHEL) is None
+    for audience, location_id in (
+        (Audience.LOCATION, riverside),
+        (Audience.VOLUNTEERS, None),
+        (Audience.SCHOOLS, None),
+        (Audience.EVERYONE, None),
+    ):
+        with pytest.raises(OutOfScope):
+            await broadcasts.choose_audience(
+                db,
+                actor_telegram_id=PRIYA,
+                audience=audience,
+                location_id=location_id,
+                now=clock(),
+            )
+    with pytest.raises(PermissionDenied):
+        await broadcasts.reach(db, actor_telegram_id=ST_MARKS_VOLUNTEERS[0])
+    with pytest.raises(PermissionDenied):
+        await broadcasts.choose_audience(
+            db,
+            actor_telegram_id=OKAFOR,
+            audience=Audience.SCHOOLS,
+            location_id=None,
+            now=clock(),
+        )
+
+
+async def test_composing_keeps_the_message_across_a_change_of_audience_within_limits(
+    db: Database, clock: Clock
+) -> None:
+    st_marks, _ = await _programme(db, clock)
+    with pytest.raises(NotFound):  # no audience chosen yet
+        await broadcasts.compose(
+            db,
+            actor_telegram_id=RACHEL,
+            text_html="Hi",
+            plain_text="Hi",
+            photo_file_id=None,
+            now=clock(),
+        )
+    first = await broadcasts.choose_audience(
+        db, actor_telegram_id=RACHEL, audience=Audience.SCHOOLS, location_id=None, now=clock()
+    )
+    assert (first.text, first.recipients) == (None, 1)
+
+    with pytest.raises(TooLong) as caught:
+        await broadcasts.compose(
+            db,
+            actor_telegram_id=RACHEL,
+            text_html="x" * (BROADCAST_TEXT_MAX + 1),
+            plain_text="x" * (BROADCAST_TEXT_MAX + 1),
+            photo_file_id=None,
+            now=clock(),
+        )
+    assert caught.value.limit == BROADCAST_TEXT_MAX
+    with pytest.raises(TooLong) as caught:
+        await broadcasts.compose(
+            db,
+            actor_telegram_id=RACHEL,
+            text_html="x" * (BROADCAST_CAPTION_MAX + 1),
+            plain_text="x" * (BROADCAST_CAPTION_MAX + 1),
+            photo_file_id="photo-id",
+            now=clock(),
+        )
+    assert caught.value.limit == BROADCAST_CAPTION_MAX
+
+    composed = await broadcasts.compose(
+        db,
+        actor_telegram_id=RACHEL,
+        text_html="<i>See you</i> &amp; thanks",
+        plain_text="See you & thanks",
+        photo_file_id="photo-id",
+        now=clock(),
+    )
+    assert (composed.text, composed.photo_file_id) == ("<i>See you</i> &amp; thanks", "photo-id")
+    # A new audience keeps the message, and a new token retires the old preview's button.
+    moved = await broadcasts.choose_audience(
+        db,
+        actor_telegram_id=RACHEL,
+        audience=Audience.LOCATION,
+        location_id=st_marks,
+        now=clock(),
+    )
+    assert (moved.text, moved.photo_file_id) == (composed.text, composed.photo_file_id)
+    assert (moved.location_name, moved.recipients) == ("St Mark's", 3)
+    assert moved.token != composed.token
+    assert await broadcasts.discard(db, actor_telegram_id=RACHEL)
+    assert not await broadcasts.discard(db, actor_telegram_id=RACHEL)
+
+
+async def test_send_starts_one_broadcast_however_often_it_arrives(
+    db: Database, clock: Clock
+) -> None:
+    await _programme(db, clock)
+    composed = await _composed(db, clock, Audience.EVERYONE)
+    assert (
+        await broadcasts.start(
+            db,
+            actor_telegram_id=RACHEL,
+            token=composed.token + 1,  # an older preview's button
+            chat_id=RACHEL,
+            message_id=7,
+            now=clock(),
+        )
+        is None
+    )
+
+    async def tap() -> broadcasts.Started | None:
+        return await broadcasts.start(
+            db,
+            actor_telegram_id=RACHEL,
+            token=composed.token,
+            chat_id=RACHEL,
+            message_id=7,
+            now=clock(),
+        )
+
+    results = await asyncio.gather(*(tap() for _ in range(5)))
+    started = [r for r in results if r is not None]
+    assert len(started) == 1
+    assert await tap() is None  # a repeated update, later
+    (one,) = started
+    assert one.progress.total == 7
+    assert (one.progress.waiting, one.progress.done, one.progress.complete) == (7, 0, False)
+
+    async with db.read() as session:
+        rows = (
+            await session.execute(
+                select(Notice.chat_id, Notice.kind, Notice.payload, Notice.person_id).where(
+                    Notice.batch == broadcasts.batch_of(one.broadcast_id)
+                )
+            )
+        ).all()
+    assert len(rows) == 7
+    assert {chat_id for chat_id, *_ in rows} == {
+        *ST_MARKS_VOLUNTEERS,
+        *RIVERSIDE_VOLUNTEERS,
+        OKAFOR,
+        PRIYA,
+    }
+    assert {(kind, payload["broadcast_id"]) for _, kind, payload, _ in rows} == {
+        ("broadcast", one.broadcast_id)
+    }
+    assert all(person_id is not None for *_, person_id in rows)
+    entries = await audit.recent(db, action="broadcast.started")
+    assert [(e.subject_id, e.details["recipients"]) for e in entries] == [(one.broadcast_id, 7)]
+    assert "text" not in entries[0].details
+    message = await broadcasts.message(db, one.broadcast_id)
+    assert message == broadcasts.Message(text="<b>Lunch</b> is on!", photo_file_id=None)
+    assert await broadcasts.message(db, one.broadcast_id + 1) is None
+
+
+async def test_an_empty_audience_starts_nothing_and_keeps_the_draft(
+    db: Database, clock: Clock
+) -> None:
+    st_marks, _ = await _programme(db, clock)
+    composed = await _composed(db, clock, Audience.LOCATION, st_marks)
+    for telegram_id in ST_MARKS_VOLUNTEERS:  # they all leave St Mark's before Send
+        await locations.toggle_home(db, telegram_id=telegram_id, location_id=st_marks)
+    with pytest.raises(NobodyToSend):
+        await broadcasts.start(
+            db,
+            actor_telegram_id=RACHEL,
+            token=composed.token,
+            chat_id=RACHEL,
+            message_id=7,
+            now=clock(),
+        )
+    assert await broadcasts.discard(db, actor_telegram_id=RACHEL)  # still there
+    assert await broadcasts.sending(db) == []
+
+
+async def test_hundreds_of_recipients_are_queued_in_chunks_each_once(
+    db: Database, clock: Clock
+) -> None:
+    count = broadcasts.CHUNK + 101
+    await _register(db, clock, RACHEL, *range(10_000, 10_000 + count))
+    composed = await _composed(db, clock, Audience.VOLUNTEERS)
+    assert composed.recipients == count
+    started = await broadcasts.start(
+        db,
+        actor_telegram_id=RACHEL,
+        token=composed.token,
+        chat_id=RACHEL,
+        message_id=7,
+        now=clock(),
+    )
+    assert started is not None
+    assert started.progress.total == count
+    async with db.read() as session:
+        queued = await session.scalar(
+            select(func.count(func.distinct(Notice.chat_id))).where(
+                Notice.batch == broadcasts.batch_of(started.broadcast_id)
+            )
+        )
+    assert queued == count
+
+
+async def test_progress_is_counted_from_the_notices_and_the_broadcast_closes_once(
+    db: Database, clock: Clock
+) -> None:
+    await _programme(db, clock)
+    composed = await _composed(db, clock, Audience.EVERYONE)
+    started = await broadcasts.start(
+        db,
+        actor_telegram_id=RACHEL,
+        token=composed.token,
+        chat_id=RACHEL,
+        message_id=7,
+        now=clock(),
+    )
+    assert started is not None
+    broadcast_id = started.broadcast_id
+    # Until the progress message has been shown, it is neither edited nor closed.
+    assert not await broadcasts.claim_progress_edit(db, broadcast_id, now=clock(), every=EVERY)
+    await broadcasts.shown(db, broadcast_id, now=clock())
+
+    due = await outbox.claim_due(db, now=clock(), limit=100)
+    assert len(due) == 7
+    endings = [
+        NoticeStatus.SENT,
+        NoticeStatus.SENT,
+        NoticeStatus.SENT,
+        NoticeStatus.BLOCKED,
+        NoticeStatus.GONE,
+    ]
+    for notice, status in zip(due, endings, strict=False):
+        await outbox.finish(db, notice.notice_id, status, now=clock())
+    await outbox.release(db, [due[5].notice_id])  # handed back: pending again
+    # due[6] is still being sent.
+
+    (state,) = await broadcasts.sending(db)
+    assert (state.total, state.sent, state.blocked, state.failed, state.waiting) == (7, 3, 1, 1, 2)
+    assert (state.done, state.percent, state.complete) == (5, 71, False)
+    assert (state.chat_id, state.message_id) == (RACHEL, 7)
+    assert await broadcasts.finish(db, broadcast_id, now=clock()) is None  # not complete
+
+    # Edits are spaced: not again until `every` has passed, and then once.
+    assert not await broadcasts.claim_progress_edit(db, broadcast_id, now=clock(), every=EVERY)
+    clock.advance(seconds=5)
+    assert await broadcasts.claim_progress_edit(db, broadcast_id, now=clock(), every=EVERY)
+    assert not await broadcasts.claim_progress_edit(db, broadcast_id, now=clock(), every=EVERY)
+    # Two left: at the rate seen so far (five in five seconds), or the pace if that is slower.
+    assert state.seconds_left(clock(), per_second=1000) == 2
+    assert state.seconds_left(clock(), per_second=0.5) == 4
+
+    await outbox.finish(db, due[6].notice_id, NoticeStatus.SENT, now=clock())
+    (again,) = await outbox.claim_due(db, now=clock(), limit=100)
+    await outbox.finish(db, again.notice_id, NoticeStatus.FAILED, now=clock(), error="boom")
+    clock.advance(seconds=3)
+    closings = await asyncio.gather(
+        *(broadcasts.finish(db, broadcast_id, now=clock()) for _ in range(3))
+    )
+    final = [c for c in closings if c is not None]
+    assert len(final) == 1
+    (done,) = final
+    assert (done.sent, done.blocked, done.failed, done.skipped, done.waiting) == (4, 1, 2, 0, 0)
+    assert done.status is BroadcastStatus.DONE
+    assert done.finished_at == clock()
+    assert await broadcasts.sending(db) == []
+    assert await broadcasts.finish(db, broadcast_id, now=clock()) is None
+    assert not await broadcasts.claim_progress_edit(db, broadcast_id, now=clock(), every=EVERY)
+    entries = await audit.recent(db, action="broadcast.finished")
+    assert [(e.details["sent"], e.details["failed"]) for e in entries] == [(4, 2)]
+    counts = await outbox.batch_counts(db, broadcasts.batch_of(broadcast_id))
+    assert counts == {
+        NoticeStatus.SENT: 4,
+        NoticeStatus.BLOCKED: 1,
+        NoticeStatus.GONE: 1,
+        NoticeStatus.FAILED: 1,
+    }
+
+    await broadcasts.moved(db, broadcast_id, message_id=9)
+    moved = await broadcasts.progress(db, broadcast_id)
+    assert moved is not None
+    assert moved.message_id == 9
+
+
+async def test_a_progress_message_never_shown_is_reported_after_a_grace(
+    db: Database, clock: Clock
+) -> None:
+    """The bot stopped between starting a broadcast and showing its progress: the next one to
+    sweep reports it all the same, after a minute."""
+    await _programme(db, clock)
+    composed = await _composed(db, clock, Audience.SCHOOLS)
+    started = await broadcasts.start(
+        db,
+        actor_telegram_id=RACHEL,
+        token=composed.token,
+        chat_id=RACHEL,
+        message_id=None,
+        now=clock(),
+    )
+    assert started is not None
+    (notice,) = await outbox.claim_due(db, now=clock(), limit=10)
+    await outbox.finish(db, notice.notice_id, NoticeStatus.SENT, now=clock())
+    (state,) = await broadcasts.sending(db)
+    assert state.complete
+    assert not broadcasts.may_finish(state, now=clock())
+    clock.advance(seconds=broadcasts.SHOW_GRACE.total_seconds())
+    assert broadcasts.may_finish(state, now=clock())
