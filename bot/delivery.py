@@ -259,6 +259,7 @@ class DeliveryEngine:
                 db, notice.notice_id, NoticeStatus.BLOCKED, now=now, error=exc.message
             )
             await people.mark_inactive(db, telegram_id=notice.chat_id)
+            _chat_lost(notice, exc)
             if notice.kind == "offer":  # they cannot answer: the place goes to the next
                 await rota.pass_on(
                     db,
@@ -278,7 +279,9 @@ class DeliveryEngine:
                 now=now,
                 error=exc.message,
             )
-            if not gone:
+            if gone:
+                _chat_lost(notice, exc)
+            else:
                 logger.error(
                     "Telegram refused notice %s (%s): %s",
                     notice.notice_id,
@@ -297,6 +300,19 @@ class DeliveryEngine:
                 notice.attempts,
                 exc,
             )
+
+
+def _chat_lost(notice: Outgoing, exc: TelegramError) -> None:
+    """A celebration chat (a group or channel, nobody's own chat) the bot cannot post in any
+    more needs someone to act: it is logged for them, once for each notice lost."""
+    if notice.person_id is None:
+        logger.warning(
+            "cannot post in chat %s (%s): %s; add the bot back, or remove the chat from "
+            "celebrations.chats in the config",
+            notice.chat_id,
+            notice.kind,
+            exc.message,
+        )
 
 
 def _seconds(exc: RetryAfter) -> float:

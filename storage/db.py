@@ -81,16 +81,17 @@ def _tune_sqlite(engine: AsyncEngine, *, foreign_keys: bool) -> None:
 def upsert(
     session: AsyncSession,
     model: type[Any],
-    values: dict[str, Any] | list[dict[str, Any]],
+    values: dict[str, Any] | list[dict[str, Any]] | None,
     *,
     key: Sequence[str],
     update: Sequence[str] = (),
 ) -> Insert:
     """INSERT ... ON CONFLICT (key) DO NOTHING, or DO UPDATE of the `update` columns (one row,
-    or many): one statement, so two racing writers cannot both insert (PostgreSQL and SQLite)."""
+    or many): one statement, so two racing writers cannot both insert (PostgreSQL and SQLite).
+    `values=None`: the rows are given to `execute` instead (an executemany, for thousands)."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(model).values(values)
+    statement = insert(model) if values is None else insert(model).values(values)
     if update:
         return statement.on_conflict_do_update(
             index_elements=list(key), set_={name: statement.excluded[name] for name in update}

@@ -101,7 +101,12 @@ async def queue_rows(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
     (a row whose dedupe key is taken already is ignored)."""
     if not rows:
         return 0
-    return rowcount(await session.execute(upsert(session, Notice, rows, key=["dedupe_key"])))
+    # An executemany, not one statement with thousands of VALUES: SQLAlchemy compiles that far
+    # more slowly, while SQLite's write lock is held. RETURNING names only the rows inserted.
+    added = await session.execute(
+        upsert(session, Notice, None, key=["dedupe_key"]).returning(Notice.id), rows
+    )
+    return len(added.all())
 
 
 async def batch_counts(db: Database, batch: str) -> dict[NoticeStatus, int]:
@@ -112,8 +117,9 @@ async def batch_counts(db: Database, batch: str) -> dict[NoticeStatus, int]:
 
 
 async def claim_due(db: Database, *, now: datetime, limit: int) -> list[Outgoing]:
-    """Take up to `limit` due notices for sending. Several instances never take the same row:
-    PostgreSQL skips rows another transaction has locked; SQLite has one writer at a time."""
+    """Take up to `limit` due notices for sending, single notices before those of a batch (a
+    broadcast). Several instances never take the same row: PostgreSQL skips rows another
+    transaction has locked; SQLite has one writer at a time."""
     stale = now - CLAIM_TIMEOUT
     query = (
         select(Notice)
@@ -123,7 +129,9 @@ async def claim_due(db: Database, *, now: datetime, limit: int) -> list[Outgoing
                 and_(Notice.status == NoticeStatus.SENDING, Notice.claimed_at < stale),
             )
         )
-        .order_by(Notice.due_at, Notice.id)
+        # A broadcast's thousands wait behind anything else due: an offer or a reminder must
+        # not queue for minutes behind a newsletter.
+        .order_by(Notice.batch.is_not(None), Notice.due_at, Notice.id)
         .limit(limit)
     )
     async with db.transaction() as session:

@@ -7,6 +7,7 @@ The week is set up through storage (its screens are tested elsewhere)."""
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time
 
@@ -15,8 +16,9 @@ import pytest
 from bot.config import Config
 from bot.harness import Rehearsal
 from bot.sandbox import SimMessage
-from storage import invites, locations, rota
+from storage import invites, locations, outbox, rota
 from storage.celebrations import CelebrationPolicy
+from storage.models import NoticeStatus
 from storage.rota import JobSpec, SessionPlan
 from tests.conftest import RACHEL
 from tests.e2e.test_joining import register
@@ -170,3 +172,21 @@ async def test_a_group_learns_its_chat_id_for_the_config(bot: Rehearsal) -> None
     await group.send(bot.user(RACHEL, "Rachel"), "/chatid")
     assert "-1009876" in group.last.text
     assert "celebrations" in group.last.text
+
+
+async def test_a_group_the_bot_left_is_logged_and_the_coordinators_still_get_the_digest(
+    bot: Rehearsal, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    await _week(bot, clock)
+    bot.group(GROUP, "Celebrations")
+    bot.sandbox.forget_chat(GROUP)
+    clock.now = FRIDAY_FOUR
+    with caplog.at_level(logging.WARNING, logger="bot.delivery"):
+        await bot.deliver()
+    assert len(_photos(bot.user(RACHEL, "Rachel").bot_messages)) == 1
+    lost = [
+        r.getMessage() for r in caplog.records if f"cannot post in chat {GROUP}" in r.getMessage()
+    ]
+    assert lost and all("celebrations.chats" in line for line in lost)
+    counts = await outbox.counts(bot.services.db)
+    assert counts.get(NoticeStatus.GONE, 0) == len(lost)

@@ -1,0 +1,47 @@
+"""The outbox's own rules, against real SQLite and PostgreSQL: a bulk insert counts only what is
+new, and single notices are claimed before a broadcast's thousands."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from storage import outbox
+from storage.db import Database
+from tests.support import Clock
+
+GROUP = -100_777
+
+
+def _rows(
+    clock: Clock, count: int, *, batch: str | None, first: int = 0
+) -> list[dict[str, object]]:
+    return [
+        outbox.row(
+            chat_id=GROUP - n,
+            person_id=None,
+            kind="broadcast" if batch else "milestone",
+            payload={},
+            dedupe_key=f"{batch or 'single'}:{n}",
+            due_at=clock() - timedelta(minutes=5 if batch else 1),
+            now=clock(),
+            batch=batch,
+        )
+        for n in range(first, first + count)
+    ]
+
+
+async def test_a_bulk_insert_counts_only_the_new_rows(db: Database, clock: Clock) -> None:
+    async with db.transaction() as session:
+        assert await outbox.queue_rows(session, _rows(clock, 1200, batch="broadcast:1")) == 1200
+    async with db.transaction() as session:
+        again = _rows(clock, 1300, batch="broadcast:1", first=1000)  # 200 known, 1100 new
+        assert await outbox.queue_rows(session, again) == 1100
+    assert sum((await outbox.batch_counts(db, "broadcast:1")).values()) == 2300
+
+
+async def test_single_notices_go_before_a_broadcast_due_earlier(db: Database, clock: Clock) -> None:
+    async with db.transaction() as session:
+        await outbox.queue_rows(session, _rows(clock, 50, batch="broadcast:2"))
+        await outbox.queue_rows(session, _rows(clock, 2, batch=None))
+    first = await outbox.claim_due(db, now=clock(), limit=3)
+    assert [n.kind for n in first] == ["milestone", "milestone", "broadcast"]
