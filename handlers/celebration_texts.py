@@ -12,6 +12,7 @@ from storage.wins import ApprovedWin
 
 CAPTION_MAX = 1024  # a photo's caption: the digest is its chart's caption
 WIN_SHOWN_MAX = 160  # a win's words in the digest are cut to this
+SCHOOLS_SHOWN_MAX = 240  # and the names of the week's new partner schools
 
 _MILESTONES = {
     Total.MEALS: (
@@ -76,9 +77,8 @@ def digest(
         f"({_hours(figures.volunteer_hours)})",
     ]
     if schools:
-        head.append(
-            f"🏫 {plural(len(schools), 'new partner school')}: {esc(', '.join(schools))}"[:300]
-        )
+        names = _cut(", ".join(schools), SCHOOLS_SHOWN_MAX)
+        head.append(f"🏫 {plural(len(schools), 'new partner school')}: {esc(names)}")
     if not wins:
         return "\n".join([*head, "", "No wins shared this week: share one with /win!"])
     lines = [*head, "", f"<b>{plural(len(wins), 'win')} this week</b>"]
@@ -98,9 +98,10 @@ def _hours(hours: float) -> str:
     return f"{shown} hour" if shown == "1" else f"{shown} hours"
 
 
-def _cut(text: str) -> str:
+def _cut(text: str, limit: int = WIN_SHOWN_MAX) -> str:
+    """Cut before escaping, so that no HTML entity is cut in half."""
     flat = " ".join(text.split())
-    return flat if len(flat) <= WIN_SHOWN_MAX else flat[: WIN_SHOWN_MAX - 1].rstrip() + "…"
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
 def chart_title(start: date, end: date) -> str:

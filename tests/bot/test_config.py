@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import time
 from pathlib import Path
 
 import pytest
@@ -99,6 +100,11 @@ def test_plain_database_urls_get_the_async_drivers(tmp_path: Path) -> None:
         ),
         ("[delivery]\nper_chat_seconds = 'one'", "delivery.per_chat_seconds must be a number"),
         ("[[rota.jobs]]\nname = 'cook'\nplaces = 99", "rota.jobs must be a list"),
+        ("[celebrations]\nchats = ['my group']", "celebrations.chats must be a list of chat ids"),
+        ("[celebrations]\ndigest_day = 'fri'", "celebrations.digest_day must be a day"),
+        ("[celebrations]\ndigest_at = '4pm'", "celebrations.digest_at must be a time of day"),
+        ("[celebrations]\nmeals_milestones = [0]", "celebrations.meals_milestones must be"),
+        ("[broadcasts]\nprogress_seconds = 0", "broadcasts.progress_seconds must be a whole"),
     ],
 )
 def test_reminder_delivery_and_rota_settings_are_checked(
@@ -112,3 +118,15 @@ def test_reminder_settings_are_read(tmp_path: Path) -> None:
     config = _load(tmp_path, "[reminders]\noffsets_hours = [2, 48]\nquiet_hours = ''\n")
     assert config.reminders.offsets_hours == (48, 2)
     assert config.reminders.quiet_start == config.reminders.quiet_end
+
+
+def test_celebration_settings_are_read(tmp_path: Path) -> None:
+    config = _load(
+        tmp_path,
+        "[celebrations]\nchats = [-1001, -1001, -1002]\ndigest_day = 'Monday'\n"
+        "digest_at = '09:30'\nvolunteer_milestones = [10, 1]\nshift_milestones = []\n",
+    )
+    policy = config.celebrations
+    assert policy.chats == (-1001, -1002)
+    assert (policy.digest_weekday, policy.digest_at) == (0, time(9, 30))
+    assert (policy.personal, policy.shifts) == ((1, 10), ())

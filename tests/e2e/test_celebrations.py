@@ -16,10 +16,14 @@ import pytest
 from bot.config import Config
 from bot.harness import Rehearsal
 from bot.sandbox import SimMessage
+from bot.sandbox.html import parse_html
+from handlers import celebration_texts
 from storage import invites, locations, outbox, rota
 from storage.celebrations import CelebrationPolicy
+from storage.impact import Figures
 from storage.models import NoticeStatus
 from storage.rota import JobSpec, SessionPlan
+from storage.wins import ApprovedWin
 from tests.conftest import RACHEL
 from tests.e2e.test_joining import register
 from tests.support import Clock
@@ -190,3 +194,33 @@ async def test_a_group_the_bot_left_is_logged_and_the_coordinators_still_get_the
     assert lost and all("celebrations.chats" in line for line in lost)
     counts = await outbox.counts(bot.services.db)
     assert counts.get(NoticeStatus.GONE, 0) == len(lost)
+
+
+def test_a_crowded_week_still_fits_one_caption_and_stays_valid_html() -> None:
+    figures = Figures(
+        sessions=224,
+        meals_served=12_345,
+        children_fed=9_876,
+        unique_families=1_234,
+        volunteer_shifts=1_500,
+        volunteer_minutes=1_500 * 120,
+        referrals={},
+    )
+    crowded = [
+        ApprovedWin(
+            win_id=n,
+            text="Fish & chips <3 " * 60,
+            credit="Ann & Bo <the cooks>" if n % 2 else None,
+            has_photo=False,
+            approved_at=datetime(2026, 7, 30, 12, 0, tzinfo=UTC),
+        )
+        for n in range(40)
+    ]
+    schools = [f"St Anne & St Agnes <Primary> {n}" for n in range(30)]
+    caption = celebration_texts.digest(
+        "Lunch & Learn <Club>", date(2026, 7, 25), date(2026, 7, 31), figures, crowded, schools
+    )
+    parsed = parse_html(caption)  # Telegram's rules: raises on broken HTML
+    assert len(caption) <= 1024
+    assert "12345 meals served" in parsed.text
+    assert "…and" in parsed.text and "more wins" in parsed.text
