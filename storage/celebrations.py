@@ -127,33 +127,16 @@ async def _programme_milestones(
         value = await _newly_crossed(session, what.value, levels, reached[what], now)
         if value is None:
             continue
-        payload = {"what": what.value, "value": value}
-        key = f"milestone:{what.value}:{value}"
-        rows += [
-            outbox.row(
-                chat_id=chat,
-                person_id=None,
-                kind="milestone",
-                payload=payload,
-                dedupe_key=f"{key}:chat:{chat}",
-                due_at=now,
-                now=now,
-            )
-            for chat in policy.chats
-        ]
-        if not policy.chats:  # nowhere to post it: the coordinators celebrate it themselves
-            rows += [
-                outbox.row(
-                    chat_id=person.telegram_id,
-                    person_id=person.id,
-                    kind="milestone",
-                    payload=payload,
-                    dedupe_key=f"{key}:person:{person.id}",
-                    due_at=now,
-                    now=now,
-                )
-                for person in await all_coordinators(session, programme_only=True)
-            ]
+        # Nowhere to post it: the coordinators celebrate it themselves.
+        coordinators = [] if policy.chats else await all_coordinators(session, programme_only=True)
+        rows += _rows_for(
+            "milestone",
+            {"what": what.value, "value": value},
+            f"milestone:{what.value}:{value}",
+            policy.chats,
+            coordinators,
+            now,
+        )
     return rows
 
 
@@ -236,31 +219,33 @@ async def _digests(
         "until": period.sent_at.isoformat(),
     }
     key = f"digest:{period.end.isoformat()}"
-    rows = [
+    coordinators = await all_coordinators(session, programme_only=False)
+    return _rows_for("digest", payload, key, policy.chats, coordinators, now)
+
+
+def _rows_for(
+    kind: str,
+    payload: dict[str, Any],
+    key: str,
+    chats: tuple[int, ...],
+    people: list[Person],
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """One notice for each celebration chat and each person, due now, each with its own key."""
+    targets: list[tuple[int, int | None, str]] = [(c, None, f"{key}:chat:{c}") for c in chats]
+    targets += [(p.telegram_id, p.id, f"{key}:person:{p.id}") for p in people]
+    return [
         outbox.row(
-            chat_id=chat,
-            person_id=None,
-            kind="digest",
+            chat_id=chat_id,
+            person_id=person_id,
+            kind=kind,
             payload=payload,
-            dedupe_key=f"{key}:chat:{chat}",
+            dedupe_key=dedupe_key,
             due_at=now,
             now=now,
         )
-        for chat in policy.chats
+        for chat_id, person_id, dedupe_key in targets
     ]
-    rows += [
-        outbox.row(
-            chat_id=person.telegram_id,
-            person_id=person.id,
-            kind="digest",
-            payload=payload,
-            dedupe_key=f"{key}:person:{person.id}",
-            due_at=now,
-            now=now,
-        )
-        for person in await all_coordinators(session, programme_only=False)
-    ]
-    return rows
 
 
 async def new_schools(db: Database, *, start: datetime, end: datetime) -> list[str]:
