@@ -377,6 +377,11 @@ def _catch_alls(app: BotApplication) -> None:
     )
     app.add_handler(MessageHandler(PRIVATE & filters.COMMAND, errors.unknown_command))
     app.add_handler(
+        MessageHandler(
+            PRIVATE & ~filters.TEXT & ~filters.PHOTO & ~filters.StatusUpdate.ALL, errors.unreadable
+        )
+    )
+    app.add_handler(
         CommandHandler([c for c, _, _ in menu.COMMANDS], errors.group_command, filters=GROUPS)
     )
     app.add_handler(CallbackQueryHandler(errors.stale_button))

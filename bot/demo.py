@@ -268,6 +268,7 @@ async def _celebrating(
     await bot.deliver()
     t.show_chat(group, posted)
     t.show_new(sam)
+    t.show_new(jo)
 
     t.heading("Sam shares a win with a photo; Rachel approves it")
     await t.send(sam, volunteer, "/win")
@@ -290,3 +291,4 @@ async def _celebrating(
     clock.now = datetime(2026, 7, 31, 15, 0, tzinfo=UTC)
     await bot.deliver()
     t.show_chat(group, posted)
+    t.out.write("\n(Rachel gets the same digest in her own chat.)\n")

@@ -3,7 +3,7 @@ and /chatid, which tells a group its id so a coordinator can make it a celebrati
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime
 
 from telegram import Update
 
@@ -45,12 +45,14 @@ class _ChartCache:
 _charts = _ChartCache()
 
 
-async def digest(services: Services, start: date, end: date, *, until: datetime) -> Rendered:
-    """The digest of the days start..end (programme time) as known at `until`: its chart, with
-    the figures and the wins as the caption."""
+async def digest(
+    services: Services, start: date, end: date, *, since: datetime, until: datetime
+) -> Rendered:
+    """The digest: the figures of the sessions on the days start..end (programme time) as known
+    at `until`, and the wins approved and schools joined between `since` and `until`; as the
+    caption of its chart."""
     tz = services.settings.timezone
     report = await impact.report(services.db, start=start, end=end, tz=tz, now=until)
-    since = datetime.combine(start, time(0), tzinfo=tz).astimezone(UTC)
     approved = await wins.approved_between(services.db, start=since, end=until)
     schools = await celebrations.new_schools(services.db, start=since, end=until)
     text = celebration_texts.digest(
@@ -60,11 +62,13 @@ async def digest(services: Services, start: date, end: date, *, until: datetime)
 
 
 async def render_digest(services: Services, notice: Outgoing) -> Rendered:
+    payload = notice.payload
     return await digest(
         services,
-        date.fromisoformat(notice.payload["start"]),
-        date.fromisoformat(notice.payload["end"]),
-        until=datetime.fromisoformat(notice.payload["until"]),
+        date.fromisoformat(payload["start"]),
+        date.fromisoformat(payload["end"]),
+        since=datetime.fromisoformat(payload["since"]),
+        until=datetime.fromisoformat(payload["until"]),
     )
 
 
@@ -89,9 +93,12 @@ async def render_personal(services: Services, notice: Outgoing) -> Rendered | No
 async def digest_command(update: Update, context: BotContext, profile: Profile) -> None:
     """This week's digest so far, as the celebration chats would get it."""
     services = context.services
-    now = services.now()
-    start, end = celebrations.week_to(now.astimezone(services.settings.timezone).date())
-    preview = await digest(services, start, end, until=now)
+    now, settings = services.now(), services.settings
+    coming = celebrations.digest_next(now, settings.celebrations, settings.timezone)
+    today = now.astimezone(settings.timezone).date()
+    preview = await digest(
+        services, coming.start, min(coming.end, today), since=coming.since, until=now
+    )
     message = update.effective_message
     if message is None:
         return

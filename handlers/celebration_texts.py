@@ -17,7 +17,7 @@ SCHOOLS_SHOWN_MAX = 240  # and the names of the week's new partner schools
 _MILESTONES = {
     Total.MEALS: (
         "meals served",
-        "The programme has served its {n}th lunch. Thank you to every cook, server, driver and "
+        "The programme has served its {nth} lunch. Thank you to every cook, server, driver and "
         "partner who made it happen!",
     ),
     Total.CHILDREN: (
@@ -33,7 +33,7 @@ _MILESTONES = {
 
 def milestone(what: str, value: int) -> str:
     name, thanks = _MILESTONES[Total(what)]
-    return f"🎉 <b>{value:,} {name}!</b>\n\n{thanks.format(n=f'{value:,}')}"
+    return f"🎉 <b>{value:,} {name}!</b>\n\n{thanks.format(n=f'{value:,}', nth=_ordinal(value))}"
 
 
 def personal_milestone(name: str, sessions: int) -> str:

@@ -37,13 +37,13 @@ def meals_per_day(
     positions = list(range(len(days)))
     bottom = [0] * len(days)
     for name, values in named.items():
-        axes.bar(positions, values, bottom=bottom, label=name, width=0.8)
+        axes.bar(positions, values, bottom=bottom, label=_literal(name), width=0.8)
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
     step = max(1, len(days) // 14)  # at most about 14 date labels
     axes.set_xticks(positions[::step], [f"{d:%a %d %b}" for d in days][::step], rotation=45)
     axes.tick_params(axis="x", labelsize=8)
     axes.set_ylabel(unit)
-    axes.set_title(title)
+    axes.set_title(_literal(title))
     if not any(bottom):
         axes.text(0.5, 0.5, f"No {unit} recorded", ha="center", transform=axes.transAxes)
     elif named:
@@ -53,6 +53,12 @@ def meals_per_day(
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()
+
+
+def _literal(name: str) -> str:
+    """A location's name as a legend shows it: `$` would start mathematics, and a leading `_`
+    would hide the entry."""
+    return name.replace("$", r"\$").lstrip("_") or "?"
 
 
 def _fold(series: Mapping[str, Sequence[int]]) -> dict[str, list[int]]:

@@ -44,6 +44,11 @@ async def unknown_command(update: Update, _context: BotContext) -> None:
     await say(update, texts.unknown_command(message.text.split(maxsplit=1)[0][:64]))
 
 
+async def unreadable(update: Update, _context: BotContext) -> None:
+    """A file, sticker, voice note, video...: the bot reads words and photos only."""
+    await say(update, texts.unreadable())
+
+
 async def stale_button(update: Update, _context: BotContext) -> None:
     """Any button no handler claimed: forged, from an old version, or no longer valid."""
     query = update.callback_query

@@ -111,6 +111,10 @@ def summary(report: Report, *, where: str | None, whole_programme: bool) -> str:
         f"🧒 Children fed: <b>{total.children_fed:,}</b> (attendances)",
         f"👪 Families referred by schools who came: <b>{total.unique_families:,}</b>",
         f"📅 Sessions run: <b>{total.sessions:,}</b>",
+    ]
+    if total.unrecorded:
+        lines.append(f"⚠️ {_unrecorded(total.unrecorded, 'with /today')}")
+    lines += [
         f"🙋 Volunteer shifts: <b>{total.volunteer_shifts:,}</b> "
         f"({hours(total.volunteer_hours)} hours)",
         f"📨 Referrals received: <b>{total.referrals_total:,}</b>{_referral_split(total)}",
@@ -158,10 +162,18 @@ def _referral_split(figures: Figures) -> str:
 
 
 def _location_line(figures: Figures) -> str:
-    return (
+    line = (
         f"{figures.meals_served:,} meals, {figures.children_fed:,} children, "
         f"{plural(figures.sessions, 'session')}, {plural(figures.volunteer_shifts, 'shift')}"
     )
+    return f"{line}, {figures.unrecorded:,} without counts" if figures.unrecorded else line
+
+
+def _unrecorded(count: int, how: str) -> str:
+    """'3 sessions have no meal counts yet: record them with /today'."""
+    if count == 1:
+        return f"1 session has no meal counts yet: record it {how}"
+    return f"{count:,} sessions have no meal counts yet: record them {how}"
 
 
 def _biggest(rows: list[LocationFigures], count: int) -> list[LocationFigures]:
@@ -189,15 +201,20 @@ def terminal_summary(
         f"  Volunteer shifts:    {total.volunteer_shifts:,} ({hours(total.volunteer_hours)} hours)",
         f"  Referrals received:  {total.referrals_total:,} ({referrals})",
     ]
+    if total.unrecorded:
+        lines.append(
+            f"  Note: {_unrecorded(total.unrecorded, 'in the bot with /today')}, "
+            "then run the report again"
+        )
     if where is None and report.locations:
         shown = _biggest(report.locations, TERMINAL_LOCATIONS)
         width = max(len("By location"), *(len(row.name) for row in shown))
-        heading = f"{'Meals':>7} {'Children':>8} {'Sessions':>8} {'Shifts':>6}"
+        heading = f"{'Meals':>7} {'Children':>8} {'Sessions':>8} {'Shifts':>6} {'No counts':>9}"
         lines.append(f"  {'By location':<{width}}  {heading}")
         lines += [
             f"  {row.name:<{width}}  {row.figures.meals_served:>7,} "
             f"{row.figures.children_fed:>8,} {row.figures.sessions:>8,} "
-            f"{row.figures.volunteer_shifts:>6,}"
+            f"{row.figures.volunteer_shifts:>6,} {row.figures.unrecorded:>9,}"
             for row in shown
         ]
         if len(report.locations) > len(shown):

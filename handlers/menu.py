@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import logging
 
 from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
@@ -13,8 +14,15 @@ from storage.people import Profile
 
 logger = logging.getLogger(__name__)
 
+
+class Only(enum.Enum):
+    """Who a command is for, when a role alone does not say it."""
+
+    PROGRAMME = "programme"  # coordinators of the whole programme: not site leads
+
+
 # (command, description, the role it needs: None for everyone who registered)
-COMMANDS: list[tuple[str, str, Role | None]] = [
+COMMANDS: list[tuple[str, str, Role | Only | None]] = [
     ("start", "Main menu", None),
     ("help", "What you can do", None),
     ("whoami", "Your name and roles", None),
@@ -35,7 +43,7 @@ COMMANDS: list[tuple[str, str, Role | None]] = [
     ("schools", "Partner schools", Role.COORDINATOR),
     ("referrals", "Families referred by schools", Role.COORDINATOR),
     ("register", "Today's placed families, with allergies", Role.COORDINATOR),
-    ("wins", "Wins waiting for approval", Role.COORDINATOR),
+    ("wins", "Wins waiting for approval", Only.PROGRAMME),
     ("broadcast", "Send a message to many people", Role.COORDINATOR),
     ("digest", "Preview this week's celebration digest", Role.COORDINATOR),
     ("impact", "Impact report: meals, children fed, hours", Role.COORDINATOR),
@@ -46,11 +54,13 @@ NEWCOMER_COMMANDS = [("start", "Join the programme"), ("help", "What this bot do
 def commands_for(profile: Profile | None) -> list[tuple[str, str]]:
     if profile is None:
         return NEWCOMER_COMMANDS
-    return [
-        (command, description)
-        for command, description, role in COMMANDS
-        if role is None or profile.has(role)
-    ]
+    return [(command, description) for command, description, needs in COMMANDS if _may(profile, needs)]
+
+
+def _may(profile: Profile, needs: Role | Only | None) -> bool:
+    if needs is Only.PROGRAMME:
+        return profile.has(Role.COORDINATOR) and not profile.scoped
+    return needs is None or profile.has(needs)
 
 
 async def publish_default(bot: ExtBot[None]) -> None:

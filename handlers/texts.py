@@ -392,6 +392,13 @@ def text_please() -> str:
     return "This answer needs words, not a photo: please type it (or /cancel to stop)."
 
 
+def unreadable() -> str:
+    return (
+        "I can only read words and photos. A picture sent as a file? Send it again as a photo "
+        "(tap 📎, then choose it from the gallery). /help shows what I can do."
+    )
+
+
 def private_only(bot_username: str) -> str:
     return f"Let's talk in private: open @{esc(bot_username)} and send /start there."
 

@@ -8,8 +8,13 @@ repeated update starts nothing twice.
 
 Progress is counted from the notices (batch "broadcast:<id>"), so a restarted bot carries on
 where it was. The coordinator's progress message is edited at most every few seconds (a
-conditional UPDATE of `progress_at`, so that of several instances one edits), and the
-broadcast is closed once (SENDING -> DONE, conditionally).
+conditional UPDATE of `progress_at`, so that of several instances one edits). Once every copy
+has ended, the final figures are shown first and the broadcast closed only after that worked
+(SENDING -> DONE, conditionally): a failed last edit is tried again, so the coordinator always
+sees how it ended. `finished_at` is set by the first try, so "took" stays the same.
+
+Whoever started it (or a coordinator of the whole programme) may stop it: its copies not yet
+taken for sending are marked skipped, noted as stopped.
 """
 
 from __future__ import annotations
@@ -32,16 +37,21 @@ from storage.models import (
     BROADCAST_TEXT_MAX,
     FILE_ID_MAX,
     Audience,
+    Booking,
+    BookingStatus,
     Broadcast,
     BroadcastStatus,
     Draft,
     HomeLocation,
     Location,
+    LunchSession,
+    Notice,
     NoticeStatus,
     Person,
     Role,
     RoleGrant,
 )
+from storage.errors import NotYours
 from storage.roles import coordinator_scope, require_location, require_programme, require_role
 
 FLOW = "broadcast"
@@ -55,6 +65,21 @@ TOKEN_MAX = 2**31 - 1
 # A broadcast whose progress message was not shown this long after it started (the bot
 # stopped in between) gets its progress reported all the same.
 SHOW_GRACE = timedelta(minutes=1)
+# One location's volunteers: those who call it home, and those who booked its sessions from
+# this long ago on (or ahead), with a booking still live or attended.
+RECENT_BOOKINGS = timedelta(days=28)
+BOOKED_THERE = (
+    BookingStatus.BOOKED,
+    BookingStatus.WAITLISTED,
+    BookingStatus.OFFERED,
+    BookingStatus.ATTENDED,
+)
+# "Time left" is worked out from the copies that ended in this last stretch of time, so a
+# pause (the bot stopped for a while) does not count as sending time for long.
+RATE_WINDOW = timedelta(minutes=1)
+# The note on the copies a stop kept from being sent.
+STOPPED = "stopped by a coordinator"
+SENT_OR_TRIED = (NoticeStatus.SENT, NoticeStatus.BLOCKED, NoticeStatus.GONE, NoticeStatus.FAILED)
 
 
 class TooLong(Exception):
@@ -85,6 +110,8 @@ class Composition:
     photo_file_id: str | None
     recipients: int
     token: int
+    # The sender is in this audience, but is not sent a copy (they have seen the preview).
+    without_sender: bool
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -105,6 +132,7 @@ class Progress:
     blocked: int
     failed: int  # chat gone, or refused / failing after retries
     skipped: int  # not sent: no longer true when its turn came (the person was erased)
+    stopped: int  # not sent: the broadcast was stopped before their turn
     waiting: int  # pending or being sent
     status: BroadcastStatus
     created_at: datetime
@@ -115,7 +143,7 @@ class Progress:
 
     @property
     def done(self) -> int:
-        return self.sent + self.blocked + self.failed + self.skipped
+        return self.sent + self.blocked + self.failed + self.skipped + self.stopped
 
     @property
     def complete(self) -> bool:
@@ -128,14 +156,10 @@ class Progress:
             return 100
         return min(99, self.done * 100 // self.total)
 
-    def seconds_left(self, now: datetime, per_second: float) -> int:
-        """An estimate: the rate seen so far, never faster than the pace allows."""
+    def seconds_left(self, per_second: float) -> int:
+        """An estimate of the time the copies still waiting take at this rate (`rate`)."""
         left = max(0, self.total - self.done)
-        rate = float(per_second)
-        elapsed = (now - self.created_at).total_seconds()
-        if self.done > 0 and elapsed >= 1:
-            rate = min(rate, self.done / elapsed)
-        return math.ceil(left / rate) if rate > 0 else 0
+        return math.ceil(left / per_second) if per_second > 0 else 0
 
 
 @dataclass(frozen=True, kw_only=True)

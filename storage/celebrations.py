@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import outbox
-from storage.db import Database, rowcount, upsert
+from storage.db import Database, upsert
 from storage.models import (
     Booking,
     BookingStatus,
@@ -59,37 +59,47 @@ class Total(enum.StrEnum):
 
 @dataclass(frozen=True, kw_only=True)
 class DigestPeriod:
-    """The week a digest covers: the seven days ending on the digest's day, programme time."""
+    """What a digest covers. Its figures are those of the sessions on the seven days ending on
+    the digest's day (programme time); its wins and new schools are those between the previous
+    digest and this one, so that none falls between two digests."""
 
     start: date
     end: date
-    sent_at: datetime  # the moment the digest is due (UTC)
+    since: datetime  # the previous digest's moment (UTC)
+    sent_at: datetime  # this digest's moment (UTC)
 
 
 def digest_due(now: datetime, policy: CelebrationPolicy, tz: ZoneInfo) -> DigestPeriod:
     """The latest digest whose time has come by `now`."""
     local = now.astimezone(tz)
-    back = (local.weekday() - policy.digest_weekday) % 7
-    day = local.date() - timedelta(days=back)
-    moment = datetime.combine(day, policy.digest_at, tzinfo=tz)
-    if moment > local:
+    day = local.date() - timedelta(days=(local.weekday() - policy.digest_weekday) % 7)
+    if datetime.combine(day, policy.digest_at, tzinfo=tz) > local:
         day -= timedelta(days=7)
-        moment = datetime.combine(day, policy.digest_at, tzinfo=tz)
+    return _period(day, policy, tz)
+
+
+def digest_next(now: datetime, policy: CelebrationPolicy, tz: ZoneInfo) -> DigestPeriod:
+    """The next digest, whose time has not yet come (what /digest previews)."""
+    due = digest_due(now, policy, tz)
+    return _period(due.end + timedelta(days=7), policy, tz)
+
+
+def _period(day: date, policy: CelebrationPolicy, tz: ZoneInfo) -> DigestPeriod:
+    def moment(on: date) -> datetime:
+        return datetime.combine(on, policy.digest_at, tzinfo=tz).astimezone(UTC)
+
     return DigestPeriod(
-        start=day - timedelta(days=DIGEST_DAYS - 1), end=day, sent_at=moment.astimezone(UTC)
+        start=day - timedelta(days=DIGEST_DAYS - 1),
+        end=day,
+        since=moment(day - timedelta(days=7)),
+        sent_at=moment(day),
     )
-
-
-def week_to(day: date) -> tuple[date, date]:
-    """The seven days ending on `day` (a digest's period, or a preview's)."""
-    return day - timedelta(days=DIGEST_DAYS - 1), day
 
 
 async def plan(db: Database, *, now: datetime, policy: CelebrationPolicy, tz: ZoneInfo) -> int:
     """Queue every milestone celebration and digest now due; returns how many rows were new."""
     async with db.transaction() as session:
-        rows = await _programme_milestones(session, now, policy)
-        rows += await _personal_milestones(session, now, policy)
+        rows = await _milestones(session, now, policy)
         rows += await _digests(session, now, policy, tz)
         return await outbox.queue_rows(session, rows)
 
@@ -116,95 +126,93 @@ async def totals(session: AsyncSession) -> dict[Total, int]:
     return {Total.MEALS: int(meals), Total.CHILDREN: int(children), Total.SHIFTS: int(shifts or 0)}
 
 
-async def _programme_milestones(
+@dataclass(frozen=True)
+class _Crossing:
+    """Thresholds a total has passed that were not recorded before."""
+
+    fresh: list[tuple[str, int]]  # (key, threshold), lowest first
+    highest: str  # the key of the highest threshold passed, recorded or not
+
+    @property
+    def celebrated(self) -> tuple[str, int] | None:
+        """What deserves a message: the highest threshold passed, if it is new. Thresholds
+        passed together, or while nobody counted, are recorded without one of their own."""
+        if not self.fresh:
+            return None
+        key, level = self.fresh[-1]
+        return (key, level) if key == self.highest else None
+
+
+def _crossing(prefix: str, levels: tuple[int, ...], total: int, known: set[str]) -> _Crossing:
+    keys = [(f"{prefix}:{level}", level) for level in levels if level <= total]
+    fresh = [(key, level) for key, level in keys if key not in known]
+    return _Crossing(fresh, keys[-1][0] if keys else "")
+
+
+async def _milestones(
     session: AsyncSession, now: datetime, policy: CelebrationPolicy
 ) -> list[dict[str, Any]]:
-    thresholds = {Total.MEALS: policy.meals, Total.CHILDREN: policy.children}
-    thresholds[Total.SHIFTS] = policy.shifts
+    """Programme totals past a threshold (to the celebration chats, or the coordinators when
+    there are none) and volunteers past one of their own (to them). Each threshold is recorded
+    once; only a transaction that records it celebrates it, so two instances never both do."""
+    known = set((await session.scalars(select(Milestone.key))).all())
     reached = await totals(session)
+    levels = {Total.MEALS: policy.meals, Total.CHILDREN: policy.children}
+    levels[Total.SHIFTS] = policy.shifts
+    programme = {what: _crossing(what.value, levels[what], reached[what], known) for what in Total}
+    personal = {
+        person: _crossing(f"person:{person.id}:sessions", policy.personal, count, known)
+        for person, count in await _sessions_worked(session, policy)
+    }
+    crossings = [c for c in [*programme.values(), *personal.values()] if c.fresh]
+    if not crossings:
+        return []
+    ours = await _record(session, [pair for c in crossings for pair in c.fresh], now)
     rows: list[dict[str, Any]] = []
-    for what, levels in thresholds.items():
-        value = await _newly_crossed(session, what.value, levels, reached[what], now)
-        if value is None:
-            continue
-        # Nowhere to post it: the coordinators celebrate it themselves.
-        coordinators = [] if policy.chats else await all_coordinators(session, programme_only=True)
-        rows += _rows_for(
-            "milestone",
-            {"what": what.value, "value": value},
-            f"milestone:{what.value}:{value}",
-            policy.chats,
-            coordinators,
-            now,
-        )
+    coordinators = [] if policy.chats else await all_coordinators(session, programme_only=True)
+    for what, crossing in programme.items():
+        top = crossing.celebrated
+        if top is not None and top[0] in ours:
+            payload = {"what": what.value, "value": top[1]}
+            key = f"milestone:{what.value}:{top[1]}"
+            rows += _rows_for("milestone", payload, key, policy.chats, coordinators, now)
+    for person, crossing in personal.items():
+        top = crossing.celebrated
+        if top is not None and top[0] in ours:
+            key = f"milestone:person:{person.id}:sessions:{top[1]}"
+            rows += _rows_for("milestone_personal", {"sessions": top[1]}, key, (), [person], now)
     return rows
 
 
-async def _personal_milestones(
-    session: AsyncSession, now: datetime, policy: CelebrationPolicy
-) -> list[dict[str, Any]]:
+async def _sessions_worked(
+    session: AsyncSession, policy: CelebrationPolicy
+) -> list[tuple[Person, int]]:
+    """Volunteers who could have passed one of their thresholds: sessions attended, each."""
     if not policy.personal:
         return []
-    counts = (
-        await session.execute(
-            select(Person, func.count(Booking.id))
-            .join(Booking, Booking.person_id == Person.id)
-            .join(LunchSession, Booking.session_id == LunchSession.id)
-            .where(
-                Booking.status == BookingStatus.ATTENDED,
-                LunchSession.status == SessionStatus.SCHEDULED,
-                Person.active.is_(True),
-            )
-            .group_by(Person.id)
-            .having(func.count(Booking.id) >= policy.personal[0])
+    query = (
+        select(Person, func.count(Booking.id))
+        .join(Booking, Booking.person_id == Person.id)
+        .join(LunchSession, Booking.session_id == LunchSession.id)
+        .where(
+            Booking.status == BookingStatus.ATTENDED,
+            LunchSession.status == SessionStatus.SCHEDULED,
+            Person.active.is_(True),
         )
-    ).tuples()
-    rows = []
-    for person, sessions in counts:
-        value = await _newly_crossed(
-            session, f"person:{person.id}:sessions", policy.personal, sessions, now
-        )
-        if value is not None:
-            rows.append(
-                outbox.row(
-                    chat_id=person.telegram_id,
-                    person_id=person.id,
-                    kind="milestone_personal",
-                    payload={"sessions": value},
-                    dedupe_key=f"milestone:person:{person.id}:sessions:{value}",
-                    due_at=now,
-                    now=now,
-                )
-            )
-    return rows
-
-
-async def _newly_crossed(
-    session: AsyncSession, prefix: str, levels: tuple[int, ...], total: int, now: datetime
-) -> int | None:
-    """Record every threshold `total` has crossed; the highest one recorded just now (and so
-    not celebrated before) is returned, to be celebrated. Thresholds passed together, or while
-    the bot was not counting, are recorded without a message of their own."""
-    crossed = [level for level in levels if level <= total]
-    if not crossed:
-        return None
-    keys = [f"{prefix}:{level}" for level in crossed]
-    known = set((await session.scalars(select(Milestone.key).where(Milestone.key.in_(keys)))).all())
-    fresh = [(key, level) for key, level in zip(keys, crossed, strict=True) if key not in known]
-    if not fresh:
-        return None
-    added = await session.execute(
-        upsert(
-            session,
-            Milestone,
-            [{"key": key, "value": level, "reached_at": now} for key, level in fresh],
-            key=["key"],
-        )
+        .group_by(Person.id)
+        .having(func.count(Booking.id) >= policy.personal[0])
     )
-    if rowcount(added) != len(fresh):
-        return None  # another instance recorded them at the same moment: it celebrates
-    key, level = fresh[-1]
-    return level if key == keys[-1] else None
+    return [(person, int(count)) for person, count in (await session.execute(query)).tuples()]
+
+
+async def _record(session: AsyncSession, fresh: list[tuple[str, int]], now: datetime) -> set[str]:
+    """Record thresholds as reached; returns the keys this transaction recorded (another
+    instance may have recorded some at the same moment)."""
+    added = await session.execute(
+        upsert(session, Milestone, None, key=["key"]).returning(Milestone.key),
+        [{"key": key, "value": level, "reached_at": now} for key, level in fresh],
+    )
+    return set(added.scalars().all())
 
 
 async def _digests(
@@ -216,6 +224,7 @@ async def _digests(
     payload = {
         "start": period.start.isoformat(),
         "end": period.end.isoformat(),
+        "since": period.since.isoformat(),
         "until": period.sent_at.isoformat(),
     }
     key = f"digest:{period.end.isoformat()}"

@@ -3,17 +3,26 @@ raw records, for funders' reports and the council's return.
 
 Definitions (the CSV's header names repeat them):
 - A session is in the period when its start, in programme time (`tz`), falls on a day from
-  `start` to `end` inclusive. Cancelled sessions never count. *Sessions run* are the sessions
-  in the period that are not cancelled and have started by `now`; every session figure below
-  is over those sessions only.
+  `start` to `end` inclusive. Cancelled sessions never count, nor sessions that have not
+  started by `now`.
+- *Sessions run* are the sessions in the period, not cancelled, started by `now`, with evidence
+  that they ran: meals served or children attended recorded (0 is a record; nothing recorded
+  is not), or at least one booking marked attended or no-show. A session where nothing at all
+  was recorded is not counted as run.
+- *Sessions without counts* are the sessions in the period, not cancelled and started by `now`,
+  with neither meals served nor children attended recorded, whether or not attendance was
+  marked: the gaps for coordinators to fill in. A session with attendance marked but no counts
+  is both run and without counts.
 - *Meals served* and *children fed* are the sums of the meals served and children attended
-  recorded for those sessions (nothing recorded counts as 0). Children fed counts attendances:
-  a child who came on ten days counts ten times.
+  recorded for the started, not cancelled sessions (nothing recorded counts as 0). Children fed
+  counts attendances: a child who came on ten days counts ten times. A session with counts is
+  a session run, so these figures are over the sessions run.
 - *Unique families*: distinct referrals with a family attendance mark "came" on a day of the
   period; per location by the location the referral is placed at. Referrals whose details were
   purged still count: only their sensitive fields are gone.
-- *Volunteer shifts*: bookings marked attended at those sessions; *volunteer minutes* (and
-  hours) add up the lengths of those sessions (start to end), one per shift.
+- *Volunteer shifts*: bookings marked attended at those sessions (which are therefore sessions
+  run); *volunteer minutes* (and hours) add up the lengths of those sessions (start to end), one
+  per shift.
 - *Referrals by status*: referrals created (received) in the period, by their status now. The
   total counts every one of them; a location's row counts those placed at it, so referrals not
   placed anywhere (waiting, waitlisted, declined) and families whose referral has no location
@@ -35,7 +44,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, extract, func, literal_column, select
+from sqlalchemy import case, extract, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -65,13 +74,16 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet would run suc
 
 @dataclass(frozen=True, kw_only=True)
 class Figures:
-    sessions: int  # sessions run (see the module's definitions)
+    sessions: int  # sessions run: started, not cancelled, with counts or attendance recorded
     meals_served: int
     children_fed: int  # attendances: sum of children_attended
     unique_families: int  # distinct placed families (referrals) marked attended in the period
     volunteer_shifts: int  # bookings with status ATTENDED
     volunteer_minutes: int  # sum of those shifts' session lengths
     referrals: dict[ReferralStatus, int]  # every status present as a key, 0 if none
+    # Started, not cancelled sessions with no meals or children recorded (attendance marked or
+    # not): the gaps for coordinators to fill in. Optional for figures made up elsewhere.
+    unrecorded: int = 0
 
     @property
     def volunteer_hours(self) -> float:
@@ -239,7 +251,8 @@ def csv_header() -> list[str]:
         "Location",
         "First day",
         "Last day",
-        "Sessions run (not cancelled, started)",
+        "Sessions run (started, not cancelled, with counts or attendance recorded)",
+        "Sessions without counts (started, not cancelled, no meals or children recorded)",
         "Meals served",
         "Children fed (attendances)",
         "Unique families (placed referrals who came)",
@@ -310,6 +323,7 @@ def _csv_row(name: str, report: Report, figures: Figures, note: str) -> list[Any
         report.start.isoformat(),
         report.end.isoformat(),
         figures.sessions,
+        figures.unrecorded,
         figures.meals_served,
         figures.children_fed,
         figures.unique_families,
@@ -332,6 +346,7 @@ def _cell(text: str) -> str:
 @dataclass
 class _Tally:
     sessions: int = 0
+    unrecorded: int = 0
     meals: int = 0
     children: int = 0
     families: int = 0
@@ -342,6 +357,7 @@ class _Tally:
     def figures(self) -> Figures:
         return Figures(
             sessions=self.sessions,
+            unrecorded=self.unrecorded,
             meals_served=self.meals,
             children_fed=self.children,
             unique_families=self.families,
@@ -351,7 +367,13 @@ class _Tally:
         )
 
     def empty(self) -> bool:
-        return not (self.sessions or self.families or self.shifts or any(self.referrals.values()))
+        return not (
+            self.sessions
+            or self.unrecorded
+            or self.families
+            or self.shifts
+            or any(self.referrals.values())
+        )
 
 
 async def _report(
@@ -380,17 +402,30 @@ async def _report(
         placed.append(Referral.location_id.in_(location_ids))
     tallies: dict[int | None, _Tally] = defaultdict(_Tally)
 
+    counted = or_(
+        LunchSession.meals_served.is_not(None), LunchSession.children_attended.is_not(None)
+    )
+    marked = (
+        select(Booking.id)
+        .where(
+            Booking.session_id == LunchSession.id,
+            Booking.status.in_((BookingStatus.ATTENDED, BookingStatus.NO_SHOW)),
+        )
+        .exists()
+    )
     sessions = select(
         LunchSession.location_id,
-        func.count(),
+        func.sum(case((or_(counted, marked), 1), else_=0)),
+        func.sum(case((counted, 0), else_=1)),
         func.sum(func.coalesce(LunchSession.meals_served, 0)),
         func.sum(func.coalesce(LunchSession.children_attended, 0)),
     ).where(*ran)
-    for location_id, count, meals, children in await _rows(
+    for location_id, run, unrecorded, meals, children in await _rows(
         session, sessions.group_by(LunchSession.location_id)
     ):
         tally = tallies[location_id]
-        tally.sessions, tally.meals, tally.children = int(count), int(meals), int(children)
+        tally.sessions, tally.unrecorded = int(run), int(unrecorded)
+        tally.meals, tally.children = int(meals), int(children)
 
     shifts = (
         select(LunchSession.location_id, func.count(Booking.id), func.sum(_length(dialect)))
@@ -486,6 +521,7 @@ def _sum(tallies: Any) -> Figures:
     total = _Tally()
     for tally in tallies:
         total.sessions += tally.sessions
+        total.unrecorded += tally.unrecorded
         total.meals += tally.meals
         total.children += tally.children
         total.families += tally.families

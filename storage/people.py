@@ -46,6 +46,9 @@ class Profile:
     phone: str | None = None
     check_status: CheckStatus = CheckStatus.NONE
     check_expires_on: date | None = None
+    # Limited to some locations (a site lead): what is decided for the whole programme is
+    # not theirs (storage.roles.require_programme).
+    scoped: bool = False
 
     def has(self, role: Role) -> bool:
         return role in self.roles
@@ -438,9 +441,18 @@ async def _set_active(db: Database, telegram_id: int, *, active: bool) -> bool:
 
 
 async def _profiles(session: AsyncSession, rows: Sequence[Person]) -> list[Profile]:
-    """Profiles of many people in three queries, not three per person."""
+    """Profiles of many people in four queries, not four per person."""
     ids = [person.id for person in rows]
     grants = (await session.scalars(select(RoleGrant).where(RoleGrant.person_id.in_(ids)))).all()
+    scoped = set(
+        (
+            await session.scalars(
+                select(CoordinatorScope.person_id)
+                .where(CoordinatorScope.person_id.in_(ids))
+                .distinct()
+            )
+        ).all()
+    )
     schools = dict(
         (
             await session.execute(
@@ -457,6 +469,7 @@ async def _profiles(session: AsyncSession, rows: Sequence[Person]) -> list[Profi
             person,
             [g for g in grants if g.person_id == person.id],
             schools.get(person.school_id) if person.school_id else None,
+            scoped=person.id in scoped,
         )
         for person in rows
     ]
@@ -466,7 +479,9 @@ async def _profile(session: AsyncSession, person: Person) -> Profile:
     return (await _profiles(session, [person]))[0]
 
 
-def _as_profile(person: Person, grants: Sequence[RoleGrant], school_name: str | None) -> Profile:
+def _as_profile(
+    person: Person, grants: Sequence[RoleGrant], school_name: str | None, *, scoped: bool
+) -> Profile:
     return Profile(
         person_id=person.id,
         telegram_id=person.telegram_id,
@@ -478,4 +493,5 @@ def _as_profile(person: Person, grants: Sequence[RoleGrant], school_name: str | 
         phone=person.phone,
         check_status=person.check_status,
         check_expires_on=person.check_expires_on,
+        scoped=scoped,
     )

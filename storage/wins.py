@@ -1,6 +1,7 @@
 """Wins: anyone registered shares something good that happened; a coordinator of the whole
 programme approves it (perhaps after editing its words) or rejects it with a note; an approved
-win is announced in the celebration chats, credited by name or anonymously as its author chose.
+win is announced in the celebration chats, credited by name or anonymously as its author chose,
+with its photo or, if the coordinator chose so, without it (the photo is then forgotten).
 
 The author's win waits in a draft (flow DRAFT_FLOW) until they choose how to share it. Sharing
 consumes that draft in the same transaction that stores the win and queues the coordinators'
@@ -84,6 +85,12 @@ class WinView:
     def credit(self) -> str | None:
         """The name an announcement shows: None when anonymous or the author was erased."""
         return None if self.anonymous else self.author_name
+
+    @property
+    def edited(self) -> bool:
+        """Whether a coordinator changed the words. Each edit bumps the version once, and so
+        does the decision, which is the only other thing that bumps it."""
+        return self.version > (0 if self.status is WinStatus.PENDING else 1)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -286,13 +293,19 @@ async def approve(
     version: int,
     chats: Sequence[int],
     now: datetime,
+    without_photo: bool = False,
 ) -> Decision:
     """Approve the win as the card showed it: it is announced in each of `chats` (the
-    celebration chats from config) and its author is thanked."""
+    celebration chats from config) and its author is thanked. `without_photo`: the words
+    only; the photo is forgotten in the same update, so it can never be announced later
+    (in the digest, say)."""
     async with db.transaction() as session:
         actor = await require_programme(session, telegram_id)
         win = await _win(session, win_id)
-        refused = await _decide(session, actor, win, version, now, WinStatus.APPROVED)
+        drop = without_photo and win.photo_file_id is not None
+        refused = await _decide(
+            session, actor, win, version, now, WinStatus.APPROVED, drop_photo=drop
+        )
         if refused is not None:
             return refused
         targets = list(dict.fromkeys(chats))
@@ -312,7 +325,7 @@ async def approve(
                 session,
                 person=author,
                 kind="win_thanks",
-                payload={"win_id": win.id, "announced": bool(targets)},
+                payload={"win_id": win.id, "chats": len(targets), "without_photo": drop},
                 dedupe_key=f"win_thanks:{win.id}",
                 due_at=now,
                 now=now,
@@ -324,6 +337,7 @@ async def approve(
             action="win.approved",
             subject=("win", win.id),
             chats=len(targets),
+            without_photo=drop,
         )
         return Decision(outcome=Outcome.DONE, win=await _view(session, win), chats=len(targets))
 
@@ -461,9 +475,10 @@ async def _decide(
     status: WinStatus,
     *,
     reject_note: str | None = None,
+    drop_photo: bool = False,
 ) -> Decision | None:
     """Record the decision if the card's version is still the win's: None when done, else
-    why not (the caller returns it)."""
+    why not (the caller returns it). `drop_photo` forgets the photo in the same update."""
     refused = _refusal(win, version)
     if refused is not None:
         return Decision(outcome=refused, win=await _view(session, win))
@@ -476,6 +491,7 @@ async def _decide(
             decided_at=now,
             decided_by=actor.id,
             reject_note=reject_note,
+            **({"photo_file_id": None} if drop_photo else {}),
         )
         .execution_options(synchronize_session=False)
     )

@@ -67,6 +67,7 @@ class _Participant:
         entities: list[JsonDict] | None = None,
         reply_to: SimMessage | None = None,
         photo: bytes | None = None,
+        document: tuple[bytes, str] | None = None,
     ) -> int:
         world = self._sandbox.world
         chat = self._chat
@@ -88,6 +89,10 @@ class _Participant:
             sizes = world.files.add_photo(photo, *dimensions)
             message.photo = photo
             message.photo_sizes = [wire.photo_size(stored) for stored in sizes]
+        if document is not None:
+            stored = world.files.add_document(document[0], document[1], None)
+            message.document, message.filename = stored.data, stored.file_name
+            message.document_meta = wire.document(stored)
         chat.add(message)
         body = world.message_json(chat, message)
         update_id = world.enqueue(lambda update_id: wire.message_update(update_id, chat, body))
@@ -211,6 +216,13 @@ class SimUser(_Participant):
         """Send a photo (any PNG/JPEG/GIF/WebP bytes) with an optional caption."""
         self._opens_chat()
         return await self._post(self._chat, text=caption, kind="photo", photo=data)
+
+    async def send_document(self, data: bytes, filename: str, caption: str = "") -> int:
+        """Send a file (a picture sent "as a file", a spreadsheet...) with an optional caption."""
+        self._opens_chat()
+        return await self._post(
+            self._chat, text=caption, kind="document", document=(data, filename)
+        )
 
     async def tap(self, label: str, *, message: SimMessage | None = None) -> int:
         """Tap the button with exactly this label (on ``message``, else the newest that has it)."""

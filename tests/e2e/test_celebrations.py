@@ -18,7 +18,7 @@ from bot.harness import Rehearsal
 from bot.sandbox import SimMessage
 from bot.sandbox.html import parse_html
 from handlers import celebration_texts
-from storage import invites, locations, outbox, rota
+from storage import invites, locations, outbox, rota, wins
 from storage.celebrations import CelebrationPolicy
 from storage.impact import Figures
 from storage.models import NoticeStatus
@@ -224,3 +224,40 @@ def test_a_crowded_week_still_fits_one_caption_and_stays_valid_html() -> None:
     assert len(caption) <= 1024
     assert "12345 meals served" in parsed.text
     assert "…and" in parsed.text and "more wins" in parsed.text
+
+
+async def _approved_win(bot: Rehearsal, clock: Clock, text: str) -> None:
+    db = bot.services.db
+    nonce = await wins.keep_preview(db, telegram_id=SAM, text=text, photo_file_id=None, now=clock())
+    shared = await wins.submit(db, telegram_id=SAM, nonce=nonce, anonymous=False, now=clock())
+    assert shared.win is not None
+    await wins.approve(
+        db, telegram_id=RACHEL, win_id=shared.win.win_id, version=0, chats=(GROUP,), now=clock()
+    )
+
+
+async def test_a_win_approved_after_the_digest_is_in_the_next_one_and_in_its_preview(
+    bot: Rehearsal, clock: Clock
+) -> None:
+    await _week(bot, clock)
+    group, rachel = bot.group(GROUP, "Celebrations"), bot.user(RACHEL, "Rachel")
+    clock.now = datetime(2026, 7, 31, 14, 0, tzinfo=UTC)  # Friday 15:00
+    await _approved_win(bot, clock, "Ben tried peas")
+    clock.now = FRIDAY_FOUR
+    await bot.deliver()
+    clock.now = datetime(2026, 7, 31, 16, 0, tzinfo=UTC)  # Friday 17:00: after this digest
+    await _approved_win(bot, clock, "Mia said thank you to the cooks")
+
+    await rachel.send("/digest")  # Monday's preview is of the digest to come
+    clock.now = datetime(2026, 8, 3, 9, 0, tzinfo=UTC)
+    await rachel.send("/digest")
+    preview = _photos(rachel.bot_messages)[-1]
+    assert "the week to Mon 3 Aug" in preview.text
+    assert "Mia said thank you" in preview.text and "Ben tried peas" not in preview.text
+
+    clock.now = datetime(2026, 8, 7, 15, 0, tzinfo=UTC)
+    await bot.deliver()
+    first, second = _photos(group.bot_messages)
+    assert "Ben tried peas" in first.text and "Mia said" not in first.text
+    assert "Mia said thank you" in second.text and "Ben tried peas" not in second.text
+    assert "the week to Fri 7 Aug" in second.text

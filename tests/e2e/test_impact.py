@@ -24,7 +24,8 @@ PRIYA, SAM, ANN = 3201, 3202, 3203
 SEPTEMBER = datetime(2026, 9, 7, 9, 0, tzinfo=UTC)
 PNG = b"\x89PNG\r\n\x1a\n"
 TOTAL_COLUMNS = (
-    "Sessions run (not cancelled, started)",
+    "Sessions run (started, not cancelled, with counts or attendance recorded)",
+    "Sessions without counts (started, not cancelled, no meals or children recorded)",
     "Meals served",
     "Children fed (attendances)",
     "Volunteer shifts (attended)",
@@ -33,16 +34,21 @@ TOTAL_COLUMNS = (
 
 
 async def _summer(bot: Rehearsal, clock: Clock) -> dict[str, int]:
-    """St Mark's: Tue 28 and Thu 30 July, 11:30-13:30; Riverside: Wed 29 July, 12:00-13:00.
-    Filled in after the summer: St Mark's 40 + 25 meals, 30 + 20 children, Sam and Ann came on
-    Tuesday (2 shifts of 2 hours); Riverside 30 meals, 28 children, Ann came (1 hour)."""
+    """St Mark's: Mon 27, Tue 28 and Thu 30 July, 11:30-13:30; Riverside: Wed 29 and Fri 31
+    July, 12:00-13:00. Filled in after the summer: St Mark's 40 + 25 meals, 30 + 20 children on
+    Tuesday and Thursday, Sam and Ann came on Tuesday (2 shifts of 2 hours), Ann on Monday (a
+    shift of 2 hours, but nobody counted the meals); Riverside 30 meals, 28 children on
+    Wednesday, Ann came (1 hour), and nothing at all recorded on Friday.
+
+    So St Mark's ran 3 sessions (1 without counts), Riverside 1 (and 1 without counts, Friday's,
+    which is not counted as run); 4 shifts, 7 hours."""
     for who, name in ((RACHEL, "Rachel"), (SAM, "Sam"), (ANN, "Ann"), (PRIYA, "Priya")):
         await register(bot, who, name)
     db, tz = bot.services.db, bot.services.settings.timezone
     made: dict[str, int] = {}
     days = {
-        "St Mark's": (frozenset({1, 3}), time(11, 30), time(13, 30)),
-        "Riverside": (frozenset({2}), time(12, 0), time(13, 0)),
+        "St Mark's": (frozenset({0, 1, 3}), time(11, 30), time(13, 30)),
+        "Riverside": (frozenset({2, 4}), time(12, 0), time(13, 0)),
     }
     for name, (weekdays, start, end) in days.items():
         location = await locations.create(db, actor_telegram_id=RACHEL, name=name, now=clock())
@@ -64,10 +70,11 @@ async def _summer(bot: Rehearsal, clock: Clock) -> dict[str, int]:
         )
         return found[0].session
 
+    monday = await session_on("St Mark's", date(2026, 7, 27))
     tuesday = await session_on("St Mark's", date(2026, 7, 28))
     thursday = await session_on("St Mark's", date(2026, 7, 30))
     wednesday = await session_on("Riverside", date(2026, 7, 29))
-    shifts = [(SAM, tuesday), (ANN, tuesday), (ANN, wednesday)]
+    shifts = [(ANN, monday), (SAM, tuesday), (ANN, tuesday), (ANN, wednesday)]
     booked = []
     for who, view in shifts:
         outcome = await rota.book(
@@ -147,18 +154,25 @@ async def test_rachel_runs_the_summer_report_for_the_funder(bot: Rehearsal, cloc
     assert summary.text.startswith("📊 Impact, 27 Jul – 28 Aug 2026\nAll locations")
     assert "Meals served: 95" in summary.text
     assert "Children fed: 78 (attendances)" in summary.text
-    assert "Sessions run: 3" in summary.text
-    assert "Volunteer shifts: 3 (5.0 hours)" in summary.text
+    assert "Sessions run: 4\n⚠️ 2 sessions have no meal counts yet: record them with /today" in (
+        summary.text
+    )
+    assert "Volunteer shifts: 4 (7.0 hours)" in summary.text
     assert "Referrals received: 0" in summary.text
-    assert "• St Mark's: 65 meals, 50 children, 2 sessions, 2 shifts" in summary.text
-    assert "• Riverside: 30 meals, 28 children, 1 session, 1 shift" in summary.text
+    assert "• St Mark's: 65 meals, 50 children, 3 sessions, 3 shifts, 1 without counts" in (
+        summary.text
+    )
+    assert "• Riverside: 30 meals, 28 children, 1 session, 1 shift, 1 without counts" in (
+        summary.text
+    )
     assert summary.buttons == []
 
     assert document.filename == "impact-2026-07-27-to-2026-08-28.csv"
     rows = _csv(document.document)
     assert [row["Location"] for row in rows] == ["Riverside", "St Mark's", "Total"]
-    assert [rows[-1][column] for column in TOTAL_COLUMNS] == ["3", "95", "78", "3", "5.0"]
-    assert [rows[1][column] for column in TOTAL_COLUMNS] == ["2", "65", "50", "2", "4.0"]
+    assert [rows[-1][column] for column in TOTAL_COLUMNS] == ["4", "2", "95", "78", "4", "7.0"]
+    assert [rows[1][column] for column in TOTAL_COLUMNS] == ["3", "1", "65", "50", "3", "6.0"]
+    assert [rows[0][column] for column in TOTAL_COLUMNS] == ["1", "1", "30", "28", "1", "1.0"]
     assert chart.photo is not None and chart.photo.startswith(PNG)
     assert "Meals served per day by location, 27 Jul – 28 Aug 2026" in chart.text
 
@@ -196,6 +210,8 @@ async def test_a_site_lead_gets_her_own_location_and_nobody_else_gets_anything(
     summary = priya.messages[-3].text
     assert "All the locations you lead" in summary
     assert "Meals served: 30" in summary and "St Mark's" not in summary
+    assert "Sessions run: 1" in summary
+    assert "1 session has no meal counts yet: record it with /today" in summary
     rows = _csv(priya.messages[-2].document)
     assert [row["Location"] for row in rows] == ["Riverside", "Total"]
     assert rows[-1]["Meals served"] == "30"
@@ -227,8 +243,11 @@ async def test_the_presets_end_today(bot: Rehearsal, clock: Clock) -> None:
     await rachel.tap("Last 7 days")
     assert "Impact report, 24 Jul – 30 Jul 2026" in rachel.last.text
     await rachel.tap("All locations")
-    # Thursday's session began at 11:30 (10:30 UTC): three sessions have been run.
-    assert "Sessions run: 3" in rachel.messages[-3].text
+    # Thursday's session began at 11:30 (10:30 UTC): four sessions have been run, Monday's
+    # without counts; Riverside's Friday has not begun, so it is no gap yet.
+    summary = rachel.messages[-3].text
+    assert "Sessions run: 4" in summary
+    assert "1 session has no meal counts yet: record it with /today" in summary
 
     today = date(2026, 7, 30)
     assert preset_period(Preset.FOUR_WEEKS, today) == (date(2026, 7, 3), today)

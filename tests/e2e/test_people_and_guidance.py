@@ -268,3 +268,15 @@ async def test_buttons_tapped_in_a_group_or_with_huge_ids_change_nothing(
         await rachel.tap_data(forged)
     assert "People (1-1 of 1)" in rachel.last.text  # pp:999999 shows the last page
     assert all(a.text is None or "out of date" in a.text for a in rachel.callback_answers)
+
+
+async def test_a_file_or_a_photo_nobody_asked_for_gets_an_answer(bot: Rehearsal) -> None:
+    await register(bot, SAM, "Sam")
+    sam = bot.user(SAM, "Sam")
+    await sam.send_document(b"%PDF-1.4 a menu", "menu.pdf")
+    assert "only read words and photos" in sam.last.text
+    await sam.send_photo(caption="our lunch")
+    assert "I work with commands and buttons" in sam.last.text
+    await sam.send("/win")
+    await sam.send_document(b"\x89PNG not really", "curry.png", caption="Curry day!")
+    assert "Send it again as a photo" in sam.last.text

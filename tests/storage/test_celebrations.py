@@ -27,12 +27,18 @@ def test_the_digest_due_is_the_latest_friday_at_four_in_programme_time() -> None
     friday = datetime(2026, 7, 31, 15, 0, tzinfo=UTC)  # 16:00 in London (summer time)
     due = celebrations.digest_due(friday, policy, LONDON)
     assert (due.start, due.end, due.sent_at) == (date(2026, 7, 25), date(2026, 7, 31), friday)
+    assert due.since == datetime(2026, 7, 24, 15, 0, tzinfo=UTC)  # the previous digest's
+    coming = celebrations.digest_next(friday, policy, LONDON)  # due now: the next is a week on
+    assert (coming.since, coming.end) == (friday, date(2026, 8, 7))
     just_before = celebrations.digest_due(datetime(2026, 7, 31, 14, 59, tzinfo=UTC), policy, LONDON)
     assert just_before.end == date(2026, 7, 24)
     sunday = celebrations.digest_due(datetime(2026, 8, 2, 9, 0, tzinfo=UTC), policy, LONDON)
     assert sunday.end == date(2026, 7, 31)
     winter = celebrations.digest_due(datetime(2026, 12, 4, 16, 0, tzinfo=UTC), policy, LONDON)
     assert winter.sent_at == datetime(2026, 12, 4, 16, 0, tzinfo=UTC)  # GMT: 16:00 is 16:00 UTC
+    # The week the clocks go back: the previous digest was at 15:00 UTC, this one at 16:00.
+    autumn = celebrations.digest_due(datetime(2026, 10, 30, 16, 0, tzinfo=UTC), policy, LONDON)
+    assert autumn.since == datetime(2026, 10, 23, 15, 0, tzinfo=UTC)
 
 
 async def _notices(db: Database) -> list[tuple[str, int, dict[str, object]]]:
@@ -166,7 +172,12 @@ async def test_the_digest_is_planned_once_a_week_for_the_chats_and_the_coordinat
     assert await _plan(db, clock) == 2
     clock.advance(hours=3)
     assert await _plan(db, clock) == 0
-    digest = {"start": "2026-07-25", "end": "2026-07-31", "until": "2026-07-31T15:00:00+00:00"}
+    digest = {
+        "start": "2026-07-25",
+        "end": "2026-07-31",
+        "since": "2026-07-24T15:00:00+00:00",
+        "until": "2026-07-31T15:00:00+00:00",
+    }
     assert await _notices(db) == [("digest", GROUP, digest), ("digest", RACHEL, digest)]
     # Down all Friday evening: Saturday morning still sends it; Sunday is too late.
     clock.now = datetime(2026, 8, 8, 9, 0, tzinfo=UTC)

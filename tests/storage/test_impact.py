@@ -166,11 +166,14 @@ async def _came(db: Database, clock: Clock, referral_id: int, day: date, came: b
 async def _summer(db: Database, clock: Clock) -> Summer:
     """The records of the summer, with the lines of the hand count beside them.
 
-    St Mark's, in the period: 4 sessions, 75 meals, 57 children, 4 shifts (450 minutes),
-    1 family, 1 referral received (placed). Riverside: 3 sessions, 30 meals, 28 children,
-    3 shifts (180 minutes), 1 family, 1 referral received (placed). Ashford: nothing in the
-    period. Beyond the locations: 1 family whose referral lost its location, and 4 referrals
-    received that are not placed (2 submitted, 1 waitlisted, 1 declined)."""
+    St Mark's, in the period: 5 sessions run (4 with counts, 1 with only a no-show marked),
+    2 without counts (that one, and one with a booking never marked), 75 meals, 57 children,
+    4 shifts (450 minutes), 1 family, 1 referral received (placed). Riverside: 2 sessions run
+    (1 with counts, 1 with only attendance marked), 2 without counts (that one, and one where
+    nothing was recorded), 30 meals, 28 children, 3 shifts (180 minutes), 1 family, 1 referral
+    received (placed). Ashford: nothing in the period. Beyond the locations: 1 family whose
+    referral lost its location, and 4 referrals received that are not placed (2 submitted,
+    1 waitlisted, 1 declined)."""
     await _people(db, clock)
     made = [
         (await locations.create(db, actor_telegram_id=RACHEL, name=name, now=clock())).location_id
@@ -192,11 +195,17 @@ async def _summer(db: Database, clock: Clock) -> Summer:
         db, clock, st_marks, date(2026, 8, 29), time(0, 30), time(2, 0)
     )
     week_before = await _session(db, clock, st_marks, date(2026, 7, 20), time(11, 30), time(13, 30))
+    # Only a no-show marked: it ran, but nobody counted the meals.
+    no_show_only = await _session(db, clock, st_marks, date(2026, 8, 3), time(11, 30), time(13, 30))
+    # Booked, but neither attendance nor counts recorded: no evidence it ran.
+    unmarked = await _session(db, clock, st_marks, date(2026, 8, 4), time(11, 30), time(13, 30))
     # Riverside.
     wednesday = await _session(db, clock, riverside, date(2026, 7, 29), time(12, 0), time(13, 0))
     cancelled = await _session(db, clock, riverside, date(2026, 8, 5), time(12, 0), time(13, 0))
+    # Attendance marked, no counts: it ran, without counts.
     uncounted = await _session(db, clock, riverside, date(2026, 8, 26), time(12, 0), time(13, 0))
-    await _session(db, clock, riverside, date(2026, 8, 28), time(12, 0), time(13, 0))  # no data
+    # Nothing recorded at all: not run, without counts.
+    await _session(db, clock, riverside, date(2026, 8, 28), time(12, 0), time(13, 0))
     # Ashford: a cancelled session in the period, one with counts after it.
     ashford_cancelled = await _session(
         db, clock, ashford, date(2026, 8, 10), time(12, 0), time(13, 0)
@@ -208,6 +217,7 @@ async def _summer(db: Database, clock: Clock) -> Summer:
         (tuesday, ANN): True,
         (tuesday, BEN): False,  # a no-show is not a shift
         (thursday, SAM): True,
+        (no_show_only, SAM): False,  # a no-show shows the session ran
         (last_day_early, ANN): True,
         (day_after, SAM): True,  # out of the period
         (week_before, SAM): True,  # out of the period
@@ -218,6 +228,7 @@ async def _summer(db: Database, clock: Clock) -> Summer:
     }
     bookings = {key: await _book(db, clock, key[1], key[0]) for key in shifts}
     cancelled_booking = await _book(db, clock, SAM, cancelled)
+    await _book(db, clock, ANN, unmarked)  # never marked: not evidence
     await rota.cancel_session(
         db, actor_telegram_id=RACHEL, session_id=cancelled.session_id, now=clock()
     )
@@ -311,7 +322,8 @@ async def _summer(db: Database, clock: Clock) -> Summer:
 
 
 ST_MARKS = Figures(
-    sessions=4,
+    sessions=5,
+    unrecorded=2,
     meals_served=75,
     children_fed=57,
     unique_families=1,
@@ -320,7 +332,8 @@ ST_MARKS = Figures(
     referrals=NOBODY | {ReferralStatus.PLACED: 1},
 )
 RIVERSIDE = Figures(
-    sessions=3,
+    sessions=2,
+    unrecorded=2,
     meals_served=30,
     children_fed=28,
     unique_families=1,
@@ -330,6 +343,7 @@ RIVERSIDE = Figures(
 )
 TOTAL = Figures(
     sessions=7,
+    unrecorded=4,
     meals_served=105,
     children_fed=85,
     unique_families=3,
@@ -377,11 +391,13 @@ async def test_rachels_summer_report_equals_the_hand_count(db: Database, clock: 
     }
     assert all(len(values) == 33 for values in report.meals_by_day.values())
 
-    # Before Riverside's last session has begun, it has not been run.
+    # Before Riverside's last session has begun, it is not a gap to fill in either.
     morning = await impact.report(
         db, start=FIRST, end=LAST, tz=LONDON, now=utc(date(2026, 8, 28), 10)
     )
-    assert [row.figures.sessions for row in morning.locations] == [2, 4]
+    assert [row.figures.sessions for row in morning.locations] == [2, 5]
+    assert [row.figures.unrecorded for row in morning.locations] == [1, 2]
+    assert (morning.total.sessions, morning.total.unrecorded) == (7, 3)
 
     # One location: everything restricted to it, its referrals only.
     alone = await impact.report(
@@ -397,11 +413,16 @@ async def test_the_csv_has_a_row_per_location_and_a_total_that_explains_itself(
     await _summer(db, clock)
     report = await impact.report(db, start=FIRST, end=LAST, tz=LONDON, now=SEPTEMBER)
     rows = list(csv.DictReader(io.StringIO(impact.to_csv(report))))
+    header = impact.csv_header()
 
     assert [row["Location"] for row in rows] == ["Riverside", "St Mark's", "Total"]
     total = rows[-1]
     assert total["First day"] == "2026-07-27" and total["Last day"] == "2026-08-28"
-    assert total["Sessions run (not cancelled, started)"] == "7"
+    assert total["Sessions run (started, not cancelled, with counts or attendance recorded)"] == "7"
+    assert (
+        total["Sessions without counts (started, not cancelled, no meals or children recorded)"]
+        == "4"
+    )
     assert total["Meals served"] == "105"
     assert total["Children fed (attendances)"] == "85"
     assert total["Unique families (placed referrals who came)"] == "3"
@@ -420,7 +441,14 @@ async def test_the_csv_has_a_row_per_location_and_a_total_that_explains_itself(
         and st_marks["Volunteer hours (session lengths of shifts)"] == "7.5"
     )
     assert st_marks["Referrals received (all)"] == "1" and st_marks["Note"] == ""
-    for column in ("Meals served", "Children fed (attendances)", "Volunteer shifts (attended)"):
+    assert [row[header[3]] for row in rows] == ["2", "5", "7"]
+    assert [row[header[4]] for row in rows] == ["2", "2", "4"]
+    for column in (
+        *header[3:5],
+        "Meals served",
+        "Children fed (attendances)",
+        "Volunteer shifts (attended)",
+    ):
         assert int(total[column]) == sum(int(row[column]) for row in rows[:-1])
 
 
@@ -467,6 +495,7 @@ async def test_a_site_lead_sees_only_their_locations_and_every_report_is_audited
     assert [row.name for row in quiet.locations] == ["Ashford"]  # asked for: shown, all zero
     assert quiet.total == Figures(
         sessions=0,
+        unrecorded=0,  # its cancelled session is no gap to fill
         meals_served=0,
         children_fed=0,
         unique_families=0,
