@@ -3,18 +3,23 @@
 Pick the audience (all volunteers, one location's volunteers, school contacts, everyone; a
 site lead: the volunteers of their own locations), send the message (words, or a photo with a
 caption; formatting kept), see it exactly as the recipients will with the number of people it
-goes to, and confirm. Every copy goes through the outbox; the confirmation card becomes the
-progress message, which the delivery engine edits after its sweeps (`report_progress`) and
-finally turns into what became of every copy. The notice's renderer is here too.
+goes to, and confirm (or change the message, or the audience, first). Every copy goes
+through the outbox; the confirmation card becomes the progress message, with a Stop button,
+which the delivery engine edits after its sweeps (`report_progress`) and finally turns into
+what became of every copy (tried again until Telegram takes it). The notice's renderer is here
+too.
 """
 
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import dataclass
+from datetime import timedelta
 
 from telegram import Bot, InlineKeyboardMarkup, Message, Update
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest, RetryAfter, TelegramError
+from telegram.warnings import PTBDeprecationWarning
 
 from handlers import broadcast_texts, callbacks
 from handlers.common import Row, button, command, keyboard, pager, say, show
@@ -62,6 +67,18 @@ class SendBroadcast:
 @dataclass(frozen=True)
 class CancelBroadcast:
     pass
+
+
+@callbacks.action("bf")
+@dataclass(frozen=True)
+class ChangeMessage:
+    pass
+
+
+@callbacks.action("bg")
+@dataclass(frozen=True)
+class StopBroadcast:
+    broadcast_id: int
 
 
 # --- composing -------------------------------------------------------------------------------
@@ -208,13 +225,27 @@ def _confirmation(composition: Composition) -> tuple[str, InlineKeyboardMarkup]:
                 )
             ]
         )
+    rows.append([(broadcast_texts.CHANGE_MESSAGE, ChangeMessage())])
     rows.append([("Change audience", ChangeAudience()), ("Cancel", CancelBroadcast())])
-    text = broadcast_texts.confirm(composition.recipients, _audience(composition))
-    return text, keyboard(*rows)
+    audience = _audience(composition)
+    if composition.without_sender:
+        audience = broadcast_texts.not_you(audience)
+    return broadcast_texts.confirm(composition.recipients, audience), keyboard(*rows)
 
 
 def _audience(composition: Composition) -> str:
     return broadcast_texts.audience_name(composition.audience, composition.location_name)
+
+
+@button(ChangeMessage, Role.COORDINATOR)
+async def change_message(
+    update: Update, context: BotContext, profile: Profile, _asked: ChangeMessage
+) -> None:
+    """After the preview: the message is asked for again, for the same audience."""
+    composition = await broadcasts.rewrite(
+        context.services.db, actor_telegram_id=profile.telegram_id, now=context.services.now()
+    )
+    await show(update, broadcast_texts.ask_message(_audience(composition)))
 
 
 @button(CancelBroadcast, Role.COORDINATOR)
@@ -251,8 +282,38 @@ async def send_broadcast(
     if started is None:  # a second tap, a repeated update, or an old preview
         await say(update, broadcast_texts.already_sent())
         return
-    await show(update, broadcast_texts.progress(started.progress, None))
+    await show(
+        update,
+        broadcast_texts.progress(started.progress, None),
+        _stop_button(started.broadcast_id),
+    )
     await broadcasts.shown(services.db, started.broadcast_id, now=services.now())
+
+
+@button(StopBroadcast, Role.COORDINATOR)
+async def stop_broadcast(
+    update: Update, context: BotContext, profile: Profile, asked: StopBroadcast
+) -> None:
+    """The copies not yet sent are not sent; the final figures follow after the next sweep."""
+    services = context.services
+    stopped = await broadcasts.stop(
+        services.db,
+        actor_telegram_id=profile.telegram_id,
+        broadcast_id=asked.broadcast_id,
+        now=services.now(),
+    )
+    if stopped == 0:  # too late (all sent or being sent), or a second tap
+        await say(update, broadcast_texts.nothing_to_stop())
+        return
+    state = await broadcasts.progress(services.db, asked.broadcast_id)
+    if state is not None:
+        await show(
+            update, broadcast_texts.progress(state, None), note=broadcast_texts.stopped(stopped)
+        )
+
+
+def _stop_button(broadcast_id: int) -> InlineKeyboardMarkup:
+    return keyboard([(broadcast_texts.STOP, StopBroadcast(broadcast_id))])
 
 
 # --- what the recipients get -----------------------------------------------------------------
@@ -274,30 +335,46 @@ async def render_notice(services: Services, notice: Outgoing) -> Rendered | None
 
 async def report_progress(bot: Bot, services: Services, *, per_second: float) -> None:
     """After a sweep of the delivery engine: bring each broadcast's progress message up to
-    date (at most every `broadcast_progress_every`), and close the broadcasts that are done
-    with their final figures. Counted from the outbox, so a restarted bot carries on."""
+    date (at most every `broadcast_progress_every`), and show the final figures of those done
+    before closing them: if Telegram does not take that edit (429, a timeout, the network),
+    the broadcast stays open and a later sweep tries again. Counted from the outbox, so a
+    restarted bot carries on. Never waits on Telegram: a 429 puts the next edit off."""
     db, now = services.db, services.now()
+    every = services.settings.broadcast_progress_every
     for state in await broadcasts.sending(db):
         if state.complete:
             if not broadcasts.may_finish(state, now=now):
                 continue  # its progress message is only just being shown
-            final = await broadcasts.finish(db, state.broadcast_id, now=now)
-            if final is not None:  # this sweep closed it: nobody else says so
-                await _edit(bot, services, final, broadcast_texts.finished(final))
+            final = await broadcasts.claim_final(db, state.broadcast_id, now=now, every=every)
+            if final is None:  # shown just now by another sweep, or a failed try waits
+                continue
+            if await _edit(bot, services, final, broadcast_texts.finished(final), None):
+                await broadcasts.close(db, state.broadcast_id, now=now)
             continue
-        every = services.settings.broadcast_progress_every
         if await broadcasts.claim_progress_edit(db, state.broadcast_id, now=now, every=every):
-            left = state.seconds_left(now, per_second)
-            await _edit(bot, services, state, broadcast_texts.progress(state, left))
+            rate = await broadcasts.rate(db, state.broadcast_id, now=now, per_second=per_second)
+            await _edit(
+                bot,
+                services,
+                state,
+                broadcast_texts.progress(state, state.seconds_left(rate)),
+                None if state.stopped else _stop_button(state.broadcast_id),
+            )
 
 
-async def _edit(bot: Bot, services: Services, state: Progress, text: str) -> None:
+async def _edit(
+    bot: Bot, services: Services, state: Progress, text: str, markup: InlineKeyboardMarkup | None
+) -> bool:
+    """Show `text` in the progress message (a new one if it can't be edited); True if it is
+    shown."""
     if state.message_id is not None:
         try:
-            await bot.edit_message_text(text, chat_id=state.chat_id, message_id=state.message_id)
+            await bot.edit_message_text(
+                text, chat_id=state.chat_id, message_id=state.message_id, reply_markup=markup
+            )
         except BadRequest as exc:
             if "not modified" in exc.message:
-                return
+                return True
             # Deleted, most likely: say it in a new message, which is edited from now on.
             logger.warning(
                 "progress message of broadcast %s can't be edited (%s): sending a new one",
@@ -305,15 +382,36 @@ async def _edit(bot: Bot, services: Services, state: Progress, text: str) -> Non
                 exc.message,
             )
         except TelegramError as exc:
-            logger.warning(
-                "could not edit the progress of broadcast %s: %s", state.broadcast_id, exc
-            )
-            return
+            await _not_now(services, state, exc)
+            return False
         else:
-            return
+            return True
     try:
-        sent = await bot.send_message(state.chat_id, text)
+        sent = await bot.send_message(state.chat_id, text, reply_markup=markup)
     except TelegramError as exc:
-        logger.warning("could not tell the progress of broadcast %s: %s", state.broadcast_id, exc)
-        return
+        await _not_now(services, state, exc)
+        return False
     await broadcasts.moved(services.db, state.broadcast_id, message_id=sent.message_id)
+    return True
+
+
+async def _not_now(services: Services, state: Progress, exc: TelegramError) -> None:
+    """The progress could not be shown: a later sweep tries again (after Telegram's wait)."""
+    logger.warning("could not show the progress of broadcast %s: %s", state.broadcast_id, exc)
+    if isinstance(exc, RetryAfter):
+        await broadcasts.put_off(
+            services.db,
+            state.broadcast_id,
+            until=services.now() + _retry_after(exc),
+            every=services.settings.broadcast_progress_every,
+        )
+
+
+def _retry_after(exc: RetryAfter) -> timedelta:
+    with warnings.catch_warnings():
+        # PTB 22 warns that retry_after will become a timedelta; both are handled here.
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value: object = exc.retry_after
+    if isinstance(value, timedelta):
+        return value
+    return timedelta(seconds=float(value))  # type: ignore[arg-type]

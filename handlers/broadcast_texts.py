@@ -10,6 +10,8 @@ from storage.models import BROADCAST_CAPTION_MAX, BROADCAST_TEXT_MAX, Audience
 
 SECONDS_PER_MINUTE = 60
 MINUTES_PER_HOUR = 60
+CHANGE_MESSAGE = "✏️ Change the message"
+STOP = "⏹ Stop"
 
 
 def people(count: int) -> str:
@@ -27,6 +29,11 @@ def audience_name(audience: Audience, location_name: str | None) -> str:
             return "school contacts"
         case _:
             return "everyone registered"
+
+
+def not_you(audience: str) -> str:
+    """The audience, saying that the sender (who is in it) is not sent a copy."""
+    return f"{audience}, not you"
 
 
 def message(programme: str, text: str | None) -> str:
@@ -50,7 +57,10 @@ def ask_location(total: int, site_lead: bool) -> str:
             "📣 <b>New broadcast</b>\nAs a site lead you can write to the volunteers of your "
             "own locations. Which location?"
         )
-    return "Which location's volunteers? (Volunteers who call it one of their home locations.)"
+    return (
+        "Which location's volunteers? (Those who call it one of their home locations, and "
+        "those booked for its sessions in the last four weeks or ahead.)"
+    )
 
 
 def ask_message(audience: str) -> str:
@@ -111,6 +121,20 @@ def cancelled() -> str:
     return "Cancelled: the broadcast was not sent."
 
 
+def stopped(count: int) -> str:
+    return (
+        f"⏹ Stopped: {people(count)} will not be sent it. The copies already on their way "
+        "are counted, and the final figures follow in a moment."
+    )
+
+
+def nothing_to_stop() -> str:
+    return (
+        "There was nothing left to stop: every copy has been sent or is on its way (or it was "
+        "stopped already)."
+    )
+
+
 # --- progress --------------------------------------------------------------------------------
 
 
@@ -135,6 +159,8 @@ def progress(state: Progress, seconds_left: int | None) -> str:
     ]
     if state.skipped:
         parts.append(f"not sent {state.skipped:,}")
+    if state.stopped:
+        parts.append(f"stopped {state.stopped:,}")
     if seconds_left is not None and state.done < state.total:
         parts.append(f"about {duration(seconds_left)} left")
     return " · ".join(parts) + _to(state)
@@ -143,14 +169,17 @@ def progress(state: Progress, seconds_left: int | None) -> str:
 def finished(state: Progress) -> str:
     """The progress message's last form: what became of every copy."""
     took = (state.finished_at - state.created_at).total_seconds() if state.finished_at else 0
+    heading = "⏹ Broadcast stopped" if state.stopped else "✅ Broadcast finished"
     parts = [
-        f"✅ Broadcast finished: {people(state.total)}",
+        f"{heading}: {people(state.total)}",
         f"{state.sent:,} sent",
         f"{state.blocked:,} had blocked the bot",
         f"{state.failed:,} failed",
     ]
     if state.skipped:
         parts.append(f"{state.skipped:,} not sent (no longer registered)")
+    if state.stopped:
+        parts.append(f"{state.stopped:,} not sent (stopped)")
     parts.append(f"took {duration(took)}")
     return " · ".join(parts) + _to(state)
 

@@ -46,7 +46,13 @@ _charts = _ChartCache()
 
 
 async def digest(
-    services: Services, start: date, end: date, *, since: datetime, until: datetime
+    services: Services,
+    start: date,
+    end: date,
+    *,
+    since: datetime,
+    until: datetime,
+    for_coordinator: bool,
 ) -> Rendered:
     """The digest: the figures of the sessions on the days start..end (programme time) as known
     at `until`, and the wins approved and schools joined between `since` and `until`; as the
@@ -56,7 +62,13 @@ async def digest(
     approved = await wins.approved_between(services.db, start=since, end=until)
     schools = await celebrations.new_schools(services.db, start=since, end=until)
     text = celebration_texts.digest(
-        services.settings.programme_name, start, end, report.total, approved, schools
+        services.settings.programme_name,
+        start,
+        end,
+        report.total,
+        approved,
+        schools,
+        for_coordinator=for_coordinator,
     )
     return Rendered(text, photo=await _charts.chart(report))
 
@@ -69,6 +81,7 @@ async def render_digest(services: Services, notice: Outgoing) -> Rendered:
         date.fromisoformat(payload["end"]),
         since=datetime.fromisoformat(payload["since"]),
         until=datetime.fromisoformat(payload["until"]),
+        for_coordinator=notice.person_id is not None,  # not a group's copy
     )
 
 
@@ -97,7 +110,12 @@ async def digest_command(update: Update, context: BotContext, profile: Profile) 
     coming = celebrations.digest_next(now, settings.celebrations, settings.timezone)
     today = now.astimezone(settings.timezone).date()
     preview = await digest(
-        services, coming.start, min(coming.end, today), since=coming.since, until=now
+        services,
+        coming.start,
+        min(coming.end, today),
+        since=coming.since,
+        until=now,
+        for_coordinator=True,
     )
     message = update.effective_message
     if message is None:

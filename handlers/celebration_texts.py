@@ -60,8 +60,11 @@ def digest(
     figures: Figures,
     wins: list[ApprovedWin],
     schools: list[str],
+    *,
+    for_coordinator: bool = False,
 ) -> str:
-    """The digest, to fit a photo's caption: figures first, then as many wins as fit."""
+    """The digest, to fit a photo's caption: figures first, then as many wins as fit. A
+    coordinator's copy also says how many sessions still lack their counts."""
     head = [
         f"🎉 <b>{esc(programme)}: the week to {end:%a %-d %b}</b>",
         "",
@@ -79,6 +82,11 @@ def digest(
     if schools:
         names = _cut(", ".join(schools), SCHOOLS_SHOWN_MAX)
         head.append(f"🏫 {plural(len(schools), 'new partner school')}: {esc(names)}")
+    if for_coordinator and figures.unrecorded:
+        head.append(
+            f"📝 {plural(figures.unrecorded, 'session')} still without meal counts: record "
+            f"{'it' if figures.unrecorded == 1 else 'them'} with /today"
+        )
     if not wins:
         return "\n".join([*head, "", "No wins shared this week: share one with /win!"])
     lines = [*head, "", f"<b>{plural(len(wins), 'win')} this week</b>"]

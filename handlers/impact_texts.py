@@ -202,10 +202,7 @@ def terminal_summary(
         f"  Referrals received:  {total.referrals_total:,} ({referrals})",
     ]
     if total.unrecorded:
-        lines.append(
-            f"  Note: {_unrecorded(total.unrecorded, 'in the bot with /today')}, "
-            "then run the report again"
-        )
+        lines.append(f"  Note: {_unrecorded(total.unrecorded, 'in the bot with /today')}")
     if where is None and report.locations:
         shown = _biggest(report.locations, TERMINAL_LOCATIONS)
         width = max(len("By location"), *(len(row.name) for row in shown))

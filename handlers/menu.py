@@ -54,7 +54,9 @@ NEWCOMER_COMMANDS = [("start", "Join the programme"), ("help", "What this bot do
 def commands_for(profile: Profile | None) -> list[tuple[str, str]]:
     if profile is None:
         return NEWCOMER_COMMANDS
-    return [(command, description) for command, description, needs in COMMANDS if _may(profile, needs)]
+    return [
+        (command, description) for command, description, needs in COMMANDS if _may(profile, needs)
+    ]
 
 
 def _may(profile: Profile, needs: Role | Only | None) -> bool:

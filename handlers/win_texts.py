@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable
+from datetime import timedelta
 
 from handlers.texts import esc
 from storage.models import WIN_TEXT_MAX, WinStatus
@@ -46,9 +47,10 @@ def ask_win() -> str:
     return (
         "🌟 <b>Share a win</b>\n"
         "What good thing happened? Send it as a message (up to "
-        f"{WIN_TEXT_MAX} characters), or send a photo with a caption.\n\n"
-        "A coordinator looks at it first; then it is celebrated in the programme's "
-        "celebrations group. /cancel to stop."
+        f"{WIN_TEXT_MAX} characters), or send a photo with a caption.\n"
+        "🛡 Please no children's names or faces.\n\n"
+        "A coordinator looks at it first; then it is celebrated with the programme. "
+        "/cancel to stop."
     )
 
 
@@ -87,7 +89,7 @@ def preview(words: str, has_photo: bool) -> str:
         lambda text: (
             f"<b>Your win</b>{photo}\n\n{text}\n\n"
             "Share it with your name, or anonymously? A coordinator looks at it before it is "
-            "celebrated in the celebrations group."
+            "celebrated with the programme."
         ),
         words,
     )
@@ -112,8 +114,9 @@ def sharing_cancelled() -> str:
 
 
 def card(view: WinView, note: str = "") -> str:
-    """The moderation card: the win, who shared it, whether their name is to be shown, and
-    what has been decided."""
+    """The moderation card: the win, who shared it, whether their name is to be shown, whether
+    its words were edited, and what has been decided; a photo still to decide is a reminder
+    to look at it for children."""
     head = f"{note}\n\n" if note else ""
     match view.status:
         case WinStatus.PENDING:
@@ -128,6 +131,10 @@ def card(view: WinView, note: str = "") -> str:
         credit = f"Shared by <b>{esc(view.author_name)}</b>, who asked to stay anonymous."
     else:
         credit = f"Shared by <b>{esc(view.author_name)}</b>, with their name shown."
+    if view.edited:
+        credit += "\n✏️ The words were edited by a coordinator."
+    if view.status is WinStatus.PENDING and view.photo_file_id is not None:
+        credit += "\n📷 Check that no child can be recognised in the photo."
     decided = ""
     if view.status is not WinStatus.PENDING and view.decided_by_name:
         verb = "Approved" if view.status is WinStatus.APPROVED else "Rejected"
@@ -151,21 +158,23 @@ def list_label(view: WinView) -> str:
     return f"#{view.win_id} · {view.author_name or 'former member'} · {photo}{excerpt(view.text)}"
 
 
-def approved(view: WinView, chats: int) -> str:
+def approved(view: WinView, chats: int, without_photo: bool = False) -> str:
     thanked = (
         f"{_who(view)} will be thanked"
         if view.author_name
         else "its author has left, so nobody is thanked"
     )
+    done = "✅ Approved without the photo" if without_photo else "✅ Approved"
     if chats == 0:
         return (
-            f"✅ Approved, and {thanked}. But no celebration chat is configured, so it was not "
+            f"{done}, and {thanked}. But no celebration chat is configured, so it was not "
             "posted anywhere. To post wins in a group, add me to it, send /chatid there, put "
             "the id in <code>celebrations.chats</code> in the config file and restart the bot."
         )
     where = "the celebrations group" if chats == 1 else f"{chats} celebration chats"
     how = " anonymously" if view.credit is None else ""
-    return f"✅ Approved: it is on its way to {where}{how}, and {thanked}."
+    going = "its words are on their way" if without_photo else "it is on its way"
+    return f"{done}: {going} to {where}{how}, and {thanked}."
 
 
 def already(view: WinView, actor_person_id: int) -> str:
@@ -180,30 +189,83 @@ def stale() -> str:
     return "This win was changed since; here it is now."
 
 
-def ask_edit(view: WinView) -> str:
+def _minutes(period: timedelta) -> str:
+    return f"{int(period.total_seconds() // 60)} minutes"
+
+
+def ask_edit(view: WinView, timeout: timedelta) -> str:
     return (
-        f"✏️ Send the new words for win #{view.win_id} (up to {WIN_TEXT_MAX} characters), "
-        f"or /cancel. The words now:\n\n<i>{esc(view.text)}</i>"
+        f"✏️ Send the new words for win #{view.win_id} (up to {WIN_TEXT_MAX} characters) "
+        f"within {_minutes(timeout)}, or /cancel to keep them as they are. The words now:"
+        f"\n\n<i>{esc(view.text)}</i>"
     )
 
 
 def edited() -> str:
-    return "✏️ Text changed. Approve or reject it from here."
+    return (
+        "✏️ You changed the words: below is how they will be announced. Approve, edit "
+        "them again or reject the win from here."
+    )
 
 
-def ask_reject_note(view: WinView) -> str:
+def edit_timed_out(win_id: int, timeout: timedelta) -> str:
+    return (
+        f"⌛ The form for new words for win #{win_id} closed after {_minutes(timeout)}, so "
+        "I did not use that message and the win's words are unchanged. To edit them, send "
+        "/wins, open the win and tap “✏️ Edit text” again."
+    )
+
+
+def ask_reject_note(view: WinView, timeout: timedelta) -> str:
     who = _who(view)
     return (
         f"Write a short note to {who} about why this win won't be posted (they will see "
         f"it; up to {NOTE_MAX} characters), or tap the button to reject it without a note. "
-        "/cancel leaves it waiting."
+        "You will see the note again before anything is sent; nothing is rejected until you "
+        f"confirm. The form closes after {_minutes(timeout)}; /cancel closes it now and "
+        "leaves the win waiting."
+    )
+
+
+def note_please() -> str:
+    return (
+        "Please write a few words for the note, or tap “Reject without a note” "
+        "(or /cancel to leave the win waiting)."
     )
 
 
 def note_too_long(length: int) -> str:
     return (
         f"That note is {length} characters; please keep it to {NOTE_MAX} (or tap "
-        "“Reject without a note”, or /cancel)."
+        "“Reject without a note”, or /cancel to leave the win waiting)."
+    )
+
+
+def confirm_reject(view: WinView, note: str) -> str:
+    return (
+        f"Reject win #{view.win_id} (“{esc(excerpt(view.text))}”) with this note to "
+        f"{_who(view)}?\n\n<i>{esc(note)}</i>"
+    )
+
+
+def reject_timed_out(win_id: int, timeout: timedelta) -> str:
+    return (
+        f"⌛ The form for a note about win #{win_id} closed after {_minutes(timeout)}, so I "
+        "did not use that message and nothing was rejected. To reject the win, send /wins, "
+        "open it and tap “Reject” again."
+    )
+
+
+def kept(win_id: int) -> str:
+    return (
+        f"Kept: nothing was sent, and win #{win_id} is still waiting. Send /wins to open it again."
+    )
+
+
+def note_gone() -> str:
+    return (
+        "This note is no longer open (it was sent, replaced or closed), so nothing was "
+        "done from here. Send /wins to see the wins waiting."
     )
 
 
@@ -222,17 +284,34 @@ def announcement(view: WinView) -> str:
     return fit(lambda text: f"🎉 <b>A win to celebrate</b>\n\n{text}\n\n{credit}", view.text)
 
 
-def thanks(view: WinView, announced: bool) -> str:
-    where = (
-        "is now in the celebrations group" if announced else "has been approved by a coordinator"
-    )
-    return f"🎉 Your win “{esc(excerpt(view.text, QUOTED))}” {where}. Thank you!"
+def thanks(view: WinView, chats: int, without_photo: bool) -> str:
+    """To the author of an approved win. `chats`: how many celebration chats it was sent to
+    (none when no chat is configured)."""
+    if chats == 0:
+        where = "has been approved by a coordinator"
+    elif chats == 1:
+        where = "is now in the celebrations group"
+    else:
+        where = f"is now in the programme's {chats} celebration chats"
+    lines = []
+    if view.edited:
+        shown = "posted" if chats else "approved"
+        lines.append(
+            f"🎉 Your win {where}. A coordinator lightly edited the words; this is how they "
+            f"were {shown}:\n\n<i>{esc(view.text)}</i>"
+        )
+    else:
+        lines.append(f"🎉 Your win “{esc(excerpt(view.text, QUOTED))}” {where}.")
+    if without_photo:
+        lines.append(f"It was {'shared' if chats else 'approved'} without the photo.")
+    lines.append("Thank you!")
+    return "\n\n".join(lines) if view.edited else " ".join(lines)
 
 
 def not_posted(view: WinView) -> str:
     lines = [
         f"Thank you for sharing your win “{esc(excerpt(view.text, QUOTED))}”. A coordinator "
-        "decided not to post it in the celebrations group this time."
+        "decided not to share it this time."
     ]
     if view.reject_note:
         lines.append(f"Their note: <i>{esc(view.reject_note)}</i>")

@@ -1,12 +1,22 @@
 """Wins: /win shares something good that happened (words, or a photo with a caption); the
-coordinators of the whole programme decide it on a moderation card (approve, edit its words,
-or reject it with a note), from the notice or from /wins; an approved win is announced in the
-celebration chats and its author thanked. The notices' renderers are here too."""
+coordinators of the whole programme decide it on a moderation card (approve, with or without
+its photo, edit its words, or reject it with a note), from the notice or from /wins; an
+approved win is announced in the celebration chats and its author thanked. The notices'
+renderers are here too.
+
+A coordinator's typed answers (new words, a note) are taken only within FORM_TIMEOUT of the
+button that asked for them, so a message typed days later is never taken for one; and a
+typed note is confirmed with a button before the win is rejected and the note sent.
+"""
 
 from __future__ import annotations
 
 import logging
+import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
@@ -26,7 +36,8 @@ logger = logging.getLogger(__name__)
 PER_PAGE = 8
 WIN_FLOW = wins.DRAFT_FLOW  # the author's win, until it is shared
 EDIT_FLOW = "win_edit"  # a coordinator's new words for a win
-REJECT_FLOW = "win_reject"  # a coordinator's note to the author
+REJECT_FLOW = "win_reject"  # a coordinator's note to the author, then its confirmation
+FORM_TIMEOUT = timedelta(minutes=15)  # a typed answer later than this is not used
 
 
 @callbacks.action("vs")
@@ -80,6 +91,38 @@ class RejectWin:
 class RejectWithoutNote:
     win_id: int
     version: int
+
+
+@callbacks.action("vw")
+@dataclass(frozen=True)
+class ApproveWithoutPhoto:
+    win_id: int
+    version: int
+
+
+# The confirmation of a typed note carries the nonce kept with the note in the draft: a tap on
+# an older confirmation (the note changed since, or the form closed) does nothing.
+@callbacks.action("vy")
+@dataclass(frozen=True)
+class ConfirmReject:
+    win_id: int
+    version: int
+    nonce: int
+
+
+@callbacks.action("vx")
+@dataclass(frozen=True)
+class ChangeNote:
+    win_id: int
+    version: int
+    nonce: int
+
+
+@callbacks.action("vk")
+@dataclass(frozen=True)
+class KeepWin:
+    win_id: int
+    nonce: int
 
 
 # --- sharing a win ---------------------------------------------------------------------------
@@ -210,22 +253,39 @@ async def open_win(update: Update, context: BotContext, profile: Profile, chosen
 async def approve_win(
     update: Update, context: BotContext, profile: Profile, chosen: ApproveWin
 ) -> None:
+    await _approve(update, context, profile, chosen.win_id, chosen.version, without_photo=False)
+
+
+@button(ApproveWithoutPhoto, Role.COORDINATOR)
+async def approve_without_photo(
+    update: Update, context: BotContext, profile: Profile, chosen: ApproveWithoutPhoto
+) -> None:
+    await _approve(update, context, profile, chosen.win_id, chosen.version, without_photo=True)
+
+
+async def _approve(
+    update: Update,
+    context: BotContext,
+    profile: Profile,
+    win_id: int,
+    version: int,
+    *,
+    without_photo: bool,
+) -> None:
     services = context.services
     decision = await wins.approve(
         services.db,
         telegram_id=profile.telegram_id,
-        win_id=chosen.win_id,
-        version=chosen.version,
+        win_id=win_id,
+        version=version,
         chats=services.settings.celebrations.chats,
         now=services.now(),
+        without_photo=without_photo,
     )
     if decision.outcome is Outcome.DONE:
-        await _forget_forms(context, profile, chosen.win_id)
-    await _card(
-        update,
-        decision.win,
-        _note(decision, profile, win_texts.approved(decision.win, decision.chats)),
-    )
+        await _forget_forms(context, profile, win_id)
+    done = win_texts.approved(decision.win, decision.chats, decision.without_photo)
+    await _card(update, decision.win, _note(decision, profile, done))
 
 
 @button(EditWin, Role.COORDINATOR)
@@ -238,15 +298,19 @@ async def edit_win(update: Update, context: BotContext, profile: Profile, chosen
         profile.telegram_id,
         EDIT_FLOW,
         "text",
-        {"win_id": view.win_id, "version": view.version},
+        {"win_id": view.win_id, "version": view.version, "at": _stamp(context)},
     )
-    await say(update, win_texts.ask_edit(view))
+    await say(update, win_texts.ask_edit(view, FORM_TIMEOUT))
 
 
 async def on_edit_text(update: Update, context: BotContext, profile: Profile, text: str) -> None:
     services = context.services
     draft = await drafts.load(services.db, telegram_id=profile.telegram_id, flow=EDIT_FLOW)
     if draft is None:
+        return
+    if _timed_out(draft.data, services.now()):
+        await flows.finish(context, profile.telegram_id, EDIT_FLOW)
+        await say(update, win_texts.edit_timed_out(int(draft.data["win_id"]), FORM_TIMEOUT))
         return
     words = wins.clean_text(text)
     if words is TextProblem.TOO_LONG:
@@ -276,44 +340,138 @@ async def reject_win(
     view = await _still_open(update, context, profile, chosen.win_id, chosen.version)
     if view is None:
         return
+    await _ask_note(context, profile, view, _message_id(update))
+    await say(
+        update,
+        win_texts.ask_reject_note(view, FORM_TIMEOUT),
+        _without_note(view.win_id, view.version),
+    )
+
+
+async def _ask_note(context: BotContext, profile: Profile, view: WinView, card: int | None) -> None:
+    """Wait for the note (`card`: the card on which Reject was tapped, to update it)."""
     await flows.wait_for_text(
         context,
         profile.telegram_id,
         REJECT_FLOW,
         "note",
-        {"win_id": view.win_id, "version": view.version, "card": _message_id(update)},
+        {"win_id": view.win_id, "version": view.version, "card": card, "at": _stamp(context)},
     )
-    await say(
-        update,
-        win_texts.ask_reject_note(view),
-        keyboard(
-            [
-                (
-                    "Reject without a note",
-                    RejectWithoutNote(win_id=view.win_id, version=view.version),
-                )
-            ]
-        ),
-    )
+
+
+def _without_note(win_id: int, version: int) -> InlineKeyboardMarkup:
+    return keyboard([("Reject without a note", RejectWithoutNote(win_id, version))])
 
 
 async def on_reject_note(update: Update, context: BotContext, profile: Profile, text: str) -> None:
+    """A typed note is only kept: the win is rejected when the coordinator confirms it."""
     services = context.services
     draft = await drafts.load(services.db, telegram_id=profile.telegram_id, flow=REJECT_FLOW)
     if draft is None:
+        return
+    win_id, version = int(draft.data["win_id"]), int(draft.data["version"])
+    now = services.now()
+    if _timed_out(draft.data, now):
+        await flows.finish(context, profile.telegram_id, REJECT_FLOW)
+        await say(update, win_texts.reject_timed_out(win_id, FORM_TIMEOUT))
         return
     note = wins.clean_text(text, wins.NOTE_MAX)
     if note is TextProblem.TOO_LONG:
         await say(update, win_texts.note_too_long(len(text.strip())))
         return
-    await _reject(
-        update,
-        context,
-        profile,
-        int(draft.data["win_id"]),
-        int(draft.data["version"]),
-        None if isinstance(note, TextProblem) else note,
+    if isinstance(note, TextProblem):
+        await say(update, win_texts.note_please(), _without_note(win_id, version))
+        return
+    view = await _still_open(update, context, profile, win_id, version)
+    if view is None:
+        await flows.finish(context, profile.telegram_id, REJECT_FLOW)
+        return
+    nonce = secrets.randbelow(wins.MAX_NONCE) + 1
+    # No longer waiting for text: a later message is not taken for the note.
+    await drafts.save(
+        services.db,
+        telegram_id=profile.telegram_id,
+        flow=REJECT_FLOW,
+        awaiting=None,
+        data={**draft.data, "note": note, "n": nonce},
+        now=now,
     )
+    await say(
+        update,
+        win_texts.confirm_reject(view, note),
+        keyboard(
+            [("Reject and send the note", ConfirmReject(win_id, version, nonce))],
+            [("Change the note", ChangeNote(win_id, version, nonce))],
+            [("Keep the win", KeepWin(win_id, nonce))],
+        ),
+    )
+
+
+@button(ConfirmReject, Role.COORDINATOR)
+async def confirm_reject(
+    update: Update, context: BotContext, profile: Profile, chosen: ConfirmReject
+) -> None:
+    form = await _confirmation(context, profile, chosen.win_id, chosen.nonce)
+    note = form.get("note") if form is not None else None
+    if not isinstance(note, str):
+        await _gone(update, context, profile, chosen.win_id)
+        return
+    await _reject(update, context, profile, chosen.win_id, chosen.version, note)
+
+
+@button(ChangeNote, Role.COORDINATOR)
+async def change_note(
+    update: Update, context: BotContext, profile: Profile, chosen: ChangeNote
+) -> None:
+    form = await _confirmation(context, profile, chosen.win_id, chosen.nonce)
+    if form is None:
+        await _gone(update, context, profile, chosen.win_id)
+        return
+    view = await _still_open(update, context, profile, chosen.win_id, chosen.version)
+    if view is None:
+        await flows.finish(context, profile.telegram_id, REJECT_FLOW)
+        return
+    card = form.get("card")
+    await _ask_note(context, profile, view, card if isinstance(card, int) else None)
+    await _edit(
+        update,
+        win_texts.ask_reject_note(view, FORM_TIMEOUT),
+        _without_note(view.win_id, view.version),
+    )
+
+
+@button(KeepWin, Role.COORDINATOR)
+async def keep_win(update: Update, context: BotContext, profile: Profile, chosen: KeepWin) -> None:
+    form = await _confirmation(context, profile, chosen.win_id, chosen.nonce)
+    if form is None:
+        await _gone(update, context, profile, chosen.win_id)
+        return
+    await flows.finish(context, profile.telegram_id, REJECT_FLOW)
+    await _edit(update, win_texts.kept(chosen.win_id))
+
+
+async def _confirmation(
+    context: BotContext, profile: Profile, win_id: int, nonce: int
+) -> dict[str, Any] | None:
+    """The typed note waiting for this confirmation, if it still is."""
+    draft = await drafts.load(
+        context.services.db, telegram_id=profile.telegram_id, flow=REJECT_FLOW
+    )
+    if draft is None or draft.data.get("n") != nonce or draft.data.get("win_id") != win_id:
+        return None
+    return draft.data
+
+
+async def _gone(update: Update, context: BotContext, profile: Profile, win_id: int) -> None:
+    """A confirmation tapped when its note is no longer kept: a repeated tap after the
+    rejection gets the same answer again; otherwise nothing is done."""
+    view = await wins.card(context.services.db, telegram_id=profile.telegram_id, win_id=win_id)
+    if view.status is WinStatus.REJECTED and view.decided_by_id == profile.person_id:
+        await _edit(update, win_texts.rejected(view))
+    elif view.status is not WinStatus.PENDING:
+        await _edit(update, win_texts.already(view, profile.person_id))
+    else:
+        await _edit(update, win_texts.note_gone())
 
 
 @button(RejectWithoutNote, Role.COORDINATOR)
@@ -389,13 +547,37 @@ async def _forget_forms(context: BotContext, profile: Profile, win_id: int) -> N
 def _card_markup(view: WinView) -> InlineKeyboardMarkup | None:
     if view.status is not WinStatus.PENDING:
         return None
-    return keyboard(
+    rows: list[Row] = [
         [
             ("✅ Approve", ApproveWin(win_id=view.win_id, version=view.version)),
             ("✏️ Edit text", EditWin(win_id=view.win_id, version=view.version)),
-        ],
-        [("Reject", RejectWin(win_id=view.win_id, version=view.version))],
-    )
+        ]
+    ]
+    if view.photo_file_id is not None:
+        rows.append(
+            [
+                (
+                    "✅ Approve without the photo",
+                    ApproveWithoutPhoto(win_id=view.win_id, version=view.version),
+                )
+            ]
+        )
+    rows.append([("Reject", RejectWin(win_id=view.win_id, version=view.version))])
+    return keyboard(*rows)
+
+
+def _stamp(context: BotContext) -> str:
+    """When a form was opened, kept in its draft."""
+    return context.services.now().isoformat()
+
+
+def _timed_out(data: Mapping[str, Any], now: datetime) -> bool:
+    """Whether the form was opened more than FORM_TIMEOUT ago (or when is unknown)."""
+    try:
+        opened = datetime.fromisoformat(str(data["at"]))
+    except (KeyError, ValueError):
+        return True
+    return opened.tzinfo is None or now - opened > FORM_TIMEOUT
 
 
 async def _decided_card(
@@ -426,12 +608,13 @@ def _message_id(update: Update) -> int | None:
 
 
 async def _card(update: Update, view: WinView, note: str) -> None:
-    """The card in place of the one tapped (its photo, if any, stays), or as a new message when
-    what was tapped cannot become it (a text message cannot gain a photo)."""
+    """The card in place of the one tapped (its photo, if any, stays: also when the win was
+    approved without it), or as a new message when what was tapped cannot become it (a text
+    message cannot gain a photo)."""
     query = update.callback_query
     message = query.message if query is not None else None
     text, markup = win_texts.card(view, note), _card_markup(view)
-    if isinstance(message, Message) and bool(message.photo) == (view.photo_file_id is not None):
+    if isinstance(message, Message) and (bool(message.photo) or view.photo_file_id is None):
         await _edit(update, text, markup)
         return
     await _send(update, text, markup, view.photo_file_id)
@@ -486,7 +669,10 @@ async def render_thanks(services: Services, notice: Outgoing) -> Rendered | None
     view = await wins.view(services.db, int(notice.payload["win_id"]))
     if view is None or view.status is not WinStatus.APPROVED:
         return None
-    return Rendered(win_texts.thanks(view, bool(notice.payload.get("announced"))))
+    payload = notice.payload
+    # "announced": how notices queued before the number of chats was kept said it.
+    chats = int(payload.get("chats", 1 if payload.get("announced") else 0))
+    return Rendered(win_texts.thanks(view, chats, bool(payload.get("without_photo"))))
 
 
 async def render_rejected(services: Services, notice: Outgoing) -> Rendered | None:

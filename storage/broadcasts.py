@@ -26,12 +26,23 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, delete, exists, func, or_, select, update
+from sqlalchemy import (
+    Select,
+    and_,
+    case,
+    delete,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import audit, outbox
 from storage.db import Database, rowcount
-from storage.errors import NotFound
+from storage.errors import NotFound, NotYours
 from storage.models import (
     BROADCAST_CAPTION_MAX,
     BROADCAST_TEXT_MAX,
@@ -51,7 +62,6 @@ from storage.models import (
     Role,
     RoleGrant,
 )
-from storage.errors import NotYours
 from storage.roles import coordinator_scope, require_location, require_programme, require_role
 
 FLOW = "broadcast"
@@ -157,7 +167,7 @@ class Progress:
         return min(99, self.done * 100 // self.total)
 
     def seconds_left(self, per_second: float) -> int:
-        """An estimate of the time the copies still waiting take at this rate (`rate`)."""
+        """An estimate: the seconds the copies still waiting take at `per_second`."""
         left = max(0, self.total - self.done)
         return math.ceil(left / per_second) if per_second > 0 else 0
 
@@ -216,15 +226,22 @@ async def choose_audience(
         data.update(audience=audience.value, location_id=location_id, token=_token())
         text = data.get("text")
         await _save(session, actor_telegram_id, data, now, waiting=text is None)
-        return Composition(
-            audience=audience,
-            location_id=location_id,
-            location_name=location_name,
-            text=text,
-            photo_file_id=data.get("photo"),
-            recipients=await _count(session, audience, location_id, actor.id),
-            token=int(data["token"]),
-        )
+        return await _composition(session, actor, data, location_name, now)
+
+
+async def rewrite(db: Database, *, actor_telegram_id: int, now: datetime) -> Composition:
+    """The coordinator wants to change the message after the preview: it is forgotten (and the
+    preview's Send button with it), the audience kept, and the draft waits for the new one."""
+    async with db.transaction() as session:
+        draft = await _draft(session, actor_telegram_id)
+        if draft is None or "audience" not in draft.data:
+            raise NotFound("no broadcast is being composed")
+        audience, location_id = _audience_of(draft.data)
+        actor, location_name = await _allowed(session, actor_telegram_id, audience, location_id)
+        data = {k: v for k, v in draft.data.items() if k not in ("text", "photo")}
+        data["token"] = _token()
+        await _save(session, actor_telegram_id, data, now, waiting=True)
+        return await _composition(session, actor, data, location_name, now)
 
 
 async def compose(
@@ -252,24 +269,21 @@ async def compose(
         data = dict(draft.data)
         data.update(text=text_html, photo=photo_file_id, token=_token())
         await _save(session, actor_telegram_id, data, now, waiting=False)
-        return Composition(
-            audience=audience,
-            location_id=location_id,
-            location_name=location_name,
-            text=text_html,
-            photo_file_id=photo_file_id,
-            recipients=await _count(session, audience, location_id, actor.id),
-            token=int(data["token"]),
-        )
+        return await _composition(session, actor, data, location_name, now)
 
 
 async def audience_size(
-    db: Database, *, actor_telegram_id: int, audience: Audience, location_id: int | None
+    db: Database,
+    *,
+    actor_telegram_id: int,
+    audience: Audience,
+    location_id: int | None,
+    now: datetime,
 ) -> int:
     """How many people a broadcast to this audience would reach now (the sender excepted)."""
     async with db.read() as session:
         actor, _ = await _allowed(session, actor_telegram_id, audience, location_id)
-        return await _count(session, audience, location_id, actor.id)
+        return await _count(session, _recipients(audience, location_id, actor.id, now))
 
 
 # --- sending ---------------------------------------------------------------------------------
@@ -303,7 +317,9 @@ async def start(
         consumed = await session.execute(delete(Draft).where(Draft.id == draft.id))
         if rowcount(consumed) != 1:
             return None  # the other tap got here first
-        recipients = (await session.execute(_recipients(audience, location_id, actor.id))).all()
+        recipients = (
+            await session.execute(_recipients(audience, location_id, actor.id, now))
+        ).all()
         if not recipients:
             raise NobodyToSend
         broadcast = Broadcast(
@@ -444,36 +460,133 @@ def may_finish(progress: Progress, *, now: datetime) -> bool:
     )
 
 
-async def finish(db: Database, broadcast_id: int, *, now: datetime) -> Progress | None:
-    """Close a broadcast whose copies have all ended: once (SENDING -> DONE), whoever asks
-    first. Returns its final figures, or None if it is not complete or was closed already.
-    (A copy that has ended stays ended, so figures counted before closing stay true.)"""
+async def claim_final(
+    db: Database, broadcast_id: int, *, now: datetime, every: timedelta
+) -> Progress | None:
+    """The final figures of a broadcast whose copies have all ended, for the caller to show
+    now (then `close` it); None if it is not complete, closed, or somebody showed them less
+    than `every` ago (a try that failed is tried again after that, or after `put_off`). The
+    first try sets `finished_at`. (A copy that has ended stays ended: the figures stay true.)"""
     before = await progress(db, broadcast_id)
     if before is None or not before.complete or before.status is not BroadcastStatus.SENDING:
         return None
     async with db.transaction() as session:
+        claimed = await session.execute(
+            update(Broadcast)
+            .where(
+                Broadcast.id == broadcast_id,
+                Broadcast.status == BroadcastStatus.SENDING,
+                or_(Broadcast.finished_at.is_(None), Broadcast.progress_at <= now - every),
+            )
+            .values(finished_at=_first(now), progress_at=now)
+        )
+        if rowcount(claimed) != 1:
+            return None
+        finished_at = await session.scalar(
+            select(Broadcast.finished_at).where(Broadcast.id == broadcast_id)
+        )
+    return dataclasses.replace(before, finished_at=finished_at, progress_at=now)
+
+
+async def close(db: Database, broadcast_id: int, *, now: datetime) -> bool:
+    """The final figures have been shown: the broadcast is done (once, whoever says so first;
+    audited with its figures). False if it was closed already."""
+    final = await progress(db, broadcast_id)
+    if final is None or not final.complete:
+        return False
+    async with db.transaction() as session:
         closed = await session.execute(
             update(Broadcast)
             .where(Broadcast.id == broadcast_id, Broadcast.status == BroadcastStatus.SENDING)
-            .values(status=BroadcastStatus.DONE, finished_at=now, progress_at=now)
+            .values(status=BroadcastStatus.DONE, finished_at=_first(now))
         )
         if rowcount(closed) != 1:
-            return None  # another sweep or instance closed it
+            return False
         audit.record(
             session,
             at=now,
             actor_id=None,
             action="broadcast.finished",
             subject=("broadcast", broadcast_id),
-            total=before.total,
-            sent=before.sent,
-            blocked=before.blocked,
-            failed=before.failed,
-            skipped=before.skipped,
+            total=final.total,
+            sent=final.sent,
+            blocked=final.blocked,
+            failed=final.failed,
+            skipped=final.skipped,
+            stopped=final.stopped,
         )
-    return dataclasses.replace(
-        before, status=BroadcastStatus.DONE, finished_at=now, progress_at=now
+        return True
+
+
+async def put_off(db: Database, broadcast_id: int, *, until: datetime, every: timedelta) -> None:
+    """Telegram asked to wait (429) before the progress message is edited again: no edit (nor
+    final word) is tried before `until`."""
+    async with db.transaction() as session:
+        await session.execute(
+            update(Broadcast)
+            .where(Broadcast.id == broadcast_id, Broadcast.status == BroadcastStatus.SENDING)
+            .values(progress_at=until - every)
+        )
+
+
+async def rate(db: Database, broadcast_id: int, *, now: datetime, per_second: float) -> float:
+    """Copies sent (or tried) a second, as seen over the last RATE_WINDOW: from the first of
+    them to end in it, so time the bot was stopped counts only while it is in the window.
+    Never faster than `per_second`, the pace, which is also the answer until it is known."""
+    since = now - RATE_WINDOW
+    query = select(func.min(Notice.finished_at), func.count()).where(
+        Notice.batch == batch_of(broadcast_id),
+        Notice.status.in_(SENT_OR_TRIED),
+        Notice.finished_at > since,
     )
+    async with db.read() as session:
+        first, ended = (await session.execute(query)).tuples().one()
+    elapsed = (now - first).total_seconds() if first is not None else 0.0
+    if elapsed < 1:  # nothing ended in the window, or only just: not known yet
+        return float(per_second)
+    return min(float(per_second), ended / elapsed)
+
+
+async def stop(db: Database, *, actor_telegram_id: int, broadcast_id: int, now: datetime) -> int:
+    """Stop a broadcast being sent: its copies not yet taken for sending are not sent (marked
+    skipped, noted as stopped; those being sent go). Only its sender or a coordinator of the
+    whole programme may. Returns how many were stopped (0: too late, or stopped already)."""
+    async with db.transaction() as session:
+        actor = await require_role(session, actor_telegram_id, Role.COORDINATOR)
+        broadcast = await session.get(Broadcast, broadcast_id)
+        if broadcast is None:
+            raise NotFound("no such broadcast")
+        if broadcast.created_by != actor.id and (
+            await coordinator_scope(session, actor.id) is not None
+        ):
+            raise NotYours(("broadcast", broadcast_id))
+        if broadcast.status is not BroadcastStatus.SENDING:
+            return 0
+        stopped = rowcount(
+            await session.execute(
+                update(Notice)
+                .where(
+                    Notice.batch == batch_of(broadcast_id),
+                    Notice.status == NoticeStatus.PENDING,
+                )
+                .values(
+                    status=NoticeStatus.SKIPPED,
+                    finished_at=now,
+                    claimed_at=None,
+                    last_error=STOPPED,
+                )
+            )
+        )
+        if stopped:
+            audit.record(
+                session,
+                at=now,
+                actor_id=actor.id,
+                action="broadcast.stopped",
+                subject=("broadcast", broadcast_id),
+                not_sent=stopped,
+            )
+        return stopped
 
 
 async def moved(db: Database, broadcast_id: int, *, message_id: int) -> None:
@@ -491,6 +604,11 @@ async def moved(db: Database, broadcast_id: int, *, message_id: int) -> None:
 
 def _token() -> int:
     return secrets.randbelow(TOKEN_MAX) + 1
+
+
+def _first(now: datetime) -> Any:
+    """`finished_at` as it was, or `now` if it was not set yet."""
+    return func.coalesce(Broadcast.finished_at, literal(now, Broadcast.finished_at.type))
 
 
 def _audience_of(data: dict[str, Any]) -> tuple[Audience, int | None]:
@@ -543,25 +661,60 @@ async def _save(
     await session.flush()
 
 
+async def _composition(
+    session: AsyncSession,
+    actor: Person,
+    data: dict[str, Any],
+    location_name: str | None,
+    now: datetime,
+) -> Composition:
+    audience, location_id = _audience_of(data)
+    everyone = _recipients(audience, location_id, None, now)
+    return Composition(
+        audience=audience,
+        location_id=location_id,
+        location_name=location_name,
+        text=data.get("text"),
+        photo_file_id=data.get("photo"),
+        recipients=await _count(session, everyone.where(Person.id != actor.id)),
+        token=int(data["token"]),
+        without_sender=await _count(session, everyone.where(Person.id == actor.id)) > 0,
+    )
+
+
 def _recipients(
-    audience: Audience, location_id: int | None, sender_id: int
+    audience: Audience, location_id: int | None, sender_id: int | None, now: datetime
 ) -> Select[tuple[int, int]]:
     """(person id, Telegram id) of everyone in the audience whom the bot can reach: registered
-    (not erased), not known to have blocked the bot, and not the sender, who has seen it."""
+    (not erased), not known to have blocked the bot, and not the sender, who has seen it.
+
+    One location's volunteers are those who call it home, and those with a booking (live, or
+    attended) at one of its sessions from RECENT_BOOKINGS ago on."""
     query = select(Person.id, Person.telegram_id).where(
-        Person.active.is_(True), Person.telegram_id > 0, Person.id != sender_id
+        Person.active.is_(True), Person.telegram_id > 0
     )
+    if sender_id is not None:
+        query = query.where(Person.id != sender_id)
     if audience is Audience.VOLUNTEERS:
         query = query.where(_holds(Role.VOLUNTEER))
     elif audience is Audience.SCHOOLS:
         query = query.where(_holds(Role.SCHOOL_CONTACT))
     elif audience is Audience.LOCATION:
-        query = query.where(
-            _holds(Role.VOLUNTEER),
-            exists().where(
-                HomeLocation.person_id == Person.id, HomeLocation.location_id == location_id
-            ),
+        home = exists().where(
+            HomeLocation.person_id == Person.id, HomeLocation.location_id == location_id
         )
+        booked = (
+            select(Booking.id)
+            .join(LunchSession, LunchSession.id == Booking.session_id)
+            .where(
+                Booking.person_id == Person.id,
+                Booking.status.in_(BOOKED_THERE),
+                LunchSession.location_id == location_id,
+                LunchSession.starts_at >= now - RECENT_BOOKINGS,
+            )
+            .exists()
+        )
+        query = query.where(_holds(Role.VOLUNTEER), or_(home, booked))
     return query.order_by(Person.id)
 
 
@@ -569,21 +722,32 @@ def _holds(role: Role) -> Any:
     return exists().where(RoleGrant.person_id == Person.id, RoleGrant.role == role)
 
 
-async def _count(
-    session: AsyncSession, audience: Audience, location_id: int | None, sender_id: int
-) -> int:
-    found = _recipients(audience, location_id, sender_id).order_by(None).subquery()
+async def _count(session: AsyncSession, recipients: Select[tuple[int, int]]) -> int:
+    found = recipients.order_by(None).subquery()
     return int(await session.scalar(select(func.count()).select_from(found)) or 0)
 
 
 async def _counted(db: Database, broadcast: Broadcast, location_name: str | None) -> Progress:
-    return _progress(
-        broadcast, await outbox.batch_counts(db, batch_of(broadcast.id)), location_name
+    """Counted from the broadcast's notices, those a stop kept back apart."""
+    query = (
+        select(Notice.status, func.count(), func.count(case((Notice.last_error == STOPPED, 1))))
+        .where(Notice.batch == batch_of(broadcast.id))
+        .group_by(Notice.status)
     )
+    async with db.read() as session:
+        rows = (await session.execute(query)).tuples().all()
+    counts = {status: count for status, count, _ in rows}
+    stopped = sum(n for status, _, n in rows if status is NoticeStatus.SKIPPED)
+    counts[NoticeStatus.SKIPPED] = counts.get(NoticeStatus.SKIPPED, 0) - stopped
+    return _progress(broadcast, counts, location_name, stopped=stopped)
 
 
 def _progress(
-    broadcast: Broadcast, counts: dict[NoticeStatus, int], location_name: str | None
+    broadcast: Broadcast,
+    counts: dict[NoticeStatus, int],
+    location_name: str | None,
+    *,
+    stopped: int = 0,
 ) -> Progress:
     return Progress(
         broadcast_id=broadcast.id,
@@ -594,6 +758,7 @@ def _progress(
         blocked=counts.get(NoticeStatus.BLOCKED, 0),
         failed=counts.get(NoticeStatus.GONE, 0) + counts.get(NoticeStatus.FAILED, 0),
         skipped=counts.get(NoticeStatus.SKIPPED, 0),
+        stopped=stopped,
         waiting=counts.get(NoticeStatus.PENDING, 0) + counts.get(NoticeStatus.SENDING, 0),
         status=broadcast.status,
         created_at=broadcast.created_at,

@@ -104,6 +104,7 @@ class Decision:
     outcome: Outcome
     win: WinView
     chats: int = 0  # the celebration chats an approval was queued for
+    without_photo: bool = False  # approved as words only: its photo was forgotten
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -339,7 +340,12 @@ async def approve(
             chats=len(targets),
             without_photo=drop,
         )
-        return Decision(outcome=Outcome.DONE, win=await _view(session, win), chats=len(targets))
+        return Decision(
+            outcome=Outcome.DONE,
+            win=await _view(session, win),
+            chats=len(targets),
+            without_photo=drop,
+        )
 
 
 async def reject(

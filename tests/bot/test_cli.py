@@ -149,13 +149,22 @@ def test_keys_and_the_privacy_report(tmp_path: Path) -> None:
 
 async def _last_summer(url: str) -> None:
     """Summer 2025 in the database the command will use: St Mark's on Tue 29 July (40 meals,
-    30 children, Sam came for 2 hours) and Riverside on Wed 30 July (30 meals, 28 children)."""
+    30 children, Sam came for 2 hours) and Thu 31 July (Ben's no-show marked, no counts);
+    Riverside on Wed 30 July (30 meals, 28 children) and Fri 1 August (nothing recorded). So 3
+    sessions run (2 at St Mark's), 2 without counts (1 each)."""
     await migrate.upgrade(url)
     db = Database(url)
     tz = ZoneInfo("Europe/London")
     before, after = datetime(2025, 7, 1, tzinfo=UTC), datetime(2025, 9, 1, tzinfo=UTC)
+    # Location, day, (meals, children) or None, the volunteer booked and whether they came.
+    sessions: list[tuple[str, date, tuple[int, int] | None, tuple[int, bool] | None]] = [
+        ("St Mark's", date(2025, 7, 29), (40, 30), (3001, True)),
+        ("St Mark's", date(2025, 7, 31), None, (3002, False)),
+        ("Riverside", date(2025, 7, 30), (30, 28), None),
+        ("Riverside", date(2025, 8, 1), None, None),
+    ]
     try:
-        for telegram_id, name in ((1001, "Rachel"), (3001, "Sam")):
+        for telegram_id, name in ((1001, "Rachel"), (3001, "Sam"), (3002, "Ben")):
             await people.register(
                 db,
                 telegram_id=telegram_id,
@@ -163,13 +172,13 @@ async def _last_summer(url: str) -> None:
                 now=before,
                 coordinator_ids=frozenset({1001}),
             )
-        for name, day, meals, children in (
-            ("St Mark's", date(2025, 7, 29), 40, 30),
-            ("Riverside", date(2025, 7, 30), 30, 28),
-        ):
-            place = await locations.create(db, actor_telegram_id=1001, name=name, now=before)
+        made: dict[str, int] = {}
+        for name, day, counts, volunteer in sessions:
+            if name not in made:
+                place = await locations.create(db, actor_telegram_id=1001, name=name, now=before)
+                made[name] = place.location_id
             plan = SessionPlan(
-                location_id=place.location_id,
+                location_id=made[name],
                 first_day=day,
                 last_day=day,
                 weekdays=frozenset({day.weekday()}),
@@ -180,29 +189,31 @@ async def _last_summer(url: str) -> None:
             await rota.create_sessions(db, actor_telegram_id=1001, plan=plan, tz=tz, now=before)
             view = (
                 await rota.sessions_on(
-                    db, actor_telegram_id=1001, location_id=place.location_id, day=day, tz=tz
+                    db, actor_telegram_id=1001, location_id=made[name], day=day, tz=tz
                 )
             )[0].session
-            if name == "St Mark's":
+            if volunteer is not None:
+                who, came = volunteer
                 booked = await rota.book(
-                    db, telegram_id=3001, job_id=view.jobs[0].job_id, now=before, waitlist=False
+                    db, telegram_id=who, job_id=view.jobs[0].job_id, now=before, waitlist=False
                 )
                 assert booked.booking is not None
                 await rota.mark_attendance(
                     db,
                     actor_telegram_id=1001,
                     booking_id=booked.booking.booking_id,
-                    attended=True,
+                    attended=came,
                     now=after,
                 )
-            await rota.record_counts(
-                db,
-                actor_telegram_id=1001,
-                session_id=view.session_id,
-                meals=meals,
-                children=children,
-                now=after,
-            )
+            if counts is not None:
+                await rota.record_counts(
+                    db,
+                    actor_telegram_id=1001,
+                    session_id=view.session_id,
+                    meals=counts[0],
+                    children=counts[1],
+                    now=after,
+                )
     finally:
         await db.dispose()
 
@@ -220,18 +231,22 @@ def test_the_impact_report_writes_a_csv_and_a_chart_and_prints_the_totals(
     assert "impact report, 28 Jul – 29 Aug 2025 (all locations)" in out
     assert "Meals served:        70" in out
     assert "Children fed:        58 (attendances)" in out
-    assert "Sessions run:        2" in out
+    assert "Sessions run:        3" in out
     assert "Volunteer shifts:    1 (2.0 hours)" in out
-    assert "  By location    Meals Children Sessions Shifts" in out
-    assert "  St Mark's         40       30        1      1" in out
+    assert "  Note: 2 sessions have no meal counts yet: record them in the bot with /today\n" in out
+    assert "  By location    Meals Children Sessions Shifts No counts" in out
+    assert "  St Mark's         40       30        2      1         1" in out
+    assert "  Riverside         30       28        1      0         1" in out
     stem = tmp_path / "out" / "impact-2025-07-28-to-2025-08-29"
     assert f"CSV:   out/{stem.name}.csv" in out and f"Chart: out/{stem.name}.png" in out
     assert len(out.splitlines()) <= 24  # one screen
     rows = list(csv.DictReader(io.StringIO(stem.with_suffix(".csv").read_text("utf-8-sig"))))
-    assert [(row["Location"], row["Meals served"]) for row in rows] == [
-        ("Riverside", "30"),
-        ("St Mark's", "40"),
-        ("Total", "70"),
+    run = "Sessions run (started, not cancelled, with counts or attendance recorded)"
+    gaps = "Sessions without counts (started, not cancelled, no meals or children recorded)"
+    assert [(row["Location"], row["Meals served"], row[run], row[gaps]) for row in rows] == [
+        ("Riverside", "30", "1", "1"),
+        ("St Mark's", "40", "2", "1"),
+        ("Total", "70", "3", "2"),
     ]
     assert stem.with_suffix(".png").read_bytes().startswith(b"\x89PNG")
 
@@ -247,6 +262,8 @@ def test_the_impact_report_writes_a_csv_and_a_chart_and_prints_the_totals(
     )
     assert one.returncode == 0, one.stderr
     assert "(St Mark's)" in one.stdout and "Meals served:        40" in one.stdout
+    assert "Sessions run:        2" in one.stdout
+    assert "1 session has no meal counts yet: record it in the bot with /today" in one.stdout
     assert (tmp_path / "impact-St-Mark-s-2025-07-28-to-2025-08-29.csv").exists()
 
 

@@ -101,8 +101,13 @@ async def test_three_hundred_volunteers_some_blocked_one_progress_message_exact_
         )
         # The preview is the message exactly as the volunteers will see it (escaped, not lost).
         assert preview.text == f"{HEADING}\n\nThank you all! Lunch & games at 12:00 <tomorrow>."
-        assert "This goes to 300 people (all volunteers), each once." in card.text
-        assert card.labels() == ["📣 Send to 300 people", "Change audience", "Cancel"]
+        assert "This goes to 300 people (all volunteers, not you), each once." in card.text
+        assert card.labels() == [
+            "📣 Send to 300 people",
+            "✏️ Change the message",
+            "Change audience",
+            "Cancel",
+        ]
         messages_before, calls_before = len(rachel.bot_messages), len(bot.sandbox.calls)
 
         await rachel.tap("📣 Send to 300 people")
@@ -143,7 +148,7 @@ async def test_three_hundred_volunteers_some_blocked_one_progress_message_exact_
         await rachel.send("/broadcast")
         await rachel.tap("All volunteers")
         await rachel.send("One more thing…")
-        assert "This goes to 280 people (all volunteers)" in rachel.last.text
+        assert "This goes to 280 people (all volunteers, not you)" in rachel.last.text
 
 
 async def test_a_restart_in_the_middle_still_sends_each_copy_once_and_finishes(
@@ -158,7 +163,7 @@ async def test_a_restart_in_the_middle_still_sends_each_copy_once_and_finishes(
             bot.sandbox.block(telegram_id)
         rachel = bot.user(RACHEL, "Rachel")
         _preview, card = await compose(bot, "Everyone", "Sessions start on Monday!")
-        assert "This goes to 300 people (everyone registered)" in card.text
+        assert "This goes to 300 people (everyone registered, not you)" in card.text
 
         # The bot is stopped (SIGTERM) while the copies are going out.
         engine = delivery_of(bot.application)
@@ -250,11 +255,11 @@ async def test_too_long_words_or_caption_are_refused_and_asked_again(bot: Rehear
     assert await started_ids(bot) == []
 
     await rachel.send("Short and sweet.")  # still waiting for the message
-    assert "This goes to 2 people (all volunteers)" in rachel.last.text
+    assert "This goes to 2 people (all volunteers, not you)" in rachel.last.text
     # Changing the audience keeps the message.
     await rachel.tap("Change audience")
     await rachel.tap("Everyone")
-    assert "This goes to 2 people (everyone registered)" in rachel.last.text
+    assert "This goes to 2 people (everyone registered, not you)" in rachel.last.text
     await rachel.tap("Cancel")
     assert rachel.last.text == broadcast_texts.cancelled()
     await bot.deliver()

@@ -261,3 +261,35 @@ async def test_a_win_approved_after_the_digest_is_in_the_next_one_and_in_its_pre
     assert "Ben tried peas" in first.text and "Mia said" not in first.text
     assert "Mia said thank you" in second.text and "Ben tried peas" not in second.text
     assert "the week to Fri 7 Aug" in second.text
+
+
+async def test_the_coordinators_copy_asks_for_missing_counts_and_the_groups_does_not(
+    bot: Rehearsal, clock: Clock
+) -> None:
+    await _week(bot, clock)
+    db = bot.services.db
+    (st_marks,) = [
+        place
+        for place in await locations.managed_by(db, actor_telegram_id=RACHEL)
+        if place.name == "St Mark's"
+    ]
+    friday = SessionPlan(
+        location_id=st_marks.location_id,
+        first_day=date(2026, 7, 31),
+        last_day=date(2026, 7, 31),
+        weekdays=frozenset({4}),
+        start=time(11, 30),
+        end=time(13, 30),
+        jobs=(JobSpec(job="server", places=3),),
+    )
+    await rota.create_sessions(
+        db, actor_telegram_id=RACHEL, plan=friday, tz=bot.services.settings.timezone, now=clock()
+    )
+    group, rachel = bot.group(GROUP, "Celebrations"), bot.user(RACHEL, "Rachel")
+    clock.now = FRIDAY_FOUR
+    await bot.deliver()
+    (for_group,) = _photos(group.bot_messages)
+    (for_rachel,) = _photos(rachel.bot_messages)
+    assert "8 sessions run" in for_group.text  # Friday's, with nothing recorded, is not counted
+    assert "1 session still without meal counts: record it with /today" in for_rachel.text
+    assert "without meal counts" not in for_group.text

@@ -1,6 +1,7 @@
 """Wins, as people share and decide them in Telegram: Priya shares a photo of the curry, Rachel
 approves it and the celebrations group sees it with Priya's name; anonymous wins, edited and
-rejected ones, two coordinators at once, double taps, forged buttons and overlong words."""
+rejected ones, a photo left out, two coordinators at once, double taps, forged buttons, stray or
+late messages never taken for a note or new words, and overlong words."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import pytest
 
 from bot.config import Config
 from bot.harness import Rehearsal
-from bot.sandbox import SimGroup
+from bot.sandbox import SimGroup, SimMessage
+from handlers import menu
 from storage import audit, invites, locations, people, wins
 from storage.celebrations import CelebrationPolicy
 from storage.models import NAME_MAX, WIN_TEXT_MAX, Role, WinStatus
@@ -24,6 +26,9 @@ GROUP_ID = -100_700_800
 CURRY = "First time all 12 kids tried the vegetable curry!"
 SHARE, ANONYMOUSLY = "🙋 Share with my name", "🕶 Share anonymously"
 THANKS = "Thank you! A coordinator will look at it soon."
+WITHOUT_PHOTO = "✅ Approve without the photo"
+CHECK_PHOTO = "📷 Check that no child can be recognised in the photo."
+CONFIRM, CHANGE, KEEP = "Reject and send the note", "Change the note", "Keep the win"
 
 
 @pytest.fixture
@@ -80,6 +85,8 @@ async def test_priya_shares_a_photo_rachel_approves_it_and_the_group_celebrates(
 
     await priya.send("/win")
     assert "Share a win" in priya.last.text
+    assert "Please no children's names or faces." in priya.last.text
+    assert "then it is celebrated with the programme" in priya.last.text
     await priya.send_photo(caption=CURRY)
     preview = priya.last
     assert preview.photo is not None
@@ -96,7 +103,8 @@ async def test_priya_shares_a_photo_rachel_approves_it_and_the_group_celebrates(
     assert "A win to approve" in card.text
     assert CURRY in card.text
     assert "Shared by Priya, with their name shown." in card.text
-    assert card.labels() == ["✅ Approve", "✏️ Edit text", "Reject"]
+    assert CHECK_PHOTO in card.text
+    assert card.labels() == ["✅ Approve", "✏️ Edit text", WITHOUT_PHOTO, "Reject"]
     assert not any("A win to approve" in m.text for m in priya.bot_messages)
     assert group.bot_messages == []
 
@@ -153,7 +161,11 @@ async def test_a_rejected_win_reaches_its_author_kindly_with_the_note(
     card = rachel.last
     await rachel.tap("Reject")
     assert "Write a short note to Priya" in rachel.last.text
+    assert "nothing is rejected until you confirm" in rachel.last.text
     await rachel.send("Lovely! We can't name children in the group, though. Try again without?")
+    assert rachel.last.text.startswith("Reject win #1 (“Here is Tom, aged 6, with his plate”)")
+    assert rachel.last.labels() == [CONFIRM, CHANGE, KEEP]
+    await rachel.tap(CONFIRM)
     assert rachel.last.text == (
         "Rejected: it will not be posted. Priya has been told kindly, with your note."
     )
@@ -162,7 +174,7 @@ async def test_a_rejected_win_reaches_its_author_kindly_with_the_note(
     assert "Rejected by Rachel. Note: Lovely!" in card.text
     assert card.buttons == []
     told = priya.last.text
-    assert "decided not to post it in the celebrations group this time" in told
+    assert "decided not to share it this time" in told
     assert "Their note: Lovely! We can't name children in the group, though." in told
 
     await priya.send("/win")
@@ -194,8 +206,10 @@ async def test_an_edit_changes_the_announced_words_and_makes_old_cards_stale(
     assert rachel.last.text.startswith(f"That is {WIN_TEXT_MAX + 1} characters")
     await rachel.send("We fed 40 children today!")
     new_card = rachel.last
-    assert new_card.text.startswith("✏️ Text changed. Approve or reject it from here.")
+    assert new_card.text.startswith("✏️ You changed the words: below is how they will be")
     assert "We fed 40 children today!" in new_card.text
+    assert "✏️ The words were edited by a coordinator." in new_card.text
+    assert new_card.labels() == ["✅ Approve", "✏️ Edit text", "Reject"]
     assert len(await audit.recent(bot.services.db, action="win.edited")) == 1
 
     # The card from before the edit shows the words now, rather than approving the old ones.
@@ -205,6 +219,11 @@ async def test_an_edit_changes_the_announced_words_and_makes_old_cards_stale(
     assert group.bot_messages == []
     await rachel.tap("✅ Approve", message=old_card)
     assert group.last.text == "🎉 A win to celebrate\n\nWe fed 40 children today!\n\n— Priya"
+    # Priya is told that her words were edited, and sees them as they were posted.
+    assert bot.user(PRIYA, "Priya").last.text == (
+        "🎉 Your win is now in the celebrations group. A coordinator lightly edited the words; "
+        "this is how they were posted:\n\nWe fed 40 children today!\n\nThank you!"
+    )
 
 
 async def test_of_two_coordinators_only_the_first_decision_counts(
@@ -355,6 +374,153 @@ async def test_without_a_celebration_chat_the_coordinator_is_told_and_the_author
         assert "no celebration chat is configured" in rachel.last.text
         assert "celebrations.chats" in rachel.last.text
         assert priya.last.text.endswith("has been approved by a coordinator. Thank you!")
+        assert "celebrations group" not in priya.last.text
         view = await wins.view(bot.services.db, 1)
         assert view is not None
         assert view.status is WinStatus.APPROVED
+
+
+async def test_a_stray_message_after_reject_is_never_taken_for_the_note(
+    bot: Rehearsal, clock: Clock
+) -> None:
+    """The reviewer's case: Rachel taps Reject, looks at /wins, and types to someone else."""
+    group = await _programme(bot, clock)
+    priya, rachel = bot.user(PRIYA, "Priya"), bot.user(RACHEL, "Rachel")
+    await _share(bot, PRIYA, CURRY)
+    card = rachel.last
+    await rachel.tap("Reject")
+    await rachel.send("/wins")
+    await rachel.send("hello, is the report ready?")
+    asked = rachel.last
+    assert asked.text.startswith("Reject win #1")
+    assert asked.text.endswith("hello, is the report ready?")
+    assert await wins.pending_count(bot.services.db) == 1
+    assert not any("decided not to" in m.text for m in priya.bot_messages)
+    # Another message is not taken for the note either: the form is no longer waiting.
+    await rachel.send("and the rota?")
+    assert "I work with commands and buttons" in rachel.last.text
+    kept_confirm = _data(asked, CONFIRM)
+    await rachel.tap(KEEP, message=asked)
+    assert asked.text.startswith("Kept: nothing was sent, and win #1 is still waiting.")
+    assert asked.buttons == []
+    await rachel.tap_data(kept_confirm, message_id=asked.message_id)
+    assert asked.text.startswith("This note is no longer open")
+    assert await wins.pending_count(bot.services.db) == 1
+
+    # Now a note she means, changed once, then confirmed.
+    await rachel.tap("Reject", message=card)
+    await rachel.send("Lovely, but no names pls")
+    first = rachel.last
+    old_confirm = _data(first, CONFIRM)
+    await rachel.tap(CHANGE, message=first)
+    assert first.text.startswith("Write a short note to Priya")
+    assert first.labels() == ["Reject without a note"]
+    await rachel.send("Lovely, but we can't post this one.")
+    confirm = rachel.last
+    assert confirm.text.endswith("Lovely, but we can't post this one.")
+    confirm_data = _data(confirm, CONFIRM)
+    await rachel.tap_data(old_confirm, message_id=first.message_id)  # the first note's
+    assert await wins.pending_count(bot.services.db) == 1
+    await rachel.tap(CONFIRM, message=confirm)
+    assert confirm.text == (
+        "Rejected: it will not be posted. Priya has been told kindly, with your note."
+    )
+    assert "Rejected by Rachel. Note: Lovely, but we can't post this one." in card.text
+    assert card.buttons == []
+    assert "Their note: Lovely, but we can't post this one." in priya.last.text
+    # A repeated tap on the confirmation rejects nothing twice and gives the same answer.
+    await rachel.tap_data(confirm_data, message_id=confirm.message_id)
+    assert confirm.text.startswith("Rejected: it will not be posted.")
+    assert len([m for m in priya.bot_messages if "decided not to" in m.text]) == 1
+    assert len(await audit.recent(bot.services.db, action="win.rejected")) == 1
+    assert group.bot_messages == []
+
+
+def _data(message: SimMessage, label: str) -> str:
+    """A button's callback data, to tap it again once the button is gone."""
+    (data,) = [b.callback_data for row in message.buttons for b in row if b.label == label]
+    assert data is not None
+    return data
+
+
+async def test_a_form_left_open_for_more_than_15_minutes_takes_no_answer(
+    bot: Rehearsal, clock: Clock
+) -> None:
+    group = await _programme(bot, clock)
+    priya, rachel = bot.user(PRIYA, "Priya"), bot.user(RACHEL, "Rachel")
+    await _share(bot, PRIYA, CURRY)
+    card = rachel.last
+    await rachel.tap("Reject")
+    clock.advance(minutes=16)
+    await rachel.send("hello, is the report ready?")
+    assert rachel.last.text.startswith("⌛ The form for a note about win #1 closed after 15")
+    assert "send /wins, open it and tap “Reject” again" in rachel.last.text
+    await rachel.send("anyone?")  # the form is gone: a message is just a message
+    assert "I work with commands and buttons" in rachel.last.text
+
+    await rachel.tap("✏️ Edit text", message=card)
+    clock.advance(minutes=16)
+    await rachel.send("Hi Ben, lunch at 12?")
+    assert rachel.last.text.startswith("⌛ The form for new words for win #1 closed after 15")
+    view = await wins.view(bot.services.db, 1)
+    assert view is not None
+    assert (view.status, view.text, view.version) == (WinStatus.PENDING, CURRY, 0)
+    assert await audit.recent(bot.services.db, action="win.edited") == []
+    assert not any("decided not to" in m.text for m in priya.bot_messages)
+    # Within the time, the answer is used.
+    await rachel.tap("✏️ Edit text", message=card)
+    clock.advance(minutes=14)
+    await rachel.send("All 12 children tried the vegetable curry!")
+    assert "All 12 children tried the vegetable curry!" in rachel.last.text
+    assert group.bot_messages == []
+
+
+async def test_a_photo_win_can_be_approved_without_its_photo(bot: Rehearsal, clock: Clock) -> None:
+    group = await _programme(bot, clock)
+    sam, rachel = bot.user(SAM, "Sam"), bot.user(RACHEL, "Rachel")
+    await sam.send("/win")
+    await sam.send_photo(caption=CURRY)
+    await sam.tap(SHARE)
+    card = rachel.last
+    assert card.photo is not None
+    await rachel.tap(WITHOUT_PHOTO, message=card)
+    assert rachel.last is card  # the card itself says what was done
+    assert card.text.startswith(
+        "✅ Approved without the photo: its words are on their way to the celebrations group, "
+        "and Sam will be thanked."
+    )
+    assert CHECK_PHOTO not in card.text
+    assert card.buttons == []
+    announced = group.last
+    assert announced.photo is None
+    assert announced.text == f"🎉 A win to celebrate\n\n{CURRY}\n\n— Sam"
+    assert sam.last.text == (
+        f"🎉 Your win “{CURRY}” is now in the celebrations group. "
+        "It was shared without the photo. Thank you!"
+    )
+    (entry,) = await audit.recent(bot.services.db, action="win.approved")
+    assert entry.details == {"chats": 1, "without_photo": True}
+    view = await wins.view(bot.services.db, 1)
+    assert view is not None and view.photo_file_id is None
+    # Tapped again, with or without the photo: nothing is announced twice.
+    await rachel.tap_data("vw:1:0", message_id=card.message_id)
+    await rachel.tap_data("va:1:0", message_id=card.message_id)
+    assert len(group.bot_messages) == 1
+
+
+async def test_site_leads_do_not_see_wins_in_help_and_the_menu(
+    bot: Rehearsal, clock: Clock
+) -> None:
+    await _programme(bot, clock)
+    priya, rachel = bot.user(PRIYA, "Priya"), bot.user(RACHEL, "Rachel")
+    await priya.send("/help")
+    assert "/today" in priya.last.text
+    assert "/wins" not in priya.last.text
+    await rachel.send("/help")
+    assert "/wins" in rachel.last.text
+    site_lead = await people.profile(bot.services.db, PRIYA)
+    programme = await people.profile(bot.services.db, RACHEL)
+    assert site_lead is not None and site_lead.scoped
+    assert programme is not None and not programme.scoped
+    assert "wins" not in dict(menu.commands_for(site_lead))
+    assert "wins" in dict(menu.commands_for(programme))

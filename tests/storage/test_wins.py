@@ -166,7 +166,8 @@ async def test_approval_announces_in_each_chat_once_and_thanks_the_author(
     assert [(n.chat_id, n.person_id) for n in announced] == [(GROUP, None), (OTHER_GROUP, None)]
     (thanks,) = await _notices(db, "win_thanks")
     assert thanks.person_id == ids[PRIYA]
-    assert thanks.payload == {"win_id": shared.win_id, "announced": True}
+    assert thanks.payload == {"win_id": shared.win_id, "chats": 2, "without_photo": False}
+    assert not decision.win.edited
 
     # Again, or a rejection after it: nothing changes, nothing is queued twice.
     again = await _approve(db, clock, shared)
@@ -222,6 +223,7 @@ async def test_an_edit_makes_older_cards_stale(db: Database, clock: Clock) -> No
     assert edited.outcome is Outcome.DONE
     assert edited.win.version == 1
     assert edited.win.text == "We fed 40 children today!"
+    assert edited.win.edited
     stale = await _approve(db, clock, shared, version=0)
     assert stale.outcome is Outcome.STALE
     assert stale.win.status is WinStatus.PENDING
@@ -230,7 +232,9 @@ async def test_an_edit_makes_older_cards_stale(db: Database, clock: Clock) -> No
         db, telegram_id=RACHEL, win_id=shared.win_id, version=0, text="other", now=clock()
     )
     assert twice.outcome is Outcome.STALE
-    assert (await _approve(db, clock, shared, version=1)).outcome is Outcome.DONE
+    approved = await _approve(db, clock, shared, version=1)
+    assert approved.outcome is Outcome.DONE
+    assert approved.win.edited  # and so the author's thanks says so
     late = await wins.edit_text(
         db, telegram_id=RACHEL, win_id=shared.win_id, version=2, text="other", now=clock()
     )
@@ -245,6 +249,62 @@ async def test_an_edit_makes_older_cards_stale(db: Database, clock: Clock) -> No
             text="x" * (WIN_TEXT_MAX + 1),
             now=clock(),
         )
+
+
+async def test_a_win_approved_without_its_photo_forgets_the_photo(
+    db: Database, clock: Clock
+) -> None:
+    ids = await _programme(db, clock)
+    shared = await _share(db, clock, PRIYA, photo="AgAC-a-child-s-face")
+    stale = await wins.approve(
+        db,
+        telegram_id=RACHEL,
+        win_id=shared.win_id,
+        version=1,
+        chats=(GROUP,),
+        now=clock(),
+        without_photo=True,
+    )
+    assert stale.outcome is Outcome.STALE
+    assert stale.win.photo_file_id == "AgAC-a-child-s-face"  # refused: nothing changed
+    decision = await wins.approve(
+        db,
+        telegram_id=RACHEL,
+        win_id=shared.win_id,
+        version=0,
+        chats=(GROUP,),
+        now=clock(),
+        without_photo=True,
+    )
+    assert decision.outcome is Outcome.DONE
+    assert decision.without_photo
+    assert decision.win.status is WinStatus.APPROVED
+    assert decision.win.photo_file_id is None
+    assert not decision.win.edited
+    (thanks,) = await _notices(db, "win_thanks")
+    assert thanks.person_id == ids[PRIYA]
+    assert thanks.payload == {"win_id": shared.win_id, "chats": 1, "without_photo": True}
+    (entry,) = await audit.recent(db, action="win.approved")
+    assert entry.details == {"chats": 1, "without_photo": True}
+    # The digest has no photo to show either.
+    (digest,) = await wins.approved_between(
+        db, start=clock() - timedelta(days=1), end=clock() + timedelta(days=1)
+    )
+    assert not digest.has_photo
+    # A win without a photo approved "without the photo" is simply approved.
+    words = await _share(db, clock, SAM)
+    plain = await wins.approve(
+        db,
+        telegram_id=BEN,
+        win_id=words.win_id,
+        version=0,
+        chats=(),
+        now=clock(),
+        without_photo=True,
+    )
+    assert plain.outcome is Outcome.DONE
+    assert not plain.without_photo
+    assert len(await audit.recent(db, action="win.approved")) == 2
 
 
 async def test_only_coordinators_of_the_whole_programme_decide(db: Database, clock: Clock) -> None:
