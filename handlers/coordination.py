@@ -463,6 +463,9 @@ async def toggle_scope(
         location_ids=scope ^ {chosen.location_id},
         now=services.now(),
     )
+    person = await people.profile_by_id(services.db, chosen.person_id)
+    if person is not None:  # a site lead's menu lacks what only the whole programme may do
+        await menu.publish_for(context.bot, person)
     await _scope_menu(update, context, chosen.person_id)
 
 

@@ -12,6 +12,8 @@ import dataclasses
 from collections import Counter
 from datetime import timedelta
 
+import pytest
+
 from bot.app import delivery_of
 from bot.config import Config, DeliveryConfig
 from bot.harness import Clock, Rehearsal
@@ -359,3 +361,156 @@ async def test_a_volunteer_cannot_broadcast_and_a_site_lead_only_to_their_own_lo
         assert copies(bot.user(telegram_id, "")) == []
     refusals = await audit.recent(db, action="access.refused")
     assert len(refusals) >= 5
+
+
+@pytest.mark.parametrize(
+    ("error_code", "description", "retry_after"),
+    [(429, "Too Many Requests: retry after 30", 30), (502, "Bad Gateway", None)],
+)
+async def test_the_final_figures_are_shown_even_when_that_edit_fails(
+    bot: Rehearsal, clock: Clock, error_code: int, description: str, retry_after: int | None
+) -> None:
+    """Telegram refuses the edit that says the broadcast is finished (flood wait, or its
+    servers): the broadcast stays open and a later sweep shows the final figures, after the
+    wait Telegram asked for; the sweep itself does not wait for it."""
+    await register(bot, RACHEL, "Rachel")
+    everyone = await volunteers(bot, 3)
+    rachel = bot.user(RACHEL, "Rachel")
+    _preview, card = await compose(bot, "All volunteers", "Lunch is on!")
+    # The last copy waits a little (a server error, tried again ten seconds later).
+    bot.sandbox.inject_failure("sendMessage", everyone[-1], error_code=502, description="Oops")
+    await rachel.tap("📣 Send to 3 people")
+    assert card.text.startswith("📣 Sending… 0 of 3 (0%)")
+    assert card.labels() == ["⏹ Stop"]
+    bot.sandbox.inject_failure(
+        "editMessageText",
+        RACHEL,
+        error_code=error_code,
+        description=description,
+        retry_after=retry_after,
+    )
+
+    clock.advance(seconds=10)
+    await bot.deliver()
+    for telegram_id in everyone:  # every copy went
+        assert len(copies(bot.user(telegram_id, ""))) == 1
+    refused = [c for c in bot.sandbox.calls if c.method == "editMessageText" and not c.ok]
+    assert [c.error_code for c in refused] == [error_code]
+    assert card.text.startswith("📣 Sending… 0 of 3")  # the final edit did not arrive
+    (broadcast_id,) = await started_ids(bot)
+    state = await broadcasts.progress(bot.services.db, broadcast_id)
+    assert state is not None
+    assert (state.status, state.sent) == (BroadcastStatus.SENDING, 3)
+
+    clock.advance(seconds=10)  # past the spacing of edits
+    calls = len(bot.sandbox.calls)
+    await bot.deliver()
+    if retry_after is not None:  # but not past Telegram's wait: not tried again yet
+        assert [c for c in bot.sandbox.calls[calls:] if c.method == "editMessageText"] == []
+        clock.advance(seconds=retry_after)
+        await bot.deliver()
+    assert card.text.startswith(
+        "✅ Broadcast finished: 3 people · 3 sent · 0 had blocked the bot · 0 failed · took "
+    )
+    assert card.buttons == []
+    state = await broadcasts.progress(bot.services.db, broadcast_id)
+    assert state is not None
+    assert state.status is BroadcastStatus.DONE
+    calls = len(bot.sandbox.calls)
+    clock.advance(minutes=1)
+    await bot.deliver()
+    assert edits_of(bot.sandbox.calls, RACHEL, calls) == []  # said once, then closed
+    finished = await audit.recent(bot.services.db, action="broadcast.finished")
+    assert len(finished) == 1
+
+
+async def test_the_message_can_be_changed_after_the_preview(bot: Rehearsal) -> None:
+    await register(bot, RACHEL, "Rachel")
+    everyone = await volunteers(bot, 2)
+    rachel = bot.user(RACHEL, "Rachel")
+    _preview, card = await compose(bot, "All volunteers", "Lunch at 12:00 on Tusday")
+    old_send = card.buttons[0][0].callback_data
+    assert old_send is not None
+
+    await rachel.tap("✏️ Change the message", message=card)
+    assert card.text.startswith("📣 To all volunteers.\n\nSend me the message")
+    assert card.buttons == []
+    await rachel.send("Lunch at 12:30 on Tuesday")
+    preview, new_card = rachel.bot_messages[-2:]
+    assert preview.text == f"{HEADING}\n\nLunch at 12:30 on Tuesday"
+    assert "This goes to 2 people (all volunteers, not you)" in new_card.text
+
+    await rachel.tap_data(old_send, message_id=card.message_id)  # the first preview's Send
+    assert rachel.last.text == broadcast_texts.already_sent()
+    await rachel.tap("📣 Send to 2 people", message=new_card)
+    await bot.deliver()
+    for telegram_id in everyone:
+        (copy,) = copies(bot.user(telegram_id, ""))
+        assert copy.text == f"{HEADING}\n\nLunch at 12:30 on Tuesday"
+    assert len(await started_ids(bot)) == 1
+
+
+async def test_a_stop_keeps_back_the_copies_not_yet_sent_and_only_its_sender_may(
+    bot: Rehearsal, clock: Clock
+) -> None:
+    await register(bot, RACHEL, "Rachel")
+    everyone = await volunteers(bot, 3)
+    late = everyone[0]
+    rachel = bot.user(RACHEL, "Rachel")
+    _preview, card = await compose(bot, "All volunteers", "Lunch is cancelled today")
+    # One copy cannot go yet (Telegram's servers): it waits for another try.
+    bot.sandbox.inject_failure("sendMessage", late, error_code=502, description="Bad Gateway")
+    await rachel.tap("📣 Send to 3 people")
+    stop = card.buttons[0][0].callback_data
+    assert stop is not None
+    assert [len(copies(bot.user(t, ""))) for t in everyone] == [0, 1, 1]
+
+    # Neither a volunteer nor a site lead who did not send it can stop it.
+    db, now = bot.services.db, bot.services.now()
+    await register(bot, SAM, "Sam")
+    sam = bot.user(SAM, "Sam")
+    await sam.tap_data(stop)
+    assert "only for coordinators" in sam.last.text
+    await register(bot, PRIYA, "Priya")
+    invite = await invites.create(
+        db, actor_telegram_id=RACHEL, role=Role.COORDINATOR, now=now, valid_for=timedelta(days=1)
+    )
+    await people.join_by_invite(
+        db, telegram_id=PRIYA, invite_hash=invites.hash_token(invite.token), now=now
+    )
+    st_marks = await locations.create(db, actor_telegram_id=RACHEL, name="St Mark's", now=now)
+    profile = await people.profile(db, PRIYA)
+    assert profile is not None
+    await locations.set_scope(
+        db,
+        actor_telegram_id=RACHEL,
+        person_id=profile.person_id,
+        location_ids=frozenset({st_marks.location_id}),
+        now=now,
+    )
+    priya = bot.user(PRIYA, "Priya")
+    await priya.tap_data(stop)
+    assert "isn't yours" in priya.last.text
+    assert await audit.recent(db, action="broadcast.stopped") == []
+
+    # Rachel stops it: the copy still waiting is not sent; the Stop button goes, and as
+    # nothing is left on its way, the final figures follow at once.
+    calls = len(bot.sandbox.calls)
+    await rachel.tap("⏹ Stop", message=card)
+    stopping, final = [c.params["text"] for c in edits_of(bot.sandbox.calls, RACHEL, calls)]
+    assert stopping.startswith(broadcast_texts.stopped(1))
+    assert "sent 2" in stopping
+    assert final == card.text
+    assert card.text.startswith(
+        "⏹ Broadcast stopped: 3 people · 2 sent · 0 had blocked the bot · 0 failed · "
+        "1 not sent (stopped) · took "
+    )
+    assert card.buttons == []
+    await rachel.tap_data(stop, message_id=card.message_id)  # a second tap
+    assert rachel.last.text == broadcast_texts.nothing_to_stop()
+    (entry,) = await audit.recent(db, action="broadcast.stopped")
+    assert entry.details["not_sent"] == 1
+
+    clock.advance(minutes=1)  # past the time the copy would have been tried again
+    await bot.deliver()
+    assert copies(bot.user(late, "")) == []
