@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from telegram import Bot, InlineKeyboardMarkup, Message, Update
-from telegram.error import BadRequest, RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.warnings import PTBDeprecationWarning
 
 from handlers import broadcast_texts, callbacks
@@ -305,11 +305,9 @@ async def stop_broadcast(
     if stopped == 0:  # too late (all sent or being sent), or a second tap
         await say(update, broadcast_texts.nothing_to_stop())
         return
-    state = await broadcasts.progress(services.db, asked.broadcast_id)
-    if state is not None:
-        await show(
-            update, broadcast_texts.progress(state, None), note=broadcast_texts.stopped(stopped)
-        )
+    # A new message: the progress message is the sweep's alone to edit, so that no edit made
+    # here can land after the final figures and hide them.
+    await say(update, broadcast_texts.stopped(stopped))
 
 
 def _stop_button(broadcast_id: int) -> InlineKeyboardMarkup:
@@ -382,17 +380,30 @@ async def _edit(
                 exc.message,
             )
         except TelegramError as exc:
-            await _not_now(services, state, exc)
-            return False
+            return await _not_shown(services, state, exc)
         else:
             return True
     try:
         sent = await bot.send_message(state.chat_id, text, reply_markup=markup)
     except TelegramError as exc:
-        await _not_now(services, state, exc)
-        return False
+        return await _not_shown(services, state, exc)
     await broadcasts.moved(services.db, state.broadcast_id, message_id=sent.message_id)
     return True
+
+
+async def _not_shown(services: Services, state: Progress, exc: TelegramError) -> bool:
+    """The progress could not be shown. If it never can be (the coordinator blocked the bot,
+    their chat is gone), say so once and count it as shown, so the broadcast can close; else a
+    later sweep tries again. True: count it as shown."""
+    if isinstance(exc, Forbidden | BadRequest):
+        logger.warning(
+            "progress of broadcast %s cannot be shown to its sender (%s): closing it without",
+            state.broadcast_id,
+            exc.message,
+        )
+        return True
+    await _not_now(services, state, exc)
+    return False
 
 
 async def _not_now(services: Services, state: Progress, exc: TelegramError) -> None:

@@ -107,8 +107,10 @@ async def digest_command(update: Update, context: BotContext, profile: Profile) 
     """This week's digest so far, as the celebration chats would get it."""
     services = context.services
     now, settings = services.now(), services.settings
-    coming = celebrations.digest_next(now, settings.celebrations, settings.timezone)
     today = now.astimezone(settings.timezone).date()
+    coming = celebrations.digest_next(now, settings.celebrations, settings.timezone)
+    if coming.start > today:  # today's digest has gone out, the next week begins tomorrow
+        coming = celebrations.digest_due(now, settings.celebrations, settings.timezone)
     preview = await digest(
         services,
         coming.start,

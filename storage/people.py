@@ -441,29 +441,31 @@ async def _set_active(db: Database, telegram_id: int, *, active: bool) -> bool:
 
 
 async def _profiles(session: AsyncSession, rows: Sequence[Person]) -> list[Profile]:
-    """Profiles of many people in four queries, not four per person."""
+    """Profiles of many people in a few queries, not a few per person: the grants, and only
+    when needed the site-lead scopes (of coordinators) and school names (of school contacts).
+    Every command and button looks its person up, so a volunteer's costs one query here."""
     ids = [person.id for person in rows]
     grants = (await session.scalars(select(RoleGrant).where(RoleGrant.person_id.in_(ids)))).all()
-    scoped = set(
-        (
-            await session.scalars(
-                select(CoordinatorScope.person_id)
-                .where(CoordinatorScope.person_id.in_(ids))
-                .distinct()
-            )
-        ).all()
-    )
-    schools = dict(
-        (
-            await session.execute(
-                select(School.id, School.name).where(
-                    School.id.in_({p.school_id for p in rows if p.school_id is not None})
+    coordinators = {g.person_id for g in grants if g.role is Role.COORDINATOR}
+    scoped: set[int] = set()
+    if coordinators:
+        scoped = set(
+            (
+                await session.scalars(
+                    select(CoordinatorScope.person_id)
+                    .where(CoordinatorScope.person_id.in_(coordinators))
+                    .distinct()
                 )
-            )
+            ).all()
         )
-        .tuples()
-        .all()
-    )
+    school_ids = {p.school_id for p in rows if p.school_id is not None}
+    schools: dict[int, str] = {}
+    if school_ids:
+        schools = dict(
+            (await session.execute(select(School.id, School.name).where(School.id.in_(school_ids))))
+            .tuples()
+            .all()
+        )
     return [
         _as_profile(
             person,

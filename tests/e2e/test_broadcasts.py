@@ -493,13 +493,13 @@ async def test_a_stop_keeps_back_the_copies_not_yet_sent_and_only_its_sender_may
     assert "isn't yours" in priya.last.text
     assert await audit.recent(db, action="broadcast.stopped") == []
 
-    # Rachel stops it: the copy still waiting is not sent; the Stop button goes, and as
-    # nothing is left on its way, the final figures follow at once.
+    # Rachel stops it: the copy still waiting is not sent; she is told in a new message (the
+    # progress message is the sweep's alone to edit), and as nothing is left on its way, the
+    # final figures follow at once, without the Stop button.
     calls = len(bot.sandbox.calls)
     await rachel.tap("⏹ Stop", message=card)
-    stopping, final = [c.params["text"] for c in edits_of(bot.sandbox.calls, RACHEL, calls)]
-    assert stopping.startswith(broadcast_texts.stopped(1))
-    assert "sent 2" in stopping
+    assert rachel.last.text == broadcast_texts.stopped(1)
+    (final,) = [c.params["text"] for c in edits_of(bot.sandbox.calls, RACHEL, calls)]
     assert final == card.text
     assert card.text.startswith(
         "⏹ Broadcast stopped: 3 people · 2 sent · 0 had blocked the bot · 0 failed · "
@@ -514,3 +514,27 @@ async def test_a_stop_keeps_back_the_copies_not_yet_sent_and_only_its_sender_may
     clock.advance(minutes=1)  # past the time the copy would have been tried again
     await bot.deliver()
     assert copies(bot.user(late, "")) == []
+
+
+async def test_a_sender_who_blocked_the_bot_does_not_keep_a_broadcast_open(
+    bot: Rehearsal, clock: Clock
+) -> None:
+    """The final figures can never be shown (the coordinator blocked the bot): the broadcast
+    closes all the same, instead of trying every few seconds for ever."""
+    await register(bot, RACHEL, "Rachel")
+    everyone = await volunteers(bot, 2)
+    rachel = bot.user(RACHEL, "Rachel")
+    _preview, _card = await compose(bot, "All volunteers", "Lunch is on!")
+    bot.sandbox.inject_failure("sendMessage", everyone[-1], error_code=502, description="Oops")
+    await rachel.tap("📣 Send to 2 people")
+    bot.sandbox.block(RACHEL)
+    clock.advance(seconds=10)
+    await bot.deliver()
+    for telegram_id in everyone:
+        assert len(copies(bot.user(telegram_id, ""))) == 1
+    (broadcast_id,) = await started_ids(bot)
+    state = await broadcasts.progress(bot.services.db, broadcast_id)
+    assert state is not None
+    assert state.status is BroadcastStatus.DONE
+    (entry,) = await audit.recent(bot.services.db, action="broadcast.finished")
+    assert entry.subject_id == broadcast_id

@@ -293,3 +293,15 @@ async def test_the_coordinators_copy_asks_for_missing_counts_and_the_groups_does
     assert "8 sessions run" in for_group.text  # Friday's, with nothing recorded, is not counted
     assert "1 session still without meal counts: record it with /today" in for_rachel.text
     assert "without meal counts" not in for_group.text
+
+
+async def test_the_preview_after_the_digest_went_out_shows_that_digest(
+    bot: Rehearsal, clock: Clock
+) -> None:
+    await _week(bot, clock)
+    rachel = bot.user(RACHEL, "Rachel")
+    clock.now = datetime(2026, 7, 31, 16, 0, tzinfo=UTC)  # Friday 17:00: the digest went out
+    await rachel.send("/digest")
+    (preview,) = _photos(rachel.bot_messages)
+    assert "the week to Fri 31 Jul" in preview.text
+    assert "240 meals served" in preview.text
