@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database, rowcount, upsert
@@ -117,27 +117,27 @@ async def batch_counts(db: Database, batch: str) -> dict[NoticeStatus, int]:
 
 
 async def claim_due(db: Database, *, now: datetime, limit: int) -> list[Outgoing]:
-    """Take up to `limit` due notices for sending, single notices before those of a batch (a
-    broadcast). Several instances never take the same row: PostgreSQL skips rows another
-    transaction has locked; SQLite has one writer at a time."""
+    """Take up to `limit` due notices for sending: single notices first (an offer or a
+    reminder must not queue for minutes behind a broadcast's thousands), but never more than
+    half of `limit` of them while a batch waits, so a pile of notices to a few slow chats cannot
+    hold a broadcast up either. Several instances never take the same row: PostgreSQL skips
+    rows another transaction has locked; SQLite has one writer at a time."""
     stale = now - CLAIM_TIMEOUT
-    query = (
-        select(Notice)
-        .where(
-            or_(
-                and_(Notice.status == NoticeStatus.PENDING, Notice.due_at <= now),
-                and_(Notice.status == NoticeStatus.SENDING, Notice.claimed_at < stale),
-            )
-        )
-        # A broadcast's thousands wait behind anything else due: an offer or a reminder must
-        # not queue for minutes behind a newsletter.
-        .order_by(Notice.batch.is_not(None), Notice.due_at, Notice.id)
-        .limit(limit)
+    due = or_(
+        and_(Notice.status == NoticeStatus.PENDING, Notice.due_at <= now),
+        and_(Notice.status == NoticeStatus.SENDING, Notice.claimed_at < stale),
     )
+
+    def oldest(batched: bool, count: int) -> Select[tuple[Notice]]:
+        kind = Notice.batch.is_not(None) if batched else Notice.batch.is_(None)
+        query = select(Notice).where(due, kind).order_by(Notice.due_at, Notice.id).limit(count)
+        return query if db.is_sqlite else query.with_for_update(skip_locked=True)
+
     async with db.transaction() as session:
-        if not db.is_sqlite:
-            query = query.with_for_update(skip_locked=True)
-        rows = (await session.scalars(query)).all()
+        batched = list((await session.scalars(oldest(True, limit))).all())
+        singles = list((await session.scalars(oldest(False, limit))).all())
+        singles = singles[: limit - min(len(batched), limit // 2)]
+        rows = singles + batched[: limit - len(singles)]
         for row in rows:
             row.status = NoticeStatus.SENDING
             row.claimed_at = now

@@ -45,3 +45,13 @@ async def test_single_notices_go_before_a_broadcast_due_earlier(db: Database, cl
         await outbox.queue_rows(session, _rows(clock, 2, batch=None))
     first = await outbox.claim_due(db, now=clock(), limit=3)
     assert [n.kind for n in first] == ["milestone", "milestone", "broadcast"]
+
+
+async def test_a_pile_of_single_notices_leaves_half_of_each_claim_to_a_broadcast(
+    db: Database, clock: Clock
+) -> None:
+    async with db.transaction() as session:
+        await outbox.queue_rows(session, _rows(clock, 30, batch="broadcast:3"))
+        await outbox.queue_rows(session, _rows(clock, 30, batch=None))
+    claimed = await outbox.claim_due(db, now=clock(), limit=10)
+    assert [n.kind for n in claimed] == ["milestone"] * 5 + ["broadcast"] * 5
