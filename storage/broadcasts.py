@@ -233,11 +233,7 @@ async def rewrite(db: Database, *, actor_telegram_id: int, now: datetime) -> Com
     """The coordinator wants to change the message after the preview: it is forgotten (and the
     preview's Send button with it), the audience kept, and the draft waits for the new one."""
     async with db.transaction() as session:
-        draft = await _draft(session, actor_telegram_id)
-        if draft is None or "audience" not in draft.data:
-            raise NotFound("no broadcast is being composed")
-        audience, location_id = _audience_of(draft.data)
-        actor, location_name = await _allowed(session, actor_telegram_id, audience, location_id)
+        draft, actor, location_name = await _composing(session, actor_telegram_id)
         data = {k: v for k, v in draft.data.items() if k not in ("text", "photo")}
         data["token"] = _token()
         await _save(session, actor_telegram_id, data, now, waiting=True)
@@ -261,11 +257,7 @@ async def compose(
     if photo_file_id is not None and not 0 < len(photo_file_id) <= FILE_ID_MAX:
         raise BadPhoto
     async with db.transaction() as session:
-        draft = await _draft(session, actor_telegram_id)
-        if draft is None or "audience" not in draft.data:
-            raise NotFound("no broadcast is being composed")
-        audience, location_id = _audience_of(draft.data)
-        actor, location_name = await _allowed(session, actor_telegram_id, audience, location_id)
+        draft, actor, location_name = await _composing(session, actor_telegram_id)
         data = dict(draft.data)
         data.update(text=text_html, photo=photo_file_id, token=_token())
         await _save(session, actor_telegram_id, data, now, waiting=False)
@@ -635,6 +627,17 @@ async def _allowed(
     if location is None or location.archived_at is not None:
         raise NotFound("no such open location")
     return actor, location.name
+
+
+async def _composing(session: AsyncSession, telegram_id: int) -> tuple[Draft, Person, str | None]:
+    """The broadcast being composed, once its audience is chosen, and who may send it there
+    (re-checked: a role or a site lead's locations can change mid-form)."""
+    draft = await _draft(session, telegram_id)
+    if draft is None or "audience" not in draft.data:
+        raise NotFound("no broadcast is being composed")
+    audience, location_id = _audience_of(draft.data)
+    actor, location_name = await _allowed(session, telegram_id, audience, location_id)
+    return draft, actor, location_name
 
 
 async def _draft(session: AsyncSession, telegram_id: int, *, lock: bool = False) -> Draft | None:
