@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections import Counter
-from datetime import timedelta
 
 import pytest
 
@@ -19,11 +18,12 @@ from bot.config import Config, DeliveryConfig
 from bot.harness import Clock, Rehearsal
 from bot.sandbox import ApiCall, RateLimits, SimMessage, SimUser
 from handlers import broadcast_texts
-from storage import audit, broadcasts, invites, locations, people
-from storage.models import BroadcastStatus, Role
+from storage import audit, broadcasts, locations, people
+from storage.models import BroadcastStatus
 from tests.conftest import RACHEL
 from tests.e2e.test_delivery import busiest_second
 from tests.e2e.test_joining import register
+from tests.support import promote_to_coordinator
 
 PRIYA, SAM = 1002, 3001
 FIRST_VOLUNTEER = 20_000
@@ -322,21 +322,7 @@ async def test_a_volunteer_cannot_broadcast_and_a_site_lead_only_to_their_own_lo
 
     # Priya leads St Mark's: she may write to its volunteers, and to nobody else.
     await register(bot, PRIYA, "Priya")
-    invite = await invites.create(
-        db, actor_telegram_id=RACHEL, role=Role.COORDINATOR, now=now, valid_for=timedelta(days=1)
-    )
-    await people.join_by_invite(
-        db, telegram_id=PRIYA, invite_hash=invites.hash_token(invite.token), now=now
-    )
-    profile = await people.profile(db, PRIYA)
-    assert profile is not None
-    await locations.set_scope(
-        db,
-        actor_telegram_id=RACHEL,
-        person_id=profile.person_id,
-        location_ids=frozenset({st_marks.location_id}),
-        now=now,
-    )
+    await promote_to_coordinator(db, now, PRIYA, by=RACHEL, scope=frozenset({st_marks.location_id}))
     priya = bot.user(PRIYA, "Priya")
     await priya.send("/broadcast")
     assert "As a site lead you can write to the volunteers of your own locations" in (
@@ -472,22 +458,8 @@ async def test_a_stop_keeps_back_the_copies_not_yet_sent_and_only_its_sender_may
     await sam.tap_data(stop)
     assert "only for coordinators" in sam.last.text
     await register(bot, PRIYA, "Priya")
-    invite = await invites.create(
-        db, actor_telegram_id=RACHEL, role=Role.COORDINATOR, now=now, valid_for=timedelta(days=1)
-    )
-    await people.join_by_invite(
-        db, telegram_id=PRIYA, invite_hash=invites.hash_token(invite.token), now=now
-    )
     st_marks = await locations.create(db, actor_telegram_id=RACHEL, name="St Mark's", now=now)
-    profile = await people.profile(db, PRIYA)
-    assert profile is not None
-    await locations.set_scope(
-        db,
-        actor_telegram_id=RACHEL,
-        person_id=profile.person_id,
-        location_ids=frozenset({st_marks.location_id}),
-        now=now,
-    )
+    await promote_to_coordinator(db, now, PRIYA, by=RACHEL, scope=frozenset({st_marks.location_id}))
     priya = bot.user(PRIYA, "Priya")
     await priya.tap_data(stop)
     assert "isn't yours" in priya.last.text

@@ -8,17 +8,16 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 
 from bot.harness import Rehearsal
 from handlers import callbacks
 from handlers.impact import ImpactRun, Preset, parse_period, preset_period
-from storage import audit, invites, locations, people, rota
-from storage.models import Role
+from storage import audit, locations, rota
 from storage.rota import JobSpec, SessionPlan
 from tests.conftest import RACHEL
 from tests.e2e.test_joining import register
-from tests.support import Clock
+from tests.support import Clock, promote_to_coordinator
 
 PRIYA, SAM, ANN = 3201, 3202, 3203
 SEPTEMBER = datetime(2026, 9, 7, 9, 0, tzinfo=UTC)
@@ -101,21 +100,7 @@ async def _summer(bot: Rehearsal, clock: Clock) -> dict[str, int]:
 
 async def _site_lead(bot: Rehearsal, clock: Clock, location_id: int) -> None:
     db = bot.services.db
-    invite = await invites.create(
-        db, actor_telegram_id=RACHEL, role=Role.COORDINATOR, now=clock(), valid_for=timedelta(1)
-    )
-    await people.join_by_invite(
-        db, telegram_id=PRIYA, invite_hash=invites.hash_token(invite.token), now=clock()
-    )
-    priya = await people.profile(db, PRIYA)
-    assert priya is not None
-    await locations.set_scope(
-        db,
-        actor_telegram_id=RACHEL,
-        person_id=priya.person_id,
-        location_ids=frozenset({location_id}),
-        now=clock(),
-    )
+    await promote_to_coordinator(db, clock(), PRIYA, by=RACHEL, scope=frozenset({location_id}))
 
 
 def _csv(data: bytes | None) -> list[dict[str, str]]:

@@ -11,12 +11,12 @@ import pytest
 
 from bot.harness import Rehearsal
 from handlers.siteday import parse_count, parse_times
-from storage import audit, invites, locations, people, rota
-from storage.models import BookingStatus, Role
+from storage import audit, locations, rota
+from storage.models import BookingStatus
 from storage.rota import JobSpec, SessionPlan
 from tests.conftest import RACHEL
 from tests.e2e.test_joining import register
-from tests.support import Clock
+from tests.support import Clock, promote_to_coordinator
 
 PRIYA, SAM, ANN, ZOE, BEN = 3101, 3102, 3103, 3104, 3105
 MONDAY, TUESDAY, WEDNESDAY = date(2026, 7, 27), date(2026, 7, 28), date(2026, 7, 29)
@@ -75,25 +75,8 @@ async def _book(bot: Rehearsal, clock: Clock, who: int, view: rota.SessionView, 
 async def _site_lead(bot: Rehearsal, clock: Clock, telegram_id: int, location_id: int) -> None:
     """Rachel invites Priya as a coordinator and scopes her to one location: a site lead."""
     await register(bot, telegram_id, "Priya")
-    db = bot.services.db
-    invite = await invites.create(
-        db,
-        actor_telegram_id=RACHEL,
-        role=Role.COORDINATOR,
-        now=clock(),
-        valid_for=timedelta(days=1),
-    )
-    await people.join_by_invite(
-        db, telegram_id=telegram_id, invite_hash=invites.hash_token(invite.token), now=clock()
-    )
-    priya = await people.profile(db, telegram_id)
-    assert priya is not None
-    await locations.set_scope(
-        db,
-        actor_telegram_id=RACHEL,
-        person_id=priya.person_id,
-        location_ids=frozenset({location_id}),
-        now=clock(),
+    await promote_to_coordinator(
+        bot.services.db, clock(), telegram_id, by=RACHEL, scope=frozenset({location_id})
     )
 
 

@@ -4,15 +4,16 @@ the register with allergies flagged, and the details are gone after the retentio
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 from bot.config import Config
 from bot.harness import Clock, Rehearsal
-from storage import audit, invites, locations, people, referrals, rota
+from storage import audit, invites, locations, referrals, rota
 from storage.referrals import ReferralForm
 from tests.conftest import RACHEL
 from tests.e2e.test_joining import register
+from tests.support import register_by_invite
 
 OKAFOR, BROOK, SAM = 2001, 2002, 3001
 ALLERGY = "Child 2: severe peanut allergy (EpiPen in bag)"
@@ -20,21 +21,14 @@ ALLERGY = "Child 2: severe peanut allergy (EpiPen in bag)"
 
 async def contact(bot: Rehearsal, telegram_id: int, school: str) -> None:
     db, now = bot.services.db, bot.services.now()
-    made = await invites.create(
+    await register_by_invite(
         db,
-        actor_telegram_id=RACHEL,
-        role=invites.Role.SCHOOL_CONTACT,
-        school_name=school,
-        now=now,
-        valid_for=timedelta(days=1),
-    )
-    await people.register(
-        db,
+        now,
         telegram_id=telegram_id,
         name=school,
-        now=now,
-        coordinator_ids=frozenset(),
-        invite_hash=invites.hash_token(made.token),
+        role=invites.Role.SCHOOL_CONTACT,
+        by=RACHEL,
+        school_name=school,
     )
 
 

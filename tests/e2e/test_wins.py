@@ -14,12 +14,12 @@ from bot.config import Config
 from bot.harness import Rehearsal
 from bot.sandbox import SimGroup, SimMessage
 from handlers import menu
-from storage import audit, invites, locations, people, wins
+from storage import audit, locations, people, wins
 from storage.celebrations import CelebrationPolicy
-from storage.models import NAME_MAX, WIN_TEXT_MAX, Role, WinStatus
+from storage.models import NAME_MAX, WIN_TEXT_MAX, WinStatus
 from tests.conftest import RACHEL
 from tests.e2e.test_joining import register
-from tests.support import Clock
+from tests.support import Clock, promote_to_coordinator
 
 PRIYA, SAM, BEN, BART = 3201, 3202, 3203, 3204
 GROUP_ID = -100_700_800
@@ -39,16 +39,7 @@ def config(config: Config) -> Config:
 async def _coordinator(bot: Rehearsal, clock: Clock, telegram_id: int, name: str) -> int:
     """Someone Rachel invited as a coordinator; returns their person id."""
     await register(bot, telegram_id, name)
-    db = bot.services.db
-    invite = await invites.create(
-        db, actor_telegram_id=RACHEL, role=Role.COORDINATOR, now=clock(), valid_for=timedelta(1)
-    )
-    await people.join_by_invite(
-        db, telegram_id=telegram_id, invite_hash=invites.hash_token(invite.token), now=clock()
-    )
-    profile = await people.profile(db, telegram_id)
-    assert profile is not None
-    return profile.person_id
+    return await promote_to_coordinator(bot.services.db, clock(), telegram_id, by=RACHEL)
 
 
 async def _programme(bot: Rehearsal, clock: Clock) -> SimGroup:

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from storage import audit, broadcasts, invites, locations, outbox, people, rota
+from storage import audit, broadcasts, locations, outbox, people, rota
 from storage.broadcasts import Composition, NobodyToSend, TooLong
 from storage.db import Database
 from storage.errors import NotFound, NotYours, OutOfScope, PermissionDenied
@@ -24,7 +24,7 @@ from storage.models import (
     Role,
 )
 from storage.rota import JobSpec, SessionPlan, SessionView
-from tests.support import Clock
+from tests.support import Clock, promote_to_coordinator, register_by_invite
 
 RACHEL, PRIYA, OKAFOR = 1001, 1002, 2001
 ST_MARKS_VOLUNTEERS = (3001, 3002, 3003)
@@ -64,44 +64,23 @@ async def _programme(db: Database, clock: Clock) -> tuple[int, int]:
     await locations.toggle_home(db, telegram_id=GONE_QUIET, location_id=st_marks.location_id)
     await people.mark_inactive(db, telegram_id=GONE_QUIET)
 
-    made = await invites.create(
+    await register_by_invite(
         db,
-        actor_telegram_id=RACHEL,
-        role=Role.SCHOOL_CONTACT,
-        school_name="Hillside Primary",
-        now=clock(),
-        valid_for=timedelta(days=1),
-    )
-    await people.register(
-        db,
+        clock(),
         telegram_id=OKAFOR,
         name="Mr Okafor",
-        now=clock(),
-        coordinator_ids=frozenset(),
-        invite_hash=invites.hash_token(made.token),
+        role=Role.SCHOOL_CONTACT,
+        by=RACHEL,
+        school_name="Hillside Primary",
     )
-    lead = await invites.create(
-        db,
-        actor_telegram_id=RACHEL,
-        role=Role.COORDINATOR,
-        now=clock(),
-        valid_for=timedelta(days=1),
-    )
-    await people.register(
-        db,
-        telegram_id=PRIYA,
-        name="Priya",
-        now=clock(),
-        coordinator_ids=frozenset(),
-        invite_hash=invites.hash_token(lead.token),
+    priya = await register_by_invite(
+        db, clock(), telegram_id=PRIYA, name="Priya", role=Role.COORDINATOR, by=RACHEL
     )
     await locations.toggle_home(db, telegram_id=PRIYA, location_id=st_marks.location_id)
-    priya = await people.profile(db, PRIYA)
-    assert priya is not None
     await locations.set_scope(
         db,
         actor_telegram_id=RACHEL,
-        person_id=priya.person_id,
+        person_id=priya.profile.person_id,
         location_ids=frozenset({st_marks.location_id}),
         now=clock(),
     )
@@ -128,6 +107,27 @@ async def _composed(
         photo_file_id=photo,
         now=clock(),
     )
+
+
+async def _started(
+    db: Database,
+    clock: Clock,
+    composed: Composition,
+    *,
+    by: int = RACHEL,
+    message_id: int | None = 7,
+) -> broadcasts.Started:
+    """`by` taps Send on the preview of `composed`; the broadcast starts."""
+    started = await broadcasts.start(
+        db,
+        actor_telegram_id=by,
+        token=composed.token,
+        chat_id=by,
+        message_id=message_id,
+        now=clock(),
+    )
+    assert started is not None
+    return started
 
 
 async def _size(
@@ -345,15 +345,7 @@ async def test_hundreds_of_recipients_are_queued_in_chunks_each_once(
     await _register(db, clock, RACHEL, *range(10_000, 10_000 + count))
     composed = await _composed(db, clock, Audience.VOLUNTEERS)
     assert composed.recipients == count
-    started = await broadcasts.start(
-        db,
-        actor_telegram_id=RACHEL,
-        token=composed.token,
-        chat_id=RACHEL,
-        message_id=7,
-        now=clock(),
-    )
-    assert started is not None
+    started = await _started(db, clock, composed)
     assert started.progress.total == count
     async with db.read() as session:
         queued = await session.scalar(
@@ -369,15 +361,7 @@ async def test_progress_is_counted_from_the_notices_and_the_broadcast_closes_onc
 ) -> None:
     await _programme(db, clock)
     composed = await _composed(db, clock, Audience.EVERYONE)
-    started = await broadcasts.start(
-        db,
-        actor_telegram_id=RACHEL,
-        token=composed.token,
-        chat_id=RACHEL,
-        message_id=7,
-        now=clock(),
-    )
-    assert started is not None
+    started = await _started(db, clock, composed)
     broadcast_id = started.broadcast_id
     # Until the progress message has been shown, it is neither edited nor closed.
     assert not await broadcasts.claim_progress_edit(db, broadcast_id, now=clock(), every=EVERY)
@@ -473,15 +457,7 @@ async def test_a_progress_message_never_shown_is_reported_after_a_grace(
     sweep reports it all the same, after a minute."""
     await _programme(db, clock)
     composed = await _composed(db, clock, Audience.SCHOOLS)
-    started = await broadcasts.start(
-        db,
-        actor_telegram_id=RACHEL,
-        token=composed.token,
-        chat_id=RACHEL,
-        message_id=None,
-        now=clock(),
-    )
-    assert started is not None
+    await _started(db, clock, composed, message_id=None)
     (notice,) = await outbox.claim_due(db, now=clock(), limit=10)
     await outbox.finish(db, notice.notice_id, NoticeStatus.SENT, now=clock())
     (state,) = await broadcasts.sending(db)
@@ -559,15 +535,7 @@ async def test_one_locations_volunteers_include_those_who_booked_its_sessions_la
     assert await _size(db, clock, Audience.LOCATION, riverside) == 3  # two at home, one booked
     composed = await _composed(db, clock, Audience.LOCATION, st_marks)
     assert composed.recipients == len(expected)
-    started = await broadcasts.start(
-        db,
-        actor_telegram_id=RACHEL,
-        token=composed.token,
-        chat_id=RACHEL,
-        message_id=7,
-        now=clock(),
-    )
-    assert started is not None
+    started = await _started(db, clock, composed)
     assert started.progress.total == len(expected)
     async with db.read() as session:
         sent_to = (
@@ -639,10 +607,7 @@ async def test_changing_the_message_keeps_the_audience_and_retires_the_preview(
         st_marks,
         3,
     )
-    started = await broadcasts.start(
-        db, actor_telegram_id=RACHEL, token=second.token, chat_id=RACHEL, message_id=7, now=clock()
-    )
-    assert started is not None
+    started = await _started(db, clock, second)
     message = await broadcasts.message(db, started.broadcast_id)
     assert message is not None
     assert message.text == "Better words"
@@ -654,10 +619,7 @@ async def test_a_stop_skips_the_copies_not_yet_taken_by_its_sender_or_the_progra
     st_marks, _ = await _programme(db, clock)
     # Priya, St Mark's site lead, writes to its volunteers.
     composed = await _composed(db, clock, Audience.LOCATION, st_marks, by=PRIYA)
-    started = await broadcasts.start(
-        db, actor_telegram_id=PRIYA, token=composed.token, chat_id=PRIYA, message_id=7, now=clock()
-    )
-    assert started is not None
+    started = await _started(db, clock, composed, by=PRIYA)
     broadcast_id = started.broadcast_id
     assert started.progress.total == 3
     (taken,) = await outbox.claim_due(db, now=clock(), limit=1)  # one is being sent
@@ -674,20 +636,8 @@ async def test_a_stop_skips_the_copies_not_yet_taken_by_its_sender_or_the_progra
         )
     other_lead = 1003
     await _register(db, clock, other_lead)
-    lead = await invites.create(
-        db, actor_telegram_id=RACHEL, role=Role.COORDINATOR, now=clock(), valid_for=EVERY * 100
-    )
-    await people.join_by_invite(
-        db, telegram_id=other_lead, invite_hash=invites.hash_token(lead.token), now=clock()
-    )
-    profile = await people.profile(db, other_lead)
-    assert profile is not None
-    await locations.set_scope(
-        db,
-        actor_telegram_id=RACHEL,
-        person_id=profile.person_id,
-        location_ids=frozenset({st_marks}),
-        now=clock(),
+    await promote_to_coordinator(
+        db, clock(), other_lead, by=RACHEL, scope=frozenset({st_marks}), valid_for=EVERY * 100
     )
     with pytest.raises(NotYours):
         await broadcasts.stop(
@@ -727,10 +677,7 @@ async def test_a_coordinator_of_the_programme_may_stop_anyones_broadcast(
 ) -> None:
     st_marks, _ = await _programme(db, clock)
     composed = await _composed(db, clock, Audience.LOCATION, st_marks, by=PRIYA)
-    started = await broadcasts.start(
-        db, actor_telegram_id=PRIYA, token=composed.token, chat_id=PRIYA, message_id=7, now=clock()
-    )
-    assert started is not None
+    started = await _started(db, clock, composed, by=PRIYA)
     assert (
         await broadcasts.stop(
             db, actor_telegram_id=RACHEL, broadcast_id=started.broadcast_id, now=clock()
@@ -746,15 +693,7 @@ async def test_time_left_counts_the_recent_rate_not_the_time_the_bot_was_stopped
 ) -> None:
     await _register(db, clock, RACHEL, *range(10_000, 10_010))
     composed = await _composed(db, clock, Audience.VOLUNTEERS)
-    started = await broadcasts.start(
-        db,
-        actor_telegram_id=RACHEL,
-        token=composed.token,
-        chat_id=RACHEL,
-        message_id=7,
-        now=clock(),
-    )
-    assert started is not None
+    started = await _started(db, clock, composed)
     broadcast_id = started.broadcast_id
     # Nothing has ended yet: the pace is all there is to go by.
     assert await broadcasts.rate(db, broadcast_id, now=clock(), per_second=25) == 25

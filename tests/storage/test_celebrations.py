@@ -56,6 +56,20 @@ async def _plan(db: Database, clock: Clock) -> int:
     return await celebrations.plan(db, now=clock(), policy=POLICY, tz=LONDON)
 
 
+async def _meals(db: Database, clock: Clock, session_id: int, meals: int) -> None:
+    """Rachel records `meals` served (to 40 children) at a session."""
+    await rota.record_counts(
+        db, actor_telegram_id=RACHEL, session_id=session_id, meals=meals, children=40, now=clock()
+    )
+
+
+async def _attended(db: Database, clock: Clock, outcome: rota.BookOutcome) -> None:
+    """Rachel marks the volunteer of a booking as having come."""
+    await rota.mark_attendance(
+        db, actor_telegram_id=RACHEL, booking_id=_booking_id(outcome), attended=True, now=clock()
+    )
+
+
 async def test_a_milestone_is_celebrated_once_and_only_the_highest_of_several(
     db: Database, clock: Clock
 ) -> None:
@@ -94,18 +108,8 @@ async def test_a_milestone_is_celebrated_once_and_only_the_highest_of_several(
     assert await _plan(db, clock) == 0  # nothing served yet
 
     clock.now = datetime(2026, 7, 27, 13, 0, tzinfo=UTC)
-    await rota.record_counts(
-        db,
-        actor_telegram_id=RACHEL,
-        session_id=monday.session_id,
-        meals=60,
-        children=40,
-        now=clock(),
-    )
-    first = _booking_id(bookings[0])
-    await rota.mark_attendance(
-        db, actor_telegram_id=RACHEL, booking_id=first, attended=True, now=clock()
-    )
+    await _meals(db, clock, monday.session_id, 60)
+    await _attended(db, clock, bookings[0])
     assert await _plan(db, clock) == 2
     assert await _plan(db, clock) == 0  # planned again: nothing twice
     sam = await people.profile(db, SAM)
@@ -117,18 +121,8 @@ async def test_a_milestone_is_celebrated_once_and_only_the_highest_of_several(
 
     # Tuesday passes 100 and 150 at once: one celebration, of 150; both are recorded.
     clock.now = datetime(2026, 7, 28, 13, 0, tzinfo=UTC)
-    await rota.record_counts(
-        db,
-        actor_telegram_id=RACHEL,
-        session_id=tuesday.session_id,
-        meals=100,
-        children=40,
-        now=clock(),
-    )
-    second = _booking_id(bookings[1])
-    await rota.mark_attendance(
-        db, actor_telegram_id=RACHEL, booking_id=second, attended=True, now=clock()
-    )
+    await _meals(db, clock, tuesday.session_id, 100)
+    await _attended(db, clock, bookings[1])
     assert await _plan(db, clock) == 3
     assert (await _notices(db))[2:] == [
         ("milestone", GROUP, {"what": "meals", "value": 150}),
@@ -140,23 +134,9 @@ async def test_a_milestone_is_celebrated_once_and_only_the_highest_of_several(
     assert {"meals:50", "meals:100", "meals:150", "shifts:2"} <= keys
 
     # A correction down and up again celebrates nothing a second time.
-    await rota.record_counts(
-        db,
-        actor_telegram_id=RACHEL,
-        session_id=tuesday.session_id,
-        meals=10,
-        children=40,
-        now=clock(),
-    )
+    await _meals(db, clock, tuesday.session_id, 10)
     assert await _plan(db, clock) == 0
-    await rota.record_counts(
-        db,
-        actor_telegram_id=RACHEL,
-        session_id=tuesday.session_id,
-        meals=100,
-        children=40,
-        now=clock(),
-    )
+    await _meals(db, clock, tuesday.session_id, 100)
     assert await _plan(db, clock) == 0
 
 

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import update
 
-from storage import audit, impact, invites, locations, people, referrals, rota
+from storage import audit, impact, locations, people, referrals, rota
 from storage.crypto import Cipher, new_key
 from storage.db import Database
 from storage.errors import NotFound, OutOfScope, PermissionDenied
@@ -20,7 +20,7 @@ from storage.impact import Figures, PeriodProblem, period_problem
 from storage.models import Booking, BookingStatus, LunchSession, ReferralStatus, Role
 from storage.referrals import Decision, ReferralForm
 from storage.rota import JobSpec, SessionPlan, SessionView
-from tests.support import Clock
+from tests.support import Clock, promote_to_coordinator, register_by_invite
 
 LONDON = ZoneInfo("Europe/London")
 RACHEL, PRIYA, OKAFOR, SAM, ANN, BEN = 1001, 1002, 2001, 3001, 3002, 3003
@@ -80,21 +80,14 @@ async def _people(db: Database, clock: Clock) -> None:
         await people.register(
             db, telegram_id=telegram_id, name=name, now=clock(), coordinator_ids=frozenset({RACHEL})
         )
-    school = await invites.create(
+    await register_by_invite(
         db,
-        actor_telegram_id=RACHEL,
-        role=Role.SCHOOL_CONTACT,
-        school_name="Hillside Primary",
-        now=clock(),
-        valid_for=timedelta(days=1),
-    )
-    await people.register(
-        db,
+        clock(),
         telegram_id=OKAFOR,
         name="Mr Okafor",
-        now=clock(),
-        coordinator_ids=frozenset(),
-        invite_hash=invites.hash_token(school.token),
+        role=Role.SCHOOL_CONTACT,
+        by=RACHEL,
+        school_name="Hillside Primary",
     )
 
 
@@ -103,21 +96,7 @@ async def _site_lead(db: Database, clock: Clock, location_id: int) -> None:
     await people.register(
         db, telegram_id=PRIYA, name="Priya", now=clock(), coordinator_ids=frozenset()
     )
-    invite = await invites.create(
-        db, actor_telegram_id=RACHEL, role=Role.COORDINATOR, now=clock(), valid_for=timedelta(1)
-    )
-    await people.join_by_invite(
-        db, telegram_id=PRIYA, invite_hash=invites.hash_token(invite.token), now=clock()
-    )
-    priya = await people.profile(db, PRIYA)
-    assert priya is not None
-    await locations.set_scope(
-        db,
-        actor_telegram_id=RACHEL,
-        person_id=priya.person_id,
-        location_ids=frozenset({location_id}),
-        now=clock(),
-    )
+    await promote_to_coordinator(db, clock(), PRIYA, by=RACHEL, scope=frozenset({location_id}))
 
 
 async def _refer(db: Database, clock: Clock, at: datetime, reference: str) -> int:

@@ -8,13 +8,13 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import text
 
-from storage import audit, invites, locations, outbox, people, referrals
+from storage import audit, locations, outbox, people, referrals
 from storage.crypto import Cipher, new_key
 from storage.db import Database
 from storage.errors import NotFound, NotYours, PermissionDenied
 from storage.models import ReferralStatus, Role
 from storage.referrals import Decision, ReferralForm
-from tests.support import Clock
+from tests.support import Clock, register_by_invite
 
 RACHEL, OKAFOR, OTHER_SCHOOL, SAM = 1001, 2001, 2002, 3001
 ALLERGY = "severe peanut allergy, carries an EpiPen"
@@ -68,21 +68,14 @@ async def _programme(db: Database, clock: Clock) -> int:
             db, telegram_id=telegram_id, name=name, now=clock(), coordinator_ids=frozenset({RACHEL})
         )
     for telegram_id, school in ((OKAFOR, "Hillside Primary"), (OTHER_SCHOOL, "Brook Lane")):
-        made = await invites.create(
+        await register_by_invite(
             db,
-            actor_telegram_id=RACHEL,
-            role=Role.SCHOOL_CONTACT,
-            school_name=school,
-            now=clock(),
-            valid_for=timedelta(days=1),
-        )
-        await people.register(
-            db,
+            clock(),
             telegram_id=telegram_id,
             name=school,
-            now=clock(),
-            coordinator_ids=frozenset(),
-            invite_hash=invites.hash_token(made.token),
+            role=Role.SCHOOL_CONTACT,
+            by=RACHEL,
+            school_name=school,
         )
     location = await locations.create(db, actor_telegram_id=RACHEL, name="St Mark's", now=clock())
     await locations.update_field(

@@ -8,12 +8,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from storage import audit, invites, locations, outbox, people, rota
+from storage import audit, locations, outbox, people, rota
 from storage.db import Database
 from storage.errors import NotYours, OutOfScope
-from storage.models import BookingStatus, CheckStatus, NoticeStatus, Role
+from storage.models import BookingStatus, CheckStatus, NoticeStatus
 from storage.rota import BookResult, CancelResult, JobSpec, OfferResult, SessionPlan
-from tests.support import Clock
+from tests.support import Clock, promote_to_coordinator
 
 LONDON = ZoneInfo("Europe/London")
 RACHEL, PRIYA = 1001, 1002
@@ -366,25 +366,9 @@ async def test_a_site_lead_runs_only_their_own_location(db: Database, clock: Clo
     tuesday = await _week(db, clock)
     riverside = await locations.create(db, actor_telegram_id=RACHEL, name="Riverside", now=clock())
     await _people(db, clock, PRIYA)
-    priya = await people.profile(db, PRIYA)
-    assert priya is not None
     # Priya becomes a coordinator scoped to St Mark's: a site lead.
-    created = await invites.create(
-        db,
-        actor_telegram_id=RACHEL,
-        role=Role.COORDINATOR,
-        now=clock(),
-        valid_for=timedelta(days=1),
-    )
-    await people.join_by_invite(
-        db, telegram_id=PRIYA, invite_hash=invites.hash_token(created.token), now=clock()
-    )
-    await locations.set_scope(
-        db,
-        actor_telegram_id=RACHEL,
-        person_id=priya.person_id,
-        location_ids=frozenset({tuesday.location_id}),
-        now=clock(),
+    await promote_to_coordinator(
+        db, clock(), PRIYA, by=RACHEL, scope=frozenset({tuesday.location_id})
     )
 
     sam = VOLUNTEERS[0]

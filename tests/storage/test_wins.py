@@ -10,12 +10,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from storage import audit, drafts, invites, locations, people, wins
+from storage import audit, drafts, locations, people, wins
 from storage.db import Database
 from storage.errors import NotFound, OutOfScope, PermissionDenied
-from storage.models import WIN_TEXT_MAX, Notice, Role, Win, WinStatus
+from storage.models import WIN_TEXT_MAX, Notice, Win, WinStatus
 from storage.wins import Cancelled, Outcome, Shared, TextProblem
-from tests.support import Clock
+from tests.support import Clock, promote_to_coordinator
 
 RACHEL, BEN, PRIYA, SAM = 1001, 1002, 3001, 3002
 GROUP, OTHER_GROUP = -100_111, -100_222
@@ -34,12 +34,7 @@ async def _programme(db: Database, clock: Clock) -> dict[int, int]:
             coordinator_ids=frozenset({RACHEL, BEN}),
         )
         ids[telegram_id] = made.profile.person_id
-    invite = await invites.create(
-        db, actor_telegram_id=RACHEL, role=Role.COORDINATOR, now=clock(), valid_for=timedelta(1)
-    )
-    await people.join_by_invite(
-        db, telegram_id=PRIYA, invite_hash=invites.hash_token(invite.token), now=clock()
-    )
+    await promote_to_coordinator(db, clock(), PRIYA, by=RACHEL)
     st_marks = await locations.create(db, actor_telegram_id=RACHEL, name="St Mark's", now=clock())
     await locations.set_scope(
         db,
