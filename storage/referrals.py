@@ -36,8 +36,8 @@ from storage.models import (
     School,
 )
 from storage.roles import (
+    all_coordinators,
     coordinator_scope,
-    coordinators_for,
     registered,
     require_location,
     require_programme,
@@ -192,7 +192,7 @@ async def submit(
             subject=("referral", referral.id),
         )
         # Coordinators of the whole programme decide referrals; site leads cannot open them.
-        for lead in (await coordinators_for(session, [0]))[0]:
+        for lead in await all_coordinators(session, programme_only=True):
             await outbox.queue(
                 session,
                 person=lead,

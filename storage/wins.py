@@ -27,7 +27,7 @@ from storage import audit, drafts, outbox
 from storage.db import Database, rowcount
 from storage.errors import NotFound
 from storage.models import FILE_ID_MAX, WIN_TEXT_MAX, Draft, Person, Win, WinStatus
-from storage.roles import coordinators_for, registered, require_programme
+from storage.roles import all_coordinators, registered, require_programme
 
 DRAFT_FLOW = "win"  # the author's win before it is shared
 NOTE_MAX = 500  # a coordinator's note to the author when a win is not announced
@@ -219,7 +219,7 @@ async def submit(
             anonymous=anonymous,
             photo=photo is not None,
         )
-        for lead in (await coordinators_for(session, [0]))[0]:
+        for lead in await all_coordinators(session, programme_only=True):
             await outbox.queue(
                 session,
                 person=lead,
