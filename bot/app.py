@@ -240,6 +240,8 @@ def _schools(app: BotApplication) -> None:
     """School contacts: referring a family, following their referrals."""
     # (school referral form: begin)
     _command(app, "refer", referral_form.refer)
+    _button(app, referral_form.ReferReferenceIsOurs, referral_form.refer_reference_is_ours)
+    _button(app, referral_form.ReferReferenceAgain, referral_form.refer_reference_again)
     _button(app, referral_form.ReferChildren, referral_form.refer_children)
     _button(app, referral_form.ReferMoreChildren, referral_form.refer_more_children)
     _button(app, referral_form.ReferBand, referral_form.refer_band)

@@ -31,6 +31,8 @@ AGE_BANDS = (
 )
 AGREED = "✅ The parent or carer agreed"
 SEND = "📨 Send referral"
+REFERENCE_IS_OURS = "✅ Yes, it is our code"
+REFERENCE_AGAIN = "✏️ Type another"
 
 
 # --- switched off, gone, resumed --------------------------------------------------------------
@@ -73,6 +75,16 @@ def reference_invalid() -> str:
     return (
         f"Please send a short reference of letters and numbers (up to {REFERENCE_MAX} "
         "characters), like HS-014, and never a child's name; or /cancel."
+    )
+
+
+def confirm_reference(reference: str) -> str:
+    return (
+        f"<b>{esc(reference)}</b> has no numbers, so it reads like a person's name.\n"
+        "A reference is shown on buttons, notices and exported lists, so it must never be a "
+        "child's or a parent's name: only your school's own code for the family, like "
+        "<i>HS-014</i>.\n\n<b>Is it your school's own code?</b> If not, type another "
+        "reference."
     )
 
 

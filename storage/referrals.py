@@ -133,6 +133,12 @@ def clean_reference(text: str) -> str | None:
     return value if _REFERENCE.fullmatch(value) else None
 
 
+def looks_like_a_name(reference: str) -> bool:
+    """A reference of letters only ("Jamie Smith", "Amy") reads like a person's name rather
+    than a school's code (HS-014): the contact is asked to confirm it before it is kept."""
+    return not any(ch.isdigit() for ch in reference)
+
+
 def clean_free_text(text: str, limit: int) -> str | None:
     value = one_line(text)
     return value if 0 < len(value) <= limit else None
