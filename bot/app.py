@@ -187,6 +187,7 @@ def _coordinators(app: BotApplication) -> None:
     _button(app, planning.NewLocation, planning.new_location)
     _button(app, planning.EditLocation, planning.edit_location)
     _button(app, planning.ArchiveLocation, planning.archive_location)
+    _button(app, planning.ArchiveAndCancel, planning.archive_and_cancel)
     _command(app, "newsessions", planning.new_sessions)
     _button(app, planning.PlanAt, planning.plan_at)
     _button(app, planning.PlanWeekday, planning.plan_weekday)

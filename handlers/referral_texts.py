@@ -7,6 +7,7 @@ from datetime import date
 
 from handlers.rota_texts import WEEKDAYS, plural
 from handlers.texts import esc
+from handlers.triage_texts import dates as placed_dates
 from storage.models import REFERENCE_MAX, ReferralStatus
 from storage.referrals import (
     MAX_CHILDREN,
@@ -270,12 +271,9 @@ def status(summary: ReferralSummary) -> str:
             return "not placed"
         case ReferralStatus.PLACED:
             where = esc(summary.location_name or "a lunch club")
-            if summary.placed_from is None or summary.placed_to is None:
+            if not summary.placed_days:
                 return f"placed at {where}"
-            return (
-                f"placed at {where}, {days(summary.placed_weekdays)}, "
-                f"{short_span(summary.placed_from, summary.placed_to)}"
-            )
+            return f"placed at {where} on {placed_dates(summary.placed_days)}"
 
 
 # --- pieces -----------------------------------------------------------------------------------
@@ -314,8 +312,3 @@ def span(first: date, last: date) -> str:
     if first == last:
         return f"{first:%a %-d %b %Y}"
     return f"{first:%a %-d %b} – {last:%a %-d %b %Y}"
-
-
-def short_span(first: date, last: date) -> str:
-    """'28 Jul–27 Aug'."""
-    return f"{first:%-d %b}" if first == last else f"{first:%-d %b}–{last:%-d %b}"
