@@ -20,6 +20,7 @@ from storage.people import Profile
 from storage.referrals import Decision, DecisionOutcome
 
 PER_PAGE = 8
+LOCATIONS_PER_PAGE = 10
 DECLINE_FLOW = "referral_decline"
 DATES_FLOW = "referral_dates"
 
@@ -42,6 +43,7 @@ class OpenReferral:
 class ChoosePlace:
     referral_id: int
     version: int
+    offset: int = 0  # the page of locations
 
 
 @callbacks.action("ta")
@@ -207,6 +209,7 @@ async def choose_place(
     )
     # Those with days free first (the school's choices first among them), then the rest.
     ordered = sorted(found, key=lambda option: (not option.open_days, not option.asked_for))
+    offset = chosen.offset if chosen.offset < len(ordered) else 0
     rows: list[Row] = [
         [
             (
@@ -218,8 +221,18 @@ async def choose_place(
                 ),
             )
         ]
-        for option in ordered
+        for option in ordered[offset : offset + LOCATIONS_PER_PAGE]
     ]
+    rows.append(
+        pager(
+            offset,
+            len(ordered),
+            LOCATIONS_PER_PAGE,
+            lambda offset: ChoosePlace(
+                referral_id=chosen.referral_id, version=chosen.version, offset=offset
+            ),
+        )
+    )
     rows.append([("« Back", OpenReferral(referral_id=chosen.referral_id))])
     await show(update, triage_texts.choose_location(s), keyboard(*rows))
 

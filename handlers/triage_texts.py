@@ -129,10 +129,15 @@ def confirm_place(summary: ReferralSummary, option: PlacementOption) -> str:
     open_days = option.open_days
     full = [d for d in option.days if d.session_id is not None and not d.fits]
     no_lunch = [d for d in option.days if d.session_id is None]
+    if not option.days:
+        return (
+            f"Place <b>{esc(summary.reference)}</b> at <b>{esc(option.name)}</b>? None of the "
+            "days asked for is still to come: choose other dates."
+        )
     head = (
         f"Place <b>{esc(summary.reference)}</b> ({children(summary.children)}) at "
         f"<b>{esc(option.name)}</b>? Of the {plural(len(option.days), 'day')} asked for "
-        f"({days(summary.weekdays)}):"
+        f"({days(summary.weekdays)}) still to come:"
     )
     lines = [head]
     if open_days:

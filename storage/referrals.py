@@ -847,7 +847,9 @@ async def _asked_days(
 ) -> list[AskedDay]:
     """Each day wanted as it stands at the location: its lunch session still to come (the
     first, if it runs two), and the children's places left beside the families already placed
-    (this one's own earlier placement aside)."""
+    (this one's own earlier placement aside). Days gone by are left out: nobody is placed there."""
+    today = now.astimezone(tz).date()
+    wanted = [day for day in wanted if day >= today]
     if not wanted:
         return []
     start = datetime.combine(wanted[0], time(0), tzinfo=tz).astimezone(UTC)
@@ -972,7 +974,7 @@ async def sessions_cancelled(
                 "placed_weekdays": sorted({d.weekday() for d in left}),
             }
         else:
-            # Its rows stay until it is placed again: the notice names the lost days.
+            # Its days stay on record (not on any register: it is no longer placed).
             values |= _UNPLACED | {"status": ReferralStatus.WAITLISTED, "decided_at": now}
         await session.execute(update(Referral).where(Referral.id == referral.id).values(**values))
         await session.refresh(referral)

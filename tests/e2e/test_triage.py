@@ -512,3 +512,26 @@ async def test_archiving_a_location_cancels_its_lunches_and_tells_everyone_once(
         "the referral is back on the waiting list: we'll tell you as soon as there is room."
     ]
     assert sam.last.text.startswith("Sorry: the lunch session at St Mark's, Tue 28 Jul")
+
+
+async def test_many_locations_are_offered_a_page_at_a_time(bot: Rehearsal) -> None:
+    await referred(bot)
+    db, now = bot.services.db, bot.services.now()
+    for n in range(12):
+        await locations.create(db, actor_telegram_id=RACHEL, name=f"Hall {n:02}", now=now)
+    rachel = bot.user(RACHEL, "Rachel")
+    await rachel.send("/referrals")
+    await rachel.tap("HS-014 · Hillside Primary · 2 children")
+    await rachel.tap("📍 Place")
+    first = rachel.last.labels()
+    # The location with lunch on the days asked comes first; 10 to a page.
+    assert first[0] == "★ St Mark's · 2 of 10 days"
+    assert len(first) == 10 + 2 and first[-2:] == ["Next ▶", "« Back"]
+    await rachel.tap("Next ▶")
+    assert rachel.last.labels() == [
+        "Hall 09 · no day free",
+        "Hall 10 · no day free",
+        "Hall 11 · no day free",
+        "◀ Previous",
+        "« Back",
+    ]
