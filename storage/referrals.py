@@ -424,7 +424,7 @@ async def place(
         wanted = _placed_days(first_day, last_day, weekdays)
         if not wanted:
             return DecisionOutcome(decision=Decision.NO_DAYS)
-        days = await _asked_days(session, location, referral, wanted, tz, now)
+        days = await _asked_days(session, location, referral, wanted, tz, now, lock=True)
         chosen = [d for d in days if d.fits]
         if not chosen:
             full = tuple(d.day for d in days if d.session_id is not None)
@@ -844,6 +844,8 @@ async def _asked_days(
     wanted: list[date],
     tz: ZoneInfo,
     now: datetime,
+    *,
+    lock: bool = False,
 ) -> list[AskedDay]:
     """Each day wanted as it stands at the location: its lunch session still to come (the
     first, if it runs two), and the children's places left beside the families already placed
@@ -854,19 +856,20 @@ async def _asked_days(
         return []
     start = datetime.combine(wanted[0], time(0), tzinfo=tz).astimezone(UTC)
     end = datetime.combine(wanted[-1] + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
-    lunches = (
-        await session.scalars(
-            select(LunchSession)
-            .where(
-                LunchSession.location_id == location.id,
-                LunchSession.status == SessionStatus.SCHEDULED,
-                LunchSession.starts_at > now,
-                LunchSession.starts_at >= start,
-                LunchSession.starts_at < end,
-            )
-            .order_by(LunchSession.starts_at)
+    query = (
+        select(LunchSession)
+        .where(
+            LunchSession.location_id == location.id,
+            LunchSession.status == SessionStatus.SCHEDULED,
+            LunchSession.starts_at > now,
+            LunchSession.starts_at >= start,
+            LunchSession.starts_at < end,
         )
-    ).all()
+        .order_by(LunchSession.starts_at)
+    )
+    if lock:  # placing: a session cancelled meanwhile is seen as cancelled, not placed at
+        query = query.with_for_update()
+    lunches = (await session.scalars(query)).all()
     by_day: dict[date, LunchSession] = {}
     for lunch in lunches:
         by_day.setdefault(lunch.starts_at.astimezone(tz).date(), lunch)

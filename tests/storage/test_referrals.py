@@ -418,3 +418,31 @@ async def test_a_cancelled_session_takes_the_family_off_the_register_and_tells_t
         None,
         (),
     )
+
+
+async def test_placing_while_the_session_is_cancelled_never_leaves_a_family_untold(
+    db: Database, clock: Clock
+) -> None:
+    location_id = await _programme(db, clock)
+    sent = await referrals.submit(
+        db, CIPHER, telegram_id=OKAFOR, form=form(), now=clock(), daily_limit=10
+    )
+    [tuesday] = await rota.sessions_on(
+        db, actor_telegram_id=RACHEL, location_id=location_id, day=date(2026, 7, 28), tz=LONDON
+    )
+    await outbox.claim_due(db, now=clock(), limit=10)
+    placed, _ = await asyncio.gather(
+        _place(db, clock, sent.referral_id, location_id, date(2026, 7, 28), date(2026, 7, 30)),
+        rota.cancel_session(
+            db, actor_telegram_id=RACHEL, session_id=tuesday.session.session_id, now=clock()
+        ),
+    )
+    assert placed.decision is Decision.DONE
+    [now_placed] = await referrals.for_school(db, telegram_id=OKAFOR)
+    kinds = {n.kind for n in await outbox.claim_due(db, now=clock(), limit=10)}
+    # Either the placement came first and the school hears of the cancelled Tuesday, or the
+    # cancel came first and the family was placed on the Thursday alone.
+    assert now_placed.placed_days == (date(2026, 7, 30),)
+    assert ("placement_cancelled" in kinds) or (
+        placed.summary is not None and placed.summary.placed_days == (date(2026, 7, 30),)
+    )
