@@ -187,6 +187,7 @@ def _coordinators(app: BotApplication) -> None:
     _button(app, planning.NewLocation, planning.new_location)
     _button(app, planning.EditLocation, planning.edit_location)
     _button(app, planning.ArchiveLocation, planning.archive_location)
+    _button(app, planning.ArchiveAndCancel, planning.archive_and_cancel)
     _command(app, "newsessions", planning.new_sessions)
     _button(app, planning.PlanAt, planning.plan_at)
     _button(app, planning.PlanWeekday, planning.plan_weekday)
@@ -240,6 +241,8 @@ def _schools(app: BotApplication) -> None:
     """School contacts: referring a family, following their referrals."""
     # (school referral form: begin)
     _command(app, "refer", referral_form.refer)
+    _button(app, referral_form.ReferReferenceIsOurs, referral_form.refer_reference_is_ours)
+    _button(app, referral_form.ReferReferenceAgain, referral_form.refer_reference_again)
     _button(app, referral_form.ReferChildren, referral_form.refer_children)
     _button(app, referral_form.ReferMoreChildren, referral_form.refer_more_children)
     _button(app, referral_form.ReferBand, referral_form.refer_band)

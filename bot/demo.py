@@ -227,8 +227,10 @@ async def _referral(t: Transcript, okafor: SimUser, rachel: SimUser) -> None:
     await t.send(rachel, coordinator, "/referrals")
     await t.tap(rachel, coordinator, "HS-014 · Hillside Primary · 2 children")
     await t.tap(rachel, coordinator, "📍 Place")
-    await t.tap(rachel, coordinator, "★ St Mark's church hall")
-    await t.tap(rachel, coordinator, "✅ Place")
+    # St Mark's runs lunch only in the first week so far: the placing screen says which of
+    # the days asked for have a lunch, and the school is told exactly those dates.
+    await t.tap(rachel, coordinator, "★ St Mark's church hall · 2 of 10 days")
+    await t.tap(rachel, coordinator, "✅ Place on 2 days")
     t.show_new(okafor)
 
 

@@ -193,6 +193,38 @@ async def _referral_status(services: Services, notice: Outgoing) -> Rendered | N
     return Rendered(triage_texts.status_for_school(summary))
 
 
+async def _placement_cancelled(services: Services, notice: Outgoing) -> Rendered | None:
+    summary = await referrals.summary(services.db, int(notice.payload["referral_id"]))
+    views = [
+        view
+        for session_id in notice.payload["session_ids"]
+        if (view := await rota.session_view(services.db, int(session_id))) is not None
+        and view.cancelled
+    ]
+    if summary is None or summary.purged or not views:
+        return None
+    tz = services.settings.timezone
+    lost = sorted(view.starts_at.astimezone(tz).date() for view in views)
+    return Rendered(triage_texts.placement_cancelled(summary, views[0].location_name, lost))
+
+
+async def _placement_moved(services: Services, notice: Outgoing) -> Rendered | None:
+    summary = await referrals.summary(services.db, int(notice.payload["referral_id"]))
+    view = await rota.session_view(services.db, int(notice.payload["session_id"]))
+    tz = services.settings.timezone
+    if (
+        summary is None
+        or view is None
+        or not _ahead(services, view)
+        or summary.location_id != view.location_id
+        or view.starts_at.astimezone(tz).date() not in summary.placed_days
+    ):
+        return None  # cancelled, started, or the family is no longer placed there
+    return Rendered(
+        triage_texts.placement_moved(summary, view.location_name, rota_texts.day_and_time(view, tz))
+    )
+
+
 _RENDERERS: dict[str, Renderer] = {
     "offer": _offer,
     "offer_expired": _offer_expired,
@@ -206,6 +238,8 @@ _RENDERERS: dict[str, Renderer] = {
     "morning_list": _morning_list,
     "referral_new": _referral_new,
     "referral_status": _referral_status,
+    "placement_cancelled": _placement_cancelled,
+    "placement_moved": _placement_moved,
     # (wins notices: begin)
     "win_review": wins.render_review,
     "win_announce": wins.render_announce,

@@ -10,7 +10,7 @@ from typing import Any
 
 from telegram import Update
 
-from handlers import callbacks, flows, rota_texts, texts
+from handlers import callbacks, flows, rota_texts, site_texts, texts
 from handlers.common import Row, button, command, keyboard, say, show
 from handlers.context import BotContext
 from handlers.siteday import parse_times
@@ -62,6 +62,14 @@ class EditLocation:
 class ArchiveLocation:
     location_id: int
     archived: bool
+
+
+@callbacks.action("lx")
+@dataclass(frozen=True)
+class ArchiveAndCancel:
+    """Archive a location after cancelling its sessions to come (everyone is told)."""
+
+    location_id: int
 
 
 @callbacks.action("wl")
@@ -231,6 +239,33 @@ async def archive_location(
     update: Update, context: BotContext, profile: Profile, chosen: ArchiveLocation
 ) -> None:
     services = context.services
+    if chosen.archived:
+        ahead, told = await rota.sessions_to_come(
+            services.db,
+            actor_telegram_id=profile.telegram_id,
+            location_id=chosen.location_id,
+            now=services.now(),
+        )
+        if ahead:  # who would be told, before anything is cancelled
+            location = await locations.managed(
+                services.db,
+                actor_telegram_id=profile.telegram_id,
+                location_id=chosen.location_id,
+            )
+            await show(
+                update,
+                rota_texts.confirm_archive(location, ahead, site_texts.who_is_told(told)),
+                keyboard(
+                    [
+                        (
+                            rota_texts.archive_and_cancel_button(ahead),
+                            ArchiveAndCancel(location_id=chosen.location_id),
+                        )
+                    ],
+                    [("« Back", LocationCard(location_id=chosen.location_id))],
+                ),
+            )
+            return
     try:
         location = await locations.set_archived(
             services.db,
@@ -243,6 +278,23 @@ async def archive_location(
         await say(update, rota_texts.location_still_planned(planned.sessions, planned.families))
         return
     await _card(update, location, rota_texts.location_archived(location))
+
+
+@button(ArchiveAndCancel, Role.COORDINATOR)
+async def archive_and_cancel(
+    update: Update, context: BotContext, profile: Profile, chosen: ArchiveAndCancel
+) -> None:
+    services = context.services
+    told = await rota.archive_location(
+        services.db,
+        actor_telegram_id=profile.telegram_id,
+        location_id=chosen.location_id,
+        now=services.now(),
+    )
+    location = await locations.managed(
+        services.db, actor_telegram_id=profile.telegram_id, location_id=chosen.location_id
+    )
+    await _card(update, location, rota_texts.archived_and_cancelled(site_texts.told_line(told)))
 
 
 # --- planning sessions -----------------------------------------------------------------------

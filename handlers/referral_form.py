@@ -152,6 +152,18 @@ class ReferCancel:
     pass
 
 
+@callbacks.action("fr")
+@dataclass(frozen=True)
+class ReferReferenceIsOurs:
+    """The contact confirms that a reference that reads like a name is the school's code."""
+
+
+@callbacks.action("ft")
+@dataclass(frozen=True)
+class ReferReferenceAgain:
+    pass
+
+
 @callbacks.action("yl")
 @dataclass(frozen=True)
 class MyReferralsPage:
@@ -208,7 +220,10 @@ def _typed(
             reference = referrals.clean_reference(text)
             if reference is None:
                 return referral_texts.reference_invalid()
-            return _answered(data, step, reference=reference)
+            if referrals.looks_like_a_name(reference):
+                # Kept aside, not as the reference, until the contact says it is a code.
+                return data | {"unconfirmed_reference": reference}
+            return _answered(data, step, reference=reference, unconfirmed_reference=None)
         case Step.CHILDREN:
             count = text.strip()
             if not (count.isascii() and count.isdigit() and 1 <= int(count) <= MAX_CHILDREN):
@@ -242,6 +257,37 @@ def _dates(data: dict[str, Any], first: date, last: date) -> dict[str, Any]:
 
 
 # --- the buttons of each step ----------------------------------------------------------------
+
+
+@button(ReferReferenceIsOurs, Role.SCHOOL_CONTACT)
+async def refer_reference_is_ours(
+    update: Update, context: BotContext, profile: Profile, _ours: ReferReferenceIsOurs
+) -> None:
+    form = await _at(update, context, profile, Step.REFERENCE)
+    if form is None:
+        return
+    reference = form.data.get("unconfirmed_reference")
+    if not isinstance(reference, str):  # an old button: ask for the reference again
+        await _ask(update, context, form.cipher, Step.REFERENCE, form.data)
+        return
+    await _advance(
+        update,
+        context,
+        profile,
+        form.cipher,
+        _answered(form.data, Step.REFERENCE, reference=reference, unconfirmed_reference=None),
+    )
+
+
+@button(ReferReferenceAgain, Role.SCHOOL_CONTACT)
+async def refer_reference_again(
+    update: Update, context: BotContext, profile: Profile, _again: ReferReferenceAgain
+) -> None:
+    form = await _at(update, context, profile, Step.REFERENCE)
+    if form is not None:
+        data = form.data | {"unconfirmed_reference": None}
+        await _save(context, profile, Step.REFERENCE, data)
+        await _ask(update, context, form.cipher, Step.REFERENCE, data)
 
 
 @button(ReferChildren, Role.SCHOOL_CONTACT)
@@ -578,6 +624,12 @@ async def _ask(
 ) -> None:
     markup: InlineKeyboardMarkup | None = None
     match step:
+        case Step.REFERENCE if data.get("unconfirmed_reference"):
+            text = referral_texts.confirm_reference(str(data["unconfirmed_reference"]))
+            markup = keyboard(
+                [(referral_texts.REFERENCE_IS_OURS, ReferReferenceIsOurs())],
+                [(referral_texts.REFERENCE_AGAIN, ReferReferenceAgain())],
+            )
         case Step.REFERENCE:
             text = referral_texts.ask_reference()
         case Step.CHILDREN:

@@ -7,6 +7,7 @@ from datetime import date
 
 from handlers.rota_texts import WEEKDAYS, plural
 from handlers.texts import esc
+from handlers.triage_texts import dates as placed_dates
 from storage.models import REFERENCE_MAX, ReferralStatus
 from storage.referrals import (
     MAX_CHILDREN,
@@ -31,6 +32,8 @@ AGE_BANDS = (
 )
 AGREED = "✅ The parent or carer agreed"
 SEND = "📨 Send referral"
+REFERENCE_IS_OURS = "✅ Yes, it is our code"
+REFERENCE_AGAIN = "✏️ Type another"
 
 
 # --- switched off, gone, resumed --------------------------------------------------------------
@@ -73,6 +76,16 @@ def reference_invalid() -> str:
     return (
         f"Please send a short reference of letters and numbers (up to {REFERENCE_MAX} "
         "characters), like HS-014, and never a child's name; or /cancel."
+    )
+
+
+def confirm_reference(reference: str) -> str:
+    return (
+        f"<b>{esc(reference)}</b> has no numbers, so it reads like a person's name.\n"
+        "A reference is shown on buttons, notices and exported lists, so it must never be a "
+        "child's or a parent's name: only your school's own code for the family, like "
+        "<i>HS-014</i>.\n\n<b>Is it your school's own code?</b> If not, type another "
+        "reference."
     )
 
 
@@ -258,12 +271,9 @@ def status(summary: ReferralSummary) -> str:
             return "not placed"
         case ReferralStatus.PLACED:
             where = esc(summary.location_name or "a lunch club")
-            if summary.placed_from is None or summary.placed_to is None:
+            if not summary.placed_days:
                 return f"placed at {where}"
-            return (
-                f"placed at {where}, {days(summary.placed_weekdays)}, "
-                f"{short_span(summary.placed_from, summary.placed_to)}"
-            )
+            return f"placed at {where} on {placed_dates(summary.placed_days)}"
 
 
 # --- pieces -----------------------------------------------------------------------------------
@@ -302,8 +312,3 @@ def span(first: date, last: date) -> str:
     if first == last:
         return f"{first:%a %-d %b %Y}"
     return f"{first:%a %-d %b} – {last:%a %-d %b %Y}"
-
-
-def short_span(first: date, last: date) -> str:
-    """'28 Jul–27 Aug'."""
-    return f"{first:%-d %b}" if first == last else f"{first:%-d %b}–{last:%-d %b}"

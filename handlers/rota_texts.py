@@ -375,6 +375,25 @@ def location_still_planned(sessions: int, families: int = 0) -> str:
     return f"It still has {' and '.join(waiting)}. Then archive it."
 
 
+def confirm_archive(location: LocationInfo, sessions: int, who: str) -> str:
+    return (
+        f"Archive <b>{esc(location.name)}</b>? It still has {plural(sessions, 'session')} to "
+        f"come: archiving cancels {'it' if sessions == 1 else 'them all'}. {who}"
+    )
+
+
+def archive_and_cancel_button(sessions: int) -> str:
+    return f"🗄 Cancel {plural(sessions, 'session')} and archive"
+
+
+def archived_and_cancelled(told: str) -> str:
+    """`told`: who is being told of the cancelled sessions."""
+    return (
+        "Archived: it keeps its history but takes no new sessions, and its sessions to come "
+        f"are cancelled. {told}"
+    )
+
+
 def location_archived(location: LocationInfo) -> str:
     if location.archived:
         return (

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from handlers.rota_texts import day_and_time, job_state, where_when
 from handlers.texts import esc
 from storage.models import BookingStatus
-from storage.rota import MAX_COUNT, Helper, JobView, SessionView, SiteSession
+from storage.rota import MAX_COUNT, Helper, JobView, SessionView, SiteSession, Told
 from storage.siteday import SiteDay
 
 MARKS = {BookingStatus.ATTENDED: "✅", BookingStatus.NO_SHOW: "❌"}
@@ -282,10 +282,11 @@ def session_closed() -> str:
     return "This session has started or is cancelled, so it can't be changed any more."
 
 
-def ask_times(view: SessionView, tz: ZoneInfo) -> str:
+def ask_times(view: SessionView, tz: ZoneInfo, told: Told) -> str:
     return (
         f"🕑 {where_when(view, tz)}. Send the new start and end times as "
-        "<b>HH:MM-HH:MM</b>, for example 12:00-14:00, or /cancel. Everyone booked is told."
+        "<b>HH:MM-HH:MM</b>, for example 12:00-14:00, or /cancel. "
+        f"{who_is_told(told, booked_only=True)}"
     )
 
 
@@ -296,18 +297,32 @@ def times_invalid() -> str:
     )
 
 
-def times_saved(view: SessionView, tz: ZoneInfo, told: int) -> str:
-    return f"✅ The session is now {day_and_time(view, tz)}. {_told(told)}"
+def times_saved(view: SessionView, tz: ZoneInfo, told: Told) -> str:
+    return f"✅ The session is now {day_and_time(view, tz)}. {told_line(told)}"
 
 
-def confirm_cancel(view: SessionView, tz: ZoneInfo) -> str:
-    signed_up = sum(job.taken + job.waiting for job in view.jobs)
-    who = (
-        "Nobody has signed up yet."
-        if signed_up == 0
-        else f"The {_people(signed_up)} signed up (booked or waiting) will be told."
-    )
-    return f"Cancel the lunch session at {where_when(view, tz)}? {who}"
+def confirm_cancel(view: SessionView, tz: ZoneInfo, told: Told) -> str:
+    text = f"Cancel the lunch session at {where_when(view, tz)}? {who_is_told(told)}"
+    if told.families:
+        text += (
+            " The families leave that day's register; a family with no lunch left goes back "
+            "on the referrals waiting list."
+        )
+    return text
+
+
+def who_is_told(told: Told, *, booked_only: bool = False) -> str:
+    """'3 volunteers and 2 placed families (5 children) will be told.'"""
+    parts = []
+    if told.volunteers:
+        parts.append(_volunteers(told.volunteers))
+    if told.families:
+        parts.append(_families(told))
+    if not parts:
+        who = "booked" if booked_only else "signed up"
+        return f"Nobody has {who} and no family is placed, so nobody needs telling."
+    through = " (each family through its school, never with its needs)" if told.families else ""
+    return f"{' and '.join(parts)} will be told{through}."
 
 
 def yes_cancel_button() -> str:
@@ -318,18 +333,29 @@ def keep_button() -> str:
     return "No, keep it"
 
 
-def cancelled(told: int) -> str:
-    return f"Cancelled. {_told(told)}"
+def cancelled(told: Told) -> str:
+    return f"Cancelled. {told_line(told)}"
 
 
-def _told(told: int) -> str:
-    if told == 0:
-        return "Nobody was booked, so nobody needs telling."
-    return f"I'm telling the {_people(told)} who signed up for it."
+def told_line(told: Told) -> str:
+    parts = []
+    if told.volunteers:
+        parts.append(f"the {_volunteers(told.volunteers)} who signed up for it")
+    if told.families:
+        parts.append(f"the schools of the {_families(told)}")
+    if not parts:
+        return "Nobody was booked and no family placed, so nobody needs telling."
+    return f"I'm telling {' and '.join(parts)}."
 
 
-def _people(count: int) -> str:
-    return "1 person" if count == 1 else f"{count} people"
+def _volunteers(count: int) -> str:
+    return "1 volunteer" if count == 1 else f"{count} volunteers"
+
+
+def _families(told: Told) -> str:
+    kids = "1 child" if told.children == 1 else f"{told.children} children"
+    placed = "1 placed family" if told.families == 1 else f"{told.families} placed families"
+    return f"{placed} ({kids})"
 
 
 # --- refusals --------------------------------------------------------------------------------

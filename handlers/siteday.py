@@ -511,10 +511,16 @@ async def ask_times(update: Update, context: BotContext, profile: Profile, asked
     if not _open(view, services):
         await _show_card(update, context, view, site_texts.session_closed())
         return
+    told = await rota.who_is_told(
+        services.db,
+        actor_telegram_id=profile.telegram_id,
+        session_id=view.session_id,
+        moving=True,
+    )
     await flows.wait_for_text(
         context, profile.telegram_id, TIMES_FLOW, "times", {"session_id": view.session_id}
     )
-    await say(update, site_texts.ask_times(view, services.settings.timezone))
+    await say(update, site_texts.ask_times(view, services.settings.timezone, told))
 
 
 async def on_times_text(update: Update, context: BotContext, profile: Profile, text: str) -> None:
@@ -558,9 +564,12 @@ async def ask_cancel_session(
     if not _open(view, services):
         await _show_card(update, context, view, site_texts.session_closed())
         return
+    told = await rota.who_is_told(
+        services.db, actor_telegram_id=profile.telegram_id, session_id=view.session_id
+    )
     await show(
         update,
-        site_texts.confirm_cancel(view, services.settings.timezone),
+        site_texts.confirm_cancel(view, services.settings.timezone, told),
         keyboard(
             [
                 (site_texts.yes_cancel_button(), CancelSession(view.session_id)),

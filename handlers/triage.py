@@ -20,6 +20,7 @@ from storage.people import Profile
 from storage.referrals import Decision, DecisionOutcome
 
 PER_PAGE = 8
+LOCATIONS_PER_PAGE = 10
 DECLINE_FLOW = "referral_decline"
 DATES_FLOW = "referral_dates"
 
@@ -42,6 +43,7 @@ class OpenReferral:
 class ChoosePlace:
     referral_id: int
     version: int
+    offset: int = 0  # the page of locations
 
 
 @callbacks.action("ta")
@@ -58,6 +60,8 @@ class ConfirmPlace:
     referral_id: int
     version: int
     location_id: int
+    first: int  # YYYYMMDD: the dates whose days were shown
+    last: int
 
 
 @callbacks.action("tb")
@@ -193,24 +197,44 @@ async def choose_place(
     if detail is None:
         return
     services = context.services
-    open_locations = await locations.listed(services.db)
-    asked = set(detail.preferred_ids)
-    ordered = sorted(open_locations, key=lambda loc: (loc.location_id not in asked, loc.name))
+    s = detail.summary
+    found = await referrals.options(
+        services.db,
+        telegram_id=profile.telegram_id,
+        referral_id=chosen.referral_id,
+        first_day=s.first_day,
+        last_day=s.last_day,
+        tz=services.settings.timezone,
+        now=services.now(),
+    )
+    # Those with days free first (the school's choices first among them), then the rest.
+    ordered = sorted(found, key=lambda option: (not option.open_days, not option.asked_for))
+    offset = chosen.offset if chosen.offset < len(ordered) else 0
     rows: list[Row] = [
         [
             (
-                ("★ " if loc.location_id in asked else "") + loc.name,
+                triage_texts.location_label(option),
                 PlaceAt(
                     referral_id=chosen.referral_id,
                     version=chosen.version,
-                    location_id=loc.location_id,
+                    location_id=option.location_id,
                 ),
             )
         ]
-        for loc in ordered
+        for option in ordered[offset : offset + LOCATIONS_PER_PAGE]
     ]
+    rows.append(
+        pager(
+            offset,
+            len(ordered),
+            LOCATIONS_PER_PAGE,
+            lambda offset: ChoosePlace(
+                referral_id=chosen.referral_id, version=chosen.version, offset=offset
+            ),
+        )
+    )
     rows.append([("« Back", OpenReferral(referral_id=chosen.referral_id))])
-    await show(update, triage_texts.choose_location(detail.summary), keyboard(*rows))
+    await show(update, triage_texts.choose_location(s), keyboard(*rows))
 
 
 @button(PlaceAt, Role.COORDINATOR)
@@ -218,36 +242,80 @@ async def place_at(update: Update, context: BotContext, profile: Profile, chosen
     detail = await _detail(update, context, profile, chosen.referral_id)
     if detail is None:
         return
+    s = detail.summary
+    await _offer(
+        update,
+        context,
+        profile,
+        chosen.referral_id,
+        chosen.version,
+        chosen.location_id,
+        s.first_day,
+        s.last_day,
+        typed=False,
+    )
+
+
+async def _offer(
+    update: Update,
+    context: BotContext,
+    profile: Profile,
+    referral_id: int,
+    version: int,
+    location_id: int,
+    first: date,
+    last: date,
+    *,
+    typed: bool,
+) -> None:
+    """The days asked for at one location, and a button to place on those with a lunch and
+    room (and only those)."""
     services = context.services
-    location = await locations.get(services.db, chosen.location_id)
-    if location is None:
+    summary = await referrals.summary(services.db, referral_id)
+    found = await referrals.options(
+        services.db,
+        telegram_id=profile.telegram_id,
+        referral_id=referral_id,
+        first_day=first,
+        last_day=last,
+        tz=services.settings.timezone,
+        now=services.now(),
+        location_id=location_id,
+    )
+    if summary is None or not found:  # the location was archived meanwhile
         await show(update, texts.stale_button())
         return
-    await show(
-        update,
-        triage_texts.confirm_place(detail.summary, location.name),
-        keyboard(
+    option = found[0]
+    rows: list[Row] = []
+    if option.open_days:
+        rows.append(
             [
                 (
-                    "✅ Place",
+                    triage_texts.place_button(len(option.open_days)),
                     ConfirmPlace(
-                        referral_id=chosen.referral_id,
-                        version=chosen.version,
-                        location_id=chosen.location_id,
+                        referral_id=referral_id,
+                        version=version,
+                        location_id=location_id,
+                        first=_code(first),
+                        last=_code(last),
                     ),
-                ),
-                (
-                    "📅 Other dates",
-                    OtherDates(
-                        referral_id=chosen.referral_id,
-                        version=chosen.version,
-                        location_id=chosen.location_id,
-                    ),
-                ),
-                ("« Back", ChoosePlace(referral_id=chosen.referral_id, version=chosen.version)),
-            ],
-        ),
+                )
+            ]
+        )
+    rows.append(
+        [
+            (
+                "📅 Other dates",
+                OtherDates(referral_id=referral_id, version=version, location_id=location_id),
+            ),
+            ("« Back", ChoosePlace(referral_id=referral_id, version=version)),
+        ]
     )
+    text = triage_texts.confirm_place(summary, option)
+    if typed:  # an answer to typed dates: a new message
+        await say(update, text, keyboard(*rows))
+    else:
+        await show(update, text, keyboard(*rows))
 
 
 @button(ConfirmPlace, Role.COORDINATOR)
@@ -255,19 +323,23 @@ async def confirm_place(
     update: Update, context: BotContext, profile: Profile, chosen: ConfirmPlace
 ) -> None:
     detail = await _detail(update, context, profile, chosen.referral_id)
+    first, last = _day(chosen.first), _day(chosen.last)
     if detail is None:
         return
+    if first is None or last is None:
+        await show(update, texts.stale_button())
+        return
     services = context.services
-    s = detail.summary
     outcome = await referrals.place(
         services.db,
         telegram_id=profile.telegram_id,
         referral_id=chosen.referral_id,
         version=chosen.version,
         location_id=chosen.location_id,
-        first_day=s.first_day,
-        last_day=s.last_day,
-        weekdays=s.weekdays,
+        first_day=first,
+        last_day=last,
+        weekdays=detail.summary.weekdays,
+        tz=services.settings.timezone,
         now=services.now(),
     )
     location = await locations.get(services.db, chosen.location_id)
@@ -277,7 +349,7 @@ async def confirm_place(
         profile,
         chosen.referral_id,
         outcome,
-        triage_texts.placed(),
+        triage_texts.placed(outcome.summary, outcome.skipped_days, outcome.full_days),
         location.name if location else "?",
     )
 
@@ -310,34 +382,17 @@ async def on_dates_text(update: Update, context: BotContext, profile: Profile, t
     if dates is None:
         await say(update, triage_texts.dates_invalid())
         return
-    referral_id = int(draft.data["referral_id"])
-    current = await referrals.summary(services.db, referral_id)
-    if current is None:
-        await flows.finish(context, profile.telegram_id, DATES_FLOW)
-        await say(update, texts.stale_button())
-        return
-    location_id = int(draft.data["location_id"])
-    outcome = await referrals.place(
-        services.db,
-        telegram_id=profile.telegram_id,
-        referral_id=referral_id,
-        version=int(draft.data["version"]),
-        location_id=location_id,
-        first_day=dates[0],
-        last_day=dates[1],
-        weekdays=current.weekdays,
-        now=services.now(),
-    )
     await flows.finish(context, profile.telegram_id, DATES_FLOW)
-    location = await locations.get(services.db, location_id)
-    await _decided(
+    await _offer(
         update,
         context,
         profile,
-        referral_id,
-        outcome,
-        triage_texts.placed(),
-        location.name if location else "?",
+        int(draft.data["referral_id"]),
+        int(draft.data["version"]),
+        int(draft.data["location_id"]),
+        dates[0],
+        dates[1],
+        typed=True,
     )
 
 
@@ -404,6 +459,7 @@ async def _decided(
         Decision.STALE: triage_texts.stale(),
         Decision.FULL: triage_texts.full(location, outcome.full_days),
         Decision.NO_DAYS: triage_texts.no_days(),
+        Decision.NO_SESSIONS: triage_texts.no_sessions(location),
     }[outcome.decision]
     await _card(update, context, profile, referral_id, note)
 

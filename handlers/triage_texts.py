@@ -3,12 +3,20 @@ carries a family's needs: those are shown only on screens that audit the read.""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 from handlers.rota_texts import WEEKDAYS, plural
 from handlers.texts import esc
 from storage.models import ReferralStatus
-from storage.referrals import ReferralDetail, ReferralSummary, RegisterEntry
+from storage.referrals import (
+    PlacementOption,
+    ReferralDetail,
+    ReferralSummary,
+    RegisterEntry,
+)
+
+DATES_SHOWN = 12  # a list of dates longer than this ends with "and N more, until ..."
 
 STATUS_WORDS = {
     ReferralStatus.SUBMITTED: "new",
@@ -36,17 +44,25 @@ def span(first: date, last: date) -> str:
     return f"{first:%-d %b}" if first == last else f"{first:%-d %b}–{last:%-d %b %Y}"
 
 
+def dates(chosen: Sequence[date]) -> str:
+    """'Tue 28 Jul and Thu 30 Jul'; a long list is cut short, naming its last day."""
+    names = [f"{d:%a %-d %b}" for d in chosen]
+    if len(names) > DATES_SHOWN:
+        shown = ", ".join(names[: DATES_SHOWN - 1])
+        return f"{shown} and {len(names) - DATES_SHOWN + 1} more, until {chosen[-1]:%a %-d %b %Y}"
+    if len(names) <= 1:
+        return "".join(names) or "no days"
+    return f"{', '.join(names[:-1])} and {names[-1]}"
+
+
 def placement(summary: ReferralSummary) -> str:
-    if (
-        summary.status is not ReferralStatus.PLACED
-        or summary.placed_from is None
-        or (summary.placed_to is None)
-    ):
+    """Where and on which days of real lunch sessions the family is placed."""
+    if summary.status is not ReferralStatus.PLACED:
         return STATUS_WORDS[summary.status]
-    return (
-        f"placed at {esc(summary.location_name or '?')}, {days(summary.placed_weekdays)}, "
-        f"{span(summary.placed_from, summary.placed_to)}"
-    )
+    where = esc(summary.location_name or "?")
+    if not summary.placed_days:
+        return f"placed at {where}, but on no day with a lunch"
+    return f"placed at {where} on {dates(summary.placed_days)}"
 
 
 def button_label(summary: ReferralSummary) -> str:
@@ -95,22 +111,63 @@ def choose_location(summary: ReferralSummary) -> str:
     return (
         f"Place <b>{esc(summary.reference)}</b> ({children(summary.children)}) "
         f"on {days(summary.weekdays)}, {span(summary.first_day, summary.last_day)}. "
-        "<b>Where?</b> (★ the school asked for it)"
+        "<b>Where?</b> Each location shows on how many of those days it runs a lunch with room "
+        "for the children (★ the school asked for it)."
     )
 
 
-def confirm_place(summary: ReferralSummary, location: str) -> str:
-    return (
-        f"Place <b>{esc(summary.reference)}</b> at <b>{esc(location)}</b> on "
-        f"{days(summary.weekdays)}, {span(summary.first_day, summary.last_day)}? "
-        "The school is told."
+def location_label(option: PlacementOption) -> str:
+    star = "★ " if option.asked_for else ""
+    fits, asked = len(option.open_days), len(option.days)
+    if fits == 0:
+        return f"{star}{option.name} · no day free"
+    return f"{star}{option.name} · {fits} of {asked} days"
+
+
+def confirm_place(summary: ReferralSummary, option: PlacementOption) -> str:
+    """The days asked for at one location: those with a lunch and room can be placed."""
+    open_days = option.open_days
+    full = [d for d in option.days if d.session_id is not None and not d.fits]
+    no_lunch = [d for d in option.days if d.session_id is None]
+    if not option.days:
+        return (
+            f"Place <b>{esc(summary.reference)}</b> at <b>{esc(option.name)}</b>? None of the "
+            "days asked for is still to come: choose other dates."
+        )
+    head = (
+        f"Place <b>{esc(summary.reference)}</b> ({children(summary.children)}) at "
+        f"<b>{esc(option.name)}</b>? Of the {plural(len(option.days), 'day')} asked for "
+        f"({days(summary.weekdays)}) still to come:"
     )
+    lines = [head]
+    if open_days:
+        lines.append(f"✅ A lunch with room: {dates([d.day for d in open_days])}")
+    if full:
+        lines.append(f"⛔ Full (its daily capacity): {dates([d.day for d in full])}")
+    if no_lunch:
+        lines.append(f"✖ No lunch there: {dates([d.day for d in no_lunch])}")
+    if open_days:
+        lines.append(
+            f"Placing books the family on those {plural(len(open_days), 'day')} only, and "
+            "the school is told the dates."
+        )
+    else:
+        lines.append(
+            "There is no day to place them on here: choose another location, other dates, "
+            "or plan sessions there first (/newsessions)."
+        )
+    return "\n".join(lines)
+
+
+def place_button(count: int) -> str:
+    return f"✅ Place on {plural(count, 'day')}"
 
 
 def ask_dates() -> str:
     return (
         "Send the dates to place them for, like <i>04/08/2026 - 27/08/2026</i> (on the days "
-        "of the week the school asked for); or /cancel."
+        "of the week the school asked for); you'll see which have a lunch before placing. "
+        "Or /cancel."
     )
 
 
@@ -118,8 +175,21 @@ def dates_invalid() -> str:
     return "Please send two dates like 04/08/2026 - 27/08/2026, not in the past; or /cancel."
 
 
-def placed() -> str:
-    return "✅ Placed. The school has been told."
+def placed(
+    summary: ReferralSummary | None, skipped: tuple[date, ...], full_days: tuple[date, ...]
+) -> str:
+    if summary is None:
+        return "✅ Placed. The school has been told."
+    text = (
+        f"✅ Placed on {plural(len(summary.placed_days), 'day')}: {dates(summary.placed_days)}. "
+        "The school has been told these dates."
+    )
+    no_lunch = len(skipped) - len(full_days)
+    why = [f"{no_lunch} with no lunch there"] if no_lunch else []
+    why += [f"{len(full_days)} with no room"] if full_days else []
+    if skipped:
+        text += f" Not on the other {plural(len(skipped), 'day')} asked for ({', '.join(why)})."
+    return text
 
 
 def waitlisted() -> str:
@@ -131,11 +201,18 @@ def declined() -> str:
 
 
 def full(location: str, full_days: tuple[date, ...]) -> str:
-    shown = ", ".join(f"{d:%a %-d %b}" for d in full_days[:8])
-    more = f" and {len(full_days) - 8} more" if len(full_days) > 8 else ""
     return (
-        f"{esc(location)} has no room for these children on {shown}{more} (its daily "
-        "capacity). Choose another location, or raise its capacity in /locations."
+        f"{esc(location)} has no room for these children on any day it has a lunch "
+        f"({dates(full_days)}: its daily capacity), so nothing was changed. Choose another "
+        "location, or raise its capacity in /locations."
+    )
+
+
+def no_sessions(location: str) -> str:
+    return (
+        f"{esc(location)} runs no lunch on any of the days asked for (no session still to "
+        "come), so nothing was changed. Choose another location or other dates, or plan "
+        "sessions there first (/newsessions)."
     )
 
 
@@ -209,6 +286,32 @@ def new_referral(summary: ReferralSummary) -> str:
     return (
         f"📥 A new referral from {esc(summary.school_name)}: "
         f"{children(summary.children)}. Open it with /referrals."
+    )
+
+
+def placement_cancelled(summary: ReferralSummary, location: str, lost: Sequence[date]) -> str:
+    """To the school: lunches its family was placed at are cancelled (never the needs)."""
+    head = (
+        f"📬 Referral <b>{esc(summary.reference)}</b>: the lunch at {esc(location)} on "
+        f"{dates(lost)} {'is' if len(lost) == 1 else 'are'} cancelled, so the family has no "
+        f"place {'that day' if len(lost) == 1 else 'those days'}."
+    )
+    if summary.status is ReferralStatus.PLACED and summary.placed_days:
+        where = esc(summary.location_name or location)
+        return f"{head} Still placed at {where} on {dates(summary.placed_days)}."
+    if summary.status is ReferralStatus.WAITLISTED:
+        return (
+            f"{head} No lunch day is left for them, so the referral is back on the waiting "
+            "list: we'll tell you as soon as there is room."
+        )
+    return head
+
+
+def placement_moved(summary: ReferralSummary, location: str, when: str) -> str:
+    """`when`: the day and its new times, 'Tue 28 Jul, 12:30-14:00'."""
+    return (
+        f"📬 Referral <b>{esc(summary.reference)}</b>: the lunch at {esc(location)} on "
+        f"{when} has new times. The family keeps its place that day."
     )
 
 

@@ -20,6 +20,7 @@ from storage.models import (
     HomeLocation,
     Location,
     LunchSession,
+    PlacementDay,
     Referral,
     ReferralStatus,
     Role,
@@ -153,11 +154,16 @@ async def set_archived(
                     LunchSession.starts_at > now,
                 )
             )
+            # Families placed at a lunch there still to come (a placement names sessions).
             families = await session.scalar(
-                select(func.count()).where(
+                select(func.count(func.distinct(PlacementDay.referral_id)))
+                .join(Referral, PlacementDay.referral_id == Referral.id)
+                .join(LunchSession, PlacementDay.session_id == LunchSession.id)
+                .where(
                     Referral.status == ReferralStatus.PLACED,
-                    Referral.location_id == location_id,
-                    Referral.placed_to >= now.date(),
+                    LunchSession.location_id == location_id,
+                    LunchSession.status == SessionStatus.SCHEDULED,
+                    LunchSession.starts_at > now,
                 )
             )
             if to_come or families:

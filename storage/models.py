@@ -433,6 +433,22 @@ class Referral(Base):
     purged_at: Mapped[datetime | None]
 
 
+class PlacementDay(Base):
+    """A placed family's place at one lunch session: a placement names real sessions, so a
+    cancelled or moved session finds the families it concerns. `day` is the session's local day
+    when it was placed (a session's times move only within its day)."""
+
+    __tablename__ = "placement_days"
+
+    referral_id: Mapped[int] = mapped_column(
+        ForeignKey("referrals.id", ondelete="CASCADE"), primary_key=True
+    )
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("lunch_sessions.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    day: Mapped[date] = mapped_column(Date, index=True)
+
+
 class FamilyAttendance(Base):
     """A placed family came (or not) to its lunch club on a day."""
 

@@ -13,11 +13,13 @@ import enum
 import io
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Select
 
 from storage import audit, outbox
 from storage.crypto import Cipher
@@ -28,12 +30,15 @@ from storage.models import (
     Draft,
     FamilyAttendance,
     Location,
+    LunchSession,
     Person,
+    PlacementDay,
     Referral,
     ReferralStatus,
     Role,
     RoleGrant,
     School,
+    SessionStatus,
 )
 from storage.roles import (
     all_coordinators,
@@ -61,8 +66,9 @@ class SubmitLimit(Exception):
 class Decision(enum.StrEnum):
     DONE = "done"
     STALE = "stale"  # someone else decided first
-    FULL = "full"  # the location has no room for the children on some days
+    FULL = "full"  # the location has no room for the children on any day it has lunch
     NO_DAYS = "no_days"  # those dates hold none of the days of the week asked for
+    NO_SESSIONS = "no_sessions"  # no lunch runs there on any of the days asked for
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -92,6 +98,8 @@ class ReferralSummary:
     placed_from: date | None
     placed_to: date | None
     placed_weekdays: tuple[int, ...]
+    # The days of the lunch sessions the family is placed at, cancelled ones left out.
+    placed_days: tuple[date, ...]
     first_day: date
     last_day: date
     weekdays: tuple[int, ...]
@@ -115,6 +123,42 @@ class DecisionOutcome:
     decision: Decision
     full_days: tuple[date, ...] = ()
     summary: ReferralSummary | None = None
+    # Of the days asked for, those left out of a placement: no lunch runs, or no room.
+    skipped_days: tuple[date, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class AskedDay:
+    """One of the days a school asked for, as it stands at one location."""
+
+    day: date
+    session_id: int | None  # the lunch session there that day; None: no lunch runs
+    starts_at: datetime | None
+    ends_at: datetime | None
+    room: int | None  # children's places left that day; None: no daily capacity set
+    fits: bool  # a lunch runs, with room for all the family's children
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlacementOption:
+    """Where a family could go: a location and how each day asked for stands there."""
+
+    location_id: int
+    name: str
+    asked_for: bool  # the school named it
+    days: tuple[AskedDay, ...]
+
+    @property
+    def open_days(self) -> tuple[AskedDay, ...]:
+        return tuple(d for d in self.days if d.fits)
+
+
+@dataclass(frozen=True, kw_only=True)
+class FamiliesTold:
+    """Placed families whose school hears of a change to a session (never their needs)."""
+
+    families: int = 0
+    children: int = 0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -131,6 +175,12 @@ class RegisterEntry:
 def clean_reference(text: str) -> str | None:
     value = one_line(text)
     return value if _REFERENCE.fullmatch(value) else None
+
+
+def looks_like_a_name(reference: str) -> bool:
+    """A reference of letters only ("Jamie Smith", "Amy") reads like a person's name rather
+    than a school's code (HS-014): the contact is asked to confirm it before it is kept."""
+    return not any(ch.isdigit() for ch in reference)
 
 
 def clean_free_text(text: str, limit: int) -> str | None:
@@ -222,17 +272,7 @@ class DayFamilies:
 async def placed_on(db: Database, *, location_id: int, day: date) -> DayFamilies:
     """How many families are placed at a location on a day: for notices, so no details."""
     async with db.read() as session:
-        rows = (
-            await session.scalars(
-                select(Referral).where(
-                    Referral.status == ReferralStatus.PLACED,
-                    Referral.location_id == location_id,
-                    Referral.placed_from <= day,
-                    Referral.placed_to >= day,
-                )
-            )
-        ).all()
-    placed = [r for r in rows if day.weekday() in (r.placed_weekdays or [])]
+        placed = (await session.scalars(_placed_at(location_id, day))).all()
     return DayFamilies(
         families=len(placed),
         children=sum(r.children for r in placed),
@@ -309,6 +349,51 @@ async def detail(
         )
 
 
+async def options(
+    db: Database,
+    *,
+    telegram_id: int,
+    referral_id: int,
+    first_day: date,
+    last_day: date,
+    tz: ZoneInfo,
+    now: datetime,
+    location_id: int | None = None,
+) -> list[PlacementOption]:
+    """How the days asked for (on the dates given) stand at each open location, or at one:
+    which have a lunch session, and room for the family's children. Locations the school named
+    come first."""
+    async with db.read() as session:
+        await require_programme(session, telegram_id)
+        referral = await session.get(Referral, referral_id)
+        if referral is None:
+            raise NotFound("no such referral")
+        query = select(Location).where(Location.archived_at.is_(None))
+        if location_id is not None:
+            query = query.where(Location.id == location_id)
+        found = (await session.scalars(query.order_by(func.lower(Location.name)))).all()
+        asked = set(referral.preferred_location_ids)
+        result = [
+            PlacementOption(
+                location_id=location.id,
+                name=location.name,
+                asked_for=location.id in asked,
+                days=tuple(
+                    await _asked_days(
+                        session,
+                        location,
+                        referral,
+                        _placed_days(first_day, last_day, tuple(referral.weekdays)),
+                        tz,
+                        now,
+                    )
+                ),
+            )
+            for location in found
+        ]
+    return sorted(result, key=lambda option: not option.asked_for)
+
+
 async def place(
     db: Database,
     *,
@@ -319,9 +404,12 @@ async def place(
     first_day: date,
     last_day: date,
     weekdays: tuple[int, ...],
+    tz: ZoneInfo,
     now: datetime,
 ) -> DecisionOutcome:
-    """Place the family at a location on those days, if the location has room every day."""
+    """Place the family at the lunch sessions a location runs on the days asked for (between
+    those dates), where there is room for the children; days with no lunch, or no room, are
+    left out and named. Nothing is placed if no day is left."""
     async with db.transaction() as session:
         actor = await require_programme(session, telegram_id)
         referral = await _decidable(session, referral_id)
@@ -333,12 +421,17 @@ async def place(
         ).one_or_none()
         if location is None or location.archived_at is not None:
             raise NotFound("no such open location")
-        if not _placed_days(first_day, last_day, weekdays):
+        wanted = _placed_days(first_day, last_day, weekdays)
+        if not wanted:
             return DecisionOutcome(decision=Decision.NO_DAYS)
-        full = await _full_days(session, location, referral, first_day, last_day, weekdays)
-        if full:
-            return DecisionOutcome(decision=Decision.FULL, full_days=full)
-        return await _decide(
+        days = await _asked_days(session, location, referral, wanted, tz, now, lock=True)
+        chosen = [d for d in days if d.fits]
+        if not chosen:
+            full = tuple(d.day for d in days if d.session_id is not None)
+            if full:
+                return DecisionOutcome(decision=Decision.FULL, full_days=full)
+            return DecisionOutcome(decision=Decision.NO_SESSIONS)
+        outcome = await _decide(
             session,
             actor,
             referral,
@@ -347,11 +440,26 @@ async def place(
             ReferralStatus.PLACED,
             {
                 "location_id": location_id,
-                "placed_from": first_day,
-                "placed_to": last_day,
-                "placed_weekdays": list(weekdays),
+                "placed_from": chosen[0].day,
+                "placed_to": chosen[-1].day,
+                "placed_weekdays": sorted({d.day.weekday() for d in chosen}),
                 "reason_sealed": None,
             },
+        )
+        if outcome.decision is not Decision.DONE:
+            return outcome
+        await session.execute(delete(PlacementDay).where(PlacementDay.referral_id == referral.id))
+        session.add_all(
+            PlacementDay(referral_id=referral.id, session_id=d.session_id, day=d.day)
+            for d in chosen
+            if d.session_id is not None
+        )
+        await session.flush()
+        return DecisionOutcome(
+            decision=Decision.DONE,
+            summary=await _summary(session, referral),
+            full_days=tuple(d.day for d in days if d.session_id is not None and not d.fits),
+            skipped_days=tuple(d.day for d in days if not d.fits),
         )
 
 
@@ -402,24 +510,18 @@ async def register(
     """The families placed at a location on a day, with every need (food safety). Audited."""
     async with db.transaction() as session:
         actor = await require_location(session, telegram_id, location_id)
-        rows = (
+        placed = (
             (
                 await session.execute(
-                    select(Referral, School.name)
+                    _placed_at(location_id, day)
+                    .add_columns(School.name)
                     .join(School, Referral.school_id == School.id)
-                    .where(
-                        Referral.status == ReferralStatus.PLACED,
-                        Referral.location_id == location_id,
-                        Referral.placed_from <= day,
-                        Referral.placed_to >= day,
-                    )
                     .order_by(School.name, Referral.reference)
                 )
             )
             .tuples()
             .all()
         )
-        placed = [(r, name) for r, name in rows if day.weekday() in (r.placed_weekdays or [])]
         marks = dict(
             (
                 await session.execute(
@@ -470,15 +572,8 @@ async def mark_family(
         if (
             referral.status is not ReferralStatus.PLACED
             or referral.location_id is None
-            or (
-                referral.placed_from is None
-                or referral.placed_to is None
-                or day
-                not in _placed_days(
-                    referral.placed_from, referral.placed_to, tuple(referral.placed_weekdays or ())
-                )
-                or day > now.date()
-            )
+            or day not in await _live_days(session, referral.id)
+            or day > now.date()
         ):
             raise NotFound("not placed on that day")
         actor = await require_location(session, telegram_id, referral.location_id)
@@ -675,17 +770,9 @@ async def _decide(
         action=f"referral.{status.value}",
         subject=("referral", referral.id),
     )
-    contacts = (
-        await session.scalars(
-            select(Person)
-            .join(
-                RoleGrant,
-                (RoleGrant.person_id == Person.id) & (RoleGrant.role == Role.SCHOOL_CONTACT),
-            )
-            .where(Person.school_id == referral.school_id, Person.active.is_(True))
-        )
-    ).all()
-    for contact in contacts:
+    if status is not ReferralStatus.PLACED:
+        await session.execute(delete(PlacementDay).where(PlacementDay.referral_id == referral.id))
+    for contact in await _school_contacts(session, referral.school_id):
         await outbox.queue(
             session,
             person=contact,
@@ -698,45 +785,268 @@ async def _decide(
     return DecisionOutcome(decision=Decision.DONE, summary=await _summary(session, referral))
 
 
-async def _full_days(
+async def _school_contacts(session: AsyncSession, school_id: int) -> list[Person]:
+    return list(
+        (
+            await session.scalars(
+                select(Person)
+                .join(
+                    RoleGrant,
+                    (RoleGrant.person_id == Person.id) & (RoleGrant.role == Role.SCHOOL_CONTACT),
+                )
+                .where(Person.school_id == school_id, Person.active.is_(True))
+            )
+        ).all()
+    )
+
+
+def _placed_at(location_id: int, day: date) -> Select[tuple[Referral]]:
+    """The families placed at a location's lunch on a day (not one since cancelled)."""
+    on_the_day = (
+        select(PlacementDay.referral_id)
+        .join(LunchSession, PlacementDay.session_id == LunchSession.id)
+        .where(
+            PlacementDay.day == day,
+            LunchSession.location_id == location_id,
+            LunchSession.status != SessionStatus.CANCELLED,
+        )
+    )
+    return select(Referral).where(
+        Referral.status == ReferralStatus.PLACED,
+        Referral.location_id == location_id,
+        Referral.id.in_(on_the_day),
+    )
+
+
+async def _live_days(
+    session: AsyncSession, referral_id: int, *, after: datetime | None = None
+) -> list[date]:
+    """The days of a referral's placement whose lunch is not cancelled (starting after
+    `after`, if given)."""
+    query = (
+        select(PlacementDay.day)
+        .join(LunchSession, PlacementDay.session_id == LunchSession.id)
+        .where(
+            PlacementDay.referral_id == referral_id,
+            LunchSession.status != SessionStatus.CANCELLED,
+        )
+        .order_by(PlacementDay.day)
+    )
+    if after is not None:
+        query = query.where(LunchSession.starts_at > after)
+    return list((await session.scalars(query)).all())
+
+
+async def _asked_days(
     session: AsyncSession,
     location: Location,
     referral: Referral,
-    first: date,
-    last: date,
-    weekdays: tuple[int, ...],
-) -> tuple[date, ...]:
-    """The days on which this family's children would take the location over its capacity
-    (no capacity set: no limit)."""
-    if location.daily_child_capacity <= 0:
-        return ()
-    others = (
+    wanted: list[date],
+    tz: ZoneInfo,
+    now: datetime,
+    *,
+    lock: bool = False,
+) -> list[AskedDay]:
+    """Each day wanted as it stands at the location: its lunch session still to come (the
+    first, if it runs two), and the children's places left beside the families already placed
+    (this one's own earlier placement aside). Days gone by are left out: nobody is placed there."""
+    today = now.astimezone(tz).date()
+    wanted = [day for day in wanted if day >= today]
+    if not wanted:
+        return []
+    start = datetime.combine(wanted[0], time(0), tzinfo=tz).astimezone(UTC)
+    end = datetime.combine(wanted[-1] + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
+    query = (
+        select(LunchSession)
+        .where(
+            LunchSession.location_id == location.id,
+            LunchSession.status == SessionStatus.SCHEDULED,
+            LunchSession.starts_at > now,
+            LunchSession.starts_at >= start,
+            LunchSession.starts_at < end,
+        )
+        .order_by(LunchSession.starts_at)
+    )
+    if lock:  # placing: a session cancelled meanwhile is seen as cancelled, not placed at
+        query = query.with_for_update()
+    lunches = (await session.scalars(query)).all()
+    by_day: dict[date, LunchSession] = {}
+    for lunch in lunches:
+        by_day.setdefault(lunch.starts_at.astimezone(tz).date(), lunch)
+    taken = dict(
+        (
+            await session.execute(
+                select(PlacementDay.session_id, func.sum(Referral.children))
+                .join(Referral, PlacementDay.referral_id == Referral.id)
+                .where(
+                    PlacementDay.session_id.in_([lunch.id for lunch in by_day.values()]),
+                    Referral.status == ReferralStatus.PLACED,
+                    Referral.id != referral.id,
+                )
+                .group_by(PlacementDay.session_id)
+            )
+        )
+        .tuples()
+        .all()
+    )
+    capacity = location.daily_child_capacity
+    days = []
+    for day in wanted:
+        found = by_day.get(day)
+        if found is None:
+            days.append(
+                AskedDay(
+                    day=day, session_id=None, starts_at=None, ends_at=None, room=None, fits=False
+                )
+            )
+            continue
+        room = capacity - int(taken.get(found.id) or 0) if capacity > 0 else None
+        days.append(
+            AskedDay(
+                day=day,
+                session_id=found.id,
+                starts_at=found.starts_at,
+                ends_at=found.ends_at,
+                room=room,
+                fits=room is None or room >= referral.children,
+            )
+        )
+    return days
+
+
+# --- when a session is cancelled or moved (called inside storage.rota's transactions) ----------
+
+
+async def families_at(session: AsyncSession, session_ids: list[int]) -> FamiliesTold:
+    """How many placed families (and children) those sessions concern: before a change."""
+    placed = (
         await session.scalars(
             select(Referral).where(
+                Referral.id.in_(
+                    select(PlacementDay.referral_id).where(PlacementDay.session_id.in_(session_ids))
+                ),
                 Referral.status == ReferralStatus.PLACED,
-                Referral.location_id == location.id,
-                Referral.id != referral.id,
-                Referral.placed_from <= last,
-                Referral.placed_to >= first,
             )
         )
     ).all()
-    full = []
-    day = first
-    while day <= last:
-        if day.weekday() in weekdays:
-            taken = sum(
-                o.children
-                for o in others
-                if o.placed_from
-                and o.placed_to
-                and o.placed_from <= day <= o.placed_to
-                and day.weekday() in (o.placed_weekdays or [])
+    return FamiliesTold(families=len(placed), children=sum(r.children for r in placed))
+
+
+async def sessions_cancelled(
+    session: AsyncSession, session_ids: list[int], now: datetime
+) -> FamiliesTold:
+    """Lunches were cancelled (already marked so): every family placed at them loses those
+    days (the register no longer lists them), and their school's contacts are told once, with
+    the days still placed. A family left with no lunch to come goes back on the waiting list,
+    so that a coordinator finds it another place."""
+    placed = list(
+        (
+            await session.scalars(
+                select(Referral)
+                .where(
+                    Referral.id.in_(
+                        select(PlacementDay.referral_id).where(
+                            PlacementDay.session_id.in_(session_ids)
+                        )
+                    ),
+                    Referral.status == ReferralStatus.PLACED,
+                )
+                .order_by(Referral.id)
+                .with_for_update()
             )
-            if taken + referral.children > location.daily_child_capacity:
-                full.append(day)
-        day += timedelta(days=1)
-    return tuple(full)
+        ).all()
+    )
+    for referral in placed:
+        lost = (
+            await session.scalars(
+                select(PlacementDay.session_id)
+                .where(
+                    PlacementDay.referral_id == referral.id,
+                    PlacementDay.session_id.in_(session_ids),
+                )
+                .order_by(PlacementDay.day)
+            )
+        ).all()
+        left = await _live_days(session, referral.id)
+        to_come = await _live_days(session, referral.id, after=now)
+        values: dict[str, Any] = {"version": Referral.version + 1}
+        if to_come:
+            values |= {
+                "placed_from": left[0],
+                "placed_to": left[-1],
+                "placed_weekdays": sorted({d.weekday() for d in left}),
+            }
+        else:
+            # Its days stay on record (not on any register: it is no longer placed).
+            values |= _UNPLACED | {"status": ReferralStatus.WAITLISTED, "decided_at": now}
+        await session.execute(update(Referral).where(Referral.id == referral.id).values(**values))
+        await session.refresh(referral)
+        audit.record(
+            session,
+            at=now,
+            actor_id=None,
+            action="referral.sessions_cancelled",
+            subject=("referral", referral.id),
+            sessions=list(lost),
+            waitlisted=not to_come,
+        )
+        await _tell_school(
+            session,
+            referral,
+            "placement_cancelled",
+            {"referral_id": referral.id, "session_ids": list(lost), "version": referral.version},
+            f"placement_cancelled:{referral.id}:{referral.version}",
+            now,
+        )
+    return FamiliesTold(families=len(placed), children=sum(r.children for r in placed))
+
+
+async def session_moved(session: AsyncSession, lunch: LunchSession, now: datetime) -> FamiliesTold:
+    """A lunch's times changed (on the same day): the schools of the families placed at it
+    are told the new times."""
+    placed = await _placed_at_session(session, lunch.id)
+    for referral in placed:
+        await _tell_school(
+            session,
+            referral,
+            "placement_moved",
+            {"referral_id": referral.id, "session_id": lunch.id},
+            f"placement_moved:{referral.id}:{lunch.id}:"
+            f"{lunch.starts_at:%Y%m%d%H%M}-{lunch.ends_at:%H%M}",
+            now,
+        )
+    return FamiliesTold(families=len(placed), children=sum(r.children for r in placed))
+
+
+async def _placed_at_session(session: AsyncSession, session_id: int) -> list[Referral]:
+    query = (
+        select(Referral)
+        .join(PlacementDay, PlacementDay.referral_id == Referral.id)
+        .where(PlacementDay.session_id == session_id, Referral.status == ReferralStatus.PLACED)
+        .order_by(Referral.id)
+        .with_for_update(of=Referral)
+    )
+    return list((await session.scalars(query)).all())
+
+
+async def _tell_school(
+    session: AsyncSession,
+    referral: Referral,
+    kind: str,
+    payload: dict[str, Any],
+    key: str,
+    now: datetime,
+) -> None:
+    for contact in await _school_contacts(session, referral.school_id):
+        await outbox.queue(
+            session,
+            person=contact,
+            kind=kind,
+            payload=payload,
+            dedupe_key=f"{key}:{contact.id}",
+            due_at=now,
+            now=now,
+        )
 
 
 async def _may_see(session: AsyncSession, person: Person, referral: Referral) -> None:
@@ -816,6 +1126,11 @@ async def _summary(session: AsyncSession, referral: Referral) -> ReferralSummary
         placed_from=referral.placed_from,
         placed_to=referral.placed_to,
         placed_weekdays=tuple(referral.placed_weekdays or ()),
+        placed_days=(
+            tuple(await _live_days(session, referral.id))
+            if referral.status is ReferralStatus.PLACED
+            else ()
+        ),
         first_day=referral.first_day,
         last_day=referral.last_day,
         weekdays=tuple(referral.weekdays),

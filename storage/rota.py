@@ -17,9 +17,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import ColumnElement
 
-from storage import audit, outbox
+from storage import audit, outbox, referrals
 from storage.db import Database, rowcount
 from storage.errors import Clash, Closed, NotFound, NotYours
 from storage.locations import home_ids_of
@@ -130,6 +131,23 @@ class SessionsPage:
 class Created:
     created: int
     existing: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class Told:
+    """Who hears of a session cancelled or moved: volunteers signed up for it, and the
+    schools of the families placed at it (told without the families' needs)."""
+
+    volunteers: int = 0
+    families: int = 0
+    children: int = 0
+
+    def __add__(self, other: Told) -> Told:
+        return Told(
+            volunteers=self.volunteers + other.volunteers,
+            families=self.families + other.families,
+            children=self.children + other.children,
+        )
 
 
 class BookResult(enum.StrEnum):
@@ -613,45 +631,129 @@ async def expire_offers(db: Database, *, now: datetime, offer_window: timedelta)
 # --- coordinators and site leads -------------------------------------------------------------
 
 
+CANCELLED_TELLS = (BookingStatus.BOOKED, BookingStatus.OFFERED, BookingStatus.WAITLISTED)
+
+
+async def who_is_told(
+    db: Database, *, actor_telegram_id: int, session_id: int, moving: bool = False
+) -> Told:
+    """Who would be told if the session were cancelled (or, `moving`, given new times)."""
+    async with db.read() as session:
+        lunch = await _session(session, session_id)
+        await require_location(session, actor_telegram_id, lunch.location_id)
+        return await _to_tell(session, [lunch.id], HOLDING if moving else CANCELLED_TELLS)
+
+
 async def cancel_session(
     db: Database, *, actor_telegram_id: int, session_id: int, now: datetime
-) -> int:
-    """Cancel a session; everyone booked, offered or waiting is told. Returns how many."""
+) -> Told:
+    """Cancel a session: everyone booked, offered or waiting is told, and so are the schools
+    of the families placed at it (who leave that day's register)."""
     async with db.transaction() as session:
         lunch = await _session(session, session_id)
         actor = await require_location(session, actor_telegram_id, lunch.location_id)
         _require_ahead(lunch, now)
         if lunch.status is SessionStatus.CANCELLED:
-            return 0
-        lunch.status = SessionStatus.CANCELLED
-        told = 0
-        for booking, person in await _live(
+            return Told()
+        told = await _cancel(session, lunch, actor, now)
+        families = await referrals.sessions_cancelled(session, [lunch.id], now)
+        return told + Told(families=families.families, children=families.children)
+
+
+async def _cancel(session: AsyncSession, lunch: LunchSession, actor: Person, now: datetime) -> Told:
+    """Cancel one session for the volunteers (the caller then tells the families' schools)."""
+    lunch.status = SessionStatus.CANCELLED
+    told = 0
+    for booking, person in await _live(session, lunch.id, CANCELLED_TELLS):
+        _set_status(booking, BookingStatus.CANCELLED, now)
+        await _notify(
             session,
-            lunch.id,
-            (BookingStatus.BOOKED, BookingStatus.OFFERED, BookingStatus.WAITLISTED),
-        ):
-            _set_status(booking, BookingStatus.CANCELLED, now)
-            await _notify(
-                session,
-                person,
-                "session_cancelled",
-                {"session_id": lunch.id, "job_id": booking.job_id},
-                f"session_cancelled:{lunch.id}:{person.id}",
-                now=now,
+            person,
+            "session_cancelled",
+            {"session_id": lunch.id, "job_id": booking.job_id},
+            f"session_cancelled:{lunch.id}:{person.id}",
+            now=now,
+        )
+        told += 1
+    await session.execute(
+        update(SessionJob).where(SessionJob.session_id == lunch.id).values(taken=0)
+    )
+    await session.flush()
+    audit.record(
+        session,
+        at=now,
+        actor_id=actor.id,
+        action="session.cancelled",
+        subject=("session", lunch.id),
+        told=told,
+    )
+    return Told(volunteers=told)
+
+
+async def _to_tell(
+    session: AsyncSession, session_ids: list[int], statuses: Sequence[BookingStatus]
+) -> Told:
+    volunteers = await session.scalar(
+        select(func.count()).where(
+            Booking.session_id.in_(session_ids), Booking.status.in_(statuses)
+        )
+    )
+    families = await referrals.families_at(session, session_ids)
+    return Told(volunteers=volunteers or 0, families=families.families, children=families.children)
+
+
+async def sessions_to_come(
+    db: Database, *, actor_telegram_id: int, location_id: int, now: datetime
+) -> tuple[int, Told]:
+    """A location's sessions still to come, and who would be told if they were cancelled
+    (before archiving it)."""
+    async with db.read() as session:
+        await require_location(session, actor_telegram_id, location_id)
+        ids = list((await session.scalars(_to_come(location_id, now))).all())
+        return len(ids), await _to_tell(session, ids, CANCELLED_TELLS)
+
+
+async def archive_location(
+    db: Database, *, actor_telegram_id: int, location_id: int, now: datetime
+) -> Told:
+    """Archive a location, cancelling its sessions still to come first: one bulk cancel, in
+    which everyone signed up and every placed family's school is told, as for one session."""
+    async with db.transaction() as session:
+        actor = await require_location(session, actor_telegram_id, location_id)
+        location = await session.get(Location, location_id)
+        if location is None:
+            raise NotFound("no such location")
+        told = Told()
+        ahead = (
+            await session.scalars(
+                select(LunchSession)
+                .where(LunchSession.id.in_(_to_come(location_id, now)))
+                .order_by(LunchSession.starts_at)
             )
-            told += 1
-        await session.execute(
-            update(SessionJob).where(SessionJob.session_id == lunch.id).values(taken=0)
-        )
-        audit.record(
-            session,
-            at=now,
-            actor_id=actor.id,
-            action="session.cancelled",
-            subject=("session", lunch.id),
-            told=told,
-        )
+        ).all()
+        for lunch in ahead:
+            told += await _cancel(session, lunch, actor, now)
+        families = await referrals.sessions_cancelled(session, [lunch.id for lunch in ahead], now)
+        told += Told(families=families.families, children=families.children)
+        if location.archived_at is None:
+            location.archived_at = now
+            audit.record(
+                session,
+                at=now,
+                actor_id=actor.id,
+                action="location.archived",
+                subject=("location", location_id),
+                cancelled=len(ahead),
+            )
         return told
+
+
+def _to_come(location_id: int, now: datetime) -> Select[tuple[int]]:
+    return select(LunchSession.id).where(
+        LunchSession.location_id == location_id,
+        LunchSession.status == SessionStatus.SCHEDULED,
+        LunchSession.starts_at > now,
+    )
 
 
 async def reschedule(
@@ -663,8 +765,9 @@ async def reschedule(
     end: time,
     tz: ZoneInfo,
     now: datetime,
-) -> tuple[SessionView, int]:
-    """Move a session's times on its day; everyone booked or offered is told."""
+) -> tuple[SessionView, Told]:
+    """Move a session's times on its day; everyone booked or offered is told, and so are the
+    schools of the families placed at it."""
     async with db.transaction() as session:
         lunch = await _session(session, session_id)
         actor = await require_location(session, actor_telegram_id, lunch.location_id)
@@ -676,7 +779,7 @@ async def reschedule(
             raise ValueError("a session ends after it starts")
         if starts <= now:
             raise Closed("a session cannot move into the past")
-        told = 0
+        told, families = 0, referrals.FamiliesTold()
         if (starts, ends) != (lunch.starts_at, lunch.ends_at):
             await _check_move(session, lunch, starts, ends)
             lunch.starts_at, lunch.ends_at = starts, ends
@@ -691,6 +794,8 @@ async def reschedule(
                     now=now,
                 )
                 told += 1
+            await session.flush()
+            families = await referrals.session_moved(session, lunch, now)
             audit.record(
                 session,
                 at=now,
@@ -698,9 +803,12 @@ async def reschedule(
                 action="session.rescheduled",
                 subject=("session", lunch.id),
                 told=told,
+                families=families.families,
             )
         await session.flush()
-        return (await _views(session, [lunch]))[0], told
+        return (await _views(session, [lunch]))[0], Told(
+            volunteers=told, families=families.families, children=families.children
+        )
 
 
 async def sessions_on(

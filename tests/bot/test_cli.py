@@ -50,7 +50,9 @@ def test_the_demo_runs_with_no_token_and_prints_its_story(tmp_path: Path) -> Non
     assert "Booked: you're a server at St Mark's church hall" in out
     assert "Saved: 38 meals served and 31 children" in out
     assert "📨 Received: HS-014." in out
-    assert "📬 Referral HS-014: placed at St Mark's church hall, Tue & Thu" in out
+    # Placed on the days a lunch runs there, and the school told those dates.
+    assert "✖ No lunch there: Tue 4 Aug, Thu 6 Aug" in out
+    assert "📬 Referral HS-014: placed at St Mark's church hall on Tue 28 Jul and Thu" in out
     assert "⏰ Tomorrow 11:30-13:30: you're driver at St Mark's church hall" in out
     assert "✅ HS-014 (Hillside Primary): 2 children" in out
     # It ends with a celebration: a milestone, a win approved and announced, a broadcast, the

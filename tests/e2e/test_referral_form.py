@@ -388,3 +388,29 @@ async def test_a_long_list_of_referrals_comes_a_page_at_a_time(
     assert "Referral HS-001 from Hillside Primary" in okafor.last.text
     await okafor.tap("« My referrals")
     assert "(9-9)" in okafor.last.text
+
+
+async def test_a_reference_that_reads_like_a_childs_name_is_questioned_before_it_is_kept(
+    bot: Rehearsal, clock: Clock
+) -> None:
+    okafor = await hillside(bot, clock)
+    await okafor.send("/refer")
+    await okafor.send("Jamie Smith")
+    # Not taken: the contact is told why it matters and asked whether it is the school's code.
+    question = okafor.last
+    assert "Jamie Smith</b> has no numbers, so it reads like a person's name" in question.html
+    assert "shown on buttons, notices and exported lists" in question.text
+    assert question.labels() == ["✅ Yes, it is our code", "✏️ Type another"]
+
+    await okafor.tap("✏️ Type another")
+    assert "What is your school's reference for the family?" in okafor.last.text
+    await okafor.send("HS-014")  # a code with numbers goes straight on
+    assert "HS-014: how many children" in okafor.last.text
+
+    # A school whose codes really are letters confirms once and carries on.
+    await okafor.send("/cancel")
+    await okafor.send("/refer")
+    await okafor.send("Blue Group")
+    assert "reads like a person's name" in okafor.last.text
+    await okafor.tap("✅ Yes, it is our code")
+    assert "Blue Group: how many children" in okafor.last.text

@@ -202,7 +202,7 @@ async def test_an_unanswered_offer_passes_on_and_its_holder_is_told(
     assert answered.text == "This offer is no longer open."
 
 
-async def test_a_location_with_sessions_to_come_is_not_archived(
+async def test_a_location_with_sessions_to_come_is_not_archived_without_asking(
     bot: Rehearsal, clock: Clock
 ) -> None:
     await register(bot, RACHEL, "Rachel")
@@ -211,7 +211,12 @@ async def test_a_location_with_sessions_to_come_is_not_archived(
     await rachel.send("/locations")
     await rachel.tap("St Mark's")
     await rachel.tap("🗄 Archive")
-    assert rachel.last.text.startswith("It still has 1 session to come (cancel them")
+    assert rachel.last.text.startswith(
+        "Archive St Mark's? It still has 1 session to come: archiving cancels it."
+    )
+    assert rachel.last.labels() == ["🗄 Cancel 1 session and archive", "« Back"]
+    assert not (await locations.listed(bot.services.db))[0].archived
+    await rachel.tap("« Back")
     assert not (await locations.listed(bot.services.db))[0].archived
 
 

@@ -242,7 +242,7 @@ async def test_changing_times_and_cancelling_tell_the_booked_volunteer(
         assert "I couldn't read those times" in rachel.last.text
     await rachel.send("12:00 - 14:00")
     assert rachel.last.text.startswith(
-        "✅ The session is now Wed 29 Jul, 12:00-14:00. I'm telling the 1 person who signed up"
+        "✅ The session is now Wed 29 Jul, 12:00-14:00. I'm telling the 1 volunteer who signed up"
     )
     await bot.settle()
     assert sam.last.text.startswith(
@@ -252,12 +252,13 @@ async def test_changing_times_and_cancelling_tell_the_booked_volunteer(
 
     await rachel.tap("Cancel session")
     assert rachel.last.text == (
-        "Cancel the lunch session at St Mark's, Wed 29 Jul, 12:00-14:00? "
-        "The 1 person signed up (booked or waiting) will be told."
+        "Cancel the lunch session at St Mark's, Wed 29 Jul, 12:00-14:00? 1 volunteer will be told."
     )
     confirm = rachel.last
     await rachel.tap("Yes, cancel the session", message=confirm)
-    assert rachel.last.text.startswith("Cancelled. I'm telling the 1 person who signed up for it.")
+    assert rachel.last.text.startswith(
+        "Cancelled. I'm telling the 1 volunteer who signed up for it."
+    )
     assert "This session is cancelled." in rachel.last.text
     await rachel.tap_data(f"dy:{wednesday.session_id}", message_id=confirm.message_id)
     assert rachel.last.text.startswith("This session was already cancelled")

@@ -32,8 +32,42 @@ async def contact(bot: Rehearsal, telegram_id: int, school: str) -> None:
     )
 
 
+async def lunches(bot: Rehearsal, location_id: int, *days: date) -> list[rota.SessionView]:
+    """Lunch sessions at a location, 11:30-13:30 on each of those days."""
+    made = []
+    for day in days:
+        plan = rota.SessionPlan(
+            location_id=location_id,
+            first_day=day,
+            last_day=day,
+            weekdays=frozenset({day.weekday()}),
+            start=time(11, 30),
+            end=time(13, 30),
+            jobs=(rota.JobSpec(job="server", places=2),),
+        )
+        await rota.create_sessions(
+            bot.services.db,
+            actor_telegram_id=RACHEL,
+            plan=plan,
+            tz=bot.services.settings.timezone,
+            now=bot.services.now(),
+        )
+        made += [
+            site.session
+            for site in await rota.sessions_on(
+                bot.services.db,
+                actor_telegram_id=RACHEL,
+                location_id=location_id,
+                day=day,
+                tz=bot.services.settings.timezone,
+            )
+        ]
+    return made
+
+
 async def referred(bot: Rehearsal) -> int:
-    """Rachel, St Mark's (room for 30 a day), Mr Okafor at Hillside with HS-014 sent."""
+    """Rachel, St Mark's (room for 30 a day, lunch on Tue 28 and Thu 30 July: it runs one
+    week), Mr Okafor at Hillside with HS-014 sent (Tue & Thu, 28 Jul-27 Aug)."""
     await register(bot, RACHEL, "Rachel")
     db, now = bot.services.db, bot.services.now()
     location = await locations.create(db, actor_telegram_id=RACHEL, name="St Mark's", now=now)
@@ -45,6 +79,7 @@ async def referred(bot: Rehearsal) -> int:
         value=30,
         now=now,
     )
+    await lunches(bot, location.location_id, date(2026, 7, 28), date(2026, 7, 30))
     await contact(bot, OKAFOR, "Hillside Primary")
     cipher = bot.services.cipher
     assert cipher is not None
@@ -86,11 +121,19 @@ async def test_a_referral_goes_from_submission_to_placement_to_attendance(
     await rachel.tap("HS-014 · Hillside Primary · 2 children")
     assert f"⚠️ Needs and allergies: {ALLERGY}" in rachel.last.text
     await rachel.tap("📍 Place")
-    await rachel.tap("★ St Mark's")
-    await rachel.tap("✅ Place")
-    assert rachel.last.text.startswith("✅ Placed. The school has been told.")
+    await rachel.tap("★ St Mark's · 2 of 10 days")
+    # Only the days a lunch runs can be chosen: the rest of the asked days are named.
+    offer = rachel.last.text
+    assert "✅ A lunch with room: Tue 28 Jul and Thu 30 Jul" in offer
+    assert "✖ No lunch there: Tue 4 Aug, Thu 6 Aug" in offer
+    assert rachel.last.labels() == ["✅ Place on 2 days", "📅 Other dates", "« Back"]
+    await rachel.tap("✅ Place on 2 days")
+    assert rachel.last.text.startswith(
+        "✅ Placed on 2 days: Tue 28 Jul and Thu 30 Jul. The school has been told these dates."
+        " Not on the other 8 days asked for"
+    )
     assert okafor.last.text == (
-        "📬 Referral HS-014: placed at St Mark's, Tue & Thu, 28 Jul–27 Aug 2026."
+        "📬 Referral HS-014: placed at St Mark's on Tue 28 Jul and Thu 30 Jul."
     )
     # Notifications never carry the needs: only screens opened on purpose (and audited) do.
     assert not any(ALLERGY in m.text for m in okafor.bot_messages)
@@ -156,9 +199,9 @@ async def test_after_the_retention_period_the_details_are_gone_and_the_counts_st
     await rachel.send("/referrals")
     await rachel.tap("HS-014 · Hillside Primary · 2 children")
     await rachel.tap("📍 Place")
-    await rachel.tap("★ St Mark's")
-    await rachel.tap("✅ Place")
-    clock.now = datetime(2026, 10, 27, 9, 0, tzinfo=UTC)  # 61 days after 27 August
+    await rachel.tap("★ St Mark's · 2 of 10 days")
+    await rachel.tap("✅ Place on 2 days")
+    clock.now = datetime(2026, 9, 29, 9, 0, tzinfo=UTC)  # 61 days after Thu 30 July
     await bot.deliver()
     await rachel.send("/referrals")
     await rachel.tap("• New (0)")
@@ -174,18 +217,6 @@ async def test_the_morning_list_counts_the_families_without_their_details(
     referral_id = await referred(bot)
     db, now = bot.services.db, bot.services.now()
     st_marks = (await locations.listed(db))[0]
-    plan = rota.SessionPlan(
-        location_id=st_marks.location_id,
-        first_day=date(2026, 7, 28),
-        last_day=date(2026, 7, 28),
-        weekdays=frozenset({1}),
-        start=time(11, 30),
-        end=time(13, 30),
-        jobs=(rota.JobSpec(job="server", places=2),),
-    )
-    await rota.create_sessions(
-        db, actor_telegram_id=RACHEL, plan=plan, tz=bot.services.settings.timezone, now=now
-    )
     await referrals.place(
         db,
         telegram_id=RACHEL,
@@ -195,6 +226,7 @@ async def test_the_morning_list_counts_the_families_without_their_details(
         first_day=date(2026, 7, 28),
         last_day=date(2026, 8, 27),
         weekdays=(1, 3),
+        tz=bot.services.settings.timezone,
         now=now,
     )
     clock.now = datetime(2026, 7, 28, 7, 0, tzinfo=UTC)  # 08:00 in London
@@ -209,17 +241,22 @@ async def test_the_morning_list_counts_the_families_without_their_details(
 
 async def test_a_placement_can_start_later_than_asked_and_be_changed(bot: Rehearsal) -> None:
     await referred(bot)
+    st_marks = (await locations.listed(bot.services.db))[0].location_id
+    await lunches(bot, st_marks, date(2026, 8, 4), date(2026, 8, 5), date(2026, 8, 6))
     rachel, okafor = bot.user(RACHEL, "Rachel"), bot.user(OKAFOR, "Mr Okafor")
     await rachel.send("/referrals")
     await rachel.tap("HS-014 · Hillside Primary · 2 children")
     await rachel.tap("📍 Place")
-    await rachel.tap("★ St Mark's")
+    await rachel.tap("★ St Mark's · 4 of 10 days")
     await rachel.tap("📅 Other dates")
     await rachel.send("sometime soon")
     assert rachel.last.text.startswith("Please send two dates")
     await rachel.send("04/08/2026 - 27/08/2026")
-    assert rachel.last.text.startswith("✅ Placed.")
-    assert okafor.last.text.endswith("placed at St Mark's, Tue & Thu, 4 Aug–27 Aug 2026.")
+    # The typed dates are shown first: the Tuesday and Thursday with a lunch, not Wednesday.
+    assert "✅ A lunch with room: Tue 4 Aug and Thu 6 Aug" in rachel.last.text
+    await rachel.tap("✅ Place on 2 days")
+    assert rachel.last.text.startswith("✅ Placed on 2 days: Tue 4 Aug and Thu 6 Aug.")
+    assert okafor.last.text.endswith("placed at St Mark's on Tue 4 Aug and Thu 6 Aug.")
     await rachel.tap("⏳ Waiting list")
     assert okafor.last.text == (
         "📬 Referral HS-014: on the waiting list: we'll tell you as soon as there is room."
@@ -239,8 +276,8 @@ async def test_exports_of_a_school_and_a_location_are_audited(bot: Rehearsal) ->
     await rachel.send("/referrals")
     await rachel.tap("HS-014 · Hillside Primary · 2 children")
     await rachel.tap("📍 Place")
-    await rachel.tap("★ St Mark's")
-    await rachel.tap("✅ Place")
+    await rachel.tap("★ St Mark's · 2 of 10 days")
+    await rachel.tap("✅ Place on 2 days")
     await rachel.tap("📄 Location's CSV")
     assert rachel.last.filename == "referrals-St-Mark-s.csv"
     exports = await audit.recent(bot.services.db, action="referrals.exported")
@@ -261,3 +298,240 @@ async def test_a_coordinator_registers_a_partner_school_with_its_area(bot: Rehea
     assert "one-time invite link for a contact at Hillside Primary" in rachel.last.text
     await rachel.send("/schools")
     assert "• Hillside Primary (Northfield): 0 contacts, 0 referred" in rachel.last.text
+
+
+async def test_a_family_cannot_be_placed_where_no_lunch_runs_on_the_days_asked(
+    bot: Rehearsal, clock: Clock
+) -> None:
+    referral_id = await referred(bot)
+    db, now = bot.services.db, bot.services.now()
+    riverside = await locations.create(db, actor_telegram_id=RACHEL, name="Riverside", now=now)
+    await lunches(bot, riverside.location_id, date(2026, 7, 29))  # a Wednesday only
+    rachel, okafor = bot.user(RACHEL, "Rachel"), bot.user(OKAFOR, "Mr Okafor")
+    told_before = len(okafor.bot_messages)
+
+    await rachel.send("/referrals")
+    await rachel.tap("HS-014 · Hillside Primary · 2 children")
+    await rachel.tap("📍 Place")
+    assert rachel.last.labels() == [
+        "★ St Mark's · 2 of 10 days",
+        "Riverside · no day free",
+        "« Back",
+    ]
+    await rachel.tap("Riverside · no day free")
+    assert "✖ No lunch there: Tue 28 Jul, Thu 30 Jul, Tue 4 Aug" in rachel.last.text
+    assert "There is no day to place them on here" in rachel.last.text
+    assert rachel.last.labels() == ["📅 Other dates", "« Back"]  # nothing to place on
+
+    # Typed dates with no lunch on them cannot place the family either.
+    await rachel.tap("📅 Other dates")
+    await rachel.send("11/08/2026 - 20/08/2026")
+    assert "There is no day to place them on here" in rachel.last.text
+    assert rachel.last.labels() == ["📅 Other dates", "« Back"]
+
+    # Nor can a forged or old button: storage checks the sessions itself.
+    await rachel.tap_data(f"tc:{referral_id}:0:{riverside.location_id}:20260728:20260827")
+    assert "Riverside runs no lunch on any of the days asked for" in rachel.last.text
+    assert "nothing was changed" in rachel.last.text
+    [still] = await referrals.for_school(db, telegram_id=OKAFOR)
+    assert still.status is referrals.ReferralStatus.SUBMITTED
+    await bot.settle()
+    assert len(okafor.bot_messages) == told_before  # the school was told nothing
+
+
+async def test_a_full_lunch_is_shown_and_left_out_of_a_placement(
+    bot: Rehearsal, clock: Clock
+) -> None:
+    await referred(bot)
+    db, now = bot.services.db, bot.services.now()
+    st_marks = (await locations.listed(db))[0]
+    await locations.update_field(
+        db,
+        actor_telegram_id=RACHEL,
+        location_id=st_marks.location_id,
+        field=locations.Field.CAPACITY,
+        value=2,
+        now=now,
+    )
+    cipher = bot.services.cipher
+    assert cipher is not None
+    other = await referrals.submit(
+        db,
+        cipher,
+        telegram_id=OKAFOR,
+        now=now,
+        daily_limit=10,
+        form=ReferralForm(
+            reference="HS-015",
+            children=1,
+            age_bands=("Year 1",),
+            needs=None,
+            note=None,
+            preferred_location_ids=(),
+            first_day=date(2026, 7, 30),
+            last_day=date(2026, 7, 30),
+            weekdays=(3,),
+            consent=True,
+        ),
+    )
+    placed = await referrals.place(
+        db,
+        telegram_id=RACHEL,
+        referral_id=other.referral_id,
+        version=0,
+        location_id=st_marks.location_id,
+        first_day=date(2026, 7, 30),
+        last_day=date(2026, 7, 30),
+        weekdays=(3,),
+        tz=bot.services.settings.timezone,
+        now=now,
+    )
+    assert placed.decision is referrals.Decision.DONE
+    rachel = bot.user(RACHEL, "Rachel")
+    await rachel.send("/referrals")
+    await rachel.tap("HS-014 · Hillside Primary · 2 children")
+    await rachel.tap("📍 Place")
+    await rachel.tap("★ St Mark's · 1 of 10 days")
+    assert "✅ A lunch with room: Tue 28 Jul" in rachel.last.text
+    assert "⛔ Full (its daily capacity): Thu 30 Jul" in rachel.last.text
+    await rachel.tap("✅ Place on 1 day")
+    assert rachel.last.text.startswith("✅ Placed on 1 day: Tue 28 Jul.")
+
+
+async def placed_with_a_volunteer(bot: Rehearsal) -> None:
+    """HS-014 placed at St Mark's on Tue 28 and Thu 30 July through the placing screen, and
+    Sam booked to serve on the Tuesday."""
+    await referred(bot)
+    rachel = bot.user(RACHEL, "Rachel")
+    await rachel.send("/referrals")
+    await rachel.tap("HS-014 · Hillside Primary · 2 children")
+    await rachel.tap("📍 Place")
+    await rachel.tap("★ St Mark's · 2 of 10 days")
+    await rachel.tap("✅ Place on 2 days")
+    await register(bot, SAM, "Sam")
+    st_marks = (await locations.listed(bot.services.db))[0].location_id
+    [tuesday, _] = await lunches(bot, st_marks, date(2026, 7, 28), date(2026, 7, 30))
+    booked = await rota.book(
+        bot.services.db,
+        telegram_id=SAM,
+        job_id=tuesday.jobs[0].job_id,
+        now=bot.services.now(),
+        waitlist=False,
+    )
+    assert booked.booking is not None
+    await bot.settle()
+
+
+async def test_cancelling_and_moving_a_session_tell_the_placed_familys_school(
+    bot: Rehearsal, clock: Clock
+) -> None:
+    await placed_with_a_volunteer(bot)
+    rachel, okafor = bot.user(RACHEL, "Rachel"), bot.user(OKAFOR, "Mr Okafor")
+
+    clock.now = datetime(2026, 7, 28, 7, 0, tzinfo=UTC)  # 08:00 on Tuesday
+    await rachel.send("/today")
+    await rachel.tap("⚙️ Change or cancel session")
+    await rachel.tap("Cancel session")
+    # Before confirming, Rachel sees who is affected: the family too, not "nobody".
+    assert rachel.last.text == (
+        "Cancel the lunch session at St Mark's, Tue 28 Jul, 11:30-13:30? 1 volunteer and "
+        "1 placed family (2 children) will be told (each family through its school, never "
+        "with its needs). The families leave that day's register; a family with no lunch "
+        "left goes back on the referrals waiting list."
+    )
+    await rachel.tap("Yes, cancel the session")
+    assert rachel.last.text.startswith(
+        "Cancelled. I'm telling the 1 volunteer who signed up for it and the schools of the "
+        "1 placed family (2 children)."
+    )
+    await bot.settle()
+    assert okafor.last.text == (
+        "📬 Referral HS-014: the lunch at St Mark's on Tue 28 Jul is cancelled, so the family "
+        "has no place that day. Still placed at St Mark's on Thu 30 Jul."
+    )
+    assert not any("peanut" in m.text for m in okafor.bot_messages)
+    await rachel.send("/register")
+    assert "no families placed today" in rachel.last.text
+
+    # Thursday's lunch moves: the school hears the new times.
+    clock.now = datetime(2026, 7, 30, 7, 0, tzinfo=UTC)
+    await rachel.send("/today")
+    await rachel.tap("⚙️ Change or cancel session")
+    await rachel.tap("Change times")
+    assert "1 placed family (2 children) will be told" in rachel.last.text
+    await rachel.send("12:00-14:00")
+    assert "the schools of the 1 placed family (2 children)" in rachel.last.text
+    await bot.settle()
+    assert okafor.last.text == (
+        "📬 Referral HS-014: the lunch at St Mark's on Thu 30 Jul, 12:00-14:00 has new times. "
+        "The family keeps its place that day."
+    )
+
+    # Then it is cancelled too: no lunch is left, so the family waits for another place.
+    await rachel.tap("Cancel session")
+    await rachel.tap("Yes, cancel the session")
+    await bot.settle()
+    assert okafor.last.text == (
+        "📬 Referral HS-014: the lunch at St Mark's on Thu 30 Jul is cancelled, so the family "
+        "has no place that day. No lunch day is left for them, so the referral is back on the "
+        "waiting list: we'll tell you as soon as there is room."
+    )
+    await rachel.send("/referrals")
+    assert "Waiting list (1)" in rachel.last.labels()
+    await rachel.send("/register")
+    assert "no families placed today" in rachel.last.text
+
+
+async def test_archiving_a_location_cancels_its_lunches_and_tells_everyone_once(
+    bot: Rehearsal, clock: Clock
+) -> None:
+    await placed_with_a_volunteer(bot)
+    rachel, okafor = bot.user(RACHEL, "Rachel"), bot.user(OKAFOR, "Mr Okafor")
+    sam = bot.user(SAM, "Sam")
+    await rachel.send("/locations")
+    await rachel.tap("St Mark's")
+    await rachel.tap("🗄 Archive")
+    assert rachel.last.text == (
+        "Archive St Mark's? It still has 2 sessions to come: archiving cancels them all. "
+        "1 volunteer and 1 placed family (2 children) will be told (each family through its "
+        "school, never with its needs)."
+    )
+    assert not (await locations.listed(bot.services.db, include_archived=True))[0].archived
+    await rachel.tap("🗄 Cancel 2 sessions and archive")
+    assert rachel.last.text.startswith("Archived: it keeps its history")
+    assert (
+        "I'm telling the 1 volunteer who signed up for it and the schools of the 1 placed "
+        "family (2 children)."
+    ) in rachel.last.text
+    assert (await locations.listed(bot.services.db, include_archived=True))[0].archived
+    await bot.settle()
+    school = [m.text for m in okafor.bot_messages if "cancelled" in m.text]
+    assert school == [
+        "📬 Referral HS-014: the lunch at St Mark's on Tue 28 Jul and Thu 30 Jul are "
+        "cancelled, so the family has no place those days. No lunch day is left for them, so "
+        "the referral is back on the waiting list: we'll tell you as soon as there is room."
+    ]
+    assert sam.last.text.startswith("Sorry: the lunch session at St Mark's, Tue 28 Jul")
+
+
+async def test_many_locations_are_offered_a_page_at_a_time(bot: Rehearsal) -> None:
+    await referred(bot)
+    db, now = bot.services.db, bot.services.now()
+    for n in range(12):
+        await locations.create(db, actor_telegram_id=RACHEL, name=f"Hall {n:02}", now=now)
+    rachel = bot.user(RACHEL, "Rachel")
+    await rachel.send("/referrals")
+    await rachel.tap("HS-014 · Hillside Primary · 2 children")
+    await rachel.tap("📍 Place")
+    first = rachel.last.labels()
+    # The location with lunch on the days asked comes first; 10 to a page.
+    assert first[0] == "★ St Mark's · 2 of 10 days"
+    assert len(first) == 10 + 2 and first[-2:] == ["Next ▶", "« Back"]
+    await rachel.tap("Next ▶")
+    assert rachel.last.labels() == [
+        "Hall 09 · no day free",
+        "Hall 10 · no day free",
+        "Hall 11 · no day free",
+        "◀ Previous",
+        "« Back",
+    ]

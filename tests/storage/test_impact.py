@@ -17,7 +17,15 @@ from storage.crypto import Cipher, new_key
 from storage.db import Database
 from storage.errors import NotFound, OutOfScope, PermissionDenied
 from storage.impact import Figures, PeriodProblem, period_problem
-from storage.models import Booking, BookingStatus, LunchSession, ReferralStatus, Role
+from storage.models import (
+    Booking,
+    BookingStatus,
+    FamilyAttendance,
+    LunchSession,
+    Referral,
+    ReferralStatus,
+    Role,
+)
 from storage.referrals import Decision, ReferralForm
 from storage.rota import JobSpec, SessionPlan, SessionView
 from tests.support import Clock, promote_to_coordinator, register_by_invite
@@ -122,24 +130,30 @@ async def _refer(db: Database, clock: Clock, at: datetime, reference: str) -> in
 async def _place(
     db: Database, clock: Clock, referral_id: int, location_id: int, first: date, last: date
 ) -> None:
-    placed = await referrals.place(
-        db,
-        telegram_id=RACHEL,
-        referral_id=referral_id,
-        version=0,
-        location_id=location_id,
-        first_day=first,
-        last_day=last,
-        weekdays=(1, 3),  # Tuesdays and Thursdays
-        now=clock(),
-    )
-    assert placed.decision is Decision.DONE
+    """A placement of the summer (Tuesdays and Thursdays), written as the records it left: the
+    report is made in September, when placing needs lunches still to come."""
+    async with db.transaction() as session:
+        await session.execute(
+            update(Referral)
+            .where(Referral.id == referral_id)
+            .values(
+                status=ReferralStatus.PLACED,
+                location_id=location_id,
+                placed_from=first,
+                placed_to=last,
+                placed_weekdays=[1, 3],
+                version=Referral.version + 1,
+                decided_at=clock(),
+            )
+        )
 
 
 async def _came(db: Database, clock: Clock, referral_id: int, day: date, came: bool = True) -> None:
-    await referrals.mark_family(
-        db, telegram_id=RACHEL, referral_id=referral_id, day=day, attended=came, now=clock()
-    )
+    """A family marked on the register that day (as the register's tap records it)."""
+    async with db.transaction() as session:
+        session.add(
+            FamilyAttendance(referral_id=referral_id, day=day, attended=came, recorded_at=clock())
+        )
 
 
 async def _summer(db: Database, clock: Clock) -> Summer:

@@ -58,3 +58,45 @@ async def test_sqlite_runs_in_wal_mode_with_foreign_keys(db: Database) -> None:
         foreign_keys = await session.scalar(text("PRAGMA foreign_keys"))
         busy = await session.scalar(text("PRAGMA busy_timeout"))
     assert (journal, foreign_keys, busy) == ("wal", 1, 5000)
+
+
+async def test_placements_made_before_sessions_were_named_are_linked_to_their_lunches(
+    database_url: str,
+) -> None:
+    """0006: a family placed Tue & Thu 28 Jul-27 Aug at a location with lunch on Tue 28 and
+    Wed 29 July is linked to the Tuesday's lunch only (no lunch runs on its other days)."""
+    await migrate.upgrade(database_url, "0005")
+    database = Database(database_url)
+    at = "2026-06-01 09:00:00"
+    try:
+        async with database.transaction() as session:
+            for statement in (
+                f"INSERT INTO schools (id, name, created_at) VALUES (1, 'Hillside', '{at}')",
+                "INSERT INTO locations (id, name, address, notes, daily_child_capacity, "
+                f"created_at) VALUES (1, 'St Mark''s', '', '', 0, '{at}')",
+                "INSERT INTO lunch_sessions (id, location_id, starts_at, ends_at, status, "
+                "created_at) VALUES (1, 1, '2026-07-28 10:30:00', '2026-07-28 12:30:00', "
+                f"'scheduled', '{at}'), (2, 1, '2026-07-29 10:30:00', '2026-07-29 12:30:00', "
+                f"'scheduled', '{at}')",
+                "INSERT INTO referrals (id, school_id, reference, children, age_bands, "
+                "preferred_location_ids, first_day, last_day, weekdays, consent, status, "
+                "location_id, placed_from, placed_to, placed_weekdays, version, created_at) "
+                "VALUES (1, 1, 'HS-014', 2, '[\"Year 2\", \"Year 5\"]', '[]', '2026-07-28', "
+                "'2026-08-27', '[1, 3]', true, 'placed', 1, '2026-07-28', '2026-08-27', "
+                f"'[1, 3]', 1, '{at}')",
+            ):
+                await session.execute(text(statement))
+    finally:
+        await database.dispose()
+    await migrate.upgrade(database_url)
+    database = Database(database_url)
+    try:
+        async with database.read() as session:
+            rows = (
+                await session.execute(
+                    text("SELECT referral_id, session_id, day FROM placement_days")
+                )
+            ).all()
+    finally:
+        await database.dispose()
+    assert [(r, s, str(d)) for r, s, d in rows] == [(1, 1, "2026-07-28")]

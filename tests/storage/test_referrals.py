@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import date, timedelta
+from datetime import date, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import text
 
-from storage import audit, locations, outbox, people, referrals
+from storage import audit, locations, outbox, people, referrals, rota
 from storage.crypto import Cipher, new_key
 from storage.db import Database
 from storage.errors import NotFound, NotYours, PermissionDenied
@@ -19,6 +20,7 @@ from tests.support import Clock, register_by_invite
 RACHEL, OKAFOR, OTHER_SCHOOL, SAM = 1001, 2001, 2002, 3001
 ALLERGY = "severe peanut allergy, carries an EpiPen"
 CIPHER = Cipher([new_key()])
+LONDON = ZoneInfo("Europe/London")
 
 
 def form(**changes: object) -> ReferralForm:
@@ -57,12 +59,28 @@ async def _place(
         first_day=first,
         last_day=last,
         weekdays=(1, 3),
+        tz=LONDON,
         now=clock(),
     )
 
 
+async def _lunches(db: Database, clock: Clock, location_id: int, first: date, last: date) -> None:
+    """Lunch at a location every weekday from `first` to `last`, 11:30-13:30."""
+    plan = rota.SessionPlan(
+        location_id=location_id,
+        first_day=first,
+        last_day=last,
+        weekdays=frozenset({0, 1, 2, 3, 4}),
+        start=time(11, 30),
+        end=time(13, 30),
+        jobs=(rota.JobSpec(job="server", places=2),),
+    )
+    await rota.create_sessions(db, actor_telegram_id=RACHEL, plan=plan, tz=LONDON, now=clock())
+
+
 async def _programme(db: Database, clock: Clock) -> int:
-    """Rachel, Mr Okafor at Hillside, a contact at Brook Lane, Sam; St Mark's (capacity 3)."""
+    """Rachel, Mr Okafor at Hillside, a contact at Brook Lane, Sam; St Mark's (capacity 3),
+    with lunch every weekday of the summer holiday (27 Jul-28 Aug)."""
     for telegram_id, name in ((RACHEL, "Rachel"), (SAM, "Sam")):
         await people.register(
             db, telegram_id=telegram_id, name=name, now=clock(), coordinator_ids=frozenset({RACHEL})
@@ -86,6 +104,7 @@ async def _programme(db: Database, clock: Clock) -> int:
         value=3,
         now=clock(),
     )
+    await _lunches(db, clock, location.location_id, date(2026, 7, 27), date(2026, 8, 28))
     return location.location_id
 
 
@@ -142,6 +161,7 @@ async def test_two_coordinators_deciding_at_once_cannot_both_win(
             first_day=date(2026, 7, 28),
             last_day=date(2026, 8, 27),
             weekdays=(1, 3),
+            tz=LONDON,
             now=clock(),
         ),
         referrals.waitlist(
@@ -294,3 +314,135 @@ async def test_waiting_and_undecided_referrals_are_purged_after_their_last_day(
         await _place(
             db, clock, waiting.referral_id, 1, date(2026, 10, 27), date(2026, 10, 30), version=1
         )
+
+
+async def test_a_placement_names_real_sessions_and_leaves_out_days_without_lunch(
+    db: Database, clock: Clock
+) -> None:
+    location_id = await _programme(db, clock)
+    riverside = await locations.create(db, actor_telegram_id=RACHEL, name="Riverside", now=clock())
+    # Riverside has lunch only in the first week: its sessions end on Thu 30 July.
+    await _lunches(db, clock, riverside.location_id, date(2026, 7, 27), date(2026, 7, 30))
+    sent = await referrals.submit(
+        db, CIPHER, telegram_id=OKAFOR, form=form(), now=clock(), daily_limit=10
+    )
+    [option] = await referrals.options(
+        db,
+        telegram_id=RACHEL,
+        referral_id=sent.referral_id,
+        first_day=date(2026, 7, 28),
+        last_day=date(2026, 8, 27),
+        tz=LONDON,
+        now=clock(),
+        location_id=riverside.location_id,
+    )
+    assert [d.day for d in option.open_days] == [date(2026, 7, 28), date(2026, 7, 30)]
+    assert len(option.days) == 10
+    placed = await _place(
+        db, clock, sent.referral_id, riverside.location_id, date(2026, 7, 28), date(2026, 8, 27)
+    )
+    assert placed.decision is Decision.DONE and placed.summary is not None
+    assert placed.summary.placed_days == (date(2026, 7, 28), date(2026, 7, 30))
+    assert (placed.summary.placed_from, placed.summary.placed_to) == (
+        date(2026, 7, 28),
+        date(2026, 7, 30),
+    )
+    assert len(placed.skipped_days) == 8
+    # Dates with no lunch at all place nothing, and nobody is told.
+    again = await _place(
+        db,
+        clock,
+        sent.referral_id,
+        riverside.location_id,
+        date(2026, 8, 4),
+        date(2026, 8, 27),
+        version=1,
+    )
+    assert again.decision is Decision.NO_SESSIONS
+    assert location_id != riverside.location_id
+
+
+async def test_a_cancelled_session_takes_the_family_off_the_register_and_tells_the_school(
+    db: Database, clock: Clock
+) -> None:
+    location_id = await _programme(db, clock)
+    sent = await referrals.submit(
+        db, CIPHER, telegram_id=OKAFOR, form=form(), now=clock(), daily_limit=10
+    )
+    await _place(db, clock, sent.referral_id, location_id, date(2026, 7, 28), date(2026, 7, 30))
+    await outbox.claim_due(db, now=clock(), limit=10)  # the notices so far
+    tuesday, thursday = [
+        (
+            await rota.sessions_on(
+                db, actor_telegram_id=RACHEL, location_id=location_id, day=day, tz=LONDON
+            )
+        )[0].session
+        for day in (date(2026, 7, 28), date(2026, 7, 30))
+    ]
+    before = await rota.who_is_told(db, actor_telegram_id=RACHEL, session_id=tuesday.session_id)
+    assert before == rota.Told(volunteers=0, families=1, children=2)
+
+    told = await rota.cancel_session(
+        db, actor_telegram_id=RACHEL, session_id=tuesday.session_id, now=clock()
+    )
+    assert told == before
+    register = await referrals.register(
+        db, CIPHER, telegram_id=RACHEL, location_id=location_id, day=date(2026, 7, 28), now=clock()
+    )
+    assert register == []
+    due = await outbox.claim_due(db, now=clock(), limit=10)
+    assert [(n.kind, n.chat_id) for n in due] == [("placement_cancelled", OKAFOR)]
+    assert "peanut" not in str(due[0].payload)
+    [still] = await referrals.for_school(db, telegram_id=OKAFOR)
+    assert (still.status, still.placed_days) == (ReferralStatus.PLACED, (date(2026, 7, 30),))
+
+    moved, moved_told = await rota.reschedule(
+        db,
+        actor_telegram_id=RACHEL,
+        session_id=thursday.session_id,
+        start=time(12, 0),
+        end=time(14, 0),
+        tz=LONDON,
+        now=clock(),
+    )
+    assert moved_told.families == 1
+    assert [n.kind for n in await outbox.claim_due(db, now=clock(), limit=10)] == [
+        "placement_moved"
+    ]
+    await rota.cancel_session(
+        db, actor_telegram_id=RACHEL, session_id=moved.session_id, now=clock()
+    )
+    [waiting] = await referrals.for_school(db, telegram_id=OKAFOR)
+    assert (waiting.status, waiting.location_id, waiting.placed_days) == (
+        ReferralStatus.WAITLISTED,
+        None,
+        (),
+    )
+
+
+async def test_placing_while_the_session_is_cancelled_never_leaves_a_family_untold(
+    db: Database, clock: Clock
+) -> None:
+    location_id = await _programme(db, clock)
+    sent = await referrals.submit(
+        db, CIPHER, telegram_id=OKAFOR, form=form(), now=clock(), daily_limit=10
+    )
+    [tuesday] = await rota.sessions_on(
+        db, actor_telegram_id=RACHEL, location_id=location_id, day=date(2026, 7, 28), tz=LONDON
+    )
+    await outbox.claim_due(db, now=clock(), limit=10)
+    placed, _ = await asyncio.gather(
+        _place(db, clock, sent.referral_id, location_id, date(2026, 7, 28), date(2026, 7, 30)),
+        rota.cancel_session(
+            db, actor_telegram_id=RACHEL, session_id=tuesday.session.session_id, now=clock()
+        ),
+    )
+    assert placed.decision is Decision.DONE
+    [now_placed] = await referrals.for_school(db, telegram_id=OKAFOR)
+    kinds = {n.kind for n in await outbox.claim_due(db, now=clock(), limit=10)}
+    # Either the placement came first and the school hears of the cancelled Tuesday, or the
+    # cancel came first and the family was placed on the Thursday alone.
+    assert now_placed.placed_days == (date(2026, 7, 30),)
+    assert ("placement_cancelled" in kinds) or (
+        placed.summary is not None and placed.summary.placed_days == (date(2026, 7, 30),)
+    )
