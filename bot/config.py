@@ -1,8 +1,10 @@
-"""Configuration: one TOML file for settings, the environment for secrets.
+"""Configuration: one TOML file for settings, the environment for secrets and overrides.
 
 Loaded once by the CLI and passed down; nothing here runs at import time. Every problem is
 reported as one line that names the key, says what is wrong and how to fix it, and never echoes
-a secret.
+a secret. Any key of the file can also be set from the environment as
+`LUNCHBOT_<SECTION>__<KEY>` (`LUNCHBOT_DATABASE__URL`), so a deployment keeps passwords out of
+files; the environment wins over the file.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ TOKEN_ENV = "TELEGRAM_BOT_TOKEN"  # noqa: S105 (the variable's name, not a secre
 KEY_ENV = "LUNCHBOT_ENCRYPTION_KEY"
 OLD_KEYS_ENV = "LUNCHBOT_OLD_ENCRYPTION_KEYS"
 CONFIG_ENV = "LUNCHBOT_CONFIG"
+# LUNCHBOT_<SECTION>__<KEY>: one config key from the environment (two underscores between).
+OVERRIDE_PREFIX = "LUNCHBOT_"
+OVERRIDE_SEPARATOR = "__"
 DEFAULT_CONFIG_PATH = Path("config.toml")
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///lunchbot.sqlite3"
 DEFAULT_TIMEZONE = "Europe/London"
@@ -223,11 +228,46 @@ def load_config(path: Path, *, must_exist: bool, env: Mapping[str, str] | None =
         raise ConfigError(
             f"{path}: no such config file; copy config.example.toml to {path} and edit it"
         )
-    return _parse(raw, env, source)
+    overridden = _overlay_environment(raw, env)
+    return _parse(raw, env, source, overridden)
 
 
-def _parse(raw: dict[str, Any], env: Mapping[str, str], source: Path | None) -> Config:
-    where = str(source) if source else "config"
+def _overlay_environment(raw: dict[str, Any], env: Mapping[str, str]) -> list[str]:
+    """Put every LUNCHBOT_<SECTION>__<KEY> variable into `raw`, over the file's value, and
+    return the variables' names (so a problem with one of them names where it came from).
+
+    A value is read as TOML when it is one (`25`, `true`, `[24, 2]`, `"text"`), and otherwise as
+    plain text, so `LUNCHBOT_DATABASE__URL=postgresql://...` needs no quotes."""
+    names = []
+    for name in sorted(env):
+        if not name.startswith(OVERRIDE_PREFIX) or OVERRIDE_SEPARATOR not in name:
+            continue
+        section, _, key = name[len(OVERRIDE_PREFIX) :].lower().partition(OVERRIDE_SEPARATOR)
+        if section not in _KNOWN_KEYS or key not in _KNOWN_KEYS[section]:
+            raise ConfigError(
+                f"{name}: no such config key; a variable {OVERRIDE_PREFIX}<SECTION>"
+                f"{OVERRIDE_SEPARATOR}<KEY> sets a key of config.example.toml, for example "
+                f"{OVERRIDE_PREFIX}DATABASE{OVERRIDE_SEPARATOR}URL for [database] url"
+            )
+        section_values = raw.setdefault(section, {})
+        if not isinstance(section_values, dict):
+            raise ConfigError(f"{name}: [{section}] in the config file must be a table")
+        section_values[key] = _environment_value(env[name])
+        names.append(name)
+    return names
+
+
+def _environment_value(text: str) -> Any:
+    try:
+        return tomllib.loads(f"value = {text}")["value"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def _parse(
+    raw: dict[str, Any], env: Mapping[str, str], source: Path | None, overridden: list[str]
+) -> Config:
+    where = ", ".join([str(source) if source else "config", *overridden])
     for section, value in raw.items():
         if section in _SECRET_KEYS:
             raise ConfigError(_secret_in_file(where, section))

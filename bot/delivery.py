@@ -210,9 +210,11 @@ class DeliveryEngine:
             # ever sent but not yet recorded: all that a crash could make us send again. The slot
             # is taken inside it, so the pacer counts a send when it really leaves.
             async with gate:
-                if not await outbox.still_ours(db, notice, now=self._services.now()):
+                renewed = await outbox.still_ours(db, notice, now=self._services.now())
+                if renewed is None:
                     logger.warning("notice %s was taken over by another instance", notice.notice_id)
                     return
+                notice = renewed
                 await self._pacer.slot(notice.chat_id)
                 try:
                     await self._send(notice.chat_id, rendered)

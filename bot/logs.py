@@ -10,7 +10,15 @@ from collections.abc import Iterable
 # call's parameters (invite links, people's words) at DEBUG.
 _URL_LOGGERS = ("httpx", "httpcore")
 _PARAMETER_LOGGERS = ("telegram.Bot", "telegram.ext.ExtBot")
-_CHATTY_LOGGERS = ("apscheduler", "telegram.ext.Updater", "alembic")
+# At DEBUG, PTB's Application prints every update it processes (what people typed, the words of a
+# referral's review) and the SQLite driver every statement it runs with its values: with
+# `--verbose` they would put people's words and phone numbers in the log.
+_CONTENT_LOGGERS = ("telegram.ext.Application", "aiosqlite", "asyncpg")
+_CHATTY_LOGGERS = ("apscheduler", "telegram.ext.Updater", "alembic", "matplotlib")
+# APScheduler skips a sweep while the previous one is still sending (by design: one at a time)
+# and warns each time; during a broadcast that was most of the log.
+_SCHEDULER_LOGGER = "apscheduler.scheduler"
+_EXPECTED_SKIP = "maximum number of running instances reached"
 MASK = "[secret]"
 
 
@@ -19,8 +27,18 @@ def quiet_libraries() -> None:
     the token; called by build_application, whatever configured logging."""
     for name in _URL_LOGGERS + _CHATTY_LOGGERS:
         _at_least(name, logging.WARNING)
-    for name in _PARAMETER_LOGGERS:
+    for name in _PARAMETER_LOGGERS + _CONTENT_LOGGERS:
         _at_least(name, logging.INFO)
+    scheduler = logging.getLogger(_SCHEDULER_LOGGER)
+    if not any(isinstance(f, _SkippedSweeps) for f in scheduler.filters):
+        scheduler.addFilter(_SkippedSweeps())
+
+
+class _SkippedSweeps(logging.Filter):
+    """Drops APScheduler's warning that a job was skipped because its last run goes on."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return _EXPECTED_SKIP not in str(record.msg)
 
 
 class Redactor(logging.Filter):

@@ -7,13 +7,14 @@ PostgreSQL, through asyncpg, runs the same code in production.
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import Insert, event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -23,6 +24,9 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import ConnectionPoolEntry
 
 SQLITE_BUSY_TIMEOUT_MS = 5_000
+# The file holds names, phone numbers and sealed referrals: only its owner may read it. SQLite
+# gives its -wal and -shm files the database file's permissions.
+SQLITE_FILE_MODE = 0o600
 _READ_ONLY = "lunchbot_read_only"
 
 
@@ -34,9 +38,13 @@ class Database:
         and dropping the old copy with foreign keys on would cascade into its children."""
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
-        self.engine: AsyncEngine = create_async_engine(url, echo=echo, pool_pre_ping=True)
+        # hide_parameters: a database error's message would otherwise carry the statement's
+        # values (names, phone numbers, what people typed) into whatever logs it.
+        self.engine: AsyncEngine = create_async_engine(
+            url, echo=echo, pool_pre_ping=True, hide_parameters=True
+        )
         if self.is_sqlite:
-            _tune_sqlite(self.engine, foreign_keys=foreign_keys)
+            _tune_sqlite(self.engine, foreign_keys=foreign_keys, path=_sqlite_path(url))
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @asynccontextmanager
@@ -57,7 +65,31 @@ class Database:
         await self.engine.dispose()
 
 
-def _tune_sqlite(engine: AsyncEngine, *, foreign_keys: bool) -> None:
+def _sqlite_path(url: str) -> str | None:
+    """The database file a SQLite URL names, or None for an in-memory database."""
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return database
+
+
+def _private_file(path: str) -> None:
+    """Create the database file readable by its owner only, and tighten one made before."""
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, SQLITE_FILE_MODE)
+    try:
+        if os.fstat(descriptor).st_mode & 0o077:
+            os.fchmod(descriptor, SQLITE_FILE_MODE)
+    finally:
+        os.close(descriptor)
+
+
+def _tune_sqlite(engine: AsyncEngine, *, foreign_keys: bool, path: str | None) -> None:
+    @event.listens_for(engine.sync_engine, "do_connect")
+    def _before_connect(*_args: Any) -> None:
+        # SQLite would create a missing file with the process's umask (usually 0644).
+        if path is not None:
+            _private_file(path)
+
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
         # Let SQLAlchemy, not the driver, decide when a transaction begins (see "begin" below).

@@ -7,7 +7,7 @@ at most the sends in flight at a crash can repeat.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -179,9 +179,12 @@ async def finish(
         )
 
 
-async def still_ours(db: Database, notice: Outgoing, *, now: datetime) -> bool:
-    """Renew our claim just before sending; False if another instance has taken the notice
-    since (our claim lapsed while we waited), so it must not be sent twice."""
+async def still_ours(db: Database, notice: Outgoing, *, now: datetime) -> Outgoing | None:
+    """Renew our claim just before sending: the notice with its renewed claim, or None if
+    another instance has taken it since (our claim lapsed while we waited), so it must not be
+    sent twice. The caller keeps the returned notice: its claim time is the one now stored, so
+    a second try after a 429 still recognises the claim as ours."""
+    renewed_at = max(now, notice.claimed_at or now)
     async with db.transaction() as session:
         renewed = await session.execute(
             update(Notice)
@@ -190,9 +193,11 @@ async def still_ours(db: Database, notice: Outgoing, *, now: datetime) -> bool:
                 Notice.status == NoticeStatus.SENDING,
                 Notice.claimed_at == notice.claimed_at,
             )
-            .values(claimed_at=max(now, notice.claimed_at or now))
+            .values(claimed_at=renewed_at)
         )
-        return rowcount(renewed) == 1
+        if rowcount(renewed) != 1:
+            return None
+    return replace(notice, claimed_at=renewed_at)
 
 
 async def release(db: Database, notice_ids: list[int]) -> None:

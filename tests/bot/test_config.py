@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import stat
+import subprocess
+import sys
 from datetime import time
 from pathlib import Path
 
@@ -130,3 +134,62 @@ def test_celebration_settings_are_read(tmp_path: Path) -> None:
     assert policy.chats == (-1001, -1002)
     assert (policy.digest_weekday, policy.digest_at) == (0, time(9, 30))
     assert (policy.personal, policy.shifts) == ((1, 10), ())
+
+
+def test_any_key_can_come_from_the_environment_and_wins_over_the_file(tmp_path: Path) -> None:
+    config = _load(
+        tmp_path,
+        "[database]\nurl = 'sqlite:///from-the-file.sqlite3'\n[delivery]\nsweep_seconds = 9\n",
+        env={
+            "LUNCHBOT_DATABASE__URL": "postgresql://lunchbot:s3cret@db.internal/lunchbot",
+            "LUNCHBOT_DELIVERY__OVERALL_PER_SECOND": "20",
+            "LUNCHBOT_REMINDERS__OFFSETS_HOURS": "[48, 3]",
+            "LUNCHBOT_PROGRAMME__NAME": "St Mark's Lunch Club",
+            "LUNCHBOT_CONFIG": "ignored here: it names the file, not a key",
+        },
+    )
+    assert config.database.url == "postgresql+asyncpg://lunchbot:s3cret@db.internal/lunchbot"
+    assert config.delivery.overall_per_second == 20
+    assert config.delivery.sweep_seconds == 9  # the file's, where nothing overrides it
+    assert config.reminders.offsets_hours == (48, 3)
+    assert config.programme.name == "St Mark's Lunch Club"
+
+
+def test_a_wrong_environment_key_or_value_is_one_line_naming_the_variable(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"^LUNCHBOT_DATABSE__URL: no such config key; .*"):
+        _load(tmp_path, "", env={"LUNCHBOT_DATABSE__URL": "sqlite:///x.sqlite3"})
+    with pytest.raises(
+        ConfigError,
+        match=r"LUNCHBOT_DELIVERY__MAX_ATTEMPTS: delivery.max_attempts must be a whole number",
+    ):
+        _load(tmp_path, "", env={"LUNCHBOT_DELIVERY__MAX_ATTEMPTS": "many"})
+    # A secret is never a config key, from the file or the environment.
+    with pytest.raises(ConfigError, match=r"^LUNCHBOT_TELEGRAM__TOKEN: no such config key"):
+        _load(tmp_path, "", env={"LUNCHBOT_TELEGRAM__TOKEN": GOOD_TOKEN})
+
+
+def test_the_database_file_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    """It holds names, phone numbers and sealed referrals."""
+    _upgrade_database_in(tmp_path)
+    assert (tmp_path / "private.sqlite3").exists()
+    for file in tmp_path.glob("private.sqlite3*"):
+        assert stat.S_IMODE(file.stat().st_mode) == 0o600, file.name
+
+    # A file made before (by an older version, with the usual 0644) is tightened on open.
+    (tmp_path / "private.sqlite3").chmod(0o644)
+    _upgrade_database_in(tmp_path)
+    assert stat.S_IMODE((tmp_path / "private.sqlite3").stat().st_mode) == 0o600
+
+
+def _upgrade_database_in(folder: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "db", "upgrade"],
+        cwd=folder,
+        env={k: v for k, v in os.environ.items() if k != "LUNCHBOT_CONFIG"}
+        | {"LUNCHBOT_DATABASE__URL": "sqlite:///private.sqlite3"},
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr

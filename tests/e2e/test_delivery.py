@@ -163,3 +163,28 @@ async def test_stopping_mid_sweep_hands_the_rest_back_and_the_next_start_sends_i
         await bot.deliver()
         assert await outbox.counts(bot.services.db) == {NoticeStatus.SENT: 120}
         assert len(sent(bot.sandbox.calls)) == 120
+
+
+async def test_after_a_429_the_same_sweep_sends_the_message_while_time_moves_on(
+    config: Config, clock: Clock
+) -> None:
+    """A 429 pauses sending; the retry must still know the claim is its own (it renewed it just
+    before the first try), not leave the message stranded until the claim lapses."""
+    async with Rehearsal(config, clock=clock) as bot:
+        await volunteers_asked_for_cover(bot, 1)
+        bot.sandbox.inject_failure(
+            "sendMessage",
+            error_code=429,
+            retry_after=1,
+            times=3,
+            description="Too Many Requests: retry after 1",
+        )
+        sweep = asyncio.create_task(delivery_of(bot.application).sweep())
+        while not sweep.done():  # the programme's clock moves on while the bot waits
+            clock.advance(seconds=1)
+            await asyncio.sleep(0.1)
+        await sweep
+
+        assert await outbox.counts(bot.services.db) == {NoticeStatus.SENT: 1}
+        refused = [c.error_code for c in bot.sandbox.calls if c.method == "sendMessage"]
+        assert refused == [429, 429, 429, None]
