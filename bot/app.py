@@ -317,6 +317,7 @@ def _celebrations(app: BotApplication) -> None:
     _button(app, impact.ImpactDates, impact.impact_dates)
     _button(app, impact.ImpactPlaces, impact.impact_places)
     _button(app, impact.ImpactRun, impact.impact_run)
+    _button(app, impact.ImpactMeanings, impact.impact_meanings)
     # (impact: end)
     # (digest: begin)
     _command(app, "digest", celebrate.digest_command)
