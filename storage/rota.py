@@ -50,7 +50,7 @@ MAX_PLACES_PER_JOB = 50
 MAX_COUNT = 10_000  # meals or children at one session: anything above is a typo
 # Volunteers arrive before lunch to cook and set up: their attendance can be marked from this
 # long before the session starts.
-ATTENDANCE_OPENS_BEFORE = timedelta(hours=3)
+ATTENDANCE_OPENS_BEFORE = timedelta(hours=2)
 HOLDING = (BookingStatus.BOOKED, BookingStatus.OFFERED)
 ON_THE_DAY = (BookingStatus.BOOKED, BookingStatus.ATTENDED, BookingStatus.NO_SHOW)
 

@@ -166,6 +166,15 @@ async def _require_plausible(db: Database, location_id: int, meals: int, childre
 # --- a session that did not run --------------------------------------------------------------
 
 
+class NotRunReason(enum.StrEnum):
+    """The usual reasons, offered as buttons (on a button: short codes)."""
+
+    VENUE = "v"  # the venue was closed or not available
+    VOLUNTEERS = "s"  # not enough volunteers to run it safely
+    CHILDREN = "c"  # no children came
+    WEATHER = "w"  # severe weather
+
+
 class NotRunRefused(enum.StrEnum):
     NOT_BEGUN = "not_begun"  # still to come: cancel it instead
     CANCELLED = "cancelled"
