@@ -309,6 +309,8 @@ def session_card(view: SessionView, now: datetime, tz: ZoneInfo) -> str:
     lines += [f"• {job_state(job)} of {job.places}" for job in view.jobs]
     if view.cancelled:
         lines.append("\nThis session is cancelled.")
+    elif view.not_run_reason is not None:
+        lines.append(f"\n🚫 This session did not run: {esc(view.not_run_reason)}")
     elif view.starts_at <= now:
         lines.append("\nThis session has started, so its times can't change any more.")
     else:

@@ -379,9 +379,6 @@ def _day_rows(site: SiteDay, services: Services, offset: int) -> list[Row]:
                 [(site_texts.manage_button(view, tz, several), OpenSessionAdmin(view.session_id))]
             )
     location_id, day = site.location.location_id, day_code(site.day)
-    today = _today(services)
-    if today - timedelta(days=siteday.UNPLANNED_DAYS_BACK) <= site.day <= today:
-        rows.append([(site_texts.unplanned_button(), AskUnplanned(location_id, day))])
     rows.append(
         pager(
             offset,
@@ -390,6 +387,9 @@ def _day_rows(site: SiteDay, services: Services, offset: int) -> list[Row]:
             lambda offset: _day_page(location_id, day, offset),
         )
     )
+    today = _today(services)
+    if today - timedelta(days=siteday.UNPLANNED_DAYS_BACK) <= site.day <= today:
+        rows.append([(site_texts.unplanned_button(), AskUnplanned(location_id, day))])
     rows.append(_day_nav(site, _today(services)))
     if site.locations_run > 1:
         rows.append([(site_texts.other_location_button(), PickLocation(day=day_code(site.day)))])
@@ -800,6 +800,14 @@ async def _show_card(
                 (site_texts.cancel_session_button(), AskCancelSession(view.session_id)),
             ]
         )
+    elif not view.cancelled and view.not_run_reason is None:
+        # Started: it can't change any more, but its counts, or that it did not run, can.
+        started: list[tuple[str, object]] = [
+            (site_texts.counts_button(view, tz, False), AskCounts(view.session_id))
+        ]
+        if not (view.meals_served or view.children_attended):
+            started.append((site_texts.not_run_button(view, tz, False), AskNotRun(view.session_id)))
+        rows.append(started)
     day = day_code(view.starts_at.astimezone(tz).date())
     rows.append(
         [

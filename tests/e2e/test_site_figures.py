@@ -11,7 +11,13 @@ from datetime import UTC, date, datetime, timedelta
 
 from bot.harness import Rehearsal
 from handlers import callbacks
-from handlers.siteday import AskUnplanned, ClearMark, NotRunChosen, SaveCountsAnyway
+from handlers.siteday import (
+    AskUnplanned,
+    ClearMark,
+    NotRunChosen,
+    OpenSessionAdmin,
+    SaveCountsAnyway,
+)
 from storage import audit, locations, rota
 from storage.locations import Field
 from storage.siteday import NotRunReason
@@ -23,6 +29,7 @@ from tests.e2e.test_site_day import (
     PRIYA,
     SAM,
     TUESDAY,
+    WEDNESDAY,
     _book,
     _programme,
     _session,
@@ -144,9 +151,14 @@ async def test_a_session_that_did_not_run_counts_nowhere_and_stops_the_nag(
     summary = await _impact_last_week(bot, PRIYA, "Priya")
     assert "Sessions run: 0" in summary and "Sessions without counts: 1 (" in summary
 
-    # Wednesday's did not run either: a reason from the list this time.
+    # Wednesday's did not run either: from its card (as an alert's button opens it), with a
+    # reason from the list this time.
     clock.now = AFTER_LUNCH + timedelta(days=1)
+    wednesday = await _session(bot, st_marks, WEDNESDAY)
     await priya.send("/today")
+    await priya.tap_data(callbacks.encode(OpenSessionAdmin(wednesday.session_id)))
+    assert "This session has started" in priya.last.text
+    assert priya.last.labels()[:2] == ["🍽 Record meals and children", "🚫 Did not run"]
     await priya.tap("🚫 Did not run")
     await priya.tap("Severe weather")
     assert "🚫 Did not run: Severe weather" in priya.last.text
