@@ -20,7 +20,6 @@ from storage.siteday import (
     MEALS_PER_CHILD_MAX,
     UNPLANNED_DAYS_BACK,
     CountDoubt,
-    Doubts,
     NotRunReason,
     NotRunRefused,
     SiteDay,
@@ -232,11 +231,11 @@ def ask_meals_again() -> str:
     return "🍽 Then how many <b>meals were served</b>? Send a number, for example 38, or /cancel."
 
 
-def are_you_sure(meals: int, children: int, doubts: Doubts | None) -> str:
-    """The counts repeated, and why they look wrong (when known: after a restart, the reasons
-    are not kept, the figures are)."""
+def are_you_sure(meals: int, children: int, doubts: list[str], capacity: int) -> str:
+    """The counts repeated, and why they look wrong (`doubts`: CountDoubt values, kept in the
+    draft with the counts, so that the question reads the same after a restart)."""
     lines = [f"🤔 <b>Are you sure?</b> {meals:,} meals served and {children:,} children came."]
-    for doubt in doubts.doubts if doubts is not None else ():
+    for doubt in doubts:
         match doubt:
             case CountDoubt.MEALS_PER_CHILD:
                 lines.append(
@@ -244,16 +243,14 @@ def are_you_sure(meals: int, children: int, doubts: Doubts | None) -> str:
                     "spare for the volunteers."
                 )
             case CountDoubt.MEALS_OVER_CAPACITY:
-                assert doubts is not None
                 lines.append(
-                    f"• This location feeds about {doubts.capacity:,} children a day: "
-                    f"{meals:,} meals is far more."
+                    f"• This location feeds about {capacity:,} children a day: {meals:,} meals "
+                    "is far more."
                 )
             case CountDoubt.CHILDREN_OVER_CAPACITY:
-                assert doubts is not None
                 lines.append(
-                    f"• This location feeds about {doubts.capacity:,} children a day: "
-                    f"{children:,} children is far more."
+                    f"• This location feeds about {capacity:,} children a day: {children:,} "
+                    "children is far more."
                 )
     lines.append("These figures go to funders, so a typo matters. Save them, or change them?")
     return "\n".join(lines)

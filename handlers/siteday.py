@@ -8,6 +8,7 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import date, time, timedelta
+from typing import Any
 
 from telegram import Update
 
@@ -562,8 +563,10 @@ async def _save_counts(
             )
             note = site_texts.unplanned_saved(view)
     except Doubtful as doubtful:
+        found = doubtful.doubts
+        data = {**data, "doubts": [d.value for d in found.doubts], "capacity": found.capacity}
         await flows.wait_for_text(context, profile.telegram_id, COUNTS_FLOW, "sure", data)
-        await _ask_sure(update, data, doubtful.doubts)
+        await _ask_sure(update, data)
         return
     except CannotRecordUnplanned as refused:
         await flows.finish(context, profile.telegram_id, COUNTS_FLOW)
@@ -577,13 +580,12 @@ async def _save_counts(
     await _show_day_of(update, context, profile, view, note)
 
 
-async def _ask_sure(
-    update: Update, data: dict[str, object], doubts: siteday.Doubts | None = None
-) -> None:
-    meals, children = int(str(data["meals"])), int(str(data["children"]))
+async def _ask_sure(update: Update, data: dict[str, Any]) -> None:
+    meals, children = int(data["meals"]), int(data["children"])
+    doubts = [str(doubt) for doubt in data.get("doubts", [])]
     await show(
         update,
-        site_texts.are_you_sure(meals, children, doubts),
+        site_texts.are_you_sure(meals, children, doubts, int(data.get("capacity", 0))),
         keyboard(
             [
                 (site_texts.save_anyway_button(meals, children), SaveCountsAnyway()),
@@ -616,7 +618,9 @@ async def change_counts(
     if draft is None or draft.awaiting != "sure":
         await show(update, site_texts.nothing_to_save())
         return
-    data = {k: v for k, v in draft.data.items() if k not in ("meals", "children")}
+    data = {
+        k: v for k, v in draft.data.items() if k not in ("meals", "children", "doubts", "capacity")
+    }
     await flows.wait_for_text(context, profile.telegram_id, COUNTS_FLOW, "meals", data)
     await show(update, site_texts.ask_meals_again())
 
