@@ -45,6 +45,14 @@ ICONS = {
     REFERRALS_RECEIVED: "📨",
 }
 EXAMPLE = "27/07/2026 - 28/08/2026"
+# The terminal's table by location: the figures' names, shortened only where they must be.
+TERMINAL_COLUMNS = (
+    (MEALS_SERVED.name, MEALS_SERVED),
+    ("Children fed", CHILDREN_FED),
+    (SESSIONS_RUN.name, SESSIONS_RUN),
+    (VOLUNTEER_SHIFTS.name, VOLUNTEER_SHIFTS),
+    ("Without counts", SESSIONS_WITHOUT_COUNTS),
+)
 
 
 def period(start: date, end: date) -> str:
@@ -168,7 +176,7 @@ def summary(report: Report, *, where: str | None, whole_programme: bool) -> str:
 def csv_caption(report: Report) -> str:
     return (
         f"📄 Impact figures, {period(report.start, report.end)}: one row per location and a "
-        "total. The column names say what each figure counts."
+        "total, in columns named as in the summary (its ℹ️ button says what each counts)."
     )
 
 
@@ -248,12 +256,11 @@ def terminal_summary(
     if where is None and report.locations:
         shown = _biggest(report.locations, TERMINAL_LOCATIONS)
         width = max(len("By location"), *(len(row.name) for row in shown))
-        heading = f"{'Meals':>7} {'Children':>8} {'Sessions':>8} {'Shifts':>6} {'No counts':>9}"
+        heading = " ".join(title for title, _ in TERMINAL_COLUMNS)
         lines.append(f"  {'By location':<{width}}  {heading}")
         lines += [
-            f"  {row.name:<{width}}  {row.figures.meals_served:>7,} "
-            f"{row.figures.children_fed:>8,} {row.figures.sessions:>8,} "
-            f"{row.figures.volunteer_shifts:>6,} {row.figures.unrecorded:>9,}"
+            f"  {row.name:<{width}}  "
+            + " ".join(f"{value(d, row.figures):>{len(title)}}" for title, d in TERMINAL_COLUMNS)
             for row in shown
         ]
         if len(report.locations) > len(shown):

@@ -237,9 +237,17 @@ def test_the_impact_report_writes_a_csv_and_a_chart_and_prints_the_totals(
     assert "  Volunteer shifts:           1\n" in out
     assert "  Volunteer hours:            2.0\n" in out
     assert "  Note: 2 sessions have no meal counts yet: record them in the bot with /today" in out
-    assert "  By location    Meals Children Sessions Shifts No counts" in out
-    assert "  St Mark's         40       30        1      1         1" in out
-    assert "  Riverside         30       28        1      0         1" in out
+    assert (
+        "  By location  Meals served Children fed Sessions run Volunteer shifts Without counts"
+    ) in out
+    assert (
+        "  St Mark's              40           30            1                1              1"
+        in out
+    )
+    assert (
+        "  Riverside              30           28            1                0              1"
+        in out
+    )
     stem = tmp_path / "out" / "impact-2025-07-28-to-2025-08-29"
     assert f"CSV:   out/{stem.name}.csv" in out and f"Chart: out/{stem.name}.png" in out
     assert len(out.splitlines()) <= 24  # one screen
