@@ -9,12 +9,12 @@ from handlers.rota_texts import day_and_time, job_state, where_when
 from handlers.texts import esc
 from storage.models import BookingStatus
 from storage.rota import (
-    ATTENDANCE_OPENS_BEFORE,
     MAX_COUNT,
     Helper,
     JobView,
     SessionView,
     SiteSession,
+    attendance_open,
 )
 from storage.siteday import (
     MEALS_PER_CHILD_MAX,
@@ -99,7 +99,7 @@ def site_day(
 
 def markable(view: SessionView, now: datetime) -> bool:
     """Attendance can be marked from a few hours before the start: cooks come early."""
-    return not view.cancelled and view.starts_at - ATTENDANCE_OPENS_BEFORE <= now
+    return not view.cancelled and attendance_open(view.starts_at, now)
 
 
 def _page_line(offset: int, shown: int, total: int) -> str:

@@ -360,7 +360,7 @@ def _day_rows(site: SiteDay, services: Services, offset: int) -> list[Row]:
                 [(site_texts.did_run_button(view, tz, several), AskCounts(view.session_id))]
             )
             continue
-        if site_texts.markable(view, now):  # from a few hours before: early arrivals
+        if site_texts.markable(view, now):  # from two hours before: cooks come early
             rows += [
                 _mark_row(h, offset)
                 for h in site_texts.session_people(on_the_day)

@@ -765,7 +765,8 @@ async def mark_attendance(
             raise NotFound("no such booking on the day")
         lunch = await _session(session, booking.session_id)
         actor = await require_location(session, actor_telegram_id, lunch.location_id)
-        _require_begun(lunch, now + ATTENDANCE_OPENS_BEFORE)
+        if lunch.status is SessionStatus.CANCELLED or not attendance_open(lunch.starts_at, now):
+            raise Closed("attendance is not open")
         new = (
             BookingStatus.BOOKED
             if attended is None
@@ -1048,6 +1049,11 @@ async def _alert_leads(
             f"{kind}:{booking.id}:{lead.id}",
             now=now,
         )
+
+
+def attendance_open(starts_at: datetime, now: datetime) -> bool:
+    """Whether a session's attendance can be marked yet: from ATTENDANCE_OPENS_BEFORE."""
+    return starts_at - ATTENDANCE_OPENS_BEFORE <= now
 
 
 def _require_begun(lunch: LunchSession, now: datetime) -> None:
