@@ -109,6 +109,19 @@ async def test_5000_meals_for_3_children_asks_are_you_sure_even_after_a_restart(
     await priya.tap_data(callbacks.encode(SaveCountsAnyway()))
     assert "already saved or cancelled" in priya.last.text
 
+    # /cancel at the question ends it; its buttons then change nothing.
+    await priya.send("/today")
+    await priya.tap("🍽 Record meals and children")
+    await priya.send("500")
+    await priya.send("5")
+    question = priya.last
+    await priya.send("/cancel")
+    assert priya.last.text == "Cancelled. Nothing was changed."
+    await priya.tap("✅ Save anyway (500 and 5)", message=question)
+    assert "already saved or cancelled" in question.text and question.buttons == []
+    saved = await rota.session_view(bot.services.db, tuesday.session_id)
+    assert saved is not None and (saved.meals_served, saved.children_attended) == (95, 90)
+
 
 async def test_a_session_that_did_not_run_counts_nowhere_and_stops_the_nag(
     bot: Rehearsal, clock: Clock
