@@ -264,6 +264,9 @@ async def test_the_register_opens_early_goes_back_to_not_marked_and_leaves_no_li
     assert "▫️ Ann: not marked yet" in priya.last.text
     marks = await audit.recent(bot.services.db, action="attendance.marked")
     assert [m.details["now"] for m in reversed(marks)][:3] == ["attended", "no_show", "booked"]
+    await bot.deliver()  # Sam is thanked for his first session once lunch has begun, not yet
+    sam = bot.user(SAM, "Sam")
+    assert not [m for m in sam.bot_messages if "your first lunch session" in m.text]
 
     # After lunch, the day she tapped "Record" on becomes the question: no live buttons left.
     clock.now = AFTER_LUNCH
@@ -274,6 +277,8 @@ async def test_the_register_opens_early_goes_back_to_not_marked_and_leaves_no_li
     await priya.send("31")
     assert day.buttons == []
     assert "How many meals were served" in day.text
+    await bot.deliver()
+    assert [m for m in sam.bot_messages if "your first lunch session" in m.text]
     live = [m for m in priya.bot_messages if m.buttons and m.message_id >= day.message_id]
     assert live == [priya.last]
 
