@@ -142,15 +142,15 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet would run suc
 
 @dataclass(frozen=True, kw_only=True)
 class Figures:
-    sessions: int  # sessions run: started, not cancelled, with counts or attendance recorded
+    sessions: int  # SESSIONS_RUN: more than 0 meals or children, or a volunteer came
     meals_served: int
     children_fed: int  # attendances: sum of children_attended
-    unique_families: int  # distinct placed families (referrals) marked attended in the period
+    unique_families: int  # FAMILIES_CAME: distinct referrals marked as came in the period
     volunteer_shifts: int  # bookings with status ATTENDED
     volunteer_minutes: int  # sum of those shifts' session lengths
     referrals: dict[ReferralStatus, int]  # every status present as a key, 0 if none
-    # Started, not cancelled sessions with no meals or children recorded (attendance marked or
-    # not): the gaps for coordinators to fill in. Optional for figures made up elsewhere.
+    # SESSIONS_WITHOUT_COUNTS: started sessions, neither cancelled nor marked as did not run,
+    # with no meals or children recorded. Optional for figures made up elsewhere.
     unrecorded: int = 0
 
     @property
