@@ -24,8 +24,8 @@ How they are counted:
 - *Referred families who came*: distinct referrals with a family attendance mark "came" on a
   day of the period; per location by the location the referral is placed at. Referrals whose
   details were purged still count: only their sensitive fields are gone. A family counts once
-  however often it came, and children who came without a school's referral are not in it, so
-  it is not a part of children fed and the two never add up to each other.
+  however often it came, and children who came without a school's referral are not in it: it
+  is not a part of children fed, and the two measure different things (never add them up).
 - *Volunteer shifts*: bookings marked "came" at those sessions (which are therefore sessions
   run); *volunteer hours* add up the lengths of those sessions (start to end), one per shift.
 - *Referrals received*: referrals created (received) in the period, by their status now. The
