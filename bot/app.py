@@ -227,6 +227,13 @@ def _site_leads(app: BotApplication) -> None:
     _button(app, siteday.MarkAttendance, siteday.mark_attendance)
     _button(app, siteday.MarkAttendanceOnPage, siteday.mark_attendance_on_page)
     _button(app, siteday.AskCounts, siteday.ask_counts)
+    _button(app, siteday.ClearMark, siteday.clear_mark)
+    _button(app, siteday.SaveCountsAnyway, siteday.save_counts_anyway)
+    _button(app, siteday.ChangeCounts, siteday.change_counts)
+    _button(app, siteday.AskNotRun, siteday.ask_not_run)
+    _button(app, siteday.NotRunChosen, siteday.not_run_chosen)
+    _button(app, siteday.NotRunTyped, siteday.not_run_typed)
+    _button(app, siteday.AskUnplanned, siteday.ask_unplanned)
     _command(app, "coverage", siteday.coverage_command)
     _button(app, siteday.CoveragePage, siteday.coverage_page)
     _button(app, siteday.RequestCover, siteday.request_cover)
@@ -320,6 +327,7 @@ def _celebrations(app: BotApplication) -> None:
     _button(app, impact.ImpactDates, impact.impact_dates)
     _button(app, impact.ImpactPlaces, impact.impact_places)
     _button(app, impact.ImpactRun, impact.impact_run)
+    _button(app, impact.ImpactMeanings, impact.impact_meanings)
     # (impact: end)
     # (digest: begin)
     _command(app, "digest", celebrate.digest_command)
@@ -366,6 +374,9 @@ def _catch_alls(app: BotApplication) -> None:
                     # (site day text flows: begin)
                     siteday.COUNTS_FLOW: flows.TextRoute(siteday.on_counts_text, Role.COORDINATOR),
                     siteday.TIMES_FLOW: flows.TextRoute(siteday.on_times_text, Role.COORDINATOR),
+                    siteday.NOT_RUN_FLOW: flows.TextRoute(
+                        siteday.on_not_run_text, Role.COORDINATOR
+                    ),
                     # (site day text flows: end)
                     # (wins flows: begin)
                     wins.WIN_FLOW: flows.TextRoute(wins.on_win_text, photos=True),

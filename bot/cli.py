@@ -108,8 +108,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     report = sub.add_parser(
         "report",
-        help="the impact report for a period: meals, children fed, families, sessions, "
-        "volunteer hours, referrals; a CSV file and a chart",
+        help="the impact report for a period (meals served, children fed, referred families "
+        "who came, sessions run, volunteer shifts and hours, referrals received; the README's "
+        "'The figures' says what each counts): a CSV file and a chart",
     )
     report.add_argument(
         "--from", dest="start", metavar="DATE", help="the first day (2026-07-27 or 27/07/2026)"

@@ -7,7 +7,16 @@ from datetime import date
 from handlers.rota_texts import plural
 from handlers.texts import esc
 from storage.celebrations import WEEKDAYS, CelebrationPolicy, Total
-from storage.impact import Figures
+from storage.impact import (
+    CHILDREN_FED,
+    FAMILIES_CAME,
+    MEALS_SERVED,
+    SESSIONS_RUN,
+    VOLUNTEER_HOURS,
+    VOLUNTEER_SHIFTS,
+    Figures,
+    figure_values,
+)
 from storage.wins import ApprovedWin
 
 CAPTION_MAX = 1024  # a photo's caption: the digest is its chart's caption
@@ -25,7 +34,7 @@ _MILESTONES = {
         "Children have sat down to lunch with us {n} times. Thank you, everyone!",
     ),
     Total.SHIFTS: (
-        "volunteer sessions",
+        VOLUNTEER_SHIFTS.name.lower(),
         "Volunteers have now given {n} sessions to the programme. Thank you all!",
     ),
 }
@@ -65,19 +74,21 @@ def digest(
 ) -> str:
     """The digest, to fit a photo's caption: figures first, then as many wins as fit. A
     coordinator's copy also says how many sessions still lack their counts."""
+    values = figure_values(figures)
     head = [
         f"🎉 <b>{esc(programme)}: the week to {end:%a %-d %b}</b>",
         "",
-        f"🍽 {plural(figures.meals_served, 'meal')} served",
-        f"🧒 {plural(figures.children_fed, 'child', 'children')} fed"
-        + (
-            f" ({plural(figures.unique_families, 'placed family', 'placed families')})"
-            if figures.unique_families
-            else ""
+        *(
+            f"{icon} {d.name}: {values[d]:,}"
+            for icon, d in (
+                ("🍽", MEALS_SERVED),
+                ("🧒", CHILDREN_FED),
+                ("👪", FAMILIES_CAME),
+                ("📅", SESSIONS_RUN),
+                ("🙌", VOLUNTEER_SHIFTS),
+            )
         ),
-        f"📅 {plural(figures.sessions, 'session')} run",
-        f"🙌 {plural(figures.volunteer_shifts, 'volunteer shift')} "
-        f"({_hours(figures.volunteer_hours)})",
+        f"⏱ {VOLUNTEER_HOURS.name}: {values[VOLUNTEER_HOURS]:,g}",
     ]
     if schools:
         names = _cut(", ".join(schools), SCHOOLS_SHOWN_MAX)
@@ -85,7 +96,8 @@ def digest(
     if for_coordinator and figures.unrecorded:
         head.append(
             f"📝 {plural(figures.unrecorded, 'session')} still without meal counts: record "
-            f"{'it' if figures.unrecorded == 1 else 'them'} with /today"
+            f"{'it' if figures.unrecorded == 1 else 'them'} with /today, or mark "
+            f"{'it' if figures.unrecorded == 1 else 'them'} as did not run"
         )
     if not wins:
         return "\n".join([*head, "", "No wins shared this week: share one with /win!"])
@@ -101,11 +113,6 @@ def digest(
     return "\n".join(lines)
 
 
-def _hours(hours: float) -> str:
-    shown = f"{hours:g}"
-    return f"{shown} hour" if shown == "1" else f"{shown} hours"
-
-
 def _cut(text: str, limit: int = WIN_SHOWN_MAX) -> str:
     """Cut before escaping, so that no HTML entity is cut in half."""
     flat = " ".join(text.split())
@@ -113,7 +120,7 @@ def _cut(text: str, limit: int = WIN_SHOWN_MAX) -> str:
 
 
 def chart_title(start: date, end: date) -> str:
-    return f"Meals served per day, {start:%-d %b} to {end:%-d %b %Y}"
+    return f"{MEALS_SERVED.name} per day, {start:%-d %b} to {end:%-d %b %Y}"
 
 
 def digest_preview(policy: CelebrationPolicy, coordinators: int) -> str:

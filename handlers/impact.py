@@ -72,6 +72,12 @@ class ImpactRun:
     location_id: int  # ALL_LOCATIONS for every one the coordinator may see
 
 
+@callbacks.action("ke")
+@dataclass(frozen=True)
+class ImpactMeanings:
+    """What each figure counts: the definitions every report and the README share."""
+
+
 # --- parsing ---------------------------------------------------------------------------------
 
 
@@ -229,6 +235,7 @@ async def _send_report(
     await show(
         update,
         impact_texts.summary(report, where=where, whole_programme=places.whole_programme),
+        keyboard([(impact_texts.meanings_button(), ImpactMeanings())]),
     )
     chat = update.effective_chat
     if chat is None:
@@ -241,6 +248,13 @@ async def _send_report(
     unit, bars, series = impact.meals_series(report)
     chart = await charts.draw(impact_texts.chart_title(report, unit, where), bars, series)
     await chat.send_photo(chart, caption=impact_texts.chart_caption(report, unit))
+
+
+@button(ImpactMeanings, Role.COORDINATOR)
+async def impact_meanings(
+    update: Update, context: BotContext, profile: Profile, asked: ImpactMeanings
+) -> None:
+    await say(update, impact_texts.meanings())
 
 
 async def _button_period(

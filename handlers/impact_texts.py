@@ -8,20 +8,51 @@ from pathlib import Path
 
 from handlers.rota_texts import plural
 from handlers.texts import esc
-from storage.impact import MAX_REPORT_DAYS, Figures, LocationFigures, PeriodProblem, Report
+from storage.impact import (
+    CHILDREN_FED,
+    DEFINITIONS,
+    FAMILIES_CAME,
+    MAX_REPORT_DAYS,
+    MEALS_SERVED,
+    REFERRAL_STATUS_WORDS,
+    REFERRALS_RECEIVED,
+    SESSIONS_RUN,
+    SESSIONS_WITHOUT_COUNTS,
+    VOLUNTEER_HOURS,
+    VOLUNTEER_SHIFTS,
+    Definition,
+    Figures,
+    LocationFigures,
+    PeriodProblem,
+    Report,
+    figure_values,
+)
 from storage.models import ReferralStatus
 
 # Locations listed in the chat's summary (the biggest by meals); the CSV has every one.
 SUMMARY_LOCATIONS = 15
 # ...and in the terminal's, which should fit one screen with the totals and the two paths.
 TERMINAL_LOCATIONS = 10
-REFERRAL_WORDS = {
-    ReferralStatus.PLACED: "placed",
-    ReferralStatus.WAITLISTED: "on the waiting list",
-    ReferralStatus.DECLINED: "not placed",
-    ReferralStatus.SUBMITTED: "waiting for a decision",
+REFERRAL_WORDS = REFERRAL_STATUS_WORDS
+ICONS = {
+    MEALS_SERVED: "🍽",
+    CHILDREN_FED: "🧒",
+    FAMILIES_CAME: "👪",
+    SESSIONS_RUN: "📅",
+    SESSIONS_WITHOUT_COUNTS: "⚠️",
+    VOLUNTEER_SHIFTS: "🙋",
+    VOLUNTEER_HOURS: "⏱",
+    REFERRALS_RECEIVED: "📨",
 }
 EXAMPLE = "27/07/2026 - 28/08/2026"
+# The terminal's table by location: the figures' names, shortened only where they must be.
+TERMINAL_COLUMNS = (
+    (MEALS_SERVED.name, MEALS_SERVED),
+    ("Children fed", CHILDREN_FED),
+    (SESSIONS_RUN.name, SESSIONS_RUN),
+    (VOLUNTEER_SHIFTS.name, VOLUNTEER_SHIFTS),
+    ("Without counts", SESSIONS_WITHOUT_COUNTS),
+)
 
 
 def period(start: date, end: date) -> str:
@@ -45,11 +76,28 @@ def file_stem(start: date, end: date, location: str | None = None) -> str:
 
 
 def choose_period() -> str:
+    names = ", ".join(d.name.lower() for d in DEFINITIONS if d is not SESSIONS_WITHOUT_COUNTS)
     return (
-        "📊 <b>Impact report</b>: meals served, children fed, families, sessions, volunteer "
-        "hours and referrals, per location and in total, as a CSV file and a chart.\n\n"
-        "Which period?"
+        f"📊 <b>Impact report</b>: {names}, per location and in total, as a CSV file and a "
+        "chart.\n\nWhich period?"
     )
+
+
+def value(definition: Definition, figures: Figures) -> str:
+    """A figure as every summary writes it: 1,234, or 12.5 for hours."""
+    number = figure_values(figures)[definition]
+    return hours(number) if definition is VOLUNTEER_HOURS else f"{number:,}"
+
+
+def meanings_button() -> str:
+    return "ℹ️ What the figures count"
+
+
+def meanings() -> str:
+    """What each figure counts, one line each, as the README says it: sent with every report
+    (the CSV's columns carry the same names)."""
+    lines = [f"• <b>{esc(d.name)}</b>: {esc(d.meaning)}" for d in DEFINITIONS]
+    return "\n".join(["ℹ️ <b>What the figures count</b>", *lines])
 
 
 def ask_dates() -> str:
@@ -103,22 +151,16 @@ def summary(report: Report, *, where: str | None, whole_programme: bool) -> str:
         else "All the locations you lead"
     )
     total = report.total
-    lines = [
-        f"📊 <b>Impact, {period(report.start, report.end)}</b>",
-        scope,
-        "",
-        f"🍽 Meals served: <b>{total.meals_served:,}</b>",
-        f"🧒 Children fed: <b>{total.children_fed:,}</b> (attendances)",
-        f"👪 Families referred by schools who came: <b>{total.unique_families:,}</b>",
-        f"📅 Sessions run: <b>{total.sessions:,}</b>",
-    ]
-    if total.unrecorded:
-        lines.append(f"⚠️ {_unrecorded(total.unrecorded, 'with /today')}")
-    lines += [
-        f"🙋 Volunteer shifts: <b>{total.volunteer_shifts:,}</b> "
-        f"({hours(total.volunteer_hours)} hours)",
-        f"📨 Referrals received: <b>{total.referrals_total:,}</b>{_referral_split(total)}",
-    ]
+    lines = [f"📊 <b>Impact, {period(report.start, report.end)}</b>", scope, ""]
+    for definition in DEFINITIONS:
+        line = f"{ICONS[definition]} {definition.name}: <b>{value(definition, total)}</b>"
+        if definition is SESSIONS_WITHOUT_COUNTS:
+            if not total.unrecorded:
+                continue
+            line += " (record them with /today, or mark them as did not run)"
+        if definition is REFERRALS_RECEIVED:
+            line += _referral_split(total)
+        lines.append(line)
     if where is None and len(report.locations) > 1:
         lines += ["", "<b>By location</b>"]
         shown = _biggest(report.locations, SUMMARY_LOCATIONS)
@@ -134,18 +176,18 @@ def summary(report: Report, *, where: str | None, whole_programme: bool) -> str:
 def csv_caption(report: Report) -> str:
     return (
         f"📄 Impact figures, {period(report.start, report.end)}: one row per location and a "
-        "total. The column names say what each figure counts."
+        "total, in columns named as in the summary (its ℹ️ button says what each counts)."
     )
 
 
 def chart_title(report: Report, unit: str, where: str | None) -> str:
     # Drawn on the image, not parsed as HTML: no escaping.
     place = f" at {where}" if where is not None else ""
-    return f"Meals served per {unit}{place}, {period(report.start, report.end)}"
+    return f"{MEALS_SERVED.name} per {unit}{place}, {period(report.start, report.end)}"
 
 
 def chart_caption(report: Report, unit: str) -> str:
-    return f"📈 Meals served per {unit} by location, {period(report.start, report.end)}."
+    return f"📈 {MEALS_SERVED.name} per {unit} by location, {period(report.start, report.end)}."
 
 
 def hours(value: float) -> str:
@@ -162,18 +204,28 @@ def _referral_split(figures: Figures) -> str:
 
 
 def _location_line(figures: Figures) -> str:
-    line = (
-        f"{figures.meals_served:,} meals, {figures.children_fed:,} children, "
-        f"{plural(figures.sessions, 'session')}, {plural(figures.volunteer_shifts, 'shift')}"
-    )
-    return f"{line}, {figures.unrecorded:,} without counts" if figures.unrecorded else line
+    """'38 meals served, 31 children fed, 2 sessions run, 3 volunteer shifts': the figures'
+    names, in lower case, after their values."""
+    parts = [
+        f"{value(MEALS_SERVED, figures)} {MEALS_SERVED.name.lower()}",
+        f"{value(CHILDREN_FED, figures)} children fed",
+        f"{plural(figures.sessions, 'session')} run",
+        plural(figures.volunteer_shifts, "volunteer shift"),
+    ]
+    if figures.unrecorded:
+        parts.append(f"{value(SESSIONS_WITHOUT_COUNTS, figures)} without counts")
+    return ", ".join(parts)
 
 
-def _unrecorded(count: int, how: str) -> str:
-    """'3 sessions have no meal counts yet: record them with /today'."""
+def unrecorded(count: int, how: str) -> str:
+    """'3 sessions have no meal counts yet: record them with /today, or mark them as did not
+    run'."""
     if count == 1:
-        return f"1 session has no meal counts yet: record it {how}"
-    return f"{count:,} sessions have no meal counts yet: record them {how}"
+        return f"1 session has no meal counts yet: record it {how}, or mark it as did not run"
+    return (
+        f"{count:,} sessions have no meal counts yet: record them {how}, or mark them as "
+        "did not run"
+    )
 
 
 def _biggest(rows: list[LocationFigures], count: int) -> list[LocationFigures]:
@@ -189,29 +241,26 @@ def terminal_summary(
     """`lunchbot report`'s output: plain text, one screen."""
     total = report.total
     referrals = ", ".join(
-        f"{status.value} {total.referrals[status]:,}" for status in ReferralStatus
+        f"{total.referrals[status]:,} {REFERRAL_WORDS[status]}" for status in ReferralStatus
     )
     lines = [
         f"{programme}: impact report, {period(report.start, report.end)} "
         f"({where if where is not None else 'all locations'})",
-        f"  Meals served:        {total.meals_served:,}",
-        f"  Children fed:        {total.children_fed:,} (attendances)",
-        f"  Unique families:     {total.unique_families:,}",
-        f"  Sessions run:        {total.sessions:,}",
-        f"  Volunteer shifts:    {total.volunteer_shifts:,} ({hours(total.volunteer_hours)} hours)",
-        f"  Referrals received:  {total.referrals_total:,} ({referrals})",
     ]
+    width = max(len(d.name) for d in DEFINITIONS) + 1
+    for definition in DEFINITIONS:
+        line = f"  {definition.name + ':':<{width}} {value(definition, total)}"
+        lines.append(line + (f" ({referrals})" if definition is REFERRALS_RECEIVED else ""))
     if total.unrecorded:
-        lines.append(f"  Note: {_unrecorded(total.unrecorded, 'in the bot with /today')}")
+        lines.append(f"  Note: {unrecorded(total.unrecorded, 'in the bot with /today')}")
     if where is None and report.locations:
         shown = _biggest(report.locations, TERMINAL_LOCATIONS)
         width = max(len("By location"), *(len(row.name) for row in shown))
-        heading = f"{'Meals':>7} {'Children':>8} {'Sessions':>8} {'Shifts':>6} {'No counts':>9}"
+        heading = " ".join(title for title, _ in TERMINAL_COLUMNS)
         lines.append(f"  {'By location':<{width}}  {heading}")
         lines += [
-            f"  {row.name:<{width}}  {row.figures.meals_served:>7,} "
-            f"{row.figures.children_fed:>8,} {row.figures.sessions:>8,} "
-            f"{row.figures.volunteer_shifts:>6,} {row.figures.unrecorded:>9,}"
+            f"  {row.name:<{width}}  "
+            + " ".join(f"{value(d, row.figures):>{len(title)}}" for title, d in TERMINAL_COLUMNS)
             for row in shown
         ]
         if len(report.locations) > len(shown):

@@ -2,14 +2,30 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from handlers.rota_texts import day_and_time, job_state, where_when
 from handlers.texts import esc
 from storage.models import BookingStatus
-from storage.rota import MAX_COUNT, Helper, JobView, SessionView, SiteSession, Told
-from storage.siteday import SiteDay
+from storage.rota import (
+    MAX_COUNT,
+    Helper,
+    JobView,
+    SessionView,
+    SiteSession,
+    Told,
+    attendance_open,
+)
+from storage.siteday import (
+    MEALS_PER_CHILD_MAX,
+    UNPLANNED_DAYS_BACK,
+    CountDoubt,
+    NotRunReason,
+    NotRunRefused,
+    SiteDay,
+    UnplannedRefused,
+)
 
 MARKS = {BookingStatus.ATTENDED: "✅", BookingStatus.NO_SHOW: "❌"}
 NOT_MARKED = "▫️"
@@ -70,13 +86,21 @@ def site_day(
         parts.append(_page_line(offset, len(page), len(people)))
     parts += [_session_block(s, now, tz, here) for s in site.sessions]
     if any(
-        _started(s.session, now) and any(h.booking_id in here for h in s.helpers)
+        markable(s.session, now)
+        and s.session.not_run_reason is None
+        and any(h.booking_id in here for h in s.helpers)
         for s in site.sessions
     ):
         parts.append(
-            "Tap ✅ came or ❌ no-show by each name. Tapped the wrong one? Just tap again."
+            "Tap ✅ came or ❌ no-show by each name. Tapped the wrong one? Tap the other, or "
+            "↩️ Unmark to go back to not marked."
         )
     return "\n\n".join(parts)
+
+
+def markable(view: SessionView, now: datetime) -> bool:
+    """Attendance can be marked from a few hours before the start: cooks come early."""
+    return not view.cancelled and attendance_open(view.starts_at, now)
 
 
 def _page_line(offset: int, shown: int, total: int) -> str:
@@ -102,7 +126,9 @@ def _session_block(site: SiteSession, now: datetime, tz: ZoneInfo, here: set[int
             continue
         listed = [_helper_line(h) for h in helpers if h.booking_id in here]
         lines += listed or ["  on other pages"]
-    if not view.cancelled:
+    if view.not_run_reason is not None:
+        lines.append(f"🚫 Did not run: {esc(view.not_run_reason)}")
+    elif not view.cancelled:
         lines.append(_counts_line(view) if _started(view, now) else "Not started yet.")
     return "\n".join(lines)
 
@@ -131,6 +157,22 @@ def came_button(helper: Helper) -> str:
 
 def no_show_button(helper: Helper) -> str:
     return f"❌ {helper.name}"
+
+
+def unmark_button(helper: Helper) -> str:
+    return f"↩️ Unmark {helper.name}"
+
+
+def not_run_button(view: SessionView, tz: ZoneInfo, several: bool) -> str:
+    return "🚫 Did not run" + _at(view, tz, several)
+
+
+def did_run_button(view: SessionView, tz: ZoneInfo, several: bool) -> str:
+    return "🍽 It did run: record meals and children" + _at(view, tz, several)
+
+
+def unplanned_button() -> str:
+    return "➕ Record an unplanned lunch"
 
 
 def counts_button(view: SessionView, tz: ZoneInfo, several: bool) -> str:
@@ -186,6 +228,47 @@ def count_invalid(field: str) -> str:
     )
 
 
+def ask_meals_again() -> str:
+    return "🍽 Then how many <b>meals were served</b>? Send a number, for example 38, or /cancel."
+
+
+def are_you_sure(meals: int, children: int, doubts: list[str], capacity: int) -> str:
+    """The counts repeated, and why they look wrong (`doubts`: CountDoubt values, kept in the
+    draft with the counts, so that the question reads the same after a restart)."""
+    lines = [f"🤔 <b>Are you sure?</b> {meals:,} meals served and {children:,} children came."]
+    for doubt in doubts:
+        match doubt:
+            case CountDoubt.MEALS_PER_CHILD:
+                lines.append(
+                    f"• That is more than {MEALS_PER_CHILD_MAX} meals a child, with some to "
+                    "spare for the volunteers."
+                )
+            case CountDoubt.MEALS_OVER_CAPACITY:
+                lines.append(
+                    f"• This location feeds about {capacity:,} children a day: {meals:,} meals "
+                    "is far more."
+                )
+            case CountDoubt.CHILDREN_OVER_CAPACITY:
+                lines.append(
+                    f"• This location feeds about {capacity:,} children a day: {children:,} "
+                    "children is far more."
+                )
+    lines.append("These figures go to funders, so a typo matters. Save them, or change them?")
+    return "\n".join(lines)
+
+
+def save_anyway_button(meals: int, children: int) -> str:
+    return f"✅ Save anyway ({meals:,} and {children:,})"
+
+
+def change_counts_button() -> str:
+    return "✏️ Change"
+
+
+def nothing_to_save() -> str:
+    return "Those counts were already saved or cancelled: nothing more to do here. See /today."
+
+
 def counts_saved(view: SessionView) -> str:
     return (
         f"✅ Saved: {view.meals_served} meals served and {view.children_attended} children. "
@@ -224,6 +307,8 @@ def session_card(view: SessionView, now: datetime, tz: ZoneInfo) -> str:
     lines += [f"• {job_state(job)} of {job.places}" for job in view.jobs]
     if view.cancelled:
         lines.append("\nThis session is cancelled.")
+    elif view.not_run_reason is not None:
+        lines.append(f"\n🚫 This session did not run: {esc(view.not_run_reason)}")
     elif view.starts_at <= now:
         lines.append("\nThis session has started, so its times can't change any more.")
     else:
@@ -371,4 +456,109 @@ def times_clash(names: list[str]) -> str:
     return (
         f"That would give {who} two sessions at once: they are booked elsewhere then. "
         "Please choose other times, or ask them first; or /cancel."
+    )
+
+
+# --- a session that did not run --------------------------------------------------------------
+
+NOT_RUN_REASONS = {
+    NotRunReason.VENUE: "The venue was closed",
+    NotRunReason.VOLUNTEERS: "Not enough volunteers",
+    NotRunReason.CHILDREN: "No children came",
+    NotRunReason.WEATHER: "Severe weather",
+}
+
+
+def ask_not_run(view: SessionView, tz: ZoneInfo) -> str:
+    return (
+        f"🚫 {where_when(view, tz)} did not run? Then it counts in no figure and nobody is "
+        "asked for its meal counts any more. Why did it not run?"
+    )
+
+
+def other_reason_button() -> str:
+    return "✏️ Another reason (type it)"
+
+
+def ask_not_run_reason(view: SessionView, tz: ZoneInfo) -> str:
+    return (
+        f"✏️ Why did {where_when(view, tz)} not run? Send a short reason, or /cancel. "
+        "Please don't name children or families."
+    )
+
+
+def not_run_reason_empty() -> str:
+    return "Please send a short reason in words, or /cancel."
+
+
+def not_run_saved(view: SessionView) -> str:
+    reason = esc(view.not_run_reason or "")
+    return (
+        f"🚫 Recorded: this session did not run ({reason}). It counts in no figure. If it did "
+        "run after all, record its meals and children."
+    )
+
+
+def not_run_refused(why: NotRunRefused) -> str:
+    match why:
+        case NotRunRefused.NOT_BEGUN:
+            return "This session hasn't started yet: cancel it instead, from its card."
+        case NotRunRefused.CANCELLED:
+            return "This session was cancelled: it counts in no figure already."
+        case NotRunRefused.COUNTED:
+            return (
+                "This session has meals or children recorded, so it ran. If those counts are "
+                "wrong, record 0 meals and 0 children first."
+            )
+
+
+# --- a lunch that was never planned ----------------------------------------------------------
+
+
+def ask_unplanned_times(location: str, day: date) -> str:
+    return (
+        f"➕ A lunch at <b>{esc(location)}</b> on {short_day(day)} that was not on the rota. "
+        "When did it run? Send the start and end as <b>HH:MM-HH:MM</b>, for example "
+        "12:00-13:30, or /cancel."
+    )
+
+
+def ask_unplanned_meals(start: time, end: time) -> str:
+    return (
+        f"{start:%H:%M}-{end:%H:%M}: got it. 🍽 How many <b>meals were served</b>? Send a "
+        "number, for example 38, or /cancel."
+    )
+
+
+def unplanned_saved(view: SessionView) -> str:
+    return (
+        f"✅ Recorded the unplanned lunch: {view.meals_served} meals served and "
+        f"{view.children_attended} children. It counts as a session run."
+    )
+
+
+def unplanned_refused(why: UnplannedRefused) -> str:
+    match why:
+        case UnplannedRefused.TOO_OLD:
+            return (
+                f"Sorry, an unplanned lunch can be recorded for today or the last "
+                f"{UNPLANNED_DAYS_BACK} days only. Ask the programme's coordinator to add an "
+                "older one."
+            )
+        case UnplannedRefused.NOT_YET:
+            return (
+                "That lunch hasn't started yet: plan it with /newsessions instead, so that "
+                "volunteers can book it. Or send the times it really ran, or /cancel."
+            )
+        case UnplannedRefused.ARCHIVED:
+            return "This location is archived: lunches can't be recorded there."
+        case UnplannedRefused.BACKWARDS:
+            return times_invalid()
+
+
+def unplanned_clash() -> str:
+    return (
+        "There is already a session at this location at that time: record its counts from "
+        "the day with 🍽 Record meals and children, not as an unplanned lunch. Nothing new "
+        "was saved."
     )

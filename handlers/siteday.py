@@ -8,6 +8,7 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import date, time, timedelta
+from typing import Any
 
 from telegram import Update
 
@@ -17,15 +18,16 @@ from handlers.context import BotContext, Services
 from storage import drafts, locations, rota, siteday
 from storage.errors import Clash, NotFound
 from storage.locations import LocationInfo
-from storage.models import Role
+from storage.models import BookingStatus, Role
 from storage.people import Profile
 from storage.rota import Helper, SessionView
-from storage.siteday import SiteDay
+from storage.siteday import CannotMarkNotRun, CannotRecordUnplanned, Doubtful, NotRunReason, SiteDay
 
 logger = logging.getLogger(__name__)
 
 COUNTS_FLOW = "site_counts"
 TIMES_FLOW = "site_times"
+NOT_RUN_FLOW = "site_not_run"
 COVERAGE_DAYS = 7
 SESSIONS_PER_COVERAGE_PAGE = 8
 # People on one screen of the site day: two buttons each stays far below Telegram's 100 buttons
@@ -82,6 +84,63 @@ class MarkAttendanceOnPage:
 @dataclass(frozen=True)
 class AskCounts:
     session_id: int
+
+
+# Back to "not marked": a third state, on its own button so that a double tap stays harmless.
+
+
+@callbacks.action("qa")
+@dataclass(frozen=True)
+class ClearMark:
+    booking_id: int
+    offset: int  # the day's page it was on
+
+
+# Counts that look wrong ask "Are you sure?"; the counts wait in the draft meanwhile.
+
+
+@callbacks.action("qs")
+@dataclass(frozen=True)
+class SaveCountsAnyway:
+    pass
+
+
+@callbacks.action("qc")
+@dataclass(frozen=True)
+class ChangeCounts:
+    pass
+
+
+# A session that began but did not run, and why.
+
+
+@callbacks.action("qn")
+@dataclass(frozen=True)
+class AskNotRun:
+    session_id: int
+
+
+@callbacks.action("qr")
+@dataclass(frozen=True)
+class NotRunChosen:
+    session_id: int
+    reason: NotRunReason
+
+
+@callbacks.action("qt")
+@dataclass(frozen=True)
+class NotRunTyped:
+    session_id: int
+
+
+# A lunch that happened but was never planned: its times, then its counts.
+
+
+@callbacks.action("qu")
+@dataclass(frozen=True)
+class AskUnplanned:
+    location_id: int
+    day: int  # YYYYMMDD
 
 
 @callbacks.action("ds")
@@ -219,12 +278,19 @@ async def mark_attendance_on_page(
     await _mark(update, context, profile, mark.booking_id, mark.attended, mark.offset)
 
 
+@button(ClearMark, Role.COORDINATOR)
+async def clear_mark(
+    update: Update, context: BotContext, profile: Profile, mark: ClearMark
+) -> None:
+    await _mark(update, context, profile, mark.booking_id, None, mark.offset)
+
+
 async def _mark(
     update: Update,
     context: BotContext,
     profile: Profile,
     booking_id: int,
-    attended: bool,
+    attended: bool | None,
     offset: int,
 ) -> None:
     """Mark one person, then show the same page of the day again."""
@@ -289,16 +355,26 @@ def _day_rows(site: SiteDay, services: Services, offset: int) -> list[Row]:
         view = on_the_day.session
         if view.cancelled:
             continue
-        if view.starts_at <= now:
+        if view.not_run_reason is not None:  # it can still turn out to have run
+            rows.append(
+                [(site_texts.did_run_button(view, tz, several), AskCounts(view.session_id))]
+            )
+            continue
+        if site_texts.markable(view, now):  # from two hours before: cooks come early
             rows += [
-                [
-                    (site_texts.came_button(h), _mark_action(h, True, offset)),
-                    (site_texts.no_show_button(h), _mark_action(h, False, offset)),
-                ]
+                _mark_row(h, offset)
                 for h in site_texts.session_people(on_the_day)
                 if h.booking_id in here
             ]
-            rows.append([(site_texts.counts_button(view, tz, several), AskCounts(view.session_id))])
+        if view.starts_at <= now:
+            counts: list[tuple[str, object]] = [
+                (site_texts.counts_button(view, tz, several), AskCounts(view.session_id))
+            ]
+            if not (view.meals_served or view.children_attended):
+                counts.append(
+                    (site_texts.not_run_button(view, tz, several), AskNotRun(view.session_id))
+                )
+            rows.append(counts)
         else:
             rows.append(
                 [(site_texts.manage_button(view, tz, several), OpenSessionAdmin(view.session_id))]
@@ -312,6 +388,9 @@ def _day_rows(site: SiteDay, services: Services, offset: int) -> list[Row]:
             lambda offset: _day_page(location_id, day, offset),
         )
     )
+    today = _today(services)
+    if today - timedelta(days=siteday.UNPLANNED_DAYS_BACK) <= site.day <= today:
+        rows.append([(site_texts.unplanned_button(), AskUnplanned(location_id, day))])
     rows.append(_day_nav(site, _today(services)))
     if site.locations_run > 1:
         rows.append([(site_texts.other_location_button(), PickLocation(day=day_code(site.day)))])
@@ -322,6 +401,18 @@ def _mark_action(helper: Helper, attended: bool, offset: int) -> object:
     if offset == 0:
         return MarkAttendance(helper.booking_id, attended=attended)
     return MarkAttendanceOnPage(helper.booking_id, attended=attended, offset=offset)
+
+
+def _mark_row(helper: Helper, offset: int) -> Row:
+    """Came and no-show; the one already marked becomes "Unmark", back to not marked."""
+    came = (site_texts.came_button(helper), _mark_action(helper, True, offset))
+    no_show = (site_texts.no_show_button(helper), _mark_action(helper, False, offset))
+    clear = (site_texts.unmark_button(helper), ClearMark(helper.booking_id, offset))
+    if helper.status is BookingStatus.ATTENDED:
+        return [clear, no_show]
+    if helper.status is BookingStatus.NO_SHOW:
+        return [came, clear]
+    return [came, no_show]
 
 
 def _day_page(location_id: int, day: int, offset: int) -> object:
@@ -354,7 +445,34 @@ async def ask_counts(
     await flows.wait_for_text(
         context, profile.telegram_id, COUNTS_FLOW, "meals", {"session_id": view.session_id}
     )
-    await say(update, site_texts.ask_meals(view, services.settings.timezone))
+    # In place of the day, so that the old day's buttons are not left live above the answers.
+    await show(update, site_texts.ask_meals(view, services.settings.timezone))
+
+
+@button(AskUnplanned, Role.COORDINATOR)
+async def ask_unplanned(
+    update: Update, context: BotContext, profile: Profile, asked: AskUnplanned
+) -> None:
+    """A lunch that was never planned: its times first, then the counts as for any session."""
+    services = context.services
+    day = day_of(asked.day)
+    if day is None:
+        raise NotFound("no such day")
+    site = await siteday.site_day(
+        services.db,
+        actor_telegram_id=profile.telegram_id,
+        location_id=asked.location_id,
+        day=day,
+        tz=services.settings.timezone,
+    )
+    today = _today(services)
+    if not today - timedelta(days=siteday.UNPLANNED_DAYS_BACK) <= day <= today:
+        note = site_texts.unplanned_refused(siteday.UnplannedRefused.TOO_OLD)
+        await _show_day(update, context, profile, asked.location_id, day, note)
+        return
+    data = {"location_id": asked.location_id, "day": asked.day}
+    await flows.wait_for_text(context, profile.telegram_id, COUNTS_FLOW, "times", data)
+    await show(update, site_texts.ask_unplanned_times(site.location.name, day))
 
 
 async def on_counts_text(update: Update, context: BotContext, profile: Profile, text: str) -> None:
@@ -363,7 +481,14 @@ async def on_counts_text(update: Update, context: BotContext, profile: Profile, 
     )
     if draft is None:  # answered by another instance a moment ago
         return
-    field, count = draft.awaiting or "meals", parse_count(text)
+    field = draft.awaiting or "meals"
+    if field == "sure":  # waiting for a button, not a number
+        await _ask_sure(update, draft.data)
+        return
+    if field == "times":
+        await _on_unplanned_times(update, context, profile, draft.data, text)
+        return
+    count = parse_count(text)
     if count is None:
         await say(update, site_texts.count_invalid(field))
     elif field == "meals":
@@ -371,30 +496,218 @@ async def on_counts_text(update: Update, context: BotContext, profile: Profile, 
         await flows.wait_for_text(context, profile.telegram_id, COUNTS_FLOW, "children", data)
         await say(update, site_texts.ask_children(count))
     else:
-        await _save_counts(
-            update, context, profile, int(draft.data["session_id"]), int(draft.data["meals"]), count
-        )
+        data = {**draft.data, "children": count}
+        await _save_counts(update, context, profile, data, sure=False)
+
+
+async def _on_unplanned_times(
+    update: Update, context: BotContext, profile: Profile, data: dict[str, object], text: str
+) -> None:
+    services = context.services
+    times = parse_times(text)
+    day = day_of(int(str(data["day"])))
+    if times is None or day is None:
+        await say(update, site_texts.times_invalid())
+        return
+    problem = siteday.unplanned_problem(
+        day, times[0], times[1], tz=services.settings.timezone, now=services.now()
+    )
+    if problem is not None:
+        await say(update, site_texts.unplanned_refused(problem))
+        return
+    data = {**data, "start": f"{times[0]:%H:%M}", "end": f"{times[1]:%H:%M}"}
+    await flows.wait_for_text(context, profile.telegram_id, COUNTS_FLOW, "meals", data)
+    await say(update, site_texts.ask_unplanned_meals(times[0], times[1]))
 
 
 async def _save_counts(
     update: Update,
     context: BotContext,
     profile: Profile,
-    session_id: int,
-    meals: int,
-    children: int,
+    data: dict[str, object],
+    *,
+    sure: bool,
+) -> None:
+    """Save the counts the draft holds, for a session or an unplanned lunch; counts that look
+    wrong are kept in the draft and asked about first."""
+    services = context.services
+    meals, children = int(str(data["meals"])), int(str(data["children"]))
+    try:
+        if "session_id" in data:
+            view = await siteday.record_counts(
+                services.db,
+                actor_telegram_id=profile.telegram_id,
+                session_id=int(str(data["session_id"])),
+                meals=meals,
+                children=children,
+                now=services.now(),
+                sure=sure,
+            )
+            note = site_texts.counts_saved(view)
+        else:
+            day = day_of(int(str(data["day"])))
+            if day is None:
+                raise NotFound("no such day")
+            view = await siteday.record_unplanned(
+                services.db,
+                actor_telegram_id=profile.telegram_id,
+                location_id=int(str(data["location_id"])),
+                day=day,
+                start=time.fromisoformat(str(data["start"])),
+                end=time.fromisoformat(str(data["end"])),
+                meals=meals,
+                children=children,
+                tz=services.settings.timezone,
+                now=services.now(),
+                sure=sure,
+            )
+            note = site_texts.unplanned_saved(view)
+    except Doubtful as doubtful:
+        found = doubtful.doubts
+        data = {**data, "doubts": [d.value for d in found.doubts], "capacity": found.capacity}
+        await flows.wait_for_text(context, profile.telegram_id, COUNTS_FLOW, "sure", data)
+        await _ask_sure(update, data)
+        return
+    except CannotRecordUnplanned as refused:
+        await flows.finish(context, profile.telegram_id, COUNTS_FLOW)
+        await say(update, site_texts.unplanned_refused(refused.why))
+        return
+    except Clash:
+        await flows.finish(context, profile.telegram_id, COUNTS_FLOW)
+        await say(update, site_texts.unplanned_clash())
+        return
+    await flows.finish(context, profile.telegram_id, COUNTS_FLOW)
+    await _show_day_of(update, context, profile, view, note)
+
+
+async def _ask_sure(update: Update, data: dict[str, Any]) -> None:
+    meals, children = int(data["meals"]), int(data["children"])
+    doubts = [str(doubt) for doubt in data.get("doubts", [])]
+    await show(
+        update,
+        site_texts.are_you_sure(meals, children, doubts, int(data.get("capacity", 0))),
+        keyboard(
+            [
+                (site_texts.save_anyway_button(meals, children), SaveCountsAnyway()),
+                (site_texts.change_counts_button(), ChangeCounts()),
+            ]
+        ),
+    )
+
+
+@button(SaveCountsAnyway, Role.COORDINATOR)
+async def save_counts_anyway(
+    update: Update, context: BotContext, profile: Profile, chosen: SaveCountsAnyway
+) -> None:
+    draft = await drafts.load(
+        context.services.db, telegram_id=profile.telegram_id, flow=COUNTS_FLOW
+    )
+    if draft is None or draft.awaiting != "sure":  # saved already, or cancelled
+        await show(update, site_texts.nothing_to_save())
+        return
+    await _save_counts(update, context, profile, draft.data, sure=True)
+
+
+@button(ChangeCounts, Role.COORDINATOR)
+async def change_counts(
+    update: Update, context: BotContext, profile: Profile, chosen: ChangeCounts
+) -> None:
+    draft = await drafts.load(
+        context.services.db, telegram_id=profile.telegram_id, flow=COUNTS_FLOW
+    )
+    if draft is None or draft.awaiting != "sure":
+        await show(update, site_texts.nothing_to_save())
+        return
+    data = {
+        k: v for k, v in draft.data.items() if k not in ("meals", "children", "doubts", "capacity")
+    }
+    await flows.wait_for_text(context, profile.telegram_id, COUNTS_FLOW, "meals", data)
+    await show(update, site_texts.ask_meals_again())
+
+
+# --- a session that did not run --------------------------------------------------------------
+
+
+@button(AskNotRun, Role.COORDINATOR)
+async def ask_not_run(
+    update: Update, context: BotContext, profile: Profile, asked: AskNotRun
 ) -> None:
     services = context.services
-    view = await rota.record_counts(
-        services.db,
-        actor_telegram_id=profile.telegram_id,
-        session_id=session_id,
-        meals=meals,
-        children=children,
-        now=services.now(),
+    tz = services.settings.timezone
+    view = await siteday.managed_session(
+        services.db, actor_telegram_id=profile.telegram_id, session_id=asked.session_id
     )
-    await flows.finish(context, profile.telegram_id, COUNTS_FLOW)
-    await _show_day_of(update, context, profile, view, site_texts.counts_saved(view))
+    rows: list[Row] = [
+        [(site_texts.NOT_RUN_REASONS[reason], NotRunChosen(view.session_id, reason))]
+        for reason in NotRunReason
+    ]
+    rows.append([(site_texts.other_reason_button(), NotRunTyped(view.session_id))])
+    day = day_code(view.starts_at.astimezone(tz).date())
+    rows.append([(site_texts.back_to_day_button(view, tz), OpenDay(view.location_id, day))])
+    await show(update, site_texts.ask_not_run(view, tz), keyboard(*rows))
+
+
+@button(NotRunChosen, Role.COORDINATOR)
+async def not_run_chosen(
+    update: Update, context: BotContext, profile: Profile, chosen: NotRunChosen
+) -> None:
+    reason = site_texts.NOT_RUN_REASONS[chosen.reason]
+    await _not_run(update, context, profile, chosen.session_id, reason, typed=False)
+
+
+@button(NotRunTyped, Role.COORDINATOR)
+async def not_run_typed(
+    update: Update, context: BotContext, profile: Profile, chosen: NotRunTyped
+) -> None:
+    services = context.services
+    view = await siteday.managed_session(
+        services.db, actor_telegram_id=profile.telegram_id, session_id=chosen.session_id
+    )
+    await flows.wait_for_text(
+        context, profile.telegram_id, NOT_RUN_FLOW, "reason", {"session_id": view.session_id}
+    )
+    await show(update, site_texts.ask_not_run_reason(view, services.settings.timezone))
+
+
+async def on_not_run_text(update: Update, context: BotContext, profile: Profile, text: str) -> None:
+    draft = await drafts.load(
+        context.services.db, telegram_id=profile.telegram_id, flow=NOT_RUN_FLOW
+    )
+    if draft is None:
+        return
+    if not text.strip():
+        await say(update, site_texts.not_run_reason_empty())
+        return
+    await flows.finish(context, profile.telegram_id, NOT_RUN_FLOW)
+    await _not_run(update, context, profile, int(draft.data["session_id"]), text, typed=True)
+
+
+async def _not_run(
+    update: Update,
+    context: BotContext,
+    profile: Profile,
+    session_id: int,
+    reason: str,
+    *,
+    typed: bool,
+) -> None:
+    services = context.services
+    try:
+        view = await siteday.mark_not_run(
+            services.db,
+            actor_telegram_id=profile.telegram_id,
+            session_id=session_id,
+            reason=reason,
+            typed=typed,
+            now=services.now(),
+        )
+        note = site_texts.not_run_saved(view)
+    except CannotMarkNotRun as refused:
+        view = await siteday.managed_session(
+            services.db, actor_telegram_id=profile.telegram_id, session_id=session_id
+        )
+        note = site_texts.not_run_refused(refused.why)
+    await _show_day_of(update, context, profile, view, note)
 
 
 # --- coverage --------------------------------------------------------------------------------
@@ -491,6 +804,14 @@ async def _show_card(
                 (site_texts.cancel_session_button(), AskCancelSession(view.session_id)),
             ]
         )
+    elif not view.cancelled and view.not_run_reason is None:
+        # Started: it can't change any more, but its counts, or that it did not run, can.
+        started: list[tuple[str, object]] = [
+            (site_texts.counts_button(view, tz, False), AskCounts(view.session_id))
+        ]
+        if not (view.meals_served or view.children_attended):
+            started.append((site_texts.not_run_button(view, tz, False), AskNotRun(view.session_id)))
+        rows.append(started)
     day = day_code(view.starts_at.astimezone(tz).date())
     rows.append(
         [

@@ -162,7 +162,7 @@ async def _milestones(
     programme = {what: _crossing(what.value, levels[what], reached[what], known) for what in Total}
     personal = {
         person: _crossing(f"person:{person.id}:sessions", policy.personal, count, known)
-        for person, count in await _sessions_worked(session, policy)
+        for person, count in await _sessions_worked(session, policy, now)
     }
     crossings = [c for c in [*programme.values(), *personal.values()] if c.fresh]
     if not crossings:
@@ -185,9 +185,10 @@ async def _milestones(
 
 
 async def _sessions_worked(
-    session: AsyncSession, policy: CelebrationPolicy
+    session: AsyncSession, policy: CelebrationPolicy, now: datetime
 ) -> list[tuple[Person, int]]:
-    """Volunteers who could have passed one of their thresholds: sessions attended, each."""
+    """Volunteers who could have passed one of their thresholds: sessions attended, each.
+    A session counts once it has begun: a cook marked on arrival is thanked after lunch."""
     if not policy.personal:
         return []
     query = (
@@ -197,6 +198,7 @@ async def _sessions_worked(
         .where(
             Booking.status == BookingStatus.ATTENDED,
             LunchSession.status == SessionStatus.SCHEDULED,
+            LunchSession.starts_at <= now,
             Person.active.is_(True),
         )
         .group_by(Person.id)

@@ -1,29 +1,34 @@
 """The evidence base: what the programme did in a period, per location and in total, from the
 raw records, for funders' reports and the council's return.
 
-Definitions (the CSV's header names repeat them):
+Each figure is defined once, below (`MEALS_SERVED`, `CHILDREN_FED`...): its name and its
+meaning in a funder's words. The bot's summary, `lunchbot report`, the CSV's header, the chart,
+the weekly digest and the README use those names, and their values come from `figure_values`.
+
+How they are counted:
 - A session is in the period when its start, in programme time (`tz`), falls on a day from
-  `start` to `end` inclusive. Cancelled sessions never count, nor sessions that have not
-  started by `now`.
-- *Sessions run* are the sessions in the period, not cancelled, started by `now`, with evidence
-  that they ran: meals served or children attended recorded (0 is a record; nothing recorded
-  is not), or at least one booking marked attended or no-show. A session where nothing at all
-  was recorded is not counted as run.
-- *Sessions without counts* are the sessions in the period, not cancelled and started by `now`,
-  with neither meals served nor children attended recorded, whether or not attendance was
-  marked: the gaps for coordinators to fill in. A session with attendance marked but no counts
-  is both run and without counts.
-- *Meals served* and *children fed* are the sums of the meals served and children attended
-  recorded for the started, not cancelled sessions (nothing recorded counts as 0). Children fed
-  counts attendances: a child who came on ten days counts ten times. A session with counts is
-  a session run, so these figures are over the sessions run.
-- *Unique families*: distinct referrals with a family attendance mark "came" on a day of the
-  period; per location by the location the referral is placed at. Referrals whose details were
-  purged still count: only their sensitive fields are gone.
-- *Volunteer shifts*: bookings marked attended at those sessions (which are therefore sessions
-  run); *volunteer minutes* (and hours) add up the lengths of those sessions (start to end), one
-  per shift.
-- *Referrals by status*: referrals created (received) in the period, by their status now. The
+  `start` to `end` inclusive, and it has started by `now`. Cancelled sessions, and sessions
+  marked "did not run" (with a reason) after their start, count in no figure at all.
+- *Sessions run*: sessions with evidence that a lunch took place: more than 0 meals served or
+  children recorded, or at least one volunteer marked as came. A session where every volunteer
+  was a no-show and no meals were served did not run; nor did one recorded as 0 meals and 0
+  children with nobody marked as came (it is neither run nor missing its counts: nothing
+  happened; "did not run" says why).
+- *Sessions without counts*: started sessions with neither meals nor children recorded,
+  whether or not attendance was marked: the gaps for coordinators to fill in, or to mark as
+  "did not run". A session with a volunteer marked as came but no counts is both run and
+  without counts.
+- *Meals served* and *children fed* are the sums of the meals served and children recorded
+  (nothing recorded counts as 0). Children fed counts attendances: a child who came on ten days
+  counts ten times.
+- *Referred families who came*: distinct referrals with a family attendance mark "came" on a
+  day of the period; per location by the location the referral is placed at. Referrals whose
+  details were purged still count: only their sensitive fields are gone. A family counts once
+  however often it came, and children who came without a school's referral are not in it: it
+  is not a part of children fed, and the two measure different things (never add them up).
+- *Volunteer shifts*: bookings marked "came" at those sessions (which are therefore sessions
+  run); *volunteer hours* add up the lengths of those sessions (start to end), one per shift.
+- *Referrals received*: referrals created (received) in the period, by their status now. The
   total counts every one of them; a location's row counts those placed at it, so referrals not
   placed anywhere (waiting, waitlisted, declined) and families whose referral has no location
   any more appear in the total only. Every other total is the sum of the locations' rows.
@@ -69,20 +74,83 @@ MAX_REPORT_DAYS = 3 * 365 + 1
 # A chart of more days than this shows weeks, so that its bars stay readable.
 CHART_DAILY_MAX_DAYS = 92
 TOTAL_ROW = "Total"
+
+
+@dataclass(frozen=True)
+class Definition:
+    """One figure of the evidence base: its name wherever it is shown, and what it counts."""
+
+    name: str
+    meaning: str
+
+
+MEALS_SERVED = Definition(
+    "Meals served", "Meals served at the sessions run, as counted at each session on the day."
+)
+CHILDREN_FED = Definition(
+    "Children fed (attendances)",
+    "Children who came to the sessions run, added up session by session: a child who came on "
+    "ten days counts ten times.",
+)
+FAMILIES_CAME = Definition(
+    "Referred families who came",
+    "Families referred by a partner school who came at least once, each counted once however "
+    "often they came. Not a part of children fed: that counts every child at every session.",
+)
+SESSIONS_RUN = Definition(
+    "Sessions run",
+    "Lunch sessions that took place: more than 0 meals or children counted, or a volunteer "
+    "marked as came. "
+    "Cancelled sessions and sessions that did not run are not counted.",
+)
+SESSIONS_WITHOUT_COUNTS = Definition(
+    "Sessions without counts",
+    "Sessions that have started whose meals and children are not recorded yet: to record, "
+    "or to mark as did not run.",
+)
+VOLUNTEER_SHIFTS = Definition(
+    "Volunteer shifts",
+    "Volunteers marked as came at the sessions run: one shift per volunteer per session.",
+)
+VOLUNTEER_HOURS = Definition(
+    "Volunteer hours", "The lengths of those shifts' sessions, start to end, added up."
+)
+REFERRALS_RECEIVED = Definition(
+    "Referrals received",
+    "Referrals partner schools sent in the period, whatever has been decided about them since.",
+)
+# In the order every summary, the CSV and the README list them.
+DEFINITIONS = (
+    MEALS_SERVED,
+    CHILDREN_FED,
+    FAMILIES_CAME,
+    SESSIONS_RUN,
+    SESSIONS_WITHOUT_COUNTS,
+    VOLUNTEER_SHIFTS,
+    VOLUNTEER_HOURS,
+    REFERRALS_RECEIVED,
+)
+# The referrals' statuses as the CSV's extra columns and the summaries' split name them.
+REFERRAL_STATUS_WORDS = {
+    ReferralStatus.PLACED: "placed",
+    ReferralStatus.WAITLISTED: "on the waiting list",
+    ReferralStatus.DECLINED: "not placed",
+    ReferralStatus.SUBMITTED: "waiting for a decision",
+}
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet would run such a cell
 
 
 @dataclass(frozen=True, kw_only=True)
 class Figures:
-    sessions: int  # sessions run: started, not cancelled, with counts or attendance recorded
+    sessions: int  # SESSIONS_RUN: more than 0 meals or children, or a volunteer came
     meals_served: int
     children_fed: int  # attendances: sum of children_attended
-    unique_families: int  # distinct placed families (referrals) marked attended in the period
+    unique_families: int  # FAMILIES_CAME: distinct referrals marked as came in the period
     volunteer_shifts: int  # bookings with status ATTENDED
     volunteer_minutes: int  # sum of those shifts' session lengths
     referrals: dict[ReferralStatus, int]  # every status present as a key, 0 if none
-    # Started, not cancelled sessions with no meals or children recorded (attendance marked or
-    # not): the gaps for coordinators to fill in. Optional for figures made up elsewhere.
+    # SESSIONS_WITHOUT_COUNTS: started sessions, neither cancelled nor marked as did not run,
+    # with no meals or children recorded. Optional for figures made up elsewhere.
     unrecorded: int = 0
 
     @property
@@ -92,6 +160,24 @@ class Figures:
     @property
     def referrals_total(self) -> int:
         return sum(self.referrals.values())
+
+
+def figure_values(figures: Figures) -> dict[Definition, int | float]:
+    """Each defined figure's value, in the order of DEFINITIONS: what every rendering shows."""
+    return {
+        MEALS_SERVED: figures.meals_served,
+        CHILDREN_FED: figures.children_fed,
+        FAMILIES_CAME: figures.unique_families,
+        SESSIONS_RUN: figures.sessions,
+        SESSIONS_WITHOUT_COUNTS: figures.unrecorded,
+        VOLUNTEER_SHIFTS: figures.volunteer_shifts,
+        VOLUNTEER_HOURS: figures.volunteer_hours,
+        REFERRALS_RECEIVED: figures.referrals_total,
+    }
+
+
+def referral_column(status: ReferralStatus) -> str:
+    return f"{REFERRALS_RECEIVED.name}, now {REFERRAL_STATUS_WORDS[status]}"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -247,19 +333,14 @@ async def location_named(db: Database, name: str) -> int | None:
 
 
 def csv_header() -> list[str]:
+    """The defined figures by name (what they count is in the README and the bot), then the
+    referrals received split by their status now."""
     return [
         "Location",
         "First day",
         "Last day",
-        "Sessions run (started, not cancelled, with counts or attendance recorded)",
-        "Sessions without counts (started, not cancelled, no meals or children recorded)",
-        "Meals served",
-        "Children fed (attendances)",
-        "Unique families (placed referrals who came)",
-        "Volunteer shifts (attended)",
-        "Volunteer hours (session lengths of shifts)",
-        *(f"Referrals received, now {status.value}" for status in ReferralStatus),
-        "Referrals received (all)",
+        *(definition.name for definition in DEFINITIONS),
+        *(referral_column(status) for status in ReferralStatus),
         "Note",
     ]
 
@@ -318,19 +399,13 @@ def meals_series(report: Report) -> tuple[str, list[date], dict[str, list[int]]]
 
 
 def _csv_row(name: str, report: Report, figures: Figures, note: str) -> list[Any]:
+    values = figure_values(figures)
     return [
         name,
         report.start.isoformat(),
         report.end.isoformat(),
-        figures.sessions,
-        figures.unrecorded,
-        figures.meals_served,
-        figures.children_fed,
-        figures.unique_families,
-        figures.volunteer_shifts,
-        f"{figures.volunteer_hours:.1f}",
+        *(f"{values[d]:.1f}" if d is VOLUNTEER_HOURS else values[d] for d in DEFINITIONS),
         *(figures.referrals[status] for status in ReferralStatus),
-        figures.referrals_total,
         note,
     ]
 
@@ -394,7 +469,8 @@ async def _report(
         LunchSession.starts_at >= since,
         LunchSession.starts_at < until,
         LunchSession.starts_at <= now,
-        LunchSession.status != SessionStatus.CANCELLED,
+        # Cancelled sessions, and those that began but did not run, count in no figure.
+        LunchSession.status == SessionStatus.SCHEDULED,
     ]
     placed: list[ColumnElement[bool]] = []
     if location_ids is not None:
@@ -405,17 +481,15 @@ async def _report(
     counted = or_(
         LunchSession.meals_served.is_not(None), LunchSession.children_attended.is_not(None)
     )
-    marked = (
+    fed = or_(LunchSession.meals_served > 0, LunchSession.children_attended > 0)
+    came = (
         select(Booking.id)
-        .where(
-            Booking.session_id == LunchSession.id,
-            Booking.status.in_((BookingStatus.ATTENDED, BookingStatus.NO_SHOW)),
-        )
+        .where(Booking.session_id == LunchSession.id, Booking.status == BookingStatus.ATTENDED)
         .exists()
     )
     sessions = select(
         LunchSession.location_id,
-        func.sum(case((or_(counted, marked), 1), else_=0)),
+        func.sum(case((or_(fed, came), 1), else_=0)),
         func.sum(case((counted, 0), else_=1)),
         func.sum(func.coalesce(LunchSession.meals_served, 0)),
         func.sum(func.coalesce(LunchSession.children_attended, 0)),

@@ -33,6 +33,7 @@ NOTES_MAX = 500
 PHONE_MAX = 32
 JOB_NAME_MAX = 32
 REFERENCE_MAX = 32
+NOT_RUN_REASON_MAX = 200
 # A win's words: with the credit line and the heading they still fit a photo's caption (1024).
 WIN_TEXT_MAX = 800
 # A broadcast's words: with its heading they fit a message (4096) or, with a photo, a caption.
@@ -252,6 +253,8 @@ class HomeLocation(Base):
 class SessionStatus(enum.StrEnum):
     SCHEDULED = "scheduled"
     CANCELLED = "cancelled"
+    # Began on the rota but did not happen (a closed venue, nobody came): counts in no figure.
+    NOT_RUN = "not_run"
 
 
 class LunchSession(Base):
@@ -273,6 +276,8 @@ class LunchSession(Base):
     meals_served: Mapped[int | None]
     children_attended: Mapped[int | None]
     created_at: Mapped[datetime]
+    # Why a session that began did not run (status NOT_RUN), as the site lead said it.
+    not_run_reason: Mapped[str | None] = mapped_column(String(NOT_RUN_REASON_MAX))
 
 
 class SessionJob(Base):

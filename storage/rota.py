@@ -49,6 +49,9 @@ from storage.roles import (
 MAX_SESSIONS_PER_PLAN = 400
 MAX_PLACES_PER_JOB = 50
 MAX_COUNT = 10_000  # meals or children at one session: anything above is a typo
+# Volunteers arrive before lunch to cook and set up: their attendance can be marked from this
+# long before the session starts.
+ATTENDANCE_OPENS_BEFORE = timedelta(hours=2)
 HOLDING = (BookingStatus.BOOKED, BookingStatus.OFFERED)
 ON_THE_DAY = (BookingStatus.BOOKED, BookingStatus.ATTENDED, BookingStatus.NO_SHOW)
 
@@ -101,6 +104,8 @@ class SessionView:
     jobs: tuple[JobView, ...]
     meals_served: int | None
     children_attended: int | None
+    # Set when the session began but did not run (status NOT_RUN): why, as the site lead said.
+    not_run_reason: str | None = None
 
     def job(self, job_id: int) -> JobView | None:
         return next((j for j in self.jobs if j.job_id == job_id), None)
@@ -852,18 +857,31 @@ async def sessions_on(
 
 
 async def mark_attendance(
-    db: Database, *, actor_telegram_id: int, booking_id: int, attended: bool, now: datetime
+    db: Database,
+    *,
+    actor_telegram_id: int,
+    booking_id: int,
+    attended: bool | None,
+    now: datetime,
 ) -> tuple[int, BookingStatus]:
-    """Mark a booked volunteer as there or not; a later mark corrects an earlier one (audited).
-    Returns the session id and the new status."""
+    """Mark a booked volunteer as there or not (None: back to not marked); a later mark
+    corrects an earlier one (audited). Open from ATTENDANCE_OPENS_BEFORE the start, for those
+    who come early to cook. Returns the session id and the new status."""
     async with db.transaction() as session:
         booking = await _locked(session, booking_id)
         if booking is None or booking.status not in ON_THE_DAY:
             raise NotFound("no such booking on the day")
         lunch = await _session(session, booking.session_id)
         actor = await require_location(session, actor_telegram_id, lunch.location_id)
-        _require_begun(lunch, now)
-        new = BookingStatus.ATTENDED if attended else BookingStatus.NO_SHOW
+        if lunch.status is SessionStatus.CANCELLED or not attendance_open(lunch.starts_at, now):
+            raise Closed("attendance is not open")
+        new = (
+            BookingStatus.BOOKED
+            if attended is None
+            else BookingStatus.ATTENDED
+            if attended
+            else BookingStatus.NO_SHOW
+        )
         if booking.status is not new:
             audit.record(
                 session,
@@ -904,8 +922,11 @@ async def record_counts(
             children=children,
             was_meals=lunch.meals_served,
             was_children=lunch.children_attended,
+            was_not_run=lunch.status is SessionStatus.NOT_RUN,
         )
         lunch.meals_served, lunch.children_attended = meals, children
+        if lunch.status is SessionStatus.NOT_RUN:  # it did run after all: counts say so
+            lunch.status, lunch.not_run_reason = SessionStatus.SCHEDULED, None
         await session.flush()
         return (await _views(session, [lunch]))[0]
 
@@ -1138,6 +1159,11 @@ async def _alert_leads(
         )
 
 
+def attendance_open(starts_at: datetime, now: datetime) -> bool:
+    """Whether a session's attendance can be marked yet: from ATTENDANCE_OPENS_BEFORE."""
+    return starts_at - ATTENDANCE_OPENS_BEFORE <= now
+
+
 def _require_begun(lunch: LunchSession, now: datetime) -> None:
     """Attendance and counts are for a session that has taken place."""
     if lunch.status is SessionStatus.CANCELLED or lunch.starts_at > now:
@@ -1310,6 +1336,7 @@ async def _views(session: AsyncSession, rows: Sequence[LunchSession]) -> list[Se
             jobs=tuple(by_session.get(row.id, [])),
             meals_served=row.meals_served,
             children_attended=row.children_attended,
+            not_run_reason=row.not_run_reason if row.status is SessionStatus.NOT_RUN else None,
         )
         for row in rows
     ]

@@ -60,7 +60,7 @@ def test_the_demo_runs_with_no_token_and_prints_its_story(tmp_path: Path) -> Non
     assert "🎉 25 meals served!" in out
     assert "— Sam Taylor" in out
     assert "✅ Broadcast finished: 3 people · 3 sent" in out
-    assert "a picture" in out and "🍽 38 meals served" in out
+    assert "a picture" in out and "🍽 Meals served: 38" in out
     assert "Demo finished" in out
     assert "Traceback" not in out + result.stderr
 
@@ -151,9 +151,9 @@ def test_keys_and_the_privacy_report(tmp_path: Path) -> None:
 
 async def _last_summer(url: str) -> None:
     """Summer 2025 in the database the command will use: St Mark's on Tue 29 July (40 meals,
-    30 children, Sam came for 2 hours) and Thu 31 July (Ben's no-show marked, no counts);
-    Riverside on Wed 30 July (30 meals, 28 children) and Fri 1 August (nothing recorded). So 3
-    sessions run (2 at St Mark's), 2 without counts (1 each)."""
+    30 children, Sam came for 2 hours) and Thu 31 July (Ben's no-show marked, no counts: it
+    did not run); Riverside on Wed 30 July (30 meals, 28 children) and Fri 1 August (nothing
+    recorded). So 2 sessions run (1 each), 2 without counts (1 each)."""
     await migrate.upgrade(url)
     db = Database(url)
     tz = ZoneInfo("Europe/London")
@@ -231,24 +231,34 @@ def test_the_impact_report_writes_a_csv_and_a_chart_and_prints_the_totals(
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert "impact report, 28 Jul – 29 Aug 2025 (all locations)" in out
-    assert "Meals served:        70" in out
-    assert "Children fed:        58 (attendances)" in out
-    assert "Sessions run:        3" in out
-    assert "Volunteer shifts:    1 (2.0 hours)" in out
-    assert "  Note: 2 sessions have no meal counts yet: record them in the bot with /today\n" in out
-    assert "  By location    Meals Children Sessions Shifts No counts" in out
-    assert "  St Mark's         40       30        2      1         1" in out
-    assert "  Riverside         30       28        1      0         1" in out
+    assert "  Meals served:               70\n" in out
+    assert "  Children fed (attendances): 58\n" in out
+    assert "  Referred families who came: 0\n" in out
+    assert "  Sessions run:               2\n" in out
+    assert "  Sessions without counts:    2\n" in out
+    assert "  Volunteer shifts:           1\n" in out
+    assert "  Volunteer hours:            2.0\n" in out
+    assert "  Note: 2 sessions have no meal counts yet: record them in the bot with /today" in out
+    assert (
+        "  By location  Meals served Children fed Sessions run Volunteer shifts Without counts"
+    ) in out
+    assert (
+        "  St Mark's              40           30            1                1              1"
+        in out
+    )
+    assert (
+        "  Riverside              30           28            1                0              1"
+        in out
+    )
     stem = tmp_path / "out" / "impact-2025-07-28-to-2025-08-29"
     assert f"CSV:   out/{stem.name}.csv" in out and f"Chart: out/{stem.name}.png" in out
     assert len(out.splitlines()) <= 24  # one screen
     rows = list(csv.DictReader(io.StringIO(stem.with_suffix(".csv").read_text("utf-8-sig"))))
-    run = "Sessions run (started, not cancelled, with counts or attendance recorded)"
-    gaps = "Sessions without counts (started, not cancelled, no meals or children recorded)"
+    run, gaps = "Sessions run", "Sessions without counts"
     assert [(row["Location"], row["Meals served"], row[run], row[gaps]) for row in rows] == [
         ("Riverside", "30", "1", "1"),
-        ("St Mark's", "40", "2", "1"),
-        ("Total", "70", "3", "2"),
+        ("St Mark's", "40", "1", "1"),
+        ("Total", "70", "2", "2"),
     ]
     assert stem.with_suffix(".png").read_bytes().startswith(b"\x89PNG")
 
@@ -263,8 +273,8 @@ def test_the_impact_report_writes_a_csv_and_a_chart_and_prints_the_totals(
         cwd=tmp_path,
     )
     assert one.returncode == 0, one.stderr
-    assert "(St Mark's)" in one.stdout and "Meals served:        40" in one.stdout
-    assert "Sessions run:        2" in one.stdout
+    assert "(St Mark's)" in one.stdout and "Meals served:               40" in one.stdout
+    assert "Sessions run:               1" in one.stdout
     assert "1 session has no meal counts yet: record it in the bot with /today" in one.stdout
     assert (tmp_path / "impact-St-Mark-s-2025-07-28-to-2025-08-29.csv").exists()
 

@@ -126,10 +126,13 @@ async def test_the_digest_reaches_the_group_and_the_coordinators_once_with_its_c
     (digest,) = _photos(group.bot_messages)
     for line in (
         "the week to Fri 31 Jul",
-        "240 meals served",  # 158 at St Mark's, 82 at Riverside
-        "189 children fed",
-        "8 sessions run",  # Riverside's Tuesday served nothing, but it ran
-        "3 volunteer shifts (6 hours)",
+        "Meals served: 240",  # 158 at St Mark's, 82 at Riverside
+        "Children fed (attendances): 189",
+        # Riverside's Tuesday was counted as 0 meals and 0 children, nobody marked as came:
+        # nothing happened, so it did not run.
+        "Sessions run: 7",
+        "Volunteer shifts: 3",
+        "Volunteer hours: 6",
         "1 new partner school: Hillside Primary",
         "No wins shared this week",
     ):
@@ -160,7 +163,7 @@ async def test_a_coordinator_previews_the_digest_and_a_volunteer_cannot(
     rachel = bot.user(RACHEL, "Rachel")
     await rachel.send("/digest")
     (preview,) = _photos(rachel.bot_messages)
-    assert "240 meals served" in preview.text
+    assert "Meals served: 240" in preview.text
     assert "preview" in rachel.last.text
     assert "Friday at 16:00 to 1 celebration chat and 1 coordinator" in rachel.last.text
 
@@ -222,7 +225,7 @@ def test_a_crowded_week_still_fits_one_caption_and_stays_valid_html() -> None:
     )
     parsed = parse_html(caption)  # Telegram's rules: raises on broken HTML
     assert len(caption) <= 1024
-    assert "12345 meals served" in parsed.text
+    assert "Meals served: 12,345" in parsed.text
     assert "…and" in parsed.text and "more wins" in parsed.text
 
 
@@ -290,8 +293,10 @@ async def test_the_coordinators_copy_asks_for_missing_counts_and_the_groups_does
     await bot.deliver()
     (for_group,) = _photos(group.bot_messages)
     (for_rachel,) = _photos(rachel.bot_messages)
-    assert "8 sessions run" in for_group.text  # Friday's, with nothing recorded, is not counted
-    assert "1 session still without meal counts: record it with /today" in for_rachel.text
+    assert "Sessions run: 7" in for_group.text  # Friday's, with nothing recorded, is not counted
+    assert (
+        "1 session still without meal counts: record it with /today, or mark it as did not run"
+    ) in for_rachel.text
     assert "without meal counts" not in for_group.text
 
 
@@ -304,4 +309,4 @@ async def test_the_preview_after_the_digest_went_out_shows_that_digest(
     await rachel.send("/digest")
     (preview,) = _photos(rachel.bot_messages)
     assert "the week to Fri 31 Jul" in preview.text
-    assert "240 meals served" in preview.text
+    assert "Meals served: 240" in preview.text

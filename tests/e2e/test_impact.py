@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import UTC, date, datetime, time
+from pathlib import Path
 
 from bot.harness import Rehearsal
 from handlers import callbacks
 from handlers.impact import ImpactRun, Preset, parse_period, preset_period
-from storage import audit, locations, rota
+from storage import audit, impact, locations, rota
 from storage.rota import JobSpec, SessionPlan
 from tests.conftest import RACHEL
 from tests.e2e.test_joining import register
@@ -23,12 +25,12 @@ PRIYA, SAM, ANN = 3201, 3202, 3203
 SEPTEMBER = datetime(2026, 9, 7, 9, 0, tzinfo=UTC)
 PNG = b"\x89PNG\r\n\x1a\n"
 TOTAL_COLUMNS = (
-    "Sessions run (started, not cancelled, with counts or attendance recorded)",
-    "Sessions without counts (started, not cancelled, no meals or children recorded)",
+    "Sessions run",
+    "Sessions without counts",
     "Meals served",
     "Children fed (attendances)",
-    "Volunteer shifts (attended)",
-    "Volunteer hours (session lengths of shifts)",
+    "Volunteer shifts",
+    "Volunteer hours",
 )
 
 
@@ -138,19 +140,21 @@ async def test_rachel_runs_the_summer_report_for_the_funder(bot: Rehearsal, cloc
     summary, document, chart = rachel.messages[before - 1 :]
     assert summary.text.startswith("📊 Impact, 27 Jul – 28 Aug 2026\nAll locations")
     assert "Meals served: 95" in summary.text
-    assert "Children fed: 78 (attendances)" in summary.text
-    assert "Sessions run: 4\n⚠️ 2 sessions have no meal counts yet: record them with /today" in (
+    assert "Children fed (attendances): 78" in summary.text
+    assert "Sessions run: 4\n⚠️ Sessions without counts: 2 (record them with /today" in (
         summary.text
     )
-    assert "Volunteer shifts: 4 (7.0 hours)" in summary.text
+    assert "Volunteer shifts: 4\n⏱ Volunteer hours: 7.0" in summary.text
     assert "Referrals received: 0" in summary.text
-    assert "• St Mark's: 65 meals, 50 children, 3 sessions, 3 shifts, 1 without counts" in (
-        summary.text
-    )
-    assert "• Riverside: 30 meals, 28 children, 1 session, 1 shift, 1 without counts" in (
-        summary.text
-    )
-    assert summary.buttons == []
+    assert (
+        "• St Mark's: 65 meals served, 50 children fed, 3 sessions run, 3 volunteer shifts, "
+        "1 without counts"
+    ) in summary.text
+    assert (
+        "• Riverside: 30 meals served, 28 children fed, 1 session run, 1 volunteer shift, "
+        "1 without counts"
+    ) in summary.text
+    assert summary.labels() == ["ℹ️ What the figures count"]
 
     assert document.filename == "impact-2026-07-27-to-2026-08-28.csv"
     rows = _csv(document.document)
@@ -196,7 +200,7 @@ async def test_a_site_lead_gets_her_own_location_and_nobody_else_gets_anything(
     assert "All the locations you lead" in summary
     assert "Meals served: 30" in summary and "St Mark's" not in summary
     assert "Sessions run: 1" in summary
-    assert "1 session has no meal counts yet: record it with /today" in summary
+    assert "Sessions without counts: 1 (record them with /today" in summary
     rows = _csv(priya.messages[-2].document)
     assert [row["Location"] for row in rows] == ["Riverside", "Total"]
     assert rows[-1]["Meals served"] == "30"
@@ -232,7 +236,7 @@ async def test_the_presets_end_today(bot: Rehearsal, clock: Clock) -> None:
     # without counts; Riverside's Friday has not begun, so it is no gap yet.
     summary = rachel.messages[-3].text
     assert "Sessions run: 4" in summary
-    assert "1 session has no meal counts yet: record it with /today" in summary
+    assert "Sessions without counts: 1 (record them with /today" in summary
 
     today = date(2026, 7, 30)
     assert preset_period(Preset.FOUR_WEEKS, today) == (date(2026, 7, 3), today)
@@ -241,3 +245,30 @@ async def test_the_presets_end_today(bot: Rehearsal, clock: Clock) -> None:
     assert parse_period(" 27/07/2026 ") == (date(2026, 7, 27), date(2026, 7, 27))
     assert parse_period("31/02/2026 - 28/08/2026") is None
     assert parse_period("1 - 2 - 3") is None
+
+
+async def test_the_csv_and_the_summary_agree_figure_by_figure_with_one_meaning_each(
+    bot: Rehearsal, clock: Clock
+) -> None:
+    """A funder reads the summary, opens the CSV and the README: every figure has one name and
+    one meaning, and the same value in the chat as in the file."""
+    await _summer(bot, clock)
+    rachel = bot.user(RACHEL, "Rachel")
+    await rachel.send("/impact")
+    await rachel.tap("Choose dates…")
+    await rachel.send("27/07/2026 - 28/08/2026")
+    before = len(rachel.messages)
+    await rachel.tap("All locations")
+    summary, document, _ = rachel.messages[before - 1 :]
+    total = _csv(document.document)[-1]
+    for definition in impact.DEFINITIONS:
+        found = re.search(rf"{re.escape(definition.name)}: ([\d,.]+)", summary.text)
+        assert found is not None, definition.name
+        assert found.group(1).replace(",", "") == total[definition.name], definition.name
+
+    await rachel.tap("ℹ️ What the figures count")
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    readme = " ".join(readme.split())  # the README wraps its lines
+    for definition in impact.DEFINITIONS:
+        assert f"{definition.name}: {definition.meaning}" in rachel.last.text
+        assert f"**{definition.name}**: {definition.meaning}" in readme, definition.name

@@ -233,7 +233,9 @@ async def test_changing_times_and_cancelling_tell_the_booked_volunteer(
     assert rachel.last.labels() == ["Riverside", "St Mark's"]
     await rachel.tap("St Mark's")
     assert "Sam: not marked yet" in rachel.last.text and "Not started yet." in rachel.last.text
-    assert "✅ Sam" not in rachel.last.labels()  # nobody is marked before lunch has begun
+    assert (
+        "✅ Sam" not in rachel.last.labels()
+    )  # two and a half hours before lunch: too early to mark
     await rachel.tap("⚙️ Change or cancel session")
     await rachel.tap("Change times")
     assert "Send the new start and end times as HH:MM-HH:MM" in rachel.last.text

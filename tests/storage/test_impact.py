@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import update
 
-from storage import audit, impact, locations, people, referrals, rota
+from storage import audit, impact, locations, people, referrals, rota, siteday
 from storage.crypto import Cipher, new_key
 from storage.db import Database
 from storage.errors import NotFound, OutOfScope, PermissionDenied
@@ -159,8 +159,10 @@ async def _came(db: Database, clock: Clock, referral_id: int, day: date, came: b
 async def _summer(db: Database, clock: Clock) -> Summer:
     """The records of the summer, with the lines of the hand count beside them.
 
-    St Mark's, in the period: 5 sessions run (4 with counts, 1 with only a no-show marked),
-    2 without counts (that one, and one with a booking never marked), 75 meals, 57 children,
+    St Mark's, in the period: 4 sessions run (with counts), 2 without counts (one with only a
+    no-show marked, which did not run, and one with a booking never marked), one that did not
+    run (with a reason: in no figure), one recorded as 0 meals and 0 children with nobody
+    marked as came (neither run nor without counts), 75 meals, 57 children,
     4 shifts (450 minutes), 1 family, 1 referral received (placed). Riverside: 2 sessions run
     (1 with counts, 1 with only attendance marked), 2 without counts (that one, and one where
     nothing was recorded), 30 meals, 28 children, 3 shifts (180 minutes), 1 family, 1 referral
@@ -188,8 +190,12 @@ async def _summer(db: Database, clock: Clock) -> Summer:
         db, clock, st_marks, date(2026, 8, 29), time(0, 30), time(2, 0)
     )
     week_before = await _session(db, clock, st_marks, date(2026, 7, 20), time(11, 30), time(13, 30))
-    # Only a no-show marked: it ran, but nobody counted the meals.
+    # Only a no-show marked, no counts: it did not run, and it lacks its counts.
     no_show_only = await _session(db, clock, st_marks, date(2026, 8, 3), time(11, 30), time(13, 30))
+    # Marked as did not run (its volunteer a no-show): in no figure, and no counts asked for.
+    not_run = await _session(db, clock, st_marks, date(2026, 8, 6), time(11, 30), time(13, 30))
+    # Counted as 0 meals and 0 children, nobody marked as came: nothing happened.
+    zeros = await _session(db, clock, st_marks, date(2026, 8, 7), time(11, 30), time(13, 30))
     # Booked, but neither attendance nor counts recorded: no evidence it ran.
     unmarked = await _session(db, clock, st_marks, date(2026, 8, 4), time(11, 30), time(13, 30))
     # Riverside.
@@ -210,7 +216,8 @@ async def _summer(db: Database, clock: Clock) -> Summer:
         (tuesday, ANN): True,
         (tuesday, BEN): False,  # a no-show is not a shift
         (thursday, SAM): True,
-        (no_show_only, SAM): False,  # a no-show shows the session ran
+        (no_show_only, SAM): False,  # a no-show alone does not show the session ran
+        (not_run, ANN): False,
         (last_day_early, ANN): True,
         (day_after, SAM): True,  # out of the period
         (week_before, SAM): True,  # out of the period
@@ -260,6 +267,7 @@ async def _summer(db: Database, clock: Clock) -> Summer:
         week_before: (60, 45),  # out
         wednesday: (30, 28),
         ashford_later: (80, 70),  # out
+        zeros: (0, 0),
     }
     for view, (meals, children) in counts.items():
         await rota.record_counts(
@@ -270,6 +278,14 @@ async def _summer(db: Database, clock: Clock) -> Summer:
             children=children,
             now=clock(),
         )
+    await siteday.mark_not_run(
+        db,
+        actor_telegram_id=RACHEL,
+        session_id=not_run.session_id,
+        reason="The hall was flooded",
+        typed=True,
+        now=clock(),
+    )
     # Counts and a shift on a cancelled session (an old import, a hand edit): never counted.
     async with db.transaction() as session:
         await session.execute(
@@ -315,7 +331,7 @@ async def _summer(db: Database, clock: Clock) -> Summer:
 
 
 ST_MARKS = Figures(
-    sessions=5,
+    sessions=4,
     unrecorded=2,
     meals_served=75,
     children_fed=57,
@@ -335,7 +351,7 @@ RIVERSIDE = Figures(
     referrals=NOBODY | {ReferralStatus.PLACED: 1},
 )
 TOTAL = Figures(
-    sessions=7,
+    sessions=6,
     unrecorded=4,
     meals_served=105,
     children_fed=85,
@@ -388,9 +404,9 @@ async def test_rachels_summer_report_equals_the_hand_count(db: Database, clock: 
     morning = await impact.report(
         db, start=FIRST, end=LAST, tz=LONDON, now=utc(date(2026, 8, 28), 10)
     )
-    assert [row.figures.sessions for row in morning.locations] == [2, 5]
+    assert [row.figures.sessions for row in morning.locations] == [2, 4]
     assert [row.figures.unrecorded for row in morning.locations] == [1, 2]
-    assert (morning.total.sessions, morning.total.unrecorded) == (7, 3)
+    assert (morning.total.sessions, morning.total.unrecorded) == (6, 3)
 
     # One location: everything restricted to it, its referrals only.
     alone = await impact.report(
@@ -411,36 +427,32 @@ async def test_the_csv_has_a_row_per_location_and_a_total_that_explains_itself(
     assert [row["Location"] for row in rows] == ["Riverside", "St Mark's", "Total"]
     total = rows[-1]
     assert total["First day"] == "2026-07-27" and total["Last day"] == "2026-08-28"
-    assert total["Sessions run (started, not cancelled, with counts or attendance recorded)"] == "7"
-    assert (
-        total["Sessions without counts (started, not cancelled, no meals or children recorded)"]
-        == "4"
-    )
+    assert total["Sessions run"] == "6"
+    assert total["Sessions without counts"] == "4"
     assert total["Meals served"] == "105"
     assert total["Children fed (attendances)"] == "85"
-    assert total["Unique families (placed referrals who came)"] == "3"
-    assert total["Volunteer shifts (attended)"] == "7"
-    assert total["Volunteer hours (session lengths of shifts)"] == "10.5"
-    assert total["Referrals received, now submitted"] == "2"
-    assert total["Referrals received, now waitlisted"] == "1"
+    assert total["Referred families who came"] == "3"
+    assert total["Volunteer shifts"] == "7"
+    assert total["Volunteer hours"] == "10.5"
+    assert total["Referrals received, now waiting for a decision"] == "2"
+    assert total["Referrals received, now on the waiting list"] == "1"
     assert total["Referrals received, now placed"] == "2"
-    assert total["Referrals received, now declined"] == "1"
-    assert total["Referrals received (all)"] == "6"
+    assert total["Referrals received, now not placed"] == "1"
+    assert total["Referrals received"] == "6"
     assert "4 referrals received are not placed at any location" in total["Note"]
     assert "1 family came but their referral has no location now" in total["Note"]
     st_marks = rows[1]
-    assert (
-        st_marks["Meals served"] == "75"
-        and st_marks["Volunteer hours (session lengths of shifts)"] == "7.5"
-    )
-    assert st_marks["Referrals received (all)"] == "1" and st_marks["Note"] == ""
-    assert [row[header[3]] for row in rows] == ["2", "5", "7"]
-    assert [row[header[4]] for row in rows] == ["2", "2", "4"]
+    assert st_marks["Meals served"] == "75" and st_marks["Volunteer hours"] == "7.5"
+    assert st_marks["Referrals received"] == "1" and st_marks["Note"] == ""
+    assert header[3:11] == [d.name for d in impact.DEFINITIONS]
+    assert [row["Sessions run"] for row in rows] == ["2", "4", "6"]
+    assert [row["Sessions without counts"] for row in rows] == ["2", "2", "4"]
     for column in (
-        *header[3:5],
+        "Sessions run",
+        "Sessions without counts",
         "Meals served",
         "Children fed (attendances)",
-        "Volunteer shifts (attended)",
+        "Volunteer shifts",
     ):
         assert int(total[column]) == sum(int(row[column]) for row in rows[:-1])
 

@@ -1,6 +1,6 @@
 """placements name real sessions
 
-Revision ID: 0006_placements
+Revision ID: 0006
 Revises: 0005
 Create Date: 2026-11-30 13:50:00
 """
@@ -12,7 +12,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006_placements"
+revision: str = "0006"
 down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
