@@ -105,11 +105,16 @@ def morning_list(
             f"\n<b>{esc(view.location_name)}</b>, {day_and_time(view, tz)}: "
             f"{len(site.helpers)} booked"
         )
-        if waiting:
+        if not site.helpers:
+            lines.append("⚠️ Nobody is booked yet: ask for cover in /coverage.")
+        elif waiting:
             names = ", ".join(f"{esc(h.name)} ({esc(h.job)})" for h in waiting)
             lines.append(f"Not confirmed yet: {names}")
         else:
-            lines.append("Everyone has confirmed. 👍")
+            lines.append("Everyone booked has confirmed. 👍")
+        short = [job for job in view.jobs if job.free > 0]
+        if short:
+            lines.append("Still to fill: " + ", ".join(f"{esc(j.job)} x{j.free}" for j in short))
         placed = families.get(view.location_id)
         if placed is not None and placed.families:
             needs = (

@@ -488,6 +488,11 @@ def plan_expired() -> str:
 
 
 def plan_created(created: Created, location: str) -> str:
+    if created.created == 0:
+        return (
+            f"Nothing new: the plan's {plural(created.existing, 'session')} at "
+            f"{esc(location)} already existed, so none were added. See them with /sessions."
+        )
     existing = f" ({created.existing} already existed)" if created.existing else ""
     return (
         f"✅ Created {plural(created.created, 'session')} at {esc(location)}{existing}. "

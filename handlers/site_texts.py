@@ -196,9 +196,18 @@ def counts_saved(view: SessionView) -> str:
 # --- coverage --------------------------------------------------------------------------------
 
 
-def coverage(views: list[SessionView], offset: int, total: int, days: int, tz: ZoneInfo) -> str:
+def coverage(
+    views: list[SessionView], offset: int, total: int, days: int, tz: ZoneInfo, *, planned: int
+) -> str:
+    if planned == 0:
+        return (
+            f"There are no sessions planned in the next {days} days, so there is nothing to "
+            "fill. Plan some with /newsessions."
+        )
     if total == 0:
-        return f"🎉 Every session in the next {days} days has all its places filled."
+        if planned == 1:
+            return f"🎉 The one session in the next {days} days has every place filled."
+        return f"🎉 All {planned} sessions in the next {days} days have every place filled."
     first, last = offset + 1, offset + len(views)
     lines = [f"<b>Places to fill in the next {days} days</b> ({first}-{last} of {total})"]
     for view in views:

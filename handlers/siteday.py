@@ -415,9 +415,10 @@ async def coverage_page(
 async def _coverage(update: Update, context: BotContext, profile: Profile, offset: int) -> None:
     services = context.services
     tz = services.settings.timezone
-    gaps = await rota.coverage(
+    ahead = await rota.coverage_ahead(
         services.db, actor_telegram_id=profile.telegram_id, now=services.now(), days=COVERAGE_DAYS
     )
+    gaps = ahead.gaps
     if offset >= len(gaps):  # an old page button: the list got shorter meanwhile
         offset = 0
     page = gaps[offset : offset + SESSIONS_PER_COVERAGE_PAGE]
@@ -433,7 +434,7 @@ async def _coverage(update: Update, context: BotContext, profile: Profile, offse
             (site_texts.later_page_button(), CoveragePage(offset + SESSIONS_PER_COVERAGE_PAGE))
         )
     rows.append(nav)
-    text = site_texts.coverage(page, offset, len(gaps), COVERAGE_DAYS, tz)
+    text = site_texts.coverage(page, offset, len(gaps), COVERAGE_DAYS, tz, planned=ahead.sessions)
     await show(update, text, keyboard(*rows))
 
 

@@ -802,6 +802,15 @@ async def record_counts(
         return (await _views(session, [lunch]))[0]
 
 
+@dataclass(frozen=True, kw_only=True)
+class Coverage:
+    """The sessions ahead in a coordinator's scope with places still free, and how many
+    sessions there are ahead at all (none planned is not the same as all filled)."""
+
+    gaps: list[SessionView]
+    sessions: int
+
+
 async def coverage(
     db: Database,
     *,
@@ -812,11 +821,28 @@ async def coverage(
 ) -> list[SessionView]:
     """Sessions starting `within` (default: the next `days` days) with places still free, in
     the coordinator's scope."""
+    return (
+        await coverage_ahead(
+            db, actor_telegram_id=actor_telegram_id, now=now, days=days, within=within
+        )
+    ).gaps
+
+
+async def coverage_ahead(
+    db: Database,
+    *,
+    actor_telegram_id: int,
+    now: datetime,
+    days: int = 7,
+    within: timedelta | None = None,
+) -> Coverage:
+    """The gaps of the sessions starting `within` (default: the next `days` days) in the
+    coordinator's scope, with the number of those sessions."""
     horizon = within if within is not None else timedelta(days=days)
     async with db.read() as session:
         actor = await require_role(session, actor_telegram_id, Role.COORDINATOR)
         scope = await coordinator_scope(session, actor.id)
-        query = (
+        ahead = (
             select(LunchSession)
             .join(Location)
             .where(
@@ -824,15 +850,18 @@ async def coverage(
                 LunchSession.starts_at <= now + horizon,
                 LunchSession.status == SessionStatus.SCHEDULED,
                 Location.archived_at.is_(None),
-                LunchSession.id.in_(
-                    select(SessionJob.session_id).where(SessionJob.taken < SessionJob.places)
-                ),
             )
-            .order_by(LunchSession.starts_at, Location.name)
         )
         if scope is not None:
-            query = query.where(LunchSession.location_id.in_(scope))
-        return await _views(session, (await session.scalars(query)).all())
+            ahead = ahead.where(LunchSession.location_id.in_(scope))
+        total = await session.scalar(select(func.count()).select_from(ahead.subquery())) or 0
+        query = ahead.where(
+            LunchSession.id.in_(
+                select(SessionJob.session_id).where(SessionJob.taken < SessionJob.places)
+            )
+        ).order_by(LunchSession.starts_at, Location.name)
+        gaps = await _views(session, (await session.scalars(query)).all())
+        return Coverage(gaps=gaps, sessions=total)
 
 
 async def request_cover(db: Database, *, actor_telegram_id: int, job_id: int, now: datetime) -> int:

@@ -115,7 +115,7 @@ async def test_im_coming_confirms_and_stops_further_reminders(bot: Rehearsal, cl
     rachel = bot.user(RACHEL, "Rachel")
     morning = next(m for m in rachel.bot_messages if m.text.startswith("☀️"))
     assert "St Mark's, Tue 28 Jul, 11:30-13:30: 1 booked" in morning.text
-    assert "Everyone has confirmed." in morning.text
+    assert "Everyone booked has confirmed." in morning.text
     unfilled = next(m for m in rachel.bot_messages if m.text.startswith("📋"))
     assert "• St Mark's, Tue 28 Jul, 11:30-13:30: driver x1" in unfilled.text
     assert unfilled.labels() == [

@@ -1,0 +1,76 @@
+"""What the bot says must be true: the morning list, coverage and a plan's result say what is
+actually so; a broken invite link is named as such; offers respect the quiet hours; giving up a
+place asks first wherever it starts; and a cover request always finds someone to ask."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from bot.harness import Clock, Rehearsal
+from tests.conftest import RACHEL
+from tests.e2e.test_joining import register
+from tests.e2e.test_reminders import book, local, lunch_on
+
+SAM, JO, ADE = 3001, 3002, 3003
+
+
+# --- item 8: the morning list, coverage and a plan say what is so ------------------------------
+
+
+async def test_the_morning_list_does_not_say_everyone_confirmed_when_nobody_is_booked(
+    bot: Rehearsal, clock: Clock
+) -> None:
+    await register(bot, RACHEL, "Rachel")
+    await lunch_on(bot, date(2026, 7, 28))
+    clock.now = local(2026, 7, 28, 8, 0)
+    await bot.deliver()
+
+    rachel = bot.user(RACHEL, "Rachel")
+    morning = next(m for m in rachel.bot_messages if m.text.startswith("☀️"))
+    assert "St Mark's, Tue 28 Jul, 11:30-13:30: 0 booked" in morning.text
+    assert "confirmed" not in morning.text
+    assert "Nobody is booked yet: ask for cover in /coverage." in morning.text
+    assert "Still to fill: driver x1, server x2" in morning.text
+
+
+async def test_the_morning_list_says_everyone_booked_confirmed_and_what_is_still_open(
+    bot: Rehearsal, clock: Clock
+) -> None:
+    await register(bot, RACHEL, "Rachel")
+    await register(bot, SAM, "Sam")
+    tuesday = await lunch_on(bot, date(2026, 7, 28))
+    await book(bot, SAM, tuesday, "driver")
+    clock.now = local(2026, 7, 27, 11, 30)
+    await bot.deliver()
+    await bot.user(SAM, "Sam").tap("👍 I'm coming")
+    clock.now = local(2026, 7, 28, 8, 0)
+    await bot.deliver()
+
+    rachel = bot.user(RACHEL, "Rachel")
+    morning = next(m for m in rachel.bot_messages if m.text.startswith("☀️"))
+    assert "Everyone booked has confirmed. 👍" in morning.text
+    assert "Still to fill: server x2" in morning.text
+
+
+async def test_coverage_with_no_sessions_ahead_says_none_are_planned(
+    bot: Rehearsal, clock: Clock
+) -> None:
+    await register(bot, RACHEL, "Rachel")
+    rachel = bot.user(RACHEL, "Rachel")
+    await rachel.send("/coverage")
+    assert rachel.last.text == (
+        "There are no sessions planned in the next 7 days, so there is nothing to fill. "
+        "Plan some with /newsessions."
+    )
+    assert "filled" not in rachel.last.text
+
+    # A session ahead with every place taken is "filled", and says how many were checked.
+    await register(bot, SAM, "Sam")
+    await register(bot, JO, "Jo")
+    await register(bot, ADE, "Ade")
+    tuesday = await lunch_on(bot, date(2026, 7, 28))
+    for volunteer, job in ((SAM, "driver"), (JO, "server"), (ADE, "server")):
+        await book(bot, volunteer, tuesday, job)
+    clock.now = local(2026, 7, 25, 9, 0)
+    await rachel.send("/coverage")
+    assert rachel.last.text == "🎉 The one session in the next 7 days has every place filled."
