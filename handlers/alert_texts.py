@@ -36,13 +36,6 @@ def confirmed(booking: BookingView, tz: ZoneInfo) -> str:
     )
 
 
-def not_coming() -> str:
-    return (
-        "Thanks for telling us. Your place is offered to the next volunteer on the "
-        "waitlist, and the coordinators know."
-    )
-
-
 def reminder_stale() -> str:
     return "That place is no longer booked for you, so there is nothing to answer."
 

@@ -213,10 +213,13 @@ def cancel_button(booking: BookingView, tz: ZoneInfo) -> str:
 def confirm_cancel(booking: BookingView, tz: ZoneInfo) -> str:
     if booking.position is not None:
         return f"Leave the {esc(booking.job)} waitlist at {where_when(booking.session, tz)}?"
-    return (
-        f"Cancel your {esc(booking.job)} place at {where_when(booking.session, tz)}? It "
-        "will be offered to the next volunteer on the waitlist."
+    job = booking.session.job(booking.job_id)
+    after = (
+        "It will be offered to the next volunteer on the waitlist."
+        if job is not None and job.waiting > 0
+        else "It will be open for another volunteer to book."
     )
+    return f"Cancel your {esc(booking.job)} place at {where_when(booking.session, tz)}? {after}"
 
 
 def cancelled(result: CancelResult) -> str:

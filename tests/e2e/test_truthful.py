@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import date
 
 from bot.harness import Clock, Rehearsal
+from storage import rota
+from storage.models import BookingStatus
 from tests.conftest import RACHEL
 from tests.e2e.test_joining import register
 from tests.e2e.test_reminders import book, local, lunch_on
@@ -74,3 +76,43 @@ async def test_coverage_with_no_sessions_ahead_says_none_are_planned(
     clock.now = local(2026, 7, 25, 9, 0)
     await rachel.send("/coverage")
     assert rachel.last.text == "🎉 The one session in the next 7 days has every place filled."
+
+
+# --- item 11: "I can't make it" asks first, as /mysessions does --------------------------------
+
+
+async def test_i_cant_make_it_in_a_reminder_asks_before_giving_the_place_up(
+    bot: Rehearsal, clock: Clock
+) -> None:
+    await register(bot, RACHEL, "Rachel")
+    await register(bot, SAM, "Sam")
+    await register(bot, JO, "Jo")
+    tuesday = await lunch_on(bot, date(2026, 7, 28))
+    await book(bot, SAM, tuesday, "driver")
+    await book(bot, JO, tuesday, "driver", waitlist=True)
+    sam, jo = bot.user(SAM, "Sam"), bot.user(JO, "Jo")
+    clock.now = local(2026, 7, 27, 11, 30)
+    await bot.deliver()
+    reminder = sam.last
+    assert reminder.text.startswith("⏰ Tomorrow 11:30-13:30")
+
+    # A slip of the thumb: the same question /mysessions asks, and nothing has changed yet.
+    await sam.tap("I can't make it", message=reminder)
+    assert sam.last.text == (
+        "Cancel your driver place at St Mark's, Tue 28 Jul, 11:30-13:30? It will be offered "
+        "to the next volunteer on the waitlist."
+    )
+    assert sam.last.labels() == ["Yes, cancel", "No, keep it"]
+    await bot.deliver()
+    assert not any(m.text.startswith("🎁") for m in jo.bot_messages)
+
+    await sam.tap("No, keep it")
+    assert "Tue 28 Jul" in sam.last.text and "driver" in sam.last.text
+    booked = await rota.my_bookings(bot.services.db, telegram_id=SAM, now=clock())
+    assert [b.status for b in booked] == [BookingStatus.BOOKED]
+
+    # Meaning it this time: the place passes on only after "Yes, cancel".
+    await sam.tap("Cancel: Tue 28 Jul driver")
+    await sam.tap("Yes, cancel")
+    assert "Cancelled. Thank you for letting us know" in sam.last.text
+    assert jo.last.text.startswith("🎁 Good news: a driver place came free at St Mark's")
