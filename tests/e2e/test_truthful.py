@@ -7,10 +7,10 @@ from __future__ import annotations
 from datetime import date
 
 from bot.harness import Clock, Rehearsal
-from storage import rota
-from storage.models import BookingStatus
+from storage import people, rota
+from storage.models import BookingStatus, Role
 from tests.conftest import RACHEL
-from tests.e2e.test_joining import register
+from tests.e2e.test_joining import OKAFOR, invite_link, register
 from tests.e2e.test_reminders import book, local, lunch_on
 
 SAM, JO, ADE = 3001, 3002, 3003
@@ -116,3 +116,38 @@ async def test_i_cant_make_it_in_a_reminder_asks_before_giving_the_place_up(
     await sam.tap("Yes, cancel")
     assert "Cancelled. Thank you for letting us know" in sam.last.text
     assert jo.last.text.startswith("🎁 Good news: a driver place came free at St Mark's")
+
+
+# --- item 9: a link cut short is named, and joining as a volunteer stays open --------------------
+
+
+async def test_a_school_contact_whose_link_was_cut_short_is_told_and_can_still_join(
+    bot: Rehearsal,
+) -> None:
+    await register(bot, RACHEL, "Rachel")
+    link = await invite_link(bot, "A school contact", "➕ A new school", school="Hillside Primary")
+    okafor = bot.user(OKAFOR, "Daniel", last_name="Okafor")
+
+    # The email client cut the link after 20 characters.
+    await okafor.send(f"/start {link[:20]}")
+    assert okafor.last.text.startswith("⚠️ This invite link isn't valid.")
+    assert "ask the coordinator who sent it for a new one" in okafor.last.text
+    assert "privacy notice" in okafor.last.text
+    assert okafor.last.labels() == ["✅ I agree, join as a volunteer", "No thanks"]
+    assert await people.profile(bot.services.db, OKAFOR) is None
+
+    # He joins as a volunteer for now, knowing that is all he is...
+    await okafor.tap("✅ I agree, join as a volunteer")
+    assert "roles: volunteer." in okafor.last.text
+    # ...and the whole link, opened later, gives him his school role.
+    await okafor.send(f"/start {link}")
+    assert "You are now the school contact for Hillside Primary" in okafor.last.text
+    profile = await people.profile(bot.services.db, OKAFOR)
+    assert profile is not None and Role.SCHOOL_CONTACT in profile.roles
+
+
+async def test_an_ordinary_start_payload_is_still_an_ordinary_start(bot: Rehearsal) -> None:
+    stranger = bot.user(4001, "Alex")
+    await stranger.send("/start stmarks_poster")
+    assert stranger.last.text.startswith("👋 Welcome")
+    assert stranger.last.labels() == ["✅ I agree", "No thanks"]
