@@ -80,7 +80,7 @@ def build_application(config: Config, *, clock: Callable[[], datetime] = utc_now
             timezone=config.programme.tz,
             coordinator_ids=config.coordinators.telegram_ids,
             invite_valid_for=timedelta(hours=config.invites.expire_hours),
-            offer_window=timedelta(minutes=config.rota.offer_minutes),
+            offer_hold=timedelta(minutes=config.rota.offer_minutes),
             jobs=tuple(
                 JobSpec(job=j.name, places=j.places, needs_check=j.needs_check)
                 for j in config.rota.jobs

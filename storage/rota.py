@@ -44,6 +44,7 @@ from storage.roles import (
     require_location,
     require_role,
 )
+from storage.schedule import OfferWindow
 
 MAX_SESSIONS_PER_PLAN = 400
 MAX_PLACES_PER_JOB = 50
@@ -452,7 +453,7 @@ async def cancel(
     telegram_id: int,
     booking_id: int,
     now: datetime,
-    offer_window: timedelta,
+    offer_window: OfferWindow | timedelta,
     late_window: timedelta | None = None,
 ) -> tuple[CancelResult, BookingView | None]:
     """A volunteer gives up their place (which passes down the waitlist) or their queue spot.
@@ -494,7 +495,7 @@ async def answer_offer(
     booking_id: int,
     accept: bool,
     now: datetime,
-    offer_window: timedelta,
+    offer_window: OfferWindow | timedelta,
     late_window: timedelta | None = None,
 ) -> tuple[OfferResult, BookingView | None]:
     """Take or pass on a held place. Taking it within `late_window` of the start tells the
@@ -562,7 +563,9 @@ async def confirm(
         return await _booking_view(session, booking)
 
 
-async def pass_on(db: Database, *, booking_id: int, now: datetime, offer_window: timedelta) -> bool:
+async def pass_on(
+    db: Database, *, booking_id: int, now: datetime, offer_window: OfferWindow | timedelta
+) -> bool:
     """An offer its holder cannot receive (they blocked the bot): it goes to the next now."""
     async with db.transaction() as session:
         booking = await _locked(session, booking_id)
@@ -580,7 +583,9 @@ async def pass_on(db: Database, *, booking_id: int, now: datetime, offer_window:
         return True
 
 
-async def expire_offers(db: Database, *, now: datetime, offer_window: timedelta) -> int:
+async def expire_offers(
+    db: Database, *, now: datetime, offer_window: OfferWindow | timedelta
+) -> int:
     """Pass on every offer nobody answered in time (run by the scheduler)."""
     async with db.transaction() as session:
         rows = (
@@ -918,7 +923,7 @@ async def request_cover(db: Database, *, actor_telegram_id: int, job_id: int, no
 
 
 async def withdraw(
-    session: AsyncSession, person_id: int, now: datetime, offer_window: timedelta
+    session: AsyncSession, person_id: int, now: datetime, offer_window: OfferWindow | timedelta
 ) -> int:
     """Cancel all of a person's places and queue spots still to come, passing places on,
     inside the caller's transaction (a person being erased). Returns how many."""
@@ -948,7 +953,7 @@ async def withdraw(
 
 
 async def _release(
-    session: AsyncSession, job_id: int, now: datetime, offer_window: timedelta
+    session: AsyncSession, job_id: int, now: datetime, offer_window: OfferWindow | timedelta
 ) -> None:
     """A held place came free: offer it to the first on the waitlist, or give it back."""
     job = await session.get(SessionJob, job_id)
@@ -985,8 +990,11 @@ async def _release(
         )
         return
     _set_status(nxt, BookingStatus.OFFERED, now)
-    # Never past the session's start: an offer for a lunch already begun helps nobody.
-    nxt.offer_expires_at = min(now + offer_window, lunch.starts_at)
+    # In waking hours, and never past the session's start (see OfferWindow).
+    window = (
+        offer_window if isinstance(offer_window, OfferWindow) else OfferWindow(length=offer_window)
+    )
+    nxt.offer_expires_at = window.deadline(now, lunch.starts_at)
     person = await session.get(Person, nxt.person_id)
     if person is not None:
         await _notify(session, person, "offer", {"booking_id": nxt.id}, f"offer:{nxt.id}", now=now)

@@ -4,7 +4,7 @@ place asks first wherever it starts; and a cover request always finds someone to
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, time
 
 from bot.harness import Clock, Rehearsal
 from storage import people, rota
@@ -16,7 +16,7 @@ from tests.e2e.test_reminders import book, local, lunch_on
 SAM, JO, ADE = 3001, 3002, 3003
 
 
-# --- item 8: the morning list, coverage and a plan say what is so ------------------------------
+# --- item 8: the morning list, coverage and a plan say what is so --------------------------------
 
 
 async def test_the_morning_list_does_not_say_everyone_confirmed_when_nobody_is_booked(
@@ -78,7 +78,7 @@ async def test_coverage_with_no_sessions_ahead_says_none_are_planned(
     assert rachel.last.text == "🎉 The one session in the next 7 days has every place filled."
 
 
-# --- item 11: "I can't make it" asks first, as /mysessions does --------------------------------
+# --- item 11: "I can't make it" asks first, as /mysessions does ----------------------------------
 
 
 async def test_i_cant_make_it_in_a_reminder_asks_before_giving_the_place_up(
@@ -151,3 +151,90 @@ async def test_an_ordinary_start_payload_is_still_an_ordinary_start(bot: Rehears
     await stranger.send("/start stmarks_poster")
     assert stranger.last.text.startswith("👋 Welcome")
     assert stranger.last.labels() == ["✅ I agree", "No thanks"]
+
+
+# --- item 10: offers respect the quiet hours -----------------------------------------------------
+
+
+async def _cancel_in_mysessions(bot: Rehearsal, telegram_id: int, name: str, label: str) -> None:
+    volunteer = bot.user(telegram_id, name)
+    await volunteer.send("/mysessions")
+    await volunteer.tap(label)
+    await volunteer.tap("Yes, cancel")
+
+
+async def test_a_place_freed_late_at_night_is_offered_in_the_morning_with_a_waking_window(
+    bot: Rehearsal, clock: Clock
+) -> None:
+    await register(bot, RACHEL, "Rachel")
+    await register(bot, SAM, "Sam")
+    await register(bot, JO, "Jo")
+    tuesday = await lunch_on(bot, date(2026, 7, 28))
+    await book(bot, SAM, tuesday, "driver")
+    await book(bot, JO, tuesday, "driver", waitlist=True)
+    jo = bot.user(JO, "Jo")
+
+    clock.now = local(2026, 7, 27, 22, 30)  # Sam cancels at half past ten at night
+    await _cancel_in_mysessions(bot, SAM, "Sam", "Cancel: Tue 28 Jul driver")
+    await bot.deliver()
+    assert not any(m.text.startswith("🎁") for m in jo.bot_messages)  # Jo is asleep
+
+    clock.now = local(2026, 7, 28, 0, 31)  # the old window (until 00:30) has passed
+    await bot.deliver()
+    clock.now = local(2026, 7, 28, 7, 59)
+    await bot.deliver()
+    assert not any(m.text.startswith("🎁") for m in jo.bot_messages)
+    assert not any("has passed to the next volunteer" in m.text for m in jo.bot_messages)
+
+    clock.now = local(2026, 7, 28, 8, 0)  # the quiet hours end: the offer comes, and runs 2 h
+    await bot.deliver()
+    assert jo.last.text.startswith("🎁 Good news: a driver place came free at St Mark's")
+    assert "The offer is open until Tue 28 Jul at 10:00." in jo.last.text
+    clock.now = local(2026, 7, 28, 9, 15)
+    await jo.tap("✅ Yes, book me")
+    assert jo.last.text.startswith("✅ It's yours")
+
+
+async def test_an_offer_that_would_run_into_the_night_runs_from_the_morning(
+    bot: Rehearsal, clock: Clock
+) -> None:
+    await register(bot, RACHEL, "Rachel")
+    await register(bot, SAM, "Sam")
+    await register(bot, JO, "Jo")
+    tuesday = await lunch_on(bot, date(2026, 7, 28))
+    await book(bot, SAM, tuesday, "driver")
+    await book(bot, JO, tuesday, "driver", waitlist=True)
+    jo = bot.user(JO, "Jo")
+
+    clock.now = local(2026, 7, 26, 20, 0)  # Sunday evening: 2 h would end at 22:00, in the night
+    await _cancel_in_mysessions(bot, SAM, "Sam", "Cancel: Tue 28 Jul driver")
+    await bot.deliver()
+    assert jo.last.text.startswith("🎁 Good news")  # told now, while awake...
+    assert "The offer is open until Mon 27 Jul at 10:00." in jo.last.text  # ...decides awake
+
+    clock.now = local(2026, 7, 27, 9, 59)
+    await bot.deliver()
+    assert jo.last.text.startswith("🎁 Good news")
+    clock.now = local(2026, 7, 27, 10, 1)  # no answer by then: it passes on, as before
+    await bot.deliver()
+    assert "has passed to the next volunteer" in jo.last.text
+
+
+async def test_a_place_freed_in_the_night_before_an_early_session_is_offered_until_it_starts(
+    bot: Rehearsal, clock: Clock
+) -> None:
+    await register(bot, RACHEL, "Rachel")
+    await register(bot, SAM, "Sam")
+    await register(bot, JO, "Jo")
+    early = await lunch_on(bot, date(2026, 7, 28), start=time(9, 0))
+    await book(bot, SAM, early, "driver")
+    await book(bot, JO, early, "driver", waitlist=True)
+    jo = bot.user(JO, "Jo")
+
+    clock.now = local(2026, 7, 27, 23, 0)
+    await _cancel_in_mysessions(bot, SAM, "Sam", "Cancel: Tue 28 Jul driver")
+    await bot.deliver()
+    assert not any(m.text.startswith("🎁") for m in jo.bot_messages)
+    clock.now = local(2026, 7, 28, 8, 0)
+    await bot.deliver()
+    assert "The offer is open until Tue 28 Jul at 09:00." in jo.last.text
