@@ -32,6 +32,7 @@ from handlers import (
     coordination,
     errors,
     flows,
+    homes,
     impact,
     menu,
     planning,
@@ -212,6 +213,11 @@ def _volunteers(app: BotApplication) -> None:
     _button(app, volunteer.CalendarFile, volunteer.calendar_file)
     _command(app, "profile", volunteer.profile_command)
     _button(app, volunteer.ToggleHome, volunteer.toggle_home)
+    _button(app, homes.HomesPage, homes.homes_page)
+    _button(app, homes.PickHome, homes.pick_home)
+    _button(app, homes.AllHomes, homes.all_homes)
+    _button(app, homes.FindHome, homes.find_home)
+    _button(app, homes.HomesDone, homes.homes_done)
     _button(app, volunteer.AskPhone, volunteer.ask_phone)
     _button(app, volunteer.RemovePhone, volunteer.remove_phone)
 
@@ -229,6 +235,7 @@ def _site_leads(app: BotApplication) -> None:
     _command(app, "coverage", siteday.coverage_command)
     _button(app, siteday.CoveragePage, siteday.coverage_page)
     _button(app, siteday.RequestCover, siteday.request_cover)
+    _button(app, siteday.RequestWiderCover, siteday.request_wider_cover)
     _button(app, siteday.OpenSessionAdmin, siteday.open_session_admin)
     _button(app, siteday.AskTimes, siteday.ask_times)
     _button(app, siteday.AskCancelSession, siteday.ask_cancel_session)
@@ -342,6 +349,7 @@ def _catch_alls(app: BotApplication) -> None:
                         coordination.on_school_name_text, Role.COORDINATOR
                     ),
                     volunteer.PHONE_FLOW: flows.TextRoute(volunteer.on_phone_text),
+                    homes.HOMES_FLOW: flows.TextRoute(homes.on_search_text),
                     coordination.CHECK_FLOW: flows.TextRoute(
                         coordination.on_check_expiry_text, Role.COORDINATOR
                     ),

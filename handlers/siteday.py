@@ -19,7 +19,7 @@ from storage.errors import Clash, NotFound
 from storage.locations import LocationInfo
 from storage.models import Role
 from storage.people import Profile
-from storage.rota import Helper, SessionView
+from storage.rota import Helper, JobView, SessionView
 from storage.siteday import SiteDay
 
 logger = logging.getLogger(__name__)
@@ -118,6 +118,15 @@ class CoveragePage:
 @dataclass(frozen=True)
 class RequestCover:
     job_id: int
+
+
+@callbacks.action("gw")
+@dataclass(frozen=True)
+class RequestWiderCover:
+    """Nobody calls the location home: ask a wider audience instead."""
+
+    job_id: int
+    audience: rota.CoverAudience
 
 
 # --- parsing what people type ----------------------------------------------------------------
@@ -457,7 +466,68 @@ async def request_cover(
             job_id=job.job_id,
             now=services.now(),
         )
+        if asked == 0:
+            await _offer_wider_cover(update, context, profile, view, job)
+            return
         note = site_texts.cover_asked(view, job, asked)
+    await _show_card(update, context, view, note)
+
+
+async def _offer_wider_cover(
+    update: Update, context: BotContext, profile: Profile, view: SessionView, job: JobView
+) -> None:
+    """Nobody to ask near the location: offer the next best audiences, with their sizes."""
+    counts = await rota.cover_audiences(
+        context.services.db,
+        actor_telegram_id=profile.telegram_id,
+        job_id=job.job_id,
+        now=context.services.now(),
+    )
+    recent, everyone = counts[rota.CoverAudience.RECENT], counts[rota.CoverAudience.ALL]
+    rows: list[Row] = []
+    if recent > 0:
+        rows.append(
+            [
+                (
+                    site_texts.cover_recent_button(recent),
+                    RequestWiderCover(job.job_id, rota.CoverAudience.RECENT),
+                )
+            ]
+        )
+    if everyone > recent:
+        rows.append(
+            [
+                (
+                    site_texts.cover_everyone_button(everyone),
+                    RequestWiderCover(job.job_id, rota.CoverAudience.ALL),
+                )
+            ]
+        )
+    rows.append([(site_texts.back_to_session_button(), OpenSessionAdmin(view.session_id))])
+    await show(update, site_texts.cover_nobody_near(view, job, recent, everyone), keyboard(*rows))
+
+
+@button(RequestWiderCover, Role.COORDINATOR)
+async def request_wider_cover(
+    update: Update, context: BotContext, profile: Profile, chosen: RequestWiderCover
+) -> None:
+    services = context.services
+    view, job = await siteday.managed_job(
+        services.db, actor_telegram_id=profile.telegram_id, job_id=chosen.job_id
+    )
+    if not _open(view, services):
+        note = site_texts.session_closed()
+    elif job.free <= 0:
+        note = site_texts.cover_not_needed(job)
+    else:
+        asked = await rota.request_cover(
+            services.db,
+            actor_telegram_id=profile.telegram_id,
+            job_id=job.job_id,
+            now=services.now(),
+            audience=chosen.audience,
+        )
+        note = site_texts.cover_asked(view, job, asked, chosen.audience)
     await _show_card(update, context, view, note)
 
 

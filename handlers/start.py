@@ -10,11 +10,12 @@ from dataclasses import dataclass
 
 from telegram import Update
 
-from handlers import callbacks, menu, texts
+from handlers import callbacks, homes, menu, texts
 from handlers.common import in_own_chat, keyboard, say, show
 from handlers.context import BotContext
 from storage import invites, people
 from storage.invites import RedeemStatus, Redemption
+from storage.models import Role
 from storage.people import Profile
 
 
@@ -141,3 +142,5 @@ async def privacy_answer(update: Update, context: BotContext) -> None:
         # The link was used by someone else between the notice and the answer.
         await say(update, texts.invite_outcome(registration.invite))
     await menu.publish_for(context.bot, registration.profile)
+    if registration.created and registration.profile.roles == {Role.VOLUNTEER}:
+        await homes.offer_homes(update, context, registration.profile)

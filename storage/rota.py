@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import Select, and_, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
@@ -869,36 +869,34 @@ async def coverage_ahead(
         return Coverage(gaps=gaps, sessions=total)
 
 
-async def request_cover(db: Database, *, actor_telegram_id: int, job_id: int, now: datetime) -> int:
-    """Ask the location's volunteers to take a free place; returns how many were asked.
-    Asking again does not message the same people twice."""
+class CoverAudience(enum.StrEnum):
+    """Whom a cover request asks, nearest first: each is wider than the one before."""
+
+    HOME = "home"  # volunteers who call the location home
+    RECENT = "recent"  # ...and those who have booked there in the last four weeks, or ahead
+    ALL = "all"  # every volunteer who may take the job
+
+
+RECENT_AT_LOCATION = timedelta(days=28)  # as a broadcast to one location's volunteers
+
+
+async def request_cover(
+    db: Database,
+    *,
+    actor_telegram_id: int,
+    job_id: int,
+    now: datetime,
+    audience: CoverAudience = CoverAudience.HOME,
+) -> int:
+    """Ask the audience's volunteers to take a free place; returns how many were asked.
+    Asking again, or asking a wider audience, does not message the same people twice."""
     async with db.transaction() as session:
-        job = await session.get(SessionJob, job_id)
-        if job is None:
-            raise NotFound("no such job")
-        lunch = await _session(session, job.session_id)
-        actor = await require_location(session, actor_telegram_id, lunch.location_id)
+        job, lunch, actor = await _cover_job(session, actor_telegram_id, job_id)
         if lunch.status is not SessionStatus.SCHEDULED or lunch.starts_at <= now:
             return 0
-        already = select(Booking.person_id).where(
-            Booking.session_id == lunch.id, Booking.status.in_(LIVE_BOOKING)
-        )
         volunteers = (
             await session.scalars(
-                select(Person)
-                .join(HomeLocation, HomeLocation.person_id == Person.id)
-                .join(
-                    RoleGrant,
-                    and_(RoleGrant.person_id == Person.id, RoleGrant.role == Role.VOLUNTEER),
-                )
-                .where(
-                    HomeLocation.location_id == lunch.location_id,
-                    Person.active.is_(True),
-                    Person.id.not_in(already),
-                    # A job that needs a safeguarding check is offered only to the cleared.
-                    *_cleared_on(lunch.starts_at.date()) if job.needs_check else (),
-                )
-                .order_by(Person.id)
+                _cover_audience(job, lunch, audience, now, actor).order_by(Person.id)
             )
         ).all()
         for person in volunteers:
@@ -917,9 +915,75 @@ async def request_cover(db: Database, *, actor_telegram_id: int, job_id: int, no
             action="cover.requested",
             subject=("session", lunch.id),
             job=job.job,
+            audience=audience.value,
             asked=len(volunteers),
         )
         return len(volunteers)
+
+
+async def cover_audiences(
+    db: Database, *, actor_telegram_id: int, job_id: int, now: datetime
+) -> dict[CoverAudience, int]:
+    """How many volunteers each audience would ask for this job (when the nearest finds
+    nobody, the coordinator is offered the next)."""
+    async with db.read() as session:
+        job, lunch, actor = await _cover_job(session, actor_telegram_id, job_id)
+        counts = {}
+        for audience in CoverAudience:
+            found = _cover_audience(job, lunch, audience, now, actor).subquery()
+            counts[audience] = await session.scalar(select(func.count()).select_from(found)) or 0
+        return counts
+
+
+async def _cover_job(
+    session: AsyncSession, actor_telegram_id: int, job_id: int
+) -> tuple[SessionJob, LunchSession, Person]:
+    job = await session.get(SessionJob, job_id)
+    if job is None:
+        raise NotFound("no such job")
+    lunch = await _session(session, job.session_id)
+    actor = await require_location(session, actor_telegram_id, lunch.location_id)
+    return job, lunch, actor
+
+
+def _cover_audience(
+    job: SessionJob, lunch: LunchSession, audience: CoverAudience, now: datetime, asker: Person
+) -> Select[tuple[Person]]:
+    """The active volunteers of the audience who could take the job: not on this session
+    already, not the coordinator asking, and (for a job that needs one) with a safeguarding
+    check cleared that day."""
+    already = select(Booking.person_id).where(
+        Booking.session_id == lunch.id, Booking.status.in_(LIVE_BOOKING)
+    )
+    query = (
+        select(Person)
+        .join(RoleGrant, and_(RoleGrant.person_id == Person.id, RoleGrant.role == Role.VOLUNTEER))
+        .where(
+            Person.active.is_(True),
+            Person.id.not_in(already),
+            Person.id != asker.id,
+            *_cleared_on(lunch.starts_at.date()) if job.needs_check else (),
+        )
+    )
+    if audience is CoverAudience.ALL:
+        return query
+    home = exists().where(
+        HomeLocation.person_id == Person.id, HomeLocation.location_id == lunch.location_id
+    )
+    if audience is CoverAudience.HOME:
+        return query.where(home)
+    booked_there = (
+        select(Booking.id)
+        .join(LunchSession, LunchSession.id == Booking.session_id)
+        .where(
+            Booking.person_id == Person.id,
+            Booking.status.in_((BookingStatus.BOOKED, BookingStatus.ATTENDED)),
+            LunchSession.location_id == lunch.location_id,
+            LunchSession.starts_at >= now - RECENT_AT_LOCATION,
+        )
+        .exists()
+    )
+    return query.where(or_(home, booked_there))
 
 
 async def withdraw(

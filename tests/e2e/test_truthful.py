@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, time
 
 from bot.harness import Clock, Rehearsal
-from storage import people, rota
+from storage import locations, people, rota
 from storage.models import BookingStatus, Role
 from tests.conftest import RACHEL
 from tests.e2e.test_joining import OKAFOR, invite_link, register
@@ -238,3 +238,117 @@ async def test_a_place_freed_in_the_night_before_an_early_session_is_offered_unt
     clock.now = local(2026, 7, 28, 8, 0)
     await bot.deliver()
     assert "The offer is open until Tue 28 Jul at 09:00." in jo.last.text
+
+
+# --- item 18: home locations at registration, and cover that always finds someone ----------------
+
+
+async def test_a_new_volunteer_is_offered_home_locations_and_can_skip(bot: Rehearsal) -> None:
+    db, now = bot.services.db, bot.services.now()
+    await register(bot, RACHEL, "Rachel")
+    for name in ("St Mark's", "Riverside"):
+        await locations.create(db, actor_telegram_id=RACHEL, name=name, now=now)
+
+    sam = bot.user(SAM, "Sam")
+    await register(bot, SAM, "Sam")
+    assert any("Thank you, you're registered" in m.text for m in sam.bot_messages)
+    picker = sam.last
+    assert picker.text.startswith("🏠 Which lunch locations are near you?")
+    assert "Chosen: none yet" in picker.text
+    assert picker.labels() == ["Riverside", "St Mark's", "Skip for now"]
+
+    await sam.tap("St Mark's")
+    assert "Chosen: St Mark's" in sam.last.text
+    assert sam.last.labels() == ["Riverside", "✓ St Mark's", "✅ Done"]
+    await sam.tap("✅ Done")
+    assert sam.last.text.startswith("🏠 Saved. Your home locations: St Mark's.")
+    assert await locations.home_ids(db, telegram_id=SAM) == {
+        next(loc.location_id for loc in await locations.listed(db) if loc.name == "St Mark's")
+    }
+
+    jo = bot.user(JO, "Jo")
+    await register(bot, JO, "Jo")
+    await jo.tap("Skip for now")
+    assert jo.last.text.startswith("No home locations for now: /sessions shows every location")
+    assert await locations.home_ids(db, telegram_id=JO) == frozenset()
+
+
+async def test_with_many_locations_the_choice_is_paged_and_searchable(bot: Rehearsal) -> None:
+    db, now = bot.services.db, bot.services.now()
+    await register(bot, RACHEL, "Rachel")
+    for number in range(1, 31):
+        await locations.create(db, actor_telegram_id=RACHEL, name=f"Site {number:02}", now=now)
+
+    sam = bot.user(SAM, "Sam")
+    await register(bot, SAM, "Sam")
+    assert "Showing 1-8 of 30." in sam.last.text
+    assert sam.last.labels()[:2] == ["Site 01", "Site 02"]
+    assert sam.last.labels()[8:] == ["Next ▶", "🔎 Find by name", "Skip for now"]
+    await sam.tap("Next ▶")
+    assert "Showing 9-16 of 30" in sam.last.text
+    await sam.tap("Site 09")
+    assert "Chosen: Site 09" in sam.last.text
+    assert "Showing 9-16 of 30" in sam.last.text  # the same page, ticked
+
+    await sam.tap("🔎 Find by name")
+    assert sam.last.text.startswith("Send part of the location's name")
+    await sam.send("27")
+    assert "Locations with “27” in their name: 1-1 of 1." in sam.last.text
+    assert sam.last.labels() == ["Site 27", "🔎 Find by name", "🔎 Show all", "✅ Done"]
+    await sam.tap("Site 27")
+    await sam.tap("🔎 Find by name")
+    await sam.send("no such place")
+    assert "No location has “no such place” in its name." in sam.last.text
+    await sam.tap("✅ Done")
+    assert sam.last.text.startswith("🏠 Saved. Your home locations: Site 09, Site 27.")
+    await sam.send("hello")  # one search per "Find by name": this is just a message
+    assert "Locations with" not in sam.last.text and "No location has" not in sam.last.text
+
+
+async def test_cover_with_nobody_at_home_offers_recent_volunteers_then_everyone(
+    bot: Rehearsal, clock: Clock
+) -> None:
+    await register(bot, RACHEL, "Rachel")
+    tuesday = await lunch_on(bot, date(2026, 7, 28))
+    wednesday = await lunch_on(bot, date(2026, 7, 29))
+    for who, name in ((SAM, "Sam"), (JO, "Jo"), (ADE, "Ade")):
+        await register(bot, who, name)
+    await book(bot, JO, wednesday, "driver")  # Jo helps at St Mark's, but calls nowhere home
+    await book(bot, ADE, tuesday, "server")  # Ade is on Tuesday already
+    sam, jo, ade = bot.user(SAM, "Sam"), bot.user(JO, "Jo"), bot.user(ADE, "Ade")
+    rachel = bot.user(RACHEL, "Rachel")
+    clock.now = local(2026, 7, 27, 9, 0)
+
+    await rachel.send("/coverage")
+    await rachel.tap("Tue 28 Jul 11:30 · St Mark's")
+    await rachel.tap("Cover needed: driver")
+    assert rachel.last.text == (
+        "Nobody has St Mark's as a home location (or they are all on this session already), "
+        "so nobody was asked for the driver place yet.\n\nAsk instead:\n"
+        "• volunteers who have booked at St Mark's in the last four weeks or ahead: 1\n"
+        "• every volunteer who can take the place: 2"
+    )
+    assert rachel.last.labels() == [
+        "Ask recent volunteers here (1)",
+        "Ask everyone who can (2)",
+        "« Back to the session",
+    ]
+
+    await rachel.tap("Ask recent volunteers here (1)")
+    assert "🙋 I've asked 1 volunteer who call St Mark's home or have booked there" in (
+        rachel.last.text
+    )
+    await bot.settle()
+    assert jo.last.text.startswith("🙋 Can you help? St Mark's, Tue 28 Jul")
+
+    await rachel.tap("Cover needed: driver")
+    await rachel.tap("Ask everyone who can (2)")
+    assert "🙋 I've asked 2 volunteers in the programme to take the driver place" in (
+        rachel.last.text
+    )
+    await bot.settle()
+    assert sam.last.text.startswith("🙋 Can you help? St Mark's, Tue 28 Jul")
+    assert len([m for m in jo.bot_messages if "Can you help?" in m.text]) == 1  # not twice
+    assert not any("Can you help?" in m.text for m in ade.bot_messages)  # on it already
+    await sam.tap("Book driver")
+    assert "Booked: you're a driver at St Mark's, Tue 28 Jul" in sam.last.text
