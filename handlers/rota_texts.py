@@ -260,7 +260,7 @@ def calendar_caption(count: int) -> str:
 # --- volunteers: profile ----------------------------------------------------------------------
 
 
-def profile(person: Profile, homes: list[LocationInfo], tz: ZoneInfo) -> str:
+def profile(person: Profile, homes: list[LocationInfo], tz: ZoneInfo, *, many: bool = False) -> str:
     home_names = ", ".join(esc(h.name) for h in homes) or "none chosen (you see all locations)"
     check = {
         CheckStatus.NONE: "not recorded",
@@ -276,10 +276,18 @@ def profile(person: Profile, homes: list[LocationInfo], tz: ZoneInfo) -> str:
             f"Phone: {esc(person.phone) if person.phone else 'not given (optional)'}",
             f"Safeguarding check: {check}",
             "",
-            "Tap a location to add or remove it. Coordinators see your phone number, to reach you "
-            "on the day.",
+            (
+                "Tap Choose home locations to change them."
+                if many
+                else "Tap a location to add or remove it."
+            )
+            + " Coordinators see your phone number, to reach you on the day.",
         ]
     )
+
+
+def choose_homes_button() -> str:
+    return "🏠 Choose home locations"
 
 
 def ask_phone() -> str:

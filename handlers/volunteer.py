@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from telegram import InputFile, Update
 
 from handlers import alert_texts, callbacks, flows, rota_texts
+from handlers import homes as homes_chooser
 from handlers.calendar import ics
 from handlers.common import Row, button, command, keyboard, say, show
 from handlers.context import BotContext
@@ -406,15 +407,22 @@ async def _profile(update: Update, context: BotContext, profile: Profile, note: 
     services = context.services
     homes = await locations.home_ids(services.db, telegram_id=profile.telegram_id)
     open_locations = await locations.listed(services.db)
-    rows: list[Row] = [
-        [
-            (
-                ("✓ " if loc.location_id in homes else "") + loc.name,
-                ToggleHome(location_id=loc.location_id),
-            )
+    # More locations than a page: the paged, searchable chooser (one button per location
+    # would pass Telegram's 100 buttons at the programme's size).
+    many = len(open_locations) > homes_chooser.LOCATIONS_PER_PAGE
+    rows: list[Row] = (
+        [[(rota_texts.choose_homes_button(), homes_chooser.HomesPage(offset=0))]]
+        if many
+        else [
+            [
+                (
+                    ("✓ " if loc.location_id in homes else "") + loc.name,
+                    ToggleHome(location_id=loc.location_id),
+                )
+            ]
+            for loc in open_locations
         ]
-        for loc in open_locations
-    ]
+    )
     phone: list[tuple[str, object]] = [
         ("📞 Change phone" if profile.phone else "📞 Add phone", AskPhone())
     ]
@@ -425,6 +433,7 @@ async def _profile(update: Update, context: BotContext, profile: Profile, note: 
         profile,
         [loc for loc in open_locations if loc.location_id in homes],
         services.settings.timezone,
+        many=many,
     )
     await show(update, text, keyboard(*rows), note=note)
 

@@ -304,6 +304,14 @@ async def test_with_many_locations_the_choice_is_paged_and_searchable(bot: Rehea
     await sam.send("hello")  # one search per "Find by name": this is just a message
     assert "Locations with" not in sam.last.text and "No location has" not in sam.last.text
 
+    # /profile uses the same chooser: one button per location would not fit at 500 locations.
+    await sam.send("/profile")
+    assert "Home locations: Site 09, Site 27" in sam.last.text
+    assert sam.last.labels() == ["🏠 Choose home locations", "📞 Add phone"]
+    await sam.tap("🏠 Choose home locations")
+    assert "Chosen: Site 09, Site 27" in sam.last.text
+    assert "Showing 1-8 of 30." in sam.last.text
+
 
 async def test_cover_with_nobody_at_home_offers_recent_volunteers_then_everyone(
     bot: Rehearsal, clock: Clock
