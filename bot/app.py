@@ -32,6 +32,7 @@ from handlers import (
     coordination,
     errors,
     flows,
+    homes,
     impact,
     menu,
     planning,
@@ -80,7 +81,7 @@ def build_application(config: Config, *, clock: Callable[[], datetime] = utc_now
             timezone=config.programme.tz,
             coordinator_ids=config.coordinators.telegram_ids,
             invite_valid_for=timedelta(hours=config.invites.expire_hours),
-            offer_window=timedelta(minutes=config.rota.offer_minutes),
+            offer_hold=timedelta(minutes=config.rota.offer_minutes),
             jobs=tuple(
                 JobSpec(job=j.name, places=j.places, needs_check=j.needs_check)
                 for j in config.rota.jobs
@@ -213,6 +214,11 @@ def _volunteers(app: BotApplication) -> None:
     _button(app, volunteer.CalendarFile, volunteer.calendar_file)
     _command(app, "profile", volunteer.profile_command)
     _button(app, volunteer.ToggleHome, volunteer.toggle_home)
+    _button(app, homes.HomesPage, homes.homes_page)
+    _button(app, homes.PickHome, homes.pick_home)
+    _button(app, homes.AllHomes, homes.all_homes)
+    _button(app, homes.FindHome, homes.find_home)
+    _button(app, homes.HomesDone, homes.homes_done)
     _button(app, volunteer.AskPhone, volunteer.ask_phone)
     _button(app, volunteer.RemovePhone, volunteer.remove_phone)
 
@@ -237,6 +243,7 @@ def _site_leads(app: BotApplication) -> None:
     _command(app, "coverage", siteday.coverage_command)
     _button(app, siteday.CoveragePage, siteday.coverage_page)
     _button(app, siteday.RequestCover, siteday.request_cover)
+    _button(app, siteday.RequestWiderCover, siteday.request_wider_cover)
     _button(app, siteday.OpenSessionAdmin, siteday.open_session_admin)
     _button(app, siteday.AskTimes, siteday.ask_times)
     _button(app, siteday.AskCancelSession, siteday.ask_cancel_session)
@@ -353,6 +360,7 @@ def _catch_alls(app: BotApplication) -> None:
                         coordination.on_school_name_text, Role.COORDINATOR
                     ),
                     volunteer.PHONE_FLOW: flows.TextRoute(volunteer.on_phone_text),
+                    homes.HOMES_FLOW: flows.TextRoute(homes.on_search_text),
                     coordination.CHECK_FLOW: flows.TextRoute(
                         coordination.on_check_expiry_text, Role.COORDINATOR
                     ),

@@ -174,6 +174,8 @@ async def _volunteers(t: Transcript, sam: SimUser, jo: SimUser) -> None:
     t.heading("July: Sam, a new volunteer, finds the bot and books a Tuesday")
     await t.send(sam, volunteer, "/start")
     await t.tap(sam, volunteer, "✅ I agree")
+    await t.tap(sam, volunteer, "St Mark's church hall")  # a home location
+    await t.tap(sam, volunteer, "✅ Done")
     await t.send(sam, volunteer, "/name Sam Taylor")
     await t.send(sam, volunteer, "/sessions")
     await t.tap(sam, volunteer, "Tue 28 Jul 11:30 · St Mark's church hall")
@@ -182,6 +184,7 @@ async def _volunteers(t: Transcript, sam: SimUser, jo: SimUser) -> None:
     t.heading("Jo wants the same Tuesday: the driver place is full, so Jo joins the waitlist")
     await t.send(jo, volunteer, "/start")
     await t.tap(jo, volunteer, "✅ I agree")
+    await t.tap(jo, volunteer, "Skip for now")
     await t.send(jo, volunteer, "/sessions")
     await t.tap(jo, volunteer, "Tue 28 Jul 11:30 · St Mark's church hall")
     await t.tap(jo, volunteer, "Join driver waitlist")

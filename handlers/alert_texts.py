@@ -36,13 +36,6 @@ def confirmed(booking: BookingView, tz: ZoneInfo) -> str:
     )
 
 
-def not_coming() -> str:
-    return (
-        "Thanks for telling us. Your place is offered to the next volunteer on the "
-        "waitlist, and the coordinators know."
-    )
-
-
 def reminder_stale() -> str:
     return "That place is no longer booked for you, so there is nothing to answer."
 
@@ -105,11 +98,16 @@ def morning_list(
             f"\n<b>{esc(view.location_name)}</b>, {day_and_time(view, tz)}: "
             f"{len(site.helpers)} booked"
         )
-        if waiting:
+        if not site.helpers:
+            lines.append("⚠️ Nobody is booked yet: ask for cover in /coverage.")
+        elif waiting:
             names = ", ".join(f"{esc(h.name)} ({esc(h.job)})" for h in waiting)
             lines.append(f"Not confirmed yet: {names}")
         else:
-            lines.append("Everyone has confirmed. 👍")
+            lines.append("Everyone booked has confirmed. 👍")
+        short = [job for job in view.jobs if job.free > 0]
+        if short:
+            lines.append("Still to fill: " + ", ".join(f"{esc(j.job)} x{j.free}" for j in short))
         placed = families.get(view.location_id)
         if placed is not None and placed.families:
             needs = (

@@ -14,7 +14,7 @@ from storage.celebrations import CelebrationPolicy
 from storage.crypto import Cipher
 from storage.db import Database
 from storage.rota import JobSpec
-from storage.schedule import Policy
+from storage.schedule import OfferWindow, Policy
 
 SERVICES_KEY = "services"
 
@@ -25,7 +25,7 @@ class Settings:
     timezone: ZoneInfo
     coordinator_ids: frozenset[int]
     invite_valid_for: timedelta
-    offer_window: timedelta
+    offer_hold: timedelta  # how long a freed place is held for the first on the waitlist
     jobs: tuple[JobSpec, ...]  # the default jobs of a new session, from config
     schedule: Policy  # reminders, quiet hours and alerts
     referral_retention: timedelta = timedelta(days=60)
@@ -38,6 +38,11 @@ class Settings:
     @property
     def late_window(self) -> timedelta:
         return self.schedule.late_window
+
+    @property
+    def offer_window(self) -> OfferWindow:
+        """The hold, in waking hours: the quiet hours are the schedule's."""
+        return OfferWindow(length=self.offer_hold, quiet=self.schedule)
 
 
 def utc_now() -> datetime:

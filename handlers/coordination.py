@@ -203,7 +203,7 @@ async def _issue(
     except LookupError:
         await show(update, texts.stale_button())
         return
-    link = f"https://t.me/{context.bot.username}?start={created.token}"
+    link = f"https://t.me/{context.bot.username}?start={invites.link_payload(created.token)}"
     await show(update, texts.invite_created(created, link, services.settings.timezone))
 
 

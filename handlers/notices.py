@@ -26,10 +26,16 @@ async def render(services: Services, notice: Outgoing) -> Rendered | Later | Non
     return await renderer(services, notice)
 
 
-async def _offer(services: Services, notice: Outgoing) -> Rendered | None:
+async def _offer(services: Services, notice: Outgoing) -> Rendered | Later | None:
     booking = await rota.booking_view(services.db, int(notice.payload["booking_id"]))
     if booking is None or booking.status is not BookingStatus.OFFERED:
         return None
+    # Made in the quiet hours: it is held, and its window runs, from their end (OfferWindow).
+    wait = schedule.quiet_until(
+        services.now(), booking.session.starts_at, services.settings.schedule
+    )
+    if wait is not None:
+        return Later(wait, "quiet hours")
     return Rendered(
         rota_texts.offer(booking, services.settings.timezone),
         keyboard(

@@ -213,10 +213,13 @@ def cancel_button(booking: BookingView, tz: ZoneInfo) -> str:
 def confirm_cancel(booking: BookingView, tz: ZoneInfo) -> str:
     if booking.position is not None:
         return f"Leave the {esc(booking.job)} waitlist at {where_when(booking.session, tz)}?"
-    return (
-        f"Cancel your {esc(booking.job)} place at {where_when(booking.session, tz)}? It "
-        "will be offered to the next volunteer on the waitlist."
+    job = booking.session.job(booking.job_id)
+    after = (
+        "It will be offered to the next volunteer on the waitlist."
+        if job is not None and job.waiting > 0
+        else "It will be open for another volunteer to book."
     )
+    return f"Cancel your {esc(booking.job)} place at {where_when(booking.session, tz)}? {after}"
 
 
 def cancelled(result: CancelResult) -> str:
@@ -257,7 +260,7 @@ def calendar_caption(count: int) -> str:
 # --- volunteers: profile ----------------------------------------------------------------------
 
 
-def profile(person: Profile, homes: list[LocationInfo], tz: ZoneInfo) -> str:
+def profile(person: Profile, homes: list[LocationInfo], tz: ZoneInfo, *, many: bool = False) -> str:
     home_names = ", ".join(esc(h.name) for h in homes) or "none chosen (you see all locations)"
     check = {
         CheckStatus.NONE: "not recorded",
@@ -273,10 +276,18 @@ def profile(person: Profile, homes: list[LocationInfo], tz: ZoneInfo) -> str:
             f"Phone: {esc(person.phone) if person.phone else 'not given (optional)'}",
             f"Safeguarding check: {check}",
             "",
-            "Tap a location to add or remove it. Coordinators see your phone number, to reach you "
-            "on the day.",
+            (
+                "Tap Choose home locations to change them."
+                if many
+                else "Tap a location to add or remove it."
+            )
+            + " Coordinators see your phone number, to reach you on the day.",
         ]
     )
+
+
+def choose_homes_button() -> str:
+    return "🏠 Choose home locations"
 
 
 def ask_phone() -> str:
@@ -509,6 +520,11 @@ def plan_expired() -> str:
 
 
 def plan_created(created: Created, location: str) -> str:
+    if created.created == 0:
+        return (
+            f"Nothing new: the plan's {plural(created.existing, 'session')} at "
+            f"{esc(location)} already existed, so none were added. See them with /sessions."
+        )
     existing = f" ({created.existing} already existed)" if created.existing else ""
     return (
         f"✅ Created {plural(created.created, 'session')} at {esc(location)}{existing}. "

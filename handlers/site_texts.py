@@ -10,6 +10,7 @@ from handlers.texts import esc
 from storage.models import BookingStatus
 from storage.rota import (
     MAX_COUNT,
+    CoverAudience,
     Helper,
     JobView,
     SessionView,
@@ -279,9 +280,18 @@ def counts_saved(view: SessionView) -> str:
 # --- coverage --------------------------------------------------------------------------------
 
 
-def coverage(views: list[SessionView], offset: int, total: int, days: int, tz: ZoneInfo) -> str:
+def coverage(
+    views: list[SessionView], offset: int, total: int, days: int, tz: ZoneInfo, *, planned: int
+) -> str:
+    if planned == 0:
+        return (
+            f"There are no sessions planned in the next {days} days, so there is nothing to "
+            "fill. Plan some with /newsessions."
+        )
     if total == 0:
-        return f"🎉 Every session in the next {days} days has all its places filled."
+        if planned == 1:
+            return f"🎉 The one session in the next {days} days has every place filled."
+        return f"🎉 All {planned} sessions in the next {days} days have every place filled."
     first, last = offset + 1, offset + len(views)
     lines = [f"<b>Places to fill in the next {days} days</b> ({first}-{last} of {total})"]
     for view in views:
@@ -339,20 +349,63 @@ def back_to_coverage_button() -> str:
     return "« Coverage"
 
 
-def cover_asked(view: SessionView, job: JobView, asked: int) -> str:
+def cover_asked(
+    view: SessionView, job: JobView, asked: int, audience: CoverAudience = CoverAudience.HOME
+) -> str:
     where = esc(view.location_name)
+    who = {
+        CoverAudience.HOME: f"with {where} as a home location",
+        CoverAudience.RECENT: (
+            f"who call {where} home or have booked there in the last four weeks or ahead"
+        ),
+        CoverAudience.ALL: ("who are cleared for it" if job.needs_check else "in the programme"),
+    }[audience]
     if asked == 0:
         return (
-            f"Nobody to ask for the {esc(job.job)} place: no volunteer has {where} as a home "
-            "location, or they are all on this session already. Volunteers choose home "
-            "locations in /profile."
+            f"Nobody to ask for the {esc(job.job)} place: no volunteer {who} is free to take "
+            "it now."
         )
     people = "1 volunteer" if asked == 1 else f"{asked} volunteers"
     return (
-        f"🙋 I've asked {people} with {where} as a home location to take the "
-        f"{esc(job.job)} place. Each gets a message with a Book button; asking again won't "
-        "message anyone twice."
+        f"🙋 I've asked {people} {who} to take the {esc(job.job)} place. Each gets a message "
+        "with a Book button; asking again won't message anyone twice."
     )
+
+
+def cover_nobody_near(view: SessionView, job: JobView, recent: int, everyone: int) -> str:
+    where = esc(view.location_name)
+    lines = [
+        f"Nobody has {where} as a home location (or they are all on this session already), "
+        f"so nobody was asked for the {esc(job.job)} place yet."
+    ]
+    if everyone == 0:
+        cleared = " cleared for this job (it needs a safeguarding check)" if job.needs_check else ""
+        lines.append(
+            f"\nThere is no other volunteer{cleared} to ask either. Volunteers choose home "
+            "locations when they join, or in /profile."
+        )
+        return "\n".join(lines)
+    lines.append("\nAsk instead:")
+    if recent > 0:
+        lines.append(
+            f"• volunteers who have booked at {where} in the last four weeks or ahead: {recent}"
+        )
+    if everyone > recent:
+        cleared = " (cleared for it)" if job.needs_check else ""
+        lines.append(f"• every volunteer who can take the place{cleared}: {everyone}")
+    return "\n".join(lines)
+
+
+def cover_recent_button(count: int) -> str:
+    return f"Ask recent volunteers here ({count})"
+
+
+def cover_everyone_button(count: int) -> str:
+    return f"Ask everyone who can ({count})"
+
+
+def back_to_session_button() -> str:
+    return "« Back to the session"
 
 
 def cover_not_needed(job: JobView) -> str:

@@ -20,7 +20,7 @@ from storage.errors import Clash, NotFound
 from storage.locations import LocationInfo
 from storage.models import BookingStatus, Role
 from storage.people import Profile
-from storage.rota import Helper, SessionView
+from storage.rota import Helper, JobView, SessionView
 from storage.siteday import CannotMarkNotRun, CannotRecordUnplanned, Doubtful, NotRunReason, SiteDay
 
 logger = logging.getLogger(__name__)
@@ -177,6 +177,15 @@ class CoveragePage:
 @dataclass(frozen=True)
 class RequestCover:
     job_id: int
+
+
+@callbacks.action("gw")
+@dataclass(frozen=True)
+class RequestWiderCover:
+    """Nobody calls the location home: ask a wider audience instead."""
+
+    job_id: int
+    audience: rota.CoverAudience
 
 
 # --- parsing what people type ----------------------------------------------------------------
@@ -728,9 +737,10 @@ async def coverage_page(
 async def _coverage(update: Update, context: BotContext, profile: Profile, offset: int) -> None:
     services = context.services
     tz = services.settings.timezone
-    gaps = await rota.coverage(
+    ahead = await rota.coverage_ahead(
         services.db, actor_telegram_id=profile.telegram_id, now=services.now(), days=COVERAGE_DAYS
     )
+    gaps = ahead.gaps
     if offset >= len(gaps):  # an old page button: the list got shorter meanwhile
         offset = 0
     page = gaps[offset : offset + SESSIONS_PER_COVERAGE_PAGE]
@@ -746,7 +756,7 @@ async def _coverage(update: Update, context: BotContext, profile: Profile, offse
             (site_texts.later_page_button(), CoveragePage(offset + SESSIONS_PER_COVERAGE_PAGE))
         )
     rows.append(nav)
-    text = site_texts.coverage(page, offset, len(gaps), COVERAGE_DAYS, tz)
+    text = site_texts.coverage(page, offset, len(gaps), COVERAGE_DAYS, tz, planned=ahead.sessions)
     await show(update, text, keyboard(*rows))
 
 
@@ -769,7 +779,68 @@ async def request_cover(
             job_id=job.job_id,
             now=services.now(),
         )
+        if asked == 0:
+            await _offer_wider_cover(update, context, profile, view, job)
+            return
         note = site_texts.cover_asked(view, job, asked)
+    await _show_card(update, context, view, note)
+
+
+async def _offer_wider_cover(
+    update: Update, context: BotContext, profile: Profile, view: SessionView, job: JobView
+) -> None:
+    """Nobody to ask near the location: offer the next best audiences, with their sizes."""
+    counts = await rota.cover_audiences(
+        context.services.db,
+        actor_telegram_id=profile.telegram_id,
+        job_id=job.job_id,
+        now=context.services.now(),
+    )
+    recent, everyone = counts[rota.CoverAudience.RECENT], counts[rota.CoverAudience.ALL]
+    rows: list[Row] = []
+    if recent > 0:
+        rows.append(
+            [
+                (
+                    site_texts.cover_recent_button(recent),
+                    RequestWiderCover(job.job_id, rota.CoverAudience.RECENT),
+                )
+            ]
+        )
+    if everyone > recent:
+        rows.append(
+            [
+                (
+                    site_texts.cover_everyone_button(everyone),
+                    RequestWiderCover(job.job_id, rota.CoverAudience.ALL),
+                )
+            ]
+        )
+    rows.append([(site_texts.back_to_session_button(), OpenSessionAdmin(view.session_id))])
+    await show(update, site_texts.cover_nobody_near(view, job, recent, everyone), keyboard(*rows))
+
+
+@button(RequestWiderCover, Role.COORDINATOR)
+async def request_wider_cover(
+    update: Update, context: BotContext, profile: Profile, chosen: RequestWiderCover
+) -> None:
+    services = context.services
+    view, job = await siteday.managed_job(
+        services.db, actor_telegram_id=profile.telegram_id, job_id=chosen.job_id
+    )
+    if not _open(view, services):
+        note = site_texts.session_closed()
+    elif job.free <= 0:
+        note = site_texts.cover_not_needed(job)
+    else:
+        asked = await rota.request_cover(
+            services.db,
+            actor_telegram_id=profile.telegram_id,
+            job_id=job.job_id,
+            now=services.now(),
+            audience=chosen.audience,
+        )
+        note = site_texts.cover_asked(view, job, asked, chosen.audience)
     await _show_card(update, context, view, note)
 
 

@@ -10,11 +10,12 @@ from dataclasses import dataclass
 
 from telegram import Update
 
-from handlers import callbacks, menu, texts
+from handlers import callbacks, homes, menu, texts
 from handlers.common import in_own_chat, keyboard, say, show
 from handlers.context import BotContext
 from storage import invites, people
 from storage.invites import RedeemStatus, Redemption
+from storage.models import Role
 from storage.people import Profile
 
 
@@ -29,10 +30,10 @@ async def start(update: Update, context: BotContext) -> None:
     user = update.effective_user
     if user is None:
         return
-    # Only a token-shaped payload is an invite; any other (a poster's t.me/bot?start=stmarks)
-    # is an ordinary /start.
+    # Only an invite's payload (whole or cut short) is an invite; any other (a poster's
+    # t.me/bot?start=stmarks) is an ordinary /start.
     payload = context.args[0] if context.args else ""
-    token = payload if invites.looks_like_token(payload) else ""
+    token = invites.token_in(payload) or ""
     profile = await people.profile(context.services.db, user.id)
     if profile is None:
         await _newcomer(update, context, token)
@@ -71,6 +72,9 @@ async def _newcomer(update: Update, context: BotContext, token: str) -> None:
         redemption = await invites.check(
             services.db, token_hash=invites.hash_token(token), now=services.now()
         )
+        if redemption.status is RedeemStatus.UNKNOWN:
+            await _broken_invite(update, context)
+            return
         if redemption.status is not RedeemStatus.VALID:
             await say(update, texts.invite_outcome(redemption))
             return
@@ -80,6 +84,21 @@ async def _newcomer(update: Update, context: BotContext, token: str) -> None:
         keyboard(
             [
                 ("✅ I agree", PrivacyAnswer(accept=True, invite=token)),
+                ("No thanks", PrivacyAnswer(accept=False, invite="")),
+            ]
+        ),
+    )
+
+
+async def _broken_invite(update: Update, context: BotContext) -> None:
+    """A link that is no invite (cut short, mistyped, made up): say so and what to do, so that
+    nobody invited to a role joins without it unawares; they may still join as a volunteer."""
+    await say(
+        update,
+        texts.invite_not_valid(context.services.settings.programme_name),
+        keyboard(
+            [
+                (texts.join_as_volunteer_button(), PrivacyAnswer(accept=True, invite="")),
                 ("No thanks", PrivacyAnswer(accept=False, invite="")),
             ]
         ),
@@ -123,3 +142,5 @@ async def privacy_answer(update: Update, context: BotContext) -> None:
         # The link was used by someone else between the notice and the answer.
         await say(update, texts.invite_outcome(registration.invite))
     await menu.publish_for(context.bot, registration.profile)
+    if registration.created and registration.profile.roles == {Role.VOLUNTEER}:
+        await homes.offer_homes(update, context, registration.profile)

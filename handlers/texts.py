@@ -61,6 +61,20 @@ def privacy_notice(programme: str, invite: Redemption | None) -> str:
     )
 
 
+def invite_not_valid(programme: str) -> str:
+    return (
+        "⚠️ <b>This invite link isn't valid.</b> Part of it may have been cut off when it was "
+        "copied or emailed. If you were invited as a school contact or a coordinator, open "
+        "the whole link again, or ask the coordinator who sent it for a new one: it gives "
+        "you your role, even after you have joined.\n\n"
+        "You can also join now as a volunteer.\n\n" + privacy_notice(programme, None)
+    )
+
+
+def join_as_volunteer_button() -> str:
+    return "✅ I agree, join as a volunteer"
+
+
 def privacy_declined() -> str:
     return "No problem: nothing about you has been stored. If you change your mind, send /start."
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from telegram import InputFile, Update
 
 from handlers import alert_texts, callbacks, flows, rota_texts
+from handlers import homes as homes_chooser
 from handlers.calendar import ics
 from handlers.common import Row, button, command, keyboard, say, show
 from handlers.context import BotContext
@@ -281,9 +282,17 @@ def _bookings_page(offset: int) -> object:
 async def ask_cancel(
     update: Update, context: BotContext, profile: Profile, asked: AskCancelBooking
 ) -> None:
+    await _ask_cancel(update, context, profile, asked.booking_id)
+
+
+async def _ask_cancel(
+    update: Update, context: BotContext, profile: Profile, booking_id: int
+) -> None:
+    """Giving up a place always asks first, wherever the volunteer started (/mysessions or a
+    reminder's "I can't make it"): one slip of the thumb must not hand a place on."""
     services = context.services
     mine = await rota.my_bookings(services.db, telegram_id=profile.telegram_id, now=services.now())
-    booking = next((b for b in mine if b.booking_id == asked.booking_id), None)
+    booking = next((b for b in mine if b.booking_id == booking_id), None)
     if booking is None:  # already cancelled, past, or not theirs (forged)
         await _my_sessions(
             update, context, profile, rota_texts.cancelled(rota.CancelResult.NOT_ACTIVE)
@@ -344,8 +353,9 @@ async def offer_answer(
 async def reminder_answer(
     update: Update, context: BotContext, profile: Profile, answer: ReminderAnswer
 ) -> None:
-    """The reminder's two buttons: confirm the place, or give it up (it passes down the
-    waitlist, and a late drop-out alerts the coordinators)."""
+    """The reminder's two buttons: confirm the place, or ask to give it up (confirmed as in
+    /mysessions; it then passes down the waitlist, and a late drop-out alerts the
+    coordinators)."""
     services = context.services
     tz = services.settings.timezone
     if answer.coming:
@@ -359,13 +369,7 @@ async def reminder_answer(
             update, alert_texts.confirmed(booking, tz) if booking else alert_texts.reminder_stale()
         )
         return
-    result = await _give_up(context, profile, answer.booking_id)
-    await show(
-        update,
-        alert_texts.not_coming()
-        if result is rota.CancelResult.CANCELLED
-        else rota_texts.cancelled(result),
-    )
+    await _ask_cancel(update, context, profile, answer.booking_id)
 
 
 @button(CalendarFile, Role.VOLUNTEER)
@@ -403,15 +407,22 @@ async def _profile(update: Update, context: BotContext, profile: Profile, note: 
     services = context.services
     homes = await locations.home_ids(services.db, telegram_id=profile.telegram_id)
     open_locations = await locations.listed(services.db)
-    rows: list[Row] = [
-        [
-            (
-                ("✓ " if loc.location_id in homes else "") + loc.name,
-                ToggleHome(location_id=loc.location_id),
-            )
+    # More locations than a page: the paged, searchable chooser (one button per location
+    # would pass Telegram's 100 buttons at the programme's size).
+    many = len(open_locations) > homes_chooser.LOCATIONS_PER_PAGE
+    rows: list[Row] = (
+        [[(rota_texts.choose_homes_button(), homes_chooser.HomesPage(offset=0))]]
+        if many
+        else [
+            [
+                (
+                    ("✓ " if loc.location_id in homes else "") + loc.name,
+                    ToggleHome(location_id=loc.location_id),
+                )
+            ]
+            for loc in open_locations
         ]
-        for loc in open_locations
-    ]
+    )
     phone: list[tuple[str, object]] = [
         ("📞 Change phone" if profile.phone else "📞 Add phone", AskPhone())
     ]
@@ -422,6 +433,7 @@ async def _profile(update: Update, context: BotContext, profile: Profile, note: 
         profile,
         [loc for loc in open_locations if loc.location_id in homes],
         services.settings.timezone,
+        many=many,
     )
     await show(update, text, keyboard(*rows), note=note)
 

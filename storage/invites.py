@@ -27,6 +27,7 @@ from storage.text import one_line
 # inside a deep link's 64.
 TOKEN_BYTES = 24
 _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{32}$")
+INVITE_PAYLOAD_PREFIX = "invite-"  # 7 + 32 characters: inside a deep link's 64
 INVITABLE_ROLES = (Role.SCHOOL_CONTACT, Role.COORDINATOR)
 
 
@@ -70,6 +71,24 @@ def hash_token(token: str) -> str:
 
 def looks_like_token(text: str) -> bool:
     return bool(_TOKEN_SHAPE.match(text))
+
+
+def link_payload(token: str) -> str:
+    """What an invite link carries after `?start=`: a fixed word before the token, so that a
+    link cut short (an email client that wraps or trims it) still reads as an invite and is
+    refused as one, instead of passing for an ordinary /start."""
+    return INVITE_PAYLOAD_PREFIX + token
+
+
+def token_in(payload: str) -> str | None:
+    """The invite token a /start payload carries, or None if it carries no invite (a poster's
+    `?start=stmarks`). Links made before the prefix carry the bare token. A payload that
+    begins like an invite but is not a whole one comes back as it is: it matches no invite,
+    so it is refused as unknown."""
+    if payload.startswith(INVITE_PAYLOAD_PREFIX):
+        rest = payload.removeprefix(INVITE_PAYLOAD_PREFIX)
+        return rest if looks_like_token(rest) else payload
+    return payload if looks_like_token(payload) else None
 
 
 def clean_school_name(text: str) -> str | None:

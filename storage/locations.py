@@ -246,6 +246,46 @@ async def toggle_home(db: Database, *, telegram_id: int, location_id: int) -> fr
         return await home_ids_of(session, person.id)
 
 
+@dataclass(frozen=True, kw_only=True)
+class HomeChoices:
+    """A page of the open locations a volunteer can call home, matching their search."""
+
+    shown: list[LocationInfo]
+    matching: int  # open locations matching the search (all of them, with no search)
+    homes: list[LocationInfo]  # the ones they have chosen, by name
+
+
+async def home_choices(
+    db: Database, *, telegram_id: int, search: str, offset: int, limit: int
+) -> HomeChoices:
+    """Open locations by name, `limit` from `offset`, whose name contains `search` (any case),
+    with the person's chosen homes: however many locations there are, one page at a time."""
+    async with db.read() as session:
+        person = await registered(session, telegram_id)
+        query = select(Location).where(Location.archived_at.is_(None))
+        if search:
+            query = query.where(func.lower(Location.name).contains(search.lower(), autoescape=True))
+        matching = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        shown = (
+            await session.scalars(
+                query.order_by(func.lower(Location.name), Location.id).offset(offset).limit(limit)
+            )
+        ).all()
+        homes = (
+            await session.scalars(
+                select(Location)
+                .join(HomeLocation, HomeLocation.location_id == Location.id)
+                .where(HomeLocation.person_id == person.id, Location.archived_at.is_(None))
+                .order_by(func.lower(Location.name))
+            )
+        ).all()
+        return HomeChoices(
+            shown=[_info(row) for row in shown],
+            matching=matching,
+            homes=[_info(row) for row in homes],
+        )
+
+
 async def scope_of(db: Database, *, person_id: int) -> frozenset[int]:
     """The locations a coordinator leads; empty for a coordinator of the whole programme."""
     async with db.read() as session:

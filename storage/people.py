@@ -31,6 +31,7 @@ from storage.models import (
     WinStatus,
 )
 from storage.roles import find_person, grant_role, registered, require_programme, require_role
+from storage.schedule import OfferWindow
 from storage.text import one_line
 
 
@@ -342,7 +343,7 @@ async def erase(
     actor_telegram_id: int,
     person_id: int,
     now: datetime,
-    offer_window: timedelta,
+    offer_window: OfferWindow | timedelta,
 ) -> Erasure:
     """Delete what identifies a person, on their request (audited). Their future places pass
     to the waitlist; past shifts stay, nameless, in the programme's totals; their wins not yet

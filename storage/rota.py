@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import Select, and_, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Select
@@ -45,6 +45,7 @@ from storage.roles import (
     require_location,
     require_role,
 )
+from storage.schedule import OfferWindow
 
 MAX_SESSIONS_PER_PLAN = 400
 MAX_PLACES_PER_JOB = 50
@@ -475,7 +476,7 @@ async def cancel(
     telegram_id: int,
     booking_id: int,
     now: datetime,
-    offer_window: timedelta,
+    offer_window: OfferWindow | timedelta,
     late_window: timedelta | None = None,
 ) -> tuple[CancelResult, BookingView | None]:
     """A volunteer gives up their place (which passes down the waitlist) or their queue spot.
@@ -517,7 +518,7 @@ async def answer_offer(
     booking_id: int,
     accept: bool,
     now: datetime,
-    offer_window: timedelta,
+    offer_window: OfferWindow | timedelta,
     late_window: timedelta | None = None,
 ) -> tuple[OfferResult, BookingView | None]:
     """Take or pass on a held place. Taking it within `late_window` of the start tells the
@@ -585,7 +586,9 @@ async def confirm(
         return await _booking_view(session, booking)
 
 
-async def pass_on(db: Database, *, booking_id: int, now: datetime, offer_window: timedelta) -> bool:
+async def pass_on(
+    db: Database, *, booking_id: int, now: datetime, offer_window: OfferWindow | timedelta
+) -> bool:
     """An offer its holder cannot receive (they blocked the bot): it goes to the next now."""
     async with db.transaction() as session:
         booking = await _locked(session, booking_id)
@@ -603,7 +606,9 @@ async def pass_on(db: Database, *, booking_id: int, now: datetime, offer_window:
         return True
 
 
-async def expire_offers(db: Database, *, now: datetime, offer_window: timedelta) -> int:
+async def expire_offers(
+    db: Database, *, now: datetime, offer_window: OfferWindow | timedelta
+) -> int:
     """Pass on every offer nobody answered in time (run by the scheduler)."""
     async with db.transaction() as session:
         rows = (
@@ -931,6 +936,15 @@ async def record_counts(
         return (await _views(session, [lunch]))[0]
 
 
+@dataclass(frozen=True, kw_only=True)
+class Coverage:
+    """The sessions ahead in a coordinator's scope with places still free, and how many
+    sessions there are ahead at all (none planned is not the same as all filled)."""
+
+    gaps: list[SessionView]
+    sessions: int
+
+
 async def coverage(
     db: Database,
     *,
@@ -941,11 +955,28 @@ async def coverage(
 ) -> list[SessionView]:
     """Sessions starting `within` (default: the next `days` days) with places still free, in
     the coordinator's scope."""
+    return (
+        await coverage_ahead(
+            db, actor_telegram_id=actor_telegram_id, now=now, days=days, within=within
+        )
+    ).gaps
+
+
+async def coverage_ahead(
+    db: Database,
+    *,
+    actor_telegram_id: int,
+    now: datetime,
+    days: int = 7,
+    within: timedelta | None = None,
+) -> Coverage:
+    """The gaps of the sessions starting `within` (default: the next `days` days) in the
+    coordinator's scope, with the number of those sessions."""
     horizon = within if within is not None else timedelta(days=days)
     async with db.read() as session:
         actor = await require_role(session, actor_telegram_id, Role.COORDINATOR)
         scope = await coordinator_scope(session, actor.id)
-        query = (
+        ahead = (
             select(LunchSession)
             .join(Location)
             .where(
@@ -953,47 +984,48 @@ async def coverage(
                 LunchSession.starts_at <= now + horizon,
                 LunchSession.status == SessionStatus.SCHEDULED,
                 Location.archived_at.is_(None),
-                LunchSession.id.in_(
-                    select(SessionJob.session_id).where(SessionJob.taken < SessionJob.places)
-                ),
             )
-            .order_by(LunchSession.starts_at, Location.name)
         )
         if scope is not None:
-            query = query.where(LunchSession.location_id.in_(scope))
-        return await _views(session, (await session.scalars(query)).all())
+            ahead = ahead.where(LunchSession.location_id.in_(scope))
+        total = await session.scalar(select(func.count()).select_from(ahead.subquery())) or 0
+        query = ahead.where(
+            LunchSession.id.in_(
+                select(SessionJob.session_id).where(SessionJob.taken < SessionJob.places)
+            )
+        ).order_by(LunchSession.starts_at, Location.name)
+        gaps = await _views(session, (await session.scalars(query)).all())
+        return Coverage(gaps=gaps, sessions=total)
 
 
-async def request_cover(db: Database, *, actor_telegram_id: int, job_id: int, now: datetime) -> int:
-    """Ask the location's volunteers to take a free place; returns how many were asked.
-    Asking again does not message the same people twice."""
+class CoverAudience(enum.StrEnum):
+    """Whom a cover request asks, nearest first: each is wider than the one before."""
+
+    HOME = "home"  # volunteers who call the location home
+    RECENT = "recent"  # ...and those who have booked there in the last four weeks, or ahead
+    ALL = "all"  # every volunteer who may take the job
+
+
+RECENT_AT_LOCATION = timedelta(days=28)  # as a broadcast to one location's volunteers
+
+
+async def request_cover(
+    db: Database,
+    *,
+    actor_telegram_id: int,
+    job_id: int,
+    now: datetime,
+    audience: CoverAudience = CoverAudience.HOME,
+) -> int:
+    """Ask the audience's volunteers to take a free place; returns how many were asked.
+    Asking again, or asking a wider audience, does not message the same people twice."""
     async with db.transaction() as session:
-        job = await session.get(SessionJob, job_id)
-        if job is None:
-            raise NotFound("no such job")
-        lunch = await _session(session, job.session_id)
-        actor = await require_location(session, actor_telegram_id, lunch.location_id)
+        job, lunch, actor = await _cover_job(session, actor_telegram_id, job_id)
         if lunch.status is not SessionStatus.SCHEDULED or lunch.starts_at <= now:
             return 0
-        already = select(Booking.person_id).where(
-            Booking.session_id == lunch.id, Booking.status.in_(LIVE_BOOKING)
-        )
         volunteers = (
             await session.scalars(
-                select(Person)
-                .join(HomeLocation, HomeLocation.person_id == Person.id)
-                .join(
-                    RoleGrant,
-                    and_(RoleGrant.person_id == Person.id, RoleGrant.role == Role.VOLUNTEER),
-                )
-                .where(
-                    HomeLocation.location_id == lunch.location_id,
-                    Person.active.is_(True),
-                    Person.id.not_in(already),
-                    # A job that needs a safeguarding check is offered only to the cleared.
-                    *_cleared_on(lunch.starts_at.date()) if job.needs_check else (),
-                )
-                .order_by(Person.id)
+                _cover_audience(job, lunch, audience, now, actor).order_by(Person.id)
             )
         ).all()
         for person in volunteers:
@@ -1012,13 +1044,79 @@ async def request_cover(db: Database, *, actor_telegram_id: int, job_id: int, no
             action="cover.requested",
             subject=("session", lunch.id),
             job=job.job,
+            audience=audience.value,
             asked=len(volunteers),
         )
         return len(volunteers)
 
 
+async def cover_audiences(
+    db: Database, *, actor_telegram_id: int, job_id: int, now: datetime
+) -> dict[CoverAudience, int]:
+    """How many volunteers each audience would ask for this job (when the nearest finds
+    nobody, the coordinator is offered the next)."""
+    async with db.read() as session:
+        job, lunch, actor = await _cover_job(session, actor_telegram_id, job_id)
+        counts = {}
+        for audience in CoverAudience:
+            found = _cover_audience(job, lunch, audience, now, actor).subquery()
+            counts[audience] = await session.scalar(select(func.count()).select_from(found)) or 0
+        return counts
+
+
+async def _cover_job(
+    session: AsyncSession, actor_telegram_id: int, job_id: int
+) -> tuple[SessionJob, LunchSession, Person]:
+    job = await session.get(SessionJob, job_id)
+    if job is None:
+        raise NotFound("no such job")
+    lunch = await _session(session, job.session_id)
+    actor = await require_location(session, actor_telegram_id, lunch.location_id)
+    return job, lunch, actor
+
+
+def _cover_audience(
+    job: SessionJob, lunch: LunchSession, audience: CoverAudience, now: datetime, asker: Person
+) -> Select[tuple[Person]]:
+    """The active volunteers of the audience who could take the job: not on this session
+    already, not the coordinator asking, and (for a job that needs one) with a safeguarding
+    check cleared that day."""
+    already = select(Booking.person_id).where(
+        Booking.session_id == lunch.id, Booking.status.in_(LIVE_BOOKING)
+    )
+    query = (
+        select(Person)
+        .join(RoleGrant, and_(RoleGrant.person_id == Person.id, RoleGrant.role == Role.VOLUNTEER))
+        .where(
+            Person.active.is_(True),
+            Person.id.not_in(already),
+            Person.id != asker.id,
+            *_cleared_on(lunch.starts_at.date()) if job.needs_check else (),
+        )
+    )
+    if audience is CoverAudience.ALL:
+        return query
+    home = exists().where(
+        HomeLocation.person_id == Person.id, HomeLocation.location_id == lunch.location_id
+    )
+    if audience is CoverAudience.HOME:
+        return query.where(home)
+    booked_there = (
+        select(Booking.id)
+        .join(LunchSession, LunchSession.id == Booking.session_id)
+        .where(
+            Booking.person_id == Person.id,
+            Booking.status.in_((BookingStatus.BOOKED, BookingStatus.ATTENDED)),
+            LunchSession.location_id == lunch.location_id,
+            LunchSession.starts_at >= now - RECENT_AT_LOCATION,
+        )
+        .exists()
+    )
+    return query.where(or_(home, booked_there))
+
+
 async def withdraw(
-    session: AsyncSession, person_id: int, now: datetime, offer_window: timedelta
+    session: AsyncSession, person_id: int, now: datetime, offer_window: OfferWindow | timedelta
 ) -> int:
     """Cancel all of a person's places and queue spots still to come, passing places on,
     inside the caller's transaction (a person being erased). Returns how many."""
@@ -1048,7 +1146,7 @@ async def withdraw(
 
 
 async def _release(
-    session: AsyncSession, job_id: int, now: datetime, offer_window: timedelta
+    session: AsyncSession, job_id: int, now: datetime, offer_window: OfferWindow | timedelta
 ) -> None:
     """A held place came free: offer it to the first on the waitlist, or give it back."""
     job = await session.get(SessionJob, job_id)
@@ -1085,8 +1183,11 @@ async def _release(
         )
         return
     _set_status(nxt, BookingStatus.OFFERED, now)
-    # Never past the session's start: an offer for a lunch already begun helps nobody.
-    nxt.offer_expires_at = min(now + offer_window, lunch.starts_at)
+    # In waking hours, and never past the session's start (see OfferWindow).
+    window = (
+        offer_window if isinstance(offer_window, OfferWindow) else OfferWindow(length=offer_window)
+    )
+    nxt.offer_expires_at = window.deadline(now, lunch.starts_at)
     person = await session.get(Person, nxt.person_id)
     if person is not None:
         await _notify(session, person, "offer", {"booking_id": nxt.id}, f"offer:{nxt.id}", now=now)

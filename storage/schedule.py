@@ -75,10 +75,49 @@ def quiet_until(now: datetime, starts_at: datetime, policy: Policy) -> datetime 
     session starts later), when they end; else None: send now."""
     if not in_quiet_hours(now, policy):
         return None
-    local = now.astimezone(policy.tz)
-    end_day = local.date() if local.time() < policy.quiet_end else local.date() + timedelta(1)
-    end = datetime.combine(end_day, policy.quiet_end, tzinfo=policy.tz).astimezone(UTC)
+    end = _quiet_end(now, policy)
     return end if end < starts_at else None
+
+
+@dataclass(frozen=True, kw_only=True)
+class OfferWindow:
+    """How long a freed place is held for the volunteer it is offered to, in waking hours:
+    an offer made in the quiet hours, or whose window would reach into them, runs its whole
+    window from their end (its message waits for then too), so nobody loses a waitlist place
+    asleep. Never past the session's start: a place is no use once the lunch has begun."""
+
+    length: timedelta
+    quiet: Policy | None = None  # None: no quiet hours to respect
+
+    def deadline(self, now: datetime, starts_at: datetime) -> datetime:
+        if self.quiet is None or self.quiet.quiet_start == self.quiet.quiet_end:
+            return min(now + self.length, starts_at)
+        policy = self.quiet
+        opens = _quiet_end(now, policy) if in_quiet_hours(now, policy) else now
+        deadline = opens + self.length
+        night = _next_quiet_start(opens, policy)
+        if night < deadline:
+            # Only once: a window longer than a whole waking day (a configuration of days)
+            # is long enough as it is.
+            deadline = _quiet_end(night, policy) + self.length
+        return min(deadline, starts_at)
+
+
+def _quiet_end(moment: datetime, policy: Policy) -> datetime:
+    """When the quiet hours that `moment` falls in end."""
+    local = moment.astimezone(policy.tz)
+    end_day = local.date() if local.time() < policy.quiet_end else local.date() + timedelta(1)
+    return datetime.combine(end_day, policy.quiet_end, tzinfo=policy.tz).astimezone(UTC)
+
+
+def _next_quiet_start(moment: datetime, policy: Policy) -> datetime:
+    """When the next quiet hours after `moment` (which is outside them) begin."""
+    local = moment.astimezone(policy.tz)
+    for day in (local.date(), local.date() + timedelta(1)):
+        start = datetime.combine(day, policy.quiet_start, tzinfo=policy.tz).astimezone(UTC)
+        if start > moment:
+            return start
+    raise AssertionError("quiet hours begin every day")  # pragma: no cover
 
 
 def in_quiet_hours(moment: datetime, policy: Policy) -> bool:
@@ -92,8 +131,7 @@ def _outside_quiet_hours(due: datetime, starts_at: datetime, policy: Policy) -> 
     if not in_quiet_hours(due, policy):
         return due
     local = due.astimezone(policy.tz)
-    end_day = local.date() if local.time() < policy.quiet_end else local.date() + timedelta(1)
-    end = datetime.combine(end_day, policy.quiet_end, tzinfo=policy.tz).astimezone(UTC)
+    end = _quiet_end(due, policy)
     if end < starts_at:
         return end
     start_day = (

@@ -126,7 +126,8 @@ async def test_a_registered_volunteer_becomes_a_coordinator_by_invite(bot: Rehea
 async def test_a_made_up_invite_is_refused_kindly(bot: Rehearsal) -> None:
     stranger = bot.user(STRANGER, "Alex")
     await stranger.send("/start " + "A" * 32)
-    assert "I don't recognise this invite link" in stranger.last.text
+    assert "This invite link isn't valid" in stranger.last.text
+    assert await people.profile(bot.services.db, STRANGER) is None
     # Any other payload (a poster's link, say) is an ordinary /start.
     await stranger.send("/start stmarks_poster")
     assert "privacy notice" in stranger.last.text

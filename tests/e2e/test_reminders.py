@@ -82,7 +82,9 @@ async def test_i_cant_make_it_passes_the_place_on_and_tells_the_coordinator(
     await bot.deliver()
     assert sam.last.text.startswith("⏰ Today 11:30-13:30")
     await sam.tap("I can't make it")
-    assert sam.last.text.startswith("Thanks for telling us. Your place is offered")
+    assert sam.last.text.startswith("Cancel your driver place at St Mark's")
+    await sam.tap("Yes, cancel")
+    assert "Cancelled. Thank you for letting us know" in sam.last.text
     assert jo.last.text.startswith("🎁 Good news: a driver place came free at St Mark's")
     alert = rachel.last.text
     assert alert.startswith("⚠️ Late drop-out: Sam can't make it as driver at St Mark's")
@@ -115,7 +117,7 @@ async def test_im_coming_confirms_and_stops_further_reminders(bot: Rehearsal, cl
     rachel = bot.user(RACHEL, "Rachel")
     morning = next(m for m in rachel.bot_messages if m.text.startswith("☀️"))
     assert "St Mark's, Tue 28 Jul, 11:30-13:30: 1 booked" in morning.text
-    assert "Everyone has confirmed." in morning.text
+    assert "Everyone booked has confirmed." in morning.text
     unfilled = next(m for m in rachel.bot_messages if m.text.startswith("📋"))
     assert "• St Mark's, Tue 28 Jul, 11:30-13:30: driver x1" in unfilled.text
     assert unfilled.labels() == [

@@ -213,9 +213,12 @@ async def test_rachel_asks_for_cover_and_a_home_volunteer_books_through_the_noti
     await rachel.tap("Wed 29 Jul 11:30 · Riverside")
     await locations.toggle_home(bot.services.db, telegram_id=BEN, location_id=riverside)
     await rachel.tap("Cover needed: cook")
-    assert "Nobody to ask for the cook place: no volunteer has Riverside as a home location" in (
-        rachel.last.text
+    assert rachel.last.text == (
+        "Nobody has Riverside as a home location (or they are all on this session already), "
+        "so nobody was asked for the cook place yet.\n\nAsk instead:\n"
+        "• every volunteer who can take the place: 2"
     )
+    assert rachel.last.labels() == ["Ask everyone who can (2)", "« Back to the session"]
 
 
 async def test_changing_times_and_cancelling_tell_the_booked_volunteer(

@@ -101,3 +101,34 @@ async def test_a_booking_made_after_its_reminder_time_gets_no_late_nag(
     assert counts == {NoticeStatus.PENDING: 1}  # the unfilled alert to Rachel only
     due = await outbox.claim_due(db, now=clock() + timedelta(hours=1), limit=10)
     assert [n.kind for n in due] == ["unfilled"]
+
+
+def test_an_offer_window_counts_waking_hours_and_ends_by_the_start() -> None:
+    window = schedule.OfferWindow(length=timedelta(hours=2), quiet=POLICY)
+    lunch = local(2026, 7, 28, 11, 30)
+    # In the afternoon: two hours, as always.
+    assert window.deadline(local(2026, 7, 27, 15, 0), lunch) == local(2026, 7, 27, 17, 0)
+    # Ending exactly as the quiet hours begin is still awake.
+    assert window.deadline(local(2026, 7, 27, 19, 0), lunch) == local(2026, 7, 27, 21, 0)
+    # It would run into the night: the whole window runs from the morning instead.
+    assert window.deadline(local(2026, 7, 27, 20, 0), lunch) == local(2026, 7, 28, 10, 0)
+    # Made in the night, before or after midnight: from the morning.
+    assert window.deadline(local(2026, 7, 27, 22, 30), lunch) == local(2026, 7, 28, 10, 0)
+    assert window.deadline(local(2026, 7, 28, 3, 0), lunch) == local(2026, 7, 28, 10, 0)
+    # Never past the start, even if the waking window is then short (or none).
+    assert window.deadline(local(2026, 7, 28, 3, 0), local(2026, 7, 28, 9, 0)) == local(
+        2026, 7, 28, 9, 0
+    )
+    assert window.deadline(local(2026, 7, 28, 3, 0), local(2026, 7, 28, 7, 0)) == local(
+        2026, 7, 28, 7, 0
+    )
+    # The night the clocks go back is an hour longer; the morning is still 08:00 local.
+    assert window.deadline(local(2026, 10, 24, 23, 0), local(2026, 10, 26, 11, 30)) == local(
+        2026, 10, 25, 10, 0
+    )
+    # No quiet hours configured, or none given: plain hours.
+    none = Policy(tz=LONDON, quiet_start=time(0), quiet_end=time(0))
+    plain = schedule.OfferWindow(length=timedelta(hours=2), quiet=none)
+    assert plain.deadline(local(2026, 7, 27, 22, 30), lunch) == local(2026, 7, 28, 0, 30)
+    bare = schedule.OfferWindow(length=timedelta(hours=2))
+    assert bare.deadline(local(2026, 7, 27, 22, 30), lunch) == local(2026, 7, 28, 0, 30)

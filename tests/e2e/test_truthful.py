@@ -1,0 +1,362 @@
+"""What the bot says must be true: the morning list, coverage and a plan's result say what is
+actually so; a broken invite link is named as such; offers respect the quiet hours; giving up a
+place asks first wherever it starts; and a cover request always finds someone to ask."""
+
+from __future__ import annotations
+
+from datetime import date, time
+
+from bot.harness import Clock, Rehearsal
+from storage import locations, people, rota
+from storage.models import BookingStatus, Role
+from tests.conftest import RACHEL
+from tests.e2e.test_joining import OKAFOR, invite_link, register
+from tests.e2e.test_reminders import book, local, lunch_on
+
+SAM, JO, ADE = 3001, 3002, 3003
+
+
+# --- item 8: the morning list, coverage and a plan say what is so --------------------------------
+
+
+async def test_the_morning_list_does_not_say_everyone_confirmed_when_nobody_is_booked(
+    bot: Rehearsal, clock: Clock
+) -> None:
+    await register(bot, RACHEL, "Rachel")
+    await lunch_on(bot, date(2026, 7, 28))
+    clock.now = local(2026, 7, 28, 8, 0)
+    await bot.deliver()
+
+    rachel = bot.user(RACHEL, "Rachel")
+    morning = next(m for m in rachel.bot_messages if m.text.startswith("☀️"))
+    assert "St Mark's, Tue 28 Jul, 11:30-13:30: 0 booked" in morning.text
+    assert "confirmed" not in morning.text
+    assert "Nobody is booked yet: ask for cover in /coverage." in morning.text
+    assert "Still to fill: driver x1, server x2" in morning.text
+
+
+async def test_the_morning_list_says_everyone_booked_confirmed_and_what_is_still_open(
+    bot: Rehearsal, clock: Clock
+) -> None:
+    await register(bot, RACHEL, "Rachel")
+    await register(bot, SAM, "Sam")
+    tuesday = await lunch_on(bot, date(2026, 7, 28))
+    await book(bot, SAM, tuesday, "driver")
+    clock.now = local(2026, 7, 27, 11, 30)
+    await bot.deliver()
+    await bot.user(SAM, "Sam").tap("👍 I'm coming")
+    clock.now = local(2026, 7, 28, 8, 0)
+    await bot.deliver()
+
+    rachel = bot.user(RACHEL, "Rachel")
+    morning = next(m for m in rachel.bot_messages if m.text.startswith("☀️"))
+    assert "Everyone booked has confirmed. 👍" in morning.text
+    assert "Still to fill: server x2" in morning.text
+
+
+async def test_coverage_with_no_sessions_ahead_says_none_are_planned(
+    bot: Rehearsal, clock: Clock
+) -> None:
+    await register(bot, RACHEL, "Rachel")
+    rachel = bot.user(RACHEL, "Rachel")
+    await rachel.send("/coverage")
+    assert rachel.last.text == (
+        "There are no sessions planned in the next 7 days, so there is nothing to fill. "
+        "Plan some with /newsessions."
+    )
+    assert "filled" not in rachel.last.text
+
+    # A session ahead with every place taken is "filled", and says how many were checked.
+    await register(bot, SAM, "Sam")
+    await register(bot, JO, "Jo")
+    await register(bot, ADE, "Ade")
+    tuesday = await lunch_on(bot, date(2026, 7, 28))
+    for volunteer, job in ((SAM, "driver"), (JO, "server"), (ADE, "server")):
+        await book(bot, volunteer, tuesday, job)
+    clock.now = local(2026, 7, 25, 9, 0)
+    await rachel.send("/coverage")
+    assert rachel.last.text == "🎉 The one session in the next 7 days has every place filled."
+
+
+# --- item 11: "I can't make it" asks first, as /mysessions does ----------------------------------
+
+
+async def test_i_cant_make_it_in_a_reminder_asks_before_giving_the_place_up(
+    bot: Rehearsal, clock: Clock
+) -> None:
+    await register(bot, RACHEL, "Rachel")
+    await register(bot, SAM, "Sam")
+    await register(bot, JO, "Jo")
+    tuesday = await lunch_on(bot, date(2026, 7, 28))
+    await book(bot, SAM, tuesday, "driver")
+    await book(bot, JO, tuesday, "driver", waitlist=True)
+    sam, jo = bot.user(SAM, "Sam"), bot.user(JO, "Jo")
+    clock.now = local(2026, 7, 27, 11, 30)
+    await bot.deliver()
+    reminder = sam.last
+    assert reminder.text.startswith("⏰ Tomorrow 11:30-13:30")
+
+    # A slip of the thumb: the same question /mysessions asks, and nothing has changed yet.
+    await sam.tap("I can't make it", message=reminder)
+    assert sam.last.text == (
+        "Cancel your driver place at St Mark's, Tue 28 Jul, 11:30-13:30? It will be offered "
+        "to the next volunteer on the waitlist."
+    )
+    assert sam.last.labels() == ["Yes, cancel", "No, keep it"]
+    await bot.deliver()
+    assert not any(m.text.startswith("🎁") for m in jo.bot_messages)
+
+    await sam.tap("No, keep it")
+    assert "Tue 28 Jul" in sam.last.text and "driver" in sam.last.text
+    booked = await rota.my_bookings(bot.services.db, telegram_id=SAM, now=clock())
+    assert [b.status for b in booked] == [BookingStatus.BOOKED]
+
+    # Meaning it this time: the place passes on only after "Yes, cancel".
+    await sam.tap("Cancel: Tue 28 Jul driver")
+    await sam.tap("Yes, cancel")
+    assert "Cancelled. Thank you for letting us know" in sam.last.text
+    assert jo.last.text.startswith("🎁 Good news: a driver place came free at St Mark's")
+
+
+# --- item 9: a link cut short is named, and joining as a volunteer stays open --------------------
+
+
+async def test_a_school_contact_whose_link_was_cut_short_is_told_and_can_still_join(
+    bot: Rehearsal,
+) -> None:
+    await register(bot, RACHEL, "Rachel")
+    link = await invite_link(bot, "A school contact", "➕ A new school", school="Hillside Primary")
+    okafor = bot.user(OKAFOR, "Daniel", last_name="Okafor")
+
+    # The email client cut the link after 20 characters.
+    await okafor.send(f"/start {link[:20]}")
+    assert okafor.last.text.startswith("⚠️ This invite link isn't valid.")
+    assert "ask the coordinator who sent it for a new one" in okafor.last.text
+    assert "privacy notice" in okafor.last.text
+    assert okafor.last.labels() == ["✅ I agree, join as a volunteer", "No thanks"]
+    assert await people.profile(bot.services.db, OKAFOR) is None
+
+    # He joins as a volunteer for now, knowing that is all he is...
+    await okafor.tap("✅ I agree, join as a volunteer")
+    assert "roles: volunteer." in okafor.last.text
+    # ...and the whole link, opened later, gives him his school role.
+    await okafor.send(f"/start {link}")
+    assert "You are now the school contact for Hillside Primary" in okafor.last.text
+    profile = await people.profile(bot.services.db, OKAFOR)
+    assert profile is not None and Role.SCHOOL_CONTACT in profile.roles
+
+
+async def test_an_ordinary_start_payload_is_still_an_ordinary_start(bot: Rehearsal) -> None:
+    stranger = bot.user(4001, "Alex")
+    await stranger.send("/start stmarks_poster")
+    assert stranger.last.text.startswith("👋 Welcome")
+    assert stranger.last.labels() == ["✅ I agree", "No thanks"]
+
+
+# --- item 10: offers respect the quiet hours -----------------------------------------------------
+
+
+async def _cancel_in_mysessions(bot: Rehearsal, telegram_id: int, name: str, label: str) -> None:
+    volunteer = bot.user(telegram_id, name)
+    await volunteer.send("/mysessions")
+    await volunteer.tap(label)
+    await volunteer.tap("Yes, cancel")
+
+
+async def test_a_place_freed_late_at_night_is_offered_in_the_morning_with_a_waking_window(
+    bot: Rehearsal, clock: Clock
+) -> None:
+    await register(bot, RACHEL, "Rachel")
+    await register(bot, SAM, "Sam")
+    await register(bot, JO, "Jo")
+    tuesday = await lunch_on(bot, date(2026, 7, 28))
+    await book(bot, SAM, tuesday, "driver")
+    await book(bot, JO, tuesday, "driver", waitlist=True)
+    jo = bot.user(JO, "Jo")
+
+    clock.now = local(2026, 7, 27, 22, 30)  # Sam cancels at half past ten at night
+    await _cancel_in_mysessions(bot, SAM, "Sam", "Cancel: Tue 28 Jul driver")
+    await bot.deliver()
+    assert not any(m.text.startswith("🎁") for m in jo.bot_messages)  # Jo is asleep
+
+    clock.now = local(2026, 7, 28, 0, 31)  # the old window (until 00:30) has passed
+    await bot.deliver()
+    clock.now = local(2026, 7, 28, 7, 59)
+    await bot.deliver()
+    assert not any(m.text.startswith("🎁") for m in jo.bot_messages)
+    assert not any("has passed to the next volunteer" in m.text for m in jo.bot_messages)
+
+    clock.now = local(2026, 7, 28, 8, 0)  # the quiet hours end: the offer comes, and runs 2 h
+    await bot.deliver()
+    assert jo.last.text.startswith("🎁 Good news: a driver place came free at St Mark's")
+    assert "The offer is open until Tue 28 Jul at 10:00." in jo.last.text
+    clock.now = local(2026, 7, 28, 9, 15)
+    await jo.tap("✅ Yes, book me")
+    assert jo.last.text.startswith("✅ It's yours")
+
+
+async def test_an_offer_that_would_run_into_the_night_runs_from_the_morning(
+    bot: Rehearsal, clock: Clock
+) -> None:
+    await register(bot, RACHEL, "Rachel")
+    await register(bot, SAM, "Sam")
+    await register(bot, JO, "Jo")
+    tuesday = await lunch_on(bot, date(2026, 7, 28))
+    await book(bot, SAM, tuesday, "driver")
+    await book(bot, JO, tuesday, "driver", waitlist=True)
+    jo = bot.user(JO, "Jo")
+
+    clock.now = local(2026, 7, 26, 20, 0)  # Sunday evening: 2 h would end at 22:00, in the night
+    await _cancel_in_mysessions(bot, SAM, "Sam", "Cancel: Tue 28 Jul driver")
+    await bot.deliver()
+    assert jo.last.text.startswith("🎁 Good news")  # told now, while awake...
+    assert "The offer is open until Mon 27 Jul at 10:00." in jo.last.text  # ...decides awake
+
+    clock.now = local(2026, 7, 27, 9, 59)
+    await bot.deliver()
+    assert jo.last.text.startswith("🎁 Good news")
+    clock.now = local(2026, 7, 27, 10, 1)  # no answer by then: it passes on, as before
+    await bot.deliver()
+    assert "has passed to the next volunteer" in jo.last.text
+
+
+async def test_a_place_freed_in_the_night_before_an_early_session_is_offered_until_it_starts(
+    bot: Rehearsal, clock: Clock
+) -> None:
+    await register(bot, RACHEL, "Rachel")
+    await register(bot, SAM, "Sam")
+    await register(bot, JO, "Jo")
+    early = await lunch_on(bot, date(2026, 7, 28), start=time(9, 0))
+    await book(bot, SAM, early, "driver")
+    await book(bot, JO, early, "driver", waitlist=True)
+    jo = bot.user(JO, "Jo")
+
+    clock.now = local(2026, 7, 27, 23, 0)
+    await _cancel_in_mysessions(bot, SAM, "Sam", "Cancel: Tue 28 Jul driver")
+    await bot.deliver()
+    assert not any(m.text.startswith("🎁") for m in jo.bot_messages)
+    clock.now = local(2026, 7, 28, 8, 0)
+    await bot.deliver()
+    assert "The offer is open until Tue 28 Jul at 09:00." in jo.last.text
+
+
+# --- item 18: home locations at registration, and cover that always finds someone ----------------
+
+
+async def test_a_new_volunteer_is_offered_home_locations_and_can_skip(bot: Rehearsal) -> None:
+    db, now = bot.services.db, bot.services.now()
+    await register(bot, RACHEL, "Rachel")
+    for name in ("St Mark's", "Riverside"):
+        await locations.create(db, actor_telegram_id=RACHEL, name=name, now=now)
+
+    sam = bot.user(SAM, "Sam")
+    await register(bot, SAM, "Sam")
+    assert any("Thank you, you're registered" in m.text for m in sam.bot_messages)
+    picker = sam.last
+    assert picker.text.startswith("🏠 Which lunch locations are near you?")
+    assert "Chosen: none yet" in picker.text
+    assert picker.labels() == ["Riverside", "St Mark's", "Skip for now"]
+
+    await sam.tap("St Mark's")
+    assert "Chosen: St Mark's" in sam.last.text
+    assert sam.last.labels() == ["Riverside", "✓ St Mark's", "✅ Done"]
+    await sam.tap("✅ Done")
+    assert sam.last.text.startswith("🏠 Saved. Your home locations: St Mark's.")
+    assert await locations.home_ids(db, telegram_id=SAM) == {
+        next(loc.location_id for loc in await locations.listed(db) if loc.name == "St Mark's")
+    }
+
+    jo = bot.user(JO, "Jo")
+    await register(bot, JO, "Jo")
+    await jo.tap("Skip for now")
+    assert jo.last.text.startswith("No home locations for now: /sessions shows every location")
+    assert await locations.home_ids(db, telegram_id=JO) == frozenset()
+
+
+async def test_with_many_locations_the_choice_is_paged_and_searchable(bot: Rehearsal) -> None:
+    db, now = bot.services.db, bot.services.now()
+    await register(bot, RACHEL, "Rachel")
+    for number in range(1, 31):
+        await locations.create(db, actor_telegram_id=RACHEL, name=f"Site {number:02}", now=now)
+
+    sam = bot.user(SAM, "Sam")
+    await register(bot, SAM, "Sam")
+    assert "Showing 1-8 of 30." in sam.last.text
+    assert sam.last.labels()[:2] == ["Site 01", "Site 02"]
+    assert sam.last.labels()[8:] == ["Next ▶", "🔎 Find by name", "Skip for now"]
+    await sam.tap("Next ▶")
+    assert "Showing 9-16 of 30" in sam.last.text
+    await sam.tap("Site 09")
+    assert "Chosen: Site 09" in sam.last.text
+    assert "Showing 9-16 of 30" in sam.last.text  # the same page, ticked
+
+    await sam.tap("🔎 Find by name")
+    assert sam.last.text.startswith("Send part of the location's name")
+    await sam.send("27")
+    assert "Locations with “27” in their name: 1-1 of 1." in sam.last.text
+    assert sam.last.labels() == ["Site 27", "🔎 Find by name", "🔎 Show all", "✅ Done"]
+    await sam.tap("Site 27")
+    await sam.tap("🔎 Find by name")
+    await sam.send("no such place")
+    assert "No location has “no such place” in its name." in sam.last.text
+    await sam.tap("✅ Done")
+    assert sam.last.text.startswith("🏠 Saved. Your home locations: Site 09, Site 27.")
+    await sam.send("hello")  # one search per "Find by name": this is just a message
+    assert "Locations with" not in sam.last.text and "No location has" not in sam.last.text
+
+    # /profile uses the same chooser: one button per location would not fit at 500 locations.
+    await sam.send("/profile")
+    assert "Home locations: Site 09, Site 27" in sam.last.text
+    assert sam.last.labels() == ["🏠 Choose home locations", "📞 Add phone"]
+    await sam.tap("🏠 Choose home locations")
+    assert "Chosen: Site 09, Site 27" in sam.last.text
+    assert "Showing 1-8 of 30." in sam.last.text
+
+
+async def test_cover_with_nobody_at_home_offers_recent_volunteers_then_everyone(
+    bot: Rehearsal, clock: Clock
+) -> None:
+    await register(bot, RACHEL, "Rachel")
+    tuesday = await lunch_on(bot, date(2026, 7, 28))
+    wednesday = await lunch_on(bot, date(2026, 7, 29))
+    for who, name in ((SAM, "Sam"), (JO, "Jo"), (ADE, "Ade")):
+        await register(bot, who, name)
+    await book(bot, JO, wednesday, "driver")  # Jo helps at St Mark's, but calls nowhere home
+    await book(bot, ADE, tuesday, "server")  # Ade is on Tuesday already
+    sam, jo, ade = bot.user(SAM, "Sam"), bot.user(JO, "Jo"), bot.user(ADE, "Ade")
+    rachel = bot.user(RACHEL, "Rachel")
+    clock.now = local(2026, 7, 27, 9, 0)
+
+    await rachel.send("/coverage")
+    await rachel.tap("Tue 28 Jul 11:30 · St Mark's")
+    await rachel.tap("Cover needed: driver")
+    assert rachel.last.text == (
+        "Nobody has St Mark's as a home location (or they are all on this session already), "
+        "so nobody was asked for the driver place yet.\n\nAsk instead:\n"
+        "• volunteers who have booked at St Mark's in the last four weeks or ahead: 1\n"
+        "• every volunteer who can take the place: 2"
+    )
+    assert rachel.last.labels() == [
+        "Ask recent volunteers here (1)",
+        "Ask everyone who can (2)",
+        "« Back to the session",
+    ]
+
+    await rachel.tap("Ask recent volunteers here (1)")
+    assert "🙋 I've asked 1 volunteer who call St Mark's home or have booked there" in (
+        rachel.last.text
+    )
+    await bot.settle()
+    assert jo.last.text.startswith("🙋 Can you help? St Mark's, Tue 28 Jul")
+
+    await rachel.tap("Cover needed: driver")
+    await rachel.tap("Ask everyone who can (2)")
+    assert "🙋 I've asked 2 volunteers in the programme to take the driver place" in (
+        rachel.last.text
+    )
+    await bot.settle()
+    assert sam.last.text.startswith("🙋 Can you help? St Mark's, Tue 28 Jul")
+    assert len([m for m in jo.bot_messages if "Can you help?" in m.text]) == 1  # not twice
+    assert not any("Can you help?" in m.text for m in ade.bot_messages)  # on it already
+    await sam.tap("Book driver")
+    assert "Booked: you're a driver at St Mark's, Tue 28 Jul" in sam.last.text
