@@ -127,7 +127,7 @@ async def impact_dates(
     update: Update, context: BotContext, profile: Profile, _chosen: ImpactDates
 ) -> None:
     await flows.wait_for_text(context, profile.telegram_id, IMPACT_FLOW, "dates")
-    await show(update, impact_texts.ask_dates())
+    await show(update, impact_texts.ask_dates(), flows.cancel_keyboard(IMPACT_FLOW))
 
 
 async def on_dates_text(update: Update, context: BotContext, profile: Profile, text: str) -> None:

@@ -94,12 +94,6 @@ class PlanCreate:
     pass
 
 
-@callbacks.action("wx")
-@dataclass(frozen=True)
-class PlanCancel:
-    pass
-
-
 # --- locations -------------------------------------------------------------------------------
 
 
@@ -159,7 +153,11 @@ async def new_location(
     update: Update, context: BotContext, profile: Profile, _asked: NewLocation
 ) -> None:
     await flows.wait_for_text(context, profile.telegram_id, LOCATION_NAME_FLOW, "name")
-    await say(update, rota_texts.ask_location_field(Field.NAME, None))
+    await say(
+        update,
+        rota_texts.ask_location_field(Field.NAME, None),
+        flows.cancel_keyboard(LOCATION_NAME_FLOW),
+    )
 
 
 async def on_location_name_text(
@@ -195,7 +193,11 @@ async def edit_location(
         chosen.field.value,
         {"location_id": chosen.location_id},
     )
-    await say(update, rota_texts.ask_location_field(chosen.field, location))
+    await say(
+        update,
+        rota_texts.ask_location_field(chosen.field, location),
+        flows.cancel_keyboard(LOCATION_EDIT_FLOW),
+    )
 
 
 async def on_location_edit_text(
@@ -254,12 +256,16 @@ async def new_sessions(update: Update, context: BotContext, profile: Profile) ->
     if not run:
         await say(update, rota_texts.plan_no_locations())
         return
+    # A new /newsessions starts afresh: a half-made plan is forgotten.
+    await flows.begin(context, profile.telegram_id, PLAN_FLOW)
     rows: list[Row] = [[(loc.name, PlanAt(location_id=loc.location_id))] for loc in run]
-    await say(update, rota_texts.plan_where(), keyboard(*rows))
+    await say(update, rota_texts.plan_where(), flows.cancel_keyboard(PLAN_FLOW, *rows))
 
 
 @button(PlanAt, Role.COORDINATOR)
 async def plan_at(update: Update, context: BotContext, profile: Profile, chosen: PlanAt) -> None:
+    if await flows.still_open(update, context, profile.telegram_id, PLAN_FLOW) is None:
+        return
     location = await locations.managed(
         context.services.db, actor_telegram_id=profile.telegram_id, location_id=chosen.location_id
     )
@@ -269,7 +275,7 @@ async def plan_at(update: Update, context: BotContext, profile: Profile, chosen:
     await _save(
         context, profile, "dates", {"location_id": location.location_id, "location": location.name}
     )
-    await show(update, rota_texts.plan_dates(location.name))
+    await show(update, rota_texts.plan_dates(location.name), flows.cancel_keyboard(PLAN_FLOW))
 
 
 async def on_plan_text(update: Update, context: BotContext, profile: Profile, text: str) -> None:
@@ -319,7 +325,8 @@ async def _weekdays(update: Update, data: dict[str, Any], *, fresh: bool = False
         ]
         for days in ((0, 1, 2, 3), (4, 5, 6))
     ]
-    rows.append([("Next ▶", PlanWeekdaysDone())])
+    rows.append([(texts.CONTINUE, PlanWeekdaysDone())])
+    rows.append(flows.cancel_row(PLAN_FLOW))
     text = rota_texts.plan_weekdays(
         date.fromisoformat(data["first"]), date.fromisoformat(data["last"])
     )
@@ -333,9 +340,8 @@ async def _weekdays(update: Update, data: dict[str, Any], *, fresh: bool = False
 async def plan_weekday(
     update: Update, context: BotContext, profile: Profile, chosen: PlanWeekday
 ) -> None:
-    data = await _draft_data(context, profile, "weekdays")
+    data = await _draft_data(update, context, profile, "weekdays")
     if data is None or not 0 <= chosen.weekday <= 6:
-        await show(update, rota_texts.plan_expired())
         return
     days = set(data["weekdays"]) ^ {chosen.weekday}
     data["weekdays"] = sorted(days)
@@ -347,16 +353,15 @@ async def plan_weekday(
 async def plan_weekdays_done(
     update: Update, context: BotContext, profile: Profile, _done: PlanWeekdaysDone
 ) -> None:
-    data = await _draft_data(context, profile, "weekdays")
+    data = await _draft_data(update, context, profile, "weekdays")
     if data is None:
-        await show(update, rota_texts.plan_expired())
         return
     if not data["weekdays"]:
         await _weekdays(update, data)
         await say(update, rota_texts.plan_no_weekdays())
         return
     await _save(context, profile, "times", data)
-    await show(update, rota_texts.plan_times())
+    await show(update, rota_texts.plan_times(), flows.cancel_keyboard(PLAN_FLOW))
 
 
 async def _plan_times(
@@ -369,16 +374,19 @@ async def _plan_times(
     data |= {"start": times[0].strftime("%H:%M"), "end": times[1].strftime("%H:%M")}
     await _save(context, profile, "jobs", data)
     defaults = context.services.settings.jobs
-    await say(update, rota_texts.plan_jobs(defaults), keyboard([("Use these", PlanDefaultJobs())]))
+    await say(
+        update,
+        rota_texts.plan_jobs(defaults),
+        flows.cancel_keyboard(PLAN_FLOW, [("Use these", PlanDefaultJobs())]),
+    )
 
 
 @button(PlanDefaultJobs, Role.COORDINATOR)
 async def plan_default_jobs(
     update: Update, context: BotContext, profile: Profile, _chosen: PlanDefaultJobs
 ) -> None:
-    data = await _draft_data(context, profile, "start")
+    data = await _draft_data(update, context, profile, "start")
     if data is None:
-        await show(update, rota_texts.plan_expired())
         return
     await _review(
         update, context, profile, data | {"jobs": _jobs_data(context.services.settings.jobs)}
@@ -402,7 +410,7 @@ async def _review(
     await say(
         update,
         rota_texts.plan_review(plan, data["location"], count),
-        keyboard([("✅ Create them", PlanCreate()), ("Cancel", PlanCancel())]),
+        keyboard([("✅ Create them", PlanCreate())], flows.cancel_row(PLAN_FLOW)),
     )
 
 
@@ -411,10 +419,8 @@ async def plan_create(
     update: Update, context: BotContext, profile: Profile, _chosen: PlanCreate
 ) -> None:
     services = context.services
-    data = await _draft_data(context, profile, "jobs")
-    if data is None:
-        await show(update, rota_texts.plan_expired())  # cancelled, or never finished
-        return
+    draft = await drafts.load(services.db, telegram_id=profile.telegram_id, flow=PLAN_FLOW)
+    data = dict(draft.data) if draft is not None else {}
     if "created" in data:  # a double tap: the same answer again
         await show(
             update,
@@ -422,6 +428,8 @@ async def plan_create(
                 rota.Created(created=data["created"], existing=data["existing"]), data["location"]
             ),
         )
+        return
+    if await _draft_data(update, context, profile, "jobs") is None:
         return
     plan = _plan(data)
     try:
@@ -435,19 +443,17 @@ async def plan_create(
     except ValueError:
         await show(update, rota_texts.plan_empty())
         return
-    # Kept, not waiting for anything, so a second tap can repeat the answer.
-    await _save(
-        context, profile, None, data | {"created": created.created, "existing": created.existing}
+    # Kept, finished, so a second tap can repeat the answer.
+    await drafts.save(
+        services.db,
+        telegram_id=profile.telegram_id,
+        flow=PLAN_FLOW,
+        awaiting=None,
+        data=data | {"created": created.created, "existing": created.existing},
+        now=services.now(),
+        finished=True,
     )
     await show(update, rota_texts.plan_created(created, data["location"]))
-
-
-@button(PlanCancel, Role.COORDINATOR)
-async def plan_cancel(
-    update: Update, context: BotContext, profile: Profile, _chosen: PlanCancel
-) -> None:
-    await flows.finish(context, profile.telegram_id, PLAN_FLOW)
-    await show(update, texts.cancelled())
 
 
 # --- the plan's draft ------------------------------------------------------------------------
@@ -467,10 +473,16 @@ async def _save(
     )
 
 
-async def _draft_data(context: BotContext, profile: Profile, needs: str) -> dict[str, Any] | None:
-    """The plan so far, if it has reached the step that has `needs` in it."""
-    draft = await drafts.load(context.services.db, telegram_id=profile.telegram_id, flow=PLAN_FLOW)
-    if draft is None or needs not in draft.data:
+async def _draft_data(
+    update: Update, context: BotContext, profile: Profile, needs: str
+) -> dict[str, Any] | None:
+    """The plan so far, if it is open and has reached the step that has `needs` in it; else
+    the screen says why nothing was done, and None."""
+    draft = await flows.still_open(update, context, profile.telegram_id, PLAN_FLOW)
+    if draft is None:
+        return None
+    if needs not in draft.data:
+        await show(update, rota_texts.plan_expired())
         return None
     return dict(draft.data)
 

@@ -484,7 +484,10 @@ def plan_too_many(count: int, limit: int) -> str:
 
 
 def plan_expired() -> str:
-    return "This plan is finished or was cancelled. Start a new one with /newsessions."
+    return (
+        "That button belongs to another step of this plan, so nothing was changed. Carry on "
+        "from the newest message, or send /newsessions to start again."
+    )
 
 
 def plan_created(created: Created, location: str) -> str:

@@ -354,7 +354,11 @@ async def ask_counts(
     await flows.wait_for_text(
         context, profile.telegram_id, COUNTS_FLOW, "meals", {"session_id": view.session_id}
     )
-    await say(update, site_texts.ask_meals(view, services.settings.timezone))
+    await say(
+        update,
+        site_texts.ask_meals(view, services.settings.timezone),
+        flows.cancel_keyboard(COUNTS_FLOW),
+    )
 
 
 async def on_counts_text(update: Update, context: BotContext, profile: Profile, text: str) -> None:
@@ -369,7 +373,7 @@ async def on_counts_text(update: Update, context: BotContext, profile: Profile, 
     elif field == "meals":
         data = {**draft.data, "meals": count}
         await flows.wait_for_text(context, profile.telegram_id, COUNTS_FLOW, "children", data)
-        await say(update, site_texts.ask_children(count))
+        await say(update, site_texts.ask_children(count), flows.cancel_keyboard(COUNTS_FLOW))
     else:
         await _save_counts(
             update, context, profile, int(draft.data["session_id"]), int(draft.data["meals"]), count
@@ -514,7 +518,11 @@ async def ask_times(update: Update, context: BotContext, profile: Profile, asked
     await flows.wait_for_text(
         context, profile.telegram_id, TIMES_FLOW, "times", {"session_id": view.session_id}
     )
-    await say(update, site_texts.ask_times(view, services.settings.timezone))
+    await say(
+        update,
+        site_texts.ask_times(view, services.settings.timezone),
+        flows.cancel_keyboard(TIMES_FLOW),
+    )
 
 
 async def on_times_text(update: Update, context: BotContext, profile: Profile, text: str) -> None:

@@ -442,7 +442,7 @@ async def ask_phone(
     update: Update, context: BotContext, profile: Profile, _asked: AskPhone
 ) -> None:
     await flows.wait_for_text(context, profile.telegram_id, PHONE_FLOW, "phone")
-    await say(update, rota_texts.ask_phone())
+    await say(update, rota_texts.ask_phone(), flows.cancel_keyboard(PHONE_FLOW))
 
 
 async def on_phone_text(update: Update, context: BotContext, profile: Profile, text: str) -> None:

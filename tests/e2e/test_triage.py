@@ -258,6 +258,16 @@ async def test_a_coordinator_registers_a_partner_school_with_its_area(bot: Rehea
     await rachel.send("Northfield")
     assert "Area: Northfield" in rachel.last.text
     await rachel.tap("✉️ Invite a contact")
-    assert "one-time invite link for a contact at Hillside Primary" in rachel.last.text
+    # The link, and the school's card still there under it: to invite another, or carry on.
+    link, card = rachel.bot_messages[-2:]
+    assert "one-time invite link for a contact at Hillside Primary" in link.text
+    assert card.text.startswith("Hillside Primary\nArea: Northfield")
+    assert card.labels() == ["✏️ Area", "✉️ Invite a contact", "« Schools"]
+    await rachel.tap("✉️ Invite a contact", message=card)
+    second, card = rachel.bot_messages[-2:]
+    assert "one-time invite link for a contact at Hillside Primary" in second.text
+    assert link.text != second.text  # a second contact gets a link of their own
+    assert "one-time invite link" in link.text  # and the first is still on screen
+    assert card.labels() == ["✏️ Area", "✉️ Invite a contact", "« Schools"]
     await rachel.send("/schools")
     assert "• Hillside Primary (Northfield): 0 contacts, 0 referred" in rachel.last.text
