@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from handlers.texts import esc
 from storage.locations import FIELD_LIMITS, Field, LocationInfo
-from storage.models import CheckStatus
+from storage.models import BookingStatus, CheckStatus
 from storage.people import Profile
 from storage.rota import (
     MAX_PLACES_PER_JOB,
@@ -47,9 +47,22 @@ def job_state(job: JobView) -> str:
     return f"{esc(job.job)} full{waiting}"
 
 
-def session_line(view: SessionView, tz: ZoneInfo) -> str:
+def session_line(view: SessionView, tz: ZoneInfo, mine: BookingStatus | None = None) -> str:
     jobs = ", ".join(job_state(job) for job in view.jobs)
-    return f"• {where_when(view, tz)}: {jobs}"
+    return f"• {_MINE.get(mine, '')}{where_when(view, tz)}: {jobs}{_MINE_WORDS.get(mine, '')}"
+
+
+# How the list of sessions marks the volunteer's own: a place, an offer, the waitlist.
+_MINE: dict[BookingStatus | None, str] = {
+    BookingStatus.BOOKED: "✅ ",
+    BookingStatus.OFFERED: "🎁 ",
+    BookingStatus.WAITLISTED: "⏳ ",
+}
+_MINE_WORDS: dict[BookingStatus | None, str] = {
+    BookingStatus.BOOKED: " (you're booked)",
+    BookingStatus.OFFERED: " (a place is offered to you)",
+    BookingStatus.WAITLISTED: " (you're on the waitlist)",
+}
 
 
 def booking_line(booking: BookingView, tz: ZoneInfo) -> str:
@@ -112,7 +125,7 @@ def sessions_page(page: SessionsPage, tz: ZoneInfo) -> str:
     lines = [
         f"<b>Upcoming lunch sessions {where}</b> ({first}-{last} of {page.total}). Tap one to book."
     ]
-    lines += [session_line(view, tz) for view in page.sessions]
+    lines += [session_line(view, tz, page.mine.get(view.session_id)) for view in page.sessions]
     if not page.home_only:
         lines += ["", _choose_homes()]
     return "\n".join(lines)
@@ -122,9 +135,9 @@ def _choose_homes() -> str:
     return "Tip: choose your home locations in /profile to see only theirs."
 
 
-def session_button(view: SessionView, tz: ZoneInfo) -> str:
+def session_button(view: SessionView, tz: ZoneInfo, mine: BookingStatus | None = None) -> str:
     starts = view.starts_at.astimezone(tz)
-    return f"{starts:%a %-d %b %H:%M} · {view.location_name}"
+    return f"{_MINE.get(mine, '')}{starts:%a %-d %b %H:%M} · {view.location_name}"
 
 
 def session_card(view: SessionView, tz: ZoneInfo, mine: BookingView | None) -> str:

@@ -78,7 +78,7 @@ async def test_a_referral_goes_from_submission_to_placement_to_attendance(
     rachel, okafor = bot.user(RACHEL, "Rachel"), bot.user(OKAFOR, "Mr Okafor")
     assert (
         rachel.last.text == "📥 A new referral from Hillside Primary: 2 children. Open it "
-        "with /referrals."
+        "below, or see them all with /referrals."
     )
 
     await rachel.send("/referrals")
