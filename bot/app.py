@@ -190,6 +190,7 @@ def _coordinators(app: BotApplication) -> None:
     _button(app, planning.ArchiveLocation, planning.archive_location)
     _command(app, "newsessions", planning.new_sessions)
     _button(app, planning.PlanAt, planning.plan_at)
+    _button(app, planning.PlanWherePage, planning.plan_where_page)
     _button(app, planning.PlanWeekday, planning.plan_weekday)
     _button(app, planning.PlanWeekdaysDone, planning.plan_weekdays_done)
     _button(app, planning.PlanDefaultJobs, planning.plan_default_jobs)

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from datetime import date, time, timedelta
 from typing import Any
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 
 from handlers import callbacks, flows, rota_texts, texts
-from handlers.common import Row, button, command, keyboard, say, show
+from handlers.common import Row, button, command, keyboard, pager, say, show
 from handlers.context import BotContext
 from handlers.siteday import parse_times
 from storage import drafts, locations, rota
@@ -26,6 +26,7 @@ LOCATION_EDIT_FLOW = "location_edit"
 PLAN_FLOW = "plan"
 MAX_PLAN_DAYS = 120
 MAX_JOBS = 8  # a session card shows one button per job
+PLACES_PER_PAGE = 10  # /newsessions' locations, a page at a time (Telegram: 100 buttons at most)
 DEFAULT_WEEKDAYS = (0, 1, 2, 3, 4)
 # A job: a name of letters (spaces and hyphens inside), then its number of places.
 _JOB = re.compile(r"\s*([^\W\d_](?:[^\W\d_]|[ -])*?)\s*(?:x|×|:)?\s*(\d{1,2})\s*")
@@ -68,6 +69,12 @@ class ArchiveLocation:
 @dataclass(frozen=True)
 class PlanAt:
     location_id: int
+
+
+@callbacks.action("wp")
+@dataclass(frozen=True)
+class PlanWherePage:
+    offset: int
 
 
 @callbacks.action("wd")
@@ -258,8 +265,29 @@ async def new_sessions(update: Update, context: BotContext, profile: Profile) ->
         return
     # A new /newsessions starts afresh: a half-made plan is forgotten.
     await flows.begin(context, profile.telegram_id, PLAN_FLOW)
-    rows: list[Row] = [[(loc.name, PlanAt(location_id=loc.location_id))] for loc in run]
-    await say(update, rota_texts.plan_where(), flows.cancel_keyboard(PLAN_FLOW, *rows))
+    await say(update, *_where(run, 0))
+
+
+@button(PlanWherePage, Role.COORDINATOR)
+async def plan_where_page(
+    update: Update, context: BotContext, profile: Profile, page: PlanWherePage
+) -> None:
+    if await flows.still_open(update, context, profile.telegram_id, PLAN_FLOW) is None:
+        return
+    run = await locations.managed_by(context.services.db, actor_telegram_id=profile.telegram_id)
+    await show(update, *_where(run, page.offset))
+
+
+def _where(run: list[LocationInfo], offset: int) -> tuple[str, InlineKeyboardMarkup]:
+    if offset >= len(run):  # an old page button: fewer locations now
+        offset = 0
+    rows: list[Row] = [
+        [(loc.name, PlanAt(location_id=loc.location_id))]
+        for loc in run[offset : offset + PLACES_PER_PAGE]
+    ]
+    rows.append(pager(offset, len(run), PLACES_PER_PAGE, PlanWherePage))
+    text = rota_texts.plan_where(offset, len(run), PLACES_PER_PAGE)
+    return text, flows.cancel_keyboard(PLAN_FLOW, *rows)
 
 
 @button(PlanAt, Role.COORDINATOR)

@@ -404,8 +404,11 @@ def plan_no_locations() -> str:
     return "There are no locations to plan for yet. Add one with /locations."
 
 
-def plan_where() -> str:
-    return "Let's plan lunch sessions. <b>Where?</b>"
+def plan_where(offset: int = 0, total: int = 0, size: int = 0) -> str:
+    text = "Let's plan lunch sessions. <b>Where?</b>"
+    if total > size:
+        text += f" (locations {offset + 1}-{min(offset + size, total)} of {total})"
+    return text
 
 
 def plan_dates(location: str) -> str:
