@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 
 from handlers import callbacks, texts
 from handlers.common import Handler, Row, acting, button, keyboard, say, show
@@ -91,9 +91,20 @@ async def still_open(
     the screen says so kindly, and None: the tap changes nothing."""
     draft = await drafts.load(context.services.db, telegram_id=telegram_id, flow=flow)
     if draft is None or draft.finished:
-        await show(update, texts.form_closed(flow))
+        await _closed(update, flow)
         return None
     return draft
+
+
+async def _closed(update: Update, flow: str) -> None:
+    """Say the form is closed: in place of the screen tapped, or (a photo, a file: no text to
+    replace) in a new message."""
+    query = update.callback_query
+    tapped = query.message if query is not None else None
+    if isinstance(tapped, Message) and tapped.text is not None:
+        await show(update, texts.form_closed(flow))
+    else:
+        await say(update, texts.form_closed(flow))
 
 
 def cancel_row(flow: str) -> Row:
@@ -134,7 +145,7 @@ async def cancel_form(
     db = context.services.db
     draft = await drafts.load(db, telegram_id=profile.telegram_id, flow=chosen.flow)
     if draft is None or draft.finished:
-        await show(update, texts.form_closed(chosen.flow))
+        await _closed(update, chosen.flow)
         return
     await drafts.discard(db, telegram_id=profile.telegram_id, flow=chosen.flow)
     await show(update, texts.forms_cancelled([chosen.flow]))

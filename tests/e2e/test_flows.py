@@ -171,6 +171,20 @@ async def test_cancel_at_the_invite_role_step_makes_no_invite(bot: Rehearsal) ->
     assert await count(bot, Invite) == 0
 
 
+async def test_cancel_at_the_impact_reports_period_sends_no_report(bot: Rehearsal) -> None:
+    await register(bot, RACHEL, "Rachel")
+    rachel = bot.user(RACHEL, "Rachel")
+    await rachel.send("/impact")
+    periods = rachel.last
+    assert periods.labels()[-1] == CANCEL
+    await rachel.send("/cancel")
+    assert rachel.last.text == "Cancelled: the impact report. Nothing was changed."
+    sent = len(rachel.messages)
+    await rachel.tap("Last 7 days", message=periods)
+    assert periods.text == texts.form_closed("impact_dates")
+    assert len(rachel.messages) == sent  # no summary, no file, no chart
+
+
 async def test_cancel_at_a_button_step_of_the_referral_form(bot: Rehearsal, clock: Clock) -> None:
     okafor = await hillside(bot, clock)
     await okafor.send("/refer")
