@@ -26,7 +26,7 @@ from storage.people import Profile
 CANCEL = "✖ Cancel"
 
 
-@callbacks.action("zx")
+@callbacks.action("cx")
 @dataclass(frozen=True)
 class CancelForm:
     """The Cancel button every step of a form carries: it closes that form (and no other)."""
