@@ -184,6 +184,7 @@ def _coordinators(app: BotApplication) -> None:
     _button(app, coordination.Erase, coordination.erase)
     _command(app, "locations", planning.locations_command)
     _button(app, planning.LocationsList, planning.locations_list)
+    _button(app, planning.LocationsPage, planning.locations_page)
     _button(app, planning.LocationCard, planning.location_card)
     _button(app, planning.NewLocation, planning.new_location)
     _button(app, planning.EditLocation, planning.edit_location)

@@ -26,7 +26,7 @@ LOCATION_EDIT_FLOW = "location_edit"
 PLAN_FLOW = "plan"
 MAX_PLAN_DAYS = 120
 MAX_JOBS = 8  # a session card shows one button per job
-PLACES_PER_PAGE = 10  # /newsessions' locations, a page at a time (Telegram: 100 buttons at most)
+PLACES_PER_PAGE = 10  # locations are listed a page at a time (Telegram: 100 buttons at most)
 DEFAULT_WEEKDAYS = (0, 1, 2, 3, 4)
 # A job: a name of letters (spaces and hyphens inside), then its number of places.
 _JOB = re.compile(r"\s*([^\W\d_](?:[^\W\d_]|[ -])*?)\s*(?:x|×|:)?\s*(\d{1,2})\s*")
@@ -37,6 +37,12 @@ _DMY_SPAN = re.compile(r"(\d{1,2}/\d{1,2}/\d{4})\s*(?:-|–|to)\s*(\d{1,2}/\d{1,
 @dataclass(frozen=True)
 class LocationsList:
     pass
+
+
+@callbacks.action("lq")
+@dataclass(frozen=True)
+class LocationsPage:
+    offset: int
 
 
 @callbacks.action("lc")
@@ -116,11 +122,25 @@ async def locations_list(
     await _locations(update, context, profile)
 
 
-async def _locations(update: Update, context: BotContext, profile: Profile, note: str = "") -> None:
+@button(LocationsPage, Role.COORDINATOR)
+async def locations_page(
+    update: Update, context: BotContext, profile: Profile, page: LocationsPage
+) -> None:
+    await _locations(update, context, profile, offset=page.offset)
+
+
+async def _locations(
+    update: Update, context: BotContext, profile: Profile, note: str = "", *, offset: int = 0
+) -> None:
     run = await locations.managed_by(context.services.db, actor_telegram_id=profile.telegram_id)
-    rows: list[Row] = [[(loc.name, LocationCard(location_id=loc.location_id))] for loc in run]
+    if offset >= len(run):  # an old page button: fewer locations now
+        offset = 0
+    page = run[offset : offset + PLACES_PER_PAGE]
+    rows: list[Row] = [[(loc.name, LocationCard(location_id=loc.location_id))] for loc in page]
+    rows.append(pager(offset, len(run), PLACES_PER_PAGE, LocationsPage))
     rows.append([("➕ Add a location", NewLocation())])
-    await show(update, rota_texts.locations(run), keyboard(*rows), note=note)
+    text = rota_texts.locations(page, offset=offset, total=len(run))
+    await show(update, text, keyboard(*rows), note=note)
 
 
 @button(LocationCard, Role.COORDINATOR)

@@ -320,10 +320,13 @@ FIELD_NAMES = {
 }
 
 
-def locations(run: list[LocationInfo]) -> str:
-    if not run:
+def locations(run: list[LocationInfo], *, offset: int = 0, total: int | None = None) -> str:
+    """A page of the locations (`run`), from `offset` of `total`."""
+    total = len(run) if total is None else total
+    if not total:
         return "No locations yet. Add the first lunch club's venue."
-    lines = ["<b>Locations</b>. Tap one to see or change it."]
+    shown = f" ({offset + 1}-{offset + len(run)} of {total})" if len(run) < total else ""
+    lines = [f"<b>Locations</b>{shown}. Tap one to see or change it."]
     lines += [
         f"• {esc(loc.name)}" + (f", {esc(loc.address)}" if loc.address else "") for loc in run
     ]

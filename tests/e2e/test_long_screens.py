@@ -371,6 +371,22 @@ async def test_with_500_locations_pages_and_steps_never_share_a_label(
     assert "What time?" in rachel.last.text
     await rachel.send("/cancel")
 
+    # /locations: 10 a page, then a card and back to the list.
+    await rachel.send("/locations")
+    assert "(1-10 of 500)" in rachel.last.text
+    await walk_pages(rachel, names[0], pages=50)
+    await rachel.tap(names[489])
+    await rachel.tap("« All locations")
+    assert "(1-10 of 500)" in rachel.last.text
+
+    # /impact's places: every location or one, 8 a page.
+    await rachel.send("/impact")
+    await rachel.tap("Last 4 weeks")
+    await rachel.tap("Next ▶")
+    await rachel.tap("◀ Previous")
+    assert names[0] in rachel.last.labels()
+    await rachel.send("/cancel")
+
     # /broadcast to one location's volunteers: 8 a page, with Back and Cancel.
     await rachel.send("/broadcast")
     await rachel.tap("One location's volunteers")
