@@ -122,6 +122,24 @@ async def test_a_finished_plan_is_not_cancelled(bot: Rehearsal, clock: Clock) ->
     assert await count(bot, LunchSession) == 5
 
 
+async def test_a_shared_win_is_not_cancelled_but_a_previewed_one_is(bot: Rehearsal) -> None:
+    await register(bot, SAM, "Sam")
+    sam = bot.user(SAM, "Sam")
+    await sam.send("/win")
+    await sam.send("Aisha tried carrots for the first time!")
+    await sam.tap("🙋 Share with my name")
+    await sam.send("/cancel")
+    assert sam.last.text == texts.nothing_to_cancel()
+
+    await sam.send("/win")
+    await sam.send("The twins laughed all lunch.")
+    preview = sam.last
+    await sam.send("/cancel")
+    assert sam.last.text == "Cancelled: sharing a win. Nothing was changed."
+    await sam.tap("🙋 Share with my name", message=preview)
+    assert preview.text.startswith("This win was not shared from here: it was cancelled")
+
+
 async def test_cancel_at_the_broadcast_audience_step(bot: Rehearsal) -> None:
     await register(bot, RACHEL, "Rachel")
     await volunteers(bot, 2)
