@@ -424,7 +424,6 @@ CONTINUE = "Continue ▶"
 FORMS: dict[str, tuple[str, str]] = {
     "rename": ("changing your name", "/name"),
     "phone": ("your phone number", "/profile"),
-    "invite": ("the invite", "/invite"),
     "invite_school": ("the invite", "/invite"),
     "check_expiry": ("the safeguarding check", "/people"),
     "location_new": ("the new location", "/locations"),

@@ -11,7 +11,20 @@ from sqlalchemy import func, select
 
 from bot.harness import Clock, Rehearsal
 from bot.sandbox import SimUser
-from handlers import texts
+from handlers import (
+    broadcast,
+    coordination,
+    impact,
+    planning,
+    profile,
+    referral_form,
+    schools,
+    siteday,
+    texts,
+    triage,
+    volunteer,
+    wins,
+)
 from storage import locations, rota
 from storage.models import Draft, Invite, LunchSession
 from storage.rota import JobSpec
@@ -42,6 +55,30 @@ async def coordinator_with_a_location(bot: Rehearsal, clock: Clock) -> SimUser:
     await register(bot, RACHEL, "Rachel")
     await locations.create(bot.services.db, actor_telegram_id=RACHEL, name="St Mark's", now=clock())
     return bot.user(RACHEL, "Rachel")
+
+
+def test_every_form_has_a_name_and_a_command_to_start_it_again() -> None:
+    modules = (
+        broadcast,
+        coordination,
+        impact,
+        planning,
+        profile,
+        referral_form,
+        schools,
+        siteday,
+        triage,
+        volunteer,
+        wins,
+    )
+    forms = {
+        getattr(module, name)
+        for module in modules
+        for name in dir(module)
+        if name.endswith("_FLOW") and isinstance(getattr(module, name), str)
+    }
+    assert len(forms) >= 15
+    assert forms <= texts.FORMS.keys()
 
 
 # --- /cancel at a step that waits for a button ----------------------------------------------
