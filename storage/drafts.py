@@ -43,7 +43,7 @@ async def save(
         "telegram_id": telegram_id,
         "flow": flow,
         "awaiting": None if finished else awaiting,
-        "data": data | {FINISHED: True} if finished else data,
+        "data": (data | {FINISHED: True}) if finished else data,
         "updated_at": now,
     }
     async with db.transaction() as session:
