@@ -480,6 +480,12 @@ async def _gone(update: Update, context: BotContext, profile: Profile, win_id: i
 async def reject_without_note(
     update: Update, context: BotContext, profile: Profile, chosen: RejectWithoutNote
 ) -> None:
+    # The button is on the question for a note: once that form is closed (cancelled, or the
+    # win decided), it does nothing more, and says what became of the win.
+    form = await drafts.load(context.services.db, telegram_id=profile.telegram_id, flow=REJECT_FLOW)
+    if form is None or form.data.get("win_id") != chosen.win_id:
+        await _gone(update, context, profile, chosen.win_id)
+        return
     await _reject(update, context, profile, chosen.win_id, chosen.version, None)
 
 

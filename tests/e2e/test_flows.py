@@ -26,6 +26,7 @@ from handlers import (
     wins,
 )
 from storage import locations, rota
+from storage import wins as stored_wins
 from storage.models import Draft, Invite, LunchSession
 from storage.rota import JobSpec
 from tests.conftest import RACHEL
@@ -175,6 +176,25 @@ async def test_a_shared_win_is_not_cancelled_but_a_previewed_one_is(bot: Rehears
     assert sam.last.text == "Cancelled: sharing a win. Nothing was changed."
     await sam.tap("🙋 Share with my name", message=preview)
     assert preview.text.startswith("This win was not shared from here: it was cancelled")
+
+
+async def test_cancel_while_a_rejection_waits_for_its_note_keeps_the_win(bot: Rehearsal) -> None:
+    await register(bot, RACHEL, "Rachel")
+    await register(bot, SAM, "Sam")
+    sam, rachel = bot.user(SAM, "Sam"), bot.user(RACHEL, "Rachel")
+    await sam.send("/win")
+    await sam.send("Aisha tried carrots for the first time!")
+    await sam.tap("🙋 Share with my name")
+    await bot.deliver()
+    await rachel.tap("Reject")
+    asking = rachel.last
+    assert asking.labels() == ["Reject without a note", CANCEL]
+    await rachel.send("/cancel")
+    assert rachel.last.text == "Cancelled: rejecting the win. Nothing was changed."
+    await rachel.tap("Reject without a note", message=asking)
+    assert asking.text.startswith("This note is no longer open")
+    assert await stored_wins.pending_count(bot.services.db) == 1
+    assert not any("decided not to" in m.text for m in sam.bot_messages)
 
 
 async def test_cancel_at_the_broadcast_audience_step(bot: Rehearsal) -> None:
