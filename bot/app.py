@@ -163,6 +163,7 @@ def _everyone(app: BotApplication) -> None:
     _command(app, "whoami", profile.whoami)
     _command(app, "name", profile.name)
     _command(app, "cancel", profile.cancel)
+    _button(app, flows.CancelForm, flows.cancel_form)
 
 
 def _coordinators(app: BotApplication) -> None:
@@ -184,6 +185,7 @@ def _coordinators(app: BotApplication) -> None:
     _button(app, coordination.Erase, coordination.erase)
     _command(app, "locations", planning.locations_command)
     _button(app, planning.LocationsList, planning.locations_list)
+    _button(app, planning.LocationsPage, planning.locations_page)
     _button(app, planning.LocationCard, planning.location_card)
     _button(app, planning.NewLocation, planning.new_location)
     _button(app, planning.EditLocation, planning.edit_location)
@@ -191,11 +193,11 @@ def _coordinators(app: BotApplication) -> None:
     _button(app, planning.ArchiveAndCancel, planning.archive_and_cancel)
     _command(app, "newsessions", planning.new_sessions)
     _button(app, planning.PlanAt, planning.plan_at)
+    _button(app, planning.PlanWherePage, planning.plan_where_page)
     _button(app, planning.PlanWeekday, planning.plan_weekday)
     _button(app, planning.PlanWeekdaysDone, planning.plan_weekdays_done)
     _button(app, planning.PlanDefaultJobs, planning.plan_default_jobs)
     _button(app, planning.PlanCreate, planning.plan_create)
-    _button(app, planning.PlanCancel, planning.plan_cancel)
 
 
 def _volunteers(app: BotApplication) -> None:
@@ -271,7 +273,6 @@ def _schools(app: BotApplication) -> None:
     _button(app, referral_form.ReferSkipNote, referral_form.refer_skip_note)
     _button(app, referral_form.ReferEdit, referral_form.refer_edit)
     _button(app, referral_form.ReferSend, referral_form.refer_send)
-    _button(app, referral_form.ReferCancel, referral_form.refer_cancel)
     _command(app, "myreferrals", referral_form.my_referrals_command)
     _button(app, referral_form.MyReferralsPage, referral_form.my_referrals_page)
     _button(app, referral_form.OpenReferral, referral_form.open_referral)
@@ -285,6 +286,7 @@ def _triage(app: BotApplication) -> None:
     _button(app, schools.NewSchool, schools.new_school)
     _button(app, schools.SchoolCard, schools.school_card)
     _button(app, schools.EditArea, schools.edit_area)
+    _button(app, schools.InviteContact, schools.invite_contact)
     _command(app, "referrals", triage.referrals_command)
     _button(app, triage.ReferralList, triage.referral_list)
     _button(app, triage.OpenReferral, triage.open_referral)
@@ -324,7 +326,6 @@ def _celebrations(app: BotApplication) -> None:
     _button(app, broadcast.AudienceLocations, broadcast.audience_locations)
     _button(app, broadcast.PickAudience, broadcast.pick_audience)
     _button(app, broadcast.SendBroadcast, broadcast.send_broadcast)
-    _button(app, broadcast.CancelBroadcast, broadcast.cancel_broadcast)
     _button(app, broadcast.ChangeMessage, broadcast.change_message)
     _button(app, broadcast.StopBroadcast, broadcast.stop_broadcast)
     # (broadcasts: end)

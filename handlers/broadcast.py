@@ -21,7 +21,7 @@ from telegram import Bot, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.warnings import PTBDeprecationWarning
 
-from handlers import broadcast_texts, callbacks
+from handlers import broadcast_texts, callbacks, flows
 from handlers.common import Row, button, command, keyboard, pager, say, show
 from handlers.context import BotContext, Services
 from handlers.rendering import Rendered
@@ -63,12 +63,6 @@ class SendBroadcast:
     token: int  # the preview's: a tap on an older preview (or a second tap) sends nothing
 
 
-@callbacks.action("be")
-@dataclass(frozen=True)
-class CancelBroadcast:
-    pass
-
-
 @callbacks.action("bf")
 @dataclass(frozen=True)
 class ChangeMessage:
@@ -88,6 +82,7 @@ class StopBroadcast:
 async def broadcast_command(update: Update, context: BotContext, profile: Profile) -> None:
     # A new /broadcast starts afresh: a half-composed one is forgotten.
     await broadcasts.discard(context.services.db, actor_telegram_id=profile.telegram_id)
+    await flows.begin(context, profile.telegram_id, BROADCAST_FLOW)
     await _audience_menu(update, context, profile)
 
 
@@ -95,7 +90,13 @@ async def broadcast_command(update: Update, context: BotContext, profile: Profil
 async def change_audience(
     update: Update, context: BotContext, profile: Profile, _asked: ChangeAudience
 ) -> None:
-    await _audience_menu(update, context, profile)
+    if await _composing(update, context, profile):
+        await _audience_menu(update, context, profile)
+
+
+async def _composing(update: Update, context: BotContext, profile: Profile) -> bool:
+    """True if this person's broadcast is still being composed (not cancelled, not sent)."""
+    return await flows.still_open(update, context, profile.telegram_id, BROADCAST_FLOW) is not None
 
 
 async def _audience_menu(update: Update, context: BotContext, profile: Profile) -> None:
@@ -111,7 +112,7 @@ async def _audience_menu(update: Update, context: BotContext, profile: Profile) 
             [("One location's volunteers", AudienceLocations(offset=0))],
             [("School contacts", PickAudience(Audience.SCHOOLS, NO_LOCATION))],
             [("Everyone", PickAudience(Audience.EVERYONE, NO_LOCATION))],
-            [("Cancel", CancelBroadcast())],
+            flows.cancel_row(BROADCAST_FLOW),
         ),
     )
 
@@ -120,6 +121,8 @@ async def _audience_menu(update: Update, context: BotContext, profile: Profile) 
 async def audience_locations(
     update: Update, context: BotContext, profile: Profile, page: AudienceLocations
 ) -> None:
+    if not await _composing(update, context, profile):
+        return
     scope = await broadcasts.reach(context.services.db, actor_telegram_id=profile.telegram_id)
     await _locations(update, context, profile, page.offset, site_lead=scope is not None)
 
@@ -135,11 +138,9 @@ async def _locations(
         for loc in run[offset : offset + LOCATIONS_PER_PAGE]
     ]
     rows.append(pager(offset, len(run), LOCATIONS_PER_PAGE, AudienceLocations))
-    rows.append(
-        [("Cancel", CancelBroadcast())]
-        if site_lead
-        else [("« Back", ChangeAudience()), ("Cancel", CancelBroadcast())]
-    )
+    if not site_lead:
+        rows.append([("« Back", ChangeAudience())])
+    rows.append(flows.cancel_row(BROADCAST_FLOW))
     await show(update, broadcast_texts.ask_location(len(run), site_lead), keyboard(*rows))
 
 
@@ -147,6 +148,8 @@ async def _locations(
 async def pick_audience(
     update: Update, context: BotContext, profile: Profile, picked: PickAudience
 ) -> None:
+    if not await _composing(update, context, profile):
+        return
     services = context.services
     composition = await broadcasts.choose_audience(
         services.db,
@@ -156,7 +159,11 @@ async def pick_audience(
         now=services.now(),
     )
     if composition.text is None:  # the draft now waits for the message
-        await show(update, broadcast_texts.ask_message(_audience(composition)))
+        await show(
+            update,
+            broadcast_texts.ask_message(_audience(composition)),
+            flows.cancel_keyboard(BROADCAST_FLOW),
+        )
         return
     await show(update, *_confirmation(composition))
 
@@ -226,7 +233,8 @@ def _confirmation(composition: Composition) -> tuple[str, InlineKeyboardMarkup]:
             ]
         )
     rows.append([(broadcast_texts.CHANGE_MESSAGE, ChangeMessage())])
-    rows.append([("Change audience", ChangeAudience()), ("Cancel", CancelBroadcast())])
+    rows.append([("Change audience", ChangeAudience())])
+    rows.append(flows.cancel_row(BROADCAST_FLOW))
     audience = _audience(composition)
     if composition.without_sender:
         audience = broadcast_texts.not_you(audience)
@@ -242,18 +250,16 @@ async def change_message(
     update: Update, context: BotContext, profile: Profile, _asked: ChangeMessage
 ) -> None:
     """After the preview: the message is asked for again, for the same audience."""
+    if not await _composing(update, context, profile):
+        return
     composition = await broadcasts.rewrite(
         context.services.db, actor_telegram_id=profile.telegram_id, now=context.services.now()
     )
-    await show(update, broadcast_texts.ask_message(_audience(composition)))
-
-
-@button(CancelBroadcast, Role.COORDINATOR)
-async def cancel_broadcast(
-    update: Update, context: BotContext, profile: Profile, _cancel: CancelBroadcast
-) -> None:
-    await broadcasts.discard(context.services.db, actor_telegram_id=profile.telegram_id)
-    await show(update, broadcast_texts.cancelled())
+    await show(
+        update,
+        broadcast_texts.ask_message(_audience(composition)),
+        flows.cancel_keyboard(BROADCAST_FLOW),
+    )
 
 
 # --- sending ---------------------------------------------------------------------------------

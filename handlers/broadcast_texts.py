@@ -117,10 +117,6 @@ def already_sent() -> str:
     )
 
 
-def cancelled() -> str:
-    return "Cancelled: the broadcast was not sent."
-
-
 def stopped(count: int) -> str:
     return (
         f"⏹ Stopped: {people(count)} will not be sent it. The copies already on their way "

@@ -15,7 +15,7 @@ from storage.models import CheckStatus, Role
 from storage.people import Profile, RoleRemoval
 from storage.rota_import import parse_date
 
-INVITE_SCHOOL_FLOW = "invite_school"
+INVITE_SCHOOL_FLOW = "invite_school"  # /invite's form: the role, the school, a new school's name
 CHECK_FLOW = "check_expiry"
 NO_EXPIRY = ("none", "no", "-")
 PEOPLE_PER_PAGE = 10
@@ -112,27 +112,38 @@ async def invite(update: Update, context: BotContext, profile: Profile) -> None:
     """`/invite`, or straight away with `/invite coordinator` / `/invite school NAME`."""
     words = args_text(context).split(maxsplit=1)
     if words and words[0].lower() == "coordinator":
-        await _issue(update, context, profile, Role.COORDINATOR)
+        await issue(update, context, profile, Role.COORDINATOR)
         return
     if words and words[0].lower() == "school" and len(words) == 2:
         await _issue_for_new_school(update, context, profile, words[1])
         return
+    await flows.begin(context, profile.telegram_id, INVITE_SCHOOL_FLOW)
     await say(
         update,
         texts.invite_choose_role(),
-        keyboard(
+        flows.cancel_keyboard(
+            INVITE_SCHOOL_FLOW,
             [("A school contact", InviteRole(role=Role.SCHOOL_CONTACT))],
             [("A coordinator", InviteRole(role=Role.COORDINATOR))],
         ),
     )
 
 
+async def _invite_open(update: Update, context: BotContext, profile: Profile) -> bool:
+    """True if the person's /invite form is open (not cancelled, not done)."""
+    form = await flows.still_open(update, context, profile.telegram_id, INVITE_SCHOOL_FLOW)
+    return form is not None
+
+
 @button(InviteRole, Role.COORDINATOR)
 async def invite_role(
     update: Update, context: BotContext, profile: Profile, chosen: InviteRole
 ) -> None:
+    if not await _invite_open(update, context, profile):
+        return
     if chosen.role is Role.COORDINATOR:
-        await _issue(update, context, profile, Role.COORDINATOR)
+        if await issue(update, context, profile, Role.COORDINATOR):
+            await flows.finish(context, profile.telegram_id, INVITE_SCHOOL_FLOW)
         return
     if chosen.role is not Role.SCHOOL_CONTACT:
         await show(update, texts.stale_button())
@@ -142,22 +153,31 @@ async def invite_role(
         [(school.name, InviteSchool(school_id=school.school_id))] for school in schools
     ]
     rows.append([("➕ A new school", InviteNewSchool())])
-    await show(update, texts.invite_choose_school(bool(schools)), keyboard(*rows))
+    await show(
+        update,
+        texts.invite_choose_school(bool(schools)),
+        flows.cancel_keyboard(INVITE_SCHOOL_FLOW, *rows),
+    )
 
 
 @button(InviteSchool, Role.COORDINATOR)
 async def invite_school(
     update: Update, context: BotContext, profile: Profile, chosen: InviteSchool
 ) -> None:
-    await _issue(update, context, profile, Role.SCHOOL_CONTACT, school_id=chosen.school_id)
+    if not await _invite_open(update, context, profile):
+        return
+    if await issue(update, context, profile, Role.SCHOOL_CONTACT, school_id=chosen.school_id):
+        await flows.finish(context, profile.telegram_id, INVITE_SCHOOL_FLOW)
 
 
 @button(InviteNewSchool, Role.COORDINATOR)
 async def invite_new_school(
     update: Update, context: BotContext, profile: Profile, _chosen: InviteNewSchool
 ) -> None:
+    if not await _invite_open(update, context, profile):
+        return
     await flows.wait_for_text(context, profile.telegram_id, INVITE_SCHOOL_FLOW, "school_name")
-    await show(update, texts.ask_school_name())
+    await show(update, texts.ask_school_name(), flows.cancel_keyboard(INVITE_SCHOOL_FLOW))
 
 
 async def on_school_name_text(
@@ -173,13 +193,13 @@ async def _issue_for_new_school(
     if name is None:
         await say(update, texts.school_name_invalid())
         return
-    await _issue(update, context, profile, Role.SCHOOL_CONTACT, school_name=name)
+    await issue(update, context, profile, Role.SCHOOL_CONTACT, school_name=name)
     await drafts.discard(
         context.services.db, telegram_id=profile.telegram_id, flow=INVITE_SCHOOL_FLOW
     )
 
 
-async def _issue(
+async def issue(
     update: Update,
     context: BotContext,
     profile: Profile,
@@ -187,7 +207,9 @@ async def _issue(
     *,
     school_id: int | None = None,
     school_name: str | None = None,
-) -> None:
+) -> bool:
+    """Make an invite and show its link (in place of the button's screen); False if it could
+    not be made."""
     services = context.services
     try:
         created = await invites.create(
@@ -202,9 +224,10 @@ async def _issue(
         )
     except LookupError:
         await show(update, texts.stale_button())
-        return
+        return False
     link = f"https://t.me/{context.bot.username}?start={invites.link_payload(created.token)}"
     await show(update, texts.invite_created(created, link, services.settings.timezone))
+    return True
 
 
 def _source(update: Update) -> str:
@@ -365,7 +388,7 @@ async def set_check(
         await flows.wait_for_text(
             context, profile.telegram_id, CHECK_FLOW, "expires_on", {"person_id": chosen.person_id}
         )
-        await say(update, texts.ask_check_expiry())
+        await say(update, texts.ask_check_expiry(), flows.cancel_keyboard(CHECK_FLOW))
         return
     await _record_check(update, context, profile, chosen.person_id, chosen.status, None)
 

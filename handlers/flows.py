@@ -1,7 +1,10 @@
-"""Typed answers: when a form waits for text, the person's next message goes to its flow.
+"""Multi-step forms: their drafts, their Cancel button and /cancel, and typed answers (when a
+form waits for text, the person's next message goes to its flow).
 
-The waiting state is a draft row in the database, not process memory, so a restart or another
-instance continues the form where it was.
+The state is a draft row in the database, not process memory, so a restart or another instance
+continues the form where it was. Every form has one, from its first screen to its last, whether
+the step waits for words or for a button: so /cancel (or the form's own ✖ Cancel button) ends it
+at any step, and a button of a form that is closed changes nothing and says so.
 """
 
 from __future__ import annotations
@@ -10,14 +13,26 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Message, Update
 
-from handlers import texts
-from handlers.common import Handler, acting, say
+from handlers import callbacks, texts
+from handlers.common import Handler, Row, acting, button, keyboard, say, show
 from handlers.context import BotContext
 from storage import drafts
+from storage.drafts import DraftState
 from storage.models import Role
 from storage.people import Profile
+
+CANCEL = "✖ Cancel"
+
+
+@callbacks.action("cx")
+@dataclass(frozen=True)
+class CancelForm:
+    """The Cancel button every step of a form carries: it closes that form (and no other)."""
+
+    flow: str
+
 
 TextFn = Callable[[Update, BotContext, Profile, str], Awaitable[None]]
 
@@ -51,6 +66,89 @@ async def wait_for_text(
 async def finish(context: BotContext, telegram_id: int, flow: str) -> None:
     """The form is done: forget its draft."""
     await drafts.discard(context.services.db, telegram_id=telegram_id, flow=flow)
+
+
+async def begin(
+    context: BotContext, telegram_id: int, flow: str, data: dict[str, Any] | None = None
+) -> None:
+    """A form starts on a screen of buttons: its draft (replacing any earlier one of the same
+    flow) is what /cancel closes and what its buttons check is still open."""
+    services = context.services
+    await drafts.save(
+        services.db,
+        telegram_id=telegram_id,
+        flow=flow,
+        awaiting=None,
+        data=data or {},
+        now=services.now(),
+    )
+
+
+async def still_open(
+    update: Update, context: BotContext, telegram_id: int, flow: str
+) -> DraftState | None:
+    """The form's draft, if the form is open; else (cancelled, finished, or never started here)
+    the screen says so kindly, and None: the tap changes nothing."""
+    draft = await drafts.load(context.services.db, telegram_id=telegram_id, flow=flow)
+    if draft is None or draft.finished:
+        await _closed(update, flow)
+        return None
+    return draft
+
+
+async def _closed(update: Update, flow: str) -> None:
+    """Say the form is closed: in place of the screen tapped, or (a photo, a file: no text to
+    replace) in a new message."""
+    query = update.callback_query
+    tapped = query.message if query is not None else None
+    if isinstance(tapped, Message) and tapped.text is not None:
+        await show(update, texts.form_closed(flow))
+    else:
+        await say(update, texts.form_closed(flow))
+
+
+def cancel_row(flow: str) -> Row:
+    """The row with the form's own Cancel button, for the bottom of each of its screens."""
+    return [(CANCEL, CancelForm(flow=flow))]
+
+
+def cancel_keyboard(flow: str, *rows: Row) -> InlineKeyboardMarkup:
+    """A step's buttons (if any), with the form's Cancel button under them."""
+    return keyboard(*rows, cancel_row(flow))
+
+
+def with_cancel(markup: InlineKeyboardMarkup | None, flow: str) -> InlineKeyboardMarkup:
+    """A step's keyboard as it is, with the form's Cancel button added under it."""
+    rows = list(markup.inline_keyboard) if markup is not None else []
+    return InlineKeyboardMarkup([*rows, *keyboard(cancel_row(flow)).inline_keyboard])
+
+
+async def cancel_all(context: BotContext, telegram_id: int) -> list[str]:
+    """Close every form the person has open, at whatever step; the flows closed."""
+    return await drafts.close_all(context.services.db, telegram_id=telegram_id)
+
+
+async def cancel_command(update: Update, context: BotContext) -> None:
+    """/cancel: whatever form the person is in, at whichever step, ends, and they are told
+    which."""
+    user = update.effective_user
+    if user is None:
+        return
+    closed = await cancel_all(context, user.id)
+    await say(update, texts.forms_cancelled(closed) if closed else texts.nothing_to_cancel())
+
+
+@button(CancelForm)
+async def cancel_form(
+    update: Update, context: BotContext, profile: Profile, chosen: CancelForm
+) -> None:
+    db = context.services.db
+    draft = await drafts.load(db, telegram_id=profile.telegram_id, flow=chosen.flow)
+    if draft is None or draft.finished:
+        await _closed(update, chosen.flow)
+        return
+    await drafts.discard(db, telegram_id=profile.telegram_id, flow=chosen.flow)
+    await show(update, texts.forms_cancelled([chosen.flow]))
 
 
 async def cancel_waiting(context: BotContext, telegram_id: int) -> bool:

@@ -117,13 +117,22 @@ async def impact_command(update: Update, context: BotContext, profile: Profile) 
         [(PRESET_LABELS[Preset.YEAR], ImpactPeriod(Preset.YEAR))],
         [("Choose dates…", ImpactDates())],
     ]
-    await show(update, impact_texts.choose_period(), keyboard(*rows))
+    await flows.begin(context, profile.telegram_id, IMPACT_FLOW)
+    await show(update, impact_texts.choose_period(), flows.cancel_keyboard(IMPACT_FLOW, *rows))
+
+
+async def _open(update: Update, context: BotContext, profile: Profile) -> bool:
+    """True if this /impact is still open: a report asked for, not cancelled, not sent."""
+    form = await flows.still_open(update, context, profile.telegram_id, IMPACT_FLOW)
+    return form is not None
 
 
 @button(ImpactPeriod, Role.COORDINATOR)
 async def impact_period(
     update: Update, context: BotContext, profile: Profile, chosen: ImpactPeriod
 ) -> None:
+    if not await _open(update, context, profile):
+        return
     start, end = preset_period(chosen.preset, _today(context.services))
     await _choose_place(update, context, profile, start, end, 0)
 
@@ -132,8 +141,10 @@ async def impact_period(
 async def impact_dates(
     update: Update, context: BotContext, profile: Profile, _chosen: ImpactDates
 ) -> None:
+    if not await _open(update, context, profile):
+        return
     await flows.wait_for_text(context, profile.telegram_id, IMPACT_FLOW, "dates")
-    await show(update, impact_texts.ask_dates())
+    await show(update, impact_texts.ask_dates(), flows.cancel_keyboard(IMPACT_FLOW))
 
 
 async def on_dates_text(update: Update, context: BotContext, profile: Profile, text: str) -> None:
@@ -146,7 +157,8 @@ async def on_dates_text(update: Update, context: BotContext, profile: Profile, t
     if problem is not None:
         await say(update, impact_texts.period_refused(problem))
         return
-    await flows.finish(context, profile.telegram_id, IMPACT_FLOW)
+    # The form goes on, waiting for a button now, no longer for words.
+    await flows.begin(context, profile.telegram_id, IMPACT_FLOW)
     await _choose_place(update, context, profile, *chosen, 0)
 
 
@@ -154,6 +166,8 @@ async def on_dates_text(update: Update, context: BotContext, profile: Profile, t
 async def impact_places(
     update: Update, context: BotContext, profile: Profile, chosen: ImpactPlaces
 ) -> None:
+    if not await _open(update, context, profile):
+        return
     period = await _button_period(update, context, chosen.start, chosen.end)
     if period is not None:
         await _choose_place(update, context, profile, *period, chosen.offset)
@@ -163,6 +177,8 @@ async def impact_places(
 async def impact_run(
     update: Update, context: BotContext, profile: Profile, chosen: ImpactRun
 ) -> None:
+    if not await _open(update, context, profile):
+        return
     period = await _button_period(update, context, chosen.start, chosen.end)
     if period is None:
         return
@@ -207,7 +223,7 @@ async def _choose_place(
     await show(
         update,
         impact_texts.choose_place(start, end, whole_programme=places.whole_programme),
-        keyboard(*rows),
+        flows.cancel_keyboard(IMPACT_FLOW, *rows),
     )
 
 
@@ -231,6 +247,7 @@ async def _send_report(
         now=services.now(),
         location_id=location_id,
     )
+    await flows.finish(context, profile.telegram_id, IMPACT_FLOW)
     where = report.locations[0].name if location_id is not None and report.locations else None
     await show(
         update,

@@ -11,6 +11,7 @@ from handlers.common import keyboard
 from handlers.context import Services
 from handlers.rendering import Later, Rendered, Renderer
 from handlers.siteday import RequestCover
+from handlers.triage import OpenReferral
 from handlers.volunteer import BookJob, OfferAnswer, ReminderAnswer
 from storage import locations, referrals, rota, schedule
 from storage.models import BookingStatus, ReferralStatus
@@ -189,7 +190,10 @@ async def _referral_new(services: Services, notice: Outgoing) -> Rendered | None
     summary = await referrals.summary(services.db, int(notice.payload["referral_id"]))
     if summary is None or summary.status is not ReferralStatus.SUBMITTED:
         return None  # decided already
-    return Rendered(triage_texts.new_referral(summary))
+    return Rendered(
+        triage_texts.new_referral(summary),
+        keyboard([(triage_texts.OPEN_REFERRAL, OpenReferral(referral_id=summary.referral_id))]),
+    )
 
 
 async def _referral_status(services: Services, notice: Outgoing) -> Rendered | None:

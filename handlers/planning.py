@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from datetime import date, time, timedelta
 from typing import Any
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 
 from handlers import callbacks, flows, rota_texts, site_texts, texts
-from handlers.common import Row, button, command, keyboard, say, show
+from handlers.common import Row, button, command, keyboard, pager, say, show
 from handlers.context import BotContext
 from handlers.siteday import parse_times
 from storage import drafts, locations, rota
@@ -26,6 +26,7 @@ LOCATION_EDIT_FLOW = "location_edit"
 PLAN_FLOW = "plan"
 MAX_PLAN_DAYS = 120
 MAX_JOBS = 8  # a session card shows one button per job
+PLACES_PER_PAGE = 10  # locations are listed a page at a time (Telegram: 100 buttons at most)
 DEFAULT_WEEKDAYS = (0, 1, 2, 3, 4)
 # A job: a name of letters (spaces and hyphens inside), then its number of places.
 _JOB = re.compile(r"\s*([^\W\d_](?:[^\W\d_]|[ -])*?)\s*(?:x|×|:)?\s*(\d{1,2})\s*")
@@ -36,6 +37,12 @@ _DMY_SPAN = re.compile(r"(\d{1,2}/\d{1,2}/\d{4})\s*(?:-|–|to)\s*(\d{1,2}/\d{1,
 @dataclass(frozen=True)
 class LocationsList:
     pass
+
+
+@callbacks.action("lq")
+@dataclass(frozen=True)
+class LocationsPage:
+    offset: int
 
 
 @callbacks.action("lc")
@@ -78,6 +85,12 @@ class PlanAt:
     location_id: int
 
 
+@callbacks.action("wp")
+@dataclass(frozen=True)
+class PlanWherePage:
+    offset: int
+
+
 @callbacks.action("wd")
 @dataclass(frozen=True)
 class PlanWeekday:
@@ -102,12 +115,6 @@ class PlanCreate:
     pass
 
 
-@callbacks.action("wx")
-@dataclass(frozen=True)
-class PlanCancel:
-    pass
-
-
 # --- locations -------------------------------------------------------------------------------
 
 
@@ -123,11 +130,25 @@ async def locations_list(
     await _locations(update, context, profile)
 
 
-async def _locations(update: Update, context: BotContext, profile: Profile, note: str = "") -> None:
+@button(LocationsPage, Role.COORDINATOR)
+async def locations_page(
+    update: Update, context: BotContext, profile: Profile, page: LocationsPage
+) -> None:
+    await _locations(update, context, profile, offset=page.offset)
+
+
+async def _locations(
+    update: Update, context: BotContext, profile: Profile, note: str = "", *, offset: int = 0
+) -> None:
     run = await locations.managed_by(context.services.db, actor_telegram_id=profile.telegram_id)
-    rows: list[Row] = [[(loc.name, LocationCard(location_id=loc.location_id))] for loc in run]
+    if offset >= len(run):  # an old page button: fewer locations now
+        offset = 0
+    page = run[offset : offset + PLACES_PER_PAGE]
+    rows: list[Row] = [[(loc.name, LocationCard(location_id=loc.location_id))] for loc in page]
+    rows.append(pager(offset, len(run), PLACES_PER_PAGE, LocationsPage))
     rows.append([("➕ Add a location", NewLocation())])
-    await show(update, rota_texts.locations(run), keyboard(*rows), note=note)
+    text = rota_texts.locations(page, offset=offset, total=len(run))
+    await show(update, text, keyboard(*rows), note=note)
 
 
 @button(LocationCard, Role.COORDINATOR)
@@ -167,7 +188,11 @@ async def new_location(
     update: Update, context: BotContext, profile: Profile, _asked: NewLocation
 ) -> None:
     await flows.wait_for_text(context, profile.telegram_id, LOCATION_NAME_FLOW, "name")
-    await say(update, rota_texts.ask_location_field(Field.NAME, None))
+    await say(
+        update,
+        rota_texts.ask_location_field(Field.NAME, None),
+        flows.cancel_keyboard(LOCATION_NAME_FLOW),
+    )
 
 
 async def on_location_name_text(
@@ -203,7 +228,11 @@ async def edit_location(
         chosen.field.value,
         {"location_id": chosen.location_id},
     )
-    await say(update, rota_texts.ask_location_field(chosen.field, location))
+    await say(
+        update,
+        rota_texts.ask_location_field(chosen.field, location),
+        flows.cancel_keyboard(LOCATION_EDIT_FLOW),
+    )
 
 
 async def on_location_edit_text(
@@ -306,12 +335,37 @@ async def new_sessions(update: Update, context: BotContext, profile: Profile) ->
     if not run:
         await say(update, rota_texts.plan_no_locations())
         return
-    rows: list[Row] = [[(loc.name, PlanAt(location_id=loc.location_id))] for loc in run]
-    await say(update, rota_texts.plan_where(), keyboard(*rows))
+    # A new /newsessions starts afresh: a half-made plan is forgotten.
+    await flows.begin(context, profile.telegram_id, PLAN_FLOW)
+    await say(update, *_where(run, 0))
+
+
+@button(PlanWherePage, Role.COORDINATOR)
+async def plan_where_page(
+    update: Update, context: BotContext, profile: Profile, page: PlanWherePage
+) -> None:
+    if await flows.still_open(update, context, profile.telegram_id, PLAN_FLOW) is None:
+        return
+    run = await locations.managed_by(context.services.db, actor_telegram_id=profile.telegram_id)
+    await show(update, *_where(run, page.offset))
+
+
+def _where(run: list[LocationInfo], offset: int) -> tuple[str, InlineKeyboardMarkup]:
+    if offset >= len(run):  # an old page button: fewer locations now
+        offset = 0
+    rows: list[Row] = [
+        [(loc.name, PlanAt(location_id=loc.location_id))]
+        for loc in run[offset : offset + PLACES_PER_PAGE]
+    ]
+    rows.append(pager(offset, len(run), PLACES_PER_PAGE, PlanWherePage))
+    text = rota_texts.plan_where(offset, len(run), PLACES_PER_PAGE)
+    return text, flows.cancel_keyboard(PLAN_FLOW, *rows)
 
 
 @button(PlanAt, Role.COORDINATOR)
 async def plan_at(update: Update, context: BotContext, profile: Profile, chosen: PlanAt) -> None:
+    if await flows.still_open(update, context, profile.telegram_id, PLAN_FLOW) is None:
+        return
     location = await locations.managed(
         context.services.db, actor_telegram_id=profile.telegram_id, location_id=chosen.location_id
     )
@@ -321,7 +375,7 @@ async def plan_at(update: Update, context: BotContext, profile: Profile, chosen:
     await _save(
         context, profile, "dates", {"location_id": location.location_id, "location": location.name}
     )
-    await show(update, rota_texts.plan_dates(location.name))
+    await show(update, rota_texts.plan_dates(location.name), flows.cancel_keyboard(PLAN_FLOW))
 
 
 async def on_plan_text(update: Update, context: BotContext, profile: Profile, text: str) -> None:
@@ -371,7 +425,8 @@ async def _weekdays(update: Update, data: dict[str, Any], *, fresh: bool = False
         ]
         for days in ((0, 1, 2, 3), (4, 5, 6))
     ]
-    rows.append([("Next ▶", PlanWeekdaysDone())])
+    rows.append([(texts.CONTINUE, PlanWeekdaysDone())])
+    rows.append(flows.cancel_row(PLAN_FLOW))
     text = rota_texts.plan_weekdays(
         date.fromisoformat(data["first"]), date.fromisoformat(data["last"])
     )
@@ -385,9 +440,8 @@ async def _weekdays(update: Update, data: dict[str, Any], *, fresh: bool = False
 async def plan_weekday(
     update: Update, context: BotContext, profile: Profile, chosen: PlanWeekday
 ) -> None:
-    data = await _draft_data(context, profile, "weekdays")
+    data = await _draft_data(update, context, profile, "weekdays")
     if data is None or not 0 <= chosen.weekday <= 6:
-        await show(update, rota_texts.plan_expired())
         return
     days = set(data["weekdays"]) ^ {chosen.weekday}
     data["weekdays"] = sorted(days)
@@ -399,16 +453,15 @@ async def plan_weekday(
 async def plan_weekdays_done(
     update: Update, context: BotContext, profile: Profile, _done: PlanWeekdaysDone
 ) -> None:
-    data = await _draft_data(context, profile, "weekdays")
+    data = await _draft_data(update, context, profile, "weekdays")
     if data is None:
-        await show(update, rota_texts.plan_expired())
         return
     if not data["weekdays"]:
         await _weekdays(update, data)
         await say(update, rota_texts.plan_no_weekdays())
         return
     await _save(context, profile, "times", data)
-    await show(update, rota_texts.plan_times())
+    await show(update, rota_texts.plan_times(), flows.cancel_keyboard(PLAN_FLOW))
 
 
 async def _plan_times(
@@ -421,16 +474,19 @@ async def _plan_times(
     data |= {"start": times[0].strftime("%H:%M"), "end": times[1].strftime("%H:%M")}
     await _save(context, profile, "jobs", data)
     defaults = context.services.settings.jobs
-    await say(update, rota_texts.plan_jobs(defaults), keyboard([("Use these", PlanDefaultJobs())]))
+    await say(
+        update,
+        rota_texts.plan_jobs(defaults),
+        flows.cancel_keyboard(PLAN_FLOW, [("Use these", PlanDefaultJobs())]),
+    )
 
 
 @button(PlanDefaultJobs, Role.COORDINATOR)
 async def plan_default_jobs(
     update: Update, context: BotContext, profile: Profile, _chosen: PlanDefaultJobs
 ) -> None:
-    data = await _draft_data(context, profile, "start")
+    data = await _draft_data(update, context, profile, "start")
     if data is None:
-        await show(update, rota_texts.plan_expired())
         return
     await _review(
         update, context, profile, data | {"jobs": _jobs_data(context.services.settings.jobs)}
@@ -454,7 +510,7 @@ async def _review(
     await say(
         update,
         rota_texts.plan_review(plan, data["location"], count),
-        keyboard([("✅ Create them", PlanCreate()), ("Cancel", PlanCancel())]),
+        keyboard([("✅ Create them", PlanCreate())], flows.cancel_row(PLAN_FLOW)),
     )
 
 
@@ -463,10 +519,8 @@ async def plan_create(
     update: Update, context: BotContext, profile: Profile, _chosen: PlanCreate
 ) -> None:
     services = context.services
-    data = await _draft_data(context, profile, "jobs")
-    if data is None:
-        await show(update, rota_texts.plan_expired())  # cancelled, or never finished
-        return
+    draft = await drafts.load(services.db, telegram_id=profile.telegram_id, flow=PLAN_FLOW)
+    data = dict(draft.data) if draft is not None else {}
     if "created" in data:  # a double tap: the same answer again
         await show(
             update,
@@ -474,6 +528,8 @@ async def plan_create(
                 rota.Created(created=data["created"], existing=data["existing"]), data["location"]
             ),
         )
+        return
+    if await _draft_data(update, context, profile, "jobs") is None:
         return
     plan = _plan(data)
     try:
@@ -487,19 +543,17 @@ async def plan_create(
     except ValueError:
         await show(update, rota_texts.plan_empty())
         return
-    # Kept, not waiting for anything, so a second tap can repeat the answer.
-    await _save(
-        context, profile, None, data | {"created": created.created, "existing": created.existing}
+    # Kept, finished, so a second tap can repeat the answer.
+    await drafts.save(
+        services.db,
+        telegram_id=profile.telegram_id,
+        flow=PLAN_FLOW,
+        awaiting=None,
+        data=data | {"created": created.created, "existing": created.existing},
+        now=services.now(),
+        finished=True,
     )
     await show(update, rota_texts.plan_created(created, data["location"]))
-
-
-@button(PlanCancel, Role.COORDINATOR)
-async def plan_cancel(
-    update: Update, context: BotContext, profile: Profile, _chosen: PlanCancel
-) -> None:
-    await flows.finish(context, profile.telegram_id, PLAN_FLOW)
-    await show(update, texts.cancelled())
 
 
 # --- the plan's draft ------------------------------------------------------------------------
@@ -519,10 +573,16 @@ async def _save(
     )
 
 
-async def _draft_data(context: BotContext, profile: Profile, needs: str) -> dict[str, Any] | None:
-    """The plan so far, if it has reached the step that has `needs` in it."""
-    draft = await drafts.load(context.services.db, telegram_id=profile.telegram_id, flow=PLAN_FLOW)
-    if draft is None or needs not in draft.data:
+async def _draft_data(
+    update: Update, context: BotContext, profile: Profile, needs: str
+) -> dict[str, Any] | None:
+    """The plan so far, if it is open and has reached the step that has `needs` in it; else
+    the screen says why nothing was done, and None."""
+    draft = await flows.still_open(update, context, profile.telegram_id, PLAN_FLOW)
+    if draft is None:
+        return None
+    if needs not in draft.data:
+        await show(update, rota_texts.plan_expired())
         return None
     return dict(draft.data)
 

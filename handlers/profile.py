@@ -36,7 +36,7 @@ async def name(update: Update, context: BotContext, profile: Profile) -> None:
         await _rename(update, context, typed)
         return
     await flows.wait_for_text(context, profile.telegram_id, RENAME_FLOW, "name")
-    await say(update, texts.ask_name(profile.display_name))
+    await say(update, texts.ask_name(profile.display_name), flows.cancel_keyboard(RENAME_FLOW))
 
 
 async def on_name_text(update: Update, context: BotContext, _profile: Profile, text: str) -> None:
@@ -63,8 +63,4 @@ async def _rename(update: Update, context: BotContext, typed: str) -> None:
 
 
 async def cancel(update: Update, context: BotContext) -> None:
-    user = update.effective_user
-    if user is None:
-        return
-    cancelled = await flows.cancel_waiting(context, user.id)
-    await say(update, texts.cancelled() if cancelled else texts.nothing_to_cancel())
+    await flows.cancel_command(update, context)

@@ -146,12 +146,6 @@ class ReferSend:
     pass
 
 
-@callbacks.action("fx")
-@dataclass(frozen=True)
-class ReferCancel:
-    pass
-
-
 @callbacks.action("fr")
 @dataclass(frozen=True)
 class ReferReferenceIsOurs:
@@ -505,23 +499,17 @@ async def refer_send(
     except Exception:
         await _save(context, profile, Step.REVIEW, data)  # nothing sent: the form is kept
         raise
-    # Kept, holding no details and waiting for nothing, so that a second tap repeats the answer.
-    await _save(context, profile, None, {"sent": {"reference": sent.reference}})
-    await show(update, referral_texts.received(sent.reference))
-
-
-@button(ReferCancel, Role.SCHOOL_CONTACT)
-async def refer_cancel(
-    update: Update, context: BotContext, profile: Profile, _cancel: ReferCancel
-) -> None:
-    draft = await drafts.load(
-        context.services.db, telegram_id=profile.telegram_id, flow=REFERRAL_FLOW
+    # Kept, finished and holding no details, so that a second tap repeats the answer.
+    await drafts.save(
+        services.db,
+        telegram_id=profile.telegram_id,
+        flow=REFERRAL_FLOW,
+        awaiting=None,
+        data={"sent": {"reference": sent.reference}},
+        now=services.now(),
+        finished=True,
     )
-    if draft is not None and "sent" in draft.data:
-        await show(update, referral_texts.received(draft.data["sent"]["reference"]))
-        return
-    await flows.finish(context, profile.telegram_id, REFERRAL_FLOW)
-    await show(update, texts.cancelled())
+    await show(update, referral_texts.received(sent.reference))
 
 
 # --- /myreferrals ----------------------------------------------------------------------------
@@ -663,7 +651,8 @@ async def _ask(
             names = [loc.name for loc in await _all_locations(context) if loc.location_id in chosen]
             text = referral_texts.review(_form(data, cipher), names)
             markup = _review_keyboard()
-    await show(update, text, markup, note=note)
+    # Every step has the form's own Cancel button, under the step's own.
+    await show(update, text, flows.with_cancel(markup, REFERRAL_FLOW), note=note)
 
 
 def _children_keyboard() -> InlineKeyboardMarkup:
@@ -697,7 +686,7 @@ async def _places(
     rows.append(
         pager(offset, len(run), PLACES_PER_PAGE, lambda offset: ReferPlacesPage(offset=offset))
     )
-    rows.append([("Next ▶", ReferPlacesDone())])
+    rows.append([(texts.CONTINUE, ReferPlacesDone())])
     names = [loc.name for loc in run if loc.location_id in chosen]
     return referral_texts.ask_places(names, MAX_PREFERRED), keyboard(*rows)
 
@@ -711,7 +700,7 @@ def _days_keyboard(weekdays: list[int]) -> InlineKeyboardMarkup:
         ]
         for days in ((0, 1, 2, 3), (4, 5, 6))
     ]
-    rows.append([("Next ▶", ReferDaysDone())])
+    rows.append([(texts.CONTINUE, ReferDaysDone())])
     return keyboard(*rows)
 
 
@@ -723,7 +712,7 @@ def _review_keyboard() -> InlineKeyboardMarkup:
         [edit("Reference", Step.REFERENCE), edit("Children", Step.CHILDREN)],
         [edit("Needs", Step.NEEDS), edit("Locations", Step.PLACES)],
         [edit("Dates", Step.DATES), edit("Note", Step.NOTE)],
-        [(referral_texts.SEND, ReferSend()), ("Cancel", ReferCancel())],
+        [(referral_texts.SEND, ReferSend())],
     )
 
 

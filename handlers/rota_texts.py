@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from handlers.texts import esc
 from storage.locations import FIELD_LIMITS, Field, LocationInfo
-from storage.models import CheckStatus
+from storage.models import BookingStatus, CheckStatus
 from storage.people import Profile
 from storage.rota import (
     MAX_PLACES_PER_JOB,
@@ -47,9 +47,22 @@ def job_state(job: JobView) -> str:
     return f"{esc(job.job)} full{waiting}"
 
 
-def session_line(view: SessionView, tz: ZoneInfo) -> str:
+def session_line(view: SessionView, tz: ZoneInfo, mine: BookingStatus | None = None) -> str:
     jobs = ", ".join(job_state(job) for job in view.jobs)
-    return f"• {where_when(view, tz)}: {jobs}"
+    return f"• {_MINE.get(mine, '')}{where_when(view, tz)}: {jobs}{_MINE_WORDS.get(mine, '')}"
+
+
+# How the list of sessions marks the volunteer's own: a place, an offer, the waitlist.
+_MINE: dict[BookingStatus | None, str] = {
+    BookingStatus.BOOKED: "✅ ",
+    BookingStatus.OFFERED: "🎁 ",
+    BookingStatus.WAITLISTED: "⏳ ",
+}
+_MINE_WORDS: dict[BookingStatus | None, str] = {
+    BookingStatus.BOOKED: " (you're booked)",
+    BookingStatus.OFFERED: " (a place is offered to you)",
+    BookingStatus.WAITLISTED: " (you're on the waitlist)",
+}
 
 
 def booking_line(booking: BookingView, tz: ZoneInfo) -> str:
@@ -112,7 +125,7 @@ def sessions_page(page: SessionsPage, tz: ZoneInfo) -> str:
     lines = [
         f"<b>Upcoming lunch sessions {where}</b> ({first}-{last} of {page.total}). Tap one to book."
     ]
-    lines += [session_line(view, tz) for view in page.sessions]
+    lines += [session_line(view, tz, page.mine.get(view.session_id)) for view in page.sessions]
     if not page.home_only:
         lines += ["", _choose_homes()]
     return "\n".join(lines)
@@ -122,9 +135,9 @@ def _choose_homes() -> str:
     return "Tip: choose your home locations in /profile to see only theirs."
 
 
-def session_button(view: SessionView, tz: ZoneInfo) -> str:
+def session_button(view: SessionView, tz: ZoneInfo, mine: BookingStatus | None = None) -> str:
     starts = view.starts_at.astimezone(tz)
-    return f"{starts:%a %-d %b %H:%M} · {view.location_name}"
+    return f"{_MINE.get(mine, '')}{starts:%a %-d %b %H:%M} · {view.location_name}"
 
 
 def session_card(view: SessionView, tz: ZoneInfo, mine: BookingView | None) -> str:
@@ -318,10 +331,13 @@ FIELD_NAMES = {
 }
 
 
-def locations(run: list[LocationInfo]) -> str:
-    if not run:
+def locations(run: list[LocationInfo], *, offset: int = 0, total: int | None = None) -> str:
+    """A page of the locations (`run`), from `offset` of `total`."""
+    total = len(run) if total is None else total
+    if not total:
         return "No locations yet. Add the first lunch club's venue."
-    lines = ["<b>Locations</b>. Tap one to see or change it."]
+    shown = f" ({offset + 1}-{offset + len(run)} of {total})" if len(run) < total else ""
+    lines = [f"<b>Locations</b>{shown}. Tap one to see or change it."]
     lines += [
         f"• {esc(loc.name)}" + (f", {esc(loc.address)}" if loc.address else "") for loc in run
     ]
@@ -421,8 +437,11 @@ def plan_no_locations() -> str:
     return "There are no locations to plan for yet. Add one with /locations."
 
 
-def plan_where() -> str:
-    return "Let's plan lunch sessions. <b>Where?</b>"
+def plan_where(offset: int = 0, total: int = 0, size: int = 0) -> str:
+    text = "Let's plan lunch sessions. <b>Where?</b>"
+    if total > size:
+        text += f" (locations {offset + 1}-{min(offset + size, total)} of {total})"
+    return text
 
 
 def plan_dates(location: str) -> str:
@@ -516,7 +535,10 @@ def plan_too_many(count: int, limit: int) -> str:
 
 
 def plan_expired() -> str:
-    return "This plan is finished or was cancelled. Start a new one with /newsessions."
+    return (
+        "That button belongs to another step of this plan, so nothing was changed. Carry on "
+        "from the newest message, or send /newsessions to start again."
+    )
 
 
 def plan_created(created: Created, location: str) -> str:

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 
 from handlers import callbacks, flows, texts
 from handlers.common import Row, button, command, keyboard, say, show
 from handlers.context import BotContext
-from handlers.coordination import InviteSchool
+from handlers.coordination import issue
 from storage import drafts, invites
 from storage.invites import SchoolInfo
 from storage.models import Role
@@ -42,6 +42,12 @@ class SchoolCard:
 @callbacks.action("se")
 @dataclass(frozen=True)
 class EditArea:
+    school_id: int
+
+
+@callbacks.action("si")
+@dataclass(frozen=True)
+class InviteContact:
     school_id: int
 
 
@@ -79,18 +85,31 @@ async def school_card(
 
 
 async def _card(update: Update, school: SchoolInfo, note: str = "") -> None:
-    await show(
-        update,
-        texts.school_card(school),
-        keyboard(
-            [
-                ("✏️ Area", EditArea(school_id=school.school_id)),
-                ("✉️ Invite a contact", InviteSchool(school_id=school.school_id)),
-            ],
-            [("« Schools", SchoolsList())],
-        ),
-        note=note,
+    await show(update, *_card_screen(school), note=note)
+
+
+def _card_screen(school: SchoolInfo) -> tuple[str, InlineKeyboardMarkup]:
+    return texts.school_card(school), keyboard(
+        [
+            ("✏️ Area", EditArea(school_id=school.school_id)),
+            ("✉️ Invite a contact", InviteContact(school_id=school.school_id)),
+        ],
+        [("« Schools", SchoolsList())],
     )
+
+
+@button(InviteContact, Role.COORDINATOR)
+async def invite_contact(
+    update: Update, context: BotContext, profile: Profile, chosen: InviteContact
+) -> None:
+    """The link takes the card's place (a double tap replaces it there, so no stale link is left
+    on screen); the card comes back under it, to invite another contact or carry on."""
+    if not await issue(update, context, profile, Role.SCHOOL_CONTACT, school_id=chosen.school_id):
+        return
+    school = await invites.school_info(
+        context.services.db, actor_telegram_id=profile.telegram_id, school_id=chosen.school_id
+    )
+    await say(update, *_card_screen(school))
 
 
 @button(NewSchool, Role.COORDINATOR)
@@ -98,7 +117,7 @@ async def new_school(
     update: Update, context: BotContext, profile: Profile, _asked: NewSchool
 ) -> None:
     await flows.wait_for_text(context, profile.telegram_id, SCHOOL_FLOW, "name")
-    await say(update, texts.ask_school_name())
+    await say(update, texts.ask_school_name(), flows.cancel_keyboard(SCHOOL_FLOW))
 
 
 @button(EditArea, Role.COORDINATOR)
@@ -108,7 +127,7 @@ async def edit_area(
     await flows.wait_for_text(
         context, profile.telegram_id, SCHOOL_FLOW, "area", {"school_id": chosen.school_id}
     )
-    await say(update, texts.ask_school_area())
+    await say(update, texts.ask_school_area(), flows.cancel_keyboard(SCHOOL_FLOW))
 
 
 async def on_school_text(update: Update, context: BotContext, profile: Profile, text: str) -> None:
@@ -131,7 +150,7 @@ async def on_school_text(update: Update, context: BotContext, profile: Profile, 
         await flows.wait_for_text(
             context, profile.telegram_id, SCHOOL_FLOW, "area", {"school_id": school.school_id}
         )
-        await say(update, texts.ask_school_area())
+        await say(update, texts.ask_school_area(), flows.cancel_keyboard(SCHOOL_FLOW))
         return
     area = None if text.strip() == NO_AREA else invites.clean_school_name(text)
     if area is None and text.strip() != NO_AREA:

@@ -455,7 +455,11 @@ async def ask_counts(
         context, profile.telegram_id, COUNTS_FLOW, "meals", {"session_id": view.session_id}
     )
     # In place of the day, so that the old day's buttons are not left live above the answers.
-    await show(update, site_texts.ask_meals(view, services.settings.timezone))
+    await show(
+        update,
+        site_texts.ask_meals(view, services.settings.timezone),
+        flows.cancel_keyboard(COUNTS_FLOW),
+    )
 
 
 @button(AskUnplanned, Role.COORDINATOR)
@@ -481,7 +485,11 @@ async def ask_unplanned(
         return
     data = {"location_id": asked.location_id, "day": asked.day}
     await flows.wait_for_text(context, profile.telegram_id, COUNTS_FLOW, "times", data)
-    await show(update, site_texts.ask_unplanned_times(site.location.name, day))
+    await show(
+        update,
+        site_texts.ask_unplanned_times(site.location.name, day),
+        flows.cancel_keyboard(COUNTS_FLOW),
+    )
 
 
 async def on_counts_text(update: Update, context: BotContext, profile: Profile, text: str) -> None:
@@ -503,7 +511,7 @@ async def on_counts_text(update: Update, context: BotContext, profile: Profile, 
     elif field == "meals":
         data = {**draft.data, "meals": count}
         await flows.wait_for_text(context, profile.telegram_id, COUNTS_FLOW, "children", data)
-        await say(update, site_texts.ask_children(count))
+        await say(update, site_texts.ask_children(count), flows.cancel_keyboard(COUNTS_FLOW))
     else:
         data = {**draft.data, "children": count}
         await _save_counts(update, context, profile, data, sure=False)
@@ -912,7 +920,11 @@ async def ask_times(update: Update, context: BotContext, profile: Profile, asked
     await flows.wait_for_text(
         context, profile.telegram_id, TIMES_FLOW, "times", {"session_id": view.session_id}
     )
-    await say(update, site_texts.ask_times(view, services.settings.timezone, told))
+    await say(
+        update,
+        site_texts.ask_times(view, services.settings.timezone, told),
+        flows.cancel_keyboard(TIMES_FLOW),
+    )
 
 
 async def on_times_text(update: Update, context: BotContext, profile: Profile, text: str) -> None:

@@ -429,6 +429,53 @@ def nothing_to_cancel() -> str:
     return "There is nothing to cancel."
 
 
+# A step button that moves a form on. Page buttons ("◀ Previous" / "Next ▶", handlers/common.py)
+# never share a label with it: a person must be able to tell "more of this list" from "done".
+CONTINUE = "Continue ▶"
+
+
+# Each form by its flow: what it is called, and the command that starts it again.
+FORMS: dict[str, tuple[str, str]] = {
+    "rename": ("changing your name", "/name"),
+    "phone": ("your phone number", "/profile"),
+    "invite_school": ("the invite", "/invite"),
+    "check_expiry": ("the safeguarding check", "/people"),
+    "location_new": ("the new location", "/locations"),
+    "location_edit": ("the location's change", "/locations"),
+    "plan": ("planning sessions", "/newsessions"),
+    "school": ("the school's details", "/schools"),
+    "referral": ("the referral form", "/refer"),
+    "referral_decline": ("declining the referral", "/referrals"),
+    "referral_dates": ("placing the referral", "/referrals"),
+    "site_counts": ("the day's counts", "/today"),
+    "site_times": ("the session's times", "/today"),
+    "site_not_run": ("why the session did not run", "/today"),
+    "homes": ("choosing home locations", "/profile"),
+    "win": ("sharing a win", "/win"),
+    "win_edit": ("editing the win", "/wins"),
+    "win_reject": ("rejecting the win", "/wins"),
+    "broadcast": ("the broadcast", "/broadcast"),
+    "impact_dates": ("the impact report", "/impact"),
+}
+
+
+def form_name(flow: str) -> str:
+    return FORMS.get(flow, ("the form", "/help"))[0]
+
+
+def forms_cancelled(flows: list[str]) -> str:
+    names = list(dict.fromkeys(form_name(flow) for flow in flows))
+    return f"Cancelled: {' and '.join(names)}. Nothing was changed."
+
+
+def form_closed(flow: str) -> str:
+    name, again = FORMS.get(flow, ("the form", "/help"))
+    return (
+        f"This form ({name}) is closed: it was cancelled or finished, so nothing was changed. "
+        f"Send {again} to start again."
+    )
+
+
 def sealed_unavailable() -> str:
     return (
         "Sorry, these referral details can't be opened right now (a setup problem with the "

@@ -369,7 +369,7 @@ async def other_dates(
             "location_id": chosen.location_id,
         },
     )
-    await say(update, triage_texts.ask_dates())
+    await say(update, triage_texts.ask_dates(), flows.cancel_keyboard(DATES_FLOW))
 
 
 async def on_dates_text(update: Update, context: BotContext, profile: Profile, text: str) -> None:
@@ -418,7 +418,7 @@ async def decline(update: Update, context: BotContext, profile: Profile, chosen:
         "reason",
         {"referral_id": chosen.referral_id, "version": chosen.version},
     )
-    await say(update, triage_texts.ask_reason())
+    await say(update, triage_texts.ask_reason(), flows.cancel_keyboard(DECLINE_FLOW))
 
 
 async def on_reason_text(update: Update, context: BotContext, profile: Profile, text: str) -> None:

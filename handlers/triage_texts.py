@@ -282,10 +282,13 @@ def register(location: str, day: date, entries: list[RegisterEntry]) -> str:
 # --- notices --------------------------------------------------------------------------------
 
 
+OPEN_REFERRAL = "📋 Open the referral"
+
+
 def new_referral(summary: ReferralSummary) -> str:
     return (
         f"📥 A new referral from {esc(summary.school_name)}: "
-        f"{children(summary.children)}. Open it with /referrals."
+        f"{children(summary.children)}. Open it below, or see them all with /referrals."
     )
 
 

@@ -14,7 +14,7 @@ from handlers.calendar import ics
 from handlers.common import Row, button, command, keyboard, say, show
 from handlers.context import BotContext
 from storage import locations, people, rota
-from storage.models import Role
+from storage.models import BookingStatus, Role
 from storage.people import Profile
 from storage.rota import BookResult
 
@@ -136,7 +136,12 @@ async def _sessions_page(
         limit=SESSIONS_PER_PAGE,
     )
     rows: list[Row] = [
-        [(rota_texts.session_button(view, tz), OpenSession(session_id=view.session_id))]
+        [
+            (
+                rota_texts.session_button(view, tz, page.mine.get(view.session_id)),
+                OpenSession(session_id=view.session_id),
+            )
+        ]
         for view in page.sessions
     ]
     nav: list[tuple[str, object]] = []
@@ -268,7 +273,7 @@ async def _my_sessions(
     if offset + BOOKINGS_PER_PAGE < len(bookings):
         nav.append(("Later ▶", _bookings_page(offset + BOOKINGS_PER_PAGE)))
     rows.append(nav)
-    if bookings:  # the calendar file has every booked session, not just this page's
+    if _holding_places(bookings):  # the file has every booked session, not just this page's
         rows.append([("📅 Add to my calendar", CalendarFile())])
     text = rota_texts.my_sessions(page, tz, offset=offset, total=len(bookings))
     await show(update, text, keyboard(*rows), note=note)
@@ -377,13 +382,9 @@ async def calendar_file(
     update: Update, context: BotContext, profile: Profile, _asked: CalendarFile
 ) -> None:
     services = context.services
-    booked = [
-        b
-        for b in await rota.my_bookings(
-            services.db, telegram_id=profile.telegram_id, now=services.now()
-        )
-        if b.position is None and b.offer_expires_at is None
-    ]
+    booked = _holding_places(
+        await rota.my_bookings(services.db, telegram_id=profile.telegram_id, now=services.now())
+    )
     chat = update.effective_chat
     if not booked or chat is None:
         await say(update, rota_texts.calendar_caption(0))
@@ -393,6 +394,12 @@ async def calendar_file(
         InputFile(data, filename="lunch-sessions.ics"),
         caption=rota_texts.calendar_caption(len(booked)),
     )
+
+
+def _holding_places(bookings: list[rota.BookingView]) -> list[rota.BookingView]:
+    """The bookings that hold a place (not a waitlist place, not an offer not yet taken): what
+    the calendar file holds."""
+    return [b for b in bookings if b.status is BookingStatus.BOOKED]
 
 
 # --- profile ---------------------------------------------------------------------------------
@@ -454,7 +461,7 @@ async def ask_phone(
     update: Update, context: BotContext, profile: Profile, _asked: AskPhone
 ) -> None:
     await flows.wait_for_text(context, profile.telegram_id, PHONE_FLOW, "phone")
-    await say(update, rota_texts.ask_phone())
+    await say(update, rota_texts.ask_phone(), flows.cancel_keyboard(PHONE_FLOW))
 
 
 async def on_phone_text(update: Update, context: BotContext, profile: Profile, text: str) -> None:

@@ -131,7 +131,7 @@ class KeepWin:
 @command()
 async def win_command(update: Update, context: BotContext, profile: Profile) -> None:
     await flows.wait_for_text(context, profile.telegram_id, WIN_FLOW, "win")
-    await say(update, win_texts.ask_win())
+    await say(update, win_texts.ask_win(), flows.cancel_keyboard(WIN_FLOW))
 
 
 async def on_win_text(update: Update, context: BotContext, profile: Profile, text: str) -> None:
@@ -174,7 +174,7 @@ async def on_win_text(update: Update, context: BotContext, profile: Profile, tex
     markup = keyboard(
         [("🙋 Share with my name", ShareWin(nonce=nonce, anonymous=False))],
         [("🕶 Share anonymously", ShareWin(nonce=nonce, anonymous=True))],
-        [("Cancel", CancelWin(nonce=nonce))],
+        [(flows.CANCEL, CancelWin(nonce=nonce))],
     )
     await _send(update, win_texts.preview(words, photo is not None), markup, photo)
 
@@ -300,7 +300,7 @@ async def edit_win(update: Update, context: BotContext, profile: Profile, chosen
         "text",
         {"win_id": view.win_id, "version": view.version, "at": _stamp(context)},
     )
-    await say(update, win_texts.ask_edit(view, FORM_TIMEOUT))
+    await say(update, win_texts.ask_edit(view, FORM_TIMEOUT), flows.cancel_keyboard(EDIT_FLOW))
 
 
 async def on_edit_text(update: Update, context: BotContext, profile: Profile, text: str) -> None:
@@ -360,7 +360,9 @@ async def _ask_note(context: BotContext, profile: Profile, view: WinView, card: 
 
 
 def _without_note(win_id: int, version: int) -> InlineKeyboardMarkup:
-    return keyboard([("Reject without a note", RejectWithoutNote(win_id, version))])
+    return flows.cancel_keyboard(
+        REJECT_FLOW, [("Reject without a note", RejectWithoutNote(win_id, version))]
+    )
 
 
 async def on_reject_note(update: Update, context: BotContext, profile: Profile, text: str) -> None:
@@ -478,6 +480,12 @@ async def _gone(update: Update, context: BotContext, profile: Profile, win_id: i
 async def reject_without_note(
     update: Update, context: BotContext, profile: Profile, chosen: RejectWithoutNote
 ) -> None:
+    # The button is on the question for a note: once that form is closed (cancelled, or the
+    # win decided), it does nothing more, and says what became of the win.
+    form = await drafts.load(context.services.db, telegram_id=profile.telegram_id, flow=REJECT_FLOW)
+    if form is None or form.data.get("win_id") != chosen.win_id:
+        await _gone(update, context, profile, chosen.win_id)
+        return
     await _reject(update, context, profile, chosen.win_id, chosen.version, None)
 
 

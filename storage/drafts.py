@@ -11,12 +11,20 @@ from sqlalchemy import delete, select
 from storage.db import Database, rowcount, upsert
 from storage.models import Draft
 
+# A key in a draft's data: the form is done, and its draft is kept only so that a repeated tap
+# gets the same answer again. /cancel leaves such a draft alone: there is nothing to cancel.
+FINISHED = "finished"
+
 
 @dataclass(frozen=True, kw_only=True)
 class DraftState:
     flow: str
     awaiting: str | None
     data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def finished(self) -> bool:
+        return bool(self.data.get(FINISHED))
 
 
 async def save(
@@ -27,13 +35,15 @@ async def save(
     awaiting: str | None,
     data: dict[str, Any],
     now: datetime,
+    finished: bool = False,
 ) -> None:
-    """Create or replace the person's draft of this flow."""
+    """Create or replace the person's draft of this flow (`finished`: the form is done, kept
+    only to answer a repeated tap; it waits for nothing)."""
     values = {
         "telegram_id": telegram_id,
         "flow": flow,
-        "awaiting": awaiting,
-        "data": data,
+        "awaiting": None if finished else awaiting,
+        "data": (data | {FINISHED: True}) if finished else data,
         "updated_at": now,
     }
     async with db.transaction() as session:
@@ -75,6 +85,24 @@ async def discard(db: Database, *, telegram_id: int, flow: str) -> bool:
             delete(Draft).where(Draft.telegram_id == telegram_id, Draft.flow == flow)
         )
         return rowcount(result) > 0
+
+
+async def close_all(db: Database, *, telegram_id: int) -> list[str]:
+    """Forget every form the person has open, at whatever step (waiting for a typed answer or
+    for a button): the flows closed, newest first. Finished forms are left alone."""
+    async with db.transaction() as session:
+        open_forms = [
+            draft
+            for draft in await session.scalars(
+                select(Draft)
+                .where(Draft.telegram_id == telegram_id)
+                .order_by(Draft.updated_at.desc(), Draft.id.desc())
+            )
+            if not draft.data.get(FINISHED)
+        ]
+        if open_forms:
+            await session.execute(delete(Draft).where(Draft.id.in_([d.id for d in open_forms])))
+        return [draft.flow for draft in open_forms]
 
 
 def _state(draft: Draft) -> DraftState:

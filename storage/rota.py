@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, and_, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import ColumnElement
 
 from storage import audit, outbox, referrals
@@ -131,6 +130,9 @@ class SessionsPage:
     total: int
     offset: int
     home_only: bool
+    # The volunteer's own place in the page's sessions (booked, offered or waitlisted), by
+    # session id: the list marks them.
+    mine: dict[int, BookingStatus] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -337,8 +339,23 @@ async def upcoming(
                 base.order_by(LunchSession.starts_at, Location.name).offset(offset).limit(limit)
             )
         ).all()
+        mine = (
+            await session.execute(
+                select(Booking.session_id, Booking.status).where(
+                    Booking.person_id == person.id,
+                    Booking.session_id.in_([row.id for row in rows]),
+                    Booking.status.in_(
+                        [BookingStatus.BOOKED, BookingStatus.WAITLISTED, BookingStatus.OFFERED]
+                    ),
+                )
+            )
+        ).all()
         return SessionsPage(
-            sessions=await _views(session, rows), total=total, offset=offset, home_only=bool(homes)
+            sessions=await _views(session, rows),
+            total=total,
+            offset=offset,
+            home_only=bool(homes),
+            mine={row.session_id: row.status for row in mine},
         )
 
 

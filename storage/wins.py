@@ -206,7 +206,7 @@ async def submit(
                 telegram_id=telegram_id,
                 flow=DRAFT_FLOW,
                 awaiting=None,
-                data={"sent": win.id, "n": nonce},
+                data={"sent": win.id, "n": nonce, drafts.FINISHED: True},
                 updated_at=now,
             )
         )

@@ -17,7 +17,7 @@ from bot.app import delivery_of
 from bot.config import Config, DeliveryConfig
 from bot.harness import Clock, Rehearsal
 from bot.sandbox import ApiCall, RateLimits, SimMessage, SimUser
-from handlers import broadcast_texts
+from handlers import broadcast_texts, texts
 from storage import audit, broadcasts, locations, people
 from storage.models import BroadcastStatus
 from tests.conftest import RACHEL
@@ -59,7 +59,7 @@ async def compose(bot: Rehearsal, audience: str, words: str) -> tuple[SimMessage
         "One location's volunteers",
         "School contacts",
         "Everyone",
-        "Cancel",
+        "✖ Cancel",
     ]
     await rachel.tap(audience)
     assert "Send me the message: words, or a photo with a caption" in rachel.last.text
@@ -108,7 +108,7 @@ async def test_three_hundred_volunteers_some_blocked_one_progress_message_exact_
             "📣 Send to 300 people",
             "✏️ Change the message",
             "Change audience",
-            "Cancel",
+            "✖ Cancel",
         ]
         messages_before, calls_before = len(rachel.bot_messages), len(bot.sandbox.calls)
 
@@ -217,7 +217,7 @@ async def test_a_photo_to_one_locations_volunteers(bot: Rehearsal) -> None:
 
     await rachel.send("/broadcast")
     await rachel.tap("One location's volunteers")
-    assert rachel.last.labels() == ["Riverside", "St Mark's", "« Back", "Cancel"]
+    assert rachel.last.labels() == ["Riverside", "St Mark's", "« Back", "✖ Cancel"]
     await rachel.tap("St Mark's")
     assert "To the volunteers of St Mark's." in rachel.last.text
     await rachel.send_photo(caption="Look what the kids made today! 🎨")
@@ -262,8 +262,8 @@ async def test_too_long_words_or_caption_are_refused_and_asked_again(bot: Rehear
     await rachel.tap("Change audience")
     await rachel.tap("Everyone")
     assert "This goes to 2 people (everyone registered, not you)" in rachel.last.text
-    await rachel.tap("Cancel")
-    assert rachel.last.text == broadcast_texts.cancelled()
+    await rachel.tap("✖ Cancel")
+    assert rachel.last.text == texts.forms_cancelled(["broadcast"])
     await bot.deliver()
     assert await started_ids(bot) == []
 
@@ -328,7 +328,7 @@ async def test_a_volunteer_cannot_broadcast_and_a_site_lead_only_to_their_own_lo
     assert "As a site lead you can write to the volunteers of your own locations" in (
         priya.last.text
     )
-    assert priya.last.labels() == ["St Mark's", "Cancel"]
+    assert priya.last.labels() == ["St Mark's", "✖ Cancel"]
     for forged in ("ba:everyone:0", "ba:volunteers:0", f"ba:location:{riverside.location_id}"):
         await priya.tap_data(forged)
         assert "outside the locations you lead" in priya.last.text, forged
@@ -420,7 +420,7 @@ async def test_the_message_can_be_changed_after_the_preview(bot: Rehearsal) -> N
 
     await rachel.tap("✏️ Change the message", message=card)
     assert card.text.startswith("📣 To all volunteers.\n\nSend me the message")
-    assert card.buttons == []
+    assert card.labels() == ["✖ Cancel"]
     await rachel.send("Lunch at 12:30 on Tuesday")
     preview, new_card = rachel.bot_messages[-2:]
     assert preview.text == f"{HEADING}\n\nLunch at 12:30 on Tuesday"

@@ -121,6 +121,7 @@ async def test_rachel_runs_the_summer_report_for_the_funder(bot: Rehearsal, cloc
         "Last 4 weeks",
         "Since 1 January",
         "Choose dates…",
+        "✖ Cancel",
     ]
     await rachel.tap("Choose dates…")
     assert "Type the first and the last day of the period" in rachel.last.text
@@ -133,7 +134,7 @@ async def test_rachel_runs_the_summer_report_for_the_funder(bot: Rehearsal, cloc
     assert "a report covers at most 3 years" in rachel.last.text
     await rachel.send("27/07/2026 - 28/08/2026")
     assert "Impact report, 27 Jul – 28 Aug 2026: for every location, or one" in rachel.last.text
-    assert rachel.last.labels() == ["All locations", "Riverside", "St Mark's"]
+    assert rachel.last.labels() == ["All locations", "Riverside", "St Mark's", "✖ Cancel"]
 
     before = len(rachel.messages)
     await rachel.tap("All locations")
@@ -206,6 +207,7 @@ async def test_a_site_lead_gets_her_own_location_and_nobody_else_gets_anything(
     assert rows[-1]["Meals served"] == "30"
 
     # A forged button for St Mark's is refused, and the refusal audited.
+    await priya.send("/impact")
     forged = callbacks.encode(ImpactRun(20260727, 20260828, made["St Mark's"]))
     await priya.tap_data(forged)
     assert "outside the locations you lead" in priya.last.text

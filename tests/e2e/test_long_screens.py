@@ -21,6 +21,7 @@ from storage import locations, people, rota
 from storage.models import NAME_MAX, BookingStatus
 from storage.rota import MAX_PLACES_PER_JOB, JobSpec, SessionPlan
 from tests.conftest import RACHEL
+from tests.e2e.test_referral_form import school_contact
 
 TUESDAY = date(2026, 7, 28)
 # 13:45 in London (BST) on Tuesday 28 July: lunch is over, time to mark who came.
@@ -323,3 +324,96 @@ async def test_forty_bookings_are_shown_8_at_a_time(
     assert [(c.method, c.error_code) for c in bot.sandbox.calls if not c.ok] == [
         ("sendMessage", 400)
     ]
+
+
+# --- page buttons and step buttons never share a label ----------------------------------------
+
+MANY_LOCATIONS = 500
+PAGE_LABELS = ("◀ Previous", "Next ▶")
+
+
+def labels_unique(user: SimUser) -> None:
+    """No keyboard the bot has shown this person has two buttons with one label: a page button
+    ("Next ▶": more of this list) must never look like a step button ("Continue ▶": done)."""
+    for message in user.bot_messages:
+        labels = message.labels()
+        assert len(labels) == len(set(labels)), (message.text[:80], labels)
+
+
+async def walk_pages(user: SimUser, first_label: str, pages: int) -> None:
+    """Tap "Next ▶" to the last page of a list, checking every page, and back one page."""
+    screen = user.last
+    assert first_label in screen.labels() and "◀ Previous" not in screen.labels()
+    for _ in range(pages - 1):
+        await user.tap("Next ▶", message=screen)
+        labels = screen.labels()
+        assert len(labels) == len(set(labels)), labels
+    assert "Next ▶" not in screen.labels()
+    await user.tap("◀ Previous", message=screen)
+    assert "Next ▶" in screen.labels()
+
+
+async def test_with_500_locations_pages_and_steps_never_share_a_label(
+    bot: Rehearsal, clock: Clock
+) -> None:
+    await register(bot, clock, RACHEL, "Rachel")
+    db = bot.services.db
+    names = [f"Lunch club {n:03d}" for n in range(MANY_LOCATIONS)]
+    for name in names:
+        await locations.create(db, actor_telegram_id=RACHEL, name=name, now=clock())
+    rachel = bot.user(RACHEL, "Rachel")
+
+    # /newsessions: the locations a page at a time, then the weekdays with their own step.
+    await rachel.send("/newsessions")
+    await walk_pages(rachel, names[0], pages=50)
+    await rachel.tap(names[489])
+    await rachel.send("27/07/2026 - 31/07/2026")
+    assert rachel.last.labels()[-2:] == ["Continue ▶", "✖ Cancel"]
+    await rachel.tap("Continue ▶")
+    assert "What time?" in rachel.last.text
+    await rachel.send("/cancel")
+
+    # /locations: 10 a page, then a card and back to the list.
+    await rachel.send("/locations")
+    assert "(1-10 of 500)" in rachel.last.text
+    await walk_pages(rachel, names[0], pages=50)
+    await rachel.tap(names[489])
+    await rachel.tap("« All locations")
+    assert "(1-10 of 500)" in rachel.last.text
+
+    # /impact's places: every location or one, 8 a page.
+    await rachel.send("/impact")
+    await rachel.tap("Last 4 weeks")
+    await rachel.tap("Next ▶")
+    await rachel.tap("◀ Previous")
+    assert names[0] in rachel.last.labels()
+    await rachel.send("/cancel")
+
+    # /broadcast to one location's volunteers: 8 a page, with Back and Cancel.
+    await rachel.send("/broadcast")
+    await rachel.tap("One location's volunteers")
+    await walk_pages(rachel, names[0], pages=63)
+    await rachel.send("/cancel")
+    within_limits(rachel)
+    labels_unique(rachel)
+
+    # The referral form's places: 10 a page, page buttons, then Continue ▶ to the dates.
+    okafor = await school_contact(bot, 2001, "Daniel", "Hillside Primary")
+    await okafor.send("/refer")
+    await okafor.send("HS-014")
+    await okafor.tap("1")
+    await okafor.tap("Year 2")
+    await okafor.tap("None")
+    assert "Which lunch clubs would suit the family?" in okafor.last.text
+    assert [label for label in okafor.last.labels() if label in PAGE_LABELS] == ["Next ▶"]
+    await walk_pages(okafor, names[0], pages=50)
+    await okafor.tap(names[482])
+    assert f"✓ {names[482]}" in okafor.last.labels()
+    await okafor.tap("Continue ▶")
+    assert "Which holiday dates?" in okafor.last.text
+    await okafor.send("28/07/2026 - 27/08/2026")
+    await okafor.tap("Continue ▶")
+    assert "Has the parent or carer agreed" in okafor.last.text
+    within_limits(okafor)
+    labels_unique(okafor)
+    no_refusals(bot)

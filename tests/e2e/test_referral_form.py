@@ -50,11 +50,11 @@ async def up_to_consent(okafor: SimUser, reference: str = "HS-014") -> None:
     await okafor.tap("Year 5")
     await okafor.send(ALLERGY)
     await okafor.tap("St Mark's")
-    await okafor.tap("Next ▶")
+    await okafor.tap("Continue ▶")
     await okafor.send("28/07/2026 - 27/08/2026")
     for day in ("✓ Mon", "✓ Wed", "✓ Fri"):
         await okafor.tap(day)
-    await okafor.tap("Next ▶")
+    await okafor.tap("Continue ▶")
 
 
 async def draft_rows(bot: Rehearsal) -> list[str]:
@@ -78,18 +78,18 @@ async def test_mr_okafor_refers_a_family_edits_the_review_sends_and_follows_it(
     await okafor.send("HS-41")  # a slip, put right from the review
 
     assert "HS-41: how many children" in okafor.last.text
-    assert okafor.last.labels() == ["1", "2", "3", "4", "5", "6", "More"]
+    assert okafor.last.labels() == ["1", "2", "3", "4", "5", "6", "More", "✖ Cancel"]
     await okafor.tap("2")
     assert "Child 1 of 2: school year or age?" in okafor.last.text
     assert okafor.last.labels()[:3] == ["Nursery", "Reception", "Year 1"]
-    assert okafor.last.labels()[-1] == "Year 7+"
+    assert okafor.last.labels()[-2:] == ["Year 7+", "✖ Cancel"]
     await okafor.tap("Year 2")
     assert "Child 1: Year 2" in okafor.last.text
     assert "Child 2 of 2" in okafor.last.text
     await okafor.tap("Year 5")
 
     assert "Any dietary needs or allergies?" in okafor.last.text
-    assert okafor.last.labels() == ["None"]
+    assert okafor.last.labels() == ["None", "✖ Cancel"]
     await okafor.send(ALLERGY)
     # Sealed before it is saved: the half-filled form holds no allergy in clear.
     rows = await draft_rows(bot)
@@ -98,23 +98,23 @@ async def test_mr_okafor_refers_a_family_edits_the_review_sends_and_follows_it(
     assert ALLERGY not in rows[0]
 
     assert "Which lunch clubs would suit the family?" in okafor.last.text
-    assert okafor.last.labels() == ["Riverside", "St Mark's", "Next ▶"]
+    assert okafor.last.labels() == ["Riverside", "St Mark's", "Continue ▶", "✖ Cancel"]
     await okafor.tap("St Mark's")
     assert "Chosen: St Mark's" in okafor.last.text
-    assert okafor.last.labels() == ["Riverside", "✓ St Mark's", "Next ▶"]
-    await okafor.tap("Next ▶")
+    assert okafor.last.labels() == ["Riverside", "✓ St Mark's", "Continue ▶", "✖ Cancel"]
+    await okafor.tap("Continue ▶")
 
     assert "Which holiday dates?" in okafor.last.text
     await okafor.send("28/07/2025 - 27/08/2025")
     assert "not in the past" in okafor.last.text
     await okafor.send("28/07/2026 - 27/08/2026")
     assert "From Tue 28 Jul to Thu 27 Aug 2026" in okafor.last.text
-    days = ["✓ Mon", "✓ Tue", "✓ Wed", "✓ Thu", "✓ Fri", "Sat", "Sun", "Next ▶"]
+    days = ["✓ Mon", "✓ Tue", "✓ Wed", "✓ Thu", "✓ Fri", "Sat", "Sun", "Continue ▶", "✖ Cancel"]
     assert okafor.last.labels() == days
     for day in ("✓ Mon", "✓ Wed", "✓ Fri"):
         await okafor.tap(day)
     assert okafor.last.labels()[:5] == ["Mon", "✓ Tue", "Wed", "✓ Thu", "Fri"]
-    await okafor.tap("Next ▶")
+    await okafor.tap("Continue ▶")
 
     assert "Has the parent or carer agreed" in okafor.last.text
     await okafor.tap(AGREED)
@@ -141,7 +141,7 @@ async def test_mr_okafor_refers_a_family_edits_the_review_sends_and_follows_it(
         "✏️ Dates",
         "✏️ Note",
         SEND,
-        "Cancel",
+        "✖ Cancel",
     ]
 
     await okafor.tap("✏️ Reference")
@@ -196,9 +196,9 @@ async def test_the_form_continues_after_a_restart(bot: Rehearsal, clock: Clock) 
     assert "Which lunch clubs" in okafor.last.text
     # The buttons from before the restart still work too.
     await okafor.tap("Riverside", message=places)
-    await okafor.tap("Next ▶")
+    await okafor.tap("Continue ▶")
     await okafor.send("28/07/2026")
-    await okafor.tap("Next ▶")
+    await okafor.tap("Continue ▶")
     await okafor.tap(AGREED)
     await okafor.send("Mum works Tuesdays")
     assert "Children: 1 (Reception)" in okafor.last.text
@@ -231,7 +231,7 @@ async def test_a_referral_cannot_be_sent_without_the_parents_agreement(
     await up_to_consent(okafor)
     consent = okafor.last
     assert "Has the parent or carer agreed" in consent.text
-    assert consent.labels() == [AGREED, "Not yet"]  # no way past it but agreeing
+    assert consent.labels() == [AGREED, "Not yet", "✖ Cancel"]  # no way past but agreeing
 
     await okafor.send("yes")
     assert "Please use the buttons below" in okafor.last.text
@@ -326,7 +326,7 @@ async def test_editing_the_children_asks_each_childs_year_again(
     await okafor.tap("✏️ Dates")
     await okafor.send("03/08/2026 - 14/08/2026")
     assert okafor.last.labels()[:5] == ["Mon", "✓ Tue", "Wed", "✓ Thu", "Fri"]
-    await okafor.tap("Next ▶")
+    await okafor.tap("Continue ▶")
     assert "Dates: Mon 3 Aug – Fri 14 Aug 2026, Tue & Thu" in okafor.last.text
     assert f"Dietary needs and allergies: {ALLERGY}" in okafor.last.text
 

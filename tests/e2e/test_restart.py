@@ -21,7 +21,7 @@ async def test_a_half_planned_week_and_a_renaming_continue_after_a_restart(
         await rachel.send("/newsessions")
         await rachel.tap("St Mark's")
         await rachel.send("27/07/2026 - 30/07/2026")
-        await rachel.tap("Next ▶")
+        await rachel.tap("Continue ▶")
         assert "What time?" in rachel.last.text
 
     async with Rehearsal(config, clock=clock) as again:

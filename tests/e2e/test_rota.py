@@ -30,7 +30,7 @@ async def plan_week(rachel: SimUser, location: str, jobs: str | None = None) -> 
     await rachel.send("27/07/2026 - 31/07/2026")
     assert "On which days?" in rachel.last.text
     await rachel.tap("✓ Fri")  # Monday to Thursday only
-    await rachel.tap("Next ▶")
+    await rachel.tap("Continue ▶")
     await rachel.send("11:30-13:30")
     assert "Usually: cook x2 (needs a check), server x3, driver x1" in rachel.last.text
     if jobs is None:
@@ -71,7 +71,7 @@ async def test_a_week_is_planned_booked_and_a_place_passes_down_the_waitlist(
     await rachel.tap("Riverside community centre")
     await rachel.send("27/07/2026 - 31/07/2026")
     await rachel.tap("✓ Fri")
-    await rachel.tap("Next ▶")
+    await rachel.tap("Continue ▶")
     await rachel.send("11:30-13:30")
     await rachel.tap("Use these")
     await rachel.tap("✅ Create them")

@@ -113,7 +113,7 @@ async def test_a_referral_goes_from_submission_to_placement_to_attendance(
     rachel, okafor = bot.user(RACHEL, "Rachel"), bot.user(OKAFOR, "Mr Okafor")
     assert (
         rachel.last.text == "📥 A new referral from Hillside Primary: 2 children. Open it "
-        "with /referrals."
+        "below, or see them all with /referrals."
     )
 
     await rachel.send("/referrals")
@@ -295,7 +295,17 @@ async def test_a_coordinator_registers_a_partner_school_with_its_area(bot: Rehea
     await rachel.send("Northfield")
     assert "Area: Northfield" in rachel.last.text
     await rachel.tap("✉️ Invite a contact")
-    assert "one-time invite link for a contact at Hillside Primary" in rachel.last.text
+    # The link, and the school's card still there under it: to invite another, or carry on.
+    link, card = rachel.bot_messages[-2:]
+    assert "one-time invite link for a contact at Hillside Primary" in link.text
+    assert card.text.startswith("Hillside Primary\nArea: Northfield")
+    assert card.labels() == ["✏️ Area", "✉️ Invite a contact", "« Schools"]
+    await rachel.tap("✉️ Invite a contact", message=card)
+    second, card = rachel.bot_messages[-2:]
+    assert "one-time invite link for a contact at Hillside Primary" in second.text
+    assert link.text != second.text  # a second contact gets a link of their own
+    assert "one-time invite link" in link.text  # and the first is still on screen
+    assert card.labels() == ["✏️ Area", "✉️ Invite a contact", "« Schools"]
     await rachel.send("/schools")
     assert "• Hillside Primary (Northfield): 0 contacts, 0 referred" in rachel.last.text
 

@@ -82,7 +82,7 @@ async def test_priya_shares_a_photo_rachel_approves_it_and_the_group_celebrates(
     preview = priya.last
     assert preview.photo is not None
     assert CURRY in preview.text
-    assert preview.labels() == [SHARE, ANONYMOUSLY, "Cancel"]
+    assert preview.labels() == [SHARE, ANONYMOUSLY, "✖ Cancel"]
     await priya.tap(SHARE)
     assert priya.last is preview  # the preview's caption now says thank you
     assert preview.text == THANKS
@@ -268,7 +268,7 @@ async def test_a_cancelled_or_replaced_preview_shares_nothing(bot: Rehearsal, cl
     await priya.send("second words")
     await priya.tap(SHARE, message=first)
     assert first.text.startswith("This win was not shared from here")
-    await priya.tap("Cancel")
+    await priya.tap("✖ Cancel")
     assert priya.last.text.startswith("Cancelled: nothing was shared.")
     assert await wins.pending_count(bot.services.db) == 0
 
@@ -405,7 +405,7 @@ async def test_a_stray_message_after_reject_is_never_taken_for_the_note(
     old_confirm = _data(first, CONFIRM)
     await rachel.tap(CHANGE, message=first)
     assert first.text.startswith("Write a short note to Priya")
-    assert first.labels() == ["Reject without a note"]
+    assert first.labels() == ["Reject without a note", "✖ Cancel"]
     await rachel.send("Lovely, but we can't post this one.")
     confirm = rachel.last
     assert confirm.text.endswith("Lovely, but we can't post this one.")
