@@ -56,7 +56,8 @@ async def offer_homes(update: Update, context: BotContext, profile: Profile) -> 
     """A new volunteer is asked where they could help (a new message, below the welcome)."""
     if not await locations.listed(context.services.db):
         return  # no locations yet: nothing to choose from
-    await _keep(context, profile, search="", typing=False)
+    # No draft yet: choosing takes effect at each tap, so there is no open form to cancel
+    # until the volunteer searches.
     await _picker(update, context, profile, 0, new_message=True)
 
 
@@ -143,7 +144,7 @@ async def pick_home(
 
 @button(AllHomes)
 async def all_homes(update: Update, context: BotContext, profile: Profile, _all: AllHomes) -> None:
-    await _keep(context, profile, search="", typing=False)
+    await flows.finish(context, profile.telegram_id, HOMES_FLOW)  # no search: no form left
     await _picker(update, context, profile, 0)
 
 

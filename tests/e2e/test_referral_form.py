@@ -400,7 +400,7 @@ async def test_a_reference_that_reads_like_a_childs_name_is_questioned_before_it
     question = okafor.last
     assert "Jamie Smith</b> has no numbers, so it reads like a person's name" in question.html
     assert "shown on buttons, notices and exported lists" in question.text
-    assert question.labels() == ["✅ Yes, it is our code", "✏️ Type another"]
+    assert question.labels() == ["✅ Yes, it is our code", "✏️ Type another", "✖ Cancel"]
 
     await okafor.tap("✏️ Type another")
     assert "What is your school's reference for the family?" in okafor.last.text

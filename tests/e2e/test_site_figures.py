@@ -116,7 +116,7 @@ async def test_5000_meals_for_3_children_asks_are_you_sure_even_after_a_restart(
     await priya.send("5")
     question = priya.last
     await priya.send("/cancel")
-    assert priya.last.text == "Cancelled. Nothing was changed."
+    assert priya.last.text == "Cancelled: the day's counts. Nothing was changed."
     await priya.tap("✅ Save anyway (500 and 5)", message=question)
     assert "already saved or cancelled" in question.text and question.buttons == []
     saved = await rota.session_view(bot.services.db, tuesday.session_id)
@@ -214,7 +214,7 @@ async def test_a_lunch_nobody_planned_is_recorded_with_its_counts(
     saved = priya.last.text
     assert saved.startswith("✅ Recorded the unplanned lunch: 25 meals served and 21 children.")
     assert "12:00-13:30" in saved and "Meals served: 25. Children: 21." in saved
-    assert day.buttons == []  # the old day became the question
+    assert day.labels() == ["✖ Cancel"]  # the old day became the question
     recorded = await audit.recent(bot.services.db, action="session.unplanned")
     assert recorded[0].details["meals"] == 25
     summary = await _impact_last_week(bot, PRIYA, "Priya")
@@ -275,12 +275,20 @@ async def test_the_register_opens_early_goes_back_to_not_marked_and_leaves_no_li
     await priya.tap("🍽 Record meals and children")
     await priya.send("38")
     await priya.send("31")
-    assert day.buttons == []
+    assert day.labels() == ["✖ Cancel"]  # the day's own buttons are gone
     assert "How many meals were served" in day.text
     await bot.deliver()
     assert [m for m in sam.bot_messages if "your first lunch session" in m.text]
-    live = [m for m in priya.bot_messages if m.buttons and m.message_id >= day.message_id]
+    live = [
+        m
+        for m in priya.bot_messages
+        if m.message_id >= day.message_id and m.labels() not in ([], ["✖ Cancel"])
+    ]
     assert live == [priya.last]
+    # The question's own Cancel, once the counts are saved, closes nothing and goes away.
+    await priya.tap("✖ Cancel", message=day)
+    assert "is closed: it was cancelled or finished, so nothing was changed" in day.text
+    assert day.buttons == []
 
 
 async def _booking_of(bot: Rehearsal, who: int) -> int:
