@@ -4,7 +4,7 @@ current counts (support for a data protection impact assessment)."""
 from __future__ import annotations
 
 from bot.config import KEY_ENV, Config
-from storage import migrate, referrals
+from storage import invites, migrate, referrals
 from storage.db import Database
 
 WHAT_IS_STORED = """\
@@ -30,6 +30,11 @@ WHAT IS STORED, WHY, WHO SEES IT
 - The audit log: who viewed, exported or decided each referral, role changes, invites,
   erasures, refused attempts. Why: accountability. Seen by: whoever runs the server.
 - Messages queued for sending (the outbox): who, what kind, when, how it ended; no text.
+- Invite links that match no invite: the Telegram id that tried and when, kept {window}
+  minutes. Why: after {per_person} such links from one person, or {overall} from everyone,
+  in {window} minutes, invite links are not checked until the window has passed (a real link
+  is refused too, and works once it has), so tokens cannot be guessed at speed and the audit
+  log is not flooded (one row per refused link, one when the throttle closes).
 
 KEYS
 - Sealing key configured: {key}. Rotate with `lunchbot keys new`, then set the new key in
@@ -52,5 +57,8 @@ async def report(config: Config) -> str:
         retention=config.referrals.retention_days,
         key="yes" if config.referrals.keys else f"no: referrals are off until {KEY_ENV} is set",
         key_env=KEY_ENV,
+        window=int(invites.ATTEMPT_WINDOW.total_seconds() // 60),
+        per_person=invites.FAILED_ATTEMPTS_PER_PERSON,
+        overall=invites.FAILED_ATTEMPTS_OVERALL,
         counts="\n".join(f"- {name}: {count}" for name, count in counts.items()),
     )

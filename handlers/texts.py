@@ -6,7 +6,7 @@ from datetime import datetime
 from html import escape
 from zoneinfo import ZoneInfo
 
-from storage.invites import CreatedInvite, RedeemStatus, Redemption, SchoolInfo
+from storage.invites import ATTEMPT_WINDOW, CreatedInvite, RedeemStatus, Redemption, SchoolInfo
 from storage.models import NAME_MAX, SCHOOL_NAME_MAX, CheckStatus, Role
 from storage.people import Erasure, Profile
 
@@ -90,6 +90,13 @@ def invite_outcome(redemption: Redemption) -> str:
             return (
                 "This invite link has expired. Please ask the coordinator who sent it "
                 "for a new one."
+            )
+        case RedeemStatus.THROTTLED:
+            minutes = int(ATTEMPT_WINDOW.total_seconds() // 60)
+            return (
+                "Too many invite links that match no invite were tried just now, so I am not "
+                f"checking invite links for a while. Please try yours again in {minutes} "
+                "minutes, copied whole from the message it came in."
             )
         case _:
             return (

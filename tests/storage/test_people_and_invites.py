@@ -255,7 +255,11 @@ async def test_a_second_invite_from_the_same_place_retires_the_first(
         source="message:1001:8",
     )
     statuses = [
-        (await invites.check(db, token_hash=invites.hash_token(made.token), now=clock())).status
+        (
+            await invites.check(
+                db, telegram_id=RACHEL, token_hash=invites.hash_token(made.token), now=clock()
+            )
+        ).status
         for made in (first, second, other)
     ]
     assert statuses == [RedeemStatus.EXPIRED, RedeemStatus.VALID, RedeemStatus.VALID]
