@@ -4,7 +4,7 @@ current counts (support for a data protection impact assessment)."""
 from __future__ import annotations
 
 from bot.config import KEY_ENV, Config
-from storage import invites, migrate, referrals
+from storage import invites, migrate, people, referrals
 from storage.db import Database
 
 WHAT_IS_STORED = """\
@@ -13,7 +13,12 @@ Holiday Lunch Bot: privacy report for {programme}
 WHAT IS STORED, WHY, WHO SEES IT
 - People who accepted the privacy notice: Telegram id, display name, roles, optional phone,
   safeguarding check status and expiry, home locations. Why: to organise the rota and reach
-  volunteers. Seen by: the person; coordinators (site leads: for their locations).
+  volunteers. Seen by: the person; coordinators of the whole programme, everyone's (in
+  /people); site leads: only the people who call one of their locations home (chosen in
+  /profile) or hold or held a booking there (sessions from {recent_weeks} weeks ago on), and
+  nobody else's card, whatever button is forged. Site leads are offered no button for what
+  only coordinators of the whole programme may do: roles, safeguarding checks, erasure,
+  invites, new locations.
   Kept: until a coordinator erases the person (on request): name, id and phone are then
   removed; shifts already done stay, nameless, in the totals.
 - Bookings, attendance, meals served and children fed per session. Why: the rota and the
@@ -57,6 +62,7 @@ async def report(config: Config) -> str:
         retention=config.referrals.retention_days,
         key="yes" if config.referrals.keys else f"no: referrals are off until {KEY_ENV} is set",
         key_env=KEY_ENV,
+        recent_weeks=people.RECENT_BOOKINGS.days // 7,
         window=int(invites.ATTEMPT_WINDOW.total_seconds() // 60),
         per_person=invites.FAILED_ATTEMPTS_PER_PERSON,
         overall=invites.FAILED_ATTEMPTS_OVERALL,

@@ -15,6 +15,7 @@ from handlers.common import Row, button, command, keyboard, say, show
 from handlers.context import BotContext
 from handlers.siteday import parse_times
 from storage import drafts, locations, rota
+from storage.errors import OutOfScope
 from storage.locations import Field, LocationInfo
 from storage.models import JOB_NAME_MAX, Role
 from storage.people import Profile
@@ -118,7 +119,8 @@ async def locations_list(
 async def _locations(update: Update, context: BotContext, profile: Profile, note: str = "") -> None:
     run = await locations.managed_by(context.services.db, actor_telegram_id=profile.telegram_id)
     rows: list[Row] = [[(loc.name, LocationCard(location_id=loc.location_id))] for loc in run]
-    rows.append([("➕ Add a location", NewLocation())])
+    if not profile.scoped:  # adding venues is the programme's call, not a site lead's
+        rows.append([("➕ Add a location", NewLocation())])
     await show(update, rota_texts.locations(run), keyboard(*rows), note=note)
 
 
@@ -158,6 +160,8 @@ async def _card(update: Update, location: LocationInfo, note: str = "") -> None:
 async def new_location(
     update: Update, context: BotContext, profile: Profile, _asked: NewLocation
 ) -> None:
+    if profile.scoped:
+        raise OutOfScope  # before asking for a name that would then be refused
     await flows.wait_for_text(context, profile.telegram_id, LOCATION_NAME_FLOW, "name")
     await say(update, rota_texts.ask_location_field(Field.NAME, None))
 

@@ -239,11 +239,20 @@ def invite_created(invite: CreatedInvite, link: str, tz: ZoneInfo) -> str:
 # --- coordinators: people --------------------------------------------------------------------
 
 
-def people_page(people: list[Profile], offset: int, total: int) -> str:
+def people_page(people: list[Profile], offset: int, total: int, *, scoped: bool = False) -> str:
+    """`scoped`: a site lead's list, only the people of their own locations."""
     if total == 0:
+        if scoped:
+            return "Nobody calls your locations home or has booked there in the last 4 weeks yet."
         return "Nobody has registered yet."
     first, last = offset + 1, offset + len(people)
-    lines = [f"<b>People</b> ({first}-{last} of {total}). Tap a name to see or change roles."]
+    if scoped:
+        lines = [
+            f"<b>People of your locations</b> ({first}-{last} of {total}): those who call "
+            "them home or booked there in the last 4 weeks. Tap a name to see their details."
+        ]
+    else:
+        lines = [f"<b>People</b> ({first}-{last} of {total}). Tap a name to see or change roles."]
     for person in people:
         inactive = "" if person.active else " (blocked the bot)"
         lines.append(f"• {esc(person.display_name)}: {role_list(person)}{inactive}")
