@@ -10,7 +10,7 @@ from telegram import Update
 from handlers import callbacks, flows, menu, texts
 from handlers.common import Row, args_text, button, command, keyboard, pager, say, show
 from handlers.context import BotContext
-from storage import drafts, invites, locations, people
+from storage import dates, drafts, invites, locations, people
 from storage.errors import OutOfScope
 from storage.models import CheckStatus, Role
 from storage.people import Profile, RoleRemoval
@@ -412,6 +412,9 @@ async def on_check_expiry_text(
     person_id = draft.data.get("person_id") if draft else None
     typed = text.strip().lower()
     expires = None if typed in NO_EXPIRY else parse_date(text)
+    today = context.services.now().astimezone(context.services.settings.timezone).date()
+    if expires is not None and not dates.CHECK_EXPIRY.holds(today, expires):
+        expires, typed = None, ""  # out of the window: asked again, like a date that is not one
     if not isinstance(person_id, int) or (expires is None and typed not in NO_EXPIRY):
         await say(update, texts.check_expiry_invalid())
         return

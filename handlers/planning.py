@@ -14,7 +14,7 @@ from handlers import callbacks, flows, rota_texts, texts
 from handlers.common import Row, button, command, keyboard, say, show
 from handlers.context import BotContext
 from handlers.siteday import parse_times
-from storage import drafts, locations, rota
+from storage import dates, drafts, locations, rota
 from storage.errors import OutOfScope
 from storage.locations import Field, LocationInfo
 from storage.models import JOB_NAME_MAX, Role
@@ -503,7 +503,7 @@ def _jobs_data(jobs: tuple[JobSpec, ...]) -> list[dict[str, Any]]:
 
 def parse_span(text: str, *, today: date) -> tuple[date, date] | None:
     """'27/07/2026 - 28/08/2026', '2026-07-27 to 2026-08-28', or one date; not in the past,
-    at most MAX_PLAN_DAYS long."""
+    not beyond a year ahead (storage.dates.PLANNING), at most MAX_PLAN_DAYS long."""
     joined = _DMY_SPAN.fullmatch(text.strip())  # 28/07/2026-31/07/2026, without spaces
     parts = (
         list(joined.groups())
@@ -518,7 +518,7 @@ def parse_span(text: str, *, today: date) -> tuple[date, date] | None:
         first is None
         or last is None
         or last < first
-        or first < today
+        or not dates.PLANNING.holds(today, first, last)
         or (last - first > timedelta(days=MAX_PLAN_DAYS))
     ):
         return None

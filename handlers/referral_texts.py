@@ -129,8 +129,8 @@ def ask_dates() -> str:
 
 def dates_invalid(max_days: int) -> str:
     return (
-        "Please send two dates like 27/07/2026 - 28/08/2026 (or one date), not in the past, "
-        f"and at most {max_days} days apart; or /cancel."
+        "Please send two dates like 27/07/2026 - 28/08/2026 (or one date), from today to a "
+        f"year ahead, and at most {max_days} days apart; or /cancel."
     )
 
 

@@ -326,7 +326,10 @@ def ask_check_expiry() -> str:
 
 
 def check_expiry_invalid() -> str:
-    return "Please send a date like 31/08/2027, or <i>none</i>; or /cancel."
+    return (
+        "Please send a date like 31/08/2027, after today and at most five years ahead, or "
+        "<i>none</i>; or /cancel."
+    )
 
 
 def check_recorded(person: Profile) -> str:

@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, delete, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import audit, invites, rota
+from storage import audit, dates, invites, rota
 from storage.db import Database, rowcount
 from storage.errors import NotFound, OutOfScope
 from storage.models import (
@@ -281,6 +281,8 @@ async def record_check(
     now: datetime,
 ) -> Profile:
     """A coordinator records a volunteer's safeguarding check (audited)."""
+    if expires_on is not None and not dates.CHECK_EXPIRY.near(now.date(), expires_on):
+        raise ValueError("a check's expiry out of the window")
     async with db.transaction() as session:
         actor = await require_programme(session, actor_telegram_id)
         person = await session.get(Person, person_id)

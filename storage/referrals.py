@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import audit, outbox
+from storage import audit, dates, outbox
 from storage.crypto import Cipher
 from storage.db import Database, rowcount
 from storage.errors import NotFound, NotYours, PermissionDenied
@@ -153,6 +153,9 @@ async def submit(
         or not 1 <= form.children <= MAX_CHILDREN
         or (len(form.age_bands) != form.children)
         or form.last_day < form.first_day
+        # Not in the past is the form's check (a draft may be sent a day later); far ahead
+        # would defeat the purge, which keys on the last day.
+        or form.last_day > dates.PLANNING.latest(now.date()) + timedelta(days=1)
     ):
         raise ValueError("incomplete referral")
     async with db.transaction() as session:
