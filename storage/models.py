@@ -446,6 +446,9 @@ class DataKey(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     wrapped: Mapped[str] = mapped_column(Text)
+    # The Telegram id of the school contact whose half-filled referral form this key seals;
+    # None once the referral is sent (it is then the referral's key).
+    form_of: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     created_at: Mapped[datetime]
 
 

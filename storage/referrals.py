@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import audit, dates, outbox
+from storage import audit, dates, keys, outbox
 from storage.crypto import Cipher
 from storage.db import Database, rowcount
 from storage.errors import NotFound, NotYours, PermissionDenied
@@ -168,14 +168,18 @@ async def submit(
         if (sent_today or 0) >= daily_limit:
             audit.record(session, at=now, actor_id=person.id, action="referral.limited")
             raise SubmitLimit
+        # The form's own data key seals the referral too: purging it then also leaves the
+        # form's old answers (in dead rows, say) unreadable.
+        key_id, sealer = await keys.take_form_key(session, cipher, telegram_id=telegram_id, now=now)
         referral = Referral(
             school_id=person.school_id,
             referred_by=person.id,
             reference=form.reference,
             children=form.children,
             age_bands=list(form.age_bands),
-            needs_sealed=cipher.seal(form.needs),
-            note_sealed=cipher.seal(form.note),
+            needs_sealed=sealer.seal(form.needs),
+            note_sealed=sealer.seal(form.note),
+            key_id=key_id,
             preferred_location_ids=list(form.preferred_location_ids),
             first_day=form.first_day,
             last_day=form.last_day,
@@ -301,12 +305,13 @@ async def detail(
             .tuples()
             .all()
         )
+        opener = await keys.of_referral(session, cipher, referral)
         return ReferralDetail(
             summary=await _summary(session, referral),
             age_bands=tuple(referral.age_bands),
-            needs=cipher.open(referral.needs_sealed),
-            note=cipher.open(referral.note_sealed),
-            reason=cipher.open(referral.reason_sealed),
+            needs=opener.open(referral.needs_sealed),
+            note=opener.open(referral.note_sealed),
+            reason=opener.open(referral.reason_sealed),
             preferred=tuple(names[i] for i in referral.preferred_location_ids if i in names),
             preferred_ids=tuple(referral.preferred_location_ids),
         )
@@ -382,6 +387,7 @@ async def decline(
     async with db.transaction() as session:
         actor = await require_programme(session, telegram_id)
         referral = await _decidable(session, referral_id)
+        sealer = await keys.of_referral(session, cipher, referral)
         return await _decide(
             session,
             actor,
@@ -389,7 +395,7 @@ async def decline(
             version,
             now,
             ReferralStatus.DECLINED,
-            _UNPLACED | {"reason_sealed": cipher.seal(reason)},
+            _UNPLACED | {"reason_sealed": sealer.seal(reason)},
         )
 
 
@@ -444,6 +450,7 @@ async def register(
             day=day.isoformat(),
             referrals=[r.id for r, _ in placed],
         )
+        openers = await keys.of_referrals(session, cipher, [r for r, _ in placed])
         return [
             RegisterEntry(
                 referral_id=r.id,
@@ -451,7 +458,7 @@ async def register(
                 school_name=name,
                 children=r.children,
                 age_bands=tuple(r.age_bands),
-                needs=cipher.open(r.needs_sealed),
+                needs=openers[r.id].open(r.needs_sealed),
                 attended=marks.get(r.id),
             )
             for r, name in placed
@@ -510,18 +517,23 @@ async def mark_family(
 
 
 async def purge_expired(db: Database, *, now: datetime, retention: timedelta) -> int:
-    """Remove the details of referrals that ended more than `retention` ago (see _ended).
-    Counts, age bands, dates and attendance stay."""
+    """Remove the details of referrals that ended more than `retention` ago (see _ended), for
+    good: their data keys are destroyed, then erased from the database files (storage/keys.py),
+    so no surviving copy of the sealed details opens. Messages that showed the details are
+    edited (through the outbox). Counts, age bands, dates and attendance stay."""
     today = now.date()
     async with db.transaction() as session:
         rows = (await session.scalars(select(Referral).where(Referral.purged_at.is_(None)))).all()
-        purged = 0
+        purged, destroyed = [], []
         for referral in rows:
             if _ended(referral) + retention >= today:
                 continue
             referral.needs_sealed = referral.note_sealed = referral.reason_sealed = None
             referral.reference = PURGED_REFERENCE
             referral.purged_at = now
+            if referral.key_id is not None:
+                destroyed.append(referral.key_id)
+                referral.key_id = None
             audit.record(
                 session,
                 at=now,
@@ -529,8 +541,14 @@ async def purge_expired(db: Database, *, now: datetime, retention: timedelta) ->
                 action="referral.purged",
                 subject=("referral", referral.id),
             )
-            purged += 1
-        return purged
+            purged.append(referral.id)
+        await session.flush()
+        # Keys of forms cancelled or forgotten go too: their answers may survive in old rows.
+        destroyed += await keys.orphans(session, now, FORM_FLOW)
+        erased = await keys.destroy(session, destroyed)
+    if erased:
+        await keys.erase_destroyed(db)
+    return len(purged)
 
 
 async def export_csv(
@@ -551,6 +569,7 @@ async def export_csv(
         if location_id is not None:
             query = query.where(Referral.location_id == location_id)
         rows = (await session.scalars(query)).all()
+        openers = await keys.of_referrals(session, cipher, rows)
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(
@@ -579,8 +598,8 @@ async def export_csv(
                     referral.reference,
                     referral.children,
                     "; ".join(referral.age_bands),
-                    cipher.open(referral.needs_sealed) or "",
-                    cipher.open(referral.note_sealed) or "",
+                    openers[referral.id].open(referral.needs_sealed) or "",
+                    openers[referral.id].open(referral.note_sealed) or "",
                     referral.status.value,
                     summary.location_name or "",
                     referral.placed_from or "",
@@ -601,24 +620,44 @@ async def export_csv(
         return out.getvalue()
 
 
-async def reseal_all(db: Database, cipher: Cipher) -> int:
-    """Seal every sealed field again with the first key (after adding a new one)."""
+async def reseal_all(db: Database, cipher: Cipher, *, now: datetime) -> int:
+    """After a new programme key was put first: wrap every data key again with it, and give
+    details sealed before data keys (with the programme key itself) a data key of their own.
+    Then the old wraps are erased from the files (storage/keys.py), and the old programme key
+    can be dropped. Returns how many referrals hold sealed details."""
     async with db.transaction() as session:
+        await keys.rewrap_all(session, cipher)
         rows = (await session.scalars(select(Referral))).all()
+        sealed = 0
         for referral in rows:
-            referral.needs_sealed = cipher.reseal(referral.needs_sealed)
-            referral.note_sealed = cipher.reseal(referral.note_sealed)
-            referral.reason_sealed = cipher.reseal(referral.reason_sealed)
-        # Half-filled referral forms hold sealed needs and notes too.
+            fields = (referral.needs_sealed, referral.note_sealed, referral.reason_sealed)
+            if referral.key_id is None and any(field is not None for field in fields):
+                referral.key_id, sealer = await keys.create(session, cipher, now)
+                needs, note, reason = (cipher.open(field) for field in fields)
+                referral.needs_sealed = sealer.seal(needs)
+                referral.note_sealed = sealer.seal(note)
+                referral.reason_sealed = sealer.seal(reason)
+            sealed += referral.key_id is not None
+        # Half-filled referral forms hold sealed needs and notes too: each moves to its form's
+        # data key (answers sealed before it had one open with the programme key).
         for draft in (await session.scalars(select(Draft).where(Draft.flow == FORM_FLOW))).all():
-            sealed = {
-                key: cipher.reseal(draft.data[key])
-                for key in SEALED_DRAFT_FIELDS
-                if isinstance(draft.data.get(key), str)
+            present = [k for k in SEALED_DRAFT_FIELDS if isinstance(draft.data.get(k), str)]
+            if not present:
+                continue
+            _, sealer = await keys.for_form(session, cipher, telegram_id=draft.telegram_id, now=now)
+            draft.data = dict(draft.data) | {
+                k: sealer.seal(sealer.open(draft.data[k])) for k in present
             }
-            if sealed:
-                draft.data = dict(draft.data) | sealed
-        return len(rows)
+    await keys.erase_destroyed(db)
+    return sealed
+
+
+async def form_cipher(db: Database, cipher: Cipher, *, telegram_id: int, now: datetime) -> Cipher:
+    """What seals (and opens) the answers of the referral form this person is filling in:
+    the form's own data key, which the referral takes over when it is sent."""
+    async with db.transaction() as session:
+        _, sealer = await keys.for_form(session, cipher, telegram_id=telegram_id, now=now)
+        return sealer
 
 
 async def counts(db: Database) -> dict[str, int]:
@@ -770,12 +809,17 @@ async def _contact(session: AsyncSession, telegram_id: int) -> Person:
 
 def _ended(referral: Referral) -> date:
     """When a referral stops being needed: its last placed day; for one declined, the
-    decision; for one waiting or never decided, the last day the school asked for."""
+    decision; for one waiting or never decided, the last day the school asked for. Never
+    later than a year after it was made or last decided (storage/dates.py), whatever date
+    was stored, so that no date keeps the details for ever."""
     if referral.status is ReferralStatus.PLACED and referral.placed_to is not None:
-        return referral.placed_to
-    if referral.status is ReferralStatus.DECLINED and referral.decided_at is not None:
-        return referral.decided_at.date()
-    return referral.last_day
+        ended = referral.placed_to
+    elif referral.status is ReferralStatus.DECLINED and referral.decided_at is not None:
+        ended = referral.decided_at.date()
+    else:
+        ended = referral.last_day
+    latest = dates.latest_end((referral.decided_at or referral.created_at).date())
+    return min(ended, latest)
 
 
 def _placed_days(first: date, last: date, weekdays: tuple[int, ...]) -> list[date]:

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import text
 
 from storage import audit, locations, outbox, people, referrals
-from storage.crypto import Cipher, new_key
+from storage.crypto import Cipher, SealError, new_key
 from storage.db import Database
 from storage.errors import NotFound, NotYours, PermissionDenied
-from storage.models import ReferralStatus, Role
+from storage.models import Referral, ReferralStatus, Role
 from storage.referrals import Decision, ReferralForm
 from tests.support import Clock, register_by_invite
 
@@ -224,25 +224,46 @@ async def test_a_contact_may_send_only_so_many_referrals_a_day(db: Database, clo
         )
 
 
-async def test_a_new_key_reseals_everything_and_old_ones_still_open_until_then(
+async def test_a_new_key_rewraps_everything_and_then_the_old_one_can_go(
     db: Database, clock: Clock
 ) -> None:
+    """Rotation re-wraps each referral's data key; details sealed before data keys (with the
+    programme key itself) get a data key of their own on the way."""
     await _programme(db, clock)
-    old = new_key()
+    old, new = new_key(), new_key()
     sent = await referrals.submit(
         db, Cipher([old]), telegram_id=OKAFOR, form=form(), now=clock(), daily_limit=10
     )
-    rotated = Cipher([new_key(), old])
-    assert await referrals.reseal_all(db, rotated) == 1
-    only_new = Cipher([rotated_key := "x"]) if False else None  # noqa: F841
-    seen = await referrals.detail(
-        db, rotated, telegram_id=RACHEL, referral_id=sent.referral_id, now=clock()
+    legacy = await referrals.submit(
+        db,
+        Cipher([old]),
+        telegram_id=OKAFOR,
+        form=form(reference="OLD"),
+        now=clock(),
+        daily_limit=10,
     )
-    assert seen.needs == ALLERGY
-    exported = await referrals.export_csv(db, rotated, telegram_id=RACHEL, now=clock())
-    assert ALLERGY in exported
+    async with db.transaction() as session:  # as a referral sealed by an earlier version was
+        row = await session.get(Referral, legacy.referral_id)
+        assert row is not None
+        row.key_id, row.needs_sealed = None, Cipher([old]).seal("sesame")
+        row.note_sealed = Cipher([old]).seal("a note")
+    rotated = Cipher([new, old])
+    assert await referrals.reseal_all(db, rotated, now=clock()) == 2
+
+    only_new = Cipher([new])
+    for referral_id, needs in ((sent.referral_id, ALLERGY), (legacy.referral_id, "sesame")):
+        seen = await referrals.detail(
+            db, only_new, telegram_id=RACHEL, referral_id=referral_id, now=clock()
+        )
+        assert seen.needs == needs
+    exported = await referrals.export_csv(db, only_new, telegram_id=RACHEL, now=clock())
+    assert ALLERGY in exported and "sesame" in exported
     assert len(await audit.recent(db, action="referrals.exported")) == 1
     assert ReferralStatus.SUBMITTED.value in exported
+    with pytest.raises(SealError):
+        await referrals.detail(
+            db, Cipher([old]), telegram_id=RACHEL, referral_id=sent.referral_id, now=clock()
+        )
 
 
 async def test_what_cannot_be_decided_or_recorded_is_refused(db: Database, clock: Clock) -> None:

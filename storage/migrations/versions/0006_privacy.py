@@ -22,8 +22,10 @@ def upgrade() -> None:
         "data_keys",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("wrapped", sa.Text(), nullable=False),
+        sa.Column("form_of", sa.BigInteger(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_data_keys")),
+        sa.UniqueConstraint("form_of", name=op.f("uq_data_keys_form_of")),
     )
     # Referrals sealed before this version keep key_id NULL and open with the programme key;
     # `lunchbot keys rotate` moves them to keys of their own.
