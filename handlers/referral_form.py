@@ -540,7 +540,15 @@ async def open_referral(
         now=services.now(),
     )
     back = keyboard([("« My referrals", MyReferralsPage(offset=opened.offset))])
-    await show(update, referral_texts.referral_card(found), back)
+    message = await show(update, referral_texts.referral_card(found), back)
+    if message is not None:  # edited at purge to remove the details
+        await referrals.shown(
+            services.db,
+            chat_id=message.chat.id,
+            message_id=message.message_id,
+            referral_ids=[opened.referral_id],
+            now=services.now(),
+        )
 
 
 # --- asking a step ---------------------------------------------------------------------------

@@ -307,3 +307,11 @@ def span(first: date, last: date) -> str:
 def short_span(first: date, last: date) -> str:
     """'28 Jul–27 Aug'."""
     return f"{first:%-d %b}" if first == last else f"{first:%-d %b}–{last:%-d %b}"
+
+
+def details_removed(retention_days: int) -> str:
+    return (
+        "🔒 This message showed a referral's details. They were removed "
+        f"{retention_days} days after the family's last lunch club day, as the privacy notice "
+        "promises; the counts are kept."
+    )

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import audit, dates, keys, outbox
@@ -25,6 +25,7 @@ from storage.db import Database, rowcount
 from storage.errors import NotFound, NotYours, PermissionDenied
 from storage.models import (
     REFERENCE_MAX,
+    DetailMessage,
     Draft,
     FamilyAttendance,
     Location,
@@ -52,6 +53,7 @@ NOTE_MAX = 500
 REASON_MAX = 300
 _REFERENCE = re.compile(rf"[A-Za-z0-9][A-Za-z0-9 ./_-]{{0,{REFERENCE_MAX - 1}}}")
 PURGED_REFERENCE = "(removed)"
+DETAILS_REMOVED = "details_removed"  # the outbox notice that edits a message at purge
 
 
 class SubmitLimit(Exception):
@@ -542,6 +544,7 @@ async def purge_expired(db: Database, *, now: datetime, retention: timedelta) ->
                 subject=("referral", referral.id),
             )
             purged.append(referral.id)
+        await _forget_messages(session, purged, now)
         await session.flush()
         # Keys of forms cancelled or forgotten go too: their answers may survive in old rows.
         destroyed += await keys.orphans(session, now, FORM_FLOW)
@@ -650,6 +653,60 @@ async def reseal_all(db: Database, cipher: Cipher, *, now: datetime) -> int:
             }
     await keys.erase_destroyed(db)
     return sealed
+
+
+async def shown(
+    db: Database, *, chat_id: int, message_id: int, referral_ids: list[int], now: datetime
+) -> None:
+    """The bot's message `message_id` in `chat_id` now shows these referrals' details (a
+    card, a register): at purge it is edited to remove them. What it showed before is
+    replaced, since the message no longer shows that."""
+    async with db.transaction() as session:
+        await session.execute(
+            delete(DetailMessage).where(
+                DetailMessage.chat_id == chat_id, DetailMessage.message_id == message_id
+            )
+        )
+        live = (
+            await session.scalars(
+                select(Referral.id).where(
+                    Referral.id.in_(referral_ids), Referral.purged_at.is_(None)
+                )
+            )
+        ).all()
+        session.add_all(
+            DetailMessage(chat_id=chat_id, message_id=message_id, referral_id=r, shown_at=now)
+            for r in sorted(set(live))
+        )
+
+
+async def _forget_messages(session: AsyncSession, purged: list[int], now: datetime) -> None:
+    """Each message that showed a purged referral's details gets an edit that removes them
+    (through the outbox, sent after this transaction); the message is then forgotten."""
+    if not purged:
+        return
+    messages = (
+        await session.execute(
+            select(DetailMessage.chat_id, DetailMessage.message_id)
+            .where(DetailMessage.referral_id.in_(purged))
+            .distinct()
+        )
+    ).all()
+    for chat_id, message_id in messages:
+        await outbox.queue(
+            session,
+            chat_id=chat_id,
+            kind=DETAILS_REMOVED,
+            payload={"edit_message_id": message_id},
+            dedupe_key=f"{DETAILS_REMOVED}:{chat_id}:{message_id}",
+            due_at=now,
+            now=now,
+        )
+        await session.execute(
+            delete(DetailMessage).where(
+                DetailMessage.chat_id == chat_id, DetailMessage.message_id == message_id
+            )
+        )
 
 
 async def form_cipher(db: Database, cipher: Cipher, *, telegram_id: int, now: datetime) -> Cipher:
