@@ -11,6 +11,8 @@ from pathlib import Path
 from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import text
 
+from bot import privacy
+from bot.config import Config
 from bot.harness import Rehearsal
 from storage import referrals
 from storage.crypto import Cipher, SealError
@@ -219,3 +221,20 @@ async def test_after_the_purge_no_copy_of_the_allergy_opens_and_its_messages_are
     copies = readable(await raw_copies(db), cipher)
     assert ALLERGY not in copies
     assert "halal" in copies  # HS-015 is still held, as it should be
+
+
+async def test_the_privacy_report_says_how_purging_works_and_what_it_cannot_reach(
+    config: Config,
+) -> None:
+    report = await privacy.report(config)
+    for claim in (
+        "under the referral's own data key",
+        "the data key is deleted",
+        "secure_delete on",
+        "VACUUM FULL",
+        "keep backups and WAL archives no longer than",
+        "between today and 366 days ahead",
+        "edited at purge to say the details were removed",
+        "after 5 such links from one person, or 50 from everyone",
+    ):
+        assert claim in report, claim
