@@ -8,11 +8,11 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import text
 
-from storage import audit, locations, outbox, people, referrals
+from storage import audit, drafts, keys, locations, outbox, people, referrals
 from storage.crypto import Cipher, SealError, new_key
 from storage.db import Database
 from storage.errors import NotFound, NotYours, PermissionDenied
-from storage.models import Referral, ReferralStatus, Role
+from storage.models import DataKey, Referral, ReferralStatus, Role
 from storage.referrals import Decision, ReferralForm
 from tests.support import Clock, register_by_invite
 
@@ -247,8 +247,24 @@ async def test_a_new_key_rewraps_everything_and_then_the_old_one_can_go(
         assert row is not None
         row.key_id, row.needs_sealed = None, Cipher([old]).seal("sesame")
         row.note_sealed = Cipher([old]).seal("a note")
+    # Two half-filled forms: one sealed with its form's key, one from before data keys.
+    form_sealer = await referrals.form_cipher(db, Cipher([old]), telegram_id=OKAFOR, now=clock())
+    for who, sealed in ((OKAFOR, form_sealer.seal("mango")), (SAM, Cipher([old]).seal("egg"))):
+        await drafts.save(
+            db,
+            telegram_id=who,
+            flow=referrals.FORM_FLOW,
+            awaiting="note",
+            data={"needs": sealed},
+            now=clock(),
+        )
     rotated = Cipher([new, old])
     assert await referrals.reseal_all(db, rotated, now=clock()) == 2
+    for who, needs in ((OKAFOR, "mango"), (SAM, "egg")):
+        draft = await drafts.load(db, telegram_id=who, flow=referrals.FORM_FLOW)
+        assert draft is not None
+        sealer = await referrals.form_cipher(db, Cipher([new]), telegram_id=who, now=clock())
+        assert sealer.open(draft.data["needs"]) == needs
 
     only_new = Cipher([new])
     for referral_id, needs in ((sent.referral_id, ALLERGY), (legacy.referral_id, "sesame")):
@@ -315,3 +331,34 @@ async def test_waiting_and_undecided_referrals_are_purged_after_their_last_day(
         await _place(
             db, clock, waiting.referral_id, 1, date(2026, 10, 27), date(2026, 10, 30), version=1
         )
+
+
+async def test_a_forms_key_becomes_the_referrals_and_a_forgotten_forms_key_is_destroyed(
+    db: Database, clock: Clock
+) -> None:
+    await _programme(db, clock)
+    sealer = await referrals.form_cipher(db, CIPHER, telegram_id=OKAFOR, now=clock())
+    again = await referrals.form_cipher(db, CIPHER, telegram_id=OKAFOR, now=clock())
+    token = sealer.seal(ALLERGY)
+    assert again.open(token) == ALLERGY  # one key per form, whichever step asks
+    sent = await referrals.submit(
+        db, CIPHER, telegram_id=OKAFOR, form=form(), now=clock(), daily_limit=10
+    )
+    async with db.read() as session:
+        row = await session.get(Referral, sent.referral_id)
+        assert row is not None and row.key_id is not None
+        key = await session.get(DataKey, row.key_id)
+        assert key is not None and key.form_of is None
+        assert (await keys.of_referral(session, CIPHER, row)).open(token) == ALLERGY
+
+    # Another school's contact starts a form and walks away from it (no draft is left).
+    forgotten = await referrals.form_cipher(db, CIPHER, telegram_id=OTHER_SCHOOL, now=clock())
+    lost = forgotten.seal("kiwi")
+    clock.advance(hours=2)
+    await referrals.purge_expired(db, now=clock(), retention=timedelta(days=60))
+    async with db.read() as session:
+        held = (await session.execute(text("SELECT form_of FROM data_keys"))).scalars().all()
+    assert held == [None]  # only the sent referral's key is left
+    fresh = await referrals.form_cipher(db, CIPHER, telegram_id=OTHER_SCHOOL, now=clock())
+    with pytest.raises(SealError):  # a new form has a new key; the forgotten one is gone
+        fresh.open(lost)
