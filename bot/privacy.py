@@ -64,7 +64,10 @@ PURGING: WHAT MAKES IT FINAL
   the old one, which leaves those copies unreadable.
 - Messages the bot sent that showed a referral's details (its card, a day's register) are
   edited at purge to say the details were removed. Telegram may refuse an edit (the person
-  deleted the message); nothing else can be done about it from here.
+  deleted the message). Not reached: CSV exports already sent as files (a bot cannot change a
+  file, nor delete its message after 48 hours), and what a school contact typed in their own
+  chat while filling in the form (a bot cannot edit a person's messages): those are the
+  keeping of whoever holds that chat.
 
 KEYS
 - Sealing key configured: {key}. Rotate with `lunchbot keys new`, then set the new key in

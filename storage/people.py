@@ -21,8 +21,11 @@ from storage.models import (
     BookingStatus,
     CheckStatus,
     CoordinatorScope,
+    DataKey,
+    DetailMessage,
     Draft,
     HomeLocation,
+    InviteAttempt,
     LunchSession,
     Notice,
     NoticeStatus,
@@ -435,6 +438,14 @@ async def erase(
             return Erasure.FROM_CONFIG
         withdrawn = await rota.withdraw(session, person.id, now, offer_window)
         await session.execute(delete(Draft).where(Draft.telegram_id == person.telegram_id))
+        # Their chat's messages that showed referrals, and a referral form's key, name them.
+        await session.execute(
+            delete(DetailMessage).where(DetailMessage.chat_id == person.telegram_id)
+        )
+        await session.execute(delete(DataKey).where(DataKey.form_of == person.telegram_id))
+        await session.execute(
+            delete(InviteAttempt).where(InviteAttempt.telegram_id == person.telegram_id)
+        )
         # Wins not yet announced (or turned down) go with them; announced ones are public
         # already, and stay, no longer credited to anyone.
         await session.execute(
