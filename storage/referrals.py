@@ -693,9 +693,13 @@ async def _forget_messages(session: AsyncSession, purged: list[int], now: dateti
         )
     ).all()
     for chat_id, message_id in messages:
+        # Cards and registers are in people's own chats: the notice is theirs (so that one who
+        # blocked the bot is known as such), else the chat's.
+        person = await session.scalar(select(Person).where(Person.telegram_id == chat_id))
         await outbox.queue(
             session,
-            chat_id=chat_id,
+            person=person,
+            chat_id=None if person is not None else chat_id,
             kind=DETAILS_REMOVED,
             payload={"edit_message_id": message_id},
             dedupe_key=f"{DETAILS_REMOVED}:{chat_id}:{message_id}",
