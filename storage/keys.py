@@ -163,7 +163,15 @@ async def erase_destroyed(db: Database) -> None:
         return
     async with db.engine.connect() as connection:
         autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        file = text("SELECT pg_relation_filenode('data_keys')")
+        before = await autocommit.scalar(file)
         await autocommit.execute(text("VACUUM FULL data_keys"))
+        if await autocommit.scalar(file) == before:
+            # VACUUM skips, with only a warning, a table the user does not own.
+            logger.error(
+                "data_keys was not rewritten after a purge: the database user the bot connects "
+                "as must own it (purged keys stay in its file until it is)"
+            )
 
 
 def _unwrapped(cipher: Cipher, key: DataKey) -> Cipher:
