@@ -56,7 +56,11 @@ PURGING: WHAT MAKES IT FINAL
   connection sets secure_delete on (deleted content is overwritten with zeros) and the
   write-ahead log is checkpointed and truncated after the purge. PostgreSQL: the key table is
   rewritten with VACUUM FULL after the purge, so its old file, with the deleted rows, is
-  removed (a plain VACUUM would only mark their space free).
+  removed (a plain VACUUM would only mark their space free). VACUUM FULL keeps rows that an
+  older snapshot might still see, so the purge first waits (up to a minute) until no
+  transaction or snapshot older than it is left on the server; if one outlasts the wait, the
+  next hourly run finishes the job. The database user the bot connects as must own the table
+  (VACUUM skips it otherwise; the bot logs an error if so).
 - Not covered: copies outside the database's own files. A backup or a WAL archive taken
   before the purge, and on PostgreSQL the WAL segments until they are recycled, still hold the
   wrapped key, which the programme key opens. So keep backups and WAL archives no longer than

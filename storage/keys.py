@@ -16,6 +16,8 @@ after a purge `erase_destroyed` makes the engine drop the deleted key rows physi
   older page images are gone too.
 - PostgreSQL: `VACUUM FULL data_keys` rewrites the (small) table into a new file holding only
   live rows; the old file is deleted. A plain VACUUM would only mark the dead rows' space free.
+  VACUUM FULL still copies a deleted row some older snapshot could see, so it waits first
+  until no transaction or snapshot from before the delete is left (_outlive_older_snapshots).
 
 What neither engine can erase: copies outside the database files (a backup or WAL archive
 taken before the purge; PostgreSQL's WAL segments until they are recycled). Those still hold
@@ -25,12 +27,13 @@ period, or the programme key must be rotated (`lunchbot keys rotate`) and the ol
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from storage.crypto import Cipher, SealError, new_key
 from storage.db import Database, upsert
@@ -41,6 +44,10 @@ logger = logging.getLogger(__name__)
 # A form's key is made as the form starts, a moment before its draft is saved: a key this
 # young without a draft is not an orphan yet.
 ORPHAN_AFTER = timedelta(hours=1)
+# How long the purge waits for sessions holding a snapshot from before it (see
+# _outlive_older_snapshots), and how often it looks.
+SNAPSHOT_WAIT_SECONDS = 60.0
+SNAPSHOT_POLL_SECONDS = 0.2
 
 
 async def create(session: AsyncSession, cipher: Cipher, now: datetime) -> tuple[int, Cipher]:
@@ -146,9 +153,19 @@ async def rewrap_all(session: AsyncSession, cipher: Cipher) -> int:
     return len(rows)
 
 
-async def erase_destroyed(db: Database) -> None:
+async def mark(session: AsyncSession) -> int | None:
+    """Inside the transaction that deletes keys, on PostgreSQL: its transaction id, for
+    `erase_destroyed` to wait until no snapshot older than it is left."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    return int(await session.scalar(text("SELECT txid_current()")) or 0)
+
+
+async def erase_destroyed(db: Database, *, deleted_by: int | None = None) -> None:
     """Make the engine drop deleted key rows (and older page images) for good; run after the
-    transaction that deleted them has committed. See the module's notes for what it covers."""
+    transaction that deleted them (`deleted_by`, from `mark`) has committed. Cheap (the key
+    table is small), so every purge runs it: one that could not finish is finished by the
+    next. See the module's notes for what it covers."""
     if db.is_sqlite:
         # Outside any transaction (SQLAlchemy would begin one), on the driver itself.
         async with db.engine.connect() as connection:
@@ -163,6 +180,8 @@ async def erase_destroyed(db: Database) -> None:
         return
     async with db.engine.connect() as connection:
         autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        if deleted_by is not None:
+            await _outlive_older_snapshots(autocommit, deleted_by)
         file = text("SELECT pg_relation_filenode('data_keys')")
         before = await autocommit.scalar(file)
         await autocommit.execute(text("VACUUM FULL data_keys"))
@@ -172,6 +191,34 @@ async def erase_destroyed(db: Database) -> None:
                 "data_keys was not rewritten after a purge: the database user the bot connects "
                 "as must own it (purged keys stay in its file until it is)"
             )
+
+
+async def _outlive_older_snapshots(connection: AsyncConnection, deleted_by: int) -> None:
+    """VACUUM FULL keeps a deleted row that some snapshot could still see. Its horizon is held
+    back by any transaction still running that began before the delete, in any database of
+    the server (every new snapshot, VACUUM's own included, then starts from it), and by any
+    snapshot taken before the delete in this database (an autovacuum's ANALYZE, a long
+    report). Wait, a little, until neither is left; after that no new snapshot can be older."""
+    older = text(
+        "SELECT txid_snapshot_xmin(txid_current_snapshot()) <= :deleted_by OR EXISTS ("
+        " SELECT 1 FROM pg_stat_activity"
+        " WHERE (datname = current_database() OR datname IS NULL)"
+        " AND pid <> pg_backend_pid() AND backend_xmin IS NOT NULL"
+        # backend_xmin at or before the deleting transaction (both ages count back from the
+        # same next transaction id).
+        " AND age(backend_xmin) >= age((:deleted_by % 4294967296)::text::xid))"
+    )
+    waited = 0.0
+    while await connection.scalar(older, {"deleted_by": deleted_by}):
+        if waited >= SNAPSHOT_WAIT_SECONDS:
+            logger.warning(
+                "a session kept an old snapshot for %ss: purged keys may stay in data_keys "
+                "until the next purge run",
+                SNAPSHOT_WAIT_SECONDS,
+            )
+            return
+        await asyncio.sleep(SNAPSHOT_POLL_SECONDS)
+        waited += SNAPSHOT_POLL_SECONDS
 
 
 def _unwrapped(cipher: Cipher, key: DataKey) -> Cipher:

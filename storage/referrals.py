@@ -548,9 +548,9 @@ async def purge_expired(db: Database, *, now: datetime, retention: timedelta) ->
         await session.flush()
         # Keys of forms cancelled or forgotten go too: their answers may survive in old rows.
         destroyed += await keys.orphans(session, now, FORM_FLOW)
-        erased = await keys.destroy(session, destroyed)
-    if erased:
-        await keys.erase_destroyed(db)
+        await keys.destroy(session, destroyed)
+        deleted_by = await keys.mark(session)
+    await keys.erase_destroyed(db, deleted_by=deleted_by)
     return len(purged)
 
 
@@ -651,7 +651,8 @@ async def reseal_all(db: Database, cipher: Cipher, *, now: datetime) -> int:
             draft.data = dict(draft.data) | {
                 k: sealer.seal(sealer.open(draft.data[k])) for k in present
             }
-    await keys.erase_destroyed(db)
+        deleted_by = await keys.mark(session)
+    await keys.erase_destroyed(db, deleted_by=deleted_by)
     return sealed
 
 
