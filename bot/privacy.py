@@ -78,6 +78,9 @@ KEYS
   {key_env} and the old ones in LUNCHBOT_OLD_ENCRYPTION_KEYS, then `lunchbot keys rotate`:
   it wraps every data key again with the new key (giving details sealed before data keys
   existed a data key of their own) and erases the old wraps as a purge does.
+- Referrals sealed before data keys existed (by an earlier version of the bot) still open
+  with the programme key, and so do the old copies of their details in the database files
+  until that key is gone: after upgrading, rotate once to a new key and drop the old one.
 
 CURRENTLY HELD
 {counts}
