@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from storage.invites import ATTEMPT_WINDOW, CreatedInvite, RedeemStatus, Redemption, SchoolInfo
 from storage.models import NAME_MAX, SCHOOL_NAME_MAX, CheckStatus, Role
-from storage.people import Erasure, Profile
+from storage.people import RECENT_BOOKINGS, Erasure, Profile
 
 MAX_MESSAGE_CHARS = 4096
 
@@ -241,15 +241,19 @@ def invite_created(invite: CreatedInvite, link: str, tz: ZoneInfo) -> str:
 
 def people_page(people: list[Profile], offset: int, total: int, *, scoped: bool = False) -> str:
     """`scoped`: a site lead's list, only the people of their own locations."""
+    weeks = RECENT_BOOKINGS.days // 7
     if total == 0:
         if scoped:
-            return "Nobody calls your locations home or has booked there in the last 4 weeks yet."
+            return (
+                f"Nobody calls your locations home or has booked there in the last {weeks} weeks."
+            )
         return "Nobody has registered yet."
     first, last = offset + 1, offset + len(people)
     if scoped:
         lines = [
             f"<b>People of your locations</b> ({first}-{last} of {total}): those who call "
-            "them home or booked there in the last 4 weeks. Tap a name to see their details."
+            f"them home or booked there in the last {weeks} weeks. Tap a name to see their "
+            "details."
         ]
     else:
         lines = [f"<b>People</b> ({first}-{last} of {total}). Tap a name to see or change roles."]
