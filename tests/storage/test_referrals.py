@@ -12,7 +12,7 @@ from storage import audit, drafts, keys, locations, outbox, people, referrals
 from storage.crypto import Cipher, SealError, new_key
 from storage.db import Database
 from storage.errors import NotFound, NotYours, PermissionDenied
-from storage.models import DataKey, Referral, ReferralStatus, Role
+from storage.models import CheckStatus, DataKey, Referral, ReferralStatus, Role
 from storage.referrals import Decision, ReferralForm
 from tests.support import Clock, register_by_invite
 
@@ -362,3 +362,42 @@ async def test_a_forms_key_becomes_the_referrals_and_a_forgotten_forms_key_is_de
     fresh = await referrals.form_cipher(db, CIPHER, telegram_id=OTHER_SCHOOL, now=clock())
     with pytest.raises(SealError):  # a new form has a new key; the forgotten one is gone
         fresh.open(lost)
+
+
+async def test_a_date_far_ahead_cannot_keep_the_details_for_ever(
+    db: Database, clock: Clock
+) -> None:
+    """The form refuses such dates (and so does storage, for a referral's own); one stored
+    anyway (before the window, or by a path that forgot it) ends a year after the decision."""
+    location_id = await _programme(db, clock)
+    with pytest.raises(ValueError, match="incomplete"):
+        await referrals.submit(
+            db,
+            CIPHER,
+            telegram_id=OKAFOR,
+            form=form(last_day=date(9999, 1, 5)),
+            now=clock(),
+            daily_limit=10,
+        )
+    sent = await referrals.submit(
+        db, CIPHER, telegram_id=OKAFOR, form=form(), now=clock(), daily_limit=10
+    )
+    placed = await _place(
+        db, clock, sent.referral_id, location_id, date(2026, 7, 28), date(9999, 1, 5)
+    )
+    assert placed.decision is Decision.DONE
+    retention = timedelta(days=60)
+    decided = clock.now
+    clock.now = decided + timedelta(days=366 + 60)
+    assert await referrals.purge_expired(db, now=clock(), retention=retention) == 0
+    clock.advance(days=1)
+    assert await referrals.purge_expired(db, now=clock(), retention=retention) == 1
+    with pytest.raises(ValueError, match="expiry"):
+        await people.record_check(
+            db,
+            actor_telegram_id=RACHEL,
+            person_id=1,
+            status=CheckStatus.CLEARED,
+            expires_on=date(9999, 12, 31),
+            now=clock(),
+        )
