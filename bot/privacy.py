@@ -41,10 +41,11 @@ WHAT IS STORED, WHY, WHO SEES IT
   erasures, refused attempts. Why: accountability. Seen by: whoever runs the server.
 - Messages queued for sending (the outbox): who, what kind, when, how it ended; no text.
 - Invite links that match no invite: the Telegram id that tried and when, kept {window}
-  minutes. Why: after {per_person} such links from one person, or {overall} from everyone,
-  in {window} minutes, invite links are not checked until the window has passed (a real link
-  is refused too, and works once it has), so tokens cannot be guessed at speed and the audit
-  log is not flooded (one row per refused link, one when the throttle closes).
+  minutes (the hourly clean-up removes them after that). Why: after {per_person} such links
+  from one person, or {overall} from everyone, in {window} minutes, invite links are not
+  checked until the window has passed (a real link is refused too, and works once it has),
+  so tokens cannot be guessed at speed and the audit log is not flooded (one row per refused
+  link, one when the throttle closes).
 
 PURGING: WHAT MAKES IT FINAL
 - Each referral has a random data key of its own, kept wrapped (sealed) by the programme key

@@ -260,6 +260,15 @@ async def _failed(
     )
 
 
+async def forget_attempts(db: Database, *, now: datetime) -> int:
+    """Failed invite attempts older than the throttle window: no longer needed, so not kept."""
+    async with db.transaction() as session:
+        gone = await session.execute(
+            delete(InviteAttempt).where(InviteAttempt.at <= now - ATTEMPT_WINDOW)
+        )
+        return rowcount(gone)
+
+
 def _unusable_status(invite: Invite, now: datetime, person_id: int | None) -> RedeemStatus:
     if invite.used_at is not None:
         used_by_them = person_id is not None and invite.used_by == person_id

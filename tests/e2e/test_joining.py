@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy import text
+
 from bot.harness import Rehearsal
 from storage import audit, invites, people
 from storage.models import Role
@@ -169,7 +171,10 @@ async def test_guessing_invite_links_is_throttled_per_person_and_overall(
         await bot.user(9000 + n, "Guesser").send(f"/start {n:032d}")
     await bot.user(PRIYA, "Priya").send(f"/start {token}")
     assert "Too many invite links" in bot.user(PRIYA, "Priya").last.text
-    # The window passes: the real link works again.
+    # The window passes: the real link works again, and the attempts are forgotten.
     clock.advance(seconds=invites.ATTEMPT_WINDOW.total_seconds())
     await bot.user(PRIYA, "Priya").send(f"/start {token}")
     assert "privacy notice" in bot.user(PRIYA, "Priya").last.text
+    await bot.deliver()
+    async with db.read() as session:
+        assert await session.scalar(text("SELECT count(*) FROM invite_attempts")) == 0
