@@ -235,6 +235,6 @@ async def test_the_privacy_report_says_how_purging_works_and_what_it_cannot_reac
         "keep backups and WAL archives no longer than",
         "between today and 366 days ahead",
         "edited at purge to say the details were removed",
-        "after 5 such links from one person, or 50 from everyone",
+        "after 5 such links\n  from one person, or 50 from everyone",
     ):
         assert claim in report, claim
