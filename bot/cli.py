@@ -161,7 +161,9 @@ async def _rotate(config: Config) -> int:
     await migrate.upgrade(config.database.url)
     database = Database(config.database.url)
     try:
-        count = await referrals.reseal_all(database, crypto.Cipher(config.referrals.keys))
+        count = await referrals.reseal_all(
+            database, crypto.Cipher(config.referrals.keys), now=datetime.now(UTC)
+        )
     except crypto.SealError:
         return _fail(
             f"some details were sealed with a key that is not given; add it to "
@@ -169,7 +171,10 @@ async def _rotate(config: Config) -> int:
         )
     finally:
         await database.dispose()
-    _say(f"Re-sealed {count} referrals with the first key. The old keys can now be removed.")
+    _say(
+        f"Re-wrapped the data keys of {count} referrals with the first key. The old keys can "
+        "now be removed."
+    )
     return 0
 
 

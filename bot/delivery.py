@@ -247,7 +247,11 @@ class DeliveryEngine:
 
     async def _send(self, chat_id: int, rendered: notices.Rendered) -> None:
         bot = self._application.bot
-        if rendered.photo is None:
+        if rendered.edit_message_id is not None:
+            await bot.edit_message_text(
+                rendered.text, chat_id=chat_id, message_id=rendered.edit_message_id
+            )
+        elif rendered.photo is None:
             await bot.send_message(chat_id, rendered.text, reply_markup=rendered.markup)
         else:
             await bot.send_photo(
@@ -272,6 +276,11 @@ class DeliveryEngine:
         elif isinstance(exc, ChatMigrated):
             await outbox.move_chat(db, old_chat_id=notice.chat_id, new_chat_id=exc.new_chat_id)
             await outbox.retry_at(db, notice.notice_id, due_at=now, error="chat migrated")
+        elif isinstance(exc, BadRequest) and "edit_message_id" in notice.payload:
+            # An earlier message that cannot be edited (deleted, or too old to): nothing to do.
+            await outbox.finish(
+                db, notice.notice_id, NoticeStatus.SKIPPED, now=now, error=exc.message
+            )
         elif isinstance(exc, BadRequest):
             gone = "chat not found" in exc.message.lower()
             await outbox.finish(

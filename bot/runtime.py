@@ -13,7 +13,7 @@ from telegram.error import TelegramError
 from bot.app import delivery_of, services_of
 from handlers import menu
 from handlers.context import BotApplication, BotContext, Services
-from storage import celebrations, drafts, migrate, people, referrals, rota
+from storage import celebrations, drafts, invites, migrate, people, referrals, rota
 from storage import schedule as schedule_db
 
 logger = logging.getLogger(__name__)
@@ -65,6 +65,7 @@ async def purge(services: Services) -> None:
         services.db, now=now, retention=services.settings.referral_retention
     )
     await drafts.expire(services.db, older_than=now - drafts.ABANDONED_AFTER)
+    await invites.forget_attempts(services.db, now=now)
 
 
 async def _expire_offers(context: BotContext) -> None:

@@ -50,9 +50,9 @@ def keyboard(*rows: Row) -> InlineKeyboardMarkup:
 
 async def show(
     update: Update, text: str, markup: InlineKeyboardMarkup | None = None, *, note: str = ""
-) -> None:
+) -> Message | None:
     """Answer a command with a new message, or a button by editing the message it was on.
-    A `note` (what just happened) goes above the screen."""
+    A `note` (what just happened) goes above the screen. Returns the message it is on."""
     if note:
         text = f"{note}\n\n{text}"
     query = update.callback_query
@@ -63,15 +63,18 @@ async def show(
             # A double tap renders the same screen twice; Telegram refuses the second edit.
             if "not modified" not in exc.message:
                 raise
-        return
-    await say(update, text, markup)
+        return query.message
+    return await say(update, text, markup)
 
 
-async def say(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+async def say(
+    update: Update, text: str, markup: InlineKeyboardMarkup | None = None
+) -> Message | None:
     """Send a new message to the chat the update came from."""
     chat = update.effective_chat
-    if chat is not None:
-        await chat.send_message(text, reply_markup=markup)
+    if chat is None:
+        return None
+    return await chat.send_message(text, reply_markup=markup)
 
 
 def command(role: Role | None = None) -> Callable[[CommandFn], Handler]:

@@ -10,7 +10,8 @@ from telegram import Update
 from handlers import callbacks, flows, menu, texts
 from handlers.common import Row, args_text, button, command, keyboard, pager, say, show
 from handlers.context import BotContext
-from storage import drafts, invites, locations, people
+from storage import dates, drafts, invites, locations, people
+from storage.errors import OutOfScope
 from storage.models import CheckStatus, Role
 from storage.people import Profile, RoleRemoval
 from storage.rota_import import parse_date
@@ -110,6 +111,7 @@ class Erase:
 @command(Role.COORDINATOR)
 async def invite(update: Update, context: BotContext, profile: Profile) -> None:
     """`/invite`, or straight away with `/invite coordinator` / `/invite school NAME`."""
+    _programme_only(profile)
     words = args_text(context).split(maxsplit=1)
     if words and words[0].lower() == "coordinator":
         await issue(update, context, profile, Role.COORDINATOR)
@@ -139,6 +141,7 @@ async def _invite_open(update: Update, context: BotContext, profile: Profile) ->
 async def invite_role(
     update: Update, context: BotContext, profile: Profile, chosen: InviteRole
 ) -> None:
+    _programme_only(profile)
     if not await _invite_open(update, context, profile):
         return
     if chosen.role is Role.COORDINATOR:
@@ -174,6 +177,7 @@ async def invite_school(
 async def invite_new_school(
     update: Update, context: BotContext, profile: Profile, _chosen: InviteNewSchool
 ) -> None:
+    _programme_only(profile)
     if not await _invite_open(update, context, profile):
         return
     await flows.wait_for_text(context, profile.telegram_id, INVITE_SCHOOL_FLOW, "school_name")
@@ -230,6 +234,13 @@ async def issue(
     return True
 
 
+def _programme_only(profile: Profile) -> None:
+    """Invites are the whole programme's: a site lead is told so before any screen offers one
+    (storage refuses them anyway)."""
+    if profile.scoped:
+        raise OutOfScope
+
+
 def _source(update: Update) -> str:
     """Where an invite is made: the message a button is on (a double tap edits the same one),
     else the update (the same update delivered twice)."""
@@ -260,33 +271,53 @@ async def _people_page(update: Update, context: BotContext, profile: Profile, of
         actor_telegram_id=profile.telegram_id,
         offset=offset,
         limit=PEOPLE_PER_PAGE,
+        now=context.services.now(),
     )
     rows: list[Row] = [
         [(person.display_name, PersonCard(person_id=person.person_id))] for person in page.people
     ]
     rows.append(pager(page.offset, page.total, PEOPLE_PER_PAGE, PeoplePage))
-    await show(update, texts.people_page(page.people, page.offset, page.total), keyboard(*rows))
+    text = texts.people_page(page.people, page.offset, page.total, scoped=profile.scoped)
+    await show(update, text, keyboard(*rows))
 
 
 @button(PersonCard, Role.COORDINATOR)
 async def person_card(
-    update: Update, context: BotContext, _profile: Profile, card: PersonCard
+    update: Update, context: BotContext, profile: Profile, opened: PersonCard
 ) -> None:
-    person = await _person(update, context, card.person_id)
+    services = context.services
+    person = await people.card(
+        services.db,
+        actor_telegram_id=profile.telegram_id,
+        person_id=opened.person_id,
+        now=services.now(),
+    )
     if person is None:
+        await show(update, texts.stale_button())
+        return
+    if profile.scoped:
+        # A site lead reads the card; roles, checks and erasure are the programme's.
+        back = keyboard([("« All people", PeoplePage(offset=0))])
+        await show(update, texts.person_card(person), back)
         return
     await _show_card(update, person)
 
 
-async def _person(update: Update, context: BotContext, person_id: int) -> Profile | None:
-    """The person a button names, or None after saying the button is out of date."""
-    person = await people.profile_by_id(context.services.db, person_id)
+async def _person(
+    update: Update, context: BotContext, profile: Profile, person_id: int
+) -> Profile | None:
+    """The person a button names, for a coordinator of the whole programme about to change
+    something of theirs, or None after saying the button is out of date."""
+    person = await people.to_manage(
+        context.services.db, actor_telegram_id=profile.telegram_id, person_id=person_id
+    )
     if person is None:
         await show(update, texts.stale_button())
     return person
 
 
 async def _show_card(update: Update, person: Profile, note: str = "") -> None:
+    """The card with what a coordinator of the whole programme may change."""
     rows: list[Row] = [
         [
             (
@@ -312,9 +343,11 @@ async def _show_card(update: Update, person: Profile, note: str = "") -> None:
 
 @button(AskRemoveRole, Role.COORDINATOR)
 async def ask_remove_role(
-    update: Update, context: BotContext, _profile: Profile, asked: AskRemoveRole
+    update: Update, context: BotContext, profile: Profile, asked: AskRemoveRole
 ) -> None:
-    person = await people.profile_by_id(context.services.db, asked.person_id)
+    person = await people.to_manage(
+        context.services.db, actor_telegram_id=profile.telegram_id, person_id=asked.person_id
+    )
     if person is None or asked.role not in person.roles:
         await show(update, texts.role_not_held(asked.role))
         return
@@ -361,9 +394,9 @@ async def remove_role(
 
 @button(CheckMenu, Role.COORDINATOR)
 async def check_menu(
-    update: Update, context: BotContext, _profile: Profile, opened: CheckMenu
+    update: Update, context: BotContext, profile: Profile, opened: CheckMenu
 ) -> None:
-    person = await _person(update, context, opened.person_id)
+    person = await _person(update, context, profile, opened.person_id)
     if person is None:
         return
     await show(
@@ -385,6 +418,8 @@ async def set_check(
     update: Update, context: BotContext, profile: Profile, chosen: SetCheck
 ) -> None:
     if chosen.status is CheckStatus.CLEARED:
+        if await _person(update, context, profile, chosen.person_id) is None:
+            return
         await flows.wait_for_text(
             context, profile.telegram_id, CHECK_FLOW, "expires_on", {"person_id": chosen.person_id}
         )
@@ -400,6 +435,9 @@ async def on_check_expiry_text(
     person_id = draft.data.get("person_id") if draft else None
     typed = text.strip().lower()
     expires = None if typed in NO_EXPIRY else parse_date(text)
+    today = context.services.now().astimezone(context.services.settings.timezone).date()
+    if expires is not None and not dates.CHECK_EXPIRY.holds(today, expires):
+        expires, typed = None, ""  # out of the window: asked again, like a date that is not one
     if not isinstance(person_id, int) or (expires is None and typed not in NO_EXPIRY):
         await say(update, texts.check_expiry_invalid())
         return
@@ -432,10 +470,8 @@ async def _record_check(
 
 
 @button(AskErase, Role.COORDINATOR)
-async def ask_erase(
-    update: Update, context: BotContext, _profile: Profile, asked: AskErase
-) -> None:
-    person = await _person(update, context, asked.person_id)
+async def ask_erase(update: Update, context: BotContext, profile: Profile, asked: AskErase) -> None:
+    person = await _person(update, context, profile, asked.person_id)
     if person is None:
         return
     await show(
@@ -470,7 +506,7 @@ async def erase(update: Update, context: BotContext, profile: Profile, chosen: E
 async def scope_menu(
     update: Update, context: BotContext, profile: Profile, opened: ScopeMenu
 ) -> None:
-    await _scope_menu(update, context, opened.person_id)
+    await _scope_menu(update, context, profile, opened.person_id)
 
 
 @button(ToggleScope, Role.COORDINATOR)
@@ -489,12 +525,14 @@ async def toggle_scope(
     person = await people.profile_by_id(services.db, chosen.person_id)
     if person is not None:  # a site lead's menu lacks what only the whole programme may do
         await menu.publish_for(context.bot, person)
-    await _scope_menu(update, context, chosen.person_id)
+    await _scope_menu(update, context, profile, chosen.person_id)
 
 
-async def _scope_menu(update: Update, context: BotContext, person_id: int) -> None:
+async def _scope_menu(
+    update: Update, context: BotContext, profile: Profile, person_id: int
+) -> None:
     db = context.services.db
-    person = await people.profile_by_id(db, person_id)
+    person = await people.to_manage(db, actor_telegram_id=profile.telegram_id, person_id=person_id)
     if person is None or Role.COORDINATOR not in person.roles:
         await show(update, texts.stale_button())
         return

@@ -15,7 +15,7 @@ from handlers import callbacks, charts, flows, impact_texts, texts
 from handlers.common import Row, button, command, keyboard, pager, say, show
 from handlers.context import BotContext, Services
 from handlers.siteday import day_code, day_of
-from storage import impact
+from storage import dates, impact
 from storage.impact import Places
 from storage.models import Role
 from storage.people import Profile
@@ -156,6 +156,9 @@ async def on_dates_text(update: Update, context: BotContext, profile: Profile, t
     problem = impact.period_problem(*chosen, today=_today(context.services))
     if problem is not None:
         await say(update, impact_texts.period_refused(problem))
+        return
+    if not dates.REPORTING.holds(_today(context.services), chosen[0]):
+        await say(update, impact_texts.period_too_early(dates.REPORTING.back.days // 366))
         return
     # The form goes on, waiting for a button now, no longer for words.
     await flows.begin(context, profile.telegram_id, IMPACT_FLOW)

@@ -125,6 +125,13 @@ def period_refused(problem: PeriodProblem) -> str:
     return f"Sorry, {reason}. Please type the dates again, like <code>{EXAMPLE}</code>."
 
 
+def period_too_early(years: int) -> str:
+    return (
+        f"Sorry, a report starts at most {years} years ago. Please type the dates again, like "
+        f"<code>{EXAMPLE}</code>."
+    )
+
+
 def choose_place(start: date, end: date, *, whole_programme: bool) -> str:
     every = "every location" if whole_programme else "all the locations you lead"
     return f"📊 Impact report, {period(start, end)}: for {every}, or one location?"

@@ -6,7 +6,15 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from handlers import alert_texts, broadcast, celebrate, rota_texts, triage_texts, wins
+from handlers import (
+    alert_texts,
+    broadcast,
+    celebrate,
+    referral_texts,
+    rota_texts,
+    triage_texts,
+    wins,
+)
 from handlers.common import keyboard
 from handlers.context import Services
 from handlers.rendering import Later, Rendered, Renderer
@@ -235,6 +243,15 @@ async def _placement_moved(services: Services, notice: Outgoing) -> Rendered | N
     )
 
 
+async def _details_removed(services: Services, notice: Outgoing) -> Rendered:
+    """A message that showed a referral's details (a card, a register), edited at purge."""
+    days = services.settings.referral_retention.days
+    return Rendered(
+        referral_texts.details_removed(days),
+        edit_message_id=int(notice.payload["edit_message_id"]),
+    )
+
+
 _RENDERERS: dict[str, Renderer] = {
     "offer": _offer,
     "offer_expired": _offer_expired,
@@ -250,6 +267,7 @@ _RENDERERS: dict[str, Renderer] = {
     "referral_status": _referral_status,
     "placement_cancelled": _placement_cancelled,
     "placement_moved": _placement_moved,
+    referrals.DETAILS_REMOVED: _details_removed,
     # (wins notices: begin)
     "win_review": wins.render_review,
     "win_announce": wins.render_announce,

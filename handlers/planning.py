@@ -14,7 +14,8 @@ from handlers import callbacks, flows, rota_texts, site_texts, texts
 from handlers.common import Row, button, command, keyboard, pager, say, show
 from handlers.context import BotContext
 from handlers.siteday import parse_times
-from storage import drafts, locations, rota
+from storage import dates, drafts, locations, rota
+from storage.errors import OutOfScope
 from storage.locations import Field, LocationInfo
 from storage.models import JOB_NAME_MAX, Role
 from storage.people import Profile
@@ -146,7 +147,8 @@ async def _locations(
     page = run[offset : offset + PLACES_PER_PAGE]
     rows: list[Row] = [[(loc.name, LocationCard(location_id=loc.location_id))] for loc in page]
     rows.append(pager(offset, len(run), PLACES_PER_PAGE, LocationsPage))
-    rows.append([("➕ Add a location", NewLocation())])
+    if not profile.scoped:  # adding venues is the programme's call, not a site lead's
+        rows.append([("➕ Add a location", NewLocation())])
     text = rota_texts.locations(page, offset=offset, total=len(run))
     await show(update, text, keyboard(*rows), note=note)
 
@@ -187,6 +189,8 @@ async def _card(update: Update, location: LocationInfo, note: str = "") -> None:
 async def new_location(
     update: Update, context: BotContext, profile: Profile, _asked: NewLocation
 ) -> None:
+    if profile.scoped:
+        raise OutOfScope  # before asking for a name that would then be refused
     await flows.wait_for_text(context, profile.telegram_id, LOCATION_NAME_FLOW, "name")
     await say(
         update,
@@ -611,7 +615,7 @@ def _jobs_data(jobs: tuple[JobSpec, ...]) -> list[dict[str, Any]]:
 
 def parse_span(text: str, *, today: date) -> tuple[date, date] | None:
     """'27/07/2026 - 28/08/2026', '2026-07-27 to 2026-08-28', or one date; not in the past,
-    at most MAX_PLAN_DAYS long."""
+    not beyond a year ahead (storage.dates.PLANNING), at most MAX_PLAN_DAYS long."""
     joined = _DMY_SPAN.fullmatch(text.strip())  # 28/07/2026-31/07/2026, without spaces
     parts = (
         list(joined.groups())
@@ -626,7 +630,7 @@ def parse_span(text: str, *, today: date) -> tuple[date, date] | None:
         first is None
         or last is None
         or last < first
-        or first < today
+        or not dates.PLANNING.holds(today, first, last)
         or (last - first > timedelta(days=MAX_PLAN_DAYS))
     ):
         return None

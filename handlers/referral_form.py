@@ -2,7 +2,8 @@
 with an edit button per part) and follow their school's referrals (/myreferrals).
 
 The form lives in a draft row, so a restart or another instance continues it. The needs and the
-note are sealed before they are saved there: a draft is as much at rest as a referral.
+note are sealed before they are saved there, with the form's own data key, which the referral
+takes over when it is sent (storage/keys.py): a draft is as much at rest as a referral.
 """
 
 from __future__ import annotations
@@ -483,10 +484,11 @@ async def refer_send(
     # only one deletes the row, and only that one sends.
     if not await drafts.discard(services.db, telegram_id=profile.telegram_id, flow=REFERRAL_FLOW):
         return
+    assert services.cipher is not None  # _cipher said so
     try:
         sent = await referrals.submit(
             services.db,
-            cipher,
+            services.cipher,
             telegram_id=profile.telegram_id,
             form=_form(data, cipher),
             now=services.now(),
@@ -557,10 +559,11 @@ async def _my_referrals(update: Update, context: BotContext, profile: Profile, o
 async def open_referral(
     update: Update, context: BotContext, profile: Profile, opened: OpenReferral
 ) -> None:
-    cipher = await _cipher(update, context)
-    if cipher is None:
-        return
     services = context.services
+    cipher = services.cipher
+    if cipher is None:
+        await say(update, referral_texts.switched_off())
+        return
     # Storage checks that it is the contact's own school's (NotYours otherwise, answered and
     # audited in handlers/errors.py), and audits the read.
     found = await referrals.detail(
@@ -571,7 +574,15 @@ async def open_referral(
         now=services.now(),
     )
     back = keyboard([("« My referrals", MyReferralsPage(offset=opened.offset))])
-    await show(update, referral_texts.referral_card(found), back)
+    message = await show(update, referral_texts.referral_card(found), back)
+    if message is not None:  # edited at purge to remove the details
+        await referrals.shown(
+            services.db,
+            chat_id=message.chat.id,
+            message_id=message.message_id,
+            referral_ids=[opened.referral_id],
+            now=services.now(),
+        )
 
 
 # --- asking a step ---------------------------------------------------------------------------
@@ -720,11 +731,15 @@ def _review_keyboard() -> InlineKeyboardMarkup:
 
 
 async def _cipher(update: Update, context: BotContext) -> Cipher | None:
-    """The sealing key; without one, referrals are switched off and nothing is stored."""
-    cipher = context.services.cipher
-    if cipher is None:
+    """What seals the form's answers (its data key); without a programme key, referrals are
+    switched off and nothing is stored."""
+    services, user = context.services, update.effective_user
+    if services.cipher is None or user is None:
         await say(update, referral_texts.switched_off())
-    return cipher
+        return None
+    return await referrals.form_cipher(
+        services.db, services.cipher, telegram_id=user.id, now=services.now()
+    )
 
 
 async def _load(context: BotContext, profile: Profile) -> tuple[Step, dict[str, Any]] | None:

@@ -142,8 +142,8 @@ def ask_dates() -> str:
 
 def dates_invalid(max_days: int) -> str:
     return (
-        "Please send two dates like 27/07/2026 - 28/08/2026 (or one date), not in the past, "
-        f"and at most {max_days} days apart; or /cancel."
+        "Please send two dates like 27/07/2026 - 28/08/2026 (or one date), from today to a "
+        f"year ahead, and at most {max_days} days apart; or /cancel."
     )
 
 
@@ -312,3 +312,11 @@ def span(first: date, last: date) -> str:
     if first == last:
         return f"{first:%a %-d %b %Y}"
     return f"{first:%a %-d %b} – {last:%a %-d %b %Y}"
+
+
+def details_removed(retention_days: int) -> str:
+    return (
+        "🔒 This message showed a referral's details. They were removed "
+        f"{retention_days} days after the family's last lunch club day, as the privacy notice "
+        "promises; the counts are kept."
+    )

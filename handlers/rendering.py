@@ -21,6 +21,8 @@ class Rendered:
     text: str
     markup: InlineKeyboardMarkup | None = None
     photo: str | bytes | None = None
+    # Not a new message: this earlier one of the bot's, in the same chat, is edited to say it.
+    edit_message_id: int | None = None
 
 
 @dataclass(frozen=True)

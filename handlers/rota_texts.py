@@ -454,8 +454,8 @@ def plan_dates(location: str) -> str:
 
 def plan_dates_invalid(max_days: int) -> str:
     return (
-        "Please send two dates like 27/07/2026 - 28/08/2026 (or one date), not in the "
-        f"past, and at most {max_days} days apart; or /cancel. (A lunch that already "
+        "Please send two dates like 27/07/2026 - 28/08/2026 (or one date), from today to "
+        f"a year ahead, and at most {max_days} days apart; or /cancel. (A lunch that already "
         "happened without being planned is recorded from /today: ➕ Record an unplanned "
         "lunch.)"
     )

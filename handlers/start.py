@@ -70,7 +70,10 @@ async def _newcomer(update: Update, context: BotContext, token: str) -> None:
     redemption: Redemption | None = None
     if token:
         redemption = await invites.check(
-            services.db, token_hash=invites.hash_token(token), now=services.now()
+            services.db,
+            telegram_id=update.effective_user.id if update.effective_user else 0,
+            token_hash=invites.hash_token(token),
+            now=services.now(),
         )
         if redemption.status is RedeemStatus.UNKNOWN:
             await _broken_invite(update, context)

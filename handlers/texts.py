@@ -6,9 +6,9 @@ from datetime import datetime
 from html import escape
 from zoneinfo import ZoneInfo
 
-from storage.invites import CreatedInvite, RedeemStatus, Redemption, SchoolInfo
+from storage.invites import ATTEMPT_WINDOW, CreatedInvite, RedeemStatus, Redemption, SchoolInfo
 from storage.models import NAME_MAX, SCHOOL_NAME_MAX, CheckStatus, Role
-from storage.people import Erasure, Profile
+from storage.people import RECENT_BOOKINGS, Erasure, Profile
 
 MAX_MESSAGE_CHARS = 4096
 
@@ -104,6 +104,13 @@ def invite_outcome(redemption: Redemption) -> str:
             return (
                 "This invite link has expired. Please ask the coordinator who sent it "
                 "for a new one."
+            )
+        case RedeemStatus.THROTTLED:
+            minutes = int(ATTEMPT_WINDOW.total_seconds() // 60)
+            return (
+                "Too many invite links that match no invite were tried just now, so I am not "
+                f"checking invite links for a while. Please try yours again in {minutes} "
+                "minutes, copied whole from the message it came in."
             )
         case _:
             return (
@@ -246,11 +253,24 @@ def invite_created(invite: CreatedInvite, link: str, tz: ZoneInfo) -> str:
 # --- coordinators: people --------------------------------------------------------------------
 
 
-def people_page(people: list[Profile], offset: int, total: int) -> str:
+def people_page(people: list[Profile], offset: int, total: int, *, scoped: bool = False) -> str:
+    """`scoped`: a site lead's list, only the people of their own locations."""
+    weeks = RECENT_BOOKINGS.days // 7
     if total == 0:
+        if scoped:
+            return (
+                f"Nobody calls your locations home or has booked there in the last {weeks} weeks."
+            )
         return "Nobody has registered yet."
     first, last = offset + 1, offset + len(people)
-    lines = [f"<b>People</b> ({first}-{last} of {total}). Tap a name to see or change roles."]
+    if scoped:
+        lines = [
+            f"<b>People of your locations</b> ({first}-{last} of {total}): those who call "
+            f"them home or booked there in the last {weeks} weeks. Tap a name to see their "
+            "details."
+        ]
+    else:
+        lines = [f"<b>People</b> ({first}-{last} of {total}). Tap a name to see or change roles."]
     for person in people:
         inactive = "" if person.active else " (blocked the bot)"
         lines.append(f"• {esc(person.display_name)}: {role_list(person)}{inactive}")
@@ -324,7 +344,10 @@ def ask_check_expiry() -> str:
 
 
 def check_expiry_invalid() -> str:
-    return "Please send a date like 31/08/2027, or <i>none</i>; or /cancel."
+    return (
+        "Please send a date like 31/08/2027, after today and at most five years ahead, or "
+        "<i>none</i>; or /cancel."
+    )
 
 
 def check_recorded(person: Profile) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from telegram import InputFile, Update
+from telegram import InputFile, Message, Update
 
 from handlers import callbacks, flows, texts, triage_texts
 from handlers.common import Row, button, command, keyboard, pager, say, show
@@ -183,7 +183,8 @@ async def _card(
         exports.append(("📄 Location's CSV", ExportLocation(referral_id=s.referral_id)))
     rows.append(exports)
     rows.append([("« Referrals", ReferralList(status=s.status, offset=0))])
-    await show(update, triage_texts.card(detail), keyboard(*rows), note=note)
+    message = await show(update, triage_texts.card(detail), keyboard(*rows), note=note)
+    await _showed(context, message, [s.referral_id])
 
 
 # --- deciding --------------------------------------------------------------------------------
@@ -587,7 +588,10 @@ async def _register(
         ]
         for e in entries
     ]
-    await show(update, triage_texts.register(location.name, day, entries), keyboard(*rows))
+    message = await show(
+        update, triage_texts.register(location.name, day, entries), keyboard(*rows)
+    )
+    await _showed(context, message, [e.referral_id for e in entries])
 
 
 def _code(day: date) -> int:
@@ -618,6 +622,19 @@ async def _detail(
         referral_id=referral_id,
         now=services.now(),
     )
+
+
+async def _showed(context: BotContext, message: Message | None, referral_ids: list[int]) -> None:
+    """Remember a message that shows referrals' details, to edit them out at purge."""
+    if message is not None and referral_ids:
+        services = context.services
+        await referrals.shown(
+            services.db,
+            chat_id=message.chat.id,
+            message_id=message.message_id,
+            referral_ids=referral_ids,
+            now=services.now(),
+        )
 
 
 def _cipher(context: BotContext) -> Cipher | None:

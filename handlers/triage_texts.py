@@ -172,7 +172,10 @@ def ask_dates() -> str:
 
 
 def dates_invalid() -> str:
-    return "Please send two dates like 04/08/2026 - 27/08/2026, not in the past; or /cancel."
+    return (
+        "Please send two dates like 04/08/2026 - 27/08/2026, from today to a year ahead; "
+        "or /cancel."
+    )
 
 
 def placed(

@@ -1,7 +1,11 @@
 """Encryption at rest for the few fields about children that the programme must keep
 (allergies, dietary needs, notes): Fernet (AES-128-CBC with HMAC-SHA256), keys from the
 environment. Several keys can be given: the first seals, any of them opens, so a key can be
-rotated (`lunchbot keys rotate` re-seals everything with the first)."""
+rotated (`lunchbot keys rotate` re-wraps everything with the first).
+
+The programme's keys do not seal a referral's details themselves: they wrap (seal) a random
+data key per referral (storage/keys.py), and that key seals the details. Destroying the data
+key at purge leaves every copy of the details, wherever it survives, unreadable."""
 
 from __future__ import annotations
 
@@ -18,7 +22,13 @@ class Cipher:
     def __init__(self, keys: Sequence[str]) -> None:
         if not keys:
             raise ValueError("at least one key")
+        self._keys = tuple(keys)
         self._fernet = MultiFernet([Fernet(key.encode()) for key in keys])
+
+    def sealing_with(self, data_key: str) -> Cipher:
+        """A cipher that seals with `data_key` and opens with it or any of these keys (a
+        half-filled form may hold answers sealed before it had a data key of its own)."""
+        return Cipher([data_key, *self._keys])
 
     def seal(self, text: str | None) -> str | None:
         if text is None:

@@ -99,6 +99,10 @@ def _tune_sqlite(engine: AsyncEngine, *, foreign_keys: bool, path: str | None) -
         cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # Deleted content is overwritten with zeros, not left in free space: a purged key
+        # must not survive in the file (storage/keys.py). Set here, never left to how the
+        # library was built.
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")

@@ -13,13 +13,22 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import audit
 from storage.db import Database, rowcount, upsert
 from storage.errors import NotFound
-from storage.models import SCHOOL_NAME_MAX, Invite, Person, Referral, Role, RoleGrant, School
+from storage.models import (
+    SCHOOL_NAME_MAX,
+    Invite,
+    InviteAttempt,
+    Person,
+    Referral,
+    Role,
+    RoleGrant,
+    School,
+)
 from storage.roles import grant_role, require_programme
 from storage.text import one_line
 
@@ -29,6 +38,13 @@ TOKEN_BYTES = 24
 _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{32}$")
 INVITE_PAYLOAD_PREFIX = "invite-"  # 7 + 32 characters: inside a deep link's 64
 INVITABLE_ROLES = (Role.SCHOOL_CONTACT, Role.COORDINATOR)
+# Guessing a token is hopeless (192 bits), but each guess costs a lookup and an audit row: after
+# this many links that match no invite, in one window, invite links are refused for a while,
+# for that person or (many people at once) for everyone. A real link fails only by being cut
+# or mistyped, which one or two retries cover.
+ATTEMPT_WINDOW = timedelta(minutes=15)
+FAILED_ATTEMPTS_PER_PERSON = 5
+FAILED_ATTEMPTS_OVERALL = 50
 
 
 class RedeemStatus(enum.StrEnum):
@@ -38,6 +54,7 @@ class RedeemStatus(enum.StrEnum):
     USED = "used"
     EXPIRED = "expired"
     UNKNOWN = "unknown"
+    THROTTLED = "throttled"  # too many links that matched no invite: try again later
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -167,11 +184,15 @@ async def _retire(session: AsyncSession, *, source: str, actor_id: int, now: dat
         )
 
 
-async def check(db: Database, *, token_hash: str, now: datetime) -> Redemption:
-    """What following the invite would do now, without using it."""
-    async with db.read() as session:
+async def check(db: Database, *, telegram_id: int, token_hash: str, now: datetime) -> Redemption:
+    """What following the invite would do now, without using it (a newcomer, before they
+    accept the privacy notice). A token that matches no invite counts towards the throttle."""
+    async with db.transaction() as session:
+        if await _throttled(session, telegram_id, now):
+            return Redemption(status=RedeemStatus.THROTTLED)
         invite = await session.scalar(select(Invite).where(Invite.token_hash == token_hash))
         if invite is None:
+            await _failed(session, telegram_id, None, now)
             return Redemption(status=RedeemStatus.UNKNOWN)
         return await _describe(session, invite, _unusable_status(invite, now, None))
 
@@ -180,6 +201,8 @@ async def redeem(
     session: AsyncSession, person: Person, token_hash: str, now: datetime
 ) -> Redemption:
     """Use the invite for `person` inside the caller's transaction; at most one person wins."""
+    if await _throttled(session, person.telegram_id, now):
+        return Redemption(status=RedeemStatus.THROTTLED)
     claimed = await session.execute(
         update(Invite)
         .where(Invite.token_hash == token_hash, Invite.used_at.is_(None), Invite.expires_at > now)
@@ -187,13 +210,7 @@ async def redeem(
     )
     invite = await session.scalar(select(Invite).where(Invite.token_hash == token_hash))
     if invite is None:
-        audit.record(
-            session,
-            at=now,
-            actor_id=person.id,
-            action="invite.refused",
-            reason=RedeemStatus.UNKNOWN.value,
-        )
+        await _failed(session, person.telegram_id, person.id, now)
         return Redemption(status=RedeemStatus.UNKNOWN)
     if rowcount(claimed) == 1:
         await grant_role(session, person.id, invite.role, by=invite.created_by, now=now)
@@ -229,6 +246,46 @@ async def schools(db: Database, *, limit: int = 50) -> list[SchoolSummary]:
             )
         ).all()
     return [SchoolSummary(school_id=row.id, name=row.name) for row in rows]
+
+
+async def _throttled(session: AsyncSession, telegram_id: int, now: datetime) -> bool:
+    """Whether this person, or everyone, has followed too many unknown links just now."""
+    since = InviteAttempt.at > now - ATTEMPT_WINDOW
+    overall = await session.scalar(select(func.count()).where(since)) or 0
+    if overall >= FAILED_ATTEMPTS_OVERALL:
+        return True
+    theirs = await session.scalar(
+        select(func.count()).where(since, InviteAttempt.telegram_id == telegram_id)
+    )
+    return (theirs or 0) >= FAILED_ATTEMPTS_PER_PERSON
+
+
+async def _failed(
+    session: AsyncSession, telegram_id: int, person_id: int | None, now: datetime
+) -> None:
+    """Count a link that matched no invite. Attempts older than the window are forgotten here,
+    so the table holds at most a window's worth. The audit log gets one row per attempt until
+    the throttle closes, and one more when it does (not one per refused guess after that)."""
+    await session.execute(delete(InviteAttempt).where(InviteAttempt.at <= now - ATTEMPT_WINDOW))
+    session.add(InviteAttempt(telegram_id=telegram_id, at=now))
+    await session.flush()
+    closed = await _throttled(session, telegram_id, now)
+    audit.record(
+        session,
+        at=now,
+        actor_id=person_id,
+        action="invite.throttled" if closed else "invite.refused",
+        reason=RedeemStatus.UNKNOWN.value,
+    )
+
+
+async def forget_attempts(db: Database, *, now: datetime) -> int:
+    """Failed invite attempts older than the throttle window: no longer needed, so not kept."""
+    async with db.transaction() as session:
+        gone = await session.execute(
+            delete(InviteAttempt).where(InviteAttempt.at <= now - ATTEMPT_WINDOW)
+        )
+        return rowcount(gone)
 
 
 def _unusable_status(invite: Invite, now: datetime, person_id: int | None) -> RedeemStatus:

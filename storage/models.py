@@ -436,6 +436,50 @@ class Referral(Base):
     decided_at: Mapped[datetime | None]
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     purged_at: Mapped[datetime | None]
+    # The referral's own data key (storage/keys.py), which seals needs, note and reason;
+    # destroyed at purge, so every old copy of those sealed fields is unreadable. None: details
+    # sealed with the programme key directly (before data keys), or already purged.
+    key_id: Mapped[int | None] = mapped_column(ForeignKey("data_keys.id", ondelete="SET NULL"))
+
+
+class DataKey(Base):
+    """A random key for one referral (or one half-filled referral form), kept wrapped (sealed)
+    by the programme key. Deleting the row and compacting the table (storage/keys.py) is what
+    makes a purged referral's sealed details unreadable wherever copies of them survive."""
+
+    __tablename__ = "data_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    wrapped: Mapped[str] = mapped_column(Text)
+    # The Telegram id of the school contact whose half-filled referral form this key seals;
+    # None once the referral is sent (it is then the referral's key).
+    form_of: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    created_at: Mapped[datetime]
+
+
+class DetailMessage(Base):
+    """A message the bot sent that shows a referral's details (its card, a day's register):
+    edited to remove them when the referral is purged."""
+
+    __tablename__ = "detail_messages"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    message_id: Mapped[int] = mapped_column(primary_key=True)
+    referral_id: Mapped[int] = mapped_column(
+        ForeignKey("referrals.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    shown_at: Mapped[datetime]
+
+
+class InviteAttempt(Base):
+    """A failed attempt to follow an invite link with a token nobody was given: counted to
+    throttle guessing, kept only as long as the throttle window (storage/invites.py)."""
+
+    __tablename__ = "invite_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    telegram_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    at: Mapped[datetime] = mapped_column(index=True)
 
 
 class PlacementDay(Base):

@@ -8,19 +8,25 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, delete, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import audit, invites, rota
+from storage import audit, dates, invites, rota
 from storage.db import Database, rowcount
-from storage.errors import NotFound
+from storage.errors import NotFound, OutOfScope
 from storage.models import (
     NAME_MAX,
+    Booking,
+    BookingStatus,
     CheckStatus,
     CoordinatorScope,
+    DataKey,
+    DetailMessage,
     Draft,
     HomeLocation,
+    InviteAttempt,
+    LunchSession,
     Notice,
     NoticeStatus,
     Person,
@@ -30,7 +36,14 @@ from storage.models import (
     Win,
     WinStatus,
 )
-from storage.roles import find_person, grant_role, registered, require_programme, require_role
+from storage.roles import (
+    coordinator_scope,
+    find_person,
+    grant_role,
+    registered,
+    require_programme,
+    require_role,
+)
 from storage.schedule import OfferWindow
 from storage.text import one_line
 
@@ -77,6 +90,16 @@ class Erasure(enum.StrEnum):
 
 
 ERASED_NAME = "Former member"
+# A site lead sees the people who call one of their locations home, and those booked there
+# (a live booking, or one attended) from this long ago on: the same people a broadcast to
+# one location reaches.
+RECENT_BOOKINGS = timedelta(days=28)
+BOOKED_THERE = (
+    BookingStatus.BOOKED,
+    BookingStatus.WAITLISTED,
+    BookingStatus.OFFERED,
+    BookingStatus.ATTENDED,
+)
 
 
 class RoleRemoval(enum.StrEnum):
@@ -262,6 +285,8 @@ async def record_check(
     now: datetime,
 ) -> Profile:
     """A coordinator records a volunteer's safeguarding check (audited)."""
+    if expires_on is not None and not dates.CHECK_EXPIRY.near(now.date(), expires_on):
+        raise ValueError("a check's expiry out of the window")
     async with db.transaction() as session:
         actor = await require_programme(session, actor_telegram_id)
         person = await session.get(Person, person_id)
@@ -282,13 +307,16 @@ async def record_check(
 
 
 async def list_people(
-    db: Database, *, actor_telegram_id: int, offset: int, limit: int
+    db: Database, *, actor_telegram_id: int, offset: int, limit: int, now: datetime
 ) -> PeoplePage:
-    """Everyone registered (not erased), by name, for a coordinator. An offset past the end
-    shows the last page."""
+    """Everyone registered (not erased), by name, for a coordinator; for a site lead only the
+    people of their own locations (see _in_view). An offset past the end shows the last page."""
     async with db.read() as session:
-        await require_role(session, actor_telegram_id, Role.COORDINATOR)
+        actor = await require_role(session, actor_telegram_id, Role.COORDINATOR)
         registered = Person.telegram_id > 0
+        scope = await coordinator_scope(session, actor.id)
+        if scope is not None:
+            registered = registered & _in_view(scope, now)
         total = await session.scalar(select(func.count()).where(registered)) or 0
         offset = max(0, min(offset, (total - 1) // limit * limit)) if total else 0
         rows = (
@@ -301,6 +329,54 @@ async def list_people(
             )
         ).all()
         return PeoplePage(people=await _profiles(session, rows), total=total, offset=offset)
+
+
+async def card(
+    db: Database, *, actor_telegram_id: int, person_id: int, now: datetime
+) -> Profile | None:
+    """One person's card, for a coordinator, or a site lead when the person is one of their
+    locations' people (anyone else: OutOfScope, whatever button was forged). None: no such
+    person (erased, say)."""
+    async with db.read() as session:
+        actor = await require_role(session, actor_telegram_id, Role.COORDINATOR)
+        person = await session.get(Person, person_id)
+        if person is None or person.telegram_id <= 0:
+            return None
+        scope = await coordinator_scope(session, actor.id)
+        if scope is not None:
+            visible = await session.scalar(
+                select(Person.id).where(Person.id == person_id, _in_view(scope, now))
+            )
+            if visible is None:
+                raise OutOfScope
+        return await _profile(session, person)
+
+
+async def to_manage(db: Database, *, actor_telegram_id: int, person_id: int) -> Profile | None:
+    """A person whose roles, check or data a coordinator of the whole programme is about to
+    change (a site lead is refused before any such screen is shown)."""
+    async with db.read() as session:
+        await require_programme(session, actor_telegram_id)
+        person = await session.get(Person, person_id)
+        return await _profile(session, person) if person else None
+
+
+def _in_view(scope: frozenset[int], now: datetime) -> ColumnElement[bool]:
+    """The people of a site lead's locations: those who call one of them home, and those who
+    hold or held a booking at one of their sessions from RECENT_BOOKINGS ago on."""
+    home = exists().where(HomeLocation.person_id == Person.id, HomeLocation.location_id.in_(scope))
+    booked = (
+        select(Booking.id)
+        .join(LunchSession, LunchSession.id == Booking.session_id)
+        .where(
+            Booking.person_id == Person.id,
+            Booking.status.in_(BOOKED_THERE),
+            LunchSession.location_id.in_(scope),
+            LunchSession.starts_at >= now - RECENT_BOOKINGS,
+        )
+        .exists()
+    )
+    return or_(home, booked)
 
 
 async def remove_role(
@@ -363,6 +439,14 @@ async def erase(
             return Erasure.FROM_CONFIG
         withdrawn = await rota.withdraw(session, person.id, now, offer_window)
         await session.execute(delete(Draft).where(Draft.telegram_id == person.telegram_id))
+        # Their chat's messages that showed referrals, and a referral form's key, name them.
+        await session.execute(
+            delete(DetailMessage).where(DetailMessage.chat_id == person.telegram_id)
+        )
+        await session.execute(delete(DataKey).where(DataKey.form_of == person.telegram_id))
+        await session.execute(
+            delete(InviteAttempt).where(InviteAttempt.telegram_id == person.telegram_id)
+        )
         # Wins not yet announced (or turned down) go with them; announced ones are public
         # already, and stay, no longer credited to anyone.
         await session.execute(

@@ -21,12 +21,13 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Select
 
-from storage import audit, outbox
+from storage import audit, dates, keys, outbox
 from storage.crypto import Cipher
 from storage.db import Database, rowcount
 from storage.errors import NotFound, NotYours, PermissionDenied
 from storage.models import (
     REFERENCE_MAX,
+    DetailMessage,
     Draft,
     FamilyAttendance,
     Location,
@@ -57,6 +58,7 @@ NOTE_MAX = 500
 REASON_MAX = 300
 _REFERENCE = re.compile(rf"[A-Za-z0-9][A-Za-z0-9 ./_-]{{0,{REFERENCE_MAX - 1}}}")
 PURGED_REFERENCE = "(removed)"
+DETAILS_REMOVED = "details_removed"  # the outbox notice that edits a message at purge
 
 
 class SubmitLimit(Exception):
@@ -203,6 +205,9 @@ async def submit(
         or not 1 <= form.children <= MAX_CHILDREN
         or (len(form.age_bands) != form.children)
         or form.last_day < form.first_day
+        # Not in the past is the form's check (a draft may be sent a day later); far ahead
+        # would defeat the purge, which keys on the last day.
+        or form.last_day > dates.PLANNING.latest(now.date()) + timedelta(days=1)
     ):
         raise ValueError("incomplete referral")
     async with db.transaction() as session:
@@ -215,14 +220,18 @@ async def submit(
         if (sent_today or 0) >= daily_limit:
             audit.record(session, at=now, actor_id=person.id, action="referral.limited")
             raise SubmitLimit
+        # The form's own data key seals the referral too: purging it then also leaves the
+        # form's old answers (in dead rows, say) unreadable.
+        key_id, sealer = await keys.take_form_key(session, cipher, telegram_id=telegram_id, now=now)
         referral = Referral(
             school_id=person.school_id,
             referred_by=person.id,
             reference=form.reference,
             children=form.children,
             age_bands=list(form.age_bands),
-            needs_sealed=cipher.seal(form.needs),
-            note_sealed=cipher.seal(form.note),
+            needs_sealed=sealer.seal(form.needs),
+            note_sealed=sealer.seal(form.note),
+            key_id=key_id,
             preferred_location_ids=list(form.preferred_location_ids),
             first_day=form.first_day,
             last_day=form.last_day,
@@ -338,12 +347,13 @@ async def detail(
             .tuples()
             .all()
         )
+        opener = await keys.of_referral(session, cipher, referral)
         return ReferralDetail(
             summary=await _summary(session, referral),
             age_bands=tuple(referral.age_bands),
-            needs=cipher.open(referral.needs_sealed),
-            note=cipher.open(referral.note_sealed),
-            reason=cipher.open(referral.reason_sealed),
+            needs=opener.open(referral.needs_sealed),
+            note=opener.open(referral.note_sealed),
+            reason=opener.open(referral.reason_sealed),
             preferred=tuple(names[i] for i in referral.preferred_location_ids if i in names),
             preferred_ids=tuple(referral.preferred_location_ids),
         )
@@ -487,6 +497,7 @@ async def decline(
     async with db.transaction() as session:
         actor = await require_programme(session, telegram_id)
         referral = await _decidable(session, referral_id)
+        sealer = await keys.of_referral(session, cipher, referral)
         return await _decide(
             session,
             actor,
@@ -494,7 +505,7 @@ async def decline(
             version,
             now,
             ReferralStatus.DECLINED,
-            _UNPLACED | {"reason_sealed": cipher.seal(reason)},
+            _UNPLACED | {"reason_sealed": sealer.seal(reason)},
         )
 
 
@@ -543,6 +554,7 @@ async def register(
             day=day.isoformat(),
             referrals=[r.id for r, _ in placed],
         )
+        openers = await keys.of_referrals(session, cipher, [r for r, _ in placed])
         return [
             RegisterEntry(
                 referral_id=r.id,
@@ -550,7 +562,7 @@ async def register(
                 school_name=name,
                 children=r.children,
                 age_bands=tuple(r.age_bands),
-                needs=cipher.open(r.needs_sealed),
+                needs=openers[r.id].open(r.needs_sealed),
                 attended=marks.get(r.id),
             )
             for r, name in placed
@@ -602,18 +614,23 @@ async def mark_family(
 
 
 async def purge_expired(db: Database, *, now: datetime, retention: timedelta) -> int:
-    """Remove the details of referrals that ended more than `retention` ago (see _ended).
-    Counts, age bands, dates and attendance stay."""
+    """Remove the details of referrals that ended more than `retention` ago (see _ended), for
+    good: their data keys are destroyed, then erased from the database files (storage/keys.py),
+    so no surviving copy of the sealed details opens. Messages that showed the details are
+    edited (through the outbox). Counts, age bands, dates and attendance stay."""
     today = now.date()
     async with db.transaction() as session:
         rows = (await session.scalars(select(Referral).where(Referral.purged_at.is_(None)))).all()
-        purged = 0
+        purged, destroyed = [], []
         for referral in rows:
             if _ended(referral) + retention >= today:
                 continue
             referral.needs_sealed = referral.note_sealed = referral.reason_sealed = None
             referral.reference = PURGED_REFERENCE
             referral.purged_at = now
+            if referral.key_id is not None:
+                destroyed.append(referral.key_id)
+                referral.key_id = None
             audit.record(
                 session,
                 at=now,
@@ -621,8 +638,15 @@ async def purge_expired(db: Database, *, now: datetime, retention: timedelta) ->
                 action="referral.purged",
                 subject=("referral", referral.id),
             )
-            purged += 1
-        return purged
+            purged.append(referral.id)
+        await _forget_messages(session, purged, now)
+        await session.flush()
+        # Keys of forms cancelled or forgotten go too: their answers may survive in old rows.
+        destroyed += await keys.orphans(session, now, FORM_FLOW)
+        await keys.destroy(session, destroyed)
+        deleted_by = await keys.mark(session)
+    await keys.erase_destroyed(db, deleted_by=deleted_by)
+    return len(purged)
 
 
 async def export_csv(
@@ -643,6 +667,7 @@ async def export_csv(
         if location_id is not None:
             query = query.where(Referral.location_id == location_id)
         rows = (await session.scalars(query)).all()
+        openers = await keys.of_referrals(session, cipher, rows)
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(
@@ -671,8 +696,8 @@ async def export_csv(
                     referral.reference,
                     referral.children,
                     "; ".join(referral.age_bands),
-                    cipher.open(referral.needs_sealed) or "",
-                    cipher.open(referral.note_sealed) or "",
+                    openers[referral.id].open(referral.needs_sealed) or "",
+                    openers[referral.id].open(referral.note_sealed) or "",
                     referral.status.value,
                     summary.location_name or "",
                     referral.placed_from or "",
@@ -693,24 +718,103 @@ async def export_csv(
         return out.getvalue()
 
 
-async def reseal_all(db: Database, cipher: Cipher) -> int:
-    """Seal every sealed field again with the first key (after adding a new one)."""
+async def reseal_all(db: Database, cipher: Cipher, *, now: datetime) -> int:
+    """After a new programme key was put first: wrap every data key again with it, and give
+    details sealed before data keys (with the programme key itself) a data key of their own.
+    Then the old wraps are erased from the files (storage/keys.py), and the old programme key
+    can be dropped. Returns how many referrals hold sealed details."""
     async with db.transaction() as session:
+        await keys.rewrap_all(session, cipher)
         rows = (await session.scalars(select(Referral))).all()
+        sealed = 0
         for referral in rows:
-            referral.needs_sealed = cipher.reseal(referral.needs_sealed)
-            referral.note_sealed = cipher.reseal(referral.note_sealed)
-            referral.reason_sealed = cipher.reseal(referral.reason_sealed)
-        # Half-filled referral forms hold sealed needs and notes too.
+            fields = (referral.needs_sealed, referral.note_sealed, referral.reason_sealed)
+            if referral.key_id is None and any(field is not None for field in fields):
+                referral.key_id, sealer = await keys.create(session, cipher, now)
+                needs, note, reason = (cipher.open(field) for field in fields)
+                referral.needs_sealed = sealer.seal(needs)
+                referral.note_sealed = sealer.seal(note)
+                referral.reason_sealed = sealer.seal(reason)
+            sealed += referral.key_id is not None
+        # Half-filled referral forms hold sealed needs and notes too: each moves to its form's
+        # data key (answers sealed before it had one open with the programme key).
         for draft in (await session.scalars(select(Draft).where(Draft.flow == FORM_FLOW))).all():
-            sealed = {
-                key: cipher.reseal(draft.data[key])
-                for key in SEALED_DRAFT_FIELDS
-                if isinstance(draft.data.get(key), str)
+            present = [k for k in SEALED_DRAFT_FIELDS if isinstance(draft.data.get(k), str)]
+            if not present:
+                continue
+            _, sealer = await keys.for_form(session, cipher, telegram_id=draft.telegram_id, now=now)
+            draft.data = dict(draft.data) | {
+                k: sealer.seal(sealer.open(draft.data[k])) for k in present
             }
-            if sealed:
-                draft.data = dict(draft.data) | sealed
-        return len(rows)
+        deleted_by = await keys.mark(session)
+    await keys.erase_destroyed(db, deleted_by=deleted_by)
+    return sealed
+
+
+async def shown(
+    db: Database, *, chat_id: int, message_id: int, referral_ids: list[int], now: datetime
+) -> None:
+    """The bot's message `message_id` in `chat_id` now shows these referrals' details (a
+    card, a register): at purge it is edited to remove them. What it showed before is
+    replaced, since the message no longer shows that."""
+    async with db.transaction() as session:
+        await session.execute(
+            delete(DetailMessage).where(
+                DetailMessage.chat_id == chat_id, DetailMessage.message_id == message_id
+            )
+        )
+        live = (
+            await session.scalars(
+                select(Referral.id).where(
+                    Referral.id.in_(referral_ids), Referral.purged_at.is_(None)
+                )
+            )
+        ).all()
+        session.add_all(
+            DetailMessage(chat_id=chat_id, message_id=message_id, referral_id=r, shown_at=now)
+            for r in sorted(set(live))
+        )
+
+
+async def _forget_messages(session: AsyncSession, purged: list[int], now: datetime) -> None:
+    """Each message that showed a purged referral's details gets an edit that removes them
+    (through the outbox, sent after this transaction); the message is then forgotten."""
+    if not purged:
+        return
+    messages = (
+        await session.execute(
+            select(DetailMessage.chat_id, DetailMessage.message_id)
+            .where(DetailMessage.referral_id.in_(purged))
+            .distinct()
+        )
+    ).all()
+    for chat_id, message_id in messages:
+        # Cards and registers are in people's own chats: the notice is theirs (so that one who
+        # blocked the bot is known as such), else the chat's.
+        person = await session.scalar(select(Person).where(Person.telegram_id == chat_id))
+        await outbox.queue(
+            session,
+            person=person,
+            chat_id=None if person is not None else chat_id,
+            kind=DETAILS_REMOVED,
+            payload={"edit_message_id": message_id},
+            dedupe_key=f"{DETAILS_REMOVED}:{chat_id}:{message_id}",
+            due_at=now,
+            now=now,
+        )
+        await session.execute(
+            delete(DetailMessage).where(
+                DetailMessage.chat_id == chat_id, DetailMessage.message_id == message_id
+            )
+        )
+
+
+async def form_cipher(db: Database, cipher: Cipher, *, telegram_id: int, now: datetime) -> Cipher:
+    """What seals (and opens) the answers of the referral form this person is filling in:
+    the form's own data key, which the referral takes over when it is sent."""
+    async with db.transaction() as session:
+        _, sealer = await keys.for_form(session, cipher, telegram_id=telegram_id, now=now)
+        return sealer
 
 
 async def counts(db: Database) -> dict[str, int]:
@@ -1077,12 +1181,17 @@ async def _contact(session: AsyncSession, telegram_id: int) -> Person:
 
 def _ended(referral: Referral) -> date:
     """When a referral stops being needed: its last placed day; for one declined, the
-    decision; for one waiting or never decided, the last day the school asked for."""
+    decision; for one waiting or never decided, the last day the school asked for. Never
+    later than a year after it was made or last decided (storage/dates.py), whatever date
+    was stored, so that no date keeps the details for ever."""
     if referral.status is ReferralStatus.PLACED and referral.placed_to is not None:
-        return referral.placed_to
-    if referral.status is ReferralStatus.DECLINED and referral.decided_at is not None:
-        return referral.decided_at.date()
-    return referral.last_day
+        ended = referral.placed_to
+    elif referral.status is ReferralStatus.DECLINED and referral.decided_at is not None:
+        ended = referral.decided_at.date()
+    else:
+        ended = referral.last_day
+    latest = dates.latest_end((referral.decided_at or referral.created_at).date())
+    return min(ended, latest)
 
 
 def _placed_days(first: date, last: date, weekdays: tuple[int, ...]) -> list[date]:

@@ -137,7 +137,7 @@ def test_keys_and_the_privacy_report(tmp_path: Path) -> None:
     assert "- referrals submitted: 0" in report.stdout
     assert key not in report.stdout
     rotated = lunchbot("keys", "rotate", cwd=tmp_path, env={"LUNCHBOT_ENCRYPTION_KEY": key})
-    assert rotated.stdout.startswith("Re-sealed 0 referrals")
+    assert rotated.stdout.startswith("Re-wrapped the data keys of 0 referrals")
     bad = lunchbot(
         "privacy", "report", cwd=tmp_path, env={"LUNCHBOT_ENCRYPTION_KEY": "not-a-key-at-all"}
     )

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy import text
+
 from bot.harness import Rehearsal
-from storage import audit, people
+from storage import audit, invites, people
 from storage.models import Role
 from tests.conftest import RACHEL
 from tests.support import Clock
@@ -131,3 +133,49 @@ async def test_a_made_up_invite_is_refused_kindly(bot: Rehearsal) -> None:
     # Any other payload (a poster's link, say) is an ordinary /start.
     await stranger.send("/start stmarks_poster")
     assert "privacy notice" in stranger.last.text
+
+
+async def test_guessing_invite_links_is_throttled_per_person_and_overall(
+    bot: Rehearsal, clock: Clock
+) -> None:
+    """Made-up links: a few get the usual answer, then the guesser is told to wait; a real link
+    from someone else still works until many people guess at once."""
+    await register(bot, RACHEL, "Rachel")
+    await register(bot, SAM, "Sam")
+    token = await invite_link(bot, "A coordinator")
+    guesser = bot.user(STRANGER, "Alex")
+    for n in range(invites.FAILED_ATTEMPTS_PER_PERSON):
+        await guesser.send(f"/start {n:032d}")
+        assert "I don't recognise this invite link" in guesser.last.text
+    await guesser.send("/start " + "B" * 32)
+    assert "Too many invite links" in guesser.last.text
+    # The throttle answers before any lookup: not even a real link gets through.
+    await guesser.send(f"/start {token}")
+    assert "Too many invite links" in guesser.last.text
+    assert await people.profile(bot.services.db, STRANGER) is None
+    # Registered people are throttled the same way, and the audit log stops growing.
+    sam = bot.user(SAM, "Sam")
+    for n in range(invites.FAILED_ATTEMPTS_PER_PERSON + 3):
+        await sam.send(f"/start {n:032d}")
+    assert "Too many invite links" in sam.last.text
+    db = bot.services.db
+    refused = await audit.recent(db, action="invite.refused", limit=100)
+    throttled = await audit.recent(db, action="invite.throttled", limit=100)
+    assert len(refused) == 2 * (invites.FAILED_ATTEMPTS_PER_PERSON - 1)
+    assert len(throttled) == 2
+
+    # Someone else's real link still works...
+    await bot.user(PRIYA, "Priya").send(f"/start {token}")
+    assert "privacy notice" in bot.user(PRIYA, "Priya").last.text
+    # ...until many people guess at once: then every link waits.
+    for n in range(invites.FAILED_ATTEMPTS_OVERALL):
+        await bot.user(9000 + n, "Guesser").send(f"/start {n:032d}")
+    await bot.user(PRIYA, "Priya").send(f"/start {token}")
+    assert "Too many invite links" in bot.user(PRIYA, "Priya").last.text
+    # The window passes: the real link works again, and the attempts are forgotten.
+    clock.advance(seconds=invites.ATTEMPT_WINDOW.total_seconds())
+    await bot.user(PRIYA, "Priya").send(f"/start {token}")
+    assert "privacy notice" in bot.user(PRIYA, "Priya").last.text
+    await bot.deliver()
+    async with db.read() as session:
+        assert await session.scalar(text("SELECT count(*) FROM invite_attempts")) == 0

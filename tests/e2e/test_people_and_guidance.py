@@ -8,11 +8,15 @@ from datetime import date, time
 import pytest
 from sqlalchemy import text
 
+from bot import privacy
+from bot.config import Config
 from bot.harness import Rehearsal
 from storage import audit, locations, outbox, people, rota
 from storage.models import NoticeStatus, Role
 from tests.conftest import RACHEL
+from tests.e2e import test_site_day as site_day
 from tests.e2e.test_joining import register
+from tests.support import Clock
 
 SAM, PRIYA = 3001, 3002
 
@@ -178,8 +182,9 @@ async def test_a_coordinator_is_made_site_lead_of_one_location(bot: Rehearsal) -
     await priya.send("/locations")
     assert "St Mark's" in priya.last.labels()
     assert "Riverside" not in priya.last.labels()
-    await priya.tap("➕ Add a location")
-    await priya.send("Elsewhere")
+    # Adding venues is the programme's call: no button, and a forged one asks nothing.
+    assert "➕ Add a location" not in priya.last.labels()
+    await priya.tap_data("ln")
     assert priya.last.text.startswith("Sorry, that is outside the locations you lead")
 
 
@@ -280,3 +285,69 @@ async def test_a_file_or_a_photo_nobody_asked_for_gets_an_answer(bot: Rehearsal)
     await sam.send("/win")
     await sam.send_document(b"\x89PNG not really", "curry.png", caption="Curry day!")
     assert "Send it again as a photo" in sam.last.text
+
+
+async def test_a_site_lead_sees_only_their_locations_people_and_no_programme_buttons(
+    bot: Rehearsal, clock: Clock, config: Config
+) -> None:
+    """Priya leads St Mark's. Sam calls St Mark's home, Ann booked at St Mark's, Zoe booked
+    only at Riverside and gave her phone. Priya sees Sam and Ann, not Zoe, and no button for
+    what only the whole programme may do; the privacy report says exactly this."""
+    st_marks, riverside = await site_day._programme(bot, clock)
+    await site_day._site_lead(bot, clock, site_day.PRIYA, st_marks)
+    for who, name in ((site_day.SAM, "Sam"), (site_day.ANN, "Ann"), (site_day.ZOE, "Zoe")):
+        await register(bot, who, name)
+    db = bot.services.db
+    await locations.toggle_home(db, telegram_id=site_day.SAM, location_id=st_marks)
+    tuesday = site_day.TUESDAY
+    await site_day._book(
+        bot, clock, site_day.ANN, await site_day._session(bot, st_marks, tuesday), "cook"
+    )
+    await site_day._book(
+        bot, clock, site_day.ZOE, await site_day._session(bot, riverside, tuesday), "cook"
+    )
+    zoe = bot.user(site_day.ZOE, "Zoe")
+    await zoe.send("/profile")
+    await zoe.tap("📞 Add phone")
+    await zoe.send("07700 900456")
+    zoe_id = (await people.profile(db, site_day.ZOE)).person_id  # type: ignore[union-attr]
+    sam_id = (await people.profile(db, site_day.SAM)).person_id  # type: ignore[union-attr]
+
+    report = await privacy.report(config)
+    assert "site leads: only the people who call one of their locations home" in report
+    assert "or hold or held a booking there (sessions from 4 weeks ago on)" in report
+
+    priya = bot.user(site_day.PRIYA, "Priya")
+    await priya.send("/people")
+    assert "People of your locations</b> (1-2 of 2)" in priya.last.html
+    assert priya.last.labels() == ["Ann", "Sam"]
+    await priya.tap("Sam")
+    assert "Roles: volunteer" in priya.last.text
+    assert priya.last.labels() == ["« All people"]
+    # Zoe, booked only at Riverside, cannot be opened, even with a forged button.
+    await priya.tap_data(f"pc:{zoe_id}")
+    assert "outside the locations you lead" in priya.last.text
+    assert "07700" not in priya.last.text
+    # Nor can the screens of erasure, checks, roles or scope be reached for anyone.
+    for forged in (f"ea:{sam_id}", f"ck:{sam_id}", f"rr:{sam_id}:volunteer", f"sc:{sam_id}"):
+        await priya.tap_data(forged)
+        assert "outside the locations you lead" in priya.last.text, forged
+        assert "Yes, erase" not in priya.last.labels()
+    await priya.send("/invite")
+    assert "outside the locations you lead" in priya.last.text
+    assert priya.last.labels() == []
+    await priya.send("/locations")
+    assert "➕ Add a location" not in priya.last.labels()
+
+    # Rachel, for the whole programme, sees everyone and every button.
+    rachel = bot.user(RACHEL, "Rachel")
+    await rachel.send("/people")
+    assert {"Ann", "Priya", "Rachel", "Sam", "Zoe"} <= set(rachel.last.labels())
+    await rachel.tap("Zoe")
+    assert "07700 900456" in rachel.last.text
+    assert "🗑 Erase their data" in rachel.last.labels()
+
+    # Late August: Ann's session (28 July) was more than 4 weeks ago, so she is out of view.
+    clock.advance(days=60)
+    await priya.send("/people")
+    assert priya.last.labels() == ["Sam"]

@@ -106,7 +106,7 @@ async def test_mr_okafor_refers_a_family_edits_the_review_sends_and_follows_it(
 
     assert "Which holiday dates?" in okafor.last.text
     await okafor.send("28/07/2025 - 27/08/2025")
-    assert "not in the past" in okafor.last.text
+    assert "from today to a year ahead" in okafor.last.text
     await okafor.send("28/07/2026 - 27/08/2026")
     assert "From Tue 28 Jul to Thu 27 Aug 2026" in okafor.last.text
     days = ["✓ Mon", "✓ Tue", "✓ Wed", "✓ Thu", "✓ Fri", "Sat", "Sun", "Continue ▶", "✖ Cancel"]

@@ -145,9 +145,9 @@ async def test_only_coordinators_invite_or_list_people(db: Database, clock: Cloc
             db, actor_telegram_id=SAM, role=Role.COORDINATOR, now=clock(), valid_for=WEEK
         )
     with pytest.raises(PermissionDenied):
-        await people.list_people(db, actor_telegram_id=SAM, offset=0, limit=10)
+        await people.list_people(db, actor_telegram_id=SAM, offset=0, limit=10, now=clock())
     with pytest.raises(NotRegistered):
-        await people.list_people(db, actor_telegram_id=PRIYA, offset=0, limit=10)
+        await people.list_people(db, actor_telegram_id=PRIYA, offset=0, limit=10, now=clock())
 
 
 async def test_a_coordinator_removes_a_role_and_it_is_audited(db: Database, clock: Clock) -> None:
@@ -255,7 +255,11 @@ async def test_a_second_invite_from_the_same_place_retires_the_first(
         source="message:1001:8",
     )
     statuses = [
-        (await invites.check(db, token_hash=invites.hash_token(made.token), now=clock())).status
+        (
+            await invites.check(
+                db, telegram_id=RACHEL, token_hash=invites.hash_token(made.token), now=clock()
+            )
+        ).status
         for made in (first, second, other)
     ]
     assert statuses == [RedeemStatus.EXPIRED, RedeemStatus.VALID, RedeemStatus.VALID]

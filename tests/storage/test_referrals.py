@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import text
 
-from storage import audit, locations, outbox, people, referrals, rota
-from storage.crypto import Cipher, new_key
+from storage import audit, drafts, keys, locations, outbox, people, referrals, rota
+from storage.crypto import Cipher, SealError, new_key
 from storage.db import Database
 from storage.errors import NotFound, NotYours, PermissionDenied
-from storage.models import ReferralStatus, Role
+from storage.models import CheckStatus, DataKey, Referral, ReferralStatus, Role
 from storage.referrals import Decision, ReferralForm
 from tests.support import Clock, register_by_invite
 
@@ -244,25 +244,62 @@ async def test_a_contact_may_send_only_so_many_referrals_a_day(db: Database, clo
         )
 
 
-async def test_a_new_key_reseals_everything_and_old_ones_still_open_until_then(
+async def test_a_new_key_rewraps_everything_and_then_the_old_one_can_go(
     db: Database, clock: Clock
 ) -> None:
+    """Rotation re-wraps each referral's data key; details sealed before data keys (with the
+    programme key itself) get a data key of their own on the way."""
     await _programme(db, clock)
-    old = new_key()
+    old, new = new_key(), new_key()
     sent = await referrals.submit(
         db, Cipher([old]), telegram_id=OKAFOR, form=form(), now=clock(), daily_limit=10
     )
-    rotated = Cipher([new_key(), old])
-    assert await referrals.reseal_all(db, rotated) == 1
-    only_new = Cipher([rotated_key := "x"]) if False else None  # noqa: F841
-    seen = await referrals.detail(
-        db, rotated, telegram_id=RACHEL, referral_id=sent.referral_id, now=clock()
+    legacy = await referrals.submit(
+        db,
+        Cipher([old]),
+        telegram_id=OKAFOR,
+        form=form(reference="OLD"),
+        now=clock(),
+        daily_limit=10,
     )
-    assert seen.needs == ALLERGY
-    exported = await referrals.export_csv(db, rotated, telegram_id=RACHEL, now=clock())
-    assert ALLERGY in exported
+    async with db.transaction() as session:  # as a referral sealed by an earlier version was
+        row = await session.get(Referral, legacy.referral_id)
+        assert row is not None
+        row.key_id, row.needs_sealed = None, Cipher([old]).seal("sesame")
+        row.note_sealed = Cipher([old]).seal("a note")
+    # Two half-filled forms: one sealed with its form's key, one from before data keys.
+    form_sealer = await referrals.form_cipher(db, Cipher([old]), telegram_id=OKAFOR, now=clock())
+    for who, sealed in ((OKAFOR, form_sealer.seal("mango")), (SAM, Cipher([old]).seal("egg"))):
+        await drafts.save(
+            db,
+            telegram_id=who,
+            flow=referrals.FORM_FLOW,
+            awaiting="note",
+            data={"needs": sealed},
+            now=clock(),
+        )
+    rotated = Cipher([new, old])
+    assert await referrals.reseal_all(db, rotated, now=clock()) == 2
+    for who, needs in ((OKAFOR, "mango"), (SAM, "egg")):
+        draft = await drafts.load(db, telegram_id=who, flow=referrals.FORM_FLOW)
+        assert draft is not None
+        sealer = await referrals.form_cipher(db, Cipher([new]), telegram_id=who, now=clock())
+        assert sealer.open(draft.data["needs"]) == needs
+
+    only_new = Cipher([new])
+    for referral_id, needs in ((sent.referral_id, ALLERGY), (legacy.referral_id, "sesame")):
+        seen = await referrals.detail(
+            db, only_new, telegram_id=RACHEL, referral_id=referral_id, now=clock()
+        )
+        assert seen.needs == needs
+    exported = await referrals.export_csv(db, only_new, telegram_id=RACHEL, now=clock())
+    assert ALLERGY in exported and "sesame" in exported
     assert len(await audit.recent(db, action="referrals.exported")) == 1
     assert ReferralStatus.SUBMITTED.value in exported
+    with pytest.raises(SealError):
+        await referrals.detail(
+            db, Cipher([old]), telegram_id=RACHEL, referral_id=sent.referral_id, now=clock()
+        )
 
 
 async def test_what_cannot_be_decided_or_recorded_is_refused(db: Database, clock: Clock) -> None:
@@ -446,3 +483,81 @@ async def test_placing_while_the_session_is_cancelled_never_leaves_a_family_unto
     assert ("placement_cancelled" in kinds) or (
         placed.summary is not None and placed.summary.placed_days == (date(2026, 7, 30),)
     )
+
+
+async def test_a_forms_key_becomes_the_referrals_and_a_forgotten_forms_key_is_destroyed(
+    db: Database, clock: Clock
+) -> None:
+    await _programme(db, clock)
+    sealer = await referrals.form_cipher(db, CIPHER, telegram_id=OKAFOR, now=clock())
+    again = await referrals.form_cipher(db, CIPHER, telegram_id=OKAFOR, now=clock())
+    token = sealer.seal(ALLERGY)
+    assert again.open(token) == ALLERGY  # one key per form, whichever step asks
+    sent = await referrals.submit(
+        db, CIPHER, telegram_id=OKAFOR, form=form(), now=clock(), daily_limit=10
+    )
+    async with db.read() as session:
+        row = await session.get(Referral, sent.referral_id)
+        assert row is not None and row.key_id is not None
+        key = await session.get(DataKey, row.key_id)
+        assert key is not None and key.form_of is None
+        assert (await keys.of_referral(session, CIPHER, row)).open(token) == ALLERGY
+
+    # Another school's contact starts a form and walks away from it (no draft is left).
+    forgotten = await referrals.form_cipher(db, CIPHER, telegram_id=OTHER_SCHOOL, now=clock())
+    lost = forgotten.seal("kiwi")
+    clock.advance(hours=2)
+    await referrals.purge_expired(db, now=clock(), retention=timedelta(days=60))
+    async with db.read() as session:
+        held = (await session.execute(text("SELECT form_of FROM data_keys"))).scalars().all()
+    assert held == [None]  # only the sent referral's key is left
+    fresh = await referrals.form_cipher(db, CIPHER, telegram_id=OTHER_SCHOOL, now=clock())
+    with pytest.raises(SealError):  # a new form has a new key; the forgotten one is gone
+        fresh.open(lost)
+
+
+async def test_a_date_far_ahead_cannot_keep_the_details_for_ever(
+    db: Database, clock: Clock
+) -> None:
+    """The form refuses such dates (and so does storage, for a referral's own); one stored
+    anyway (before the window, or by a path that forgot it) ends a year after the decision."""
+    location_id = await _programme(db, clock)
+    with pytest.raises(ValueError, match="incomplete"):
+        await referrals.submit(
+            db,
+            CIPHER,
+            telegram_id=OKAFOR,
+            form=form(last_day=date(9999, 1, 5)),
+            now=clock(),
+            daily_limit=10,
+        )
+    sent = await referrals.submit(
+        db, CIPHER, telegram_id=OKAFOR, form=form(), now=clock(), daily_limit=10
+    )
+    placed = await _place(
+        db, clock, sent.referral_id, location_id, date(2026, 7, 28), date(9999, 1, 5)
+    )
+    assert placed.decision is Decision.DONE
+    # A placement names real lunches, so its last day is the last lunch that runs, not 9999...
+    assert placed.summary is not None and placed.summary.placed_to < date(2027, 1, 1)
+    # ...but one stored with such a date all the same (before the window existed) still ends.
+    async with db.transaction() as session:
+        await session.execute(
+            text("UPDATE referrals SET placed_to = :far WHERE id = :id"),
+            {"far": date(9999, 1, 5), "id": sent.referral_id},
+        )
+    retention = timedelta(days=60)
+    decided = clock.now
+    clock.now = decided + timedelta(days=366 + 60)
+    assert await referrals.purge_expired(db, now=clock(), retention=retention) == 0
+    clock.advance(days=1)
+    assert await referrals.purge_expired(db, now=clock(), retention=retention) == 1
+    with pytest.raises(ValueError, match="expiry"):
+        await people.record_check(
+            db,
+            actor_telegram_id=RACHEL,
+            person_id=1,
+            status=CheckStatus.CLEARED,
+            expires_on=date(9999, 12, 31),
+            now=clock(),
+        )
