@@ -24,7 +24,7 @@ from bot.config import (
     config_path,
     load_config,
 )
-from storage import crypto, impact, migrate, referrals, rota_import
+from storage import crypto, impact, migrate, referrals, rota_import, spreadsheet
 from storage.db import Database
 from storage.migrate import DatabaseUnavailable
 
@@ -223,7 +223,7 @@ def _report(config: Config, args: argparse.Namespace) -> int:
     try:
         folder.mkdir(parents=True, exist_ok=True)
         # With a BOM, so that a spreadsheet reads the names as UTF-8.
-        csv_path.write_text(impact.to_csv(report), encoding="utf-8-sig", newline="")
+        csv_path.write_bytes(spreadsheet.encode(impact.to_csv(report)))
         chart_path.write_bytes(chart)
     except OSError as exc:
         return _fail(f"{folder}: cannot write the report there ({exc.strerror or exc})")

@@ -15,7 +15,7 @@ from handlers import callbacks, charts, flows, impact_texts, texts
 from handlers.common import Row, button, command, keyboard, pager, say, show
 from handlers.context import BotContext, Services
 from handlers.siteday import day_code, day_of
-from storage import impact
+from storage import impact, spreadsheet
 from storage.impact import Places
 from storage.models import Role
 from storage.people import Profile
@@ -233,7 +233,7 @@ async def _send_report(
     chat = update.effective_chat
     if chat is None:
         return
-    data = impact.to_csv(report).encode("utf-8-sig")  # the BOM: spreadsheets read it as UTF-8
+    data = spreadsheet.encode(impact.to_csv(report))
     await chat.send_document(
         InputFile(data, filename=f"{impact_texts.file_stem(start, end, where)}.csv"),
         caption=impact_texts.csv_caption(report),

@@ -35,9 +35,7 @@ locations costs a handful of queries however many sessions and families it holds
 
 from __future__ import annotations
 
-import csv
 import enum
-import io
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -48,7 +46,7 @@ from sqlalchemy import case, extract, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from storage import audit
+from storage import audit, spreadsheet
 from storage.db import Database
 from storage.errors import NotFound
 from storage.models import (
@@ -69,7 +67,6 @@ MAX_REPORT_DAYS = 3 * 365 + 1
 # A chart of more days than this shows weeks, so that its bars stay readable.
 CHART_DAILY_MAX_DAYS = 92
 TOTAL_ROW = "Total"
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet would run such a cell
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -267,13 +264,9 @@ def csv_header() -> list[str]:
 def to_csv(report: Report) -> str:
     """One row per location and a "Total" row, under a header row that says what each figure
     counts. The total row's note says what it holds beyond the locations' rows."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(csv_header())
-    for row in report.locations:
-        writer.writerow(_csv_row(_cell(row.name), report, row.figures, ""))
-    writer.writerow(_csv_row(TOTAL_ROW, report, report.total, total_note(report)))
-    return out.getvalue()
+    rows = [_csv_row(row.name, report, row.figures, "") for row in report.locations]
+    rows.append(_csv_row(TOTAL_ROW, report, report.total, total_note(report)))
+    return spreadsheet.text(csv_header(), rows)
 
 
 def total_note(report: Report) -> str:
@@ -317,11 +310,11 @@ def meals_series(report: Report) -> tuple[str, list[date], dict[str, list[int]]]
     return "week", weeks, series
 
 
-def _csv_row(name: str, report: Report, figures: Figures, note: str) -> list[Any]:
+def _csv_row(name: str, report: Report, figures: Figures, note: str) -> list[spreadsheet.Cell]:
     return [
         name,
-        report.start.isoformat(),
-        report.end.isoformat(),
+        report.start,
+        report.end,
         figures.sessions,
         figures.unrecorded,
         figures.meals_served,
@@ -333,11 +326,6 @@ def _csv_row(name: str, report: Report, figures: Figures, note: str) -> list[Any
         figures.referrals_total,
         note,
     ]
-
-
-def _cell(text: str) -> str:
-    """A name as a spreadsheet shows it, never as a formula it would run."""
-    return f"'{text}" if text.startswith(_FORMULA_START) else text
 
 
 # --- inside the read -------------------------------------------------------------------------

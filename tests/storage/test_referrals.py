@@ -239,10 +239,10 @@ async def test_a_new_key_reseals_everything_and_old_ones_still_open_until_then(
         db, rotated, telegram_id=RACHEL, referral_id=sent.referral_id, now=clock()
     )
     assert seen.needs == ALLERGY
-    exported = await referrals.export_csv(db, rotated, telegram_id=RACHEL, now=clock())
-    assert ALLERGY in exported
+    exported = (await referrals.export_csv(db, rotated, telegram_id=RACHEL, now=clock())).data
+    assert ALLERGY.encode() in exported
     assert len(await audit.recent(db, action="referrals.exported")) == 1
-    assert ReferralStatus.SUBMITTED.value in exported
+    assert ReferralStatus.SUBMITTED.value.encode() in exported
 
 
 async def test_what_cannot_be_decided_or_recorded_is_refused(db: Database, clock: Clock) -> None:
