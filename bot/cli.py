@@ -130,6 +130,8 @@ async def _serve(config: Config) -> int:
     from bot.app import build_application  # noqa: PLC0415 (keeps `lunchbot --help` quick)
     from bot.runtime import polling  # noqa: PLC0415
 
+    # The database first: a missing database or role is one line naming it, before Telegram.
+    await migrate.upgrade(config.database.url)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -14,10 +14,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from storage import locations, migrate, people, rota
 from storage.db import Database
 from storage.rota import JobSpec, SessionPlan
+from tests.support import SKIP_POSTGRES, postgres_admin_url
 
 ROOT = Path(__file__).resolve().parents[2]
 GOOD_TOKEN = "123456789:AAHk1-abcdefghijklmnopqrstuvwxyz0123"
@@ -103,6 +105,38 @@ def test_db_upgrade_makes_the_database_and_a_bad_one_is_one_line(tmp_path: Path)
     )
     assert "hunter2" not in refused.stderr
     assert "Traceback" not in refused.stderr
+
+
+@pytest.mark.parametrize("command", [("db", "upgrade"), ("run",)])
+@pytest.mark.parametrize("missing", ["database", "role"])
+def test_a_missing_postgresql_database_or_role_is_one_line_saying_how_to_create_it(
+    tmp_path: Path, command: tuple[str, ...], missing: str
+) -> None:
+    admin = postgres_admin_url()
+    if admin is None:
+        pytest.skip(SKIP_POSTGRES)
+    server = make_url(admin)
+    if missing == "database":
+        url = server.set(database=f"lunchbot_missing_{os.getpid()}")
+        says = (
+            f'database "lunchbot_missing_{os.getpid()}" does not exist: create it with '
+            f"createdb -h {server.host} -p {server.port or 5432} -U postgres"
+        )
+    else:
+        url = server.set(username=f"nobody_{os.getpid()}", password="hunter2")
+        says = (
+            f'role "nobody_{os.getpid()}" does not exist: create it with createuser '
+            f"-h {server.host} -p {server.port or 5432} -U postgres --pwprompt nobody_{os.getpid()}"
+        )
+    address = url.render_as_string(hide_password=False)
+    (tmp_path / "config.toml").write_text(f"[database]\nurl = '{address}'\n")
+    result = lunchbot(*command, cwd=tmp_path, env={"TELEGRAM_BOT_TOKEN": GOOD_TOKEN})
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("lunchbot: could not open the database postgresql+asyncpg://")
+    assert says in lines[0]
+    assert "hunter2" not in result.stderr + result.stdout
 
 
 def test_an_unreachable_bot_api_is_one_line(tmp_path: Path) -> None:
