@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]  # (no stubs; only its exceptions are used)
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
