@@ -26,7 +26,7 @@ PLACES_PER_PAGE = 8
 ALL_LOCATIONS = 0  # on a button: no one location
 # "27/07/2026-28/08/2026" has no spaces to split on; ISO dates need spaces around their dash.
 _JOINED = re.compile(
-    r"(\d{1,2}/\d{1,2}/\d{4})\s*(?:-|–|—|to)\s*(\d{1,2}/\d{1,2}/\d{4})", re.IGNORECASE
+    r"(\d{1,2}/\d{1,2}/\d{4})\s*(?:-|–|—|to)\s*(\d{1,2}/\d{1,2}/\d{4})", re.ASCII | re.IGNORECASE
 )
 _BETWEEN = re.compile(r"\s+(?:-|–|—|to)\s+|\s*[–—]\s*", re.IGNORECASE)
 

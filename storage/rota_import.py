@@ -21,7 +21,7 @@ from storage import audit
 from storage.db import Database
 from storage.models import JOB_NAME_MAX, Location
 from storage.rota import MAX_PLACES_PER_JOB, JobSpec, add_sessions
-from storage.text import one_line
+from storage.text import one_line, whole_number
 
 FIXED_COLUMNS = ("location", "date", "start", "end")
 MAX_ROWS = 5_000
@@ -171,13 +171,13 @@ def _row(
         problems.append("the session must end after it starts")
     specs = []
     for job, cell in zip(jobs, cells[4:], strict=True):
-        text = cell.strip() or "0"
-        if not text.isdigit() or int(text) > MAX_PLACES_PER_JOB:
+        places = whole_number(cell.strip() or "0", MAX_PLACES_PER_JOB)
+        if places is None:
             problems.append(
                 f"{job}: {cell.strip()!r} is not a number from 0 to {MAX_PLACES_PER_JOB}"
             )
-        elif int(text) > 0:
-            specs.append(JobSpec(job=job, places=int(text), needs_check=job in jobs_needing_check))
+        elif places > 0:
+            specs.append(JobSpec(job=job, places=places, needs_check=job in jobs_needing_check))
     if not specs and not problems:
         problems.append("no job needs anyone")
     if problems or day is None or start is None or end is None:
@@ -196,6 +196,8 @@ def _row(
 
 
 def parse_date(text: str) -> date | None:
+    if not text.isascii():  # strptime would read other scripts' digits
+        return None
     for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
         try:
             return datetime.strptime(text.strip(), pattern).date()  # noqa: DTZ007 (a bare date)
@@ -205,6 +207,8 @@ def parse_date(text: str) -> date | None:
 
 
 def parse_time(text: str) -> time | None:
+    if not text.isascii():
+        return None
     for pattern in ("%H:%M", "%H.%M"):
         try:
             return datetime.strptime(text.strip(), pattern).time()  # noqa: DTZ007 (a bare time)
