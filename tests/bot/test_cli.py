@@ -4,12 +4,13 @@ and the demo's transcript."""
 from __future__ import annotations
 
 import asyncio
+import codecs
 import csv
 import io
 import os
 import subprocess
 import sys
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -148,14 +149,53 @@ def test_an_unreachable_bot_api_is_one_line(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize("sample", [ROOT / "examples" / "sessions.csv"])
-def test_importing_sessions_reports_lines_and_writes_all_or_nothing(
-    tmp_path: Path, sample: Path
-) -> None:
-    refused = lunchbot("import", str(sample), cwd=tmp_path)
+def _london_today() -> date:
+    return datetime.now(ZoneInfo("Europe/London")).date()  # the programme's zone by default
+
+
+def test_the_readme_import_example_works_on_the_day_it_is_followed(tmp_path: Path) -> None:
+    """A newcomer with no location yet: the sample is for the coming week, the first import
+    says how to add the locations, the second adds them and every session, the third changes
+    nothing."""
+    made = lunchbot("import", "--example", "sessions.csv", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    assert "lunchbot import --create-locations sessions.csv" in made.stdout
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "sessions.csv").read_text())))
+    first = date.fromisoformat(rows[0]["date"])
+    assert first.weekday() == 0 and 0 < (first - _london_today()).days <= 7
+    assert lunchbot("import", "--example", "sessions.csv", cwd=tmp_path).returncode == 2
+
+    refused = lunchbot("import", "sessions.csv", cwd=tmp_path)
     assert refused.returncode == 1
     assert "line 2: no location called “St Mark's church hall”" in refused.stdout
+    assert "import with --create-locations to add it" in refused.stdout
     assert "nothing was imported" in refused.stderr
+
+    done = lunchbot("import", "--create-locations", "sessions.csv", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "sessions.csv: 8 sessions added, 0 already there" in done.stdout
+    assert "new locations: St Mark's church hall, Riverside community centre" in done.stdout
+    again = lunchbot("import", "--create-locations", "sessions.csv", cwd=tmp_path)
+    assert "sessions.csv: 0 sessions added, 8 already there" in again.stdout
+    assert "new locations" not in again.stdout
+
+
+def test_an_excel_file_is_read_or_refused_with_how_to_save_it(tmp_path: Path) -> None:
+    today = _london_today()
+    monday = today + timedelta(days=7 - today.weekday())
+    header, row = "location,date,start,end,cook", f"Zoë’s kitchen,{monday:%d/%m/%Y},11:30,13:30,2"
+    (tmp_path / "ansi.csv").write_bytes(f"{header}\r\n{row}\r\n".encode("cp1252"))
+    refused = lunchbot("import", "--create-locations", "ansi.csv", cwd=tmp_path)
+    assert refused.returncode == 2
+    (line,) = refused.stderr.strip().splitlines()
+    assert line.startswith("lunchbot: ansi.csv: line 2: this file is not UTF-8")
+    assert "“CSV UTF-8 (Comma delimited) (*.csv)”" in line
+
+    semicolons = f"{header}\r\n{row}\r\n".replace(",", ";")
+    (tmp_path / "semicolons.csv").write_bytes(codecs.BOM_UTF8 + semicolons.encode())
+    done = lunchbot("import", "--create-locations", "semicolons.csv", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 sessions added" in done.stdout and "new locations: Zoë’s kitchen" in done.stdout
 
 
 def test_keys_and_the_privacy_report(tmp_path: Path) -> None:
