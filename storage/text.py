@@ -93,11 +93,6 @@ def _noncharacter(ch: str) -> bool:
     return 0xFDD0 <= code <= 0xFDEF or (code & 0xFFFE) == 0xFFFE
 
 
-def has_control(text: str) -> bool:
-    """True if the text holds a control character or a broken one (it would be refused)."""
-    return any(unicodedata.category(ch) in ("Cc", "Cs") and ch not in "\n" for ch in text)
-
-
 def whole_number(text: str, maximum: int) -> int | None:
     """A whole number from 0 to `maximum` written with the digits 0-9 (spaces around allowed),
     or None."""

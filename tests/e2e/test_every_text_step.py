@@ -53,7 +53,7 @@ SAM, OKAFOR = 3001, 2001
 GROUP_ID = -100_700_900
 # 13:45 in London on Tuesday 28 July: the day's lunch is over, its counts can be recorded.
 AFTER_LUNCH = datetime(2026, 7, 28, 12, 45, tzinfo=UTC)
-EXAMPLES_PER_STEP = 5  # x the steps below (two of them fixed): quick, and still bites
+EXAMPLES_PER_STEP = 5  # per step, besides the two fixed ones below: quick, and still bites
 
 # What people paste or type: any characters (controls included), other scripts' digits, and a
 # few known troublemakers. Telegram delivers no empty message, and "/..." is a command.
@@ -241,6 +241,7 @@ class TextStep:
     who: int
     reach: Reach
     photo: bool = False  # the answer may be a photo: its caption is fed too
+    command: str = ""  # the text goes after this command instead ("/name Sam")
 
 
 async def _win_card(world: World, label: str) -> None:
@@ -308,7 +309,13 @@ def _win_step(label: str) -> Reach:
     return reach
 
 
+async def _nowhere(_world: World) -> None:
+    """A command with its words needs no step first."""
+
+
 STEPS: dict[str, TextStep] = {
+    "/name with words": TextStep(SAM, _nowhere, command="/name"),
+    "/invite school with a name": TextStep(RACHEL, _nowhere, command="/invite school"),
     "volunteer's name": TextStep(SAM, _command(SAM, "/name")),
     "volunteer's phone": TextStep(
         SAM, _tapping(SAM, lambda _w: volunteer.AskPhone(), first="/profile")
@@ -441,9 +448,11 @@ async def test_whatever_is_typed_at_a_step_gets_a_kind_answer_and_stores_no_cont
         await _set_aside(world, step.who)
         await step.reach(world)
         waiting = await drafts.waiting_for_text(bot.services.db, telegram_id=step.who)
-        assert waiting is not None, f"{name}: the step was not reached"
+        assert waiting is not None or step.command, f"{name}: the step was not reached"
         before = len(person.bot_messages)
-        if as_photo and step.photo:
+        if step.command:
+            await person.send(f"{step.command} {typed[:4000]}")
+        elif as_photo and step.photo:
             await person.send_photo(caption=typed[:1024])
         else:
             await person.send(typed[:4096])
