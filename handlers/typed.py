@@ -53,15 +53,7 @@ def _moved(
         start = where[min(entity.offset, len(where) - 1)]
         end = where[min(entity.offset + entity.length, len(where) - 1)]
         if end > start:
-            moved.append(
-                MessageEntity(
-                    type=entity.type,
-                    offset=start,
-                    length=end - start,
-                    url=entity.url,
-                    user=entity.user,
-                    language=entity.language,
-                    custom_emoji_id=entity.custom_emoji_id,
-                )
-            )
+            # Every other field (a link's url, a mention's user, a code block's language) kept.
+            fields = {**entity.to_dict(), "offset": start, "length": end - start}
+            moved.append(MessageEntity.de_json(fields, None))
     return tuple(moved)

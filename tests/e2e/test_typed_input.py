@@ -67,16 +67,31 @@ async def test_invisible_characters_are_stripped_and_the_bold_stays_on_its_word(
     await rachel.send("/broadcast")
     await rachel.tap("All volunteers")
     typed = "Hi\u200b\u202e 👋\tLunch is at noon today"
-    bold = typed.index("noon")
-    # Offsets in UTF-16 units, as Telegram counts them: 👋 is two.
-    offset = len(typed[:bold].encode("utf-16-le")) // 2
-    await rachel.send(typed, entities=[{"type": "bold", "offset": offset, "length": 4}])
+
+    def units(text: str) -> int:  # offsets in UTF-16 units, as Telegram counts them: 👋 is two
+        return len(text.encode("utf-16-le")) // 2
+
+    bold, link = units(typed[: typed.index("noon")]), units(typed[: typed.index("Lunch")])
+    await rachel.send(
+        typed,
+        entities=[
+            {"type": "bold", "offset": bold, "length": 4},
+            {"type": "text_link", "offset": link, "length": 5, "url": "https://example.org/"},
+        ],
+    )
     preview = rachel.bot_messages[-2]
     body = "Hi 👋 Lunch is at noon today"
     assert preview.text == f"{HEADING}\n\n{body}"
-    bolds = [e for e in preview.entities if e["type"] == "bold"]
-    start = len(preview.text[: preview.text.index("noon")].encode("utf-16-le")) // 2
-    assert {"type": "bold", "offset": start, "length": 4} in bolds
+    shown = preview.text
+    assert {"type": "bold", "offset": units(shown[: shown.index("noon")]), "length": 4} in (
+        preview.entities
+    )
+    assert {
+        "type": "text_link",
+        "offset": units(shown[: shown.index("Lunch is")]),
+        "length": 5,
+        "url": "https://example.org/",
+    } in preview.entities
 
 
 async def test_a_name_with_control_characters_is_refused_and_a_flag_is_kept(
