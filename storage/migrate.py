@@ -42,6 +42,9 @@ async def upgrade(url: str, revision: str = "head") -> None:
 def _why(exc: BaseException, url: str) -> str:
     """One line: what is missing on the server and the command that makes it."""
     cause: BaseException = getattr(exc, "orig", None) or exc
+    # SQLAlchemy wraps the driver's error once more ("<class 'asyncpg...'>: ..."): unwrap it.
+    if isinstance(cause.__cause__, asyncpg.PostgresError):
+        cause = cause.__cause__
     address = make_url(url)
     host, port = address.host, address.port
     user, name = address.username or "postgres", address.database or ""
@@ -53,6 +56,11 @@ def _why(exc: BaseException, url: str) -> str:
     if isinstance(cause, asyncpg.InvalidAuthorizationSpecificationError) and "role" in str(cause):
         prompt = " --pwprompt" if address.password else ""
         return f'role "{user}" does not exist: create it with createuser{server}{prompt} {user}'
+    if isinstance(cause, asyncpg.InsufficientPrivilegeError):
+        return (
+            f'role "{user}" may not create the tables ({cause}): make it the database\'s owner '
+            f'with psql{server} -c \'ALTER DATABASE "{name}" OWNER TO "{user}"\''
+        )
     if isinstance(cause, asyncpg.InvalidPasswordError):
         return f'the password of role "{user}" was refused: check the password in the URL'
     if isinstance(cause, ConnectionRefusedError) or "Connect call failed" in str(cause):

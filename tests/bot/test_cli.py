@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
 
@@ -109,7 +110,7 @@ def test_db_upgrade_makes_the_database_and_a_bad_one_is_one_line(tmp_path: Path)
 
 
 @pytest.mark.parametrize("command", [("db", "upgrade"), ("run",)])
-@pytest.mark.parametrize("missing", ["database", "role"])
+@pytest.mark.parametrize("missing", ["database", "role", "rights"])
 def test_a_missing_postgresql_database_or_role_is_one_line_saying_how_to_create_it(
     tmp_path: Path, command: tuple[str, ...], missing: str
 ) -> None:
@@ -123,21 +124,55 @@ def test_a_missing_postgresql_database_or_role_is_one_line_saying_how_to_create_
             f'database "lunchbot_missing_{os.getpid()}" does not exist: create it with '
             f"createdb -h {server.host} -p {server.port or 5432} -U postgres"
         )
-    else:
+    elif missing == "role":
         url = server.set(username=f"nobody_{os.getpid()}", password="hunter2")
         says = (
             f'role "nobody_{os.getpid()}" does not exist: create it with createuser '
             f"-h {server.host} -p {server.port or 5432} -U postgres --pwprompt nobody_{os.getpid()}"
         )
+    else:  # a role and a database made by the superuser, who still owns the database
+        lowly, name = f"lowly_{os.getpid()}", f"lunchbot_lowly_{os.getpid()}"
+        url = server.set(username=lowly, password="hunter2", database=name)
+        says = (
+            f'role "{lowly}" may not create the tables (permission denied for schema public): '
+            f"make it the database's owner with psql -h {server.host} -p {server.port or 5432} "
+            f'-U postgres -c \'ALTER DATABASE "{name}" OWNER TO "{lowly}"\''
+        )
+        asyncio.run(
+            _as_superuser(
+                admin,
+                f'DROP DATABASE IF EXISTS "{name}"',
+                f'DROP ROLE IF EXISTS "{lowly}"',
+                f"CREATE ROLE \"{lowly}\" LOGIN PASSWORD 'hunter2'",
+                f'CREATE DATABASE "{name}"',
+            )
+        )
     address = url.render_as_string(hide_password=False)
     (tmp_path / "config.toml").write_text(f"[database]\nurl = '{address}'\n")
-    result = lunchbot(*command, cwd=tmp_path, env={"TELEGRAM_BOT_TOKEN": GOOD_TOKEN})
+    try:
+        result = lunchbot(*command, cwd=tmp_path, env={"TELEGRAM_BOT_TOKEN": GOOD_TOKEN})
+    finally:
+        if missing == "rights":
+            asyncio.run(
+                _as_superuser(
+                    admin, f'DROP DATABASE IF EXISTS "{name}"', f'DROP ROLE IF EXISTS "{lowly}"'
+                )
+            )
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("lunchbot: could not open the database postgresql+asyncpg://")
     assert says in lines[0]
     assert "hunter2" not in result.stderr + result.stdout
+
+
+async def _as_superuser(admin_url: str, *statements: str) -> None:
+    connection = await asyncpg.connect(make_url(admin_url).render_as_string(hide_password=False))
+    try:
+        for statement in statements:
+            await connection.execute(statement)
+    finally:
+        await connection.close()
 
 
 def test_an_unreachable_bot_api_is_one_line(tmp_path: Path) -> None:
