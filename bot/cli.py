@@ -24,7 +24,7 @@ from bot.config import (
     config_path,
     load_config,
 )
-from storage import crypto, impact, migrate, referrals, rota_import
+from storage import crypto, impact, migrate, referrals, rota_import, spreadsheet
 from storage.db import Database
 from storage.migrate import DatabaseUnavailable
 
@@ -51,11 +51,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = load_config(path, must_exist=named)
         if command == "import":
             path = Path(args.file)
+            if args.example:
+                return _write_example(config, path)
             try:
-                text = path.read_text(encoding="utf-8-sig")
-            except (OSError, UnicodeDecodeError) as exc:
-                return _fail(f"{path}: cannot be read as a UTF-8 CSV file ({exc})")
-            return asyncio.run(_import(config, path, text))
+                text = rota_import.decode(path.read_bytes())
+            except OSError as exc:
+                return _fail(f"{path}: cannot be read ({exc.strerror or exc})")
+            except rota_import.Unreadable as exc:
+                return _fail(f"{path}: {exc}")
+            return asyncio.run(_import(config, path, text, create_locations=args.create_locations))
         if command == "report":
             return _report(config, args)
         if command == "keys" and args.action == "new":
@@ -90,12 +94,22 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("run", help="run the bot (the default); needs TELEGRAM_BOT_TOKEN")
     sub.add_parser("demo", help="play a scripted conversation against a local Bot API sandbox")
     sessions = sub.add_parser(
-        "import", help="add lunch sessions from a CSV file (see examples/sessions.csv)"
+        "import", help="add lunch sessions from a CSV file (--example writes a sample)"
     )
     sessions.add_argument(
         "file",
         help="the CSV file: location,date,start,end, then one "
         "column per job with the places needed",
+    )
+    sessions.add_argument(
+        "--create-locations",
+        action="store_true",
+        help="add the locations the file names that are not in the bot yet",
+    )
+    sessions.add_argument(
+        "--example",
+        action="store_true",
+        help="write a sample file for the coming week to FILE instead of importing",
     )
     db = sub.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade"], help="apply all migrations")
@@ -131,6 +145,8 @@ async def _serve(config: Config) -> int:
     from bot.app import build_application  # noqa: PLC0415 (keeps `lunchbot --help` quick)
     from bot.runtime import polling  # noqa: PLC0415
 
+    # The database first: a missing database or role is one line naming it, before Telegram.
+    await migrate.upgrade(config.database.url)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -178,7 +194,23 @@ async def _rotate(config: Config) -> int:
     return 0
 
 
-async def _import(config: Config, path: Path, text: str) -> int:
+def _write_example(config: Config, path: Path) -> int:
+    today = datetime.now(UTC).astimezone(config.programme.tz).date()
+    try:
+        with path.open("x", encoding="utf-8", newline="") as file:
+            file.write(rota_import.example(today))
+    except FileExistsError:
+        return _fail(f"{path} already exists; choose another name")
+    except OSError as exc:
+        return _fail(f"{path}: cannot be written ({exc.strerror or exc})")
+    _say(
+        f"{path}: a sample for the coming week. Import it with: "
+        f"lunchbot import --create-locations {path}"
+    )
+    return 0
+
+
+async def _import(config: Config, path: Path, text: str, *, create_locations: bool) -> int:
     await migrate.upgrade(config.database.url)
     database = Database(config.database.url)
     try:
@@ -188,6 +220,7 @@ async def _import(config: Config, path: Path, text: str) -> int:
             tz=config.programme.tz,
             now=datetime.now(UTC),
             jobs_needing_check=frozenset(j.name for j in config.rota.jobs if j.needs_check),
+            create_locations=create_locations,
         )
     finally:
         await database.dispose()
@@ -198,6 +231,11 @@ async def _import(config: Config, path: Path, text: str) -> int:
             f"{path}: nothing was imported; correct the lines above and try again", status=1
         )
     _say(f"{path}: {result.created} sessions added, {result.existing} already there")
+    if result.new_locations:
+        _say(
+            f"{path}: new locations: {', '.join(result.new_locations)}; add their addresses "
+            "and how many children they can feed in the bot with /locations"
+        )
     return 0
 
 
@@ -229,7 +267,7 @@ def _report(config: Config, args: argparse.Namespace) -> int:
     try:
         folder.mkdir(parents=True, exist_ok=True)
         # With a BOM, so that a spreadsheet reads the names as UTF-8.
-        csv_path.write_text(impact.to_csv(report), encoding="utf-8-sig", newline="")
+        csv_path.write_bytes(spreadsheet.encode(impact.to_csv(report)))
         chart_path.write_bytes(chart)
     except OSError as exc:
         return _fail(f"{folder}: cannot write the report there ({exc.strerror or exc})")

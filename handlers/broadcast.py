@@ -21,7 +21,7 @@ from telegram import Bot, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.warnings import PTBDeprecationWarning
 
-from handlers import broadcast_texts, callbacks, flows
+from handlers import broadcast_texts, callbacks, flows, typed
 from handlers.common import Row, button, command, keyboard, pager, say, show
 from handlers.context import BotContext, Services
 from handlers.rendering import Rendered
@@ -176,10 +176,8 @@ async def on_broadcast_text(
     if message is None:
         return
     photo = message.photo[-1].file_id if message.photo else None
-    if photo is None:
-        html = message.text_html if message.text else ""
-    else:
-        html = message.caption_html if message.caption else ""
+    # The formatting moved with the text the router has cleaned (it refused what cannot be).
+    html = typed.formatted(message)
     limit = broadcasts.too_long(text, photo=photo is not None)
     if limit is not None:
         await say(update, broadcast_texts.too_long(len(text), limit, photo is not None))

@@ -15,6 +15,7 @@ from handlers.context import BotContext
 from storage import audit, people
 from storage.models import Role
 from storage.people import Profile
+from storage.text import Refused, typed
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +84,11 @@ def command(role: Role | None = None) -> Callable[[CommandFn], Handler]:
     def wrap(fn: CommandFn) -> Handler:
         @functools.wraps(fn)
         async def handler(update: Update, context: BotContext) -> None:
+            try:  # a command's words pass the same cleaning rule as typed answers
+                typed(" ".join(context.args or []))
+            except Refused as refused:
+                await say(update, texts.typed_refused(refused.problem))
+                return
             profile = await acting(update, context, role)
             if profile is not None:
                 await fn(update, context, profile)
@@ -170,5 +176,9 @@ def what(update: Update) -> str:
 
 
 def args_text(context: BotContext) -> str:
-    """The words after a command, as one line."""
-    return " ".join(context.args or [])
+    """The words after a command, as one line, cleaned (`command` has refused what
+    cannot be)."""
+    try:
+        return typed(" ".join(context.args or []))
+    except Refused:
+        return ""

@@ -22,6 +22,7 @@ from storage import drafts
 from storage.drafts import DraftState
 from storage.models import Role
 from storage.people import Profile
+from storage.text import Refused, typed
 
 CANCEL = "✖ Cancel"
 
@@ -169,6 +170,11 @@ def text_router(routes: Mapping[str, TextRoute]) -> Handler:
             return
         text = message.text if message.text is not None else message.caption or ""
         if message.text is None and not message.photo:
+            return
+        try:
+            text = typed(text)  # the one cleaning rule, before anything is read or stored
+        except Refused as refused:
+            await say(update, texts.typed_refused(refused.problem))
             return
         draft = await drafts.waiting_for_text(context.services.db, telegram_id=user.id)
         route = routes.get(draft.flow) if draft is not None else None

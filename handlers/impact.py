@@ -15,7 +15,7 @@ from handlers import callbacks, charts, flows, impact_texts, texts
 from handlers.common import Row, button, command, keyboard, pager, say, show
 from handlers.context import BotContext, Services
 from handlers.siteday import day_code, day_of
-from storage import dates, impact
+from storage import dates, impact, spreadsheet
 from storage.impact import Places
 from storage.models import Role
 from storage.people import Profile
@@ -26,7 +26,7 @@ PLACES_PER_PAGE = 8
 ALL_LOCATIONS = 0  # on a button: no one location
 # "27/07/2026-28/08/2026" has no spaces to split on; ISO dates need spaces around their dash.
 _JOINED = re.compile(
-    r"(\d{1,2}/\d{1,2}/\d{4})\s*(?:-|–|—|to)\s*(\d{1,2}/\d{1,2}/\d{4})", re.IGNORECASE
+    r"(\d{1,2}/\d{1,2}/\d{4})\s*(?:-|–|—|to)\s*(\d{1,2}/\d{1,2}/\d{4})", re.ASCII | re.IGNORECASE
 )
 _BETWEEN = re.compile(r"\s+(?:-|–|—|to)\s+|\s*[–—]\s*", re.IGNORECASE)
 
@@ -260,7 +260,7 @@ async def _send_report(
     chat = update.effective_chat
     if chat is None:
         return
-    data = impact.to_csv(report).encode("utf-8-sig")  # the BOM: spreadsheets read it as UTF-8
+    data = spreadsheet.encode(impact.to_csv(report))
     await chat.send_document(
         InputFile(data, filename=f"{impact_texts.file_stem(start, end, where)}.csv"),
         caption=impact_texts.csv_caption(report),

@@ -30,8 +30,8 @@ MAX_JOBS = 8  # a session card shows one button per job
 PLACES_PER_PAGE = 10  # locations are listed a page at a time (Telegram: 100 buttons at most)
 DEFAULT_WEEKDAYS = (0, 1, 2, 3, 4)
 # A job: a name of letters (spaces and hyphens inside), then its number of places.
-_JOB = re.compile(r"\s*([^\W\d_](?:[^\W\d_]|[ -])*?)\s*(?:x|×|:)?\s*(\d{1,2})\s*")
-_DMY_SPAN = re.compile(r"(\d{1,2}/\d{1,2}/\d{4})\s*(?:-|–|to)\s*(\d{1,2}/\d{1,2}/\d{4})")
+_JOB = re.compile(r"\s*([^\W\d_](?:[^\W\d_]|[ -])*?)\s*(?:x|×|:)?\s*([0-9]{1,2})\s*")
+_DMY_SPAN = re.compile(r"(\d{1,2}/\d{1,2}/\d{4})\s*(?:-|–|to)\s*(\d{1,2}/\d{1,2}/\d{4})", re.ASCII)
 
 
 @callbacks.action("lo")

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from storage.invites import ATTEMPT_WINDOW, CreatedInvite, RedeemStatus, Redemption, SchoolInfo
 from storage.models import NAME_MAX, SCHOOL_NAME_MAX, CheckStatus, Role
 from storage.people import RECENT_BOOKINGS, Erasure, Profile
+from storage.text import Problem
 
 MAX_MESSAGE_CHARS = 4096
 
@@ -427,6 +428,20 @@ def free_text() -> str:
 
 def text_please() -> str:
     return "This answer needs words, not a photo: please type it (or /cancel to stop)."
+
+
+def typed_refused(problem: Problem) -> str:
+    """A message (or a command's words) with characters that cannot be kept; nothing changed."""
+    if problem is Problem.CONTROL:
+        return (
+            "Your message has an invisible control character in it (this happens when text is "
+            "copied from another program), so I haven't kept it. Please type it again, or "
+            "paste it as plain text. Nothing has changed."
+        )
+    return (
+        "Part of your message did not arrive whole (a broken character), so I haven't kept "
+        "it. Please send it again. Nothing has changed."
+    )
 
 
 def unreadable() -> str:

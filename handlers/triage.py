@@ -493,7 +493,7 @@ async def _export(
     if summary is None or (not by_school and summary.location_id is None):
         await say(update, texts.stale_button())
         return
-    data = await referrals.export_csv(
+    exported = await referrals.export_csv(
         services.db,
         cipher,
         telegram_id=profile.telegram_id,
@@ -504,8 +504,8 @@ async def _export(
     named = summary.school_name if by_school else summary.location_name or "location"
     name = "".join(ch if ch.isalnum() else "-" for ch in named).strip("-")
     await chat.send_document(
-        InputFile(data.encode(), filename=f"referrals-{name}.csv"),
-        caption=triage_texts.export_caption(data.count("\n") - 1),
+        InputFile(exported.data, filename=f"referrals-{name}.csv"),
+        caption=triage_texts.export_caption(exported.rows),
     )
 
 

@@ -40,9 +40,7 @@ locations costs a handful of queries however many sessions and families it holds
 
 from __future__ import annotations
 
-import csv
 import enum
-import io
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -53,7 +51,7 @@ from sqlalchemy import case, extract, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from storage import audit
+from storage import audit, spreadsheet
 from storage.db import Database
 from storage.errors import NotFound
 from storage.models import (
@@ -137,7 +135,6 @@ REFERRAL_STATUS_WORDS = {
     ReferralStatus.DECLINED: "not placed",
     ReferralStatus.SUBMITTED: "waiting for a decision",
 }
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet would run such a cell
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -348,13 +345,9 @@ def csv_header() -> list[str]:
 def to_csv(report: Report) -> str:
     """One row per location and a "Total" row, under a header row that says what each figure
     counts. The total row's note says what it holds beyond the locations' rows."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(csv_header())
-    for row in report.locations:
-        writer.writerow(_csv_row(_cell(row.name), report, row.figures, ""))
-    writer.writerow(_csv_row(TOTAL_ROW, report, report.total, total_note(report)))
-    return out.getvalue()
+    rows = [_csv_row(row.name, report, row.figures, "") for row in report.locations]
+    rows.append(_csv_row(TOTAL_ROW, report, report.total, total_note(report)))
+    return spreadsheet.text(csv_header(), rows)
 
 
 def total_note(report: Report) -> str:
@@ -398,21 +391,16 @@ def meals_series(report: Report) -> tuple[str, list[date], dict[str, list[int]]]
     return "week", weeks, series
 
 
-def _csv_row(name: str, report: Report, figures: Figures, note: str) -> list[Any]:
+def _csv_row(name: str, report: Report, figures: Figures, note: str) -> list[spreadsheet.Cell]:
     values = figure_values(figures)
     return [
         name,
-        report.start.isoformat(),
-        report.end.isoformat(),
+        report.start,
+        report.end,
         *(f"{values[d]:.1f}" if d is VOLUNTEER_HOURS else values[d] for d in DEFINITIONS),
         *(figures.referrals[status] for status in ReferralStatus),
         note,
     ]
-
-
-def _cell(text: str) -> str:
-    """A name as a spreadsheet shows it, never as a formula it would run."""
-    return f"'{text}" if text.startswith(_FORMULA_START) else text
 
 
 # --- inside the read -------------------------------------------------------------------------

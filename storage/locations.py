@@ -33,7 +33,7 @@ from storage.roles import (
     require_programme,
     require_role,
 )
-from storage.text import one_line
+from storage.text import one_line, whole_number
 
 MAX_DAILY_CHILDREN = 10_000
 
@@ -77,10 +77,7 @@ class StillPlanned(Exception):
 def clean_field(field: Field, typed: str) -> str | int | None:
     """The value as it will be stored, or None if it is not acceptable."""
     if field is Field.CAPACITY:
-        text = typed.strip()
-        if not text.isdigit() or int(text) > MAX_DAILY_CHILDREN:
-            return None
-        return int(text)
+        return whole_number(typed, MAX_DAILY_CHILDREN)
     value = one_line(typed)
     if field is not Field.NAME and value == "-":
         return ""  # "-" clears an optional field

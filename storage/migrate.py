@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import asyncpg  # type: ignore[import-untyped]  # (no stubs; only its exceptions are used)
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -33,10 +34,38 @@ async def upgrade(url: str, revision: str = "head") -> None:
     DatabaseUnavailable with one line fit for the person running the bot."""
     try:
         await _run(url, lambda conn: command.upgrade(_alembic_config(conn), revision))
-    except (SQLAlchemyError, OSError) as exc:
-        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0][:REASON_MAX]
+    except (SQLAlchemyError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
         where = make_url(url).render_as_string(hide_password=True)
-        raise DatabaseUnavailable(f"could not open the database {where}: {reason}") from exc
+        raise DatabaseUnavailable(f"could not open the database {where}: {_why(exc, url)}") from exc
+
+
+def _why(exc: BaseException, url: str) -> str:
+    """One line: what is missing on the server and the command that makes it."""
+    cause: BaseException = getattr(exc, "orig", None) or exc
+    # SQLAlchemy wraps the driver's error once more ("<class 'asyncpg...'>: ..."): unwrap it.
+    if isinstance(cause.__cause__, asyncpg.PostgresError):
+        cause = cause.__cause__
+    address = make_url(url)
+    host, port = address.host, address.port
+    user, name = address.username or "postgres", address.database or ""
+    # The commands a PostgreSQL superuser (conventionally "postgres") runs on that server.
+    server = (f" -h {host}" if host else "") + (f" -p {port}" if port else "") + " -U postgres"
+    if isinstance(cause, asyncpg.InvalidCatalogNameError):
+        owner = f" -O {user}" if user != "postgres" else ""
+        return f'database "{name}" does not exist: create it with createdb{server}{owner} {name}'
+    if isinstance(cause, asyncpg.InvalidAuthorizationSpecificationError) and "role" in str(cause):
+        prompt = " --pwprompt" if address.password else ""
+        return f'role "{user}" does not exist: create it with createuser{server}{prompt} {user}'
+    if isinstance(cause, asyncpg.InsufficientPrivilegeError):
+        return (
+            f'role "{user}" may not create the tables ({cause}): make it the database\'s owner '
+            f'with psql{server} -c \'ALTER DATABASE "{name}" OWNER TO "{user}"\''
+        )
+    if isinstance(cause, asyncpg.InvalidPasswordError):
+        return f'the password of role "{user}" was refused: check the password in the URL'
+    if isinstance(cause, ConnectionRefusedError) or "Connect call failed" in str(cause):
+        return f"nothing answers at {host}:{port or 5432}: is PostgreSQL running there?"
+    return (str(cause).splitlines() or [type(cause).__name__])[0][:REASON_MAX]
 
 
 async def downgrade(url: str, revision: str) -> None:

@@ -8,9 +8,7 @@ every export and every decision writes an audit row; anyone else is refused and 
 
 from __future__ import annotations
 
-import csv
 import enum
-import io
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -21,7 +19,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Select
 
-from storage import audit, dates, keys, outbox
+from storage import audit, dates, keys, outbox, spreadsheet
 from storage.crypto import Cipher
 from storage.db import Database, rowcount
 from storage.errors import NotFound, NotYours, PermissionDenied
@@ -59,6 +57,21 @@ REASON_MAX = 300
 _REFERENCE = re.compile(rf"[A-Za-z0-9][A-Za-z0-9 ./_-]{{0,{REFERENCE_MAX - 1}}}")
 PURGED_REFERENCE = "(removed)"
 DETAILS_REMOVED = "details_removed"  # the outbox notice that edits a message at purge
+EXPORT_HEADER = (
+    "referral",
+    "school",
+    "reference",
+    "children",
+    "age bands",
+    "needs",
+    "note",
+    "status",
+    "location",
+    "from",
+    "to",
+    "weekdays",
+    "submitted",
+)
 
 
 class SubmitLimit(Exception):
@@ -657,7 +670,7 @@ async def export_csv(
     now: datetime,
     school_id: int | None = None,
     location_id: int | None = None,
-) -> str:
+) -> spreadsheet.CsvFile:
     """A school's or a location's referrals as CSV, with their details. Audited."""
     async with db.transaction() as session:
         actor = await require_programme(session, telegram_id)
@@ -668,28 +681,10 @@ async def export_csv(
             query = query.where(Referral.location_id == location_id)
         rows = (await session.scalars(query)).all()
         openers = await keys.of_referrals(session, cipher, rows)
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(
-            [
-                "referral",
-                "school",
-                "reference",
-                "children",
-                "age bands",
-                "needs",
-                "note",
-                "status",
-                "location",
-                "from",
-                "to",
-                "weekdays",
-                "submitted",
-            ]
-        )
+        lines: list[list[spreadsheet.Cell]] = []
         for referral in rows:
             summary = await _summary(session, referral)
-            writer.writerow(
+            lines.append(
                 [
                     referral.id,
                     summary.school_name,
@@ -699,11 +694,11 @@ async def export_csv(
                     openers[referral.id].open(referral.needs_sealed) or "",
                     openers[referral.id].open(referral.note_sealed) or "",
                     referral.status.value,
-                    summary.location_name or "",
-                    referral.placed_from or "",
-                    referral.placed_to or "",
-                    " ".join(str(d) for d in referral.placed_weekdays or []),
-                    referral.created_at.date().isoformat(),
+                    summary.location_name,
+                    referral.placed_from,
+                    referral.placed_to,
+                    spreadsheet.Weekdays(tuple(referral.placed_weekdays or ())),
+                    referral.created_at.date(),
                 ]
             )
         audit.record(
@@ -715,7 +710,7 @@ async def export_csv(
             location_id=location_id,
             rows=len(rows),
         )
-        return out.getvalue()
+        return spreadsheet.file(EXPORT_HEADER, lines)
 
 
 async def reseal_all(db: Database, cipher: Cipher, *, now: datetime) -> int:

@@ -1,31 +1,51 @@
 """`lunchbot import sessions.csv`: a holiday's sessions from a spreadsheet, all or nothing.
 
 Columns: location, date, start, end, then one column per job (its header is the job's name, its
-cells the places needed; empty or 0 means not needed). Dates are YYYY-MM-DD or DD/MM/YYYY, times
-HH:MM in the programme's time zone. Every problem is reported with its line number and then
-nothing is written; a session that already exists (same location and start) is left as it is,
-so importing the same file twice changes nothing.
+cells the places needed; empty or 0 means not needed). Dates are YYYY-MM-DD, DD/MM/YYYY or
+DD.MM.YYYY, times HH:MM in the programme's time zone. Every problem is reported with its line
+number and then nothing is written; a session that already exists (same location and start) is
+left as it is, so importing the same file twice changes nothing. Locations not yet in the bot
+are an error, or, when asked (`create_locations`), added.
+
+Spreadsheets save CSV in more than one way, and each is read or refused with what to do: UTF-8
+with or without a byte-order mark; UTF-16 (Excel's "Unicode Text", tabs between cells); cells
+separated by commas, semicolons (Excel where a comma is the decimal point) or tabs. Excel's
+plain "CSV (Comma delimited)" is Windows-1252, not UTF-8: when it holds anything beyond plain
+ASCII ("St Mark’s") it is refused with how to save it as UTF-8, rather than guessed at.
+
+`example(today)` is a sample file for the coming week, so that the README's example imports on
+whatever day someone follows it.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from storage import audit
 from storage.db import Database
-from storage.models import JOB_NAME_MAX, Location
+from storage.models import JOB_NAME_MAX, LOCATION_NAME_MAX, Location
 from storage.rota import MAX_PLACES_PER_JOB, JobSpec, add_sessions
-from storage.text import one_line
+from storage.text import one_line, whole_number
 
 FIXED_COLUMNS = ("location", "date", "start", "end")
 MAX_ROWS = 5_000
 MAX_ERRORS_SHOWN = 20
+DELIMITERS = (",", ";", "\t")
+SAVE_AS_UTF8 = (
+    "save it again as UTF-8: in Excel, File > Save As > “CSV UTF-8 (Comma delimited) (*.csv)”; "
+    "in LibreOffice, Save As > Text CSV, with the character set “Unicode (UTF-8)”"
+)
+
+
+class Unreadable(Exception):
+    """The file's bytes are not text this import can read; the message says how to save it."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -33,6 +53,36 @@ class ImportResult:
     created: int
     existing: int
     errors: list[str]
+    new_locations: list[str] = field(default_factory=list)
+
+
+def decode(data: bytes) -> str:
+    """The text of a CSV file as a spreadsheet saved it; raises Unreadable."""
+    try:
+        if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return data.decode("utf-16")  # Excel's "Unicode Text"
+        if b"\x00" in data:
+            raise Unreadable(f"this file is not a CSV text file; {SAVE_AS_UTF8}")
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise Unreadable(
+            f"line {line}: this file is not UTF-8 (Excel's plain “CSV (Comma delimited)” is "
+            f"Windows-1252, which would change letters like ’ and é); {SAVE_AS_UTF8}"
+        ) from exc
+
+
+def example(today: date) -> str:
+    """A sample file: Monday to Thursday of the coming week at two locations, one with each
+    date format."""
+    monday = today + timedelta(days=7 - today.weekday())
+    days = [monday + timedelta(days=n) for n in range(4)]
+    lines = ["location,date,start,end,cook,server,driver"]
+    lines += [f"St Mark's church hall,{day.isoformat()},11:30,13:30,2,3,1" for day in days]
+    lines += [
+        f"Riverside community centre,{day.strftime('%d/%m/%Y')},12:00,14:00,2,2," for day in days
+    ]
+    return "\r\n".join(lines) + "\r\n"
 
 
 @dataclass(frozen=True)
@@ -45,7 +95,13 @@ class _Row:
 
 
 async def import_sessions(
-    db: Database, text: str, *, tz: ZoneInfo, jobs_needing_check: frozenset[str], now: datetime
+    db: Database,
+    text: str,
+    *,
+    tz: ZoneInfo,
+    jobs_needing_check: frozenset[str],
+    now: datetime,
+    create_locations: bool = False,
 ) -> ImportResult:
     rows, errors = _parse(text, tz, jobs_needing_check)
     errors += [
@@ -62,18 +118,40 @@ async def import_sessions(
             .tuples()
             .all()
         }
+        missing: dict[str, str] = {}  # lower case: as first written
         for row in rows:
             found = names.get(row.location.lower())
-            if found is None:
+            if found is None and create_locations:
+                if len(row.location) > LOCATION_NAME_MAX:
+                    errors.append(
+                        f"line {row.line}: a location's name has at most {LOCATION_NAME_MAX} "
+                        "characters"
+                    )
+                missing.setdefault(row.location.lower(), row.location)
+            elif found is None:
                 errors.append(
-                    f"line {row.line}: no location called “{row.location}” "
-                    "(add it in the bot first, or check the spelling)"
+                    f"line {row.line}: no location called “{row.location}” (check the "
+                    "spelling, add it in the bot with /locations, or import with "
+                    "--create-locations to add it)"
                 )
             elif found[1]:
                 errors.append(f"line {row.line}: “{row.location}” is archived")
         if errors:
             errors.sort(key=lambda error: int(error.split()[1].rstrip(":")))  # by line
             return ImportResult(created=0, existing=0, errors=errors[:MAX_ERRORS_SHOWN])
+        for name in missing.values():
+            location = Location(name=name, created_at=now)
+            session.add(location)
+            await session.flush()
+            names[name.lower()] = (location.id, False)
+            audit.record(
+                session,
+                at=now,
+                actor_id=None,
+                action="location.created",
+                subject=("location", location.id),
+                by="import",
+            )
         created = 0
         for row in rows:
             location_id = names[row.location.lower()][0]
@@ -88,13 +166,22 @@ async def import_sessions(
             created=created,
             rows=len(rows),
         )
-        return ImportResult(created=created, existing=len(rows) - created, errors=[])
+        return ImportResult(
+            created=created,
+            existing=len(rows) - created,
+            errors=[],
+            new_locations=list(missing.values()),
+        )
 
 
 def _parse(
     text: str, tz: ZoneInfo, jobs_needing_check: frozenset[str]
 ) -> tuple[list[_Row], list[str]]:
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))  # spreadsheets add a BOM
+    text = text.lstrip("\ufeff")  # spreadsheets add a BOM
+    first = text.split("\n", 1)[0]
+    # Excel writes semicolons where a comma is the decimal point, and tabs in "Unicode Text".
+    delimiter = max(DELIMITERS, key=first.count)
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     try:
         header = [one_line(cell).lower() for cell in next(reader)]
         while header and not header[-1]:
@@ -171,13 +258,13 @@ def _row(
         problems.append("the session must end after it starts")
     specs = []
     for job, cell in zip(jobs, cells[4:], strict=True):
-        text = cell.strip() or "0"
-        if not text.isdigit() or int(text) > MAX_PLACES_PER_JOB:
+        places = whole_number(cell.strip() or "0", MAX_PLACES_PER_JOB)
+        if places is None:
             problems.append(
                 f"{job}: {cell.strip()!r} is not a number from 0 to {MAX_PLACES_PER_JOB}"
             )
-        elif int(text) > 0:
-            specs.append(JobSpec(job=job, places=int(text), needs_check=job in jobs_needing_check))
+        elif places > 0:
+            specs.append(JobSpec(job=job, places=places, needs_check=job in jobs_needing_check))
     if not specs and not problems:
         problems.append("no job needs anyone")
     if problems or day is None or start is None or end is None:
@@ -196,7 +283,9 @@ def _row(
 
 
 def parse_date(text: str) -> date | None:
-    for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
+    if not text.isascii():  # strptime would read other scripts' digits
+        return None
+    for pattern in ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y"):
         try:
             return datetime.strptime(text.strip(), pattern).date()  # noqa: DTZ007 (a bare date)
         except ValueError:
@@ -205,6 +294,8 @@ def parse_date(text: str) -> date | None:
 
 
 def parse_time(text: str) -> time | None:
+    if not text.isascii():
+        return None
     for pattern in ("%H:%M", "%H.%M"):
         try:
             return datetime.strptime(text.strip(), pattern).time()  # noqa: DTZ007 (a bare time)

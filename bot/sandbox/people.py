@@ -205,11 +205,21 @@ class SimUser(_Participant):
         self._chat.started = True
         self._chat.blocked = False
 
-    async def send(self, text: str, *, reply_to: SimMessage | None = None) -> int:
-        """Send a text message to the bot; returns the update id."""
+    async def send(
+        self,
+        text: str,
+        *,
+        reply_to: SimMessage | None = None,
+        entities: list[JsonDict] | None = None,
+    ) -> int:
+        """Send a text message to the bot (formatted by `entities`, as Telegram's clients send
+        bold and links); returns the update id."""
         self._opens_chat()
         return await self._post(
-            self._chat, text=text, entities=command_entities(text), reply_to=reply_to
+            self._chat,
+            text=text,
+            entities=command_entities(text) + (entities or []),
+            reply_to=reply_to,
         )
 
     async def send_photo(self, caption: str = "", data: bytes = DEFAULT_PHOTO) -> int:

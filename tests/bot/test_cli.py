@@ -4,20 +4,24 @@ and the demo's transcript."""
 from __future__ import annotations
 
 import asyncio
+import codecs
 import csv
 import io
 import os
 import subprocess
 import sys
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import asyncpg
 import pytest
+from sqlalchemy.engine import make_url
 
 from storage import locations, migrate, people, rota
 from storage.db import Database
 from storage.rota import JobSpec, SessionPlan
+from tests.support import SKIP_POSTGRES, postgres_admin_url
 
 ROOT = Path(__file__).resolve().parents[2]
 GOOD_TOKEN = "123456789:AAHk1-abcdefghijklmnopqrstuvwxyz0123"
@@ -107,6 +111,72 @@ def test_db_upgrade_makes_the_database_and_a_bad_one_is_one_line(tmp_path: Path)
     assert "Traceback" not in refused.stderr
 
 
+@pytest.mark.parametrize("command", [("db", "upgrade"), ("run",)])
+@pytest.mark.parametrize("missing", ["database", "role", "rights"])
+def test_a_missing_postgresql_database_or_role_is_one_line_saying_how_to_create_it(
+    tmp_path: Path, command: tuple[str, ...], missing: str
+) -> None:
+    admin = postgres_admin_url()
+    if admin is None:
+        pytest.skip(SKIP_POSTGRES)
+    server = make_url(admin)
+    if missing == "database":
+        url = server.set(database=f"lunchbot_missing_{os.getpid()}")
+        says = (
+            f'database "lunchbot_missing_{os.getpid()}" does not exist: create it with '
+            f"createdb -h {server.host} -p {server.port or 5432} -U postgres"
+        )
+    elif missing == "role":
+        url = server.set(username=f"nobody_{os.getpid()}", password="hunter2")
+        says = (
+            f'role "nobody_{os.getpid()}" does not exist: create it with createuser '
+            f"-h {server.host} -p {server.port or 5432} -U postgres --pwprompt nobody_{os.getpid()}"
+        )
+    else:  # a role and a database made by the superuser, who still owns the database
+        lowly, name = f"lowly_{os.getpid()}", f"lunchbot_lowly_{os.getpid()}"
+        url = server.set(username=lowly, password="hunter2", database=name)
+        says = (
+            f'role "{lowly}" may not create the tables (permission denied for schema public): '
+            f"make it the database's owner with psql -h {server.host} -p {server.port or 5432} "
+            f'-U postgres -c \'ALTER DATABASE "{name}" OWNER TO "{lowly}"\''
+        )
+        asyncio.run(
+            _as_superuser(
+                admin,
+                f'DROP DATABASE IF EXISTS "{name}"',
+                f'DROP ROLE IF EXISTS "{lowly}"',
+                f"CREATE ROLE \"{lowly}\" LOGIN PASSWORD 'hunter2'",
+                f'CREATE DATABASE "{name}"',
+            )
+        )
+    address = url.render_as_string(hide_password=False)
+    (tmp_path / "config.toml").write_text(f"[database]\nurl = '{address}'\n")
+    try:
+        result = lunchbot(*command, cwd=tmp_path, env={"TELEGRAM_BOT_TOKEN": GOOD_TOKEN})
+    finally:
+        if missing == "rights":
+            asyncio.run(
+                _as_superuser(
+                    admin, f'DROP DATABASE IF EXISTS "{name}"', f'DROP ROLE IF EXISTS "{lowly}"'
+                )
+            )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("lunchbot: could not open the database postgresql+asyncpg://")
+    assert says in lines[0]
+    assert "hunter2" not in result.stderr + result.stdout
+
+
+async def _as_superuser(admin_url: str, *statements: str) -> None:
+    connection = await asyncpg.connect(make_url(admin_url).render_as_string(hide_password=False))
+    try:
+        for statement in statements:
+            await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
 def test_an_unreachable_bot_api_is_one_line(tmp_path: Path) -> None:
     (tmp_path / "config.toml").write_text("[telegram]\napi_base_url = 'http://127.0.0.1:9/bot'\n")
     result = lunchbot("run", cwd=tmp_path, env={"TELEGRAM_BOT_TOKEN": GOOD_TOKEN})
@@ -116,14 +186,53 @@ def test_an_unreachable_bot_api_is_one_line(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize("sample", [ROOT / "examples" / "sessions.csv"])
-def test_importing_sessions_reports_lines_and_writes_all_or_nothing(
-    tmp_path: Path, sample: Path
-) -> None:
-    refused = lunchbot("import", str(sample), cwd=tmp_path)
+def _london_today() -> date:
+    return datetime.now(ZoneInfo("Europe/London")).date()  # the programme's zone by default
+
+
+def test_the_readme_import_example_works_on_the_day_it_is_followed(tmp_path: Path) -> None:
+    """A newcomer with no location yet: the sample is for the coming week, the first import
+    says how to add the locations, the second adds them and every session, the third changes
+    nothing."""
+    made = lunchbot("import", "--example", "sessions.csv", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    assert "lunchbot import --create-locations sessions.csv" in made.stdout
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "sessions.csv").read_text())))
+    first = date.fromisoformat(rows[0]["date"])
+    assert first.weekday() == 0 and 0 < (first - _london_today()).days <= 7
+    assert lunchbot("import", "--example", "sessions.csv", cwd=tmp_path).returncode == 2
+
+    refused = lunchbot("import", "sessions.csv", cwd=tmp_path)
     assert refused.returncode == 1
     assert "line 2: no location called “St Mark's church hall”" in refused.stdout
+    assert "import with --create-locations to add it" in refused.stdout
     assert "nothing was imported" in refused.stderr
+
+    done = lunchbot("import", "--create-locations", "sessions.csv", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "sessions.csv: 8 sessions added, 0 already there" in done.stdout
+    assert "new locations: St Mark's church hall, Riverside community centre" in done.stdout
+    again = lunchbot("import", "--create-locations", "sessions.csv", cwd=tmp_path)
+    assert "sessions.csv: 0 sessions added, 8 already there" in again.stdout
+    assert "new locations" not in again.stdout
+
+
+def test_an_excel_file_is_read_or_refused_with_how_to_save_it(tmp_path: Path) -> None:
+    today = _london_today()
+    monday = today + timedelta(days=7 - today.weekday())
+    header, row = "location,date,start,end,cook", f"Zoë’s kitchen,{monday:%d/%m/%Y},11:30,13:30,2"
+    (tmp_path / "ansi.csv").write_bytes(f"{header}\r\n{row}\r\n".encode("cp1252"))
+    refused = lunchbot("import", "--create-locations", "ansi.csv", cwd=tmp_path)
+    assert refused.returncode == 2
+    (line,) = refused.stderr.strip().splitlines()
+    assert line.startswith("lunchbot: ansi.csv: line 2: this file is not UTF-8")
+    assert "“CSV UTF-8 (Comma delimited) (*.csv)”" in line
+
+    semicolons = f"{header}\r\n{row}\r\n".replace(",", ";")
+    (tmp_path / "semicolons.csv").write_bytes(codecs.BOM_UTF8 + semicolons.encode())
+    done = lunchbot("import", "--create-locations", "semicolons.csv", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 sessions added" in done.stdout and "new locations: Zoë’s kitchen" in done.stdout
 
 
 def test_keys_and_the_privacy_report(tmp_path: Path) -> None:

@@ -146,7 +146,7 @@ async def test_guessing_invite_links_is_throttled_per_person_and_overall(
     guesser = bot.user(STRANGER, "Alex")
     for n in range(invites.FAILED_ATTEMPTS_PER_PERSON):
         await guesser.send(f"/start {n:032d}")
-        assert "I don't recognise this invite link" in guesser.last.text
+        assert "This invite link isn't valid" in guesser.last.text
     await guesser.send("/start " + "B" * 32)
     assert "Too many invite links" in guesser.last.text
     # The throttle answers before any lookup: not even a real link gets through.

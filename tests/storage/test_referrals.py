@@ -292,10 +292,10 @@ async def test_a_new_key_rewraps_everything_and_then_the_old_one_can_go(
             db, only_new, telegram_id=RACHEL, referral_id=referral_id, now=clock()
         )
         assert seen.needs == needs
-    exported = await referrals.export_csv(db, only_new, telegram_id=RACHEL, now=clock())
-    assert ALLERGY in exported and "sesame" in exported
+    exported = (await referrals.export_csv(db, only_new, telegram_id=RACHEL, now=clock())).data
+    assert ALLERGY.encode() in exported and b"sesame" in exported
     assert len(await audit.recent(db, action="referrals.exported")) == 1
-    assert ReferralStatus.SUBMITTED.value in exported
+    assert ReferralStatus.SUBMITTED.value.encode() in exported
     with pytest.raises(SealError):
         await referrals.detail(
             db, Cipher([old]), telegram_id=RACHEL, referral_id=sent.referral_id, now=clock()

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import codecs
 from zoneinfo import ZoneInfo
 
-from storage import locations, people, rota
+import pytest
+
+from storage import audit, locations, people, rota
 from storage.db import Database
-from storage.rota_import import import_sessions
+from storage.rota_import import Unreadable, decode, example, import_sessions
 from tests.support import Clock
 
 LONDON = ZoneInfo("Europe/London")
-SAMPLE = (Path(__file__).resolve().parents[2] / "examples" / "sessions.csv").read_text()
 RACHEL = 1001
 
 
@@ -23,17 +24,25 @@ async def _locations(db: Database, clock: Clock) -> None:
         await locations.create(db, actor_telegram_id=RACHEL, name=name, now=clock())
 
 
-async def _import(db: Database, clock: Clock, text: str) -> tuple[int, int, list[str]]:
+async def _import(
+    db: Database, clock: Clock, text: str, *, create_locations: bool = False
+) -> tuple[int, int, list[str]]:
     result = await import_sessions(
-        db, text, tz=LONDON, jobs_needing_check=frozenset({"cook"}), now=clock()
+        db,
+        text,
+        tz=LONDON,
+        jobs_needing_check=frozenset({"cook"}),
+        now=clock(),
+        create_locations=create_locations,
     )
     return result.created, result.existing, result.errors
 
 
 async def test_the_sample_file_imports_once(db: Database, clock: Clock) -> None:
     await _locations(db, clock)
-    assert await _import(db, clock, SAMPLE) == (8, 0, [])
-    assert await _import(db, clock, SAMPLE) == (0, 8, [])
+    sample = example(clock().date())
+    assert await _import(db, clock, sample) == (8, 0, [])
+    assert await _import(db, clock, sample) == (0, 8, [])
     page = await rota.upcoming(db, telegram_id=RACHEL, now=clock(), offset=0, limit=20)
     riverside = [s for s in page.sessions if s.location_name.startswith("Riverside")]
     assert [(j.job, j.places, j.needs_check) for j in riverside[0].jobs] == [
@@ -59,7 +68,8 @@ async def test_any_wrong_line_writes_nothing_and_every_problem_is_named(
     created, _, errors = await _import(db, clock, text)
     assert created == 0
     assert errors == [
-        "line 3: no location called “St Marks” (add it in the bot first, or check the spelling)",
+        "line 3: no location called “St Marks” (check the spelling, add it in the bot with "
+        "/locations, or import with --create-locations to add it)",
         "line 4: date '31/02/2026' is not YYYY-MM-DD or DD/MM/YYYY",
         "line 5: the session must end after it starts; server: 'lots' is not a number from 0 to 50",
         "line 6: the same session as line 2",
@@ -94,3 +104,63 @@ async def test_past_dates_clock_changes_and_spreadsheet_habits(db: Database, clo
         "line 3: those times fall in the hour the clocks change; please choose others",
         "line 6: cook: 'x' is not a number from 0 to 50",
     ]
+
+
+async def test_the_sample_is_for_the_coming_week_and_can_add_its_locations(
+    db: Database, clock: Clock
+) -> None:
+    """Rachel follows the README before adding any location in the bot."""
+    await people.register(
+        db, telegram_id=RACHEL, name="Rachel", now=clock(), coordinator_ids=frozenset({RACHEL})
+    )
+    sample = example(clock().date())
+    created, _, errors = await _import(db, clock, sample)
+    assert created == 0
+    assert len(errors) == 8
+    assert "import with --create-locations to add it" in errors[0]
+    result = await import_sessions(
+        db,
+        sample,
+        tz=LONDON,
+        jobs_needing_check=frozenset(),
+        now=clock(),
+        create_locations=True,
+    )
+    assert (result.created, result.errors) == (8, [])
+    assert result.new_locations == ["St Mark's church hall", "Riverside community centre"]
+    assert len(await audit.recent(db, action="location.created")) == 2
+    page = await rota.upcoming(db, telegram_id=RACHEL, now=clock(), offset=0, limit=20)
+    first = page.sessions[0].starts_at.astimezone(LONDON)
+    assert first.weekday() == 0 and 0 < (first.date() - clock().date()).days <= 7
+
+
+EXCEL_SEMICOLONS = (
+    codecs.BOM_UTF8
+    + "location;date;start;end;cook;server\r\n"
+    "St Mark’s church hall;27.07.2026;11:30;13:30;2;3\r\n".encode()
+)
+EXCEL_UNICODE_TEXT = (
+    "location\tdate\tstart\tend\tcook\tserver\r\n"
+    "St Mark’s church hall\t27/07/2026\t11:30\t13:30\t2\t3\r\n"
+).encode("utf-16")  # with its byte-order mark, as Excel saves "Unicode Text"
+EXCEL_WINDOWS_1252 = (
+    "location,date,start,end,cook,server\r\nSt Mark’s church hall,27/07/2026,11:30,13:30,2,3\r\n"
+).encode("cp1252")
+
+
+@pytest.mark.parametrize("data", [EXCEL_SEMICOLONS, EXCEL_UNICODE_TEXT])
+async def test_excels_other_ways_of_saving_are_read(
+    db: Database, clock: Clock, data: bytes
+) -> None:
+    await _locations(db, clock)
+    await locations.create(db, actor_telegram_id=RACHEL, name="St Mark’s church hall", now=clock())
+    assert await _import(db, clock, decode(data)) == (1, 0, [])
+
+
+def test_windows_1252_is_refused_with_how_to_save_it() -> None:
+    assert b"\x92" in EXCEL_WINDOWS_1252  # the curly apostrophe, as Windows-1252 writes it
+    with pytest.raises(Unreadable) as refused:
+        decode(EXCEL_WINDOWS_1252)
+    assert str(refused.value).startswith("line 2: this file is not UTF-8")
+    assert "CSV UTF-8 (Comma delimited) (*.csv)" in str(refused.value)
+    assert decode(b"location,date\r\n") == "location,date\r\n"  # plain ASCII is fine either way
