@@ -4,7 +4,7 @@ current counts (support for a data protection impact assessment)."""
 from __future__ import annotations
 
 from bot.config import KEY_ENV, Config
-from storage import dates, invites, migrate, people, referrals
+from storage import dates, invites, locations, migrate, referrals
 from storage.db import Database
 
 WHAT_IS_STORED = """\
@@ -100,7 +100,7 @@ async def report(config: Config) -> str:
         retention=config.referrals.retention_days,
         key="yes" if config.referrals.keys else f"no: referrals are off until {KEY_ENV} is set",
         key_env=KEY_ENV,
-        recent_weeks=people.RECENT_BOOKINGS.days // 7,
+        recent_weeks=locations.RECENT_BOOKINGS.days // 7,
         ahead_days=dates.PLANNING.ahead.days,
         window=int(invites.ATTEMPT_WINDOW.total_seconds() // 60),
         per_person=invites.FAILED_ATTEMPTS_PER_PERSON,

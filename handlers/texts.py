@@ -7,8 +7,9 @@ from html import escape
 from zoneinfo import ZoneInfo
 
 from storage.invites import ATTEMPT_WINDOW, CreatedInvite, RedeemStatus, Redemption, SchoolInfo
+from storage.locations import RECENT_BOOKINGS
 from storage.models import NAME_MAX, SCHOOL_NAME_MAX, CheckStatus, Role
-from storage.people import RECENT_BOOKINGS, Erasure, Profile
+from storage.people import Erasure, Profile
 from storage.text import Problem
 
 MAX_MESSAGE_CHARS = 4096

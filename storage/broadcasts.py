@@ -40,7 +40,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import audit, outbox
+from storage import audit, locations, outbox
 from storage.db import Database, rowcount
 from storage.errors import NotFound, NotYours
 from storage.models import (
@@ -48,14 +48,10 @@ from storage.models import (
     BROADCAST_TEXT_MAX,
     FILE_ID_MAX,
     Audience,
-    Booking,
-    BookingStatus,
     Broadcast,
     BroadcastStatus,
     Draft,
-    HomeLocation,
     Location,
-    LunchSession,
     Notice,
     NoticeStatus,
     Person,
@@ -75,15 +71,6 @@ TOKEN_MAX = 2**31 - 1
 # A broadcast whose progress message was not shown this long after it started (the bot
 # stopped in between) gets its progress reported all the same.
 SHOW_GRACE = timedelta(minutes=1)
-# One location's volunteers: those who call it home, and those who booked its sessions from
-# this long ago on (or ahead), with a booking still live or attended.
-RECENT_BOOKINGS = timedelta(days=28)
-BOOKED_THERE = (
-    BookingStatus.BOOKED,
-    BookingStatus.WAITLISTED,
-    BookingStatus.OFFERED,
-    BookingStatus.ATTENDED,
-)
 # "Time left" is worked out from the copies that ended in this last stretch of time, so a
 # pause (the bot stopped for a while) does not count as sending time for long.
 RATE_WINDOW = timedelta(minutes=1)
@@ -692,7 +679,7 @@ def _recipients(
     (not erased), not known to have blocked the bot, and not the sender, who has seen it.
 
     One location's volunteers are those who call it home, and those with a booking (live, or
-    attended) at one of its sessions from RECENT_BOOKINGS ago on."""
+    attended) at one of its sessions lately (locations.people_of)."""
     query = select(Person.id, Person.telegram_id).where(
         Person.active.is_(True), Person.telegram_id > 0
     )
@@ -703,21 +690,8 @@ def _recipients(
     elif audience is Audience.SCHOOLS:
         query = query.where(_holds(Role.SCHOOL_CONTACT))
     elif audience is Audience.LOCATION:
-        home = exists().where(
-            HomeLocation.person_id == Person.id, HomeLocation.location_id == location_id
-        )
-        booked = (
-            select(Booking.id)
-            .join(LunchSession, LunchSession.id == Booking.session_id)
-            .where(
-                Booking.person_id == Person.id,
-                Booking.status.in_(BOOKED_THERE),
-                LunchSession.location_id == location_id,
-                LunchSession.starts_at >= now - RECENT_BOOKINGS,
-            )
-            .exists()
-        )
-        query = query.where(_holds(Role.VOLUNTEER), or_(home, booked))
+        places = [] if location_id is None else [location_id]  # none: nobody, never everyone
+        query = query.where(_holds(Role.VOLUNTEER), locations.people_of(places, now))
     return query.order_by(Person.id)
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, delete, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import audit
@@ -16,10 +17,13 @@ from storage.models import (
     ADDRESS_MAX,
     LOCATION_NAME_MAX,
     NOTES_MAX,
+    Booking,
+    BookingStatus,
     CoordinatorScope,
     HomeLocation,
     Location,
     LunchSession,
+    Person,
     PlacementDay,
     Referral,
     ReferralStatus,
@@ -36,6 +40,37 @@ from storage.roles import (
 from storage.text import one_line, whole_number
 
 MAX_DAILY_CHILDREN = 10_000
+
+# A location's people: those who call it home, and those with a booking there (live, or
+# attended) at a session from this long ago on, or ahead. One rule for a broadcast to one
+# location's volunteers, for whom a site lead may see, and for a cover request that reaches
+# beyond the home volunteers.
+RECENT_BOOKINGS = timedelta(days=28)
+BOOKED_THERE = (
+    BookingStatus.BOOKED,
+    BookingStatus.WAITLISTED,
+    BookingStatus.OFFERED,
+    BookingStatus.ATTENDED,
+)
+
+
+def people_of(location_ids: Collection[int], now: datetime) -> ColumnElement[bool]:
+    """A condition on Person: one of the locations' people (see RECENT_BOOKINGS)."""
+    home = exists().where(
+        HomeLocation.person_id == Person.id, HomeLocation.location_id.in_(location_ids)
+    )
+    booked = (
+        select(Booking.id)
+        .join(LunchSession, LunchSession.id == Booking.session_id)
+        .where(
+            Booking.person_id == Person.id,
+            Booking.status.in_(BOOKED_THERE),
+            LunchSession.location_id.in_(location_ids),
+            LunchSession.starts_at >= now - RECENT_BOOKINGS,
+        )
+        .exists()
+    )
+    return or_(home, booked)
 
 
 class Field(enum.StrEnum):

@@ -8,17 +8,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, delete, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import audit, dates, invites, rota
+from storage import audit, dates, invites, locations, rota
 from storage.db import Database, rowcount
 from storage.errors import NotFound, OutOfScope
 from storage.models import (
     NAME_MAX,
-    Booking,
-    BookingStatus,
     CheckStatus,
     CoordinatorScope,
     DataKey,
@@ -26,7 +24,6 @@ from storage.models import (
     Draft,
     HomeLocation,
     InviteAttempt,
-    LunchSession,
     Notice,
     NoticeStatus,
     Person,
@@ -90,16 +87,6 @@ class Erasure(enum.StrEnum):
 
 
 ERASED_NAME = "Former member"
-# A site lead sees the people who call one of their locations home, and those booked there
-# (a live booking, or one attended) from this long ago on: the same people a broadcast to
-# one location reaches.
-RECENT_BOOKINGS = timedelta(days=28)
-BOOKED_THERE = (
-    BookingStatus.BOOKED,
-    BookingStatus.WAITLISTED,
-    BookingStatus.OFFERED,
-    BookingStatus.ATTENDED,
-)
 
 
 class RoleRemoval(enum.StrEnum):
@@ -362,21 +349,8 @@ async def to_manage(db: Database, *, actor_telegram_id: int, person_id: int) -> 
 
 
 def _in_view(scope: frozenset[int], now: datetime) -> ColumnElement[bool]:
-    """The people of a site lead's locations: those who call one of them home, and those who
-    hold or held a booking at one of their sessions from RECENT_BOOKINGS ago on."""
-    home = exists().where(HomeLocation.person_id == Person.id, HomeLocation.location_id.in_(scope))
-    booked = (
-        select(Booking.id)
-        .join(LunchSession, LunchSession.id == Booking.session_id)
-        .where(
-            Booking.person_id == Person.id,
-            Booking.status.in_(BOOKED_THERE),
-            LunchSession.location_id.in_(scope),
-            LunchSession.starts_at >= now - RECENT_BOOKINGS,
-        )
-        .exists()
-    )
-    return or_(home, booked)
+    """The people of a site lead's locations (locations.people_of)."""
+    return locations.people_of(scope, now)
 
 
 async def remove_role(

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, exists, func, or_, select, update
+from sqlalchemy import Select, and_, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
@@ -22,7 +22,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from storage import audit, outbox, referrals
 from storage.db import Database, rowcount
 from storage.errors import Clash, Closed, NotFound, NotYours
-from storage.locations import home_ids_of
+from storage.locations import home_ids_of, people_of
 from storage.models import (
     LIVE_BOOKING,
     Booking,
@@ -1023,9 +1023,6 @@ class CoverAudience(enum.StrEnum):
     ALL = "all"  # every volunteer who may take the job
 
 
-RECENT_AT_LOCATION = timedelta(days=28)  # as a broadcast to one location's volunteers
-
-
 async def request_cover(
     db: Database,
     *,
@@ -1113,23 +1110,12 @@ def _cover_audience(
     )
     if audience is CoverAudience.ALL:
         return query
-    home = exists().where(
-        HomeLocation.person_id == Person.id, HomeLocation.location_id == lunch.location_id
-    )
     if audience is CoverAudience.HOME:
-        return query.where(home)
-    booked_there = (
-        select(Booking.id)
-        .join(LunchSession, LunchSession.id == Booking.session_id)
-        .where(
-            Booking.person_id == Person.id,
-            Booking.status.in_((BookingStatus.BOOKED, BookingStatus.ATTENDED)),
-            LunchSession.location_id == lunch.location_id,
-            LunchSession.starts_at >= now - RECENT_AT_LOCATION,
+        home = exists().where(
+            HomeLocation.person_id == Person.id, HomeLocation.location_id == lunch.location_id
         )
-        .exists()
-    )
-    return query.where(or_(home, booked_there))
+        return query.where(home)
+    return query.where(people_of([lunch.location_id], now))
 
 
 async def withdraw(
