@@ -772,9 +772,19 @@ async def _coverage(update: Update, context: BotContext, profile: Profile, offse
 async def request_cover(
     update: Update, context: BotContext, profile: Profile, chosen: RequestCover
 ) -> None:
+    await _ask_cover(update, context, profile, chosen.job_id, rota.CoverAudience.HOME)
+
+
+async def _ask_cover(
+    update: Update,
+    context: BotContext,
+    profile: Profile,
+    job_id: int,
+    audience: rota.CoverAudience,
+) -> None:
     services = context.services
     view, job = await siteday.managed_job(
-        services.db, actor_telegram_id=profile.telegram_id, job_id=chosen.job_id
+        services.db, actor_telegram_id=profile.telegram_id, job_id=job_id
     )
     if not _open(view, services):
         note = site_texts.session_closed()
@@ -786,11 +796,12 @@ async def request_cover(
             actor_telegram_id=profile.telegram_id,
             job_id=job.job_id,
             now=services.now(),
+            audience=audience,
         )
-        if asked == 0:
+        if asked == 0 and audience is rota.CoverAudience.HOME:
             await _offer_wider_cover(update, context, profile, view, job)
             return
-        note = site_texts.cover_asked(view, job, asked)
+        note = site_texts.cover_asked(view, job, asked, audience)
     await _show_card(update, context, view, note)
 
 
@@ -832,24 +843,7 @@ async def _offer_wider_cover(
 async def request_wider_cover(
     update: Update, context: BotContext, profile: Profile, chosen: RequestWiderCover
 ) -> None:
-    services = context.services
-    view, job = await siteday.managed_job(
-        services.db, actor_telegram_id=profile.telegram_id, job_id=chosen.job_id
-    )
-    if not _open(view, services):
-        note = site_texts.session_closed()
-    elif job.free <= 0:
-        note = site_texts.cover_not_needed(job)
-    else:
-        asked = await rota.request_cover(
-            services.db,
-            actor_telegram_id=profile.telegram_id,
-            job_id=job.job_id,
-            now=services.now(),
-            audience=chosen.audience,
-        )
-        note = site_texts.cover_asked(view, job, asked, chosen.audience)
-    await _show_card(update, context, view, note)
+    await _ask_cover(update, context, profile, chosen.job_id, chosen.audience)
 
 
 # --- one session: its card, new times, cancelling --------------------------------------------
