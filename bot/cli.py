@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from bot.config import (
     KEY_ENV,
     OLD_KEYS_ENV,
     TOKEN_ENV,
+    WEBHOOK_SECRET_ENV,
     Config,
     ConfigError,
     config_path,
@@ -39,7 +41,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     level = (
         logging.DEBUG if args.verbose else logging.WARNING if command == "demo" else (logging.INFO)
     )
-    secrets = [os.environ.get(name, "").strip() for name in (TOKEN_ENV, KEY_ENV)]
+    secrets = [
+        os.environ.get(name, "").strip() for name in (TOKEN_ENV, KEY_ENV, WEBHOOK_SECRET_ENV)
+    ]
     secrets += os.environ.get(OLD_KEYS_ENV, "").split(",")
     logs.setup(level, secrets=[s.strip() for s in secrets if s.strip()])
     if command == "demo":
@@ -71,9 +75,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             _say(f"Database is up to date: {_safe_url(config.database.url)}")
             return 0
         config.telegram.require_token()
+        use_webhook = bool(getattr(args, "webhook", False))
+        if use_webhook:
+            config.server.require_webhook()
         if config.source is None:
             logger.info("no config file at %s: running with the defaults", path)
-        return asyncio.run(_serve(config))
+        return asyncio.run(_serve(config, webhook=use_webhook))
     except (ConfigError, DatabaseUnavailable) as exc:
         return _fail(str(exc))
 
@@ -87,7 +94,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log in more detail")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    sub.add_parser("run", help="run the bot (the default); needs TELEGRAM_BOT_TOKEN")
+    run = sub.add_parser("run", help="run the bot (the default); needs TELEGRAM_BOT_TOKEN")
+    run.add_argument(
+        "--webhook",
+        action="store_true",
+        help="receive updates at server.webhook_url (needs LUNCHBOT_WEBHOOK_SECRET) "
+        "instead of asking Telegram for them",
+    )
     sub.add_parser("demo", help="play a scripted conversation against a local Bot API sandbox")
     sessions = sub.add_parser(
         "import", help="add lunch sessions from a CSV file (see examples/sessions.csv)"
@@ -127,17 +140,42 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-async def _serve(config: Config) -> int:
+def _running(config: Config, *, webhook: bool) -> AbstractAsyncContextManager[object]:
     from bot.app import build_application  # noqa: PLC0415 (keeps `lunchbot --help` quick)
+    from bot.config import DEFAULT_PORT  # noqa: PLC0415
     from bot.runtime import polling  # noqa: PLC0415
+    from bot.runtime import webhook as webhook_mode  # noqa: PLC0415
 
+    application = build_application(config)
+    server, sweep = config.server, config.delivery.sweep_seconds
+    if webhook:
+        url, secret = server.require_webhook()
+        return webhook_mode(
+            application,
+            url=url,
+            secret=secret,
+            listen=server.listen,
+            port=DEFAULT_PORT if server.port is None else server.port,
+            sweep_seconds=sweep,
+            concurrency=config.updates.concurrency,
+        )
+    return polling(
+        application,
+        sweep_seconds=sweep,
+        concurrency=config.updates.concurrency,
+        listen=server.listen,
+        port=server.port,
+    )
+
+
+async def _serve(config: Config, *, webhook: bool = False) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     server = config.telegram.api_base_url or "Telegram"
     try:
-        async with polling(build_application(config), sweep_seconds=config.delivery.sweep_seconds):
+        async with _running(config, webhook=webhook):
             logger.info("press Ctrl+C to stop")
             await stop.wait()
     except InvalidToken:
