@@ -218,6 +218,14 @@ class World:
                 waiter.set_result(None)
         self._confirm_waiters = still_waiting
 
+    async def until_confirmed(self, ids: frozenset[int]) -> None:
+        """Wait, however long it takes, until none of `ids` is pending."""
+        if not ids & self.pending.keys():
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._confirm_waiters.append((ids, waiter))
+        await waiter
+
     async def wait_confirmed(self, timeout: float) -> None:  # noqa: ASYNC109 - public API
         ids = frozenset(self.pending)
         if not ids:
