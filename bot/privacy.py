@@ -30,6 +30,8 @@ WHAT IS STORED, WHY, WHO SEES IT
 - The audit log: who viewed, exported or decided each referral, role changes, invites,
   erasures, refused attempts. Why: accountability. Seen by: whoever runs the server.
 - Messages queued for sending (the outbox): who, what kind, when, how it ended; no text.
+- Updates received from Telegram (the inbox), with what people typed: kept until handled, then
+  deleted after a day (to recognise a repeat); never logged.
 
 KEYS
 - Sealing key configured: {key}. Rotate with `lunchbot keys new`, then set the new key in
