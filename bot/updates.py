@@ -71,12 +71,14 @@ class Drainer:
         self._idle = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        self._asked = 0  # wake() calls so far: idle only if none came during an empty claim
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="inbox-drainer")
 
     def wake(self) -> None:
         """Something was stored or finished: look again now."""
+        self._asked += 1
         self._idle.clear()
         self._wake.set()
 
@@ -101,6 +103,7 @@ class Drainer:
 
     async def _run(self) -> None:
         while not self._stopping:
+            asked = self._asked
             self._wake.clear()
             try:
                 claimed = await inbox.claim(
@@ -116,7 +119,7 @@ class Drainer:
             for received in claimed:
                 task = asyncio.get_running_loop().create_task(self._handle(received))
                 self._busy[received.chat_key] = task
-            if not claimed and not self._busy:
+            if not claimed and not self._busy and asked == self._asked:
                 self._idle.set()
             if claimed and len(self._busy) < self._concurrency:
                 continue  # there may be more for other chats
@@ -131,29 +134,27 @@ class Drainer:
         try:
             update = Update.de_json(received.payload, self._application.bot)
             await self._application.process_update(update)
+        except asyncio.CancelledError:
+            # Stopped in the middle: left as it is, to be handed over at the next start.
+            self._busy.pop(received.chat_key, None)
+            raise
         except Exception:
             # process_update hands handler errors to the error handlers; what reaches here is
             # an update that could not even be read.
             logger.exception("update %s could not be handled", received.update_id)
             failed = True
+        try:
+            await inbox.finish(self._db, received.update_id, now=self._clock(), failed=failed)
+        except Exception:
+            # Left claimed: after the claim's timeout it is handled again (idempotently).
+            logger.exception("could not mark update %s handled", received.update_id)
         finally:
-            try:
-                await inbox.finish(
-                    self._db,
-                    received.update_id,
-                    now=self._clock(),
-                    failed=failed,
-                )
-            except Exception:
-                logger.exception("could not mark update %s handled", received.update_id)
             self._busy.pop(received.chat_key, None)
-            metrics.UPDATES_HANDLED.labels(
-                kind=received.kind, outcome="error" if failed or outcome.failed else "ok"
-            ).inc()
-            metrics.HANDLING_SECONDS.labels(kind=received.kind).observe(
-                time.perf_counter() - started
-            )
             self.wake()
+        metrics.UPDATES_HANDLED.labels(
+            kind=received.kind, outcome="error" if failed or outcome.failed else "ok"
+        ).inc()
+        metrics.HANDLING_SECONDS.labels(kind=received.kind).observe(time.perf_counter() - started)
 
 
 async def receive(

@@ -125,17 +125,14 @@ async def readiness_problem(site: Site) -> str | None:
 
 
 def application(site: Site) -> tornado.web.Application:
-    routes: list[tornado.web.OutputTransform | tuple[str, type, dict[str, Site]]] = [
+    routes: list[tuple[str, type[_Base], dict[str, Site]]] = [
         (r"/healthz", _Health, {"site": site}),
         (r"/readyz", _Ready, {"site": site}),
         (r"/metrics", _Metrics, {"site": site}),
     ]
     if site.webhook_path is not None:
         routes.append((site.webhook_path, _Webhook, {"site": site}))
-    return tornado.web.Application(
-        routes,  # type: ignore[arg-type]
-        log_function=_log_request,
-    )
+    return tornado.web.Application(routes, log_function=_log_request)
 
 
 class WebServer:
