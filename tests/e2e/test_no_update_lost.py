@@ -8,6 +8,7 @@ config, as it would be pointed at Telegram."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import re
 import signal
@@ -22,6 +23,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from bot.harness import Rehearsal
 from bot.sandbox import BotApiSandbox, SimUser
 from handlers import callbacks
 from handlers.volunteer import BookJob
@@ -289,3 +291,19 @@ async def test_a_killed_bot_loses_no_update_and_applies_none_twice(
             assert "lunchbot_inbox_backlog 0.0" in figures.text
     finally:
         await db.dispose()
+
+
+async def test_while_the_bot_api_is_down_the_log_says_so_once_and_nothing_is_lost(
+    bot: Rehearsal, caplog: pytest.LogCaptureFixture
+) -> None:
+    ann = bot.user(5001, "Ann")
+    await ann.send("/help")
+    port = bot.sandbox.port
+    caplog.set_level(logging.WARNING, logger="bot.updates")
+    await bot.sandbox.stop()
+    await asyncio.sleep(3)  # a few failed polls, a second apart
+    await bot.sandbox.start(port=port)
+    await ann.send("/help")
+    outages = [r for r in caplog.records if "cannot fetch updates" in r.getMessage()]
+    assert len(outages) == 1
+    assert len([m for m in ann.bot_messages if "What you can do" in m.text]) == 2
