@@ -8,8 +8,10 @@ from contextlib import asynccontextmanager
 from urllib.parse import urlsplit
 
 from telegram import Update
+from telegram.error import BadRequest
 
 from bot.app import delivery_of, services_of
+from bot.config import ConfigError
 from bot.updates import DEFAULT_CONCURRENCY, Drainer, OutageLog, Poller, note_failure
 from handlers import menu
 from handlers.context import BotApplication, BotContext, Services
@@ -173,7 +175,7 @@ async def polling(
         server = None
         if port is not None:
             server = WebServer(Site(db=services.db, clock=services.now))
-            await server.start(listen, port)
+            await _listen(server, listen, port)
         logger.info("bot @%s is running (polling)", application.bot.username)
         try:
             yield application
@@ -209,16 +211,32 @@ async def webhook(
                 on_stored=drainer.wake,
             )
         )
-        await server.start(listen, port)  # before setWebhook: the first post finds it
+        await _listen(server, listen, port)  # before setWebhook: the first post finds it
         try:
-            await application.bot.set_webhook(
-                url,
-                secret_token=secret,
-                allowed_updates=Update.ALL_TYPES,
-                drop_pending_updates=False,  # updates sent while the bot was down still count
-                max_connections=WEBHOOK_CONNECTIONS,
-            )
+            try:
+                await application.bot.set_webhook(
+                    url,
+                    secret_token=secret,
+                    allowed_updates=Update.ALL_TYPES,
+                    drop_pending_updates=False,  # updates sent while the bot was down count
+                    max_connections=WEBHOOK_CONNECTIONS,
+                )
+            except BadRequest as exc:
+                raise ConfigError(
+                    f"server.webhook_url: Telegram refused it ({exc.message}); it must be a "
+                    "public https:// address on port 443, 80, 88 or 8443"
+                ) from None
             logger.info("bot @%s is running (webhook)", application.bot.username)
             yield server
         finally:
             await server.stop()
+
+
+async def _listen(server: WebServer, listen: str, port: int) -> None:
+    try:
+        await server.start(listen, port)
+    except OSError as exc:
+        raise ConfigError(
+            f"server.listen / server.port: cannot listen on {listen}:{port} "
+            f"({exc.strerror or exc}); is another program using that port?"
+        ) from None

@@ -32,6 +32,7 @@ from storage.db import Database
 from storage.models import Booking, InboxStatus
 from storage.rota import JobSpec, SessionPlan
 from tests.conftest import RACHEL
+from tests.support import sqlite_url
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "a-webhook-secret_for-tests"
@@ -307,3 +308,23 @@ async def test_while_the_bot_api_is_down_the_log_says_so_once_and_nothing_is_los
     outages = [r for r in caplog.records if "cannot fetch updates" in r.getMessage()]
     assert len(outages) == 1
     assert len([m for m in ann.bot_messages if "What you can do" in m.text]) == 2
+
+
+async def test_a_webhook_port_in_use_is_one_line(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        async with BotApiSandbox() as sandbox:
+            write_config(tmp_path, sandbox=sandbox, database_url=sqlite_url(tmp_path), port=port)
+            env = {k: v for k, v in os.environ.items() if not k.startswith("LUNCHBOT_")}
+            env |= {"TELEGRAM_BOT_TOKEN": sandbox.token, "LUNCHBOT_WEBHOOK_SECRET": SECRET}
+            bot = BotProcess(tmp_path, webhook=True, env=env)
+            await bot.start()
+            assert await asyncio.wait_for(bot.wait(), WAIT_SECONDS) == 2
+            assert sandbox.webhook_url is None
+    last = bot.log().strip().splitlines()[-1]
+    assert last.startswith(
+        f"lunchbot: server.listen / server.port: cannot listen on 127.0.0.1:{port}"
+    )
+    assert "Traceback" not in bot.log()
