@@ -120,17 +120,18 @@ def drainer_of(application: BotApplication) -> Drainer:
 
 @asynccontextmanager
 async def _running(
-    application: BotApplication, *, sweep_seconds: float | None, concurrency: int
+    application: BotApplication, *, sweep_seconds: float | None, concurrency: int, alone: bool
 ) -> AsyncIterator[Drainer]:
-    """The application started, with the drainer handing it what the inbox holds."""
+    """The application started, with the drainer handing it what the inbox holds. `alone`:
+    no other instance can be draining the inbox (polling; or SQLite)."""
     services = services_of(application)
     try:
         async with application:  # initialize(): getMe checks the token and the server
             await prepare(application)
-            # One instance (polling, or a webhook on SQLite): what was being handled when the
-            # last run ended is handed over again now. Several instances would leave it to the
-            # claim's lease instead (issue 11, item 5).
-            resumed = await inbox.resume(services.db)
+            # Alone, what was being handled when the last run ended is handed over again now.
+            # Beside other instances (webhooks on PostgreSQL) a claim is another's while it is
+            # renewed, and a dead instance's is taken over once it is not (inbox.CLAIM_TIMEOUT).
+            resumed = await inbox.resume(services.db) if alone else 0
             if resumed:
                 logger.info("%s updates left unfinished by the last run are handled again", resumed)
             application.add_error_handler(note_failure)
@@ -165,8 +166,9 @@ async def polling(
     """The bot running in this event loop, fetching updates with getUpdates, till the end.
     With a `port`, the HTTP server answers /healthz, /readyz and /metrics too."""
     services = services_of(application)
+    # Only one process can poll (Telegram answers a second one with 409).
     async with _running(
-        application, sweep_seconds=sweep_seconds, concurrency=concurrency
+        application, sweep_seconds=sweep_seconds, concurrency=concurrency, alone=True
     ) as drainer:
         # A webhook left set by an earlier run would make getUpdates fail with 409.
         await application.bot.delete_webhook(drop_pending_updates=False)
@@ -200,7 +202,10 @@ async def webhook(
     this server at `listen:port` (the same path)."""
     services = services_of(application)
     async with _running(
-        application, sweep_seconds=sweep_seconds, concurrency=concurrency
+        application,
+        sweep_seconds=sweep_seconds,
+        concurrency=concurrency,
+        alone=services.db.is_sqlite,
     ) as drainer:
         server = WebServer(
             Site(

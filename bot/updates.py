@@ -67,6 +67,8 @@ class Drainer:
         self._clock = clock
         self._concurrency = max(1, concurrency)
         self._busy: dict[int, asyncio.Task[None]] = {}  # chat_key -> its update being handled
+        self._in_hand: dict[int, int] = {}  # chat_key -> the update_id being handled
+        self._renewed = time.monotonic()
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -119,12 +121,24 @@ class Drainer:
             for received in claimed:
                 task = asyncio.get_running_loop().create_task(self._handle(received))
                 self._busy[received.chat_key] = task
+                self._in_hand[received.chat_key] = received.update_id
+            await self._heartbeat()
             if not claimed and not self._busy and asked == self._asked:
                 self._idle.set()
             if claimed and len(self._busy) < self._concurrency:
                 continue  # there may be more for other chats
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), IDLE_CHECK_SECONDS)
+
+    async def _heartbeat(self) -> None:
+        """Renew the claims of what is in hand, so that no other instance takes them over."""
+        if time.monotonic() - self._renewed < inbox.HEARTBEAT.total_seconds():
+            return
+        self._renewed = time.monotonic()
+        try:
+            await inbox.renew(self._db, list(self._in_hand.values()), now=self._clock())
+        except Exception:
+            logger.exception("cannot renew the claims of updates in hand (will keep trying)")
 
     async def _handle(self, received: inbox.Received) -> None:
         started = time.perf_counter()
@@ -137,6 +151,7 @@ class Drainer:
         except asyncio.CancelledError:
             # Stopped in the middle: left as it is, to be handed over at the next start.
             self._busy.pop(received.chat_key, None)
+            self._in_hand.pop(received.chat_key, None)
             raise
         except Exception:
             # process_update hands handler errors to the error handlers; what reaches here is
@@ -150,6 +165,7 @@ class Drainer:
             logger.exception("could not mark update %s handled", received.update_id)
         finally:
             self._busy.pop(received.chat_key, None)
+            self._in_hand.pop(received.chat_key, None)
             self.wake()
         metrics.UPDATES_HANDLED.labels(
             kind=received.kind, outcome="error" if failed or outcome.failed else "ok"

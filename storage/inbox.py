@@ -30,8 +30,10 @@ from storage.db import Database, rowcount, upsert
 from storage.models import InboxStatus, InboxUpdate
 
 KEEP_HANDLED = timedelta(days=1)
-# A claim older than this is taken to belong to an instance that died (see `claim`).
-CLAIM_TIMEOUT = timedelta(minutes=5)
+# A claim not renewed for this long is taken to belong to an instance that died (see `claim`);
+# the drainer renews its claims every HEARTBEAT while their handlers run.
+CLAIM_TIMEOUT = timedelta(seconds=30)
+HEARTBEAT = timedelta(seconds=10)
 # Where the chat of each kind of update is found (the first that is present wins).
 _CHAT_PATHS: tuple[tuple[str, ...], ...] = (
     ("chat", "id"),
@@ -148,6 +150,22 @@ async def finish(db: Database, update_id: int, *, now: datetime, failed: bool = 
             .where(InboxUpdate.update_id == update_id)
             .values(status=status, finished_at=now)
         )
+
+
+async def renew(db: Database, update_ids: list[int], *, now: datetime) -> int:
+    """The heartbeat: these updates are still being handled here (their claims stay ours)."""
+    if not update_ids:
+        return 0
+    async with db.transaction() as session:
+        result = await session.execute(
+            update(InboxUpdate)
+            .where(
+                InboxUpdate.update_id.in_(update_ids),
+                InboxUpdate.status == InboxStatus.HANDLING,
+            )
+            .values(claimed_at=now)
+        )
+        return rowcount(result)
 
 
 async def resume(db: Database) -> int:

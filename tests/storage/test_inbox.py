@@ -141,3 +141,17 @@ async def test_handled_updates_are_deleted_after_a_day(db: Database, clock: Cloc
     backlog = await inbox.backlog(db)
     assert backlog.waiting == 1
     assert backlog.oldest_received_at == clock() - timedelta(hours=25)
+
+
+async def test_a_renewed_claim_stays_with_its_instance(db: Database, clock: Clock) -> None:
+    await inbox.store(db, received(message(50, ANN)), now=clock())
+    assert [r.update_id for r in await inbox.claim(db, now=clock(), limit=5)] == [50]
+    for _ in range(4):  # a long handler, its claim renewed by the heartbeat
+        clock.advance(seconds=inbox.HEARTBEAT.total_seconds())
+        assert await inbox.renew(db, [50], now=clock()) == 1
+        assert await inbox.claim(db, now=clock(), limit=5) == []
+    # The instance dies: once the claim has not been renewed for CLAIM_TIMEOUT, another takes it.
+    clock.advance(seconds=inbox.CLAIM_TIMEOUT.total_seconds() - 1)
+    assert await inbox.claim(db, now=clock(), limit=5) == []
+    clock.advance(seconds=2)
+    assert [r.update_id for r in await inbox.claim(db, now=clock(), limit=5)] == [50]
