@@ -172,12 +172,12 @@ async def polling(
     ) as drainer:
         # A webhook left set by an earlier run would make getUpdates fail with 409.
         await application.bot.delete_webhook(drop_pending_updates=False)
-        poller = Poller(application, services.db, drainer, clock=services.now, timeout=poll_timeout)
-        poller.start()
         server = None
         if port is not None:
             server = WebServer(Site(db=services.db, clock=services.now))
             await _listen(server, listen, port)
+        poller = Poller(application, services.db, drainer, clock=services.now, timeout=poll_timeout)
+        poller.start()
         logger.info("bot @%s is running (polling)", application.bot.username)
         try:
             yield application
