@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test demo lint typecheck db-upgrade clean
+.PHONY: run test demo lint typecheck db-upgrade clean bench-taps
 
 run: $(STAMP)
 	$(BIN)/lunchbot $(ARGS) run
@@ -22,6 +22,10 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+
+# The sign-up rush: Book taps at 20/s, the bot against a bare PTB bot (ratios; see README).
+bench-taps: $(STAMP)
+	$(BIN)/python -m benchmarks.taps $(ARGS)
 
 db-upgrade: $(STAMP)
 	$(BIN)/lunchbot $(ARGS) db upgrade

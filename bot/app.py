@@ -68,6 +68,9 @@ def build_application(config: Config, *, clock: Callable[[], datetime] = utc_now
         .token(config.telegram.require_token())
         .context_types(ContextTypes(context=BotContext))
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=config.programme.tz))
+        # Updates come through the inbox (bot/updates.py), never PTB's Updater: it confirms an
+        # update to Telegram before it is handled, so a crash would lose it.
+        .updater(None)
     )
     if config.telegram.api_base_url:
         builder = builder.base_url(config.telegram.api_base_url).base_file_url(

@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from bot.config import (
     KEY_ENV,
     OLD_KEYS_ENV,
     TOKEN_ENV,
+    WEBHOOK_SECRET_ENV,
     Config,
     ConfigError,
     config_path,
@@ -39,7 +41,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     level = (
         logging.DEBUG if args.verbose else logging.WARNING if command == "demo" else (logging.INFO)
     )
-    secrets = [os.environ.get(name, "").strip() for name in (TOKEN_ENV, KEY_ENV)]
+    secrets = [
+        os.environ.get(name, "").strip() for name in (TOKEN_ENV, KEY_ENV, WEBHOOK_SECRET_ENV)
+    ]
     secrets += os.environ.get(OLD_KEYS_ENV, "").split(",")
     logs.setup(level, secrets=[s.strip() for s in secrets if s.strip()])
     if command == "demo":
@@ -50,16 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         path, named = config_path(args.config, os.environ)
         config = load_config(path, must_exist=named)
         if command == "import":
-            path = Path(args.file)
-            if args.example:
-                return _write_example(config, path)
-            try:
-                text = rota_import.decode(path.read_bytes())
-            except OSError as exc:
-                return _fail(f"{path}: cannot be read ({exc.strerror or exc})")
-            except rota_import.Unreadable as exc:
-                return _fail(f"{path}: {exc}")
-            return asyncio.run(_import(config, path, text, create_locations=args.create_locations))
+            return _import_command(config, args)
         if command == "report":
             return _report(config, args)
         if command == "keys" and args.action == "new":
@@ -75,11 +70,27 @@ def main(argv: Sequence[str] | None = None) -> int:
             _say(f"Database is up to date: {_safe_url(config.database.url)}")
             return 0
         config.telegram.require_token()
+        use_webhook = bool(getattr(args, "webhook", False))
+        if use_webhook:
+            config.server.require_webhook()
         if config.source is None:
             logger.info("no config file at %s: running with the defaults", path)
-        return asyncio.run(_serve(config))
+        return asyncio.run(_serve(config, webhook=use_webhook))
     except (ConfigError, DatabaseUnavailable) as exc:
         return _fail(str(exc))
+
+
+def _import_command(config: Config, args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    if args.example:
+        return _write_example(config, path)
+    try:
+        text = rota_import.decode(path.read_bytes())
+    except OSError as exc:
+        return _fail(f"{path}: cannot be read ({exc.strerror or exc})")
+    except rota_import.Unreadable as exc:
+        return _fail(f"{path}: {exc}")
+    return asyncio.run(_import(config, path, text, create_locations=args.create_locations))
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -91,7 +102,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log in more detail")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    sub.add_parser("run", help="run the bot (the default); needs TELEGRAM_BOT_TOKEN")
+    run = sub.add_parser("run", help="run the bot (the default); needs TELEGRAM_BOT_TOKEN")
+    run.add_argument(
+        "--webhook",
+        action="store_true",
+        help="receive updates at server.webhook_url (needs LUNCHBOT_WEBHOOK_SECRET) "
+        "instead of asking Telegram for them",
+    )
     sub.add_parser("demo", help="play a scripted conversation against a local Bot API sandbox")
     sessions = sub.add_parser(
         "import", help="add lunch sessions from a CSV file (--example writes a sample)"
@@ -141,10 +158,35 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-async def _serve(config: Config) -> int:
+def _running(config: Config, *, webhook: bool) -> AbstractAsyncContextManager[object]:
     from bot.app import build_application  # noqa: PLC0415 (keeps `lunchbot --help` quick)
+    from bot.config import DEFAULT_PORT  # noqa: PLC0415
     from bot.runtime import polling  # noqa: PLC0415
+    from bot.runtime import webhook as webhook_mode  # noqa: PLC0415
 
+    application = build_application(config)
+    server, sweep = config.server, config.delivery.sweep_seconds
+    if webhook:
+        url, secret = server.require_webhook()
+        return webhook_mode(
+            application,
+            url=url,
+            secret=secret,
+            listen=server.listen,
+            port=DEFAULT_PORT if server.port is None else server.port,
+            sweep_seconds=sweep,
+            concurrency=config.updates.concurrency,
+        )
+    return polling(
+        application,
+        sweep_seconds=sweep,
+        concurrency=config.updates.concurrency,
+        listen=server.listen,
+        port=server.port,
+    )
+
+
+async def _serve(config: Config, *, webhook: bool = False) -> int:
     # The database first: a missing database or role is one line naming it, before Telegram.
     await migrate.upgrade(config.database.url)
     stop = asyncio.Event()
@@ -153,7 +195,7 @@ async def _serve(config: Config) -> int:
         loop.add_signal_handler(sig, stop.set)
     server = config.telegram.api_base_url or "Telegram"
     try:
-        async with polling(build_application(config), sweep_seconds=config.delivery.sweep_seconds):
+        async with _running(config, webhook=webhook):
             logger.info("press Ctrl+C to stop")
             await stop.wait()
     except InvalidToken:

@@ -26,6 +26,7 @@ TOKEN_ENV = "TELEGRAM_BOT_TOKEN"  # noqa: S105 (the variable's name, not a secre
 KEY_ENV = "LUNCHBOT_ENCRYPTION_KEY"
 OLD_KEYS_ENV = "LUNCHBOT_OLD_ENCRYPTION_KEYS"
 CONFIG_ENV = "LUNCHBOT_CONFIG"
+WEBHOOK_SECRET_ENV = "LUNCHBOT_WEBHOOK_SECRET"  # noqa: S105 (the variable's name)
 # LUNCHBOT_<SECTION>__<KEY>: one config key from the environment (two underscores between).
 OVERRIDE_PREFIX = "LUNCHBOT_"
 OVERRIDE_SEPARATOR = "__"
@@ -146,6 +147,42 @@ class BroadcastsConfig:
     progress_seconds: int = 5
 
 
+DEFAULT_PORT = 8080
+DEFAULT_CONCURRENCY = 8
+# Telegram's rule for setWebhook's secret_token.
+_SECRET_SHAPE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServerConfig:
+    """The one HTTP server: Telegram's webhook (`lunchbot run --webhook`), health, metrics."""
+
+    webhook_url: str | None = None  # the public HTTPS address Telegram posts updates to
+    listen: str = "127.0.0.1"
+    port: int | None = None  # polling mode serves health and metrics only when it is set
+    # From LUNCHBOT_WEBHOOK_SECRET, never from the file.
+    secret: str | None = field(default=None, repr=False)
+
+    def require_webhook(self) -> tuple[str, str]:
+        if self.webhook_url is None:
+            raise ConfigError(
+                "--webhook needs server.webhook_url: the public https:// address that "
+                "Telegram will post updates to (see the README, 'Running with a webhook')"
+            )
+        if self.secret is None:
+            raise ConfigError(
+                f"--webhook needs {WEBHOOK_SECRET_ENV}: 1-256 letters, digits, _ or -, "
+                "for example from: python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+            )
+        return self.webhook_url, self.secret
+
+
+@dataclass(frozen=True, kw_only=True)
+class UpdatesConfig:
+    # How many chats' updates are handled at once (each chat's one at a time, in order).
+    concurrency: int = DEFAULT_CONCURRENCY
+
+
 @dataclass(frozen=True, kw_only=True)
 class Config:
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
@@ -160,6 +197,8 @@ class Config:
     referrals: ReferralsConfig = field(default_factory=ReferralsConfig)
     celebrations: CelebrationPolicy = field(default_factory=CelebrationPolicy)
     broadcasts: BroadcastsConfig = field(default_factory=BroadcastsConfig)
+    server: ServerConfig = field(default_factory=ServerConfig)
+    updates: UpdatesConfig = field(default_factory=UpdatesConfig)
     source: Path | None = None
 
 
@@ -196,6 +235,8 @@ _KNOWN_KEYS: dict[str, frozenset[str]] = {
         }
     ),
     "broadcasts": frozenset({"progress_seconds"}),
+    "server": frozenset({"webhook_url", "listen", "port"}),
+    "updates": frozenset({"concurrency"}),
 }
 _SECRET_KEYS = frozenset({"token", "bot_token", "encryption_key", "webhook_secret"})
 
@@ -338,8 +379,36 @@ def _parse(
         broadcasts=BroadcastsConfig(
             progress_seconds=reader.integer("broadcasts", "progress_seconds", 5, low=1, high=600)
         ),
+        server=ServerConfig(
+            webhook_url=reader.url("server", "webhook_url"),
+            listen=reader.text("server", "listen", ServerConfig.listen, max_length=255),
+            port=_port(reader),
+            secret=_webhook_secret(env),
+        ),
+        updates=UpdatesConfig(
+            concurrency=reader.integer(
+                "updates", "concurrency", DEFAULT_CONCURRENCY, low=1, high=100
+            )
+        ),
         source=source,
     )
+
+
+def _port(reader: _Reader) -> int | None:
+    if reader.get("server", "port", None) is None:
+        return None
+    return reader.integer("server", "port", DEFAULT_PORT, low=0, high=65535)
+
+
+def _webhook_secret(env: Mapping[str, str]) -> str | None:
+    secret = env.get(WEBHOOK_SECRET_ENV, "").strip()
+    if not secret:
+        return None
+    if not _SECRET_SHAPE.match(secret):
+        raise ConfigError(
+            f"{WEBHOOK_SECRET_ENV} must be 1-256 letters, digits, _ or - (Telegram's rule)"
+        )
+    return secret
 
 
 def _keys(env: Mapping[str, str]) -> tuple[str, ...]:

@@ -39,6 +39,7 @@ from handlers.context import BotApplication, Services
 from storage import outbox, people, rota
 from storage.models import NoticeStatus
 from storage.outbox import Outgoing
+from web import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +87,7 @@ class Pacer:
 
     def pause(self, seconds: float) -> None:
         """Telegram said 429: nobody sends until it is over."""
+        metrics.TOO_MANY_REQUESTS.inc()
         self._paused_until = max(self._paused_until, self._clock() + seconds)
 
     def _wait(self, chat_id: int, now: float) -> float:

@@ -12,7 +12,7 @@ from types import TracebackType
 
 from bot.app import build_application, delivery_of, services_of
 from bot.config import Config, TelegramConfig
-from bot.runtime import plan, polling, purge
+from bot.runtime import drainer_of, plan, polling, purge
 from bot.sandbox import BotApiSandbox, RateLimits, SimGroup, SimUser
 from handlers.context import BotApplication, Services, utc_now
 from storage import rota
@@ -106,15 +106,20 @@ class Rehearsal:
         await self._bot.enter_async_context(
             # No scheduled jobs: the script moves the clock and calls deliver() itself, so
             # nothing arrives between a step and what the step checks.
-            polling(self._application, poll_timeout=HARNESS_POLL_TIMEOUT, sweep_seconds=None)
+            polling(
+                self._application,
+                poll_timeout=HARNESS_POLL_TIMEOUT,
+                sweep_seconds=None,
+                concurrency=self._config.updates.concurrency,
+            )
         )
         self.sandbox.after_update = self.settle
 
     async def settle(self) -> None:
-        """Wait until the bot has fetched every update sent so far, finished handling it, and
-        sent what that queued for other people (an offer, a notice)."""
+        """Wait until the bot has fetched and stored every update sent so far (the inbox), its
+        handlers have run, and it sent what that queued for other people (an offer, a notice)."""
         await self.sandbox.wait_confirmed()
-        await self.application.update_queue.join()
+        await drainer_of(self.application).join()
         await delivery_of(self.application).sweep()
 
     async def deliver(self) -> int:

@@ -40,6 +40,8 @@ WHAT IS STORED, WHY, WHO SEES IT
 - The audit log: who viewed, exported or decided each referral, role changes, invites,
   erasures, refused attempts. Why: accountability. Seen by: whoever runs the server.
 - Messages queued for sending (the outbox): who, what kind, when, how it ended; no text.
+- Updates received from Telegram (the inbox), with what people typed: kept until handled, then
+  deleted after a day (to recognise a repeat); never logged.
 - Invite links that match no invite: the Telegram id that tried and when, kept {window}
   minutes (the hourly clean-up removes them after that). Why: after {per_person} such links
   from one person, or {overall} from everyone, in {window} minutes, invite links are not

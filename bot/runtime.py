@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from urllib.parse import urlsplit
 
 from telegram import Update
-from telegram.error import TelegramError
+from telegram.error import BadRequest
 
 from bot.app import delivery_of, services_of
+from bot.config import ConfigError
+from bot.updates import DEFAULT_CONCURRENCY, Drainer, OutageLog, Poller, note_failure
 from handlers import menu
 from handlers.context import BotApplication, BotContext, Services
-from storage import celebrations, drafts, invites, migrate, people, referrals, rota
+from storage import celebrations, drafts, inbox, invites, migrate, people, referrals, rota
 from storage import schedule as schedule_db
+from web.server import Site, WebServer
+
+__all__ = ["OutageLog", "plan", "polling", "prepare", "purge", "schedule", "webhook"]
 
 logger = logging.getLogger(__name__)
 
@@ -23,22 +28,10 @@ POLL_TIMEOUT_SECONDS = 30
 OFFER_SWEEP_SECONDS = 60
 PLAN_SECONDS = 60  # reminders and alerts are planned a minute ahead at worst
 PURGE_SECONDS = 60 * 60  # retention is counted in days; hourly is on time
-OUTAGE_LOG_SECONDS = 60
 MISFIRE_GRACE_SECONDS = 60
-
-
-class OutageLog:
-    """While the Bot API is unreachable PTB retries every second or so; log the first failure
-    and then one line a minute, not a traceback a second."""
-
-    def __init__(self) -> None:
-        self._last: float | None = None
-
-    def error(self, error: TelegramError) -> None:
-        now = time.monotonic()
-        if self._last is None or now - self._last >= OUTAGE_LOG_SECONDS:
-            logger.warning("cannot fetch updates (will keep trying): %s", error)
-            self._last = now
+DRAINER_KEY = "drainer"
+# Telegram opens at most this many connections at once to a webhook (its default is 40).
+WEBHOOK_CONNECTIONS = 40
 
 
 async def _plan(context: BotContext) -> None:
@@ -66,6 +59,7 @@ async def purge(services: Services) -> None:
     )
     await drafts.expire(services.db, older_than=now - drafts.ABANDONED_AFTER)
     await invites.forget_attempts(services.db, now=now)
+    await inbox.purge(services.db, now=now)
 
 
 async def _expire_offers(context: BotContext) -> None:
@@ -120,39 +114,135 @@ async def prepare(application: BotApplication) -> None:
     await menu.publish_default(application.bot)
 
 
+def drainer_of(application: BotApplication) -> Drainer:
+    drainer: Drainer = application.bot_data[DRAINER_KEY]
+    return drainer
+
+
+@asynccontextmanager
+async def _running(
+    application: BotApplication, *, sweep_seconds: float | None, concurrency: int, alone: bool
+) -> AsyncIterator[Drainer]:
+    """The application started, with the drainer handing it what the inbox holds. `alone`:
+    no other instance can be draining the inbox (polling; or SQLite)."""
+    services = services_of(application)
+    try:
+        async with application:  # initialize(): getMe checks the token and the server
+            await prepare(application)
+            # Alone, what was being handled when the last run ended is handed over again now.
+            # Beside other instances (webhooks on PostgreSQL) a claim is another's while it is
+            # renewed, and a dead instance's is taken over once it is not (inbox.CLAIM_TIMEOUT).
+            resumed = await inbox.resume(services.db) if alone else 0
+            if resumed:
+                logger.info("%s updates left unfinished by the last run are handled again", resumed)
+            application.add_error_handler(note_failure)
+            drainer = Drainer(application, services.db, clock=services.now, concurrency=concurrency)
+            application.bot_data[DRAINER_KEY] = drainer
+            if sweep_seconds is not None:  # None: whoever runs the bot turns the clock
+                schedule(application, sweep_seconds=sweep_seconds)
+            await application.start()
+            drainer.start()
+            try:
+                yield drainer
+            finally:
+                await drainer.stop()
+                # A sweep in progress hands back what it has not sent, so stopping takes
+                # seconds, not the whole backlog; the next start sends the rest.
+                delivery_of(application).stop()
+                await application.stop()
+    finally:
+        await services.db.dispose()
+
+
 @asynccontextmanager
 async def polling(
     application: BotApplication,
     *,
     poll_timeout: int = POLL_TIMEOUT_SECONDS,
     sweep_seconds: float | None,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    listen: str = "127.0.0.1",
+    port: int | None = None,
 ) -> AsyncIterator[BotApplication]:
-    """The bot running in this event loop, fetching updates with getUpdates, till the end."""
+    """The bot running in this event loop, fetching updates with getUpdates, till the end.
+    With a `port`, the HTTP server answers /healthz, /readyz and /metrics too."""
     services = services_of(application)
-    try:
-        async with application:  # initialize(): getMe checks the token and the server
-            await prepare(application)
-            updater = application.updater
-            if updater is None:
-                raise RuntimeError("the application was built without an updater")
-            await updater.start_polling(
-                error_callback=OutageLog().error,
-                poll_interval=0.0,
-                timeout=poll_timeout,
-                allowed_updates=Update.ALL_TYPES,
-                drop_pending_updates=False,  # updates sent while the bot was down still count
+    # Only one process can poll (Telegram answers a second one with 409).
+    async with _running(
+        application, sweep_seconds=sweep_seconds, concurrency=concurrency, alone=True
+    ) as drainer:
+        # A webhook left set by an earlier run would make getUpdates fail with 409.
+        await application.bot.delete_webhook(drop_pending_updates=False)
+        server = None
+        if port is not None:
+            server = WebServer(Site(db=services.db, clock=services.now))
+            await _listen(server, listen, port)
+        poller = Poller(application, services.db, drainer, clock=services.now, timeout=poll_timeout)
+        poller.start()
+        logger.info("bot @%s is running (polling)", application.bot.username)
+        try:
+            yield application
+        finally:
+            await poller.stop()
+            if server is not None:
+                await server.stop()
+
+
+@asynccontextmanager
+async def webhook(
+    application: BotApplication,
+    *,
+    url: str,
+    secret: str,
+    listen: str,
+    port: int,
+    sweep_seconds: float | None,
+    concurrency: int = DEFAULT_CONCURRENCY,
+) -> AsyncIterator[WebServer]:
+    """The bot running with Telegram posting updates to `url`, which a reverse proxy passes to
+    this server at `listen:port` (the same path)."""
+    services = services_of(application)
+    async with _running(
+        application,
+        sweep_seconds=sweep_seconds,
+        concurrency=concurrency,
+        alone=services.db.is_sqlite,
+    ) as drainer:
+        server = WebServer(
+            Site(
+                db=services.db,
+                clock=services.now,
+                webhook_path=urlsplit(url).path or "/",
+                secret=secret,
+                on_stored=drainer.wake,
             )
-            if sweep_seconds is not None:  # None: whoever runs the bot turns the clock
-                schedule(application, sweep_seconds=sweep_seconds)
-            await application.start()
-            logger.info("bot @%s is running", application.bot.username)
+        )
+        await _listen(server, listen, port)  # before setWebhook: the first post finds it
+        try:
             try:
-                yield application
-            finally:
-                # A sweep in progress hands back what it has not sent, so stopping takes
-                # seconds, not the whole backlog; the next start sends the rest.
-                delivery_of(application).stop()
-                await updater.stop()
-                await application.stop()
-    finally:
-        await services.db.dispose()
+                await application.bot.set_webhook(
+                    url,
+                    secret_token=secret,
+                    allowed_updates=Update.ALL_TYPES,
+                    drop_pending_updates=False,  # updates sent while the bot was down count
+                    max_connections=WEBHOOK_CONNECTIONS,
+                )
+            except BadRequest as exc:
+                raise ConfigError(
+                    f"server.webhook_url: Telegram refused it ({exc.message}); it must be a "
+                    "public https:// address on port 443, 80, 88 or 8443"
+                ) from None
+            logger.info("bot @%s is running (webhook)", application.bot.username)
+            yield server
+        finally:
+            await server.stop()
+
+
+async def _listen(server: WebServer, listen: str, port: int) -> None:
+    try:
+        await server.start(listen, port)
+    except OSError as exc:
+        raise ConfigError(
+            f"server.listen / server.port: cannot listen on {listen}:{port} "
+            f"({exc.strerror or exc}); is another program using that port?"
+        ) from None

@@ -83,6 +83,14 @@ async def current_revision(url: str) -> str | None:
         await database.dispose()
 
 
+async def revision_of(database: Database) -> str | None:
+    """The revision a database is at, through its own engine (a readiness check)."""
+    async with database.engine.connect() as connection:
+        return await connection.run_sync(
+            lambda conn: MigrationContext.configure(conn).get_current_revision()
+        )
+
+
 def head_revision() -> str | None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))

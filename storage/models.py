@@ -394,6 +394,41 @@ class Notice(Base):
     batch: Mapped[str | None] = mapped_column(String(32), index=True)
 
 
+class InboxStatus(enum.StrEnum):
+    PENDING = "pending"  # stored, not yet handed to the handlers
+    HANDLING = "handling"  # claimed by an instance; its handlers are running
+    HANDLED = "handled"  # the handlers ran (an error was answered by the error handler)
+    FAILED = "failed"  # the update could not be read or handled at all
+
+
+class InboxUpdate(Base):
+    """The inbox: every update from Telegram, stored before Telegram is told it was received
+    (the next getUpdates offset, or a webhook's 200), then handed to the handlers in order per
+    chat. `update_id` is unique, so a repeated delivery is stored once. It holds what people
+    typed: handled rows are deleted after a day (the window for spotting repeats), and no
+    column of it is ever logged."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (
+        Index("ix_inbox_status_chat_key", "status", "chat_key", "update_id"),
+        Index("ix_inbox_chat_key", "chat_key", "update_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    update_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    # The chat the update belongs to (a user's id when it has no chat): its updates are handled
+    # one at a time, in update_id order.
+    chat_key: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[InboxStatus] = mapped_column(
+        _enum_column(InboxStatus), default=InboxStatus.PENDING
+    )
+    received_at: Mapped[datetime]
+    claimed_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+
 class ReferralStatus(enum.StrEnum):
     SUBMITTED = "submitted"
     WAITLISTED = "waitlisted"

@@ -116,6 +116,25 @@ async def batch_counts(db: Database, batch: str) -> dict[NoticeStatus, int]:
         return dict((await session.execute(query)).tuples().all())
 
 
+async def batched_counts(db: Database) -> dict[NoticeStatus, int]:
+    """How many notices of all batches (broadcasts) are in each state."""
+    query = (
+        select(Notice.status, func.count()).where(Notice.batch.is_not(None)).group_by(Notice.status)
+    )
+    async with db.read() as session:
+        return dict((await session.execute(query)).tuples().all())
+
+
+async def oldest_due(db: Database, *, now: datetime) -> datetime | None:
+    """When the longest-waiting pending notice fell due (None when nothing is due)."""
+    query = select(func.min(Notice.due_at)).where(
+        Notice.status == NoticeStatus.PENDING, Notice.due_at <= now
+    )
+    async with db.read() as session:
+        due: datetime | None = (await session.execute(query)).scalar_one()
+        return due
+
+
 async def claim_due(db: Database, *, now: datetime, limit: int) -> list[Outgoing]:
     """Take up to `limit` due notices for sending: single notices first (an offer or a
     reminder must not queue for minutes behind a broadcast's thousands), but never more than

@@ -11,6 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FORBIDDEN = {
     "storage": ("telegram", "handlers", "bot"),
     "handlers": ("bot",),
+    "web": ("telegram", "handlers", "bot"),
 }
 
 

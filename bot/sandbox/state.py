@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -15,7 +16,9 @@ from bot.sandbox.ratelimit import FloodControl
 logger = logging.getLogger(__name__)
 
 GROUP_TYPES = frozenset({"group", "supergroup"})
-FIRST_UPDATE_ID = 1
+# Telegram picks the next update id at random after a quiet week: each sandbox starts at its
+# own, so a bot that remembers update ids (its inbox) meets a new sandbox as it would meet that.
+MAX_FIRST_UPDATE_ID = 2**31
 FIRST_MESSAGE_ID = 1
 DEFAULT_WEBHOOK_CONNECTIONS = 40
 
@@ -115,7 +118,7 @@ class World:
         self.queries: dict[str, CallbackQueryState] = {}
         self.webhook: WebhookConfig | None = None
         self.pending: dict[int, JsonDict] = {}
-        self.next_update_id = FIRST_UPDATE_ID
+        self.next_update_id = 1 + secrets.randbelow(MAX_FIRST_UPDATE_ID)
         self.next_query_id = 1
         self.enqueue_listeners: list[Callable[[int], None]] = []
         self._poller: asyncio.Future[None] | None = None
@@ -214,6 +217,14 @@ class World:
             else:
                 waiter.set_result(None)
         self._confirm_waiters = still_waiting
+
+    async def until_confirmed(self, ids: frozenset[int]) -> None:
+        """Wait, however long it takes, until none of `ids` is pending."""
+        if not ids & self.pending.keys():
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._confirm_waiters.append((ids, waiter))
+        await waiter
 
     async def wait_confirmed(self, timeout: float) -> None:  # noqa: ASYNC109 - public API
         ids = frozenset(self.pending)

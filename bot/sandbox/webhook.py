@@ -7,6 +7,7 @@ import contextlib
 import logging
 import time
 from http import HTTPStatus
+from typing import Any
 
 import httpx
 
@@ -63,6 +64,16 @@ class WebhookDelivery:
         return self._client
 
     async def _deliver(self, update_id: int, config: WebhookConfig) -> None:
+        # One chat's updates go one at a time, in order: the next once the bot took the one
+        # before (as Telegram is seen to do; other chats' updates go alongside).
+        update = self.world.pending.get(update_id)
+        chat = _chat_of(update) if update is not None else None
+        earlier = frozenset(
+            other
+            for other, body in list(self.world.pending.items())
+            if other < update_id and chat is not None and _chat_of(body) == chat
+        )
+        await self.world.until_confirmed(earlier)
         delay = FIRST_RETRY_DELAY_SECONDS
         headers = {SECRET_HEADER: config.secret_token} if config.secret_token else {}
         while self.world.webhook is config and update_id in self.world.pending:
@@ -104,3 +115,18 @@ class WebhookDelivery:
         if self._client is not None:
             await self._client.aclose()
             self._client = None
+
+
+def _chat_of(update: dict[str, Any]) -> int | None:
+    """The chat an update belongs to (the message's, or a button's message's), if any."""
+    for body in update.values():
+        if not isinstance(body, dict):
+            continue
+        for holder in (body, body.get("message")):
+            chat = holder.get("chat") if isinstance(holder, dict) else None
+            if isinstance(chat, dict) and isinstance(chat.get("id"), int):
+                return int(chat["id"])
+        sender = body.get("from")
+        if isinstance(sender, dict) and isinstance(sender.get("id"), int):
+            return int(sender["id"])
+    return None

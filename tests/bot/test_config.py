@@ -168,6 +168,24 @@ def test_a_wrong_environment_key_or_value_is_one_line_naming_the_variable(tmp_pa
         _load(tmp_path, "", env={"LUNCHBOT_TELEGRAM__TOKEN": GOOD_TOKEN})
 
 
+def test_the_webhook_takes_its_address_from_config_and_its_secret_from_the_environment(
+    tmp_path: Path,
+) -> None:
+    text = '[server]\nwebhook_url = "https://lunch.example.org/telegram"\nport = 8443\n'
+    config = _load(tmp_path, text, {"LUNCHBOT_WEBHOOK_SECRET": "abc_DEF-123"})
+    assert config.server.require_webhook() == ("https://lunch.example.org/telegram", "abc_DEF-123")
+    assert config.server.port == 8443
+    assert "abc_DEF" not in repr(config)
+    with pytest.raises(ConfigError, match=r"--webhook needs LUNCHBOT_WEBHOOK_SECRET"):
+        _load(tmp_path, text).server.require_webhook()
+    with pytest.raises(ConfigError, match=r"--webhook needs server.webhook_url"):
+        _load(tmp_path, "", {"LUNCHBOT_WEBHOOK_SECRET": "x"}).server.require_webhook()
+    with pytest.raises(ConfigError, match=r"LUNCHBOT_WEBHOOK_SECRET must be 1-256 letters"):
+        _load(tmp_path, text, {"LUNCHBOT_WEBHOOK_SECRET": "has spaces"})
+    with pytest.raises(ConfigError, match=r"server.webhook_secret"):
+        _load(tmp_path, text + 'webhook_secret = "in the file"\n')
+
+
 def test_the_database_file_is_readable_by_its_owner_only(tmp_path: Path) -> None:
     """It holds names, phone numbers and sealed referrals."""
     _upgrade_database_in(tmp_path)
