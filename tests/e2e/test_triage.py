@@ -320,8 +320,8 @@ async def test_the_exported_csv_opens_in_a_spreadsheet_as_words_and_runs_no_form
     await rachel.send("/referrals")
     await rachel.tap("HS-014 · Hillside Primary · 2 children")
     await rachel.tap("📍 Place")
-    await rachel.tap("★ St Mark's")
-    await rachel.tap("✅ Place")
+    await rachel.tap("★ St Mark's · 2 of 10 days")
+    await rachel.tap("✅ Place on 2 days")
     await rachel.send("/referrals")
     await rachel.tap("HS-015 · Hillside Primary · 1 child")
     await rachel.tap("📄 School's CSV")
@@ -332,7 +332,8 @@ async def test_the_exported_csv_opens_in_a_spreadsheet_as_words_and_runs_no_form
     assert rows["HS-015"]["needs"] == "'" + formula
     assert rows["HS-015"]["note"] == "'-1 child today\n+1 next week"
     assert rows["HS-014"]["weekdays"] == "Tue Thu"
-    assert (rows["HS-014"]["from"], rows["HS-014"]["to"]) == ("2026-07-28", "2026-08-27")
+    # Placed on the two days St Mark's runs a lunch: the file says those, not the asked span.
+    assert (rows["HS-014"]["from"], rows["HS-014"]["to"]) == ("2026-07-28", "2026-07-30")
     assert rows["HS-015"]["weekdays"] == ""
 
 
