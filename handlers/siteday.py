@@ -28,6 +28,7 @@ logger = logging.getLogger(__name__)
 COUNTS_FLOW = "site_counts"
 TIMES_FLOW = "site_times"
 NOT_RUN_FLOW = "site_not_run"
+COVER_FLOW = "site_cover"
 COVERAGE_DAYS = 7
 SESSIONS_PER_COVERAGE_PAGE = 8
 # People on one screen of the site day: two buttons each stays far below Telegram's 100 buttons
@@ -534,7 +535,11 @@ async def _on_unplanned_times(
         return
     data = {**data, "start": f"{times[0]:%H:%M}", "end": f"{times[1]:%H:%M}"}
     await flows.wait_for_text(context, profile.telegram_id, COUNTS_FLOW, "meals", data)
-    await say(update, site_texts.ask_unplanned_meals(times[0], times[1]))
+    await say(
+        update,
+        site_texts.ask_unplanned_meals(times[0], times[1]),
+        flows.cancel_keyboard(COUNTS_FLOW),
+    )
 
 
 async def _save_counts(
@@ -603,11 +608,12 @@ async def _ask_sure(update: Update, data: dict[str, Any]) -> None:
     await show(
         update,
         site_texts.are_you_sure(meals, children, doubts, int(data.get("capacity", 0))),
-        keyboard(
+        flows.cancel_keyboard(
+            COUNTS_FLOW,
             [
                 (site_texts.save_anyway_button(meals, children), SaveCountsAnyway()),
                 (site_texts.change_counts_button(), ChangeCounts()),
-            ]
+            ],
         ),
     )
 
@@ -639,7 +645,7 @@ async def change_counts(
         k: v for k, v in draft.data.items() if k not in ("meals", "children", "doubts", "capacity")
     }
     await flows.wait_for_text(context, profile.telegram_id, COUNTS_FLOW, "meals", data)
-    await show(update, site_texts.ask_meals_again())
+    await show(update, site_texts.ask_meals_again(), flows.cancel_keyboard(COUNTS_FLOW))
 
 
 # --- a session that did not run --------------------------------------------------------------
@@ -661,13 +667,19 @@ async def ask_not_run(
     rows.append([(site_texts.other_reason_button(), NotRunTyped(view.session_id))])
     day = day_code(view.starts_at.astimezone(tz).date())
     rows.append([(site_texts.back_to_day_button(view, tz), OpenDay(view.location_id, day))])
-    await show(update, site_texts.ask_not_run(view, tz), keyboard(*rows))
+    # A form from here: the reason is chosen or typed next, and /cancel or Cancel ends it.
+    await flows.begin(context, profile.telegram_id, NOT_RUN_FLOW, {"session_id": view.session_id})
+    await show(update, site_texts.ask_not_run(view, tz), flows.cancel_keyboard(NOT_RUN_FLOW, *rows))
 
 
 @button(NotRunChosen, Role.COORDINATOR)
 async def not_run_chosen(
     update: Update, context: BotContext, profile: Profile, chosen: NotRunChosen
 ) -> None:
+    about = {"session_id": chosen.session_id}
+    if await flows.still_open(update, context, profile.telegram_id, NOT_RUN_FLOW, about) is None:
+        return
+    await flows.finish(context, profile.telegram_id, NOT_RUN_FLOW)
     reason = site_texts.NOT_RUN_REASONS[chosen.reason]
     await _not_run(update, context, profile, chosen.session_id, reason, typed=False)
 
@@ -677,13 +689,20 @@ async def not_run_typed(
     update: Update, context: BotContext, profile: Profile, chosen: NotRunTyped
 ) -> None:
     services = context.services
+    about = {"session_id": chosen.session_id}
+    if await flows.still_open(update, context, profile.telegram_id, NOT_RUN_FLOW, about) is None:
+        return
     view = await siteday.managed_session(
         services.db, actor_telegram_id=profile.telegram_id, session_id=chosen.session_id
     )
     await flows.wait_for_text(
         context, profile.telegram_id, NOT_RUN_FLOW, "reason", {"session_id": view.session_id}
     )
-    await show(update, site_texts.ask_not_run_reason(view, services.settings.timezone))
+    await show(
+        update,
+        site_texts.ask_not_run_reason(view, services.settings.timezone),
+        flows.cancel_keyboard(NOT_RUN_FLOW),
+    )
 
 
 async def on_not_run_text(update: Update, context: BotContext, profile: Profile, text: str) -> None:
@@ -825,7 +844,14 @@ async def _offer_wider_cover(
             ]
         )
     rows.append([(site_texts.back_to_session_button(), OpenSessionAdmin(view.session_id))])
-    await show(update, site_texts.cover_nobody_near(view, job, recent, everyone), keyboard(*rows))
+    text = site_texts.cover_nobody_near(view, job, recent, everyone)
+    if recent == 0 and everyone == 0:  # nobody to choose: no form to cancel either
+        await show(update, text, keyboard(*rows))
+        return
+    # Choosing whom to ask is a form: /cancel or its Cancel ends it, and a choice tapped after
+    # that asks nobody.
+    await flows.begin(context, profile.telegram_id, COVER_FLOW, {"job_id": job.job_id})
+    await show(update, text, flows.cancel_keyboard(COVER_FLOW, *rows))
 
 
 @button(RequestWiderCover, Role.COORDINATOR)
@@ -833,9 +859,13 @@ async def request_wider_cover(
     update: Update, context: BotContext, profile: Profile, chosen: RequestWiderCover
 ) -> None:
     services = context.services
+    about = {"job_id": chosen.job_id}
+    if await flows.still_open(update, context, profile.telegram_id, COVER_FLOW, about) is None:
+        return
     view, job = await siteday.managed_job(
         services.db, actor_telegram_id=profile.telegram_id, job_id=chosen.job_id
     )
+    await flows.finish(context, profile.telegram_id, COVER_FLOW)
     if not _open(view, services):
         note = site_texts.session_closed()
     elif job.free <= 0:

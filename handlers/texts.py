@@ -488,6 +488,8 @@ FORMS: dict[str, tuple[str, str]] = {
     "site_counts": ("the day's counts", "/today"),
     "site_times": ("the session's times", "/today"),
     "site_not_run": ("why the session did not run", "/today"),
+    "site_cover": ("asking for cover", "/coverage"),
+    "location_archive": ("archiving the location", "/locations"),
     "homes": ("choosing home locations", "/profile"),
     "win": ("sharing a win", "/win"),
     "win_edit": ("editing the win", "/wins"),

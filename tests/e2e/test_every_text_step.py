@@ -276,8 +276,10 @@ async def _decline(world: World) -> None:
 
 async def _other_dates(world: World) -> None:
     referral_id, version = await _referral(world)
+    rachel = world.bot.user(RACHEL, "Rachel")
+    await _tap(rachel, triage.ChoosePlace(referral_id=referral_id, version=version))
     await _tap(
-        world.bot.user(RACHEL, "Rachel"),
+        rachel,
         triage.OtherDates(referral_id=referral_id, version=version, location_id=world.location_id),
     )
 
