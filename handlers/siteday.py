@@ -29,6 +29,7 @@ COUNTS_FLOW = "site_counts"
 TIMES_FLOW = "site_times"
 NOT_RUN_FLOW = "site_not_run"
 COVER_FLOW = "site_cover"
+LOCATIONS_PER_PAGE = 10  # the location picker: a programme may run hundreds (100 buttons)
 COVERAGE_DAYS = 7
 SESSIONS_PER_COVERAGE_PAGE = 8
 # People on one screen of the site day: two buttons each stays far below Telegram's 100 buttons
@@ -45,6 +46,7 @@ _TIMES = re.compile(
 @dataclass(frozen=True)
 class PickLocation:
     day: int  # YYYYMMDD, the programme's local date
+    offset: int = 0  # the page of locations: a programme may have hundreds
 
 
 @callbacks.action("dl")
@@ -243,16 +245,30 @@ async def pick_location(
     update: Update, context: BotContext, profile: Profile, picked: PickLocation
 ) -> None:
     run = await locations.managed_by(context.services.db, actor_telegram_id=profile.telegram_id)
-    await _choose_location(update, run, day_of(picked.day) or _today(context.services))
+    day = day_of(picked.day) or _today(context.services)
+    await _choose_location(update, run, day, picked.offset)
 
 
-async def _choose_location(update: Update, run: list[LocationInfo], day: date) -> None:
+async def _choose_location(
+    update: Update, run: list[LocationInfo], day: date, offset: int = 0
+) -> None:
     if not run:
         await show(update, site_texts.no_locations())
         return
+    offset = offset if offset < len(run) else 0
     rows: list[Row] = [
-        [(loc.name, OpenDay(location_id=loc.location_id, day=day_code(day)))] for loc in run
+        [(loc.name, OpenDay(location_id=loc.location_id, day=day_code(day)))]
+        for loc in run[offset : offset + LOCATIONS_PER_PAGE]
     ]
+    code = day_code(day)
+    rows.append(
+        pager(
+            offset,
+            len(run),
+            LOCATIONS_PER_PAGE,
+            lambda offset: PickLocation(day=code, offset=offset),
+        )
+    )
     await show(update, site_texts.choose_location(day), keyboard(*rows))
 
 

@@ -355,9 +355,15 @@ def check_recorded(person: Profile) -> str:
     return f"Recorded: safeguarding check {check_state(person)}."
 
 
+# A site lead of many locations: their names up to this many, then how many more (4096 chars).
+SCOPE_NAMES_SHOWN = 10
+
+
 def scope_menu(person: Profile, names: list[str]) -> str:
     if names:
-        where = ", ".join(esc(name) for name in names)
+        where = ", ".join(esc(name) for name in names[:SCOPE_NAMES_SHOWN])
+        if len(names) > SCOPE_NAMES_SHOWN:
+            where += f" and {len(names) - SCOPE_NAMES_SHOWN} more"
         state = f"is a <b>site lead</b> of {where}: they run only those locations"
     else:
         state = "coordinates the <b>whole programme</b>"

@@ -22,6 +22,7 @@ from storage.models import NAME_MAX, BookingStatus
 from storage.rota import MAX_PLACES_PER_JOB, JobSpec, SessionPlan
 from tests.conftest import RACHEL
 from tests.e2e.test_referral_form import school_contact
+from tests.support import promote_to_coordinator
 
 TUESDAY = date(2026, 7, 28)
 # 13:45 in London (BST) on Tuesday 28 July: lunch is over, time to mark who came.
@@ -414,6 +415,59 @@ async def test_with_500_locations_pages_and_steps_never_share_a_label(
     await okafor.send("28/07/2026 - 27/08/2026")
     await okafor.tap("Continue ▶")
     assert "Has the parent or carer agreed" in okafor.last.text
+    await okafor.tap("✅ The parent or carer agreed")
+    await okafor.tap("Skip")
+    await okafor.tap("📨 Send referral")
     within_limits(okafor)
     labels_unique(okafor)
+
+    # Placing it: every location, 10 a page, with Back and Cancel below.
+    await rachel.send("/referrals")
+    await rachel.tap("HS-014 · Hillside Primary · 1 child")
+    await rachel.tap("📍 Place")
+    await walk_pages(rachel, f"★ {names[482]} · no day free", pages=50)
+    await rachel.send("/cancel")
+
+    # /today for a coordinator of the whole programme: which location's day, 10 a page.
+    await rachel.send("/today")
+    assert "Which location's day" in rachel.last.text
+    await walk_pages(rachel, names[0], pages=50)
+    await rachel.tap(names[489])
+    assert names[489] in rachel.last.text
+    await rachel.tap("📍 Another location")
+    assert names[0] in rachel.last.labels()
+
+    # A site lead's locations, chosen from the person's card in /people, 10 a page; the
+    # card and the menu say which, however many are ticked.
+    await register(bot, clock, 3001, "Priya")
+    await bot.user(3001, "Priya").send("/start")  # her chat, where her menu is set
+    await promote_to_coordinator(db, clock(), 3001, by=RACHEL)
+    await rachel.send("/people")
+    await rachel.tap("Priya")
+    await rachel.tap("📍 Site lead of…")
+    await walk_pages(rachel, names[0], pages=50)
+    await rachel.tap(names[489])
+    assert f"✓ {names[489]}" in rachel.last.labels()
+    assert "Next ▶" in rachel.last.labels()  # the same page, not back to the first
+    everywhere = frozenset(info.location_id for info in await locations.listed(db))
+    priya_id = (await people.profile(db, 3001)).person_id  # type: ignore[union-attr]
+    await locations.set_scope(
+        db, actor_telegram_id=RACHEL, person_id=priya_id, location_ids=everywhere, now=clock()
+    )
+    await rachel.tap("◀ Previous")
+    assert "and 490 more" in rachel.last.text
+    within_limits(rachel)
+    labels_unique(rachel)
+
+    # /profile's homes for a volunteer who calls every location home.
+    sam = bot.user(3002, "Sam")
+    await register(bot, clock, 3002, "Sam")
+    for location_id in sorted(everywhere):
+        await locations.toggle_home(db, telegram_id=3002, location_id=location_id)
+    await sam.send("/profile")
+    assert "and 490 more" in sam.last.text
+    await sam.tap("🏠 Choose home locations")
+    await walk_pages(sam, f"✓ {names[0]}", pages=63)
+    within_limits(sam)
+    labels_unique(sam)
     no_refusals(bot)
