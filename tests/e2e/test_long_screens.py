@@ -18,7 +18,7 @@ from bot.sandbox.markup import MAX_INLINE_BUTTONS, MAX_INLINE_BUTTONS_PER_ROW
 from bot.sandbox.methods import MAX_TEXT_LENGTH
 from handlers import siteday, volunteer
 from storage import locations, people, rota
-from storage.models import NAME_MAX, BookingStatus
+from storage.models import NAME_MAX, BookingStatus, HomeLocation, Person
 from storage.rota import MAX_PLACES_PER_JOB, JobSpec, SessionPlan
 from tests.conftest import RACHEL
 from tests.e2e.test_referral_form import school_contact
@@ -385,9 +385,7 @@ async def test_with_500_locations_pages_and_steps_never_share_a_label(
     # /impact's places: every location or one, 8 a page.
     await rachel.send("/impact")
     await rachel.tap("Last 4 weeks")
-    await rachel.tap("Next ▶")
-    await rachel.tap("◀ Previous")
-    assert names[0] in rachel.last.labels()
+    await walk_pages(rachel, names[0], pages=63)
     await rachel.send("/cancel")
 
     # /broadcast to one location's volunteers: 8 a page, with Back and Cancel.
@@ -470,4 +468,49 @@ async def test_with_500_locations_pages_and_steps_never_share_a_label(
     await walk_pages(sam, f"✓ {names[0]}", pages=63)
     within_limits(sam)
     labels_unique(sam)
+    no_refusals(bot)
+
+
+MANY_PEOPLE = 10_000
+
+
+async def test_with_10000_people_the_people_lists_stay_within_telegrams_limits(
+    bot: Rehearsal, clock: Clock
+) -> None:
+    """10,000 volunteers with names as long as a name may be, all calling one lunch club
+    home: the whole programme's /people and its site lead's are shown a page at a time."""
+    await register(bot, clock, RACHEL, "Rachel")
+    db = bot.services.db
+    club = await locations.create(db, actor_telegram_id=RACHEL, name="Lunch club", now=clock())
+    async with db.transaction() as session:
+        crowd = [
+            Person(
+                telegram_id=FIRST_HELPER + n,
+                display_name=helper_name(n),
+                privacy_accepted_at=clock(),
+                created_at=clock(),
+            )
+            for n in range(MANY_PEOPLE)
+        ]
+        session.add_all(crowd)
+        await session.flush()
+        session.add_all([HomeLocation(person_id=p.id, location_id=club.location_id) for p in crowd])
+    await register(bot, clock, 3001, "Priya")
+    await bot.user(3001, "Priya").send("/start")
+    await promote_to_coordinator(db, clock(), 3001, by=RACHEL, scope=frozenset({club.location_id}))
+
+    for who, name in ((RACHEL, "Rachel"), (3001, "Priya")):
+        lead = bot.user(who, name)
+        await lead.send("/people")
+        screen = lead.last
+        shown = re.search(r"\(1-10 of (\d+)\)", screen.text)
+        assert shown is not None and int(shown.group(1)) >= MANY_PEOPLE, screen.text[:120]
+        for _ in range(3):
+            await lead.tap("Next ▶", message=screen)
+        await lead.tap("◀ Previous", message=screen)
+        assert "(21-30 of" in screen.text
+        await lead.tap(screen.labels()[0], message=screen)  # a card, with its long name
+        assert "Helper 0" in screen.text
+        within_limits(lead)
+        labels_unique(lead)
     no_refusals(bot)
