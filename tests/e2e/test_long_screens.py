@@ -17,8 +17,9 @@ from bot.sandbox import SimUser
 from bot.sandbox.markup import MAX_INLINE_BUTTONS, MAX_INLINE_BUTTONS_PER_ROW
 from bot.sandbox.methods import MAX_TEXT_LENGTH
 from handlers import siteday, volunteer
-from storage import locations, people, rota
+from storage import locations, people, referrals, rota
 from storage.models import NAME_MAX, BookingStatus, HomeLocation, Person
+from storage.referrals import ReferralForm
 from storage.rota import MAX_PLACES_PER_JOB, JobSpec, SessionPlan
 from tests.conftest import RACHEL
 from tests.e2e.test_referral_form import school_contact
@@ -415,11 +416,44 @@ async def test_with_500_locations_pages_and_steps_never_share_a_label(
     await okafor.send("28/07/2026 - 27/08/2026")
     await okafor.tap("Continue ▶")
     assert "Has the parent or carer agreed" in okafor.last.text
-    await okafor.tap("✅ The parent or carer agreed")
-    await okafor.tap("Skip")
-    await okafor.tap("📨 Send referral")
     within_limits(okafor)
     labels_unique(okafor)
+    no_refusals(bot)
+
+
+async def test_with_500_locations_every_list_of_them_is_paged(bot: Rehearsal, clock: Clock) -> None:
+    """Placing a referral, /today's location picker, a site lead's locations and /profile's
+    homes: each a page at a time, page buttons apart from step buttons."""
+    await register(bot, clock, RACHEL, "Rachel")
+    db = bot.services.db
+    names = [f"Lunch club {n:03d}" for n in range(MANY_LOCATIONS)]
+    for name in names:
+        await locations.create(db, actor_telegram_id=RACHEL, name=name, now=clock())
+    everywhere = {info.name: info.location_id for info in await locations.listed(db)}
+    rachel = bot.user(RACHEL, "Rachel")
+    await school_contact(bot, 2001, "Daniel", "Hillside Primary")
+    cipher = bot.services.cipher
+    assert cipher is not None
+    await referrals.submit(
+        db,
+        cipher,
+        telegram_id=2001,
+        now=clock(),
+        daily_limit=10,
+        form=ReferralForm(
+            reference="HS-014",
+            children=1,
+            age_bands=("Year 2",),
+            needs=None,
+            note=None,
+            preferred_location_ids=(everywhere[names[482]],),
+            first_day=date(2026, 7, 28),
+            last_day=date(2026, 8, 27),
+            weekdays=(1, 3),
+            consent=True,
+        ),
+    )
+    await bot.settle()  # Rachel's notice of the new referral
 
     # Placing it: every location, 10 a page, with Back and Cancel below.
     await rachel.send("/referrals")
@@ -449,10 +483,13 @@ async def test_with_500_locations_pages_and_steps_never_share_a_label(
     await rachel.tap(names[489])
     assert f"✓ {names[489]}" in rachel.last.labels()
     assert "Next ▶" in rachel.last.labels()  # the same page, not back to the first
-    everywhere = frozenset(info.location_id for info in await locations.listed(db))
     priya_id = (await people.profile(db, 3001)).person_id  # type: ignore[union-attr]
     await locations.set_scope(
-        db, actor_telegram_id=RACHEL, person_id=priya_id, location_ids=everywhere, now=clock()
+        db,
+        actor_telegram_id=RACHEL,
+        person_id=priya_id,
+        location_ids=frozenset(everywhere.values()),
+        now=clock(),
     )
     await rachel.tap("◀ Previous")
     assert "and 490 more" in rachel.last.text
@@ -462,7 +499,7 @@ async def test_with_500_locations_pages_and_steps_never_share_a_label(
     # /profile's homes for a volunteer who calls every location home.
     sam = bot.user(3002, "Sam")
     await register(bot, clock, 3002, "Sam")
-    for location_id in sorted(everywhere):
+    for location_id in sorted(everywhere.values()):
         await locations.toggle_home(db, telegram_id=3002, location_id=location_id)
     await sam.send("/profile")
     assert "and 490 more" in sam.last.text
