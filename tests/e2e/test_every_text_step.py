@@ -29,6 +29,7 @@ from handlers import (
     broadcast,
     callbacks,
     coordination,
+    homes,
     impact,
     planning,
     referral_form,
@@ -311,6 +312,40 @@ def _win_step(label: str) -> Reach:
     return reach
 
 
+async def _unplanned_to(world: World, field: str) -> None:
+    """Rachel records a lunch nobody planned at St Mark's today, up to `field`."""
+    rachel = world.bot.user(RACHEL, "Rachel")
+    today = siteday.day_code(AFTER_LUNCH.date())
+    await _tap(rachel, siteday.AskUnplanned(location_id=world.location_id, day=today))
+    if field == "times":
+        return
+    await rachel.send("09:00-10:00")  # before the planned lunch, so no clash
+    if field == "meals":
+        return
+    await rachel.send("10")
+
+
+def _unplanned_step(field: str) -> Reach:
+    async def reach(world: World) -> None:
+        await _unplanned_to(world, field)
+
+    return reach
+
+
+async def _not_run_reason(world: World) -> None:
+    rachel = world.bot.user(RACHEL, "Rachel")
+    await _tap(rachel, siteday.AskNotRun(session_id=world.session_id))
+    await _tap(rachel, siteday.NotRunTyped(session_id=world.session_id))
+
+
+async def _name_like_reference(world: World) -> None:
+    """The reference reads like a child's name: the form asks whether it is the school's
+    code, and a typed answer is the reference again."""
+    okafor = world.bot.user(OKAFOR, "Mr Okafor")
+    await okafor.send("/refer")
+    await okafor.send("Jamie Smith")
+
+
 async def _nowhere(_world: World) -> None:
     """A command with its words needs no step first."""
 
@@ -388,6 +423,13 @@ STEPS: dict[str, TextStep] = {
         ),
         photo=True,
     ),
+    "did-not-run reason": TextStep(RACHEL, _not_run_reason),
+    **{
+        f"unplanned lunch's {field}": TextStep(RACHEL, _unplanned_step(field))
+        for field in ("times", "meals", "children")
+    },
+    "home locations search": TextStep(SAM, _tapping(SAM, lambda _w: homes.FindHome())),
+    "reference after the name-like question": TextStep(OKAFOR, _name_like_reference),
     "impact report's dates": TextStep(
         RACHEL, _tapping(RACHEL, lambda _w: impact.ImpactDates(), first="/impact")
     ),
