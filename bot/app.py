@@ -294,6 +294,7 @@ def _triage(app: BotApplication) -> None:
     _button(app, triage.ReferralList, triage.referral_list)
     _button(app, triage.OpenReferral, triage.open_referral)
     _button(app, triage.ChoosePlace, triage.choose_place)
+    _button(app, triage.PlacePage, triage.place_page)
     _button(app, triage.PlaceAt, triage.place_at)
     _button(app, triage.ConfirmPlace, triage.confirm_place)
     _button(app, triage.OtherDates, triage.other_dates)

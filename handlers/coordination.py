@@ -20,6 +20,7 @@ INVITE_SCHOOL_FLOW = "invite_school"  # /invite's form: the role, the school, a 
 CHECK_FLOW = "check_expiry"
 NO_EXPIRY = ("none", "no", "-")
 PEOPLE_PER_PAGE = 10
+SCOPE_PER_PAGE = 10  # a site lead's locations are chosen a page at a time (100 buttons at most)
 SCHOOLS_ON_SCREEN = 12
 
 
@@ -84,6 +85,7 @@ class SetCheck:
 @dataclass(frozen=True)
 class ScopeMenu:
     person_id: int
+    offset: int = 0  # the page of locations: a programme may have hundreds
 
 
 @callbacks.action("st")
@@ -91,6 +93,7 @@ class ScopeMenu:
 class ToggleScope:
     person_id: int
     location_id: int
+    offset: int = 0  # the page it was tapped on, shown again
 
 
 @callbacks.action("ea")
@@ -506,7 +509,7 @@ async def erase(update: Update, context: BotContext, profile: Profile, chosen: E
 async def scope_menu(
     update: Update, context: BotContext, profile: Profile, opened: ScopeMenu
 ) -> None:
-    await _scope_menu(update, context, profile, opened.person_id)
+    await _scope_menu(update, context, profile, opened.person_id, opened.offset)
 
 
 @button(ToggleScope, Role.COORDINATOR)
@@ -525,11 +528,11 @@ async def toggle_scope(
     person = await people.profile_by_id(services.db, chosen.person_id)
     if person is not None:  # a site lead's menu lacks what only the whole programme may do
         await menu.publish_for(context.bot, person)
-    await _scope_menu(update, context, profile, chosen.person_id)
+    await _scope_menu(update, context, profile, chosen.person_id, chosen.offset)
 
 
 async def _scope_menu(
-    update: Update, context: BotContext, profile: Profile, person_id: int
+    update: Update, context: BotContext, profile: Profile, person_id: int, offset: int = 0
 ) -> None:
     db = context.services.db
     person = await people.to_manage(db, actor_telegram_id=profile.telegram_id, person_id=person_id)
@@ -538,15 +541,24 @@ async def _scope_menu(
         return
     scope = await locations.scope_of(db, person_id=person_id)
     open_locations = await locations.listed(db)
+    offset = offset if offset < len(open_locations) else 0
     rows: list[Row] = [
         [
             (
                 ("✓ " if loc.location_id in scope else "") + loc.name,
-                ToggleScope(person_id=person_id, location_id=loc.location_id),
+                ToggleScope(person_id=person_id, location_id=loc.location_id, offset=offset),
             )
         ]
-        for loc in open_locations
+        for loc in open_locations[offset : offset + SCOPE_PER_PAGE]
     ]
+    rows.append(
+        pager(
+            offset,
+            len(open_locations),
+            SCOPE_PER_PAGE,
+            lambda offset: ScopeMenu(person_id=person_id, offset=offset),
+        )
+    )
     rows.append([("« Back", PersonCard(person_id=person_id))])
     names = [loc.name for loc in open_locations if loc.location_id in scope]
     await show(update, texts.scope_menu(person, names), keyboard(*rows))

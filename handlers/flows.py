@@ -86,12 +86,22 @@ async def begin(
 
 
 async def still_open(
-    update: Update, context: BotContext, telegram_id: int, flow: str
+    update: Update,
+    context: BotContext,
+    telegram_id: int,
+    flow: str,
+    about: Mapping[str, object] | None = None,
 ) -> DraftState | None:
     """The form's draft, if the form is open; else (cancelled, finished, or never started here)
-    the screen says so kindly, and None: the tap changes nothing."""
+    the screen says so kindly, and None: the tap changes nothing. With `about`, the open form
+    must be the one about those things (a tap on the screen of an earlier form of the same
+    kind, since replaced, finds its form closed)."""
     draft = await drafts.load(context.services.db, telegram_id=telegram_id, flow=flow)
-    if draft is None or draft.finished:
+    if (
+        draft is None
+        or draft.finished
+        or any(draft.data.get(key) != value for key, value in (about or {}).items())
+    ):
         await _closed(update, flow)
         return None
     return draft

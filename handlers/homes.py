@@ -151,7 +151,7 @@ async def all_homes(update: Update, context: BotContext, profile: Profile, _all:
 @button(FindHome)
 async def find_home(update: Update, context: BotContext, profile: Profile, _find: FindHome) -> None:
     await _keep(context, profile, search=await _search(context, profile), typing=True)
-    await say(update, home_texts.ask_search())
+    await say(update, home_texts.ask_search(), flows.cancel_keyboard(HOMES_FLOW))
 
 
 async def on_search_text(update: Update, context: BotContext, profile: Profile, text: str) -> None:

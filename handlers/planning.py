@@ -25,6 +25,7 @@ from storage.rota_import import parse_date
 LOCATION_NAME_FLOW = "location_new"
 LOCATION_EDIT_FLOW = "location_edit"
 PLAN_FLOW = "plan"
+ARCHIVE_FLOW = "location_archive"
 MAX_PLAN_DAYS = 120
 MAX_JOBS = 8  # a session card shows one button per job
 PLACES_PER_PAGE = 10  # locations are listed a page at a time (Telegram: 100 buttons at most)
@@ -285,10 +286,15 @@ async def archive_location(
                 actor_telegram_id=profile.telegram_id,
                 location_id=chosen.location_id,
             )
+            # A confirmation form: /cancel or its Cancel ends it, and the button tapped after
+            # that cancels nothing.
+            about = {"location_id": chosen.location_id}
+            await flows.begin(context, profile.telegram_id, ARCHIVE_FLOW, about)
             await show(
                 update,
                 rota_texts.confirm_archive(location, ahead, site_texts.who_is_told(told)),
-                keyboard(
+                flows.cancel_keyboard(
+                    ARCHIVE_FLOW,
                     [
                         (
                             rota_texts.archive_and_cancel_button(ahead),
@@ -318,6 +324,10 @@ async def archive_and_cancel(
     update: Update, context: BotContext, profile: Profile, chosen: ArchiveAndCancel
 ) -> None:
     services = context.services
+    about = {"location_id": chosen.location_id}
+    if await flows.still_open(update, context, profile.telegram_id, ARCHIVE_FLOW, about) is None:
+        return
+    await flows.finish(context, profile.telegram_id, ARCHIVE_FLOW)
     told = await rota.archive_location(
         services.db,
         actor_telegram_id=profile.telegram_id,

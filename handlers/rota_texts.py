@@ -273,8 +273,15 @@ def calendar_caption(count: int) -> str:
 # --- volunteers: profile ----------------------------------------------------------------------
 
 
+HOMES_SHOWN = 10
+
+
 def profile(person: Profile, homes: list[LocationInfo], tz: ZoneInfo, *, many: bool = False) -> str:
-    home_names = ", ".join(esc(h.name) for h in homes) or "none chosen (you see all locations)"
+    # Someone may call hundreds of locations home: the first few, then how many more (4096).
+    home_names = ", ".join(esc(h.name) for h in homes[:HOMES_SHOWN])
+    if len(homes) > HOMES_SHOWN:
+        home_names += f" and {len(homes) - HOMES_SHOWN} more"
+    home_names = home_names or "none chosen (you see all locations)"
     check = {
         CheckStatus.NONE: "not recorded",
         CheckStatus.PENDING: "pending",

@@ -28,6 +28,8 @@ logger = logging.getLogger(__name__)
 COUNTS_FLOW = "site_counts"
 TIMES_FLOW = "site_times"
 NOT_RUN_FLOW = "site_not_run"
+COVER_FLOW = "site_cover"
+LOCATIONS_PER_PAGE = 10  # the location picker: a programme may run hundreds (100 buttons)
 COVERAGE_DAYS = 7
 SESSIONS_PER_COVERAGE_PAGE = 8
 # People on one screen of the site day: two buttons each stays far below Telegram's 100 buttons
@@ -44,6 +46,7 @@ _TIMES = re.compile(
 @dataclass(frozen=True)
 class PickLocation:
     day: int  # YYYYMMDD, the programme's local date
+    offset: int = 0  # the page of locations: a programme may have hundreds
 
 
 @callbacks.action("dl")
@@ -242,16 +245,30 @@ async def pick_location(
     update: Update, context: BotContext, profile: Profile, picked: PickLocation
 ) -> None:
     run = await locations.managed_by(context.services.db, actor_telegram_id=profile.telegram_id)
-    await _choose_location(update, run, day_of(picked.day) or _today(context.services))
+    day = day_of(picked.day) or _today(context.services)
+    await _choose_location(update, run, day, picked.offset)
 
 
-async def _choose_location(update: Update, run: list[LocationInfo], day: date) -> None:
+async def _choose_location(
+    update: Update, run: list[LocationInfo], day: date, offset: int = 0
+) -> None:
     if not run:
         await show(update, site_texts.no_locations())
         return
+    offset = offset if offset < len(run) else 0
     rows: list[Row] = [
-        [(loc.name, OpenDay(location_id=loc.location_id, day=day_code(day)))] for loc in run
+        [(loc.name, OpenDay(location_id=loc.location_id, day=day_code(day)))]
+        for loc in run[offset : offset + LOCATIONS_PER_PAGE]
     ]
+    code = day_code(day)
+    rows.append(
+        pager(
+            offset,
+            len(run),
+            LOCATIONS_PER_PAGE,
+            lambda offset: PickLocation(day=code, offset=offset),
+        )
+    )
     await show(update, site_texts.choose_location(day), keyboard(*rows))
 
 
@@ -534,7 +551,11 @@ async def _on_unplanned_times(
         return
     data = {**data, "start": f"{times[0]:%H:%M}", "end": f"{times[1]:%H:%M}"}
     await flows.wait_for_text(context, profile.telegram_id, COUNTS_FLOW, "meals", data)
-    await say(update, site_texts.ask_unplanned_meals(times[0], times[1]))
+    await say(
+        update,
+        site_texts.ask_unplanned_meals(times[0], times[1]),
+        flows.cancel_keyboard(COUNTS_FLOW),
+    )
 
 
 async def _save_counts(
@@ -603,11 +624,12 @@ async def _ask_sure(update: Update, data: dict[str, Any]) -> None:
     await show(
         update,
         site_texts.are_you_sure(meals, children, doubts, int(data.get("capacity", 0))),
-        keyboard(
+        flows.cancel_keyboard(
+            COUNTS_FLOW,
             [
                 (site_texts.save_anyway_button(meals, children), SaveCountsAnyway()),
                 (site_texts.change_counts_button(), ChangeCounts()),
-            ]
+            ],
         ),
     )
 
@@ -639,7 +661,7 @@ async def change_counts(
         k: v for k, v in draft.data.items() if k not in ("meals", "children", "doubts", "capacity")
     }
     await flows.wait_for_text(context, profile.telegram_id, COUNTS_FLOW, "meals", data)
-    await show(update, site_texts.ask_meals_again())
+    await show(update, site_texts.ask_meals_again(), flows.cancel_keyboard(COUNTS_FLOW))
 
 
 # --- a session that did not run --------------------------------------------------------------
@@ -661,13 +683,19 @@ async def ask_not_run(
     rows.append([(site_texts.other_reason_button(), NotRunTyped(view.session_id))])
     day = day_code(view.starts_at.astimezone(tz).date())
     rows.append([(site_texts.back_to_day_button(view, tz), OpenDay(view.location_id, day))])
-    await show(update, site_texts.ask_not_run(view, tz), keyboard(*rows))
+    # A form from here: the reason is chosen or typed next, and /cancel or Cancel ends it.
+    await flows.begin(context, profile.telegram_id, NOT_RUN_FLOW, {"session_id": view.session_id})
+    await show(update, site_texts.ask_not_run(view, tz), flows.cancel_keyboard(NOT_RUN_FLOW, *rows))
 
 
 @button(NotRunChosen, Role.COORDINATOR)
 async def not_run_chosen(
     update: Update, context: BotContext, profile: Profile, chosen: NotRunChosen
 ) -> None:
+    about = {"session_id": chosen.session_id}
+    if await flows.still_open(update, context, profile.telegram_id, NOT_RUN_FLOW, about) is None:
+        return
+    await flows.finish(context, profile.telegram_id, NOT_RUN_FLOW)
     reason = site_texts.NOT_RUN_REASONS[chosen.reason]
     await _not_run(update, context, profile, chosen.session_id, reason, typed=False)
 
@@ -677,13 +705,20 @@ async def not_run_typed(
     update: Update, context: BotContext, profile: Profile, chosen: NotRunTyped
 ) -> None:
     services = context.services
+    about = {"session_id": chosen.session_id}
+    if await flows.still_open(update, context, profile.telegram_id, NOT_RUN_FLOW, about) is None:
+        return
     view = await siteday.managed_session(
         services.db, actor_telegram_id=profile.telegram_id, session_id=chosen.session_id
     )
     await flows.wait_for_text(
         context, profile.telegram_id, NOT_RUN_FLOW, "reason", {"session_id": view.session_id}
     )
-    await show(update, site_texts.ask_not_run_reason(view, services.settings.timezone))
+    await show(
+        update,
+        site_texts.ask_not_run_reason(view, services.settings.timezone),
+        flows.cancel_keyboard(NOT_RUN_FLOW),
+    )
 
 
 async def on_not_run_text(update: Update, context: BotContext, profile: Profile, text: str) -> None:
@@ -836,13 +871,24 @@ async def _offer_wider_cover(
             ]
         )
     rows.append([(site_texts.back_to_session_button(), OpenSessionAdmin(view.session_id))])
-    await show(update, site_texts.cover_nobody_near(view, job, recent, everyone), keyboard(*rows))
+    text = site_texts.cover_nobody_near(view, job, recent, everyone)
+    if recent == 0 and everyone == 0:  # nobody to choose: no form to cancel either
+        await show(update, text, keyboard(*rows))
+        return
+    # Choosing whom to ask is a form: /cancel or its Cancel ends it, and a choice tapped after
+    # that asks nobody.
+    await flows.begin(context, profile.telegram_id, COVER_FLOW, {"job_id": job.job_id})
+    await show(update, text, flows.cancel_keyboard(COVER_FLOW, *rows))
 
 
 @button(RequestWiderCover, Role.COORDINATOR)
 async def request_wider_cover(
     update: Update, context: BotContext, profile: Profile, chosen: RequestWiderCover
 ) -> None:
+    about = {"job_id": chosen.job_id}
+    if await flows.still_open(update, context, profile.telegram_id, COVER_FLOW, about) is None:
+        return
+    await flows.finish(context, profile.telegram_id, COVER_FLOW)
     await _ask_cover(update, context, profile, chosen.job_id, chosen.audience)
 
 

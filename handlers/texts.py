@@ -356,9 +356,15 @@ def check_recorded(person: Profile) -> str:
     return f"Recorded: safeguarding check {check_state(person)}."
 
 
+# A site lead of many locations: their names up to this many, then how many more (4096 chars).
+SCOPE_NAMES_SHOWN = 10
+
+
 def scope_menu(person: Profile, names: list[str]) -> str:
     if names:
-        where = ", ".join(esc(name) for name in names)
+        where = ", ".join(esc(name) for name in names[:SCOPE_NAMES_SHOWN])
+        if len(names) > SCOPE_NAMES_SHOWN:
+            where += f" and {len(names) - SCOPE_NAMES_SHOWN} more"
         state = f"is a <b>site lead</b> of {where}: they run only those locations"
     else:
         state = "coordinates the <b>whole programme</b>"
@@ -489,6 +495,8 @@ FORMS: dict[str, tuple[str, str]] = {
     "site_counts": ("the day's counts", "/today"),
     "site_times": ("the session's times", "/today"),
     "site_not_run": ("why the session did not run", "/today"),
+    "site_cover": ("asking for cover", "/coverage"),
+    "location_archive": ("archiving the location", "/locations"),
     "homes": ("choosing home locations", "/profile"),
     "win": ("sharing a win", "/win"),
     "win_edit": ("editing the win", "/wins"),

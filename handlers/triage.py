@@ -46,6 +46,16 @@ class ChoosePlace:
     offset: int = 0  # the page of locations
 
 
+@callbacks.action("tg")
+@dataclass(frozen=True)
+class PlacePage:
+    """Another page of locations, or back to them from a location's days, while placing."""
+
+    referral_id: int
+    version: int
+    offset: int = 0
+
+
 @callbacks.action("ta")
 @dataclass(frozen=True)
 class PlaceAt:
@@ -194,9 +204,50 @@ async def _card(
 async def choose_place(
     update: Update, context: BotContext, profile: Profile, chosen: ChoosePlace
 ) -> None:
-    detail = await _detail(update, context, profile, chosen.referral_id)
+    """Placing starts: a form from here to the placement (where, which days), so /cancel or
+    its Cancel ends it at any step and a button of a placing since closed changes nothing."""
+    if await _detail(update, context, profile, chosen.referral_id) is None:
+        return
+    await flows.begin(context, profile.telegram_id, DATES_FLOW, _placing(chosen.referral_id))
+    await _locations_page(update, context, profile, chosen.referral_id, chosen.version, 0)
+
+
+@button(PlacePage, Role.COORDINATOR)
+async def place_page(
+    update: Update, context: BotContext, profile: Profile, chosen: PlacePage
+) -> None:
+    if not await _still_placing(update, context, profile, chosen.referral_id):
+        return
+    await _locations_page(
+        update, context, profile, chosen.referral_id, chosen.version, chosen.offset
+    )
+
+
+def _placing(referral_id: int) -> dict[str, object]:
+    return {"referral_id": referral_id}
+
+
+async def _still_placing(
+    update: Update, context: BotContext, profile: Profile, referral_id: int
+) -> bool:
+    draft = await flows.still_open(
+        update, context, profile.telegram_id, DATES_FLOW, _placing(referral_id)
+    )
+    return draft is not None
+
+
+async def _locations_page(
+    update: Update,
+    context: BotContext,
+    profile: Profile,
+    referral_id: int,
+    version: int,
+    offset: int,
+) -> None:
+    detail = await _detail(update, context, profile, referral_id)
     if detail is None:
         return
+    chosen = PlacePage(referral_id=referral_id, version=version, offset=offset)
     services = context.services
     s = detail.summary
     found = await referrals.options(
@@ -229,17 +280,19 @@ async def choose_place(
             offset,
             len(ordered),
             LOCATIONS_PER_PAGE,
-            lambda offset: ChoosePlace(
+            lambda offset: PlacePage(
                 referral_id=chosen.referral_id, version=chosen.version, offset=offset
             ),
         )
     )
     rows.append([("« Back", OpenReferral(referral_id=chosen.referral_id))])
-    await show(update, triage_texts.choose_location(s), keyboard(*rows))
+    await show(update, triage_texts.choose_location(s), flows.cancel_keyboard(DATES_FLOW, *rows))
 
 
 @button(PlaceAt, Role.COORDINATOR)
 async def place_at(update: Update, context: BotContext, profile: Profile, chosen: PlaceAt) -> None:
+    if not await _still_placing(update, context, profile, chosen.referral_id):
+        return
     detail = await _detail(update, context, profile, chosen.referral_id)
     if detail is None:
         return
@@ -309,20 +362,22 @@ async def _offer(
                 "📅 Other dates",
                 OtherDates(referral_id=referral_id, version=version, location_id=location_id),
             ),
-            ("« Back", ChoosePlace(referral_id=referral_id, version=version)),
+            ("« Back", PlacePage(referral_id=referral_id, version=version)),
         ]
     )
     text = triage_texts.confirm_place(summary, option)
     if typed:  # an answer to typed dates: a new message
-        await say(update, text, keyboard(*rows))
+        await say(update, text, flows.cancel_keyboard(DATES_FLOW, *rows))
     else:
-        await show(update, text, keyboard(*rows))
+        await show(update, text, flows.cancel_keyboard(DATES_FLOW, *rows))
 
 
 @button(ConfirmPlace, Role.COORDINATOR)
 async def confirm_place(
     update: Update, context: BotContext, profile: Profile, chosen: ConfirmPlace
 ) -> None:
+    if not await _still_placing(update, context, profile, chosen.referral_id):
+        return
     detail = await _detail(update, context, profile, chosen.referral_id)
     first, last = _day(chosen.first), _day(chosen.last)
     if detail is None:
@@ -331,6 +386,7 @@ async def confirm_place(
         await show(update, texts.stale_button())
         return
     services = context.services
+    await flows.finish(context, profile.telegram_id, DATES_FLOW)
     outcome = await referrals.place(
         services.db,
         telegram_id=profile.telegram_id,
@@ -359,6 +415,8 @@ async def confirm_place(
 async def other_dates(
     update: Update, context: BotContext, profile: Profile, chosen: OtherDates
 ) -> None:
+    if not await _still_placing(update, context, profile, chosen.referral_id):
+        return
     await flows.wait_for_text(
         context,
         profile.telegram_id,
@@ -383,12 +441,14 @@ async def on_dates_text(update: Update, context: BotContext, profile: Profile, t
     if dates is None:
         await say(update, triage_texts.dates_invalid())
         return
-    await flows.finish(context, profile.telegram_id, DATES_FLOW)
+    referral_id = int(draft.data["referral_id"])
+    # Still placing: the days are shown next, to be placed on or changed again.
+    await flows.begin(context, profile.telegram_id, DATES_FLOW, _placing(referral_id))
     await _offer(
         update,
         context,
         profile,
-        int(draft.data["referral_id"]),
+        referral_id,
         int(draft.data["version"]),
         int(draft.data["location_id"]),
         dates[0],

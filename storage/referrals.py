@@ -396,20 +396,19 @@ async def options(
             query = query.where(Location.id == location_id)
         found = (await session.scalars(query.order_by(func.lower(Location.name)))).all()
         asked = set(referral.preferred_location_ids)
+        wanted = _placed_days(first_day, last_day, tuple(referral.weekdays))
+        # Most of hundreds of locations run no lunch on those days: one query finds those
+        # that do, and only they are looked at day by day.
+        running = await _running_between(session, wanted, tz, now)
         result = [
             PlacementOption(
                 location_id=location.id,
                 name=location.name,
                 asked_for=location.id in asked,
                 days=tuple(
-                    await _asked_days(
-                        session,
-                        location,
-                        referral,
-                        _placed_days(first_day, last_day, tuple(referral.weekdays)),
-                        tz,
-                        now,
-                    )
+                    await _asked_days(session, location, referral, wanted, tz, now)
+                    if location.id in running
+                    else _no_lunch(wanted, tz, now)
                 ),
             )
             for location in found
@@ -934,6 +933,35 @@ async def _live_days(
     if after is not None:
         query = query.where(LunchSession.starts_at > after)
     return list((await session.scalars(query)).all())
+
+
+async def _running_between(
+    session: AsyncSession, wanted: list[date], tz: ZoneInfo, now: datetime
+) -> set[int]:
+    """The locations with a lunch session still to come between the first and last day
+    wanted (a superset of those with one on a day wanted: `_asked_days` looks closer)."""
+    ahead = _no_lunch(wanted, tz, now)
+    if not ahead:
+        return set()
+    start = datetime.combine(ahead[0].day, time(0), tzinfo=tz).astimezone(UTC)
+    end = datetime.combine(ahead[-1].day + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
+    query = select(LunchSession.location_id).where(
+        LunchSession.status == SessionStatus.SCHEDULED,
+        LunchSession.starts_at > now,
+        LunchSession.starts_at >= start,
+        LunchSession.starts_at < end,
+    )
+    return set((await session.scalars(query.distinct())).all())
+
+
+def _no_lunch(wanted: list[date], tz: ZoneInfo, now: datetime) -> list[AskedDay]:
+    """The days wanted still to come, as they stand where no lunch runs on any of them."""
+    today = now.astimezone(tz).date()
+    return [
+        AskedDay(day=day, session_id=None, starts_at=None, ends_at=None, room=None, fits=False)
+        for day in wanted
+        if day >= today
+    ]
 
 
 async def _asked_days(

@@ -29,6 +29,7 @@ from handlers import (
     broadcast,
     callbacks,
     coordination,
+    homes,
     impact,
     planning,
     referral_form,
@@ -42,7 +43,7 @@ from handlers.referral_form import Step
 from storage import drafts, invites, locations, people, referrals, rota
 from storage.crypto import Cipher
 from storage.locations import Field
-from storage.models import Audience, Base, CheckStatus, Draft
+from storage.models import Audience, Base, CheckStatus, DataKey, Draft, InboxUpdate
 from storage.referrals import ReferralForm
 from storage.rota import JobSpec, SessionPlan
 from tests.conftest import RACHEL
@@ -276,8 +277,10 @@ async def _decline(world: World) -> None:
 
 async def _other_dates(world: World) -> None:
     referral_id, version = await _referral(world)
+    rachel = world.bot.user(RACHEL, "Rachel")
+    await _tap(rachel, triage.ChoosePlace(referral_id=referral_id, version=version))
     await _tap(
-        world.bot.user(RACHEL, "Rachel"),
+        rachel,
         triage.OtherDates(referral_id=referral_id, version=version, location_id=world.location_id),
     )
 
@@ -307,6 +310,40 @@ def _win_step(label: str) -> Reach:
         await _win_card(world, label)
 
     return reach
+
+
+async def _unplanned_to(world: World, field: str) -> None:
+    """Rachel records a lunch nobody planned at St Mark's today, up to `field`."""
+    rachel = world.bot.user(RACHEL, "Rachel")
+    today = siteday.day_code(AFTER_LUNCH.date())
+    await _tap(rachel, siteday.AskUnplanned(location_id=world.location_id, day=today))
+    if field == "times":
+        return
+    await rachel.send("09:00-10:00")  # before the planned lunch, so no clash
+    if field == "meals":
+        return
+    await rachel.send("10")
+
+
+def _unplanned_step(field: str) -> Reach:
+    async def reach(world: World) -> None:
+        await _unplanned_to(world, field)
+
+    return reach
+
+
+async def _not_run_reason(world: World) -> None:
+    rachel = world.bot.user(RACHEL, "Rachel")
+    await _tap(rachel, siteday.AskNotRun(session_id=world.session_id))
+    await _tap(rachel, siteday.NotRunTyped(session_id=world.session_id))
+
+
+async def _name_like_reference(world: World) -> None:
+    """The reference reads like a child's name: the form asks whether it is the school's
+    code, and a typed answer is the reference again."""
+    okafor = world.bot.user(OKAFOR, "Mr Okafor")
+    await okafor.send("/refer")
+    await okafor.send("Jamie Smith")
 
 
 async def _nowhere(_world: World) -> None:
@@ -386,6 +423,13 @@ STEPS: dict[str, TextStep] = {
         ),
         photo=True,
     ),
+    "did-not-run reason": TextStep(RACHEL, _not_run_reason),
+    **{
+        f"unplanned lunch's {field}": TextStep(RACHEL, _unplanned_step(field))
+        for field in ("times", "meals", "children")
+    },
+    "home locations search": TextStep(SAM, _tapping(SAM, lambda _w: homes.FindHome())),
+    "reference after the name-like question": TextStep(OKAFOR, _name_like_reference),
     "impact report's dates": TextStep(
         RACHEL, _tapping(RACHEL, lambda _w: impact.ImpactDates(), first="/impact")
     ),
@@ -421,11 +465,22 @@ def _controls(value: Any, cipher: Cipher) -> list[str]:
 
 
 async def _stored_controls(bot: Rehearsal) -> list[str]:
-    cipher = bot.services.cipher
-    assert cipher is not None
+    programme = bot.services.cipher
+    assert programme is not None
     found: list[str] = []
     async with bot.services.db.transaction() as session:
+        # Each referral and form seals with its own data key (storage/keys.py): whatever is
+        # sealed opens with one of them, or with the programme key (the keys themselves).
+        cipher = programme
+        for wrapped in (await session.scalars(select(DataKey.wrapped))).all():
+            data_key = programme.open(wrapped)
+            assert data_key is not None
+            cipher = cipher.sealing_with(data_key)
         for table in Base.metadata.sorted_tables:
+            if table.name == InboxUpdate.__tablename__:
+                # The inbox keeps each update as Telegram sent it, before any handler or rule
+                # sees it (so a crash loses none), and deletes it a day after it was handled.
+                continue
             columns = [c for c in table.columns if isinstance(c.type, String | Text | JSON)]
             if not columns:
                 continue

@@ -5,7 +5,7 @@ booked place, /sessions marking the person's own sessions, a new referral's noti
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import UTC, date, datetime, time
 
 from sqlalchemy import func, select
 
@@ -27,15 +27,17 @@ from handlers import (
     wins,
 )
 from storage import locations, rota
+from storage import referrals as stored_referrals
 from storage import wins as stored_wins
-from storage.models import Draft, Invite, LunchSession
+from storage.models import Draft, Invite, LunchSession, SessionStatus
 from storage.rota import JobSpec
 from tests.conftest import RACHEL
 from tests.e2e.test_broadcasts import started_ids, volunteers
 from tests.e2e.test_joining import register
 from tests.e2e.test_long_screens import plan
 from tests.e2e.test_referral_form import hillside
-from tests.e2e.test_triage import referred
+from tests.e2e.test_site_day import AFTER_LUNCH, BEN, TUESDAY, ZOE, _programme, _session, _site_lead
+from tests.e2e.test_triage import OKAFOR, lunches, referred
 
 CANCEL = "✖ Cancel"
 SAM, PRIYA = 3001, 3002
@@ -338,3 +340,243 @@ async def test_a_new_referrals_notice_opens_the_referral(bot: Rehearsal) -> None
     await rachel.tap("📋 Open the referral", message=notice)
     assert "HS-014" in rachel.last.text
     assert "📍 Place" in rachel.last.labels()
+
+
+# --- forms added on other branches: the same Cancel, the same /cancel ------------------------
+
+
+async def test_did_not_run_has_cancel_at_both_steps_and_a_stale_reason_changes_nothing(
+    bot: Rehearsal, clock: Clock
+) -> None:
+    """Priya starts to say Tuesday's lunch did not run, then thinks better of it."""
+    st_marks, _ = await _programme(bot, clock)
+    await _site_lead(bot, clock, PRIYA, st_marks)
+    tuesday = await _session(bot, st_marks, TUESDAY)
+    clock.now = AFTER_LUNCH
+    priya = bot.user(PRIYA, "Priya")
+
+    await priya.send("/today")
+    await priya.tap("🚫 Did not run")
+    question = priya.last
+    assert question.labels()[-1] == CANCEL
+    await priya.send("/cancel")
+    assert priya.last.text == "Cancelled: why the session did not run. Nothing was changed."
+    await priya.tap("Severe weather", message=question)
+    assert question.text == texts.form_closed("site_not_run")
+    assert (await rota.session_view(bot.services.db, tuesday.session_id)).not_run_reason is None
+
+    await priya.send("/today")
+    await priya.tap("🚫 Did not run")
+    await priya.tap("✏️ Another reason (type it)")
+    assert priya.last.labels() == [CANCEL]
+    await priya.tap(CANCEL)
+    assert priya.last.text == "Cancelled: why the session did not run. Nothing was changed."
+    await priya.send("The hall was flooded")  # no longer taken as the reason
+    assert priya.last.text == texts.free_text()
+    assert (await rota.session_view(bot.services.db, tuesday.session_id)).not_run_reason is None
+    assert await open_drafts(bot, PRIYA) == []
+
+
+async def test_an_unplanned_lunch_has_cancel_at_its_times_counts_and_are_you_sure(
+    bot: Rehearsal, clock: Clock
+) -> None:
+    st_marks, _ = await _programme(bot, clock)
+    await locations.update_field(
+        bot.services.db,
+        actor_telegram_id=RACHEL,
+        location_id=st_marks,
+        field=locations.Field.CAPACITY,
+        value=40,
+        now=clock(),
+    )
+    await _site_lead(bot, clock, PRIYA, st_marks)
+    clock.now = datetime(2026, 8, 1, 13, 0, tzinfo=UTC)  # Saturday: nothing was planned
+    priya = bot.user(PRIYA, "Priya")
+    sessions_before = await count(bot, LunchSession)
+
+    await priya.send("/today")
+    await priya.tap("➕ Record an unplanned lunch")
+    assert priya.last.labels() == [CANCEL]
+    await priya.send("12:00-13:30")
+    assert "How many meals were served?" in priya.last.text
+    assert priya.last.labels() == [CANCEL]
+    await priya.send("/cancel")
+    assert priya.last.text == "Cancelled: the day's counts. Nothing was changed."
+    await priya.send("25")
+    assert priya.last.text == texts.free_text()
+
+    await priya.send("/today")
+    await priya.tap("➕ Record an unplanned lunch")
+    await priya.send("12:00-13:30")
+    await priya.send("5000")
+    assert priya.last.labels() == [CANCEL]
+    await priya.send("3")
+    sure = priya.last
+    assert sure.text.startswith("🤔 Are you sure?")
+    assert sure.labels() == ["✅ Save anyway (5,000 and 3)", "✏️ Change", CANCEL]
+    await priya.tap("✏️ Change")
+    assert priya.last.labels() == [CANCEL]
+    await priya.send("5000")
+    await priya.send("3")
+    sure = priya.last
+    await priya.send("/cancel")
+    assert priya.last.text == "Cancelled: the day's counts. Nothing was changed."
+    await priya.tap("✅ Save anyway (5,000 and 3)", message=sure)
+    assert "already saved or cancelled" in sure.text
+    assert await count(bot, LunchSession) == sessions_before
+    assert await open_drafts(bot, PRIYA) == []
+
+
+async def test_the_name_like_reference_question_has_cancel_and_answers_nothing_after(
+    bot: Rehearsal, clock: Clock
+) -> None:
+    okafor = await hillside(bot, clock)
+    await okafor.send("/refer")
+    await okafor.send("Jamie Smith")
+    question = okafor.last
+    assert question.labels()[-1] == CANCEL
+    await okafor.send("/cancel")
+    assert okafor.last.text == "Cancelled: the referral form. Nothing was changed."
+    await okafor.tap("✅ Yes, it is our code", message=question)
+    assert question.text.startswith("This referral form is no longer open. Send /refer")
+    assert await open_drafts(bot, OKAFOR) == []
+
+
+async def test_placing_has_cancel_on_every_screen_and_a_stale_place_places_nobody(
+    bot: Rehearsal,
+) -> None:
+    referral_id = await referred(bot)
+    rachel, okafor = bot.user(RACHEL, "Rachel"), bot.user(OKAFOR, "Mr Okafor")
+    told_before = len(okafor.bot_messages)
+
+    async def place() -> None:
+        await rachel.send("/referrals")
+        await rachel.tap("HS-014 · Hillside Primary · 2 children")
+        await rachel.tap("📍 Place")
+
+    # The page of locations.
+    await place()
+    where = rachel.last
+    assert where.labels()[-1] == CANCEL
+    await rachel.send("/cancel")
+    assert rachel.last.text == "Cancelled: placing the referral. Nothing was changed."
+    await rachel.tap("★ St Mark's · 2 of 10 days", message=where)
+    assert where.text == texts.form_closed("referral_dates")
+
+    # A location's days: its own Cancel, and a Place tapped after /cancel places nobody.
+    await place()
+    await rachel.tap("★ St Mark's · 2 of 10 days")
+    assert rachel.last.labels()[-1] == CANCEL
+    await rachel.tap(CANCEL)
+    assert rachel.last.text == "Cancelled: placing the referral. Nothing was changed."
+    await place()
+    await rachel.tap("★ St Mark's · 2 of 10 days")
+    days = rachel.last
+    await rachel.send("/cancel")
+    await rachel.tap("✅ Place on 2 days", message=days)
+    assert days.text == texts.form_closed("referral_dates")
+
+    # Typed dates, and the days they show.
+    await place()
+    await rachel.tap("★ St Mark's · 2 of 10 days")
+    await rachel.tap("📅 Other dates")
+    assert rachel.last.labels() == [CANCEL]
+    await rachel.send("28/07/2026 - 30/07/2026")
+    typed_days = rachel.last
+    assert typed_days.labels() == ["✅ Place on 2 days", "📅 Other dates", "« Back", CANCEL]
+    await rachel.send("/cancel")
+    assert rachel.last.text == "Cancelled: placing the referral. Nothing was changed."
+    await rachel.tap("✅ Place on 2 days", message=typed_days)
+    assert typed_days.text == texts.form_closed("referral_dates")
+
+    [still] = await stored_referrals.for_school(bot.services.db, telegram_id=OKAFOR)
+    assert still.referral_id == referral_id
+    assert still.status is stored_referrals.ReferralStatus.SUBMITTED
+    await bot.settle()
+    assert len(okafor.bot_messages) == told_before  # the school was told nothing
+
+    # Placing still works, and ends the form.
+    await place()
+    await rachel.tap("★ St Mark's · 2 of 10 days")
+    await rachel.tap("✅ Place on 2 days")
+    assert rachel.last.text.startswith("✅ Placed on 2 days")
+    assert await open_drafts(bot, RACHEL) == []
+
+
+async def test_archiving_with_sessions_to_come_can_be_cancelled_and_a_stale_tap_cancels_none(
+    bot: Rehearsal, clock: Clock
+) -> None:
+    rachel = await coordinator_with_a_location(bot, clock)
+    st_marks = (await locations.listed(bot.services.db))[0].location_id
+    await lunches(bot, st_marks, date(2026, 7, 28))
+    await rachel.send("/locations")
+    await rachel.tap("St Mark's")
+    await rachel.tap("🗄 Archive")
+    confirm = rachel.last
+    assert confirm.labels() == ["🗄 Cancel 1 session and archive", "« Back", CANCEL]
+    await rachel.send("/cancel")
+    assert rachel.last.text == "Cancelled: archiving the location. Nothing was changed."
+    await rachel.tap("🗄 Cancel 1 session and archive", message=confirm)
+    assert confirm.text == texts.form_closed("location_archive")
+    assert not (await locations.listed(bot.services.db, include_archived=True))[0].archived
+    async with bot.services.db.read() as session:
+        cancelled = await session.scalar(
+            select(func.count())
+            .select_from(LunchSession)
+            .where(LunchSession.status == SessionStatus.CANCELLED)
+        )
+    assert cancelled == 0
+
+
+async def test_the_home_search_has_cancel_and_after_it_a_message_is_no_search(
+    bot: Rehearsal,
+) -> None:
+    db, now = bot.services.db, bot.services.now()
+    await register(bot, RACHEL, "Rachel")
+    for number in range(1, 13):
+        await locations.create(db, actor_telegram_id=RACHEL, name=f"Site {number:02}", now=now)
+    sam = bot.user(SAM, "Sam")
+    await register(bot, SAM, "Sam")
+    await sam.tap("🔎 Find by name")
+    assert sam.last.labels() == [CANCEL]
+    await sam.send("/cancel")
+    assert sam.last.text == "Cancelled: choosing home locations. Nothing was changed."
+    await sam.send("Site 07")
+    assert sam.last.text == texts.free_text()
+    await sam.tap("🔎 Find by name")
+    await sam.tap(CANCEL)
+    assert sam.last.text == "Cancelled: choosing home locations. Nothing was changed."
+    assert await open_drafts(bot, SAM) == []
+
+
+async def test_asking_wider_for_cover_can_be_cancelled_and_then_asks_nobody(
+    bot: Rehearsal, clock: Clock
+) -> None:
+    await _programme(bot, clock)
+    for who, name in ((ZOE, "Zoe"), (BEN, "Ben")):
+        await register(bot, who, name)
+    clock.now = datetime(2026, 7, 27, 9, 0, tzinfo=UTC)  # Monday morning: the week ahead
+    rachel, zoe = bot.user(RACHEL, "Rachel"), bot.user(ZOE, "Zoe")
+    await rachel.send("/coverage")
+    await rachel.tap("Wed 29 Jul 11:30 · Riverside")
+    await rachel.tap("Cover needed: cook")
+    wider = rachel.last
+    assert wider.labels() == ["Ask everyone who can (2)", "« Back to the session", CANCEL]
+    await rachel.send("/cancel")
+    assert rachel.last.text == "Cancelled: asking for cover. Nothing was changed."
+    await rachel.tap("Ask everyone who can (2)", message=wider)
+    assert wider.text == texts.form_closed("site_cover")
+    await bot.settle()
+    assert not any("Can you help?" in m.text for m in zoe.bot_messages)
+
+    await rachel.send("/coverage")
+    await rachel.tap("Wed 29 Jul 11:30 · Riverside")
+    await rachel.tap("Cover needed: cook")
+    await rachel.tap(CANCEL)
+    assert rachel.last.text == "Cancelled: asking for cover. Nothing was changed."
+    await rachel.send("/coverage")
+    await rachel.tap("Wed 29 Jul 11:30 · Riverside")
+    await rachel.tap("Cover needed: cook")
+    await rachel.tap("Ask everyone who can (2)")
+    assert "I've asked 2 volunteers" in rachel.last.text
+    assert await open_drafts(bot, RACHEL) == []

@@ -17,11 +17,13 @@ from bot.sandbox import SimUser
 from bot.sandbox.markup import MAX_INLINE_BUTTONS, MAX_INLINE_BUTTONS_PER_ROW
 from bot.sandbox.methods import MAX_TEXT_LENGTH
 from handlers import siteday, volunteer
-from storage import locations, people, rota
-from storage.models import NAME_MAX, BookingStatus
+from storage import locations, people, referrals, rota
+from storage.models import NAME_MAX, BookingStatus, HomeLocation, Person
+from storage.referrals import ReferralForm
 from storage.rota import MAX_PLACES_PER_JOB, JobSpec, SessionPlan
 from tests.conftest import RACHEL
 from tests.e2e.test_referral_form import school_contact
+from tests.support import promote_to_coordinator
 
 TUESDAY = date(2026, 7, 28)
 # 13:45 in London (BST) on Tuesday 28 July: lunch is over, time to mark who came.
@@ -416,4 +418,138 @@ async def test_with_500_locations_pages_and_steps_never_share_a_label(
     assert "Has the parent or carer agreed" in okafor.last.text
     within_limits(okafor)
     labels_unique(okafor)
+    no_refusals(bot)
+
+
+async def test_with_500_locations_every_list_of_them_is_paged(bot: Rehearsal, clock: Clock) -> None:
+    """Placing a referral, /today's location picker, a site lead's locations and /profile's
+    homes: each a page at a time, page buttons apart from step buttons."""
+    await register(bot, clock, RACHEL, "Rachel")
+    db = bot.services.db
+    names = [f"Lunch club {n:03d}" for n in range(MANY_LOCATIONS)]
+    for name in names:
+        await locations.create(db, actor_telegram_id=RACHEL, name=name, now=clock())
+    everywhere = {info.name: info.location_id for info in await locations.listed(db)}
+    rachel = bot.user(RACHEL, "Rachel")
+    await school_contact(bot, 2001, "Daniel", "Hillside Primary")
+    cipher = bot.services.cipher
+    assert cipher is not None
+    await referrals.submit(
+        db,
+        cipher,
+        telegram_id=2001,
+        now=clock(),
+        daily_limit=10,
+        form=ReferralForm(
+            reference="HS-014",
+            children=1,
+            age_bands=("Year 2",),
+            needs=None,
+            note=None,
+            preferred_location_ids=(everywhere[names[482]],),
+            first_day=date(2026, 7, 28),
+            last_day=date(2026, 8, 27),
+            weekdays=(1, 3),
+            consent=True,
+        ),
+    )
+    await bot.settle()  # Rachel's notice of the new referral
+
+    # Placing it: every location, 10 a page, with Back and Cancel below.
+    await rachel.send("/referrals")
+    await rachel.tap("HS-014 · Hillside Primary · 1 child")
+    await rachel.tap("📍 Place")
+    await walk_pages(rachel, f"★ {names[482]} · no day free", pages=50)
+    await rachel.send("/cancel")
+
+    # /today for a coordinator of the whole programme: which location's day, 10 a page.
+    await rachel.send("/today")
+    assert "Which location's day" in rachel.last.text
+    await walk_pages(rachel, names[0], pages=50)
+    await rachel.tap(names[489])
+    assert names[489] in rachel.last.text
+    await rachel.tap("📍 Another location")
+    assert names[0] in rachel.last.labels()
+
+    # A site lead's locations, chosen from the person's card in /people, 10 a page; the
+    # card and the menu say which, however many are ticked.
+    await register(bot, clock, 3001, "Priya")
+    await bot.user(3001, "Priya").send("/start")  # her chat, where her menu is set
+    await promote_to_coordinator(db, clock(), 3001, by=RACHEL)
+    await rachel.send("/people")
+    await rachel.tap("Priya")
+    await rachel.tap("📍 Site lead of…")
+    await walk_pages(rachel, names[0], pages=50)
+    await rachel.tap(names[489])
+    assert f"✓ {names[489]}" in rachel.last.labels()
+    assert "Next ▶" in rachel.last.labels()  # the same page, not back to the first
+    priya_id = (await people.profile(db, 3001)).person_id  # type: ignore[union-attr]
+    await locations.set_scope(
+        db,
+        actor_telegram_id=RACHEL,
+        person_id=priya_id,
+        location_ids=frozenset(everywhere.values()),
+        now=clock(),
+    )
+    await rachel.tap("◀ Previous")
+    assert "and 490 more" in rachel.last.text
+    within_limits(rachel)
+    labels_unique(rachel)
+
+    # /profile's homes for a volunteer who calls every location home.
+    sam = bot.user(3002, "Sam")
+    await register(bot, clock, 3002, "Sam")
+    for location_id in sorted(everywhere.values()):
+        await locations.toggle_home(db, telegram_id=3002, location_id=location_id)
+    await sam.send("/profile")
+    assert "and 490 more" in sam.last.text
+    await sam.tap("🏠 Choose home locations")
+    await walk_pages(sam, f"✓ {names[0]}", pages=63)
+    within_limits(sam)
+    labels_unique(sam)
+    no_refusals(bot)
+
+
+MANY_PEOPLE = 10_000
+
+
+async def test_with_10000_people_the_people_lists_stay_within_telegrams_limits(
+    bot: Rehearsal, clock: Clock
+) -> None:
+    """10,000 volunteers with names as long as a name may be, all calling one lunch club
+    home: the whole programme's /people and its site lead's are shown a page at a time."""
+    await register(bot, clock, RACHEL, "Rachel")
+    db = bot.services.db
+    club = await locations.create(db, actor_telegram_id=RACHEL, name="Lunch club", now=clock())
+    async with db.transaction() as session:
+        crowd = [
+            Person(
+                telegram_id=FIRST_HELPER + n,
+                display_name=helper_name(n),
+                privacy_accepted_at=clock(),
+                created_at=clock(),
+            )
+            for n in range(MANY_PEOPLE)
+        ]
+        session.add_all(crowd)
+        await session.flush()
+        session.add_all([HomeLocation(person_id=p.id, location_id=club.location_id) for p in crowd])
+    await register(bot, clock, 3001, "Priya")
+    await bot.user(3001, "Priya").send("/start")
+    await promote_to_coordinator(db, clock(), 3001, by=RACHEL, scope=frozenset({club.location_id}))
+
+    for who, name in ((RACHEL, "Rachel"), (3001, "Priya")):
+        lead = bot.user(who, name)
+        await lead.send("/people")
+        screen = lead.last
+        shown = re.search(r"\(1-10 of (\d+)\)", screen.text)
+        assert shown is not None and int(shown.group(1)) >= MANY_PEOPLE, screen.text[:120]
+        for _ in range(3):
+            await lead.tap("Next ▶", message=screen)
+        await lead.tap("◀ Previous", message=screen)
+        assert "(21-30 of" in screen.text
+        await lead.tap(screen.labels()[0], message=screen)  # a card, with its long name
+        assert "Helper 0" in screen.text
+        within_limits(lead)
+        labels_unique(lead)
     no_refusals(bot)

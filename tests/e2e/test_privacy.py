@@ -14,7 +14,7 @@ from sqlalchemy import text
 from bot import privacy
 from bot.config import Config
 from bot.harness import Rehearsal
-from storage import referrals
+from storage import locations, referrals
 from storage.crypto import Cipher, SealError
 from storage.db import Database
 from storage.referrals import ReferralForm
@@ -22,7 +22,7 @@ from tests.conftest import RACHEL
 from tests.e2e.test_joining import register
 from tests.e2e.test_referral_form import AGREED, SEND, hillside
 from tests.e2e.test_rota import add_location
-from tests.e2e.test_triage import referred
+from tests.e2e.test_triage import lunches, referred
 from tests.support import Clock
 
 SAM = 3001
@@ -47,7 +47,7 @@ async def test_dates_far_ahead_or_long_ago_are_refused_wherever_they_are_typed(
     await okafor.tap("Year 2")
     await okafor.send("nut allergy")
     await okafor.tap("St Mark's")
-    await okafor.tap("Next ▶")
+    await okafor.tap("Continue ▶")
     await okafor.send(FAR_AHEAD)
     assert "from today to a year ahead" in okafor.last.text
     await okafor.send("28/07/2026 - 02/07/2027")  # a year and a day from today
@@ -86,16 +86,19 @@ async def test_dates_far_ahead_or_long_ago_are_refused_wherever_they_are_typed(
 
 async def test_a_placement_far_ahead_is_refused(bot: Rehearsal) -> None:
     await referred(bot)
+    st_marks = (await locations.listed(bot.services.db))[0].location_id
+    await lunches(bot, st_marks, date(2026, 8, 4), date(2026, 8, 6))
     rachel = bot.user(RACHEL, "Rachel")
     await rachel.send("/referrals")
     await rachel.tap("HS-014 · Hillside Primary · 2 children")
     await rachel.tap("📍 Place")
-    await rachel.tap("★ St Mark's")
+    await rachel.tap("★ St Mark's · 4 of 10 days")
     await rachel.tap("📅 Other dates")
     await rachel.send(FAR_AHEAD)
     assert "from today to a year ahead" in rachel.last.text
     await rachel.send("04/08/2026 - 27/08/2026")
-    assert rachel.last.text.startswith("✅ Placed.")
+    await rachel.tap("✅ Place on 2 days")
+    assert rachel.last.text.startswith("✅ Placed on 2 days: Tue 4 Aug and Thu 6 Aug.")
 
 
 async def raw_copies(db: Database) -> bytes:
@@ -164,11 +167,11 @@ async def test_after_the_purge_no_copy_of_the_allergy_opens_and_its_messages_are
     await okafor.tap("Year 5")
     await okafor.send(ALLERGY)
     await okafor.tap("St Mark's")
-    await okafor.tap("Next ▶")
+    await okafor.tap("Continue ▶")
     await okafor.send("28/07/2026 - 27/08/2026")
     for day in ("✓ Mon", "✓ Wed", "✓ Fri"):
         await okafor.tap(day)
-    await okafor.tap("Next ▶")
+    await okafor.tap("Continue ▶")
     await okafor.tap(AGREED)
     await okafor.tap("Skip")
     await okafor.tap(SEND)
@@ -177,14 +180,18 @@ async def test_after_the_purge_no_copy_of_the_allergy_opens_and_its_messages_are
     assert ALLERGY in okafor.last.text
 
     rachel = bot.user(RACHEL, "Rachel")
+    (st_marks,) = [
+        p.location_id for p in await locations.listed(bot.services.db) if p.name == "St Mark's"
+    ]
+    await lunches(bot, st_marks, date(2026, 7, 28), date(2026, 7, 30))
     await bot.deliver()
     await rachel.send("/referrals")
     await rachel.tap("HS-014 · Hillside Primary · 2 children")
     assert ALLERGY in rachel.last.text
     await rachel.tap("📍 Place")
-    await rachel.tap("★ St Mark's")
-    await rachel.tap("✅ Place")
-    assert rachel.last.text.startswith("✅ Placed.")
+    await rachel.tap("★ St Mark's · 2 of 10 days")
+    await rachel.tap("✅ Place on 2 days")
+    assert rachel.last.text.startswith("✅ Placed on 2 days")
     clock.now = datetime(2026, 7, 28, 7, 0, tzinfo=UTC)
     await rachel.send("/register")
     await rachel.tap("St Mark's")

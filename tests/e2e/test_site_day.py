@@ -218,7 +218,11 @@ async def test_rachel_asks_for_cover_and_a_home_volunteer_books_through_the_noti
         "so nobody was asked for the cook place yet.\n\nAsk instead:\n"
         "• every volunteer who can take the place: 2"
     )
-    assert rachel.last.labels() == ["Ask everyone who can (2)", "« Back to the session"]
+    assert rachel.last.labels() == [
+        "Ask everyone who can (2)",
+        "« Back to the session",
+        "✖ Cancel",
+    ]
 
 
 async def test_changing_times_and_cancelling_tell_the_booked_volunteer(

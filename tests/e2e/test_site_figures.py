@@ -12,15 +12,14 @@ from datetime import UTC, date, datetime, timedelta
 from bot.harness import Rehearsal
 from handlers import callbacks
 from handlers.siteday import (
+    AskNotRun,
     AskUnplanned,
     ClearMark,
-    NotRunChosen,
     OpenSessionAdmin,
     SaveCountsAnyway,
 )
 from storage import audit, locations, rota
 from storage.locations import Field
-from storage.siteday import NotRunReason
 from tests.conftest import RACHEL
 from tests.e2e.test_joining import register
 from tests.e2e.test_site_day import (
@@ -81,7 +80,7 @@ async def test_5000_meals_for_3_children_asks_are_you_sure_even_after_a_restart(
     assert sure.text.startswith("🤔 Are you sure? 5,000 meals served and 3 children came.")
     assert "more than 3 meals a child" in sure.text
     assert "feeds about 40 children a day: 5,000 meals is far more" in sure.text
-    assert sure.labels() == ["✅ Save anyway (5,000 and 3)", "✏️ Change"]
+    assert sure.labels() == ["✅ Save anyway (5,000 and 3)", "✏️ Change", "✖ Cancel"]
     saved = await rota.session_view(bot.services.db, tuesday.session_id)
     assert saved is not None and saved.meals_served is None  # nothing saved yet
 
@@ -184,10 +183,12 @@ async def test_a_session_that_did_not_run_counts_nowhere_and_stops_the_nag(
     assert "Sessions run: 1" in summary and "Meals served: 20" in summary
     assert "Sessions without counts: 1 (" in summary
 
-    # A session still to come is cancelled, not "did not run": storage refuses it.
+    # A session still to come is cancelled, not "did not run": storage refuses it, even to
+    # a forged button that opens the question for it.
     thursday = await _session(bot, st_marks, date(2026, 7, 30))
     await priya.send("/today")
-    await priya.tap_data(callbacks.encode(NotRunChosen(thursday.session_id, NotRunReason.VENUE)))
+    await priya.tap_data(callbacks.encode(AskNotRun(thursday.session_id)))
+    await priya.tap("The venue was closed")
     assert "hasn't started yet: cancel it instead" in priya.last.text
 
 

@@ -129,7 +129,12 @@ async def test_a_referral_goes_from_submission_to_placement_to_attendance(
     offer = rachel.last.text
     assert "✅ A lunch with room: Tue 28 Jul and Thu 30 Jul" in offer
     assert "✖ No lunch there: Tue 4 Aug, Thu 6 Aug" in offer
-    assert rachel.last.labels() == ["✅ Place on 2 days", "📅 Other dates", "« Back"]
+    assert rachel.last.labels() == [
+        "✅ Place on 2 days",
+        "📅 Other dates",
+        "« Back",
+        "✖ Cancel",
+    ]
     await rachel.tap("✅ Place on 2 days")
     assert rachel.last.text.startswith(
         "✅ Placed on 2 days: Tue 28 Jul and Thu 30 Jul. The school has been told these dates."
@@ -320,8 +325,8 @@ async def test_the_exported_csv_opens_in_a_spreadsheet_as_words_and_runs_no_form
     await rachel.send("/referrals")
     await rachel.tap("HS-014 · Hillside Primary · 2 children")
     await rachel.tap("📍 Place")
-    await rachel.tap("★ St Mark's")
-    await rachel.tap("✅ Place")
+    await rachel.tap("★ St Mark's · 2 of 10 days")
+    await rachel.tap("✅ Place on 2 days")
     await rachel.send("/referrals")
     await rachel.tap("HS-015 · Hillside Primary · 1 child")
     await rachel.tap("📄 School's CSV")
@@ -332,7 +337,8 @@ async def test_the_exported_csv_opens_in_a_spreadsheet_as_words_and_runs_no_form
     assert rows["HS-015"]["needs"] == "'" + formula
     assert rows["HS-015"]["note"] == "'-1 child today\n+1 next week"
     assert rows["HS-014"]["weekdays"] == "Tue Thu"
-    assert (rows["HS-014"]["from"], rows["HS-014"]["to"]) == ("2026-07-28", "2026-08-27")
+    # Placed on the two days St Mark's runs a lunch: the file says those, not the asked span.
+    assert (rows["HS-014"]["from"], rows["HS-014"]["to"]) == ("2026-07-28", "2026-07-30")
     assert rows["HS-015"]["weekdays"] == ""
 
 
@@ -379,17 +385,18 @@ async def test_a_family_cannot_be_placed_where_no_lunch_runs_on_the_days_asked(
         "★ St Mark's · 2 of 10 days",
         "Riverside · no day free",
         "« Back",
+        "✖ Cancel",
     ]
     await rachel.tap("Riverside · no day free")
     assert "✖ No lunch there: Tue 28 Jul, Thu 30 Jul, Tue 4 Aug" in rachel.last.text
     assert "There is no day to place them on here" in rachel.last.text
-    assert rachel.last.labels() == ["📅 Other dates", "« Back"]  # nothing to place on
+    assert rachel.last.labels() == ["📅 Other dates", "« Back", "✖ Cancel"]  # nothing to place on
 
     # Typed dates with no lunch on them cannot place the family either.
     await rachel.tap("📅 Other dates")
     await rachel.send("11/08/2026 - 20/08/2026")
     assert "There is no day to place them on here" in rachel.last.text
-    assert rachel.last.labels() == ["📅 Other dates", "« Back"]
+    assert rachel.last.labels() == ["📅 Other dates", "« Back", "✖ Cancel"]
 
     # Nor can a forged or old button: storage checks the sessions itself.
     await rachel.tap_data(f"tc:{referral_id}:0:{riverside.location_id}:20260728:20260827")
@@ -588,7 +595,7 @@ async def test_many_locations_are_offered_a_page_at_a_time(bot: Rehearsal) -> No
     first = rachel.last.labels()
     # The location with lunch on the days asked comes first; 10 to a page.
     assert first[0] == "★ St Mark's · 2 of 10 days"
-    assert len(first) == 10 + 2 and first[-2:] == ["Next ▶", "« Back"]
+    assert len(first) == 10 + 3 and first[-3:] == ["Next ▶", "« Back", "✖ Cancel"]
     await rachel.tap("Next ▶")
     assert rachel.last.labels() == [
         "Hall 09 · no day free",
@@ -596,4 +603,5 @@ async def test_many_locations_are_offered_a_page_at_a_time(bot: Rehearsal) -> No
         "Hall 11 · no day free",
         "◀ Previous",
         "« Back",
+        "✖ Cancel",
     ]

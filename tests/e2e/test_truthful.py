@@ -340,6 +340,7 @@ async def test_cover_with_nobody_at_home_offers_recent_volunteers_then_everyone(
         "Ask recent volunteers here (1)",
         "Ask everyone who can (2)",
         "« Back to the session",
+        "✖ Cancel",
     ]
 
     await rachel.tap("Ask recent volunteers here (1)")
