@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test demo lint typecheck db-upgrade clean
+.PHONY: run test demo lint typecheck db-upgrade bench clean
 
 run: $(STAMP)
 	$(BIN)/lunchbot $(ARGS) run
@@ -22,6 +22,10 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+
+# Benchmarks, each figure beside an anchor measured in the same run (minutes; not part of test).
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 db-upgrade: $(STAMP)
 	$(BIN)/lunchbot $(ARGS) db upgrade
