@@ -53,8 +53,8 @@ class DeliveryEngine:
         self._services = services
         self._pace = pace
         # Claim only what can go out in a few seconds: a claim is a lease, and a long batch
-        # would outlive it.
-        self._batch = min(BATCH, pace.overall_per_second * 2)
+        # would outlive it. Not much less either: sending pauses while the next batch is claimed.
+        self._batch = min(BATCH, pace.overall_per_second * 4)
         self._stopping = False
         # One sweep at a time in this process: the scheduler's and a test's never interleave.
         self._lock = asyncio.Lock()

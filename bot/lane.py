@@ -41,8 +41,8 @@ logger = logging.getLogger(__name__)
 
 SECOND = 1.0
 MINUTE = 60.0
-# Clock granularity between this process and Telegram's; not a guess at jitter (see above).
-MARGIN = 0.01
+# Only against rounding: the bound above needs no margin for jitter or for Telegram's clock.
+MARGIN = 0.001
 # A direct reply refused with 429 is sent again after the pause, this many times at most.
 REPLY_RETRIES = 3
 # Forget a chat's spacing once this many chats are remembered (they are long past it by then).
