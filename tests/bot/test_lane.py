@@ -104,6 +104,31 @@ async def test_one_person_gets_one_message_a_second_and_others_go_meanwhile() ->
     assert went == ["to Sam", "to Priya", "to Sam again"]
 
 
+async def test_a_persons_own_answer_does_not_wait_behind_their_queued_notices() -> None:
+    clock = Clock()
+    pacer = Pacer(Pace(overall_per_second=30, per_chat_seconds=1.0), clock=clock)
+    went: list[str] = []
+
+    async def send(name: str, priority: Priority) -> None:
+        async with pacer.slot(7, priority=priority):
+            went.append(name)
+
+    await send("reminder", Priority.NOTICE)
+    queued = [
+        asyncio.create_task(send("offer", Priority.NOTICE)),
+        asyncio.create_task(send("broadcast copy", Priority.BROADCAST)),
+    ]
+    await _settle()
+    answer = asyncio.create_task(send("answer", Priority.REPLY))
+    await _settle()
+    for _ in range(3):  # a second at a time, one message each
+        clock.now += 1.1
+        pacer.pause(0)
+        await _settle()
+    await asyncio.gather(answer, *queued)
+    assert went == ["reminder", "answer", "offer", "broadcast copy"]
+
+
 async def test_a_cancelled_wait_gives_nothing_away() -> None:
     clock = Clock()
     pacer = Pacer(Pace(overall_per_second=1), clock=clock)
