@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test demo lint typecheck db-upgrade clean bench-taps
+.PHONY: run test demo lint typecheck db-upgrade bench bench-taps clean
 
 run: $(STAMP)
 	$(BIN)/lunchbot $(ARGS) run
@@ -22,6 +22,10 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+
+# Benchmarks, each figure beside an anchor measured in the same run (minutes; not part of test).
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 # The sign-up rush: Book taps at 20/s, the bot against a bare PTB bot (ratios; see README).
 bench-taps: $(STAMP)

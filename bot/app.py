@@ -25,7 +25,8 @@ from telegram.ext import (
 
 from bot import logs
 from bot.config import Config
-from bot.delivery import DeliveryEngine, Pace
+from bot.delivery import DeliveryEngine
+from bot.lane import LaneRateLimiter, Pace, Pacer
 from handlers import (
     broadcast,
     celebrate,
@@ -63,6 +64,12 @@ GROUPS = filters.ChatType.GROUPS & filters.UpdateType.MESSAGE
 def build_application(config: Config, *, clock: Callable[[], datetime] = utc_now) -> BotApplication:
     """An Application wired to the config's Bot API server and database; nothing started."""
     logs.quiet_libraries()
+    pace = Pace(
+        overall_per_second=config.delivery.overall_per_second,
+        per_chat_seconds=config.delivery.per_chat_seconds,
+        per_group_per_minute=config.delivery.per_group_per_minute,
+        max_attempts=config.delivery.max_attempts,
+    )
     builder = (
         ApplicationBuilder()
         .token(config.telegram.require_token())
@@ -71,6 +78,8 @@ def build_application(config: Config, *, clock: Callable[[], datetime] = utc_now
         # Updates come through the inbox (bot/updates.py), never PTB's Updater: it confirms an
         # update to Telegram before it is handled, so a crash would lose it.
         .updater(None)
+        # One sending lane: handlers' replies and the delivery engine's sends share one pacer.
+        .rate_limiter(LaneRateLimiter(Pacer(pace)))
     )
     if config.telegram.api_base_url:
         builder = builder.base_url(config.telegram.api_base_url).base_file_url(
@@ -107,16 +116,7 @@ def build_application(config: Config, *, clock: Callable[[], datetime] = utc_now
         cipher=Cipher(config.referrals.keys) if config.referrals.keys else None,
     )
     application.bot_data[SERVICES_KEY] = services
-    application.bot_data[DELIVERY_KEY] = DeliveryEngine(
-        application,
-        services,
-        Pace(
-            overall_per_second=config.delivery.overall_per_second,
-            per_chat_seconds=config.delivery.per_chat_seconds,
-            per_group_per_minute=config.delivery.per_group_per_minute,
-            max_attempts=config.delivery.max_attempts,
-        ),
-    )
+    application.bot_data[DELIVERY_KEY] = DeliveryEngine(application, services, pace)
     _register_handlers(application)
     return application
 

@@ -100,6 +100,7 @@ DEFAULT_JOBS = (
 )
 DEFAULT_OFFER_MINUTES = 120
 DEFAULT_SWEEP_SECONDS = 5
+DEFAULT_OVERALL_PER_SECOND = 30
 MAX_JOB_PLACES = 50
 
 
@@ -112,8 +113,10 @@ class RotaConfig:
 @dataclass(frozen=True, kw_only=True)
 class DeliveryConfig:
     sweep_seconds: int = DEFAULT_SWEEP_SECONDS
-    # Telegram allows about 30 messages a second in all; 25 leaves room for direct replies.
-    overall_per_second: int = 25
+    # Telegram allows about 30 messages a second in all. The sending lane counts each send until
+    # a second after its answer, so no second at Telegram holds more, and direct replies share
+    # the same budget ahead of the outbox: no headroom needs to be left for them.
+    overall_per_second: int = DEFAULT_OVERALL_PER_SECOND
     per_chat_seconds: float = 1.0
     per_group_per_minute: int = 20
     max_attempts: int = 5
@@ -352,7 +355,7 @@ def _parse(
                 "delivery", "sweep_seconds", DEFAULT_SWEEP_SECONDS, low=1, high=300
             ),
             overall_per_second=reader.integer(
-                "delivery", "overall_per_second", 25, low=1, high=1000
+                "delivery", "overall_per_second", DEFAULT_OVERALL_PER_SECOND, low=1, high=1000
             ),
             per_chat_seconds=reader.number("delivery", "per_chat_seconds", 1.0, low=0.0, high=60.0),
             per_group_per_minute=reader.integer(

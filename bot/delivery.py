@@ -8,20 +8,16 @@ all sending for `retry_after`, then the same message is tried again; network tro
 errors put it back in the queue with a growing delay; a group that became a supergroup is
 followed to its new id.
 
-Pacing uses sliding windows in real time: no second holds more than `overall_per_second` sends,
-one chat gets at most one message per `per_chat_seconds`, one group at most
-`per_group_per_minute` a minute. A chat's messages go out in order; different chats in parallel.
+Pacing is the sending lane's (bot/lane.py), shared with the direct replies of handlers: the engine
+marks its sends as notices or broadcast copies, which yield to replies. A chat's messages go out
+in order; different chats in parallel.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
-import warnings
-from collections import defaultdict, deque
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections import defaultdict
 from datetime import timedelta
 
 from telegram.error import (
@@ -32,14 +28,13 @@ from telegram.error import (
     RetryAfter,
     TelegramError,
 )
-from telegram.warnings import PTBDeprecationWarning
 
+from bot.lane import PRIORITY, Pace, Priority
 from handlers import broadcast, notices
 from handlers.context import BotApplication, Services
 from storage import outbox, people, rota
 from storage.models import NoticeStatus
 from storage.outbox import Outgoing
-from web import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -48,74 +43,8 @@ PER_CHAT_IN_BATCH = 3
 CONCURRENT_SENDS = 8
 MAX_RETRY_AFTER_WAITS = 5
 FIRST_RETRY = timedelta(seconds=10)
-MINUTE = 60.0
-# Windows are kept this much longer than the limits' own: a request leaves a little after its
-# slot is taken, and scheduling jitter must not push one more send into someone's second.
-MARGIN = 0.25
 
-
-@dataclass(frozen=True, kw_only=True)
-class Pace:
-    overall_per_second: int = 25
-    per_chat_seconds: float = 1.0
-    per_group_per_minute: int = 20
-    max_attempts: int = 5
-
-
-class Pacer:
-    """Hands out sending slots so that no limit is crossed (and waits while one would be)."""
-
-    def __init__(self, pace: Pace, clock: Callable[[], float] = time.monotonic) -> None:
-        self._pace = pace
-        self._clock = clock
-        self._recent: deque[float] = deque()
-        self._last_to: dict[int, float] = {}
-        self._groups: defaultdict[int, deque[float]] = defaultdict(deque)
-        self._paused_until = 0.0
-        self._lock = asyncio.Lock()
-
-    async def slot(self, chat_id: int) -> None:
-        """Wait until a message to `chat_id` may go, and count it as gone."""
-        while True:
-            async with self._lock:
-                now = self._clock()
-                wait = self._wait(chat_id, now)
-                if wait <= 0:
-                    self._take(chat_id, now)
-                    return
-            await asyncio.sleep(wait)
-
-    def pause(self, seconds: float) -> None:
-        """Telegram said 429: nobody sends until it is over."""
-        metrics.TOO_MANY_REQUESTS.inc()
-        self._paused_until = max(self._paused_until, self._clock() + seconds)
-
-    def _wait(self, chat_id: int, now: float) -> float:
-        second, minute = 1 + MARGIN, MINUTE + MARGIN
-        while self._recent and self._recent[0] <= now - second:
-            self._recent.popleft()
-        waits = [self._paused_until - now]
-        if len(self._recent) >= self._pace.overall_per_second:
-            waits.append(self._recent[0] + second - now)
-        if chat_id < 0:  # a group or channel
-            window = self._groups[chat_id]
-            while window and window[0] <= now - minute:
-                window.popleft()
-            if len(window) >= self._pace.per_group_per_minute:
-                waits.append(window[0] + minute - now)
-        last = self._last_to.get(chat_id)
-        if last is not None and self._pace.per_chat_seconds > 0:
-            waits.append(last + self._pace.per_chat_seconds + MARGIN - now)
-        return max(waits)
-
-    def _take(self, chat_id: int, now: float) -> None:
-        self._recent.append(now)
-        self._last_to[chat_id] = now
-        if chat_id < 0:
-            self._groups[chat_id].append(now)
-        if len(self._last_to) > 10_000:  # forget chats that are long past their spacing
-            horizon = now - self._pace.per_chat_seconds
-            self._last_to = {c: t for c, t in self._last_to.items() if t > horizon}
+__all__ = ["CONCURRENT_SENDS", "DeliveryEngine", "Pace"]
 
 
 class DeliveryEngine:
@@ -123,10 +52,9 @@ class DeliveryEngine:
         self._application = application
         self._services = services
         self._pace = pace
-        self._pacer = Pacer(pace)
         # Claim only what can go out in a few seconds: a claim is a lease, and a long batch
-        # would outlive it.
-        self._batch = min(BATCH, pace.overall_per_second * 2)
+        # would outlive it. Not much less either: sending pauses while the next batch is claimed.
+        self._batch = min(BATCH, pace.overall_per_second * 4)
         self._stopping = False
         # One sweep at a time in this process: the scheduler's and a test's never interleave.
         self._lock = asyncio.Lock()
@@ -154,12 +82,15 @@ class DeliveryEngine:
         """Broadcasts' progress messages follow the sweep (and a finished one says so)."""
         if self._stopping:
             return
+        token = PRIORITY.set(Priority.NOTICE)  # the coordinator's card yields to replies
         try:
             await broadcast.report_progress(
                 self._application.bot, self._services, per_second=self._pace.overall_per_second
             )
         except Exception:
             logger.exception("could not report the progress of broadcasts")
+        finally:
+            PRIORITY.reset(token)
 
     async def _send_all(self, due: list[Outgoing]) -> None:
         by_chat: defaultdict[int, list[Outgoing]] = defaultdict(list)
@@ -209,20 +140,19 @@ class DeliveryEngine:
             return
         for _ in range(MAX_RETRY_AFTER_WAITS):
             # The gate covers the send and its record, so at most CONCURRENT_SENDS messages are
-            # ever sent but not yet recorded: all that a crash could make us send again. The slot
-            # is taken inside it, so the pacer counts a send when it really leaves.
+            # ever sent but not yet recorded: all that a crash could make us send again. The
+            # lane's slot is taken inside it (in the send), so the pacer counts a send when it
+            # really leaves.
             async with gate:
                 renewed = await outbox.still_ours(db, notice, now=self._services.now())
                 if renewed is None:
                     logger.warning("notice %s was taken over by another instance", notice.notice_id)
                     return
                 notice = renewed
-                await self._pacer.slot(notice.chat_id)
                 try:
-                    await self._send(notice.chat_id, rendered)
-                except RetryAfter as exc:
-                    self._pacer.pause(_seconds(exc))
-                    continue
+                    await self._send(notice, rendered)
+                except RetryAfter:
+                    continue  # the lane waits out the pause for everyone before the next try
                 except TelegramError as exc:
                     await self._failed(notice, exc)
                     return
@@ -247,18 +177,23 @@ class DeliveryEngine:
             error="429 too many requests, again and again",
         )
 
-    async def _send(self, chat_id: int, rendered: notices.Rendered) -> None:
-        bot = self._application.bot
-        if rendered.edit_message_id is not None:
-            await bot.edit_message_text(
-                rendered.text, chat_id=chat_id, message_id=rendered.edit_message_id
-            )
-        elif rendered.photo is None:
-            await bot.send_message(chat_id, rendered.text, reply_markup=rendered.markup)
-        else:
-            await bot.send_photo(
-                chat_id, rendered.photo, caption=rendered.text, reply_markup=rendered.markup
-            )
+    async def _send(self, notice: Outgoing, rendered: notices.Rendered) -> None:
+        bot, chat_id = self._application.bot, notice.chat_id
+        # Direct replies go before notices, and notices before a broadcast's copies.
+        token = PRIORITY.set(Priority.BROADCAST if notice.batched else Priority.NOTICE)
+        try:
+            if rendered.edit_message_id is not None:
+                await bot.edit_message_text(
+                    rendered.text, chat_id=chat_id, message_id=rendered.edit_message_id
+                )
+            elif rendered.photo is None:
+                await bot.send_message(chat_id, rendered.text, reply_markup=rendered.markup)
+            else:
+                await bot.send_photo(
+                    chat_id, rendered.photo, caption=rendered.text, reply_markup=rendered.markup
+                )
+        finally:
+            PRIORITY.reset(token)
 
     async def _failed(self, notice: Outgoing, exc: TelegramError) -> None:
         db, now = self._services.db, self._services.now()
@@ -326,13 +261,3 @@ def _chat_lost(notice: Outgoing, exc: TelegramError) -> None:
             notice.kind,
             exc.message,
         )
-
-
-def _seconds(exc: RetryAfter) -> float:
-    with warnings.catch_warnings():
-        # PTB 22 warns that retry_after will become a timedelta; both are handled here.
-        warnings.simplefilter("ignore", PTBDeprecationWarning)
-        value: object = exc.retry_after
-    if isinstance(value, timedelta):
-        return value.total_seconds()
-    return float(value)  # type: ignore[arg-type]

@@ -38,6 +38,7 @@ class Outgoing:
     attempts: int
     claimed_at: datetime | None = None
     active: bool = True  # False: the person blocked the bot; nothing more is sent to them
+    batched: bool = False  # one copy of a broadcast: it yields to single notices when sending
 
 
 def row(
@@ -179,6 +180,7 @@ async def claim_due(db: Database, *, now: datetime, limit: int) -> list[Outgoing
                 attempts=r.attempts,
                 claimed_at=r.claimed_at,
                 active=r.person_id not in inactive,
+                batched=r.batch is not None,
             )
             for r in rows
         ]

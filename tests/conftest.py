@@ -11,6 +11,7 @@ from bot.config import (
     Config,
     CoordinatorsConfig,
     DatabaseConfig,
+    DeliveryConfig,
     ProgrammeConfig,
     ReferralsConfig,
 )
@@ -68,4 +69,8 @@ def config(database_url: str) -> Config:
         programme=ProgrammeConfig(name="Holiday Lunch Club"),
         coordinators=CoordinatorsConfig(telegram_ids=frozenset({RACHEL})),
         referrals=ReferralsConfig(keys=(TEST_KEY,)),
+        # The sandbox enforces no per-chat limit unless a test sets one; spacing a person's
+        # replies a second apart would only slow every story down. Pacing is tested where the
+        # sandbox enforces Telegram's limits (test_lane, test_delivery, test_broadcasts).
+        delivery=DeliveryConfig(per_chat_seconds=0),
     )

@@ -87,7 +87,7 @@ async def started_ids(bot: Rehearsal) -> list[int]:
 async def test_three_hundred_volunteers_some_blocked_one_progress_message_exact_figures(
     config: Config, clock: Clock
 ) -> None:
-    # Telegram's overall flood limit, enforced; the bot sends at its configured 25 a second.
+    # Telegram's overall flood limit, enforced; the bot sends at its configured rate.
     limits = RateLimits(overall_per_second=30)
     async with Rehearsal(config, clock=clock, limits=limits) as bot:
         await register(bot, RACHEL, "Rachel")
@@ -351,7 +351,7 @@ async def test_a_volunteer_cannot_broadcast_and_a_site_lead_only_to_their_own_lo
 
 @pytest.mark.parametrize(
     ("error_code", "description", "retry_after"),
-    [(429, "Too Many Requests: retry after 30", 30), (502, "Bad Gateway", None)],
+    [(429, "Too Many Requests: retry after 12", 12), (502, "Bad Gateway", None)],
 )
 async def test_the_final_figures_are_shown_even_when_that_edit_fails(
     bot: Rehearsal, clock: Clock, error_code: int, description: str, retry_after: int | None

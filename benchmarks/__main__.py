@@ -1,0 +1,42 @@
+"""`python -m benchmarks` (or `make bench`): every benchmark, figures with anchors and ratios."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+
+from benchmarks import sending
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--recipients", type=int, default=3000, help="people in the broadcast")
+    parser.add_argument("--reminders", type=int, default=2000, help="reminders due together")
+    parser.add_argument(
+        "--writers-per-second", type=float, default=2.0, help="people writing during it"
+    )
+    parser.add_argument(
+        "--no-anchor-reminders",
+        action="store_true",
+        help="skip timing AIORateLimiter sending as many messages as there are reminders",
+    )
+    args = parser.parse_args()
+    # Only what goes wrong: the figures are the output.
+    logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.setLevel(logging.ERROR)
+    table = asyncio.run(
+        sending.run(
+            recipients=args.recipients,
+            reminders=args.reminders,
+            writers_per_second=args.writers_per_second,
+            anchor_reminders=not args.no_anchor_reminders,
+        )
+    )
+    print()  # noqa: T201 - the figures are this program's output
+    print(table)  # noqa: T201
+
+
+if __name__ == "__main__":
+    main()
