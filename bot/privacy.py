@@ -40,12 +40,16 @@ WHAT IS STORED, WHY, WHO SEES IT
 - The audit log: who viewed, exported or decided each referral, role changes, invites,
   erasures, refused attempts. Why: accountability. Seen by: whoever runs the server.
 - Messages queued for sending (the outbox): who, what kind, when, how it ended; no text.
-- Invite links that match no invite: the Telegram id that tried and when, kept {window}
-  minutes (the hourly clean-up removes them after that). Why: after {per_person} such links
-  from one person, or {overall} from everyone, in {window} minutes, invite links are not
-  checked until the window has passed (a real link is refused too, and works once it has),
-  so tokens cannot be guessed at speed and the audit log is not flooded (one row per refused
-  link, one when the throttle closes).
+- Invite links that match no invite: when, and who tried, kept {window} minutes (the hourly
+  clean-up removes them after that). Not the Telegram id (someone who follows a link has
+  agreed to nothing yet): a keyed hash of it, HMAC-SHA256 under a random key that exists only
+  in the running bot's memory and is never written anywhere. A plain SHA-256 would not do,
+  as every Telegram id can be hashed in minutes and the id read back; with the key gone (a
+  restart), the rows name nobody. Why: after {per_person} such links from one person, or
+  {overall} from everyone, in {window} minutes, links that match no invite are refused
+  without being counted or audited until the window has passed, so the audit log is not
+  flooded (one row per refused link, one when the throttle closes). A real invite link is
+  always looked up first and always works: guessing cannot lock genuine invitees out.
 
 PURGING: WHAT MAKES IT FINAL
 - Each referral has a random data key of its own, kept wrapped (sealed) by the programme key

@@ -211,7 +211,9 @@ async def _register(
             person.active = True
         redemption = None
         if invite_hash is not None:
-            redemption = await invites.redeem(session, person, invite_hash, now)
+            redemption = await invites.redeem(
+                session, person, invite_hash, now, who=invites.attempt_by(db, telegram_id)
+            )
         if created and (redemption is None or not redemption.joined):
             await grant_role(session, person.id, Role.VOLUNTEER, by=None, now=now)
         if telegram_id in coordinator_ids:
@@ -229,7 +231,9 @@ async def join_by_invite(
     """A registered person follows an invite link."""
     async with db.transaction() as session:
         person = await registered(session, telegram_id)
-        return await invites.redeem(session, person, invite_hash, now)
+        return await invites.redeem(
+            session, person, invite_hash, now, who=invites.attempt_by(db, telegram_id)
+        )
 
 
 async def rename(db: Database, *, telegram_id: int, name: str, now: datetime) -> Profile:
@@ -419,7 +423,9 @@ async def erase(
         )
         await session.execute(delete(DataKey).where(DataKey.form_of == person.telegram_id))
         await session.execute(
-            delete(InviteAttempt).where(InviteAttempt.telegram_id == person.telegram_id)
+            delete(InviteAttempt).where(
+                InviteAttempt.who == invites.attempt_by(db, person.telegram_id)
+            )
         )
         # Wins not yet announced (or turned down) go with them; announced ones are public
         # already, and stay, no longer credited to anyone.
