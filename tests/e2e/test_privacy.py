@@ -22,7 +22,8 @@ from tests.conftest import RACHEL
 from tests.e2e.test_joining import register
 from tests.e2e.test_referral_form import AGREED, SEND, hillside
 from tests.e2e.test_rota import add_location
-from tests.e2e.test_triage import referred
+from tests.e2e.test_triage import ALLERGY as NEEDS
+from tests.e2e.test_triage import OKAFOR, referred
 from tests.support import Clock
 
 SAM = 3001
@@ -235,6 +236,37 @@ async def test_the_privacy_report_says_how_purging_works_and_what_it_cannot_reac
         "keep backups and WAL archives no longer than",
         "between today and 366 days ahead",
         "edited at purge to say the details were removed",
-        "after 5 such links\n  from one person, or 50 from everyone",
+        "after 5 such links from one person, or\n  50 from everyone",
+        "HMAC-SHA256 under a random key that exists only\n  in the running bot's memory",
+        "A real invite link is\n  always looked up first and always works",
+        "edited so\n  at once when the person is erased",
     ):
         assert claim in report, claim
+
+
+async def test_erasing_a_school_contact_edits_the_details_out_of_their_chat(
+    bot: Rehearsal,
+) -> None:
+    """Mr Okafor opened HS-014's card, with the family's allergy, then leaves and asks to be
+    erased. The card in his chat is edited at once: after the erasure nothing remembers the
+    message, so no purge could find it later."""
+    await referred(bot)
+    okafor = bot.user(OKAFOR, "Mr Okafor")
+    await okafor.send("/myreferrals")
+    await okafor.tap("HS-014: received")
+    assert NEEDS in okafor.last.text
+    card = okafor.last.message_id
+
+    rachel = bot.user(RACHEL, "Rachel")
+    await rachel.send("/people")
+    await rachel.tap("Hillside Primary")  # his name in Telegram, as the test gives it
+    await rachel.tap("🗑 Erase their data")
+    await rachel.tap("Yes, erase")
+    assert "Done: their data is erased." in rachel.last.text
+    await bot.deliver()
+
+    edited = [m for m in okafor.bot_messages if m.message_id == card]
+    assert edited and REMOVED in edited[-1].text
+    assert [m.text for m in okafor.bot_messages if NEEDS in m.text] == []
+    async with bot.services.db.read() as session:
+        assert await session.scalar(text("SELECT count(*) FROM detail_messages")) == 0
