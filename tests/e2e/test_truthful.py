@@ -11,6 +11,7 @@ from storage import locations, people, rota
 from storage.models import BookingStatus, Role
 from tests.conftest import RACHEL
 from tests.e2e.test_joining import OKAFOR, invite_link, register
+from tests.e2e.test_referral_form import hillside
 from tests.e2e.test_reminders import book, local, lunch_on
 
 SAM, JO, ADE = 3001, 3002, 3003
@@ -360,3 +361,37 @@ async def test_cover_with_nobody_at_home_offers_recent_volunteers_then_everyone(
     assert not any("Can you help?" in m.text for m in ade.bot_messages)  # on it already
     await sam.tap("Book driver")
     assert "Booked: you're a driver at St Mark's, Tue 28 Jul" in sam.last.text
+
+
+# --- review item 3: a prompt names the button that is on its screen ------------------------------
+
+
+def _then_tap(prompt: str) -> str:
+    """The button a prompt says to tap next: what follows its 'then '."""
+    return prompt.split("then ", 1)[1].split(".", maxsplit=1)[0]
+
+
+async def test_every_choosing_step_names_the_button_it_shows(bot: Rehearsal, clock: Clock) -> None:
+    """Mr Okafor chooses places and days on the referral form, and Rachel weekdays for new
+    sessions: each prompt says 'then …' with the label of the button below it."""
+    okafor = await hillside(bot, clock)
+    await okafor.send("/refer")
+    await okafor.send("HS-014")
+    await okafor.tap("2")
+    await okafor.tap("Year 2")
+    await okafor.tap("Year 5")
+    await okafor.send("nut allergy")
+    await okafor.tap("St Mark's")
+    assert "Which lunch clubs would suit the family?" in okafor.last.text
+    assert _then_tap(okafor.last.text) in okafor.last.labels()
+    await okafor.tap(_then_tap(okafor.last.text))
+    await okafor.send("28/07/2026 - 27/08/2026")
+    assert "On which days can the children come?" in okafor.last.text
+    assert _then_tap(okafor.last.text) in okafor.last.labels()
+
+    rachel = bot.user(RACHEL, "Rachel")
+    await rachel.send("/newsessions")
+    await rachel.tap("St Mark's")
+    await rachel.send("27/07/2026 - 31/07/2026")
+    assert "On which days?" in rachel.last.text
+    assert _then_tap(rachel.last.text) in rachel.last.labels()
