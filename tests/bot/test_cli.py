@@ -355,7 +355,7 @@ def test_the_impact_report_writes_a_csv_and_a_chart_and_prints_the_totals(
     assert "  Sessions without counts:    2\n" in out
     assert "  Volunteer shifts:           1\n" in out
     assert "  Volunteer hours:            2.0\n" in out
-    assert "  Note: 2 sessions have no meal counts yet: record them in the bot with /today" in out
+    assert "  Note: 2 sessions without counts: record them in the bot with /today" in out
     assert (
         "  By location  Meals served Children fed Sessions run Volunteer shifts Without counts"
     ) in out
@@ -392,7 +392,7 @@ def test_the_impact_report_writes_a_csv_and_a_chart_and_prints_the_totals(
     assert one.returncode == 0, one.stderr
     assert "(St Mark's)" in one.stdout and "Meals served:               40" in one.stdout
     assert "Sessions run:               1" in one.stdout
-    assert "1 session has no meal counts yet: record it in the bot with /today" in one.stdout
+    assert "1 session without counts: record it in the bot with /today" in one.stdout
     assert (tmp_path / "impact-St-Mark-s-2025-07-28-to-2025-08-29.csv").exists()
 
 

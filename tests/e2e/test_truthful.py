@@ -4,15 +4,19 @@ place asks first wherever it starts; and a cover request always finds someone to
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import date, time
 
 from bot.harness import Clock, Rehearsal
 from storage import locations, people, rota
-from storage.models import BookingStatus, Role
+from storage.impact import REFERRAL_STATUS_WORDS
+from storage.models import BookingStatus, ReferralStatus, Role
 from tests.conftest import RACHEL
 from tests.e2e.test_joining import OKAFOR, invite_link, register
 from tests.e2e.test_referral_form import hillside
 from tests.e2e.test_reminders import book, local, lunch_on
+from tests.e2e.test_triage import referred
 
 SAM, JO, ADE = 3001, 3002, 3003
 
@@ -395,3 +399,21 @@ async def test_every_choosing_step_names_the_button_it_shows(bot: Rehearsal, clo
     await rachel.send("27/07/2026 - 31/07/2026")
     assert "On which days?" in rachel.last.text
     assert _then_tap(rachel.last.text) in rachel.last.labels()
+
+
+# --- review item 9: one name for each figure and status, wherever it is shown -----------------
+
+
+async def test_the_referral_csv_says_a_status_in_the_words_of_the_reports(bot: Rehearsal) -> None:
+    """Rachel exports HS-014 before deciding it: the status column says 'waiting for a
+    decision', as the impact report does, not the code 'submitted'."""
+    await referred(bot)
+    rachel = bot.user(RACHEL, "Rachel")
+    await rachel.send("/referrals")
+    await rachel.tap("HS-014 · Hillside Primary · 2 children")
+    await rachel.tap("📄 School's CSV")
+    data = rachel.last.document
+    assert data is not None
+    (row,) = csv.DictReader(io.StringIO(data.decode("utf-8-sig")))
+    assert row["status"] == REFERRAL_STATUS_WORDS[ReferralStatus.SUBMITTED]
+    assert row["status"] == "waiting for a decision"
