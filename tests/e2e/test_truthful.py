@@ -417,3 +417,59 @@ async def test_the_referral_csv_says_a_status_in_the_words_of_the_reports(bot: R
     (row,) = csv.DictReader(io.StringIO(data.decode("utf-8-sig")))
     assert row["status"] == REFERRAL_STATUS_WORDS[ReferralStatus.SUBMITTED]
     assert row["status"] == "waiting for a decision"
+
+
+# --- review item 14: the morning list fits one message, whatever the day holds ----------------
+
+
+async def test_a_crowded_morning_list_shows_whole_sessions_and_counts_the_rest(
+    bot: Rehearsal, clock: Clock
+) -> None:
+    """Six locations, each with 22 volunteers (long names) booked and none confirmed yet: the
+    morning list stays inside Telegram's 4,096 characters, shows each session it lists whole,
+    and says how many more there are and where to see them."""
+    await register(bot, RACHEL, "Rachel")
+    db, now = bot.services.db, bot.services.now()
+    tuesday, volunteers = date(2026, 7, 28), 22
+    for site in range(6):
+        location = await locations.create(
+            db, actor_telegram_id=RACHEL, name=f"Community hall number {site}", now=now
+        )
+        plan = rota.SessionPlan(
+            location_id=location.location_id,
+            first_day=tuesday,
+            last_day=tuesday,
+            weekdays=frozenset({tuesday.weekday()}),
+            start=time(11, 30),
+            end=time(13, 30),
+            jobs=(rota.JobSpec(job="server", places=volunteers),),
+        )
+        await rota.create_sessions(
+            db, actor_telegram_id=RACHEL, plan=plan, tz=bot.services.settings.timezone, now=now
+        )
+        (day,) = await rota.sessions_on(
+            db,
+            actor_telegram_id=RACHEL,
+            location_id=location.location_id,
+            day=tuesday,
+            tz=bot.services.settings.timezone,
+        )
+        for n in range(volunteers):
+            telegram_id = 50_000 + site * 100 + n
+            name = f"Volunteer {site}-{n:02d} " + "W" * 50  # 64 characters, the most allowed
+            await people.register(
+                db, telegram_id=telegram_id, name=name, now=now, coordinator_ids=frozenset()
+            )
+            await book(bot, telegram_id, day.session, "server")
+    clock.now = local(2026, 7, 28, 8, 0)
+    await bot.deliver()
+
+    rachel = bot.user(RACHEL, "Rachel")
+    morning = next(m for m in rachel.bot_messages if m.text.startswith("☀️"))
+    assert len(morning.text) <= 4096
+    shown = morning.text.count(": 22 booked")
+    assert 0 < shown < 6
+    assert morning.text.endswith(f"…and {6 - shown} more sessions: see /today")
+    # Every session shown is whole: its names, the count of the rest, nothing cut off.
+    assert morning.text.count("Not confirmed yet:") == shown
+    assert morning.text.count(f" and {volunteers - 10} more") == shown
