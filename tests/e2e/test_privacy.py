@@ -14,7 +14,7 @@ from sqlalchemy import text
 from bot import privacy
 from bot.config import Config
 from bot.harness import Rehearsal
-from storage import referrals
+from storage import locations, referrals
 from storage.crypto import Cipher, SealError
 from storage.db import Database
 from storage.referrals import ReferralForm
@@ -23,7 +23,7 @@ from tests.e2e.test_joining import register
 from tests.e2e.test_referral_form import AGREED, SEND, hillside
 from tests.e2e.test_rota import add_location
 from tests.e2e.test_triage import ALLERGY as NEEDS
-from tests.e2e.test_triage import OKAFOR, referred
+from tests.e2e.test_triage import OKAFOR, lunches, referred
 from tests.support import Clock
 
 SAM = 3001
@@ -48,7 +48,7 @@ async def test_dates_far_ahead_or_long_ago_are_refused_wherever_they_are_typed(
     await okafor.tap("Year 2")
     await okafor.send("nut allergy")
     await okafor.tap("St Mark's")
-    await okafor.tap("Next ▶")
+    await okafor.tap("Continue ▶")
     await okafor.send(FAR_AHEAD)
     assert "from today to a year ahead" in okafor.last.text
     await okafor.send("28/07/2026 - 02/07/2027")  # a year and a day from today
@@ -158,6 +158,12 @@ async def test_after_the_purge_no_copy_of_the_allergy_opens_and_its_messages_are
     messages that showed it are edited, and nothing left in the database files (dead rows,
     the WAL) opens with the programme key to give it back."""
     okafor = await hillside(bot, clock)
+    (st_marks,) = [
+        place
+        for place in await locations.managed_by(bot.services.db, actor_telegram_id=RACHEL)
+        if place.name == "St Mark's"
+    ]
+    await lunches(bot, st_marks.location_id, date(2026, 7, 28), date(2026, 7, 30))
     await okafor.send("/refer")
     await okafor.send("HS-014")
     await okafor.tap("2")
@@ -165,11 +171,11 @@ async def test_after_the_purge_no_copy_of_the_allergy_opens_and_its_messages_are
     await okafor.tap("Year 5")
     await okafor.send(ALLERGY)
     await okafor.tap("St Mark's")
-    await okafor.tap("Next ▶")
+    await okafor.tap("Continue ▶")
     await okafor.send("28/07/2026 - 27/08/2026")
     for day in ("✓ Mon", "✓ Wed", "✓ Fri"):
         await okafor.tap(day)
-    await okafor.tap("Next ▶")
+    await okafor.tap("Continue ▶")
     await okafor.tap(AGREED)
     await okafor.tap("Skip")
     await okafor.tap(SEND)
@@ -183,9 +189,9 @@ async def test_after_the_purge_no_copy_of_the_allergy_opens_and_its_messages_are
     await rachel.tap("HS-014 · Hillside Primary · 2 children")
     assert ALLERGY in rachel.last.text
     await rachel.tap("📍 Place")
-    await rachel.tap("★ St Mark's")
-    await rachel.tap("✅ Place")
-    assert rachel.last.text.startswith("✅ Placed.")
+    await rachel.tap("★ St Mark's · 2 of 10 days")
+    await rachel.tap("✅ Place on 2 days")
+    assert rachel.last.text.startswith("✅ Placed")
     clock.now = datetime(2026, 7, 28, 7, 0, tzinfo=UTC)
     await rachel.send("/register")
     await rachel.tap("St Mark's")
@@ -212,7 +218,7 @@ async def test_after_the_purge_no_copy_of_the_allergy_opens_and_its_messages_are
     copies = readable(await raw_copies(db), cipher)
     assert ALLERGY in copies and "halal" in copies  # the check can see what is there
 
-    clock.now = datetime(2026, 10, 27, 9, 0, tzinfo=UTC)  # 61 days after 27 August
+    clock.now = datetime(2026, 10, 27, 9, 0, tzinfo=UTC)  # well past 60 days after 30 July
     await bot.deliver()
 
     for person in (rachel, okafor):
