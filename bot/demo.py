@@ -128,7 +128,7 @@ async def _script(bot: Rehearsal, t: Transcript, clock: Clock) -> None:
     jo = bot.user(JO, "Jo")
     coordinator = "coordinator"
 
-    t.heading("June: Rachel, the coordinator, sets up")
+    t.heading("1 July: Rachel, the coordinator, sets up")
     await t.send(rachel, coordinator, "/start")
     await t.tap(rachel, coordinator, "✅ I agree")
     await t.send(rachel, coordinator, "/locations")
@@ -292,8 +292,22 @@ async def _celebrating(
     await t.tap(rachel, coordinator, "📣 Send to 3 people")
     t.show_new(jo)
 
+    t.heading("Thursday 30 July, 14:00: three lunches nobody could staff did not run")
+    clock.now = datetime(2026, 7, 30, 13, 0, tzinfo=UTC)
+    # Without this, her copy of the digest would ask for their meal counts.
+    await t.send(rachel, coordinator, "/today")
+    for earlier in ("", "◀ Wed 29 Jul", "◀ Tue 28 Jul", "◀ Mon 27 Jul"):
+        if earlier:
+            await t.tap(rachel, coordinator, earlier)
+        if earlier != "◀ Tue 28 Jul":  # Tuesday's lunch ran: its counts are in
+            await t.tap(rachel, coordinator, "🚫 Did not run")
+            await t.tap(rachel, coordinator, "Not enough volunteers")
+
     t.heading("Friday 31 July, 16:00: the week's digest, with a chart of meals per day")
     clock.now = datetime(2026, 7, 31, 15, 0, tzinfo=UTC)
     await bot.deliver()
     t.show_chat(group, posted)
+    theirs = [m.text for m in group.bot_messages if m.photo is not None][-1:]
+    if [m.text for m in rachel.bot_messages if m.photo is not None][-1:] != theirs:
+        raise RuntimeError("Rachel's copy of the digest is not the group's")
     t.out.write("\n(Rachel gets the same digest in her own chat.)\n")

@@ -42,12 +42,16 @@ WHAT IS STORED, WHY, WHO SEES IT
 - Messages queued for sending (the outbox): who, what kind, when, how it ended; no text.
 - Updates received from Telegram (the inbox), with what people typed: kept until handled, then
   deleted after a day (to recognise a repeat); never logged.
-- Invite links that match no invite: the Telegram id that tried and when, kept {window}
-  minutes (the hourly clean-up removes them after that). Why: after {per_person} such links
-  from one person, or {overall} from everyone, in {window} minutes, invite links are not
-  checked until the window has passed (a real link is refused too, and works once it has),
-  so tokens cannot be guessed at speed and the audit log is not flooded (one row per refused
-  link, one when the throttle closes).
+- Invite links that match no invite: when, and who tried, kept {window} minutes (the hourly
+  clean-up removes them after that). Not the Telegram id (someone who follows a link has
+  agreed to nothing yet): a keyed hash of it, HMAC-SHA256 under a random key that exists only
+  in the running bot's memory and is never written anywhere. A plain SHA-256 would not do,
+  as every Telegram id can be hashed in minutes and the id read back; with the key gone (a
+  restart), the rows name nobody. Why: after {per_person} such links from one person, or
+  {overall} from everyone, in {window} minutes, links that match no invite are refused
+  without being counted or audited until the window has passed, so the audit log is not
+  flooded (one row per refused link, one when the throttle closes). A real invite link is
+  always looked up first and always works: guessing cannot lock genuine invitees out.
 
 PURGING: WHAT MAKES IT FINAL
 - Each referral has a random data key of its own, kept wrapped (sealed) by the programme key
@@ -70,11 +74,12 @@ PURGING: WHAT MAKES IT FINAL
   the retention period ({retention} days), or rotate the programme key after a purge and drop
   the old one, which leaves those copies unreadable.
 - Messages the bot sent that showed a referral's details (its card, a day's register) are
-  edited at purge to say the details were removed. Telegram may refuse an edit (the person
-  deleted the message). Not reached: CSV exports already sent as files (a bot cannot change a
-  file, nor delete its message after 48 hours), and what a school contact typed in their own
-  chat while filling in the form (a bot cannot edit a person's messages): those are the
-  keeping of whoever holds that chat.
+  edited at purge to say the details were removed, and those in a person's chat are edited so
+  at once when the person is erased (nothing is left to find them by later). Telegram may
+  refuse an edit (the person deleted the message). Not reached: CSV exports already sent as
+  files (a bot cannot change a file, nor delete its message after 48 hours), and what a
+  school contact typed in their own chat while filling in the form (a bot cannot edit a
+  person's messages): those are the keeping of whoever holds that chat.
 
 KEYS
 - Sealing key configured: {key}. Rotate with `lunchbot keys new`, then set the new key in

@@ -11,7 +11,11 @@ from storage.referrals import DayFamilies
 from storage.rota import BookingView, JobView, SessionView, SiteSession
 
 GAPS_SHOWN = 10
-MORNING_MAX_CHARS = 3500  # well inside Telegram's 4096, with room for the last line
+# Whole sessions up to this, inside Telegram's 4096 with room for the "…and N more" line.
+MORNING_MAX_CHARS = 3900
+# Unconfirmed helpers named per session: the rest are counted (their names are on /today), so
+# one big session cannot crowd the others out of the message.
+WAITING_SHOWN = 10
 
 
 def when_word(starts_at: datetime, now: datetime, tz: ZoneInfo) -> str:
@@ -87,37 +91,47 @@ def cover_button(view: SessionView, job: JobView, tz: ZoneInfo) -> str:
 def morning_list(
     sessions: list[SiteSession], day: date, tz: ZoneInfo, families: dict[int, DayFamilies]
 ) -> str:
+    """The day's sessions, each whole: a session's block is built first and added only if the
+    message still fits, else the list says how many more there are and where to see them."""
     lines = [f"☀️ <b>Good morning! Today, {day:%a %-d %b}</b>"]
+    length = len(lines[0])
     for shown, site in enumerate(sessions):
-        if len("\n".join(lines)) > MORNING_MAX_CHARS:
-            lines.append(f"\n…and {len(sessions) - shown} more sessions: see /today")
+        block = "\n".join(_morning_block(site, tz, families))
+        if length + len(block) + 1 > MORNING_MAX_CHARS:
+            rest = len(sessions) - shown
+            lines.append(f"\n…and {rest} more {'session' if rest == 1 else 'sessions'}: see /today")
             break
-        view = site.session
-        waiting = [h for h in site.helpers if not h.confirmed]
-        lines.append(
-            f"\n<b>{esc(view.location_name)}</b>, {day_and_time(view, tz)}: "
-            f"{len(site.helpers)} booked"
-        )
-        if not site.helpers:
-            lines.append("⚠️ Nobody is booked yet: ask for cover in /coverage.")
-        elif waiting:
-            names = ", ".join(f"{esc(h.name)} ({esc(h.job)})" for h in waiting)
-            lines.append(f"Not confirmed yet: {names}")
-        else:
-            lines.append("Everyone booked has confirmed. 👍")
-        short = [job for job in view.jobs if job.free > 0]
-        if short:
-            lines.append("Still to fill: " + ", ".join(f"{esc(j.job)} x{j.free}" for j in short))
-        placed = families.get(view.location_id)
-        if placed is not None and placed.families:
-            needs = (
-                f"; ⚠️ {placed.with_needs} with allergies or dietary needs"
-                if placed.with_needs
-                else ""
-            )
-            lines.append(
-                f"👨‍👩‍👧 {placed.families} placed "
-                f"{'family' if placed.families == 1 else 'families'} "
-                f"({placed.children} children{needs}): /register"
-            )
+        lines.append(block)
+        length += len(block) + 1
     return "\n".join(lines)
+
+
+def _morning_block(site: SiteSession, tz: ZoneInfo, families: dict[int, DayFamilies]) -> list[str]:
+    view = site.session
+    waiting = [h for h in site.helpers if not h.confirmed]
+    lines = [
+        f"\n<b>{esc(view.location_name)}</b>, {day_and_time(view, tz)}: {len(site.helpers)} booked"
+    ]
+    if not site.helpers:
+        lines.append("⚠️ Nobody is booked yet: ask for cover in /coverage.")
+    elif waiting:
+        names = ", ".join(f"{esc(h.name)} ({esc(h.job)})" for h in waiting[:WAITING_SHOWN])
+        if len(waiting) > WAITING_SHOWN:
+            names += f" and {len(waiting) - WAITING_SHOWN} more"
+        lines.append(f"Not confirmed yet: {names}")
+    else:
+        lines.append("Everyone booked has confirmed. 👍")
+    short = [job for job in view.jobs if job.free > 0]
+    if short:
+        lines.append("Still to fill: " + ", ".join(f"{esc(j.job)} x{j.free}" for j in short))
+    placed = families.get(view.location_id)
+    if placed is not None and placed.families:
+        needs = (
+            f"; ⚠️ {placed.with_needs} with allergies or dietary needs" if placed.with_needs else ""
+        )
+        lines.append(
+            f"👨‍👩‍👧 {placed.families} placed "
+            f"{'family' if placed.families == 1 else 'families'} "
+            f"({placed.children} children{needs}): /register"
+        )
+    return lines

@@ -12,6 +12,7 @@ from storage.impact import (
     FAMILIES_CAME,
     MEALS_SERVED,
     SESSIONS_RUN,
+    SESSIONS_WITHOUT_COUNTS,
     VOLUNTEER_HOURS,
     VOLUNTEER_SHIFTS,
     Figures,
@@ -95,9 +96,9 @@ def digest(
         head.append(f"🏫 {plural(len(schools), 'new partner school')}: {esc(names)}")
     if for_coordinator and figures.unrecorded:
         head.append(
-            f"📝 {plural(figures.unrecorded, 'session')} still without meal counts: record "
+            f"📝 {SESSIONS_WITHOUT_COUNTS.name}: {figures.unrecorded:,} (record "
             f"{'it' if figures.unrecorded == 1 else 'them'} with /today, or mark "
-            f"{'it' if figures.unrecorded == 1 else 'them'} as did not run"
+            f"{'it' if figures.unrecorded == 1 else 'them'} as did not run)"
         )
     if not wins:
         return "\n".join([*head, "", "No wins shared this week: share one with /win!"])

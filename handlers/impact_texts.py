@@ -225,14 +225,13 @@ def _location_line(figures: Figures) -> str:
 
 
 def unrecorded(count: int, how: str) -> str:
-    """'3 sessions have no meal counts yet: record them with /today, or mark them as did not
-    run'."""
+    """'3 sessions without counts: record them with /today, or mark them as did not run',
+    in the figure's own name (storage.impact.SESSIONS_WITHOUT_COUNTS)."""
+    name = SESSIONS_WITHOUT_COUNTS.name.lower()
     if count == 1:
-        return f"1 session has no meal counts yet: record it {how}, or mark it as did not run"
-    return (
-        f"{count:,} sessions have no meal counts yet: record them {how}, or mark them as "
-        "did not run"
-    )
+        one = name.replace("sessions", "session", 1)
+        return f"1 {one}: record it {how}, or mark it as did not run"
+    return f"{count:,} {name}: record them {how}, or mark them as did not run"
 
 
 def _biggest(rows: list[LocationFigures], count: int) -> list[LocationFigures]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from handlers.rota_texts import WEEKDAYS, plural
-from handlers.texts import esc
+from handlers.texts import CONTINUE, esc
 from handlers.triage_texts import dates as placed_dates
 from storage.models import REFERENCE_MAX, ReferralStatus
 from storage.referrals import (
@@ -125,7 +125,7 @@ def ask_places(chosen: list[str], most: int) -> str:
     picked = ", ".join(esc(name) for name in chosen) if chosen else "none yet (any location)"
     return (
         "<b>Which lunch clubs would suit the family?</b> Tap to choose (up to "
-        f"{most}), then Next. If any location will do, choose none.\n\nChosen: {picked}"
+        f"{most}), then {CONTINUE}. If any location will do, choose none.\n\nChosen: {picked}"
     )
 
 
@@ -150,7 +150,7 @@ def dates_invalid(max_days: int) -> str:
 def ask_days(first: date, last: date) -> str:
     return (
         f"From {first:%a %-d %b} to {last:%a %-d %b %Y}. <b>On which days can the children "
-        "come?</b> Tap to choose, then Next."
+        f"come?</b> Tap to choose, then {CONTINUE}."
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from handlers.texts import esc
+from handlers.texts import CONTINUE, esc
 from storage.locations import FIELD_LIMITS, Field, LocationInfo
 from storage.models import BookingStatus, CheckStatus
 from storage.people import Profile
@@ -471,7 +471,7 @@ def plan_dates_invalid(max_days: int) -> str:
 def plan_weekdays(first: date, last: date) -> str:
     return (
         f"From {first:%a %-d %b} to {last:%a %-d %b %Y}. <b>On which days?</b> Tap to "
-        "choose, then Next."
+        f"choose, then {CONTINUE}."
     )
 
 

@@ -104,8 +104,10 @@ async def plan(db: Database, *, now: datetime, policy: CelebrationPolicy, tz: Zo
         return await outbox.queue_rows(session, rows)
 
 
-async def totals(session: AsyncSession) -> dict[Total, int]:
-    """The programme's totals so far: meals served, children fed, volunteer shifts worked."""
+async def totals(session: AsyncSession, now: datetime) -> dict[Total, int]:
+    """The programme's totals so far: meals served, children fed, volunteer shifts worked.
+    A shift counts once its session has ended: attendance may be marked when a cook arrives,
+    hours before lunch is over."""
     meals, children = (
         await session.execute(
             select(
@@ -121,6 +123,7 @@ async def totals(session: AsyncSession) -> dict[Total, int]:
         .where(
             Booking.status == BookingStatus.ATTENDED,
             LunchSession.status == SessionStatus.SCHEDULED,
+            LunchSession.ends_at <= now,
         )
     )
     return {Total.MEALS: int(meals), Total.CHILDREN: int(children), Total.SHIFTS: int(shifts or 0)}
@@ -156,7 +159,7 @@ async def _milestones(
     there are none) and volunteers past one of their own (to them). Each threshold is recorded
     once; only a transaction that records it celebrates it, so two instances never both do."""
     known = set((await session.scalars(select(Milestone.key))).all())
-    reached = await totals(session)
+    reached = await totals(session, now)
     levels = {Total.MEALS: policy.meals, Total.CHILDREN: policy.children}
     levels[Total.SHIFTS] = policy.shifts
     programme = {what: _crossing(what.value, levels[what], reached[what], known) for what in Total}
@@ -188,7 +191,8 @@ async def _sessions_worked(
     session: AsyncSession, policy: CelebrationPolicy, now: datetime
 ) -> list[tuple[Person, int]]:
     """Volunteers who could have passed one of their thresholds: sessions attended, each.
-    A session counts once it has begun: a cook marked on arrival is thanked after lunch."""
+    A session counts once it has ended: a cook marked on arrival is thanked after lunch, not
+    while it is still being served."""
     if not policy.personal:
         return []
     query = (
@@ -198,7 +202,7 @@ async def _sessions_worked(
         .where(
             Booking.status == BookingStatus.ATTENDED,
             LunchSession.status == SessionStatus.SCHEDULED,
-            LunchSession.starts_at <= now,
+            LunchSession.ends_at <= now,
             Person.active.is_(True),
         )
         .group_by(Person.id)

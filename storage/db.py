@@ -8,6 +8,7 @@ PostgreSQL, through asyncpg, runs the same code in production.
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -46,6 +47,10 @@ class Database:
         if self.is_sqlite:
             _tune_sqlite(self.engine, foreign_keys=foreign_keys, path=_sqlite_path(url))
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # A random key that lives only in this process's memory, never written anywhere: failed
+        # invite links are counted under a keyed hash of the Telegram id made with it
+        # (storage/invites.py), so those rows name nobody, now or after the process has gone.
+        self.attempt_key = secrets.token_bytes(32)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:

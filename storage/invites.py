@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import hmac
 import re
 import secrets
 from dataclasses import dataclass
@@ -188,21 +189,24 @@ async def check(db: Database, *, telegram_id: int, token_hash: str, now: datetim
     """What following the invite would do now, without using it (a newcomer, before they
     accept the privacy notice). A token that matches no invite counts towards the throttle."""
     async with db.transaction() as session:
-        if await _throttled(session, telegram_id, now):
-            return Redemption(status=RedeemStatus.THROTTLED)
         invite = await session.scalar(select(Invite).where(Invite.token_hash == token_hash))
         if invite is None:
-            await _failed(session, telegram_id, None, now)
-            return Redemption(status=RedeemStatus.UNKNOWN)
+            return await _failed(session, attempt_by(db, telegram_id), None, now)
         return await _describe(session, invite, _unusable_status(invite, now, None))
 
 
+def attempt_by(db: Database, telegram_id: int) -> str:
+    """Who tried a link, as the throttle counts them: HMAC-SHA256 of the Telegram id under the
+    running bot's in-memory key (Database.attempt_key). A plain SHA-256 would not do: there are
+    few enough Telegram ids to hash them all and read the id back."""
+    return hmac.new(db.attempt_key, str(telegram_id).encode(), hashlib.sha256).hexdigest()
+
+
 async def redeem(
-    session: AsyncSession, person: Person, token_hash: str, now: datetime
+    session: AsyncSession, person: Person, token_hash: str, now: datetime, *, who: str
 ) -> Redemption:
-    """Use the invite for `person` inside the caller's transaction; at most one person wins."""
-    if await _throttled(session, person.telegram_id, now):
-        return Redemption(status=RedeemStatus.THROTTLED)
+    """Use the invite for `person` inside the caller's transaction; at most one person wins.
+    `who` is attempt_by() for the person, counted if the link matches no invite."""
     claimed = await session.execute(
         update(Invite)
         .where(Invite.token_hash == token_hash, Invite.used_at.is_(None), Invite.expires_at > now)
@@ -210,8 +214,7 @@ async def redeem(
     )
     invite = await session.scalar(select(Invite).where(Invite.token_hash == token_hash))
     if invite is None:
-        await _failed(session, person.telegram_id, person.id, now)
-        return Redemption(status=RedeemStatus.UNKNOWN)
+        return await _failed(session, who, person.id, now)
     if rowcount(claimed) == 1:
         await grant_role(session, person.id, invite.role, by=invite.created_by, now=now)
         if invite.role is Role.SCHOOL_CONTACT:
@@ -248,28 +251,31 @@ async def schools(db: Database, *, limit: int = 50) -> list[SchoolSummary]:
     return [SchoolSummary(school_id=row.id, name=row.name) for row in rows]
 
 
-async def _throttled(session: AsyncSession, telegram_id: int, now: datetime) -> bool:
+async def _throttled(session: AsyncSession, who: str, now: datetime) -> bool:
     """Whether this person, or everyone, has followed too many unknown links just now."""
     since = InviteAttempt.at > now - ATTEMPT_WINDOW
     overall = await session.scalar(select(func.count()).where(since)) or 0
     if overall >= FAILED_ATTEMPTS_OVERALL:
         return True
-    theirs = await session.scalar(
-        select(func.count()).where(since, InviteAttempt.telegram_id == telegram_id)
-    )
+    theirs = await session.scalar(select(func.count()).where(since, InviteAttempt.who == who))
     return (theirs or 0) >= FAILED_ATTEMPTS_PER_PERSON
 
 
 async def _failed(
-    session: AsyncSession, telegram_id: int, person_id: int | None, now: datetime
-) -> None:
-    """Count a link that matched no invite. Attempts older than the window are forgotten here,
-    so the table holds at most a window's worth. The audit log gets one row per attempt until
-    the throttle closes, and one more when it does (not one per refused guess after that)."""
+    session: AsyncSession, who: str, person_id: int | None, now: datetime
+) -> Redemption:
+    """A link that matched no invite. The throttle is consulted only now, after the lookup, so
+    that however many people guess, a real link still works: only links that match nothing
+    are refused as throttled. While the throttle is closed a refused link is neither counted
+    nor audited, so guessing grows neither table; before, each counts (attempts older than the
+    window are forgotten here, so the table holds at most a window's worth) and gets one audit
+    row, and the one that closes the throttle says so."""
+    if await _throttled(session, who, now):
+        return Redemption(status=RedeemStatus.THROTTLED)
     await session.execute(delete(InviteAttempt).where(InviteAttempt.at <= now - ATTEMPT_WINDOW))
-    session.add(InviteAttempt(telegram_id=telegram_id, at=now))
+    session.add(InviteAttempt(who=who, at=now))
     await session.flush()
-    closed = await _throttled(session, telegram_id, now)
+    closed = await _throttled(session, who, now)
     audit.record(
         session,
         at=now,
@@ -277,6 +283,7 @@ async def _failed(
         action="invite.throttled" if closed else "invite.refused",
         reason=RedeemStatus.UNKNOWN.value,
     )
+    return Redemption(status=RedeemStatus.UNKNOWN)
 
 
 async def forget_attempts(db: Database, *, now: datetime) -> int:

@@ -508,12 +508,14 @@ class DetailMessage(Base):
 
 class InviteAttempt(Base):
     """A failed attempt to follow an invite link with a token nobody was given: counted to
-    throttle guessing, kept only as long as the throttle window (storage/invites.py)."""
+    throttle guessing, kept only as long as the throttle window (storage/invites.py). `who` is
+    a keyed hash of the Telegram id, not the id: someone who has not agreed to anything is not
+    stored."""
 
     __tablename__ = "invite_attempts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    telegram_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    who: Mapped[str] = mapped_column(String(64), index=True)
     at: Mapped[datetime] = mapped_column(index=True)
 
 

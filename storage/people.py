@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import audit, dates, invites, locations, rota
+from storage import audit, dates, invites, locations, outbox, referrals, rota
 from storage.db import Database, rowcount
 from storage.errors import NotFound, OutOfScope
 from storage.models import (
@@ -211,7 +211,9 @@ async def _register(
             person.active = True
         redemption = None
         if invite_hash is not None:
-            redemption = await invites.redeem(session, person, invite_hash, now)
+            redemption = await invites.redeem(
+                session, person, invite_hash, now, who=invites.attempt_by(db, telegram_id)
+            )
         if created and (redemption is None or not redemption.joined):
             await grant_role(session, person.id, Role.VOLUNTEER, by=None, now=now)
         if telegram_id in coordinator_ids:
@@ -229,7 +231,9 @@ async def join_by_invite(
     """A registered person follows an invite link."""
     async with db.transaction() as session:
         person = await registered(session, telegram_id)
-        return await invites.redeem(session, person, invite_hash, now)
+        return await invites.redeem(
+            session, person, invite_hash, now, who=invites.attempt_by(db, telegram_id)
+        )
 
 
 async def rename(db: Database, *, telegram_id: int, name: str, now: datetime) -> Profile:
@@ -414,12 +418,12 @@ async def erase(
         withdrawn = await rota.withdraw(session, person.id, now, offer_window)
         await session.execute(delete(Draft).where(Draft.telegram_id == person.telegram_id))
         # Their chat's messages that showed referrals, and a referral form's key, name them.
-        await session.execute(
-            delete(DetailMessage).where(DetailMessage.chat_id == person.telegram_id)
-        )
+        await _clean_their_chat(session, person, now)
         await session.execute(delete(DataKey).where(DataKey.form_of == person.telegram_id))
         await session.execute(
-            delete(InviteAttempt).where(InviteAttempt.telegram_id == person.telegram_id)
+            delete(InviteAttempt).where(
+                InviteAttempt.who == invites.attempt_by(db, person.telegram_id)
+            )
         )
         # Wins not yet announced (or turned down) go with them; announced ones are public
         # already, and stay, no longer credited to anyone.
@@ -450,6 +454,41 @@ async def erase(
             bookings_withdrawn=withdrawn,
         )
         return Erasure.ERASED
+
+
+async def _clean_their_chat(session: AsyncSession, person: Person, now: datetime) -> None:
+    """The messages in an erased person's chat that showed a referral's details (its card, a
+    register) are edited to remove them now, as a purge would: once the records are gone, no
+    purge could find those messages again. The edits are addressed to the chat, as nobody's,
+    since the person is erased (a notice of theirs would be skipped), and so are edits queued
+    by a purge and not sent yet."""
+    await session.execute(
+        update(Notice)
+        .where(
+            Notice.person_id == person.id,
+            Notice.kind == referrals.DETAILS_REMOVED,
+            Notice.status == NoticeStatus.PENDING,
+        )
+        .values(person_id=None)
+    )
+    shown = (
+        await session.scalars(
+            select(DetailMessage.message_id)
+            .where(DetailMessage.chat_id == person.telegram_id)
+            .distinct()
+        )
+    ).all()
+    for message_id in shown:
+        await outbox.queue(
+            session,
+            chat_id=person.telegram_id,
+            kind=referrals.DETAILS_REMOVED,
+            payload={"edit_message_id": message_id},
+            dedupe_key=f"{referrals.DETAILS_REMOVED}:{person.telegram_id}:{message_id}",
+            due_at=now,
+            now=now,
+        )
+    await session.execute(delete(DetailMessage).where(DetailMessage.chat_id == person.telegram_id))
 
 
 async def sync_config_coordinators(

@@ -23,6 +23,7 @@ from storage import audit, dates, keys, outbox, spreadsheet
 from storage.crypto import Cipher
 from storage.db import Database, rowcount
 from storage.errors import NotFound, NotYours, PermissionDenied
+from storage.impact import REFERRAL_STATUS_WORDS
 from storage.models import (
     REFERENCE_MAX,
     DetailMessage,
@@ -692,7 +693,7 @@ async def export_csv(
                     "; ".join(referral.age_bands),
                     openers[referral.id].open(referral.needs_sealed) or "",
                     openers[referral.id].open(referral.note_sealed) or "",
-                    referral.status.value,
+                    REFERRAL_STATUS_WORDS[referral.status],
                     summary.location_name,
                     referral.placed_from,
                     referral.placed_to,

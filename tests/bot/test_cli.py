@@ -49,6 +49,9 @@ def test_the_demo_runs_with_no_token_and_prints_its_story(tmp_path: Path) -> Non
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "Rachel (coordinator) sends: /start" in out
+    # The dates agree with the bot's own: the invite made on 1 July expires Sat 4 Jul.
+    assert "== 1 July: Rachel, the coordinator, sets up ==" in out
+    assert "expires Sat 4 Jul 2026" in out
     assert "Here is a one-time invite link for a contact at Hillside Primary" in out
     assert "Mr Okafor (school contact) taps [✅ I agree]" in out
     assert "Booked: you're a server at St Mark's church hall" in out
@@ -65,6 +68,11 @@ def test_the_demo_runs_with_no_token_and_prints_its_story(tmp_path: Path) -> Non
     assert "— Sam Taylor" in out
     assert "✅ Broadcast finished: 3 people · 3 sent" in out
     assert "a picture" in out and "🍽 Meals served: 38" in out
+    # The three lunches nobody staffed are marked as not run, so Rachel's copy of the digest
+    # asks for no counts and is the group's, as the demo says (it checks, and fails if not).
+    assert out.count("🚫 Recorded: this session did not run (Not enough volunteers)") == 3
+    assert "(Rachel gets the same digest in her own chat.)" in out
+    assert "without counts" not in out and "without meal counts" not in out
     assert "Demo finished" in out
     assert "Traceback" not in out + result.stderr
 
@@ -347,7 +355,7 @@ def test_the_impact_report_writes_a_csv_and_a_chart_and_prints_the_totals(
     assert "  Sessions without counts:    2\n" in out
     assert "  Volunteer shifts:           1\n" in out
     assert "  Volunteer hours:            2.0\n" in out
-    assert "  Note: 2 sessions have no meal counts yet: record them in the bot with /today" in out
+    assert "  Note: 2 sessions without counts: record them in the bot with /today" in out
     assert (
         "  By location  Meals served Children fed Sessions run Volunteer shifts Without counts"
     ) in out
@@ -384,7 +392,7 @@ def test_the_impact_report_writes_a_csv_and_a_chart_and_prints_the_totals(
     assert one.returncode == 0, one.stderr
     assert "(St Mark's)" in one.stdout and "Meals served:               40" in one.stdout
     assert "Sessions run:               1" in one.stdout
-    assert "1 session has no meal counts yet: record it in the bot with /today" in one.stdout
+    assert "1 session without counts: record it in the bot with /today" in one.stdout
     assert (tmp_path / "impact-St-Mark-s-2025-07-28-to-2025-08-29.csv").exists()
 
 

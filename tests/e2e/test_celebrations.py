@@ -295,9 +295,9 @@ async def test_the_coordinators_copy_asks_for_missing_counts_and_the_groups_does
     (for_rachel,) = _photos(rachel.bot_messages)
     assert "Sessions run: 7" in for_group.text  # Friday's, with nothing recorded, is not counted
     assert (
-        "1 session still without meal counts: record it with /today, or mark it as did not run"
+        "📝 Sessions without counts: 1 (record it with /today, or mark it as did not run)"
     ) in for_rachel.text
-    assert "without meal counts" not in for_group.text
+    assert "without counts" not in for_group.text
 
 
 async def test_the_preview_after_the_digest_went_out_shows_that_digest(

@@ -138,8 +138,8 @@ async def test_a_made_up_invite_is_refused_kindly(bot: Rehearsal) -> None:
 async def test_guessing_invite_links_is_throttled_per_person_and_overall(
     bot: Rehearsal, clock: Clock
 ) -> None:
-    """Made-up links: a few get the usual answer, then the guesser is told to wait; a real link
-    from someone else still works until many people guess at once."""
+    """Made-up links: a few get the usual answer, then the guesser is told to wait. However
+    many people guess, a real link still works: only links that match nothing are refused."""
     await register(bot, RACHEL, "Rachel")
     await register(bot, SAM, "Sam")
     token = await invite_link(bot, "A coordinator")
@@ -148,9 +148,6 @@ async def test_guessing_invite_links_is_throttled_per_person_and_overall(
         await guesser.send(f"/start {n:032d}")
         assert "This invite link isn't valid" in guesser.last.text
     await guesser.send("/start " + "B" * 32)
-    assert "Too many invite links" in guesser.last.text
-    # The throttle answers before any lookup: not even a real link gets through.
-    await guesser.send(f"/start {token}")
     assert "Too many invite links" in guesser.last.text
     assert await people.profile(bot.services.db, STRANGER) is None
     # Registered people are throttled the same way, and the audit log stops growing.
@@ -163,19 +160,42 @@ async def test_guessing_invite_links_is_throttled_per_person_and_overall(
     throttled = await audit.recent(db, action="invite.throttled", limit=100)
     assert len(refused) == 2 * (invites.FAILED_ATTEMPTS_PER_PERSON - 1)
     assert len(throttled) == 2
+    # Nobody who tried is stored by their Telegram id: the newcomer agreed to nothing.
+    async with db.read() as session:
+        tried = (await session.scalars(text("SELECT who FROM invite_attempts"))).all()
+    assert len(tried) == 2 * invites.FAILED_ATTEMPTS_PER_PERSON
+    assert all(len(who) == 64 and str(STRANGER) not in who for who in tried)
 
-    # Someone else's real link still works...
-    await bot.user(PRIYA, "Priya").send(f"/start {token}")
-    assert "privacy notice" in bot.user(PRIYA, "Priya").last.text
-    # ...until many people guess at once: then every link waits.
+    # Many people guess at once: made-up links all wait...
     for n in range(invites.FAILED_ATTEMPTS_OVERALL):
         await bot.user(9000 + n, "Guesser").send(f"/start {n:032d}")
-    await bot.user(PRIYA, "Priya").send(f"/start {token}")
-    assert "Too many invite links" in bot.user(PRIYA, "Priya").last.text
-    # The window passes: the real link works again, and the attempts are forgotten.
+    priya = bot.user(PRIYA, "Priya")
+    await priya.send("/start " + "C" * 32)
+    assert "Too many invite links" in priya.last.text
+    async with db.read() as session:
+        counted = await session.scalar(text("SELECT count(*) FROM invite_attempts"))
+    assert counted == invites.FAILED_ATTEMPTS_OVERALL
+    # ...but a real invite still gets through, for anyone, the guesser included.
+    await priya.send(f"/start {token}")
+    assert "You have been invited to join as a coordinator" in priya.last.text
+    await guesser.send(f"/start {token}")
+    assert "You have been invited to join as a coordinator" in guesser.last.text
+    await priya.tap("✅ I agree")
+    profile = await people.profile(db, PRIYA)
+    assert profile is not None and Role.COORDINATOR in profile.roles
+    # Refused guesses while the throttle is closed are neither counted nor audited.
+    audited = len(await audit.recent(db, limit=1000))
+    await bot.user(9999, "Guesser").send("/start " + "D" * 32)
+    assert "Too many invite links" in bot.user(9999, "Guesser").last.text
+    async with db.read() as session:
+        counted = await session.scalar(text("SELECT count(*) FROM invite_attempts"))
+    assert counted == invites.FAILED_ATTEMPTS_OVERALL
+    assert len(await audit.recent(db, limit=1000)) == audited
+    # The window passes: made-up links get the usual answer again, and the attempts are forgotten.
     clock.advance(seconds=invites.ATTEMPT_WINDOW.total_seconds())
-    await bot.user(PRIYA, "Priya").send(f"/start {token}")
-    assert "privacy notice" in bot.user(PRIYA, "Priya").last.text
+    await bot.user(PRIYA + 1, "Jo").send("/start " + "E" * 32)
+    assert "This invite link isn't valid" in bot.user(PRIYA + 1, "Jo").last.text
+    clock.advance(seconds=invites.ATTEMPT_WINDOW.total_seconds())
     await bot.deliver()
     async with db.read() as session:
         assert await session.scalar(text("SELECT count(*) FROM invite_attempts")) == 0

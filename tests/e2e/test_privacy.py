@@ -22,7 +22,8 @@ from tests.conftest import RACHEL
 from tests.e2e.test_joining import register
 from tests.e2e.test_referral_form import AGREED, SEND, hillside
 from tests.e2e.test_rota import add_location
-from tests.e2e.test_triage import lunches, referred
+from tests.e2e.test_triage import ALLERGY as NEEDS
+from tests.e2e.test_triage import OKAFOR, lunches, referred
 from tests.support import Clock
 
 SAM = 3001
@@ -160,6 +161,12 @@ async def test_after_the_purge_no_copy_of_the_allergy_opens_and_its_messages_are
     messages that showed it are edited, and nothing left in the database files (dead rows,
     the WAL) opens with the programme key to give it back."""
     okafor = await hillside(bot, clock)
+    (st_marks,) = [
+        place
+        for place in await locations.managed_by(bot.services.db, actor_telegram_id=RACHEL)
+        if place.name == "St Mark's"
+    ]
+    await lunches(bot, st_marks.location_id, date(2026, 7, 28), date(2026, 7, 30))
     await okafor.send("/refer")
     await okafor.send("HS-014")
     await okafor.tap("2")
@@ -180,10 +187,6 @@ async def test_after_the_purge_no_copy_of_the_allergy_opens_and_its_messages_are
     assert ALLERGY in okafor.last.text
 
     rachel = bot.user(RACHEL, "Rachel")
-    (st_marks,) = [
-        p.location_id for p in await locations.listed(bot.services.db) if p.name == "St Mark's"
-    ]
-    await lunches(bot, st_marks, date(2026, 7, 28), date(2026, 7, 30))
     await bot.deliver()
     await rachel.send("/referrals")
     await rachel.tap("HS-014 · Hillside Primary · 2 children")
@@ -218,7 +221,7 @@ async def test_after_the_purge_no_copy_of_the_allergy_opens_and_its_messages_are
     copies = readable(await raw_copies(db), cipher)
     assert ALLERGY in copies and "halal" in copies  # the check can see what is there
 
-    clock.now = datetime(2026, 10, 27, 9, 0, tzinfo=UTC)  # 61 days after 27 August
+    clock.now = datetime(2026, 10, 27, 9, 0, tzinfo=UTC)  # well past 60 days after 30 July
     await bot.deliver()
 
     for person in (rachel, okafor):
@@ -242,6 +245,37 @@ async def test_the_privacy_report_says_how_purging_works_and_what_it_cannot_reac
         "keep backups and WAL archives no longer than",
         "between today and 366 days ahead",
         "edited at purge to say the details were removed",
-        "after 5 such links\n  from one person, or 50 from everyone",
+        "after 5 such links from one person, or\n  50 from everyone",
+        "HMAC-SHA256 under a random key that exists only\n  in the running bot's memory",
+        "A real invite link is\n  always looked up first and always works",
+        "edited so\n  at once when the person is erased",
     ):
         assert claim in report, claim
+
+
+async def test_erasing_a_school_contact_edits_the_details_out_of_their_chat(
+    bot: Rehearsal,
+) -> None:
+    """Mr Okafor opened HS-014's card, with the family's allergy, then leaves and asks to be
+    erased. The card in his chat is edited at once: after the erasure nothing remembers the
+    message, so no purge could find it later."""
+    await referred(bot)
+    okafor = bot.user(OKAFOR, "Mr Okafor")
+    await okafor.send("/myreferrals")
+    await okafor.tap("HS-014: received")
+    assert NEEDS in okafor.last.text
+    card = okafor.last.message_id
+
+    rachel = bot.user(RACHEL, "Rachel")
+    await rachel.send("/people")
+    await rachel.tap("Hillside Primary")  # his name in Telegram, as the test gives it
+    await rachel.tap("🗑 Erase their data")
+    await rachel.tap("Yes, erase")
+    assert "Done: their data is erased." in rachel.last.text
+    await bot.deliver()
+
+    edited = [m for m in okafor.bot_messages if m.message_id == card]
+    assert edited and REMOVED in edited[-1].text
+    assert [m.text for m in okafor.bot_messages if NEEDS in m.text] == []
+    async with bot.services.db.read() as session:
+        assert await session.scalar(text("SELECT count(*) FROM detail_messages")) == 0

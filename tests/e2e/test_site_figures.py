@@ -38,6 +38,7 @@ from tests.support import Clock
 
 # 10:30 in London on Tuesday 28 July: an hour before lunch, when the cooks arrive.
 COOKS_ARRIVE = datetime(2026, 7, 28, 9, 30, tzinfo=UTC)
+MID_LUNCH = datetime(2026, 7, 28, 11, 15, tzinfo=UTC)  # 12:15 in London: lunch runs to 13:30
 
 
 async def _capacity(bot: Rehearsal, clock: Clock, location_id: int, children: int) -> None:
@@ -265,8 +266,11 @@ async def test_the_register_opens_early_goes_back_to_not_marked_and_leaves_no_li
     assert "▫️ Ann: not marked yet" in priya.last.text
     marks = await audit.recent(bot.services.db, action="attendance.marked")
     assert [m.details["now"] for m in reversed(marks)][:3] == ["attended", "no_show", "booked"]
-    await bot.deliver()  # Sam is thanked for his first session once lunch has begun, not yet
+    await bot.deliver()  # Sam is thanked for his first session once lunch is over, not yet
     sam = bot.user(SAM, "Sam")
+    assert not [m for m in sam.bot_messages if "your first lunch session" in m.text]
+    clock.now = MID_LUNCH  # still not: the children are still eating
+    await bot.deliver()
     assert not [m for m in sam.bot_messages if "your first lunch session" in m.text]
 
     # After lunch, the day she tapped "Record" on becomes the question: no live buttons left.

@@ -4,14 +4,19 @@ place asks first wherever it starts; and a cover request always finds someone to
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import date, time
 
 from bot.harness import Clock, Rehearsal
 from storage import locations, people, rota
-from storage.models import BookingStatus, Role
+from storage.impact import REFERRAL_STATUS_WORDS
+from storage.models import BookingStatus, ReferralStatus, Role
 from tests.conftest import RACHEL
 from tests.e2e.test_joining import OKAFOR, invite_link, register
+from tests.e2e.test_referral_form import hillside
 from tests.e2e.test_reminders import book, local, lunch_on
+from tests.e2e.test_triage import referred
 
 SAM, JO, ADE = 3001, 3002, 3003
 
@@ -361,3 +366,111 @@ async def test_cover_with_nobody_at_home_offers_recent_volunteers_then_everyone(
     assert not any("Can you help?" in m.text for m in ade.bot_messages)  # on it already
     await sam.tap("Book driver")
     assert "Booked: you're a driver at St Mark's, Tue 28 Jul" in sam.last.text
+
+
+# --- review item 3: a prompt names the button that is on its screen ------------------------------
+
+
+def _then_tap(prompt: str) -> str:
+    """The button a prompt says to tap next: what follows its 'then '."""
+    return prompt.split("then ", 1)[1].split(".", maxsplit=1)[0]
+
+
+async def test_every_choosing_step_names_the_button_it_shows(bot: Rehearsal, clock: Clock) -> None:
+    """Mr Okafor chooses places and days on the referral form, and Rachel weekdays for new
+    sessions: each prompt says 'then …' with the label of the button below it."""
+    okafor = await hillside(bot, clock)
+    await okafor.send("/refer")
+    await okafor.send("HS-014")
+    await okafor.tap("2")
+    await okafor.tap("Year 2")
+    await okafor.tap("Year 5")
+    await okafor.send("nut allergy")
+    await okafor.tap("St Mark's")
+    assert "Which lunch clubs would suit the family?" in okafor.last.text
+    assert _then_tap(okafor.last.text) in okafor.last.labels()
+    await okafor.tap(_then_tap(okafor.last.text))
+    await okafor.send("28/07/2026 - 27/08/2026")
+    assert "On which days can the children come?" in okafor.last.text
+    assert _then_tap(okafor.last.text) in okafor.last.labels()
+
+    rachel = bot.user(RACHEL, "Rachel")
+    await rachel.send("/newsessions")
+    await rachel.tap("St Mark's")
+    await rachel.send("27/07/2026 - 31/07/2026")
+    assert "On which days?" in rachel.last.text
+    assert _then_tap(rachel.last.text) in rachel.last.labels()
+
+
+# --- review item 9: one name for each figure and status, wherever it is shown -----------------
+
+
+async def test_the_referral_csv_says_a_status_in_the_words_of_the_reports(bot: Rehearsal) -> None:
+    """Rachel exports HS-014 before deciding it: the status column says 'waiting for a
+    decision', as the impact report does, not the code 'submitted'."""
+    await referred(bot)
+    rachel = bot.user(RACHEL, "Rachel")
+    await rachel.send("/referrals")
+    await rachel.tap("HS-014 · Hillside Primary · 2 children")
+    await rachel.tap("📄 School's CSV")
+    data = rachel.last.document
+    assert data is not None
+    (row,) = csv.DictReader(io.StringIO(data.decode("utf-8-sig")))
+    assert row["status"] == REFERRAL_STATUS_WORDS[ReferralStatus.SUBMITTED]
+    assert row["status"] == "waiting for a decision"
+
+
+# --- review item 14: the morning list fits one message, whatever the day holds ----------------
+
+
+async def test_a_crowded_morning_list_shows_whole_sessions_and_counts_the_rest(
+    bot: Rehearsal, clock: Clock
+) -> None:
+    """Six locations, each with 22 volunteers (long names) booked and none confirmed yet: the
+    morning list stays inside Telegram's 4,096 characters, shows each session it lists whole,
+    and says how many more there are and where to see them."""
+    await register(bot, RACHEL, "Rachel")
+    db, now = bot.services.db, bot.services.now()
+    tuesday, volunteers = date(2026, 7, 28), 22
+    for site in range(6):
+        location = await locations.create(
+            db, actor_telegram_id=RACHEL, name=f"Community hall number {site}", now=now
+        )
+        plan = rota.SessionPlan(
+            location_id=location.location_id,
+            first_day=tuesday,
+            last_day=tuesday,
+            weekdays=frozenset({tuesday.weekday()}),
+            start=time(11, 30),
+            end=time(13, 30),
+            jobs=(rota.JobSpec(job="server", places=volunteers),),
+        )
+        await rota.create_sessions(
+            db, actor_telegram_id=RACHEL, plan=plan, tz=bot.services.settings.timezone, now=now
+        )
+        (day,) = await rota.sessions_on(
+            db,
+            actor_telegram_id=RACHEL,
+            location_id=location.location_id,
+            day=tuesday,
+            tz=bot.services.settings.timezone,
+        )
+        for n in range(volunteers):
+            telegram_id = 50_000 + site * 100 + n
+            name = f"Volunteer {site}-{n:02d} " + "W" * 50  # 64 characters, the most allowed
+            await people.register(
+                db, telegram_id=telegram_id, name=name, now=now, coordinator_ids=frozenset()
+            )
+            await book(bot, telegram_id, day.session, "server")
+    clock.now = local(2026, 7, 28, 8, 0)
+    await bot.deliver()
+
+    rachel = bot.user(RACHEL, "Rachel")
+    morning = next(m for m in rachel.bot_messages if m.text.startswith("☀️"))
+    assert len(morning.text) <= 4096
+    shown = morning.text.count(": 22 booked")
+    assert 0 < shown < 6
+    assert morning.text.endswith(f"…and {6 - shown} more sessions: see /today")
+    # Every session shown is whole: its names, the count of the rest, nothing cut off.
+    assert morning.text.count("Not confirmed yet:") == shown
+    assert morning.text.count(f" and {volunteers - 10} more") == shown

@@ -164,3 +164,56 @@ async def test_the_digest_is_planned_once_a_week_for_the_chats_and_the_coordinat
     assert await _plan(db, clock) == 2
     clock.now = datetime(2026, 8, 16, 9, 0, tzinfo=UTC)
     assert await _plan(db, clock) == 0
+
+
+async def test_shifts_and_a_volunteers_sessions_count_only_once_lunch_is_over(
+    db: Database, clock: Clock
+) -> None:
+    """Attendance can be marked before lunch begins (the cooks come early): the shift is not
+    worked yet, so neither the programme's shifts nor Sam's own sessions count it until the
+    session has ended."""
+    for telegram_id, name in ((RACHEL, "Rachel"), (SAM, "Sam")):
+        await people.register(
+            db, telegram_id=telegram_id, name=name, now=clock(), coordinator_ids=frozenset({RACHEL})
+        )
+    where = await locations.create(db, actor_telegram_id=RACHEL, name="St Mark's", now=clock())
+    await rota.create_sessions(
+        db,
+        actor_telegram_id=RACHEL,
+        plan=SessionPlan(
+            location_id=where.location_id,
+            first_day=date(2026, 7, 27),
+            last_day=date(2026, 7, 28),
+            weekdays=frozenset({0, 1}),
+            start=time(11, 30),
+            end=time(13, 30),
+            jobs=(JobSpec(job="cook", places=3),),
+        ),
+        tz=LONDON,
+        now=clock(),
+    )
+    page = await rota.upcoming(db, telegram_id=RACHEL, now=clock(), offset=0, limit=10)
+    bookings = [
+        await rota.book(
+            db, telegram_id=SAM, job_id=view.jobs[0].job_id, now=clock(), waitlist=False
+        )
+        for view in page.sessions
+    ]
+    clock.now = datetime(2026, 7, 27, 9, 30, tzinfo=UTC)  # Monday 10:30 in London: cooks arrive
+    await _attended(db, clock, bookings[0])
+    assert await _plan(db, clock) == 0
+    clock.now = datetime(2026, 7, 27, 12, 0, tzinfo=UTC)  # 13:00: lunch is still going
+    assert await _plan(db, clock) == 0
+    clock.now = datetime(2026, 7, 27, 12, 30, tzinfo=UTC)  # 13:30: lunch is over
+    assert await _plan(db, clock) == 1
+    assert await _notices(db) == [("milestone_personal", SAM, {"sessions": 1})]
+
+    clock.now = datetime(2026, 7, 28, 11, 0, tzinfo=UTC)  # Tuesday, mid-lunch
+    await _attended(db, clock, bookings[1])
+    assert await _plan(db, clock) == 0  # neither 2 shifts nor Sam's second session yet
+    clock.now = datetime(2026, 7, 28, 12, 30, tzinfo=UTC)
+    assert await _plan(db, clock) == 2
+    assert (await _notices(db))[1:] == [
+        ("milestone", GROUP, {"what": "shifts", "value": 2}),
+        ("milestone_personal", SAM, {"sessions": 2}),
+    ]
