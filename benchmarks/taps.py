@@ -95,9 +95,10 @@ class Figures:
     behind: int  # not answered DRAIN_SECONDS after the load ended
 
     def p(self, which: list[float], q: float) -> float:
-        if self.behind or not which:
+        """The q-th quantile, counting the taps still unanswered as waiting for ever."""
+        ordered = sorted(which) + [math.inf] * self.behind
+        if not ordered:
             return math.inf
-        ordered = sorted(which)
         return ordered[min(len(ordered) - 1, math.ceil(q * len(ordered)) - 1)]
 
     @property
