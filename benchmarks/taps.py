@@ -9,8 +9,8 @@ edited to show the booking).
 The real bot (the whole Application, with its database, in this process) and a bare PTB bot (an
 Application with one CallbackQueryHandler that answers and edits) take the same taps from the
 same sandbox in the same run: absolute times on a shared machine are noise, their ratio is not.
-A ramp then doubles the rate, in short steps, until the 95th percentile passes one second: the
-highest steady rate each bot keeps up with.
+A ramp then doubles the rate, in short steps, until the 95th percentile passes one second (in
+two tries): the highest steady rate each bot keeps up with.
 
 Every tap books a real place: 100 volunteers take turns, each booking the next session in turn
 (the first 50 as servers, the others as cooks, 50 places each), so a volunteer's bookings grow
@@ -66,6 +66,7 @@ SESSIONS = 400  # weekdays from FIRST_DAY: 40,000 bookable places, more than any
 DRAIN_SECONDS = 10.0  # a tap still unanswered this long after the load ended is "behind"
 TARGET_P95 = 1.0  # the ramp's bar: the highest rate whose 95th percentile stays under this
 RAMP_START = 10.0
+RAMP_TRIES = 2
 POLL_SECONDS = 0.05
 
 
@@ -338,18 +339,24 @@ async def ramp(load: Load, step_seconds: float) -> float:
     held, rate = 0.0, RAMP_START
     failed: float | None = None
     while failed is None:
-        figures = await load.run(rate, step_seconds)
-        await load.settle()
-        say(f"    ramp {rate:6.0f}/s: p95 {_ms(figures.p95)}, behind {figures.behind}")
-        if figures.p95 < TARGET_P95:
+        if await holds(load, rate, step_seconds):
             held, rate = rate, rate * 2
         else:
             failed = rate
     between = (held + failed) / 2 if held else failed / 2
-    figures = await load.run(between, step_seconds)
-    await load.settle()
-    say(f"    ramp {between:6.0f}/s: p95 {_ms(figures.p95)}, behind {figures.behind}")
-    return max(held, between) if figures.p95 < TARGET_P95 else held
+    return max(held, between) if await holds(load, between, step_seconds) else held
+
+
+async def holds(load: Load, rate: float, step_seconds: float) -> bool:
+    """Whether the bot keeps up with `rate`: in one of two tries, so that another process's
+    burst on a shared machine does not set the ceiling (both bots get the same second try)."""
+    for _ in range(RAMP_TRIES):
+        figures = await load.run(rate, step_seconds)
+        await load.settle()
+        say(f"    ramp {rate:6.0f}/s: p95 {_ms(figures.p95)}, behind {figures.behind}")
+        if figures.p95 < TARGET_P95:
+            return True
+    return False
 
 
 async def measure(
