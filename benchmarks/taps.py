@@ -8,7 +8,8 @@ edited to show the booking).
 
 The real bot (the whole Application, with its database, in this process) and a bare PTB bot (an
 Application with one CallbackQueryHandler that answers and edits) take the same taps from the
-same sandbox in the same run: absolute times on a shared machine are noise, their ratio is not.
+same sandbox in the same run, in 10 s slices taken in turn: absolute times on a shared machine
+are noise, their ratio is not.
 A ramp then doubles the rate, in short steps, until the 95th percentile passes one second (in
 two tries): the highest steady rate each bot keeps up with.
 
@@ -31,7 +32,7 @@ import tempfile
 import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from datetime import time as clock_time
 from pathlib import Path
@@ -67,6 +68,7 @@ DRAIN_SECONDS = 10.0  # a tap still unanswered this long after the load ended is
 TARGET_P95 = 1.0  # the ramp's bar: the highest rate whose 95th percentile stays under this
 RAMP_START = 10.0
 RAMP_TRIES = 2
+SLICE_SECONDS = 10.0
 POLL_SECONDS = 0.05
 
 
@@ -333,6 +335,43 @@ class Result:
     begins: float | None = None
 
 
+@dataclass
+class Contender:
+    """A bot under load: its name, the taps for it, and its database (None: the bare bot)."""
+
+    name: str
+    load: Load
+    db: Database | None = None
+    figures: list[Figures] = field(default_factory=list)
+    cpu: float = 0.0
+    sent: list[str] = field(default_factory=list)
+
+    async def slice(self, rate: float, seconds: float) -> None:
+        """One slice of the steady run: only this bot is tapped meanwhile."""
+        cpu = time.process_time()
+        with contextlib.ExitStack() as stack:
+            sent = stack.enter_context(counting(self.db)) if self.db is not None else []
+            self.figures.append(await self.load.run(rate, seconds))
+        self.cpu += time.process_time() - cpu
+        self.sent += sent
+        await self.load.settle()
+
+    def result(self, ceiling: float) -> Result:
+        steady = Figures(
+            taps=sum(f.taps for f in self.figures),
+            rate=min(f.rate for f in self.figures),
+            answer=[x for f in self.figures for x in f.answer],
+            card=[x for f in self.figures for x in f.card],
+            behind=sum(f.behind for f in self.figures),
+        )
+        taps = max(steady.taps, 1)
+        statements = begins = None
+        if self.db is not None:
+            begins = sum(s.startswith("BEGIN") for s in self.sent) / taps
+            statements = len(self.sent) / taps - begins
+        return Result(self.name, steady, ceiling, self.cpu * 1000 / taps, statements, begins)
+
+
 async def ramp(load: Load, step_seconds: float) -> float:
     """The highest rate (doubling from RAMP_START, then one step between the last that held
     and the first that did not) whose taps' 95th percentile stays under TARGET_P95."""
@@ -359,25 +398,8 @@ async def holds(load: Load, rate: float, step_seconds: float) -> bool:
     return False
 
 
-async def measure(
-    name: str, load: Load, rate: float, seconds: float, step_seconds: float, db: Database | None
-) -> Result:
-    say(f"  {name}: {rate:.0f} taps/s for {seconds:.0f} s")
-    cpu = time.process_time()
-    with contextlib.ExitStack() as stack:
-        sent = stack.enter_context(counting(db)) if db is not None else None
-        steady = await load.run(rate, seconds)
-    cpu_ms = (time.process_time() - cpu) * 1000 / max(steady.taps, 1)
-    await load.settle()
-    statements = begins = None
-    if sent is not None:
-        begins = sum(s.startswith("BEGIN") for s in sent) / max(steady.taps, 1)
-        statements = len(sent) / max(steady.taps, 1) - begins
-    ceiling = await ramp(load, step_seconds)
-    return Result(name, steady, ceiling, cpu_ms, statements, begins)
-
-
-async def real_bot(engine: Engine, rate: float, seconds: float, step_seconds: float) -> Result:
+@contextlib.asynccontextmanager
+async def real_bot(engine: Engine) -> AsyncIterator[Contender]:
     await migrate.upgrade(engine.url)
     config = Config(
         database=DatabaseConfig(url=engine.url),
@@ -397,7 +419,7 @@ async def real_bot(engine: Engine, rate: float, seconds: float, step_seconds: fl
             return (await bot.send_message(chat_id, "Sessions")).message_id
 
         await _open_chats(send, load)
-        result = await measure(f"lunchbot, {engine.name}", load, rate, seconds, step_seconds, db)
+        yield Contender(f"lunchbot, {engine.name}", load, db)
         async with db.read() as session:
             booked = await session.scalar(
                 select(func.count())
@@ -405,11 +427,11 @@ async def real_bot(engine: Engine, rate: float, seconds: float, step_seconds: fl
                 .where(Booking.status == BookingStatus.BOOKED)
             )
         # Every tap must have booked a place: a benchmark of refusals would flatter the bot.
-        say(f"    {booked} places booked by {load.sent} taps")
-        return result
+        say(f"  {engine.name}: {booked} places booked by {load.sent} taps")
 
 
-async def bare(rate: float, seconds: float, step_seconds: float) -> Result:
+@contextlib.asynccontextmanager
+async def bare() -> AsyncIterator[Contender]:
     async with bare_bot() as sandbox:
         load = Load(sandbox, _volunteers(sandbox), lambda n: f"bj:{n}")
         async with Bot(sandbox.token, base_url=sandbox.base_url) as sender:
@@ -418,7 +440,24 @@ async def bare(rate: float, seconds: float, step_seconds: float) -> Result:
                 return (await sender.send_message(chat_id, "Sessions")).message_id
 
             await _open_chats(send, load)
-        return await measure("bare PTB bot", load, rate, seconds, step_seconds, None)
+        yield Contender("bare PTB bot", load)
+
+
+async def run(
+    contenders: list[Contender], rate: float, seconds: float, step_seconds: float
+) -> list[Result]:
+    """The steady run in slices, each bot in turn (so a busy minute on a shared machine falls
+    on all of them alike), then each bot's ramp."""
+    slices = max(1, round(seconds / SLICE_SECONDS))
+    say(f"Steady: {rate:.0f} taps/s for {seconds:.0f} s, in {slices} slices taken in turn")
+    for _ in range(slices):
+        for contender in contenders:
+            await contender.slice(rate, seconds / slices)
+    results = []
+    for contender in contenders:
+        say(f"Ramp: {contender.name}")
+        results.append(contender.result(await ramp(contender.load, step_seconds)))
+    return results
 
 
 def _ms(seconds: float) -> str:
@@ -464,9 +503,10 @@ async def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
-    results = [await bare(args.rate, args.seconds, args.step)]
-    async with engines(args.postgres) as found:
-        results += [await real_bot(e, args.rate, args.seconds, args.step) for e in found]
+    async with engines(args.postgres) as found, contextlib.AsyncExitStack() as bots:
+        contenders = [await bots.enter_async_context(bare())]
+        contenders += [await bots.enter_async_context(real_bot(e)) for e in found]
+        results = await run(contenders, args.rate, args.seconds, args.step)
     if not args.postgres:
         say(f"(no PostgreSQL: pass --postgres or set ${POSTGRES_ENV[0]})")
     report(results, args.rate, args.seconds)
