@@ -18,6 +18,9 @@ MAX_INT = 2**31 - 1  # an INTEGER primary key
 SEPARATOR = ":"
 
 _ACTIONS: dict[str, type[Any]] = {}
+# Each action's fields with their parsers, worked out once at registration: every tap is
+# matched against the registered buttons, and reading a class's type hints is slow.
+_FIELDS: dict[str, tuple[tuple[str, Callable[[str], Any]], ...]] = {}
 _PREFIX_ATTR = "__callback_prefix__"
 _T = TypeVar("_T")
 
@@ -30,11 +33,17 @@ def action(prefix: str) -> Callable[[type[_T]], type[_T]]:
             raise ValueError(f"callback prefix {prefix!r} is taken or invalid")
         if not dataclasses.is_dataclass(cls):
             raise TypeError(f"{cls.__name__} must be a dataclass")
-        for name, kind in typing.get_type_hints(cls).items():
+        hints = typing.get_type_hints(cls)
+        for name, kind in hints.items():
             if not _parser(kind):
                 raise TypeError(f"{cls.__name__}.{name}: unsupported field type {kind}")
         setattr(cls, _PREFIX_ATTR, prefix)
         _ACTIONS[prefix] = cls
+        _FIELDS[prefix] = tuple(
+            (field.name, parse)
+            for field in dataclasses.fields(cls)
+            if (parse := _parser(hints[field.name])) is not None
+        )
         return cls
 
     return register
@@ -70,15 +79,13 @@ def decode(data: str | None) -> object | None:
     cls = _ACTIONS.get(prefix)
     if cls is None:
         return None
-    hints = typing.get_type_hints(cls)
-    fields = dataclasses.fields(cls)
+    fields = _FIELDS[prefix]
     if len(values) != len(fields):
         return None
     parsed: dict[str, Any] = {}
-    for field, text in zip(fields, values, strict=True):
-        parse = _parser(hints[field.name])
+    for (name, parse), text in zip(fields, values, strict=True):
         try:
-            parsed[field.name] = parse(text) if parse else None
+            parsed[name] = parse(text)
         except ValueError:
             return None
     decoded: object = cls(**parsed)
@@ -89,7 +96,13 @@ def matches(cls: type[Any]) -> Callable[[object], bool]:
     """A `pattern` for CallbackQueryHandler: true for data that decodes to `cls`."""
 
     def check(data: object) -> bool:
-        return isinstance(data, str) and isinstance(decode(data), cls)
+        # The prefix first: every tap is tried against every button's handler in turn.
+        prefix = getattr(cls, _PREFIX_ATTR, None)
+        return (
+            isinstance(data, str)
+            and data.split(SEPARATOR, 1)[0] == prefix
+            and isinstance(decode(data), cls)
+        )
 
     return check
 

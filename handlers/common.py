@@ -138,7 +138,8 @@ async def acting(update: Update, context: BotContext, role: Role | None) -> Prof
     user = update.effective_user
     if user is None:
         return None
-    profile = await people.profile(context.services.db, user.id)
+    kept = context.take_profile(user.id)
+    profile = kept.profile if kept else await people.profile(context.services.db, user.id)
     if profile is None:
         await say(update, texts.not_registered())
         return None

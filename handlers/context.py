@@ -13,6 +13,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from storage.celebrations import CelebrationPolicy
 from storage.crypto import Cipher
 from storage.db import Database
+from storage.people import Profile
 from storage.rota import JobSpec
 from storage.schedule import OfferWindow, Policy
 
@@ -62,13 +63,35 @@ class Services:
         return self.clock()
 
 
+@dataclass(frozen=True, kw_only=True)
+class KeptProfile:
+    """The person as read at the start of an update (None: not registered)."""
+
+    telegram_id: int
+    profile: Profile | None
+
+
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
     """PTB's context with typed access to the services instead of string keys."""
+
+    # One context serves every handler of one update: the person read before them all
+    # (handlers.errors.welcome_back) is handed to the first that asks (handlers.common.acting),
+    # instead of being read again.
+    _kept: KeptProfile | None = None
 
     @property
     def services(self) -> Services:
         services: Services = self.application.bot_data[SERVICES_KEY]
         return services
+
+    def keep_profile(self, telegram_id: int, profile: Profile | None) -> None:
+        self._kept = KeptProfile(telegram_id=telegram_id, profile=profile)
+
+    def take_profile(self, telegram_id: int) -> KeptProfile | None:
+        """The profile kept for this person in this update, once (a handler that changes the
+        person and asks again reads it afresh); None when none was kept."""
+        kept, self._kept = self._kept, None
+        return kept if kept is not None and kept.telegram_id == telegram_id else None
 
 
 BotApplication = Application[

@@ -27,14 +27,20 @@ logger = logging.getLogger(__name__)
 
 async def welcome_back(update: Update, context: BotContext) -> None:
     """Runs before every handler (group -1): a person who had blocked the bot and now writes to
-    it again can be sent messages again."""
+    it again can be sent messages again. The profile read for this is kept for the handler
+    that follows, so an update reads its person once."""
     user = update.effective_user
     if (
         user is not None
         and update.effective_chat is not None
         and (update.effective_chat.type == "private")
     ):
-        await people.mark_active(context.services.db, telegram_id=user.id)
+        db = context.services.db
+        profile = await people.profile(db, user.id)
+        if profile is not None and not profile.active:
+            await people.mark_active(db, telegram_id=user.id)
+            profile = await people.profile(db, user.id)
+        context.keep_profile(user.id, profile)
 
 
 async def unknown_command(update: Update, _context: BotContext) -> None:

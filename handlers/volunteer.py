@@ -161,24 +161,29 @@ async def open_session(
 
 
 async def _session_card(
-    update: Update, context: BotContext, profile: Profile, session_id: int, note: str = ""
+    update: Update, context: BotContext, profile: Profile, session_id: int
 ) -> None:
     services = context.services
-    tz = services.settings.timezone
-    view = await rota.session_view(services.db, session_id)
-    if view is None:
-        await show(update, rota_texts.booked(rota.BookOutcome(result=BookResult.CLOSED), tz))
-        return
-    mine = next(
-        (
-            b
-            for b in await rota.my_bookings(
-                services.db, telegram_id=profile.telegram_id, now=services.now()
-            )
-            if b.session.session_id == session_id
-        ),
-        None,
+    card = await rota.session_card(
+        services.db, telegram_id=profile.telegram_id, session_id=session_id, now=services.now()
     )
+    if card is None:
+        closed = rota.BookOutcome(result=BookResult.CLOSED)
+        await show(update, rota_texts.booked(closed, services.settings.timezone))
+        return
+    await _show_card(update, context, card.session, card.mine)
+
+
+async def _show_card(
+    update: Update,
+    context: BotContext,
+    view: rota.SessionView,
+    mine: rota.BookingView | None,
+    note: str = "",
+) -> None:
+    """A session's card: its jobs, the volunteer's place on it, and what they can do."""
+    services = context.services
+    tz = services.settings.timezone
     rows: list[Row] = []
     if mine is None and not view.cancelled and view.starts_at > services.now():
         rows += [
@@ -208,8 +213,9 @@ async def book_job(update: Update, context: BotContext, profile: Profile, chosen
     if outcome.session is None:
         await show(update, rota_texts.booked(outcome, tz))
         return
-    await _session_card(
-        update, context, profile, outcome.session.session_id, note=rota_texts.booked(outcome, tz)
+    # The card as the booking left it, read in the booking's own transaction.
+    await _show_card(
+        update, context, outcome.session, outcome.mine, note=rota_texts.booked(outcome, tz)
     )
 
 

@@ -41,8 +41,10 @@ class Database:
         self.is_sqlite = url.startswith("sqlite")
         # hide_parameters: a database error's message would otherwise carry the statement's
         # values (names, phone numbers, what people typed) into whatever logs it.
+        # pool_pre_ping finds a server connection that dropped; a SQLite file cannot drop, and
+        # pinging it costs a round trip to its thread on every transaction.
         self.engine: AsyncEngine = create_async_engine(
-            url, echo=echo, pool_pre_ping=True, hide_parameters=True
+            url, echo=echo, pool_pre_ping=not self.is_sqlite, hide_parameters=True
         )
         if self.is_sqlite:
             _tune_sqlite(self.engine, foreign_keys=foreign_keys, path=_sqlite_path(url))

@@ -137,8 +137,21 @@ def clean_name(text: str) -> str | NameProblem:
 async def profile(db: Database, telegram_id: int) -> Profile | None:
     """The person with this Telegram id, or None before they registered."""
     async with db.read() as session:
-        person = await find_person(session, telegram_id)
-        return await _profile(session, person) if person else None
+        # Every command and button looks its person up: the person and their roles come in one
+        # statement (a row per role held).
+        rows = (
+            await session.execute(
+                select(Person, RoleGrant)
+                .outerjoin(RoleGrant, RoleGrant.person_id == Person.id)
+                .where(Person.telegram_id == telegram_id)
+            )
+        ).tuples()
+        found = list(rows)
+        if not found:
+            return None
+        person = found[0][0]
+        grants = [grant for _, grant in found if grant is not None]
+        return (await _profiles(session, [person], grants=grants))[0]
 
 
 async def profile_by_id(db: Database, person_id: int) -> Profile | None:
@@ -538,12 +551,17 @@ async def _set_active(db: Database, telegram_id: int, *, active: bool) -> bool:
         return rowcount(result) > 0
 
 
-async def _profiles(session: AsyncSession, rows: Sequence[Person]) -> list[Profile]:
-    """Profiles of many people in a few queries, not a few per person: the grants, and only
-    when needed the site-lead scopes (of coordinators) and school names (of school contacts).
-    Every command and button looks its person up, so a volunteer's costs one query here."""
+async def _profiles(
+    session: AsyncSession, rows: Sequence[Person], *, grants: Sequence[RoleGrant] | None = None
+) -> list[Profile]:
+    """Profiles of many people in a few queries, not a few per person: the grants (unless the
+    caller read them already), and only when needed the site-lead scopes (of coordinators) and
+    school names (of school contacts)."""
     ids = [person.id for person in rows]
-    grants = (await session.scalars(select(RoleGrant).where(RoleGrant.person_id.in_(ids)))).all()
+    if grants is None:
+        grants = (
+            await session.scalars(select(RoleGrant).where(RoleGrant.person_id.in_(ids)))
+        ).all()
     coordinators = {g.person_id for g in grants if g.role is Role.COORDINATOR}
     scoped: set[int] = set()
     if coordinators:

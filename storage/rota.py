@@ -14,14 +14,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, exists, func, select, update
+from sqlalchemy import Select, and_, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from storage import audit, outbox, referrals
 from storage.db import Database, rowcount
-from storage.errors import Clash, Closed, NotFound, NotYours
+from storage.errors import Clash, Closed, NotFound, NotRegistered, NotYours, PermissionDenied
 from storage.locations import home_ids_of, people_of
 from storage.models import (
     LIVE_BOOKING,
@@ -53,6 +53,8 @@ MAX_COUNT = 10_000  # meals or children at one session: anything above is a typo
 # long before the session starts.
 ATTENDANCE_OPENS_BEFORE = timedelta(hours=2)
 HOLDING = (BookingStatus.BOOKED, BookingStatus.OFFERED)
+# A volunteer's place that a session's card shows (and /mysessions lists).
+ON_THE_CARD = (BookingStatus.BOOKED, BookingStatus.WAITLISTED, BookingStatus.OFFERED)
 ON_THE_DAY = (BookingStatus.BOOKED, BookingStatus.ATTENDED, BookingStatus.NO_SHOW)
 
 
@@ -168,11 +170,26 @@ class BookResult(enum.StrEnum):
     NEEDS_CHECK = "needs_check"
 
 
+# The results that come with the volunteer's booking: the new one, or the one they had.
+_WITH_A_BOOKING = (BookResult.BOOKED, BookResult.WAITLISTED, BookResult.ALREADY)
+
+
 @dataclass(frozen=True, kw_only=True)
 class BookOutcome:
     result: BookResult
     booking: BookingView | None = None
-    session: SessionView | None = None
+    session: SessionView | None = None  # as it stands after the tap
+    # The volunteer's place on the session after the tap, as its card shows it (booked,
+    # waitlisted or offered); None when they hold none there.
+    mine: BookingView | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SessionCard:
+    """One session as a volunteer sees it, with their own place on it, if any."""
+
+    session: SessionView
+    mine: BookingView | None
 
 
 class CancelResult(enum.StrEnum):
@@ -365,6 +382,50 @@ async def session_view(db: Database, session_id: int) -> SessionView | None:
         return (await _views(session, [lunch]))[0] if lunch else None
 
 
+async def session_card(
+    db: Database, *, telegram_id: int, session_id: int, now: datetime
+) -> SessionCard | None:
+    """The session and the volunteer's place on it: a few statements, however many places
+    they hold elsewhere."""
+    async with db.read() as session:
+        found = (
+            (
+                await session.execute(
+                    select(LunchSession, Location.name)
+                    .outerjoin(Location, Location.id == LunchSession.location_id)
+                    .where(LunchSession.id == session_id)
+                )
+            )
+            .tuples()
+            .one_or_none()
+        )
+        if found is None:
+            return None
+        lunch, location_name = found
+        view = await _view(session, lunch, location_name)
+        if lunch.status is not SessionStatus.SCHEDULED or lunch.ends_at <= now:
+            return SessionCard(session=view, mine=None)
+        place = (
+            (
+                await session.execute(
+                    select(Booking, Person.display_name)
+                    .join(Person, Booking.person_id == Person.id)
+                    .where(
+                        Person.telegram_id == telegram_id,
+                        Booking.session_id == session_id,
+                        Booking.status.in_(ON_THE_CARD),
+                    )
+                )
+            )
+            .tuples()
+            .first()
+        )
+        if place is None:
+            return SessionCard(session=view, mine=None)
+        booking, name = place
+        return SessionCard(session=view, mine=await _place(session, booking, view, name))
+
+
 async def session_of_job(db: Database, job_id: int) -> SessionView | None:
     async with db.read() as session:
         job = await session.get(SessionJob, job_id)
@@ -419,36 +480,35 @@ async def book(
 async def _book(
     session: AsyncSession, telegram_id: int, job_id: int, now: datetime, waitlist: bool
 ) -> BookOutcome:
-    person = await require_role(session, telegram_id, Role.VOLUNTEER)
-    await _lock(session, person)
-    job = await session.get(SessionJob, job_id)
-    lunch = await session.get(LunchSession, job.session_id) if job else None
+    # The sign-up rush: hundreds of these within minutes, so each statement here earns its
+    # place (tests/e2e/test_booking_cost.py counts them). The session's view is built once, at
+    # the end, as the booking left it.
+    person, job, lunch, location = await _booking_start(session, telegram_id, job_id)
     if job is None or lunch is None:
         return BookOutcome(result=BookResult.CLOSED)
-    view = (await _views(session, [lunch]))[0]
-    location = await session.get(Location, lunch.location_id)
+    places = await _places_that_matter(session, person.id, lunch)
+    existing = next((b for b in places if b.session_id == lunch.id), None)
+
+    where = location.name if location else "?"
+
+    async def outcome(result: BookResult, booking: Booking | None = None) -> BookOutcome:
+        return await _book_outcome(
+            session, result, lunch, where, booking or existing, person.display_name, now
+        )
+
     if (
         lunch.status is not SessionStatus.SCHEDULED
         or lunch.starts_at <= now
         or location is None
         or location.archived_at is not None
     ):
-        return BookOutcome(result=BookResult.CLOSED, session=view)
-    existing = await session.scalar(
-        select(Booking).where(
-            Booking.session_id == lunch.id,
-            Booking.person_id == person.id,
-            Booking.status.in_(LIVE_BOOKING),
-        )
-    )
+        return await outcome(BookResult.CLOSED)
     if existing is not None:
-        return BookOutcome(
-            result=BookResult.ALREADY, booking=await _booking_view(session, existing), session=view
-        )
+        return await outcome(BookResult.ALREADY)
     if job.needs_check and not _cleared(person, lunch.starts_at):
-        return BookOutcome(result=BookResult.NEEDS_CHECK, session=view)
-    if await _overlapping(session, person.id, lunch):
-        return BookOutcome(result=BookResult.OVERLAP, session=view)
+        return await outcome(BookResult.NEEDS_CHECK)
+    if places:  # a place at another session at the same time
+        return await outcome(BookResult.OVERLAP)
     taken = await session.execute(
         update(SessionJob)
         .where(SessionJob.id == job.id, SessionJob.taken < SessionJob.places)
@@ -459,7 +519,7 @@ async def _book(
     elif waitlist:
         status = BookingStatus.WAITLISTED
     else:
-        return BookOutcome(result=BookResult.FULL, session=view)
+        return await outcome(BookResult.FULL)
     booking = Booking(
         session_id=lunch.id,
         job_id=job.id,
@@ -480,10 +540,90 @@ async def _book(
         job=job.job,
     )
     result = BookResult.BOOKED if status is BookingStatus.BOOKED else BookResult.WAITLISTED
+    return await outcome(result, booking)
+
+
+async def _book_outcome(
+    session: AsyncSession,
+    result: BookResult,
+    lunch: LunchSession,
+    location_name: str,
+    held: Booking | None,
+    volunteer: str,
+    now: datetime,
+) -> BookOutcome:
+    """What the tap did, with the session as it now stands and the place the volunteer holds
+    on it (the new booking, or the one they already had)."""
+    view = await _view(session, lunch, location_name)
+    place = await _place(session, held, view, volunteer) if held is not None else None
     return BookOutcome(
         result=result,
-        booking=await _booking_view(session, booking),
-        session=(await _views(session, [lunch]))[0],
+        booking=place if result in _WITH_A_BOOKING else None,
+        session=view,
+        mine=place if held is not None and _on_the_card(held, lunch, now) else None,
+    )
+
+
+async def _booking_start(
+    session: AsyncSession, telegram_id: int, job_id: int
+) -> tuple[Person, SessionJob | None, LunchSession | None, Location | None]:
+    """In one statement: the volunteer (who must hold the volunteer role, checked here whatever
+    the button said), locked until the booking's transaction ends so that two of their taps
+    cannot book overlapping sessions; and the job with its session and location.
+
+    PostgreSQL locks the person's row FOR NO KEY UPDATE: rows that only refer to the person (a
+    notice to them, an audit row) can still be written by others meanwhile; a plain FOR UPDATE
+    would block them, and two such transactions could deadlock. SQLite already has one writer
+    at a time."""
+    volunteer = exists().where(RoleGrant.person_id == Person.id, RoleGrant.role == Role.VOLUNTEER)
+    found = (
+        (
+            await session.execute(
+                select(Person, volunteer, SessionJob, LunchSession, Location)
+                .select_from(Person)
+                .outerjoin(SessionJob, SessionJob.id == job_id)
+                .outerjoin(LunchSession, LunchSession.id == SessionJob.session_id)
+                .outerjoin(Location, Location.id == LunchSession.location_id)
+                .where(Person.telegram_id == telegram_id)
+                .with_for_update(of=Person, key_share=True)
+            )
+        )
+        .tuples()
+        .one_or_none()
+    )
+    if found is None:
+        raise NotRegistered
+    person, is_volunteer, job, lunch, location = found
+    if not is_volunteer:
+        raise PermissionDenied(Role.VOLUNTEER)
+    return person, job, lunch, location
+
+
+async def _places_that_matter(
+    session: AsyncSession, person_id: int, lunch: LunchSession
+) -> list[Booking]:
+    """The person's live place on this session, and any place they hold at another session
+    at the same time: all a booking needs of their bookings, however many they hold."""
+    return list(
+        (
+            await session.scalars(
+                select(Booking)
+                .join(LunchSession, Booking.session_id == LunchSession.id)
+                .where(
+                    Booking.person_id == person_id,
+                    or_(
+                        and_(Booking.session_id == lunch.id, Booking.status.in_(LIVE_BOOKING)),
+                        and_(
+                            Booking.status.in_(HOLDING),
+                            LunchSession.id != lunch.id,
+                            LunchSession.status == SessionStatus.SCHEDULED,
+                            LunchSession.starts_at < lunch.ends_at,
+                            LunchSession.ends_at > lunch.starts_at,
+                        ),
+                    ),
+                )
+            )
+        ).all()
     )
 
 
@@ -1430,25 +1570,87 @@ async def _views(session: AsyncSession, rows: Sequence[LunchSession]) -> list[Se
             )
         )
     return [
-        SessionView(
-            session_id=row.id,
-            location_id=row.location_id,
-            location_name=names.get(row.location_id, "?"),
-            starts_at=row.starts_at,
-            ends_at=row.ends_at,
-            cancelled=row.status is SessionStatus.CANCELLED,
-            jobs=tuple(by_session.get(row.id, [])),
-            meals_served=row.meals_served,
-            children_attended=row.children_attended,
-            not_run_reason=row.not_run_reason if row.status is SessionStatus.NOT_RUN else None,
-        )
-        for row in rows
+        _as_view(row, names.get(row.location_id, "?"), by_session.get(row.id, [])) for row in rows
     ]
+
+
+async def _view(session: AsyncSession, lunch: LunchSession, location_name: str) -> SessionView:
+    """One session's view in one statement: its jobs, each with the length of its waitlist,
+    read afresh (a booking in this transaction may just have changed them)."""
+    waiting = (
+        select(func.count())
+        .where(Booking.job_id == SessionJob.id, Booking.status == BookingStatus.WAITLISTED)
+        .correlate(SessionJob)
+        .scalar_subquery()
+    )
+    jobs = (
+        await session.execute(
+            select(
+                SessionJob.id,
+                SessionJob.job,
+                SessionJob.places,
+                SessionJob.taken,
+                SessionJob.needs_check,
+                waiting,
+            )
+            .where(SessionJob.session_id == lunch.id)
+            .order_by(SessionJob.id)
+        )
+    ).tuples()
+    return _as_view(
+        lunch,
+        location_name,
+        [
+            JobView(
+                job_id=job_id,
+                job=job,
+                places=places,
+                taken=taken,
+                needs_check=needs_check,
+                waiting=waiting_count,
+            )
+            for job_id, job, places, taken, needs_check, waiting_count in jobs
+        ],
+    )
+
+
+def _as_view(row: LunchSession, location_name: str, jobs: Sequence[JobView]) -> SessionView:
+    return SessionView(
+        session_id=row.id,
+        location_id=row.location_id,
+        location_name=location_name,
+        starts_at=row.starts_at,
+        ends_at=row.ends_at,
+        cancelled=row.status is SessionStatus.CANCELLED,
+        jobs=tuple(jobs),
+        meals_served=row.meals_served,
+        children_attended=row.children_attended,
+        not_run_reason=row.not_run_reason if row.status is SessionStatus.NOT_RUN else None,
+    )
+
+
+def _on_the_card(booking: Booking, lunch: LunchSession, now: datetime) -> bool:
+    """A place the volunteer still holds at a session still to come (as /mysessions lists)."""
+    return (
+        booking.status in ON_THE_CARD
+        and lunch.status is SessionStatus.SCHEDULED
+        and lunch.ends_at > now
+    )
 
 
 async def _booking_view(session: AsyncSession, booking: Booking) -> BookingView:
     lunch = await _session(session, booking.session_id)
     view = (await _views(session, [lunch]))[0]
+    volunteer = await session.scalar(
+        select(Person.display_name).where(Person.id == booking.person_id)
+    )
+    return await _place(session, booking, view, volunteer or "")
+
+
+async def _place(
+    session: AsyncSession, booking: Booking, view: SessionView, volunteer: str
+) -> BookingView:
+    """A booking as its volunteer sees it, at the session `view` shows."""
     job = view.job(booking.job_id)
     position = None
     if booking.status is BookingStatus.WAITLISTED:
@@ -1471,8 +1673,5 @@ async def _booking_view(session: AsyncSession, booking: Booking) -> BookingView:
         position=position,
         offer_expires_at=booking.offer_expires_at,
         confirmed_at=booking.confirmed_at,
-        volunteer=await session.scalar(
-            select(Person.display_name).where(Person.id == booking.person_id)
-        )
-        or "",
+        volunteer=volunteer,
     )

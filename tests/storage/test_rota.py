@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -154,6 +155,46 @@ async def test_a_double_tap_books_once(db: Database, clock: Clock) -> None:
     job = after.job(server)
     assert job is not None
     assert job.taken == 1
+
+
+async def test_a_booking_returns_the_session_as_it_left_it_and_the_volunteers_place(
+    db: Database, clock: Clock
+) -> None:
+    """The card after a tap is read in the booking's own transaction: it shows the place just
+    taken or queued for, and a second tap shows the place already held."""
+    tuesday = await _week(db, clock)
+    a, b = VOLUNTEERS[:2]
+    await _people(db, clock, a, b)
+    driver = _job(tuesday, "driver")
+    booked = await rota.book(db, telegram_id=a, job_id=driver, now=clock(), waitlist=False)
+    clock.advance(seconds=1)
+    queued = await rota.book(db, telegram_id=b, job_id=driver, now=clock(), waitlist=True)
+    again = await rota.book(db, telegram_id=b, job_id=driver, now=clock(), waitlist=True)
+    elsewhere = await rota.book(
+        db, telegram_id=b, job_id=_job(tuesday, "server"), now=clock(), waitlist=False
+    )
+
+    assert booked.mine is not None and booked.mine == booked.booking
+    assert booked.mine.status is BookingStatus.BOOKED
+    assert booked.session is not None and booked.session.job(driver) == replace(
+        tuesday.job(driver), taken=1
+    )
+    assert queued.mine is not None and queued.mine.position == 1
+    assert queued.session is not None and queued.session.job(driver) == replace(
+        tuesday.job(driver), taken=1, waiting=1
+    )
+    assert again.result is BookResult.ALREADY
+    assert again.mine is not None and again.mine.booking_id == queued.mine.booking_id
+    assert elsewhere.result is BookResult.ALREADY  # one place per session, whatever the job
+    card = await rota.session_card(db, telegram_id=b, session_id=tuesday.session_id, now=clock())
+    assert card is not None and card.mine == queued.mine
+    assert card.session == queued.session
+    # A place at a session that is over is not shown on its card.
+    clock.advance(days=30)
+    late = await rota.session_card(db, telegram_id=b, session_id=tuesday.session_id, now=clock())
+    assert late is not None and late.mine is None
+    closed = await rota.book(db, telegram_id=a, job_id=driver, now=clock(), waitlist=False)
+    assert (closed.result, closed.mine) == (BookResult.CLOSED, None)
 
 
 async def test_a_cancellation_offers_the_place_and_only_acceptance_books_it(
