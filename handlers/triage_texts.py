@@ -262,24 +262,59 @@ def choose_register_location() -> str:
 # --- the register ---------------------------------------------------------------------------
 
 
-def register(location: str, day: date, entries: list[RegisterEntry]) -> str:
+REGISTER_PAGE_FAMILIES = 20  # buttons a page: far below Telegram's 100
+# The families' lines on one page of the register: with its heading and the page's buttons this
+# stays well inside Telegram's 4096 characters, however long the needs (never shortened).
+REGISTER_PAGE_CHARS = 3500
+
+
+def register_pages(entries: Sequence[RegisterEntry]) -> list[list[RegisterEntry]]:
+    """The register split into pages: at most REGISTER_PAGE_FAMILIES families, and lines of at
+    most REGISTER_PAGE_CHARS characters, on each (one family's lines always fit a page)."""
+    pages: list[list[RegisterEntry]] = []
+    page: list[RegisterEntry] = []
+    size = 0
+    for entry in entries:
+        length = len(_family(entry)) + 1
+        if page and (len(page) == REGISTER_PAGE_FAMILIES or size + length > REGISTER_PAGE_CHARS):
+            pages.append(page)
+            page, size = [], 0
+        page.append(entry)
+        size += length
+    return [*pages, page] if page else pages
+
+
+def register(
+    location: str,
+    day: date,
+    entries: Sequence[RegisterEntry],
+    shown: Sequence[RegisterEntry] | None = None,
+    page: int = 0,
+    pages: int = 1,
+) -> str:
+    """The day's register: counts for every family placed, the lines of those `shown` (the page
+    `page` of `pages`; all of them if not given)."""
     if not entries:
         return f"👨‍👩‍👧 <b>{esc(location)}</b>, {day:%a %-d %b}: no families placed today."
     kids = sum(e.children for e in entries)
+    where = f" Page {page + 1} of {pages}." if pages > 1 else ""
     lines = [
         f"👨‍👩‍👧 <b>{esc(location)}</b>, {day:%a %-d %b}: "
         f"{plural(len(entries), 'family', 'families')}, {children(kids)}. "
-        "Tap a family when they arrive."
+        f"Tap a family when they arrive.{where}"
     ]
-    for entry in entries:
-        mark = {True: "✅", False: "❌", None: "▫️"}[entry.attended]
-        needs = f"\n   ⚠️ <b>{esc(entry.needs)}</b>" if entry.needs else ""
-        lines.append(
-            f"{mark} {esc(entry.reference)} ({esc(entry.school_name)}): "
-            f"{plural(entry.children, 'child', 'children')}, {esc(', '.join(entry.age_bands))}"
-            f"{needs}"
-        )
+    lines += [_family(entry) for entry in (entries if shown is None else shown)]
     return "\n".join(lines)
+
+
+def _family(entry: RegisterEntry) -> str:
+    mark = {True: "✅", False: "❌", None: "▫️"}[entry.attended]
+    needs = f"\n   ⚠️ <b>{esc(entry.needs)}</b>" if entry.needs else ""
+    return (
+        f"{mark} {esc(entry.reference)} ({esc(entry.school_name)}): "
+        f"{plural(entry.children, 'child', 'children')}, {esc(', '.join(entry.age_bands))}"
+        f"{needs}"
+    )
 
 
 # --- notices --------------------------------------------------------------------------------

@@ -597,3 +597,89 @@ async def test_many_locations_are_offered_a_page_at_a_time(bot: Rehearsal) -> No
         "◀ Previous",
         "« Back",
     ]
+
+
+async def test_a_long_register_is_shown_a_page_at_a_time_with_every_need_in_full(
+    bot: Rehearsal, clock: Clock
+) -> None:
+    """25 families placed at a location with no daily capacity, each with a long allergy note:
+    one message would pass Telegram's 4096 characters and be refused, so the one screen that
+    flags allergies would not appear. It comes a page at a time, every need in full."""
+    await register(bot, RACHEL, "Rachel")
+    db, now = bot.services.db, bot.services.now()
+    hall = await locations.create(db, actor_telegram_id=RACHEL, name="St Mark's", now=now)
+    tuesday = date(2026, 7, 28)
+    await lunches(bot, hall.location_id, tuesday)
+    await contact(bot, OKAFOR, "Hillside Primary")
+    cipher = bot.services.cipher
+    assert cipher is not None
+    families = 25
+
+    def needs(n: int) -> str:
+        note = f"Family {n:02}: severe peanut & sesame allergy, EpiPen in the bag. "
+        return (note * 20)[: referrals.NEEDS_MAX - 4] + f"#{n:02}."
+
+    for n in range(families):
+        sent = await referrals.submit(
+            db,
+            cipher,
+            telegram_id=OKAFOR,
+            now=now,
+            daily_limit=100,
+            form=ReferralForm(
+                reference=f"HS-{n:03}",
+                children=1,
+                age_bands=("Year 2",),
+                needs=needs(n),
+                note=None,
+                preferred_location_ids=(hall.location_id,),
+                first_day=tuesday,
+                last_day=tuesday,
+                weekdays=(tuesday.weekday(),),
+                consent=True,
+            ),
+        )
+        outcome = await referrals.place(
+            db,
+            telegram_id=RACHEL,
+            referral_id=sent.referral_id,
+            version=sent.version,
+            location_id=hall.location_id,
+            first_day=tuesday,
+            last_day=tuesday,
+            weekdays=(tuesday.weekday(),),
+            tz=bot.services.settings.timezone,
+            now=now,
+        )
+        assert outcome.decision is referrals.Decision.DONE
+
+    clock.now = datetime(2026, 7, 28, 7, 0, tzinfo=UTC)
+    rachel = bot.user(RACHEL, "Rachel")
+    await rachel.send("/register")
+    seen: dict[str, str] = {}
+    pages = 0
+    while True:
+        screen = rachel.last
+        pages += 1
+        assert "25 families, 25 children" in screen.text
+        assert len(screen.text) <= 4096 and len(screen.labels()) <= 21
+        family_buttons = [label for label in screen.labels() if label.startswith("HS-")]
+        for label in family_buttons:
+            seen[label] = screen.text
+        if "Next ▶" not in screen.labels():
+            break
+        await rachel.tap("Next ▶")
+    assert pages > 1 and f"Page {pages} of {pages}." in rachel.last.text
+    assert sorted(seen) == [f"HS-{n:03}" for n in range(families)]
+    for n in range(families):  # every family's needs, never shortened, on its own page
+        assert f"⚠️ {needs(n)}" in seen[f"HS-{n:03}"]
+
+    # Marking a family on the last page keeps the register on that page.
+    last = family_buttons[-1]
+    await rachel.tap(last)
+    assert f"✅ {last} (Hillside Primary)" in rachel.last.text
+    assert f"Page {pages} of {pages}." in rachel.last.text
+    await rachel.tap("◀ Previous")
+    assert f"Page {pages - 1} of {pages}." in rachel.last.text
+    refused = [c.method for c in bot.sandbox.calls if not c.ok and c.chat_id == RACHEL]
+    assert refused == []
