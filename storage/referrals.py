@@ -406,7 +406,7 @@ async def options(
                         session,
                         location,
                         referral,
-                        _placed_days(first_day, last_day, tuple(referral.weekdays)),
+                        _placed_days(first_day, last_day, tuple(referral.weekdays), now),
                         tz,
                         now,
                     )
@@ -444,7 +444,7 @@ async def place(
         ).one_or_none()
         if location is None or location.archived_at is not None:
             raise NotFound("no such open location")
-        wanted = _placed_days(first_day, last_day, weekdays)
+        wanted = _placed_days(first_day, last_day, weekdays, now)
         if not wanted:
             return DecisionOutcome(decision=Decision.NO_DAYS)
         days = await _asked_days(session, location, referral, wanted, tz, now, lock=True)
@@ -1189,7 +1189,14 @@ def _ended(referral: Referral) -> date:
     return min(ended, latest)
 
 
-def _placed_days(first: date, last: date, weekdays: tuple[int, ...]) -> list[date]:
+def _placed_days(first: date, last: date, weekdays: tuple[int, ...], now: datetime) -> list[date]:
+    """The days of those weekdays from `first` to `last`, within the planning window
+    (storage.dates.PLANNING): sessions are only planned inside it and days gone by are not
+    placed, so nothing real lies outside it, and dates from a forged or old button (0001 to
+    9999) cannot make millions of days or run off the calendar."""
+    today = now.date()  # UTC: near(), give or take a day, of the programme's own date
+    first = max(first, dates.PLANNING.earliest(today) - timedelta(days=1))
+    last = min(last, dates.PLANNING.latest(today) + timedelta(days=1))
     days = [first + timedelta(days=n) for n in range(max(0, (last - first).days + 1))]
     return [day for day in days if day.weekday() in weekdays]
 

@@ -320,8 +320,8 @@ async def test_the_exported_csv_opens_in_a_spreadsheet_as_words_and_runs_no_form
     await rachel.send("/referrals")
     await rachel.tap("HS-014 · Hillside Primary · 2 children")
     await rachel.tap("📍 Place")
-    await rachel.tap("★ St Mark's")
-    await rachel.tap("✅ Place")
+    await rachel.tap("★ St Mark's · 2 of 10 days")
+    await rachel.tap("✅ Place on 2 days")
     await rachel.send("/referrals")
     await rachel.tap("HS-015 · Hillside Primary · 1 child")
     await rachel.tap("📄 School's CSV")
@@ -332,7 +332,7 @@ async def test_the_exported_csv_opens_in_a_spreadsheet_as_words_and_runs_no_form
     assert rows["HS-015"]["needs"] == "'" + formula
     assert rows["HS-015"]["note"] == "'-1 child today\n+1 next week"
     assert rows["HS-014"]["weekdays"] == "Tue Thu"
-    assert (rows["HS-014"]["from"], rows["HS-014"]["to"]) == ("2026-07-28", "2026-08-27")
+    assert (rows["HS-014"]["from"], rows["HS-014"]["to"]) == ("2026-07-28", "2026-07-30")
     assert rows["HS-015"]["weekdays"] == ""
 
 
@@ -399,6 +399,51 @@ async def test_a_family_cannot_be_placed_where_no_lunch_runs_on_the_days_asked(
     assert still.status is referrals.ReferralStatus.SUBMITTED
     await bot.settle()
     assert len(okafor.bot_messages) == told_before  # the school was told nothing
+
+
+async def test_a_forged_placement_button_with_dates_far_away_places_only_on_real_lunches(
+    bot: Rehearsal,
+) -> None:
+    """A tampered client sends Confirm placement with dates from 0001 to 9999: storage looks
+    only at the planning window, so no internal error, and the family is placed (and the
+    school told) only on the lunches that really run."""
+    await referred(bot)
+    db, now, cipher = bot.services.db, bot.services.now(), bot.services.cipher
+    assert cipher is not None
+    [location] = await locations.listed(db)
+    # Asked for Tuesdays to Fridays: the calendar's last day, Fri 31 Dec 9999, is one of them.
+    sent = await referrals.submit(
+        db,
+        cipher,
+        telegram_id=OKAFOR,
+        now=now,
+        daily_limit=10,
+        form=ReferralForm(
+            reference="HS-015",
+            children=1,
+            age_bands=("Year 3",),
+            needs=None,
+            note=None,
+            preferred_location_ids=(),
+            first_day=date(2026, 7, 28),
+            last_day=date(2026, 7, 31),
+            weekdays=(1, 2, 3, 4),
+            consent=True,
+        ),
+    )
+    referral_id = sent.referral_id
+    rachel, okafor = bot.user(RACHEL, "Rachel"), bot.user(OKAFOR, "Mr Okafor")
+    await rachel.send("/referrals")
+    await rachel.tap("HS-015 · Hillside Primary · 1 child")
+    await rachel.tap_data(f"tc:{referral_id}:0:{location.location_id}:10101:99991231")
+    assert "Sorry, something went wrong" not in rachel.last.text
+    assert rachel.last.text.startswith(
+        "✅ Placed on 2 days: Tue 28 Jul and Thu 30 Jul. The school has been told these dates."
+    )
+    await bot.settle()
+    assert okafor.last.text == (
+        "📬 Referral HS-015: placed at St Mark's on Tue 28 Jul and Thu 30 Jul."
+    )
 
 
 async def test_a_full_lunch_is_shown_and_left_out_of_a_placement(

@@ -561,3 +561,33 @@ async def test_a_date_far_ahead_cannot_keep_the_details_for_ever(
             expires_on=date(9999, 12, 31),
             now=clock(),
         )
+
+
+async def test_dates_outside_the_planning_window_are_never_looked_at(
+    db: Database, clock: Clock
+) -> None:
+    """A forged or old button can carry any dates (0001 to 9999): only the days of the planning
+    window (storage.dates.PLANNING) are looked at, so no millions of days are built and the
+    calendar's end is never passed; the family is placed only on real lunches."""
+    location_id = await _programme(db, clock)
+    sent = await referrals.submit(
+        db, CIPHER, telegram_id=OKAFOR, form=form(), now=clock(), daily_limit=10
+    )
+    far = (date(1, 1, 1), date(9999, 12, 31))
+    [option] = await referrals.options(
+        db,
+        telegram_id=RACHEL,
+        referral_id=sent.referral_id,
+        first_day=far[0],
+        last_day=far[1],
+        tz=LONDON,
+        now=clock(),
+        location_id=location_id,
+    )
+    latest = clock().date() + timedelta(days=367)
+    assert all(clock().date() <= d.day <= latest for d in option.days)
+    assert option.open_days and all(d.session_id is not None for d in option.open_days)
+    placed = await _place(db, clock, sent.referral_id, location_id, *far)
+    assert placed.decision is Decision.DONE and placed.summary is not None
+    assert placed.summary.placed_days == tuple(d.day for d in option.open_days)
+    assert placed.summary.placed_to is not None and placed.summary.placed_to <= date(2026, 8, 28)
