@@ -621,6 +621,49 @@ async def test_archiving_a_location_cancels_its_lunches_and_tells_everyone_once(
     assert sam.last.text.startswith("Sorry: the lunch session at St Mark's, Tue 28 Jul")
 
 
+async def test_archiving_counts_and_tells_a_volunteer_on_several_sessions_once(
+    bot: Rehearsal,
+) -> None:
+    """Sam serves on both St Mark's lunches: archiving it says one volunteer will be told, and
+    Sam gets one notice naming both sessions, not one per session."""
+    await placed_with_a_volunteer(bot)
+    st_marks = (await locations.listed(bot.services.db))[0].location_id
+    thursday = (
+        await rota.sessions_on(
+            bot.services.db,
+            actor_telegram_id=RACHEL,
+            location_id=st_marks,
+            day=date(2026, 7, 30),
+            tz=bot.services.settings.timezone,
+        )
+    )[0].session
+    booked = await rota.book(
+        bot.services.db,
+        telegram_id=SAM,
+        job_id=thursday.jobs[0].job_id,
+        now=bot.services.now(),
+        waitlist=False,
+    )
+    assert booked.booking is not None
+    await bot.settle()
+    rachel, sam = bot.user(RACHEL, "Rachel"), bot.user(SAM, "Sam")
+    before = len(sam.bot_messages)
+    await rachel.send("/locations")
+    await rachel.tap("St Mark's")
+    await rachel.tap("🗄 Archive")
+    assert "1 volunteer and 1 placed family (2 children) will be told" in rachel.last.text
+    await rachel.tap("🗄 Cancel 2 sessions and archive")
+    assert "I'm telling the 1 volunteer who signed up for it" in rachel.last.text
+    await bot.settle()
+    told = [m.text for m in sam.bot_messages[before:]]
+    assert told == [
+        "Sorry: these 2 lunch sessions at St Mark's are cancelled:\n"
+        "• Tue 28 Jul, 11:30-13:30\n"
+        "• Thu 30 Jul, 11:30-13:30\n"
+        "You don't need to do anything; thank you for offering your time."
+    ]
+
+
 async def test_many_locations_are_offered_a_page_at_a_time(bot: Rehearsal) -> None:
     await referred(bot)
     db, now = bot.services.db, bot.services.now()
