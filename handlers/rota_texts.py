@@ -443,6 +443,13 @@ def archived_and_cancelled(told: str) -> str:
     )
 
 
+def already_archived() -> str:
+    return (
+        "This location was already archived a moment ago, and its sessions to come cancelled: "
+        "everyone who needed telling was told then. Nothing more to do."
+    )
+
+
 def location_archived(location: LocationInfo) -> str:
     if location.archived:
         return (

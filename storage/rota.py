@@ -21,7 +21,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from storage import audit, outbox, referrals
 from storage.db import Database, rowcount
-from storage.errors import Clash, Closed, NotFound, NotYours
+from storage.errors import AlreadyDone, Clash, Closed, NotFound, NotYours
 from storage.locations import home_ids_of, people_of
 from storage.models import (
     LIVE_BOOKING,
@@ -694,7 +694,7 @@ async def cancel_session(
         actor = await require_location(session, actor_telegram_id, lunch.location_id)
         _require_ahead(lunch, now)
         if lunch.status is SessionStatus.CANCELLED:
-            return Told()
+            raise AlreadyDone  # a second tap: the first one told everyone
         told = len(await _cancel(session, lunch, actor, now))
         families = await referrals.sessions_cancelled(session, [lunch.id], now)
         return Told(volunteers=told, families=families.families, children=families.children)
@@ -770,6 +770,8 @@ async def archive_location(
         location = await session.get(Location, location_id)
         if location is None:
             raise NotFound("no such location")
+        if location.archived_at is not None:
+            raise AlreadyDone  # a second tap: its sessions were cancelled, and told, then
         ahead = (
             await session.scalars(
                 select(LunchSession)
@@ -794,20 +796,18 @@ async def archive_location(
                 now=now,
             )
         families = await referrals.sessions_cancelled(session, [lunch.id for lunch in ahead], now)
-        told = Told(
+        location.archived_at = now
+        audit.record(
+            session,
+            at=now,
+            actor_id=actor.id,
+            action="location.archived",
+            subject=("location", location_id),
+            cancelled=len(ahead),
+        )
+        return Told(
             volunteers=len(signed_up), families=families.families, children=families.children
         )
-        if location.archived_at is None:
-            location.archived_at = now
-            audit.record(
-                session,
-                at=now,
-                actor_id=actor.id,
-                action="location.archived",
-                subject=("location", location_id),
-                cancelled=len(ahead),
-            )
-        return told
 
 
 def _to_come(location_id: int, now: datetime) -> Select[tuple[int]]:

@@ -12,6 +12,8 @@ from pathlib import Path
 
 from bot.config import Config
 from bot.harness import Clock, Rehearsal
+from handlers import callbacks
+from handlers.planning import ArchiveAndCancel
 from storage import audit, invites, locations, referrals, rota
 from storage.referrals import ReferralForm
 from tests.conftest import RACHEL
@@ -619,6 +621,28 @@ async def test_archiving_a_location_cancels_its_lunches_and_tells_everyone_once(
         "the referral is back on the waiting list: we'll tell you as soon as there is room."
     ]
     assert sam.last.text.startswith("Sorry: the lunch session at St Mark's, Tue 28 Jul")
+
+
+async def test_a_second_tap_on_archive_says_it_was_already_done(bot: Rehearsal) -> None:
+    """Two taps on "Cancel 2 sessions and archive" (both sent before the screen changed): the
+    second says it was already done, not that nobody was booked and nobody needs telling."""
+    await placed_with_a_volunteer(bot)
+    rachel = bot.user(RACHEL, "Rachel")
+    st_marks = (await locations.listed(bot.services.db))[0].location_id
+    await rachel.send("/locations")
+    await rachel.tap("St Mark's")
+    await rachel.tap("🗄 Archive")
+    confirm = rachel.last
+    await rachel.tap("🗄 Cancel 2 sessions and archive")
+    assert "I'm telling the 1 volunteer who signed up for it" in rachel.last.text
+    await rachel.tap_data(
+        callbacks.encode(ArchiveAndCancel(location_id=st_marks)), message_id=confirm.message_id
+    )
+    assert "nobody needs telling" not in rachel.last.text
+    assert rachel.last.text.startswith(
+        "This location was already archived a moment ago, and its sessions to come cancelled: "
+        "everyone who needed telling was told then."
+    )
 
 
 async def test_archiving_counts_and_tells_a_volunteer_on_several_sessions_once(
