@@ -16,7 +16,12 @@ from storage.referrals import (
     RegisterEntry,
 )
 
-DATES_SHOWN = 12  # a list of dates longer than this ends with "and N more, until ..."
+# Up to this many dates are written out in full ("Tue 28 Jul and Thu 30 Jul"); a longer list is
+# grouped by month, every date still named: a year of weekdays stays under 2,500 characters.
+DATES_IN_FULL = 12
+# Beyond this many dates the month groups give day numbers alone ("Aug: 4, 6, 11"), so that even
+# every day of a year (with a card's needs and note) fits one message.
+DATES_WITH_WEEKDAYS = 100
 
 STATUS_WORDS = {
     ReferralStatus.SUBMITTED: "new",
@@ -45,11 +50,22 @@ def span(first: date, last: date) -> str:
 
 
 def dates(chosen: Sequence[date]) -> str:
-    """'Tue 28 Jul and Thu 30 Jul'; a long list is cut short, naming its last day."""
+    """'Tue 28 Jul and Thu 30 Jul'; a long list names every date, grouped by month:
+    '14 days (Jul: Tue 28, Thu 30; Aug: Tue 4, Thu 6, …)'. Never cut short: a school is told
+    every day its family has (or has lost) a place."""
+    if len(chosen) > DATES_IN_FULL:
+        years = len({d.year for d in chosen}) > 1
+        named = len(chosen) <= DATES_WITH_WEEKDAYS
+        months: dict[tuple[int, int], list[date]] = {}
+        for day in chosen:
+            months.setdefault((day.year, day.month), []).append(day)
+        groups = [
+            f"{days[0]:%b}{f' {year}' if years else ''}: "
+            + ", ".join(f"{d:%a %-d}" if named else f"{d:%-d}" for d in days)
+            for (year, _), days in months.items()
+        ]
+        return f"{len(chosen)} days ({'; '.join(groups)})"
     names = [f"{d:%a %-d %b}" for d in chosen]
-    if len(names) > DATES_SHOWN:
-        shown = ", ".join(names[: DATES_SHOWN - 1])
-        return f"{shown} and {len(names) - DATES_SHOWN + 1} more, until {chosen[-1]:%a %-d %b %Y}"
     if len(names) <= 1:
         return "".join(names) or "no days"
     return f"{', '.join(names[:-1])} and {names[-1]}"
@@ -183,8 +199,15 @@ def placed(
 ) -> str:
     if summary is None:
         return "✅ Placed. The school has been told."
+    placed_days = summary.placed_days
+    # A long list is on the card below: said once, the screen stays inside one message.
+    which = (
+        dates(placed_days)
+        if len(placed_days) <= DATES_IN_FULL
+        else f"from {placed_days[0]:%a %-d %b} to {placed_days[-1]:%a %-d %b %Y}, each listed below"
+    )
     text = (
-        f"✅ Placed on {plural(len(summary.placed_days), 'day')}: {dates(summary.placed_days)}. "
+        f"✅ Placed on {plural(len(placed_days), 'day')}: {which}. "
         "The school has been told these dates."
     )
     no_lunch = len(skipped) - len(full_days)

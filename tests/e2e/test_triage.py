@@ -448,6 +448,68 @@ async def test_a_forged_placement_button_with_dates_far_away_places_only_on_real
     )
 
 
+async def test_the_school_is_told_every_date_of_a_long_placement(bot: Rehearsal) -> None:
+    """A family placed on all 23 weekdays from 28 Jul to 27 Aug: the school is told every one
+    of them (grouped by month), not the first eleven and "and 12 more"."""
+    await register(bot, RACHEL, "Rachel")
+    db, now, cipher = bot.services.db, bot.services.now(), bot.services.cipher
+    assert cipher is not None
+    hall = await locations.create(db, actor_telegram_id=RACHEL, name="St Mark's", now=now)
+    await rota.create_sessions(
+        db,
+        actor_telegram_id=RACHEL,
+        plan=rota.SessionPlan(
+            location_id=hall.location_id,
+            first_day=date(2026, 7, 27),
+            last_day=date(2026, 8, 28),
+            weekdays=frozenset({0, 1, 2, 3, 4}),
+            start=time(11, 30),
+            end=time(13, 30),
+            jobs=(rota.JobSpec(job="server", places=2),),
+        ),
+        tz=bot.services.settings.timezone,
+        now=now,
+    )
+    await contact(bot, OKAFOR, "Hillside Primary")
+    await referrals.submit(
+        db,
+        cipher,
+        telegram_id=OKAFOR,
+        now=now,
+        daily_limit=10,
+        form=ReferralForm(
+            reference="HS-020",
+            children=1,
+            age_bands=("Year 4",),
+            needs=None,
+            note=None,
+            preferred_location_ids=(hall.location_id,),
+            first_day=date(2026, 7, 28),
+            last_day=date(2026, 8, 27),
+            weekdays=(0, 1, 2, 3, 4),
+            consent=True,
+        ),
+    )
+    await bot.deliver()
+    rachel, okafor = bot.user(RACHEL, "Rachel"), bot.user(OKAFOR, "Mr Okafor")
+    await rachel.send("/referrals")
+    await rachel.tap("HS-020 · Hillside Primary · 1 child")
+    await rachel.tap("📍 Place")
+    await rachel.tap("★ St Mark's · 23 of 23 days")
+    await rachel.tap("✅ Place on 23 days")
+    every_day = (
+        "23 days (Jul: Tue 28, Wed 29, Thu 30, Fri 31; Aug: Mon 3, Tue 4, Wed 5, Thu 6, Fri 7, "
+        "Mon 10, Tue 11, Wed 12, Thu 13, Fri 14, Mon 17, Tue 18, Wed 19, Thu 20, Fri 21, "
+        "Mon 24, Tue 25, Wed 26, Thu 27)"
+    )
+    assert rachel.last.text.startswith(
+        "✅ Placed on 23 days: from Tue 28 Jul to Thu 27 Aug 2026, each listed below."
+    )
+    assert f"placed at St Mark's on {every_day}" in rachel.last.text
+    await bot.settle()
+    assert okafor.last.text == f"📬 Referral HS-020: placed at St Mark's on {every_day}."
+
+
 async def test_a_full_lunch_is_shown_and_left_out_of_a_placement(
     bot: Rehearsal, clock: Clock
 ) -> None:
