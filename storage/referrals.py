@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -396,21 +397,15 @@ async def options(
             query = query.where(Location.id == location_id)
         found = (await session.scalars(query.order_by(func.lower(Location.name)))).all()
         asked = set(referral.preferred_location_ids)
+        wanted = _placed_days(first_day, last_day, tuple(referral.weekdays), now)
+        # Two queries for every location at once, not two for each one.
+        at = await _asked_days(session, found, referral, wanted, tz, now)
         result = [
             PlacementOption(
                 location_id=location.id,
                 name=location.name,
                 asked_for=location.id in asked,
-                days=tuple(
-                    await _asked_days(
-                        session,
-                        location,
-                        referral,
-                        _placed_days(first_day, last_day, tuple(referral.weekdays), now),
-                        tz,
-                        now,
-                    )
-                ),
+                days=tuple(at[location.id]),
             )
             for location in found
         ]
@@ -447,7 +442,9 @@ async def place(
         wanted = _placed_days(first_day, last_day, weekdays, now)
         if not wanted:
             return DecisionOutcome(decision=Decision.NO_DAYS)
-        days = await _asked_days(session, location, referral, wanted, tz, now, lock=True)
+        days = (await _asked_days(session, [location], referral, wanted, tz, now, lock=True))[
+            location.id
+        ]
         chosen = [d for d in days if d.fits]
         if not chosen:
             full = tuple(d.day for d in days if d.session_id is not None)
@@ -938,47 +935,46 @@ async def _live_days(
 
 async def _asked_days(
     session: AsyncSession,
-    location: Location,
+    places: Sequence[Location],
     referral: Referral,
     wanted: list[date],
     tz: ZoneInfo,
     now: datetime,
     *,
     lock: bool = False,
-) -> list[AskedDay]:
-    """Each day wanted as it stands at the location: its lunch session still to come (the
-    first, if it runs two), and the children's places left beside the families already placed
-    (this one's own earlier placement aside). Days gone by are left out: nobody is placed there."""
+) -> dict[int, list[AskedDay]]:
+    """Each day wanted as it stands at each location (by its id): its lunch session still to
+    come (the first, if it runs two), and the children's places left beside the families
+    already placed (this one's own earlier placement aside). Days gone by are left out: nobody
+    is placed there. Two queries, however many locations."""
     today = now.astimezone(tz).date()
     wanted = [day for day in wanted if day >= today]
-    if not wanted:
-        return []
+    if not wanted or not places:
+        return {location.id: [] for location in places}
     start = datetime.combine(wanted[0], time(0), tzinfo=tz).astimezone(UTC)
     end = datetime.combine(wanted[-1] + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
-    query = (
-        select(LunchSession)
-        .where(
-            LunchSession.location_id == location.id,
-            LunchSession.status == SessionStatus.SCHEDULED,
-            LunchSession.starts_at > now,
-            LunchSession.starts_at >= start,
-            LunchSession.starts_at < end,
-        )
-        .order_by(LunchSession.starts_at)
+    to_come = (
+        LunchSession.location_id.in_([location.id for location in places]),
+        LunchSession.status == SessionStatus.SCHEDULED,
+        LunchSession.starts_at > now,
+        LunchSession.starts_at >= start,
+        LunchSession.starts_at < end,
     )
+    query = select(LunchSession).where(*to_come).order_by(LunchSession.starts_at)
     if lock:  # placing: a session cancelled meanwhile is seen as cancelled, not placed at
         query = query.with_for_update()
     lunches = (await session.scalars(query)).all()
-    by_day: dict[date, LunchSession] = {}
+    by_day: dict[tuple[int, date], LunchSession] = {}
     for lunch in lunches:
-        by_day.setdefault(lunch.starts_at.astimezone(tz).date(), lunch)
+        by_day.setdefault((lunch.location_id, lunch.starts_at.astimezone(tz).date()), lunch)
     taken = dict(
         (
             await session.execute(
                 select(PlacementDay.session_id, func.sum(Referral.children))
                 .join(Referral, PlacementDay.referral_id == Referral.id)
                 .where(
-                    PlacementDay.session_id.in_([lunch.id for lunch in by_day.values()]),
+                    # The sessions as a subquery: thousands of ids would pass a driver's limit.
+                    PlacementDay.session_id.in_(select(LunchSession.id).where(*to_come)),
                     Referral.status == ReferralStatus.PLACED,
                     Referral.id != referral.id,
                 )
@@ -988,29 +984,36 @@ async def _asked_days(
         .tuples()
         .all()
     )
-    capacity = location.daily_child_capacity
-    days = []
-    for day in wanted:
-        found = by_day.get(day)
-        if found is None:
+    result: dict[int, list[AskedDay]] = {}
+    for location in places:
+        capacity = location.daily_child_capacity
+        days = result.setdefault(location.id, [])
+        for day in wanted:
+            found = by_day.get((location.id, day))
+            if found is None:
+                days.append(
+                    AskedDay(
+                        day=day,
+                        session_id=None,
+                        starts_at=None,
+                        ends_at=None,
+                        room=None,
+                        fits=False,
+                    )
+                )
+                continue
+            room = capacity - int(taken.get(found.id) or 0) if capacity > 0 else None
             days.append(
                 AskedDay(
-                    day=day, session_id=None, starts_at=None, ends_at=None, room=None, fits=False
+                    day=day,
+                    session_id=found.id,
+                    starts_at=found.starts_at,
+                    ends_at=found.ends_at,
+                    room=room,
+                    fits=room is None or room >= referral.children,
                 )
             )
-            continue
-        room = capacity - int(taken.get(found.id) or 0) if capacity > 0 else None
-        days.append(
-            AskedDay(
-                day=day,
-                session_id=found.id,
-                starts_at=found.starts_at,
-                ends_at=found.ends_at,
-                room=room,
-                fits=room is None or room >= referral.children,
-            )
-        )
-    return days
+    return result
 
 
 # --- when a session is cancelled or moved (called inside storage.rota's transactions) ----------
@@ -1018,16 +1021,7 @@ async def _asked_days(
 
 async def families_at(session: AsyncSession, session_ids: list[int]) -> FamiliesTold:
     """How many placed families (and children) those sessions concern: before a change."""
-    placed = (
-        await session.scalars(
-            select(Referral).where(
-                Referral.id.in_(
-                    select(PlacementDay.referral_id).where(PlacementDay.session_id.in_(session_ids))
-                ),
-                Referral.status == ReferralStatus.PLACED,
-            )
-        )
-    ).all()
+    placed = await _placed_at_sessions(session, session_ids)
     return FamiliesTold(families=len(placed), children=sum(r.children for r in placed))
 
 
@@ -1038,23 +1032,7 @@ async def sessions_cancelled(
     days (the register no longer lists them), and their school's contacts are told once, with
     the days still placed. A family left with no lunch to come goes back on the waiting list,
     so that a coordinator finds it another place."""
-    placed = list(
-        (
-            await session.scalars(
-                select(Referral)
-                .where(
-                    Referral.id.in_(
-                        select(PlacementDay.referral_id).where(
-                            PlacementDay.session_id.in_(session_ids)
-                        )
-                    ),
-                    Referral.status == ReferralStatus.PLACED,
-                )
-                .order_by(Referral.id)
-                .with_for_update()
-            )
-        ).all()
-    )
+    placed = await _placed_at_sessions(session, session_ids, lock=True)
     for referral in placed:
         lost = (
             await session.scalars(
@@ -1103,7 +1081,7 @@ async def sessions_cancelled(
 async def session_moved(session: AsyncSession, lunch: LunchSession, now: datetime) -> FamiliesTold:
     """A lunch's times changed (on the same day): the schools of the families placed at it
     are told the new times."""
-    placed = await _placed_at_session(session, lunch.id)
+    placed = await _placed_at_sessions(session, [lunch.id], lock=True)
     for referral in placed:
         await _tell_school(
             session,
@@ -1117,14 +1095,24 @@ async def session_moved(session: AsyncSession, lunch: LunchSession, now: datetim
     return FamiliesTold(families=len(placed), children=sum(r.children for r in placed))
 
 
-async def _placed_at_session(session: AsyncSession, session_id: int) -> list[Referral]:
+async def _placed_at_sessions(
+    session: AsyncSession, session_ids: Sequence[int], *, lock: bool = False
+) -> list[Referral]:
+    """The families placed at any of those sessions, each once, in the order they came;
+    `lock`: about to be changed (or their schools told), so a placement at the same moment
+    waits for this one."""
     query = (
         select(Referral)
-        .join(PlacementDay, PlacementDay.referral_id == Referral.id)
-        .where(PlacementDay.session_id == session_id, Referral.status == ReferralStatus.PLACED)
+        .where(
+            Referral.id.in_(
+                select(PlacementDay.referral_id).where(PlacementDay.session_id.in_(session_ids))
+            ),
+            Referral.status == ReferralStatus.PLACED,
+        )
         .order_by(Referral.id)
-        .with_for_update(of=Referral)
     )
+    if lock:
+        query = query.with_for_update()
     return list((await session.scalars(query)).all())
 
 
