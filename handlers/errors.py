@@ -14,6 +14,7 @@ from handlers.context import BotContext
 from storage import people
 from storage.crypto import SealError
 from storage.errors import (
+    AlreadyDone,
     Closed,
     NotFound,
     NotRegistered,
@@ -79,6 +80,7 @@ _REFUSALS: dict[type[Exception], Callable[[], str]] = {
     OutOfScope: texts.out_of_scope,
     NotFound: texts.not_found,
     Closed: texts.closed,
+    AlreadyDone: texts.already_done,
 }
 
 

@@ -99,6 +99,15 @@ async def _session_cancelled(services: Services, notice: Outgoing) -> Rendered |
     return Rendered(rota_texts.session_cancelled(view, services.settings.timezone))
 
 
+async def _sessions_cancelled(services: Services, notice: Outgoing) -> Rendered | None:
+    """A bulk cancel (a location archived): one notice naming all the person's sessions."""
+    views = await rota.session_views(services.db, [int(i) for i in notice.payload["session_ids"]])
+    cancelled = [view for view in views if view.cancelled]
+    if not cancelled:
+        return None
+    return Rendered(rota_texts.sessions_cancelled(cancelled, services.settings.timezone))
+
+
 async def _session_changed(services: Services, notice: Outgoing) -> Rendered | None:
     view = await rota.session_view(services.db, int(notice.payload["session_id"]))
     job = view.job(int(notice.payload["job_id"])) if view else None
@@ -257,6 +266,7 @@ _RENDERERS: dict[str, Renderer] = {
     "offer_expired": _offer_expired,
     "reminder": _reminder,
     "session_cancelled": _session_cancelled,
+    "sessions_cancelled": _sessions_cancelled,
     "session_changed": _session_changed,
     "cover_needed": _cover_needed,
     "late_dropout": _late_dropout,

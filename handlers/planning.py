@@ -15,7 +15,7 @@ from handlers.common import Row, button, command, keyboard, pager, say, show
 from handlers.context import BotContext
 from handlers.siteday import parse_times
 from storage import dates, drafts, locations, rota
-from storage.errors import OutOfScope
+from storage.errors import AlreadyDone, OutOfScope
 from storage.locations import Field, LocationInfo
 from storage.models import JOB_NAME_MAX, Role
 from storage.people import Profile
@@ -328,16 +328,20 @@ async def archive_and_cancel(
     if await flows.still_open(update, context, profile.telegram_id, ARCHIVE_FLOW, about) is None:
         return
     await flows.finish(context, profile.telegram_id, ARCHIVE_FLOW)
-    told = await rota.archive_location(
-        services.db,
-        actor_telegram_id=profile.telegram_id,
-        location_id=chosen.location_id,
-        now=services.now(),
-    )
+    try:
+        told = await rota.archive_location(
+            services.db,
+            actor_telegram_id=profile.telegram_id,
+            location_id=chosen.location_id,
+            now=services.now(),
+        )
+        note = rota_texts.archived_and_cancelled(site_texts.told_line(told))
+    except AlreadyDone:  # a double tap: the first one cancelled and told
+        note = rota_texts.already_archived()
     location = await locations.managed(
         services.db, actor_telegram_id=profile.telegram_id, location_id=chosen.location_id
     )
-    await _card(update, location, rota_texts.archived_and_cancelled(site_texts.told_line(told)))
+    await _card(update, location, note)
 
 
 # --- planning sessions -----------------------------------------------------------------------

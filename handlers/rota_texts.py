@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -92,6 +93,27 @@ def session_cancelled(view: SessionView, tz: ZoneInfo) -> str:
         f"Sorry: the lunch session at {where_when(view, tz)} is cancelled. You don't need "
         "to do anything; thank you for offering your time."
     )
+
+
+CANCELLED_LISTED = 40  # sessions named in one notice of a bulk cancel: far inside 4096
+
+
+def sessions_cancelled(views: Sequence[SessionView], tz: ZoneInfo) -> str:
+    """One notice for all of a person's sessions cancelled at once (a location archived)."""
+    if len(views) == 1:
+        return session_cancelled(views[0], tz)
+    places = sorted({view.location_name for view in views})
+    lines = [
+        f"Sorry: these {len(views)} lunch sessions at <b>{esc(', '.join(places))}</b> are "
+        "cancelled:"
+    ]
+    lines += [f"• {day_and_time(view, tz)}" for view in views[:CANCELLED_LISTED]]
+    if len(views) > CANCELLED_LISTED:
+        lines.append(
+            f"…and {len(views) - CANCELLED_LISTED} more, up to {day_and_time(views[-1], tz)}."
+        )
+    lines.append("You don't need to do anything; thank you for offering your time.")
+    return "\n".join(lines)
 
 
 def session_changed(view: SessionView, job: str, tz: ZoneInfo) -> str:
@@ -425,6 +447,13 @@ def archived_and_cancelled(told: str) -> str:
     return (
         "Archived: it keeps its history but takes no new sessions, and its sessions to come "
         f"are cancelled. {told}"
+    )
+
+
+def already_archived() -> str:
+    return (
+        "This location was already archived a moment ago, and its sessions to come cancelled: "
+        "everyone who needed telling was told then. Nothing more to do."
     )
 
 

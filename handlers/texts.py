@@ -418,6 +418,13 @@ def closed() -> str:
     return "That session has already started, finished or been cancelled, so nothing was changed."
 
 
+def already_done() -> str:
+    return (
+        "That was already done a moment ago, so nothing more was changed: whoever needed "
+        "telling was told then."
+    )
+
+
 def out_of_scope() -> str:
     return (
         "Sorry, that is outside the locations you lead (or is for coordinators of the "

@@ -115,6 +115,7 @@ class MarkFamily:
     referral_id: int
     day: int  # YYYYMMDD
     attended: bool
+    page: int = 0  # the page of the register it was on (0 with referral_id 0: open page 1)
 
 
 # --- the list and the card -------------------------------------------------------------------
@@ -612,12 +613,18 @@ async def mark_family(
             attended=chosen.attended,
             now=services.now(),
         )
-    await _register(update, context, profile, chosen.location_id, day)
+    await _register(update, context, profile, chosen.location_id, day, chosen.page)
 
 
 async def _register(
-    update: Update, context: BotContext, profile: Profile, location_id: int, day: date
+    update: Update,
+    context: BotContext,
+    profile: Profile,
+    location_id: int,
+    day: date,
+    page: int = 0,
 ) -> None:
+    """The register a page at a time: every need in full, a button for each family shown."""
     cipher = _cipher(context)
     if cipher is None:
         await show(update, triage_texts.no_cipher())
@@ -634,6 +641,9 @@ async def _register(
         day=day,
         now=services.now(),
     )
+    pages = triage_texts.register_pages(entries)
+    page = min(max(page, 0), max(len(pages) - 1, 0))
+    shown = pages[page] if pages else []
     rows: list[Row] = [
         [
             (
@@ -643,15 +653,32 @@ async def _register(
                     referral_id=e.referral_id,
                     day=_code(day),
                     attended=not e.attended,
+                    page=page,
                 ),
             )
         ]
-        for e in entries
+        for e in shown
     ]
-    message = await show(
-        update, triage_texts.register(location.name, day, entries), keyboard(*rows)
+    rows.append(
+        pager(
+            page,
+            len(pages),
+            1,
+            lambda offset: MarkFamily(
+                location_id=location_id,
+                referral_id=0,
+                day=_code(day),
+                attended=False,
+                page=offset,
+            ),
+        )
     )
-    await _showed(context, message, [e.referral_id for e in entries])
+    message = await show(
+        update,
+        triage_texts.register(location.name, day, entries, shown, page, len(pages)),
+        keyboard(*rows),
+    )
+    await _showed(context, message, [e.referral_id for e in shown])
 
 
 def _code(day: date) -> int:

@@ -16,7 +16,12 @@ from storage.referrals import (
     RegisterEntry,
 )
 
-DATES_SHOWN = 12  # a list of dates longer than this ends with "and N more, until ..."
+# Up to this many dates are written out in full ("Tue 28 Jul and Thu 30 Jul"); a longer list is
+# grouped by month, every date still named: a year of weekdays stays under 2,500 characters.
+DATES_IN_FULL = 12
+# Beyond this many dates the month groups give day numbers alone ("Aug: 4, 6, 11"), so that even
+# every day of a year (with a card's needs and note) fits one message.
+DATES_WITH_WEEKDAYS = 100
 
 STATUS_WORDS = {
     ReferralStatus.SUBMITTED: "new",
@@ -45,11 +50,22 @@ def span(first: date, last: date) -> str:
 
 
 def dates(chosen: Sequence[date]) -> str:
-    """'Tue 28 Jul and Thu 30 Jul'; a long list is cut short, naming its last day."""
+    """'Tue 28 Jul and Thu 30 Jul'; a long list names every date, grouped by month:
+    '14 days (Jul: Tue 28, Thu 30; Aug: Tue 4, Thu 6, …)'. Never cut short: a school is told
+    every day its family has (or has lost) a place."""
+    if len(chosen) > DATES_IN_FULL:
+        years = len({d.year for d in chosen}) > 1
+        named = len(chosen) <= DATES_WITH_WEEKDAYS
+        months: dict[tuple[int, int], list[date]] = {}
+        for day in chosen:
+            months.setdefault((day.year, day.month), []).append(day)
+        groups = [
+            f"{days[0]:%b}{f' {year}' if years else ''}: "
+            + ", ".join(f"{d:%a %-d}" if named else f"{d:%-d}" for d in days)
+            for (year, _), days in months.items()
+        ]
+        return f"{len(chosen)} days ({'; '.join(groups)})"
     names = [f"{d:%a %-d %b}" for d in chosen]
-    if len(names) > DATES_SHOWN:
-        shown = ", ".join(names[: DATES_SHOWN - 1])
-        return f"{shown} and {len(names) - DATES_SHOWN + 1} more, until {chosen[-1]:%a %-d %b %Y}"
     if len(names) <= 1:
         return "".join(names) or "no days"
     return f"{', '.join(names[:-1])} and {names[-1]}"
@@ -183,8 +199,15 @@ def placed(
 ) -> str:
     if summary is None:
         return "✅ Placed. The school has been told."
+    placed_days = summary.placed_days
+    # A long list is on the card below: said once, the screen stays inside one message.
+    which = (
+        dates(placed_days)
+        if len(placed_days) <= DATES_IN_FULL
+        else f"from {placed_days[0]:%a %-d %b} to {placed_days[-1]:%a %-d %b %Y}, each listed below"
+    )
     text = (
-        f"✅ Placed on {plural(len(summary.placed_days), 'day')}: {dates(summary.placed_days)}. "
+        f"✅ Placed on {plural(len(placed_days), 'day')}: {which}. "
         "The school has been told these dates."
     )
     no_lunch = len(skipped) - len(full_days)
@@ -262,24 +285,59 @@ def choose_register_location() -> str:
 # --- the register ---------------------------------------------------------------------------
 
 
-def register(location: str, day: date, entries: list[RegisterEntry]) -> str:
+REGISTER_PAGE_FAMILIES = 20  # buttons a page: far below Telegram's 100
+# The families' lines on one page of the register: with its heading and the page's buttons this
+# stays well inside Telegram's 4096 characters, however long the needs (never shortened).
+REGISTER_PAGE_CHARS = 3500
+
+
+def register_pages(entries: Sequence[RegisterEntry]) -> list[list[RegisterEntry]]:
+    """The register split into pages: at most REGISTER_PAGE_FAMILIES families, and lines of at
+    most REGISTER_PAGE_CHARS characters, on each (one family's lines always fit a page)."""
+    pages: list[list[RegisterEntry]] = []
+    page: list[RegisterEntry] = []
+    size = 0
+    for entry in entries:
+        length = len(_family(entry)) + 1
+        if page and (len(page) == REGISTER_PAGE_FAMILIES or size + length > REGISTER_PAGE_CHARS):
+            pages.append(page)
+            page, size = [], 0
+        page.append(entry)
+        size += length
+    return [*pages, page] if page else pages
+
+
+def register(
+    location: str,
+    day: date,
+    entries: Sequence[RegisterEntry],
+    shown: Sequence[RegisterEntry] | None = None,
+    page: int = 0,
+    pages: int = 1,
+) -> str:
+    """The day's register: counts for every family placed, the lines of those `shown` (the page
+    `page` of `pages`; all of them if not given)."""
     if not entries:
         return f"👨‍👩‍👧 <b>{esc(location)}</b>, {day:%a %-d %b}: no families placed today."
     kids = sum(e.children for e in entries)
+    where = f" Page {page + 1} of {pages}." if pages > 1 else ""
     lines = [
         f"👨‍👩‍👧 <b>{esc(location)}</b>, {day:%a %-d %b}: "
         f"{plural(len(entries), 'family', 'families')}, {children(kids)}. "
-        "Tap a family when they arrive."
+        f"Tap a family when they arrive.{where}"
     ]
-    for entry in entries:
-        mark = {True: "✅", False: "❌", None: "▫️"}[entry.attended]
-        needs = f"\n   ⚠️ <b>{esc(entry.needs)}</b>" if entry.needs else ""
-        lines.append(
-            f"{mark} {esc(entry.reference)} ({esc(entry.school_name)}): "
-            f"{plural(entry.children, 'child', 'children')}, {esc(', '.join(entry.age_bands))}"
-            f"{needs}"
-        )
+    lines += [_family(entry) for entry in (entries if shown is None else shown)]
     return "\n".join(lines)
+
+
+def _family(entry: RegisterEntry) -> str:
+    mark = {True: "✅", False: "❌", None: "▫️"}[entry.attended]
+    needs = f"\n   ⚠️ <b>{esc(entry.needs)}</b>" if entry.needs else ""
+    return (
+        f"{mark} {esc(entry.reference)} ({esc(entry.school_name)}): "
+        f"{plural(entry.children, 'child', 'children')}, {esc(', '.join(entry.age_bands))}"
+        f"{needs}"
+    )
 
 
 # --- notices --------------------------------------------------------------------------------

@@ -25,6 +25,12 @@ class Closed(Exception):
     """The session is not open for this now: it has started, ended or was cancelled."""
 
 
+class AlreadyDone(Exception):
+    """It was done a moment ago (a double tap, or two people at once): a session already
+    cancelled, a location already archived. Nothing changed, and whoever was to be told was
+    told the first time; not to be mistaken for "there was nobody to tell"."""
+
+
 class Clash(Exception):
     """A change would collide: with another session at the same place and time, or with other
     bookings of the people booked (`names`)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -397,20 +398,15 @@ async def options(
             query = query.where(Location.id == location_id)
         found = (await session.scalars(query.order_by(func.lower(Location.name)))).all()
         asked = set(referral.preferred_location_ids)
-        wanted = _placed_days(first_day, last_day, tuple(referral.weekdays))
-        # Most of hundreds of locations run no lunch on those days: one query finds those
-        # that do, and only they are looked at day by day.
-        running = await _running_between(session, wanted, tz, now)
+        wanted = _placed_days(first_day, last_day, tuple(referral.weekdays), now)
+        # Two queries for every location at once, not two for each one.
+        at = await _asked_days(session, found, referral, wanted, tz, now)
         result = [
             PlacementOption(
                 location_id=location.id,
                 name=location.name,
                 asked_for=location.id in asked,
-                days=tuple(
-                    await _asked_days(session, location, referral, wanted, tz, now)
-                    if location.id in running
-                    else _no_lunch(wanted, tz, now)
-                ),
+                days=tuple(at[location.id]),
             )
             for location in found
         ]
@@ -444,10 +440,12 @@ async def place(
         ).one_or_none()
         if location is None or location.archived_at is not None:
             raise NotFound("no such open location")
-        wanted = _placed_days(first_day, last_day, weekdays)
+        wanted = _placed_days(first_day, last_day, weekdays, now)
         if not wanted:
             return DecisionOutcome(decision=Decision.NO_DAYS)
-        days = await _asked_days(session, location, referral, wanted, tz, now, lock=True)
+        days = (await _asked_days(session, [location], referral, wanted, tz, now, lock=True))[
+            location.id
+        ]
         chosen = [d for d in days if d.fits]
         if not chosen:
             full = tuple(d.day for d in days if d.session_id is not None)
@@ -936,78 +934,48 @@ async def _live_days(
     return list((await session.scalars(query)).all())
 
 
-async def _running_between(
-    session: AsyncSession, wanted: list[date], tz: ZoneInfo, now: datetime
-) -> set[int]:
-    """The locations with a lunch session still to come between the first and last day
-    wanted (a superset of those with one on a day wanted: `_asked_days` looks closer)."""
-    ahead = _no_lunch(wanted, tz, now)
-    if not ahead:
-        return set()
-    start = datetime.combine(ahead[0].day, time(0), tzinfo=tz).astimezone(UTC)
-    end = datetime.combine(ahead[-1].day + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
-    query = select(LunchSession.location_id).where(
-        LunchSession.status == SessionStatus.SCHEDULED,
-        LunchSession.starts_at > now,
-        LunchSession.starts_at >= start,
-        LunchSession.starts_at < end,
-    )
-    return set((await session.scalars(query.distinct())).all())
-
-
-def _no_lunch(wanted: list[date], tz: ZoneInfo, now: datetime) -> list[AskedDay]:
-    """The days wanted still to come, as they stand where no lunch runs on any of them."""
-    today = now.astimezone(tz).date()
-    return [
-        AskedDay(day=day, session_id=None, starts_at=None, ends_at=None, room=None, fits=False)
-        for day in wanted
-        if day >= today
-    ]
-
-
 async def _asked_days(
     session: AsyncSession,
-    location: Location,
+    places: Sequence[Location],
     referral: Referral,
     wanted: list[date],
     tz: ZoneInfo,
     now: datetime,
     *,
     lock: bool = False,
-) -> list[AskedDay]:
-    """Each day wanted as it stands at the location: its lunch session still to come (the
-    first, if it runs two), and the children's places left beside the families already placed
-    (this one's own earlier placement aside). Days gone by are left out: nobody is placed there."""
+) -> dict[int, list[AskedDay]]:
+    """Each day wanted as it stands at each location (by its id): its lunch session still to
+    come (the first, if it runs two), and the children's places left beside the families
+    already placed (this one's own earlier placement aside). Days gone by are left out: nobody
+    is placed there. Two queries, however many locations."""
     today = now.astimezone(tz).date()
     wanted = [day for day in wanted if day >= today]
-    if not wanted:
-        return []
+    if not wanted or not places:
+        return {location.id: [] for location in places}
     start = datetime.combine(wanted[0], time(0), tzinfo=tz).astimezone(UTC)
     end = datetime.combine(wanted[-1] + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
-    query = (
-        select(LunchSession)
-        .where(
-            LunchSession.location_id == location.id,
-            LunchSession.status == SessionStatus.SCHEDULED,
-            LunchSession.starts_at > now,
-            LunchSession.starts_at >= start,
-            LunchSession.starts_at < end,
-        )
-        .order_by(LunchSession.starts_at)
+    to_come = (
+        LunchSession.location_id.in_([location.id for location in places]),
+        LunchSession.status == SessionStatus.SCHEDULED,
+        LunchSession.starts_at > now,
+        LunchSession.starts_at >= start,
+        LunchSession.starts_at < end,
     )
+    query = select(LunchSession).where(*to_come).order_by(LunchSession.starts_at)
     if lock:  # placing: a session cancelled meanwhile is seen as cancelled, not placed at
         query = query.with_for_update()
     lunches = (await session.scalars(query)).all()
-    by_day: dict[date, LunchSession] = {}
+    by_day: dict[tuple[int, date], LunchSession] = {}
     for lunch in lunches:
-        by_day.setdefault(lunch.starts_at.astimezone(tz).date(), lunch)
+        by_day.setdefault((lunch.location_id, lunch.starts_at.astimezone(tz).date()), lunch)
     taken = dict(
         (
             await session.execute(
                 select(PlacementDay.session_id, func.sum(Referral.children))
                 .join(Referral, PlacementDay.referral_id == Referral.id)
                 .where(
-                    PlacementDay.session_id.in_([lunch.id for lunch in by_day.values()]),
+                    # The sessions as a subquery: thousands of ids would pass a driver's limit.
+                    PlacementDay.session_id.in_(select(LunchSession.id).where(*to_come)),
                     Referral.status == ReferralStatus.PLACED,
                     Referral.id != referral.id,
                 )
@@ -1017,29 +985,36 @@ async def _asked_days(
         .tuples()
         .all()
     )
-    capacity = location.daily_child_capacity
-    days = []
-    for day in wanted:
-        found = by_day.get(day)
-        if found is None:
+    result: dict[int, list[AskedDay]] = {}
+    for location in places:
+        capacity = location.daily_child_capacity
+        days = result.setdefault(location.id, [])
+        for day in wanted:
+            found = by_day.get((location.id, day))
+            if found is None:
+                days.append(
+                    AskedDay(
+                        day=day,
+                        session_id=None,
+                        starts_at=None,
+                        ends_at=None,
+                        room=None,
+                        fits=False,
+                    )
+                )
+                continue
+            room = capacity - int(taken.get(found.id) or 0) if capacity > 0 else None
             days.append(
                 AskedDay(
-                    day=day, session_id=None, starts_at=None, ends_at=None, room=None, fits=False
+                    day=day,
+                    session_id=found.id,
+                    starts_at=found.starts_at,
+                    ends_at=found.ends_at,
+                    room=room,
+                    fits=room is None or room >= referral.children,
                 )
             )
-            continue
-        room = capacity - int(taken.get(found.id) or 0) if capacity > 0 else None
-        days.append(
-            AskedDay(
-                day=day,
-                session_id=found.id,
-                starts_at=found.starts_at,
-                ends_at=found.ends_at,
-                room=room,
-                fits=room is None or room >= referral.children,
-            )
-        )
-    return days
+    return result
 
 
 # --- when a session is cancelled or moved (called inside storage.rota's transactions) ----------
@@ -1047,16 +1022,7 @@ async def _asked_days(
 
 async def families_at(session: AsyncSession, session_ids: list[int]) -> FamiliesTold:
     """How many placed families (and children) those sessions concern: before a change."""
-    placed = (
-        await session.scalars(
-            select(Referral).where(
-                Referral.id.in_(
-                    select(PlacementDay.referral_id).where(PlacementDay.session_id.in_(session_ids))
-                ),
-                Referral.status == ReferralStatus.PLACED,
-            )
-        )
-    ).all()
+    placed = await _placed_at_sessions(session, session_ids)
     return FamiliesTold(families=len(placed), children=sum(r.children for r in placed))
 
 
@@ -1067,23 +1033,7 @@ async def sessions_cancelled(
     days (the register no longer lists them), and their school's contacts are told once, with
     the days still placed. A family left with no lunch to come goes back on the waiting list,
     so that a coordinator finds it another place."""
-    placed = list(
-        (
-            await session.scalars(
-                select(Referral)
-                .where(
-                    Referral.id.in_(
-                        select(PlacementDay.referral_id).where(
-                            PlacementDay.session_id.in_(session_ids)
-                        )
-                    ),
-                    Referral.status == ReferralStatus.PLACED,
-                )
-                .order_by(Referral.id)
-                .with_for_update()
-            )
-        ).all()
-    )
+    placed = await _placed_at_sessions(session, session_ids, lock=True)
     for referral in placed:
         lost = (
             await session.scalars(
@@ -1132,7 +1082,7 @@ async def sessions_cancelled(
 async def session_moved(session: AsyncSession, lunch: LunchSession, now: datetime) -> FamiliesTold:
     """A lunch's times changed (on the same day): the schools of the families placed at it
     are told the new times."""
-    placed = await _placed_at_session(session, lunch.id)
+    placed = await _placed_at_sessions(session, [lunch.id], lock=True)
     for referral in placed:
         await _tell_school(
             session,
@@ -1146,14 +1096,24 @@ async def session_moved(session: AsyncSession, lunch: LunchSession, now: datetim
     return FamiliesTold(families=len(placed), children=sum(r.children for r in placed))
 
 
-async def _placed_at_session(session: AsyncSession, session_id: int) -> list[Referral]:
+async def _placed_at_sessions(
+    session: AsyncSession, session_ids: Sequence[int], *, lock: bool = False
+) -> list[Referral]:
+    """The families placed at any of those sessions, each once, in the order they came;
+    `lock`: about to be changed (or their schools told), so a placement at the same moment
+    waits for this one."""
     query = (
         select(Referral)
-        .join(PlacementDay, PlacementDay.referral_id == Referral.id)
-        .where(PlacementDay.session_id == session_id, Referral.status == ReferralStatus.PLACED)
+        .where(
+            Referral.id.in_(
+                select(PlacementDay.referral_id).where(PlacementDay.session_id.in_(session_ids))
+            ),
+            Referral.status == ReferralStatus.PLACED,
+        )
         .order_by(Referral.id)
-        .with_for_update(of=Referral)
     )
+    if lock:
+        query = query.with_for_update()
     return list((await session.scalars(query)).all())
 
 
@@ -1218,7 +1178,14 @@ def _ended(referral: Referral) -> date:
     return min(ended, latest)
 
 
-def _placed_days(first: date, last: date, weekdays: tuple[int, ...]) -> list[date]:
+def _placed_days(first: date, last: date, weekdays: tuple[int, ...], now: datetime) -> list[date]:
+    """The days of those weekdays from `first` to `last`, within the planning window
+    (storage.dates.PLANNING): sessions are only planned inside it and days gone by are not
+    placed, so nothing real lies outside it, and dates from a forged or old button (0001 to
+    9999) cannot make millions of days or run off the calendar."""
+    today = now.date()  # UTC: near(), give or take a day, of the programme's own date
+    first = max(first, dates.PLANNING.earliest(today) - timedelta(days=1))
+    last = min(last, dates.PLANNING.latest(today) + timedelta(days=1))
     days = [first + timedelta(days=n) for n in range(max(0, (last - first).days + 1))]
     return [day for day in days if day.weekday() in weekdays]
 

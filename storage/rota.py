@@ -14,14 +14,22 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, exists, func, or_, select, update
+from sqlalchemy import Select, and_, distinct, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from storage import audit, outbox, referrals
 from storage.db import Database, rowcount
-from storage.errors import Clash, Closed, NotFound, NotRegistered, NotYours, PermissionDenied
+from storage.errors import (
+    AlreadyDone,
+    Clash,
+    Closed,
+    NotFound,
+    NotRegistered,
+    NotYours,
+    PermissionDenied,
+)
 from storage.locations import home_ids_of, people_of
 from storage.models import (
     LIVE_BOOKING,
@@ -426,6 +434,19 @@ async def session_card(
         return SessionCard(session=view, mine=await _place(session, booking, view, name))
 
 
+async def session_views(db: Database, session_ids: Sequence[int]) -> list[SessionView]:
+    """Those sessions, in time order (any that no longer exist left out)."""
+    async with db.read() as session:
+        rows = (
+            await session.scalars(
+                select(LunchSession)
+                .where(LunchSession.id.in_(list(session_ids)))
+                .order_by(LunchSession.starts_at)
+            )
+        ).all()
+        return await _views(session, rows)
+
+
 async def session_of_job(db: Database, job_id: int) -> SessionView | None:
     async with db.read() as session:
         job = await session.get(SessionJob, job_id)
@@ -821,27 +842,32 @@ async def cancel_session(
         actor = await require_location(session, actor_telegram_id, lunch.location_id)
         _require_ahead(lunch, now)
         if lunch.status is SessionStatus.CANCELLED:
-            return Told()
-        told = await _cancel(session, lunch, actor, now)
+            raise AlreadyDone  # a second tap: the first one told everyone
+        told = len(await _cancel(session, lunch, actor, now))
         families = await referrals.sessions_cancelled(session, [lunch.id], now)
-        return told + Told(families=families.families, children=families.children)
+        return Told(volunteers=told, families=families.families, children=families.children)
 
 
-async def _cancel(session: AsyncSession, lunch: LunchSession, actor: Person, now: datetime) -> Told:
-    """Cancel one session for the volunteers (the caller then tells the families' schools)."""
+async def _cancel(
+    session: AsyncSession, lunch: LunchSession, actor: Person, now: datetime, *, tell: bool = True
+) -> list[Person]:
+    """Cancel one session for the volunteers (the caller then tells the families' schools):
+    returns the people signed up for it, each once however many places they held. They are
+    told now, or (not `tell`: a bulk cancel) by the caller, once for all their sessions."""
     lunch.status = SessionStatus.CANCELLED
-    told = 0
+    people: dict[int, Person] = {}
     for booking, person in await _live(session, lunch.id, CANCELLED_TELLS):
         _set_status(booking, BookingStatus.CANCELLED, now)
-        await _notify(
-            session,
-            person,
-            "session_cancelled",
-            {"session_id": lunch.id, "job_id": booking.job_id},
-            f"session_cancelled:{lunch.id}:{person.id}",
-            now=now,
-        )
-        told += 1
+        if tell and person.id not in people:
+            await _notify(
+                session,
+                person,
+                "session_cancelled",
+                {"session_id": lunch.id, "job_id": booking.job_id},
+                f"session_cancelled:{lunch.id}:{person.id}",
+                now=now,
+            )
+        people[person.id] = person
     await session.execute(
         update(SessionJob).where(SessionJob.session_id == lunch.id).values(taken=0)
     )
@@ -852,16 +878,18 @@ async def _cancel(session: AsyncSession, lunch: LunchSession, actor: Person, now
         actor_id=actor.id,
         action="session.cancelled",
         subject=("session", lunch.id),
-        told=told,
+        told=len(people),
     )
-    return Told(volunteers=told)
+    return list(people.values())
 
 
 async def _to_tell(
     session: AsyncSession, session_ids: list[int], statuses: Sequence[BookingStatus]
 ) -> Told:
+    """How many people (each once, however many of the sessions they signed up for) and
+    placed families would be told of a change to those sessions."""
     volunteers = await session.scalar(
-        select(func.count()).where(
+        select(func.count(distinct(Booking.person_id))).where(
             Booking.session_id.in_(session_ids), Booking.status.in_(statuses)
         )
     )
@@ -890,7 +918,8 @@ async def archive_location(
         location = await session.get(Location, location_id)
         if location is None:
             raise NotFound("no such location")
-        told = Told()
+        if location.archived_at is not None:
+            raise AlreadyDone  # a second tap: its sessions were cancelled, and told, then
         ahead = (
             await session.scalars(
                 select(LunchSession)
@@ -898,21 +927,35 @@ async def archive_location(
                 .order_by(LunchSession.starts_at)
             )
         ).all()
+        # One notice for each person, naming all their sessions, not one per session.
+        signed_up: dict[int, tuple[Person, list[int]]] = {}
         for lunch in ahead:
-            told += await _cancel(session, lunch, actor, now)
-        families = await referrals.sessions_cancelled(session, [lunch.id for lunch in ahead], now)
-        told += Told(families=families.families, children=families.children)
-        if location.archived_at is None:
-            location.archived_at = now
-            audit.record(
+            for person in await _cancel(session, lunch, actor, now, tell=False):
+                signed_up.setdefault(person.id, (person, []))[1].append(lunch.id)
+        for person, session_ids in signed_up.values():
+            await outbox.queue(
                 session,
-                at=now,
-                actor_id=actor.id,
-                action="location.archived",
-                subject=("location", location_id),
-                cancelled=len(ahead),
+                person=person,
+                kind="sessions_cancelled",
+                payload={"session_ids": session_ids},
+                # A session is cancelled once: its id makes the notice unique.
+                dedupe_key=f"sessions_cancelled:{session_ids[0]}:{person.id}",
+                due_at=now,
+                now=now,
             )
-        return told
+        families = await referrals.sessions_cancelled(session, [lunch.id for lunch in ahead], now)
+        location.archived_at = now
+        audit.record(
+            session,
+            at=now,
+            actor_id=actor.id,
+            action="location.archived",
+            subject=("location", location_id),
+            cancelled=len(ahead),
+        )
+        return Told(
+            volunteers=len(signed_up), families=families.families, children=families.children
+        )
 
 
 def _to_come(location_id: int, now: datetime) -> Select[tuple[int]]:

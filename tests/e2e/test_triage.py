@@ -10,9 +10,14 @@ import io
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 
+import pytest
+
 from bot.config import Config
 from bot.harness import Clock, Rehearsal
+from handlers import callbacks
+from handlers.planning import ArchiveAndCancel
 from storage import audit, invites, locations, referrals, rota
+from storage.errors import AlreadyDone
 from storage.referrals import ReferralForm
 from tests.conftest import RACHEL
 from tests.e2e.test_joining import register
@@ -408,6 +413,114 @@ async def test_a_family_cannot_be_placed_where_no_lunch_runs_on_the_days_asked(
     assert len(okafor.bot_messages) == told_before  # the school was told nothing
 
 
+async def test_a_forged_placement_button_with_dates_far_away_places_only_on_real_lunches(
+    bot: Rehearsal,
+) -> None:
+    """A tampered client sends Confirm placement with dates from 0001 to 9999: storage looks
+    only at the planning window, so no internal error, and the family is placed (and the
+    school told) only on the lunches that really run."""
+    await referred(bot)
+    db, now, cipher = bot.services.db, bot.services.now(), bot.services.cipher
+    assert cipher is not None
+    [location] = await locations.listed(db)
+    # Asked for Tuesdays to Fridays: the calendar's last day, Fri 31 Dec 9999, is one of them.
+    sent = await referrals.submit(
+        db,
+        cipher,
+        telegram_id=OKAFOR,
+        now=now,
+        daily_limit=10,
+        form=ReferralForm(
+            reference="HS-015",
+            children=1,
+            age_bands=("Year 3",),
+            needs=None,
+            note=None,
+            preferred_location_ids=(),
+            first_day=date(2026, 7, 28),
+            last_day=date(2026, 7, 31),
+            weekdays=(1, 2, 3, 4),
+            consent=True,
+        ),
+    )
+    referral_id = sent.referral_id
+    rachel, okafor = bot.user(RACHEL, "Rachel"), bot.user(OKAFOR, "Mr Okafor")
+    await rachel.send("/referrals")
+    await rachel.tap("HS-015 · Hillside Primary · 1 child")
+    await rachel.tap("📍 Place")  # the placing form is open: only the dates are forged
+    await rachel.tap_data(f"tc:{referral_id}:0:{location.location_id}:10101:99991231")
+    assert "Sorry, something went wrong" not in rachel.last.text
+    assert rachel.last.text.startswith(
+        "✅ Placed on 2 days: Tue 28 Jul and Thu 30 Jul. The school has been told these dates."
+    )
+    await bot.settle()
+    assert okafor.last.text == (
+        "📬 Referral HS-015: placed at St Mark's on Tue 28 Jul and Thu 30 Jul."
+    )
+
+
+async def test_the_school_is_told_every_date_of_a_long_placement(bot: Rehearsal) -> None:
+    """A family placed on all 23 weekdays from 28 Jul to 27 Aug: the school is told every one
+    of them (grouped by month), not the first eleven and "and 12 more"."""
+    await register(bot, RACHEL, "Rachel")
+    db, now, cipher = bot.services.db, bot.services.now(), bot.services.cipher
+    assert cipher is not None
+    hall = await locations.create(db, actor_telegram_id=RACHEL, name="St Mark's", now=now)
+    await rota.create_sessions(
+        db,
+        actor_telegram_id=RACHEL,
+        plan=rota.SessionPlan(
+            location_id=hall.location_id,
+            first_day=date(2026, 7, 27),
+            last_day=date(2026, 8, 28),
+            weekdays=frozenset({0, 1, 2, 3, 4}),
+            start=time(11, 30),
+            end=time(13, 30),
+            jobs=(rota.JobSpec(job="server", places=2),),
+        ),
+        tz=bot.services.settings.timezone,
+        now=now,
+    )
+    await contact(bot, OKAFOR, "Hillside Primary")
+    await referrals.submit(
+        db,
+        cipher,
+        telegram_id=OKAFOR,
+        now=now,
+        daily_limit=10,
+        form=ReferralForm(
+            reference="HS-020",
+            children=1,
+            age_bands=("Year 4",),
+            needs=None,
+            note=None,
+            preferred_location_ids=(hall.location_id,),
+            first_day=date(2026, 7, 28),
+            last_day=date(2026, 8, 27),
+            weekdays=(0, 1, 2, 3, 4),
+            consent=True,
+        ),
+    )
+    await bot.deliver()
+    rachel, okafor = bot.user(RACHEL, "Rachel"), bot.user(OKAFOR, "Mr Okafor")
+    await rachel.send("/referrals")
+    await rachel.tap("HS-020 · Hillside Primary · 1 child")
+    await rachel.tap("📍 Place")
+    await rachel.tap("★ St Mark's · 23 of 23 days")
+    await rachel.tap("✅ Place on 23 days")
+    every_day = (
+        "23 days (Jul: Tue 28, Wed 29, Thu 30, Fri 31; Aug: Mon 3, Tue 4, Wed 5, Thu 6, Fri 7, "
+        "Mon 10, Tue 11, Wed 12, Thu 13, Fri 14, Mon 17, Tue 18, Wed 19, Thu 20, Fri 21, "
+        "Mon 24, Tue 25, Wed 26, Thu 27)"
+    )
+    assert rachel.last.text.startswith(
+        "✅ Placed on 23 days: from Tue 28 Jul to Thu 27 Aug 2026, each listed below."
+    )
+    assert f"placed at St Mark's on {every_day}" in rachel.last.text
+    await bot.settle()
+    assert okafor.last.text == f"📬 Referral HS-020: placed at St Mark's on {every_day}."
+
+
 async def test_a_full_lunch_is_shown_and_left_out_of_a_placement(
     bot: Rehearsal, clock: Clock
 ) -> None:
@@ -583,6 +696,74 @@ async def test_archiving_a_location_cancels_its_lunches_and_tells_everyone_once(
     assert sam.last.text.startswith("Sorry: the lunch session at St Mark's, Tue 28 Jul")
 
 
+async def test_a_second_tap_on_archive_says_it_was_already_done(bot: Rehearsal) -> None:
+    """Two taps on "Cancel 2 sessions and archive" (both sent before the screen changed): the
+    second says it was already done, not that nobody was booked and nobody needs telling."""
+    await placed_with_a_volunteer(bot)
+    rachel = bot.user(RACHEL, "Rachel")
+    st_marks = (await locations.listed(bot.services.db))[0].location_id
+    await rachel.send("/locations")
+    await rachel.tap("St Mark's")
+    await rachel.tap("🗄 Archive")
+    confirm = rachel.last
+    await rachel.tap("🗄 Cancel 2 sessions and archive")
+    assert "I'm telling the 1 volunteer who signed up for it" in rachel.last.text
+    await rachel.tap_data(
+        callbacks.encode(ArchiveAndCancel(location_id=st_marks)), message_id=confirm.message_id
+    )
+    assert "nobody needs telling" not in rachel.last.text
+    # The first tap closed the archiving form, so the second is told so; two taps handled at
+    # the same moment meet storage's AlreadyDone instead, which says the same kindly.
+    assert rachel.last.text.startswith("This form (archiving the location) is closed")
+    with pytest.raises(AlreadyDone):
+        await rota.archive_location(
+            bot.services.db, actor_telegram_id=RACHEL, location_id=st_marks, now=bot.services.now()
+        )
+
+
+async def test_archiving_counts_and_tells_a_volunteer_on_several_sessions_once(
+    bot: Rehearsal,
+) -> None:
+    """Sam serves on both St Mark's lunches: archiving it says one volunteer will be told, and
+    Sam gets one notice naming both sessions, not one per session."""
+    await placed_with_a_volunteer(bot)
+    st_marks = (await locations.listed(bot.services.db))[0].location_id
+    thursday = (
+        await rota.sessions_on(
+            bot.services.db,
+            actor_telegram_id=RACHEL,
+            location_id=st_marks,
+            day=date(2026, 7, 30),
+            tz=bot.services.settings.timezone,
+        )
+    )[0].session
+    booked = await rota.book(
+        bot.services.db,
+        telegram_id=SAM,
+        job_id=thursday.jobs[0].job_id,
+        now=bot.services.now(),
+        waitlist=False,
+    )
+    assert booked.booking is not None
+    await bot.settle()
+    rachel, sam = bot.user(RACHEL, "Rachel"), bot.user(SAM, "Sam")
+    before = len(sam.bot_messages)
+    await rachel.send("/locations")
+    await rachel.tap("St Mark's")
+    await rachel.tap("🗄 Archive")
+    assert "1 volunteer and 1 placed family (2 children) will be told" in rachel.last.text
+    await rachel.tap("🗄 Cancel 2 sessions and archive")
+    assert "I'm telling the 1 volunteer who signed up for it" in rachel.last.text
+    await bot.settle()
+    told = [m.text for m in sam.bot_messages[before:]]
+    assert told == [
+        "Sorry: these 2 lunch sessions at St Mark's are cancelled:\n"
+        "• Tue 28 Jul, 11:30-13:30\n"
+        "• Thu 30 Jul, 11:30-13:30\n"
+        "You don't need to do anything; thank you for offering your time."
+    ]
+
+
 async def test_many_locations_are_offered_a_page_at_a_time(bot: Rehearsal) -> None:
     await referred(bot)
     db, now = bot.services.db, bot.services.now()
@@ -605,3 +786,89 @@ async def test_many_locations_are_offered_a_page_at_a_time(bot: Rehearsal) -> No
         "« Back",
         "✖ Cancel",
     ]
+
+
+async def test_a_long_register_is_shown_a_page_at_a_time_with_every_need_in_full(
+    bot: Rehearsal, clock: Clock
+) -> None:
+    """25 families placed at a location with no daily capacity, each with a long allergy note:
+    one message would pass Telegram's 4096 characters and be refused, so the one screen that
+    flags allergies would not appear. It comes a page at a time, every need in full."""
+    await register(bot, RACHEL, "Rachel")
+    db, now = bot.services.db, bot.services.now()
+    hall = await locations.create(db, actor_telegram_id=RACHEL, name="St Mark's", now=now)
+    tuesday = date(2026, 7, 28)
+    await lunches(bot, hall.location_id, tuesday)
+    await contact(bot, OKAFOR, "Hillside Primary")
+    cipher = bot.services.cipher
+    assert cipher is not None
+    families = 25
+
+    def needs(n: int) -> str:
+        note = f"Family {n:02}: severe peanut & sesame allergy, EpiPen in the bag. "
+        return (note * 20)[: referrals.NEEDS_MAX - 4] + f"#{n:02}."
+
+    for n in range(families):
+        sent = await referrals.submit(
+            db,
+            cipher,
+            telegram_id=OKAFOR,
+            now=now,
+            daily_limit=100,
+            form=ReferralForm(
+                reference=f"HS-{n:03}",
+                children=1,
+                age_bands=("Year 2",),
+                needs=needs(n),
+                note=None,
+                preferred_location_ids=(hall.location_id,),
+                first_day=tuesday,
+                last_day=tuesday,
+                weekdays=(tuesday.weekday(),),
+                consent=True,
+            ),
+        )
+        outcome = await referrals.place(
+            db,
+            telegram_id=RACHEL,
+            referral_id=sent.referral_id,
+            version=sent.version,
+            location_id=hall.location_id,
+            first_day=tuesday,
+            last_day=tuesday,
+            weekdays=(tuesday.weekday(),),
+            tz=bot.services.settings.timezone,
+            now=now,
+        )
+        assert outcome.decision is referrals.Decision.DONE
+
+    clock.now = datetime(2026, 7, 28, 7, 0, tzinfo=UTC)
+    rachel = bot.user(RACHEL, "Rachel")
+    await rachel.send("/register")
+    seen: dict[str, str] = {}
+    pages = 0
+    while True:
+        screen = rachel.last
+        pages += 1
+        assert "25 families, 25 children" in screen.text
+        assert len(screen.text) <= 4096 and len(screen.labels()) <= 21
+        family_buttons = [label for label in screen.labels() if label.startswith("HS-")]
+        for label in family_buttons:
+            seen[label] = screen.text
+        if "Next ▶" not in screen.labels():
+            break
+        await rachel.tap("Next ▶")
+    assert pages > 1 and f"Page {pages} of {pages}." in rachel.last.text
+    assert sorted(seen) == [f"HS-{n:03}" for n in range(families)]
+    for n in range(families):  # every family's needs, never shortened, on its own page
+        assert f"⚠️ {needs(n)}" in seen[f"HS-{n:03}"]
+
+    # Marking a family on the last page keeps the register on that page.
+    last = family_buttons[-1]
+    await rachel.tap(last)
+    assert f"✅ {last} (Hillside Primary)" in rachel.last.text
+    assert f"Page {pages} of {pages}." in rachel.last.text
+    await rachel.tap("◀ Previous")
+    assert f"Page {pages - 1} of {pages}." in rachel.last.text
+    refused = [c.method for c in bot.sandbox.calls if not c.ok and c.chat_id == RACHEL]
+    assert refused == []

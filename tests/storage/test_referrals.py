@@ -7,7 +7,7 @@ from datetime import date, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from storage import audit, drafts, keys, locations, outbox, people, referrals, rota
 from storage.crypto import Cipher, SealError, new_key
@@ -561,3 +561,78 @@ async def test_a_date_far_ahead_cannot_keep_the_details_for_ever(
             expires_on=date(9999, 12, 31),
             now=clock(),
         )
+
+
+async def test_dates_outside_the_planning_window_are_never_looked_at(
+    db: Database, clock: Clock
+) -> None:
+    """A forged or old button can carry any dates (0001 to 9999): only the days of the planning
+    window (storage.dates.PLANNING) are looked at, so no millions of days are built and the
+    calendar's end is never passed; the family is placed only on real lunches."""
+    location_id = await _programme(db, clock)
+    sent = await referrals.submit(
+        db, CIPHER, telegram_id=OKAFOR, form=form(), now=clock(), daily_limit=10
+    )
+    far = (date(1, 1, 1), date(9999, 12, 31))
+    [option] = await referrals.options(
+        db,
+        telegram_id=RACHEL,
+        referral_id=sent.referral_id,
+        first_day=far[0],
+        last_day=far[1],
+        tz=LONDON,
+        now=clock(),
+        location_id=location_id,
+    )
+    latest = clock().date() + timedelta(days=367)
+    assert all(clock().date() <= d.day <= latest for d in option.days)
+    assert option.open_days and all(d.session_id is not None for d in option.open_days)
+    placed = await _place(db, clock, sent.referral_id, location_id, *far)
+    assert placed.decision is Decision.DONE and placed.summary is not None
+    assert placed.summary.placed_days == tuple(d.day for d in option.open_days)
+    assert placed.summary.placed_to is not None and placed.summary.placed_to <= date(2026, 8, 28)
+
+
+async def _statements_for_options(db: Database, clock: Clock, referral_id: int) -> int:
+    """How many SQL statements the placing screen's options() runs."""
+    run: list[str] = []
+
+    def count(*args: object) -> None:
+        run.append("statement")
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        await referrals.options(
+            db,
+            telegram_id=RACHEL,
+            referral_id=referral_id,
+            first_day=date(2026, 7, 28),
+            last_day=date(2026, 8, 27),
+            tz=LONDON,
+            now=clock(),
+        )
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", count)
+    return len(run)
+
+
+async def test_the_placing_screen_asks_the_same_few_queries_however_many_locations(
+    db: Database, clock: Clock
+) -> None:
+    """Every page of the placing screen looks up all open locations: with 500 of them, two
+    queries each were a thousand. The days at every location come from the same two queries."""
+    location_id = await _programme(db, clock)
+    sent = await referrals.submit(
+        db, CIPHER, telegram_id=OKAFOR, form=form(), now=clock(), daily_limit=10
+    )
+    await _place(db, clock, sent.referral_id, location_id, date(2026, 7, 28), date(2026, 7, 30))
+    other = await referrals.submit(
+        db, CIPHER, telegram_id=OKAFOR, form=form(reference="HS-015"), now=clock(), daily_limit=10
+    )
+    few = await _statements_for_options(db, clock, other.referral_id)
+    for n in range(12):
+        hall = await locations.create(
+            db, actor_telegram_id=RACHEL, name=f"Hall {n:02}", now=clock()
+        )
+        await _lunches(db, clock, hall.location_id, date(2026, 7, 27), date(2026, 7, 31))
+    assert await _statements_for_options(db, clock, other.referral_id) == few
