@@ -243,5 +243,8 @@ async def test_the_privacy_report_says_how_purging_works_and_what_it_cannot_reac
         "between today and 366 days ahead",
         "edited at purge to say the details were removed",
         "after 5 such links\n  from one person, or 50 from everyone",
+        "Why a session did not run, when a site lead types it",
+        "at most 200 characters",
+        "not in the audit log (it records only that a\n  reason was typed)",
     ):
         assert claim in report, claim
