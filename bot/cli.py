@@ -26,7 +26,7 @@ from bot.config import (
     config_path,
     load_config,
 )
-from storage import crypto, impact, migrate, referrals, rota_import, spreadsheet
+from storage import crypto, dates, impact, migrate, referrals, rota_import, spreadsheet
 from storage.db import Database
 from storage.migrate import DatabaseUnavailable
 
@@ -297,6 +297,11 @@ def _report(config: Config, args: argparse.Namespace) -> int:
     problem = impact.period_problem(start, end, today=now.astimezone(config.programme.tz).date())
     if problem is not None:
         return _fail(f"cannot report on {start} to {end}: {_PERIOD_PROBLEMS[problem]}")
+    if not dates.REPORTING.holds(now.astimezone(config.programme.tz).date(), start):
+        years = dates.REPORTING.back.days // 366
+        return _fail(
+            f"cannot report on {start} to {end}: a report starts at most {years} years ago"
+        )
     report = asyncio.run(_impact(config, start, end, args.location, now))
     if report is None:
         return _fail(f"no location called “{args.location}”; leave out --location to report on all")

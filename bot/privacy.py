@@ -6,6 +6,7 @@ from __future__ import annotations
 from bot.config import KEY_ENV, Config
 from storage import dates, invites, locations, migrate, referrals
 from storage.db import Database
+from storage.models import NOT_RUN_REASON_MAX
 
 WHAT_IS_STORED = """\
 Holiday Lunch Bot: privacy report for {programme}
@@ -23,6 +24,14 @@ WHAT IS STORED, WHY, WHO SEES IT
   removed; shifts already done stay, nameless, in the totals.
 - Bookings, attendance, meals served and children fed per session. Why: the rota and the
   evidence base for funders. Seen by: coordinators; a volunteer sees their own.
+- Why a session did not run, when a site lead types it rather than choosing a listed reason:
+  a short text (at most {not_run_max} characters; the bot asks that it names no child or
+  family), stored with the session in clear, not sealed. Why: so the gap in the figures is
+  explained. Seen by: coordinators of the whole programme and site leads of that location
+  (the day in /today and the session's card); not in the audit log (it records only that a
+  reason was typed), nor in reports, exports or messages to anyone else.
+  Kept: with the session's record, as long as the programme's history; it is removed at once
+  if the session is then recorded as having run after all.
 - Referrals from partner schools: the school's own reference for the family (never a child's
   name), number of children and their school years, preferred places and dates, the parent's
   consent, and, sealed with Fernet (AES-128 + HMAC) under the referral's own data key (see
@@ -108,6 +117,7 @@ async def report(config: Config) -> str:
         key="yes" if config.referrals.keys else f"no: referrals are off until {KEY_ENV} is set",
         key_env=KEY_ENV,
         recent_weeks=locations.RECENT_BOOKINGS.days // 7,
+        not_run_max=NOT_RUN_REASON_MAX,
         ahead_days=dates.PLANNING.ahead.days,
         window=int(invites.ATTEMPT_WINDOW.total_seconds() // 60),
         per_person=invites.FAILED_ATTEMPTS_PER_PERSON,

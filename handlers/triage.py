@@ -41,9 +41,11 @@ class OpenReferral:
 @callbacks.action("tp")
 @dataclass(frozen=True)
 class ChoosePlace:
+    """Placing starts (from the referral's card); its pages are PlacePage."""
+
     referral_id: int
     version: int
-    offset: int = 0  # the page of locations
+    offset: int = 0  # unused now; kept so that cards already sent still open placing
 
 
 @callbacks.action("tg")

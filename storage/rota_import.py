@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from storage import audit
+from storage import audit, dates
 from storage.db import Database
 from storage.models import JOB_NAME_MAX, LOCATION_NAME_MAX, Location
 from storage.rota import MAX_PLACES_PER_JOB, JobSpec, add_sessions
@@ -41,6 +41,18 @@ DELIMITERS = (",", ";", "\t")
 SAVE_AS_UTF8 = (
     "save it again as UTF-8: in Excel, File > Save As > “CSV UTF-8 (Comma delimited) (*.csv)”; "
     "in LibreOffice, Save As > Text CSV, with the character set “Unicode (UTF-8)”"
+)
+
+
+# A lunch that ran but was never planned is recorded in the bot, with its counts and audited,
+# not imported as if it were still to come.
+BEGUN = (
+    "that session has begun, so it is not imported; if it ran without being planned, record "
+    "it in the bot: /today, then “➕ Record an unplanned lunch” (today or the past week)"
+)
+TOO_FAR = (
+    f"sessions are planned from today to {dates.PLANNING.ahead.days} days ahead, as in the bot; "
+    "check the year"
 )
 
 
@@ -104,9 +116,13 @@ async def import_sessions(
     create_locations: bool = False,
 ) -> ImportResult:
     rows, errors = _parse(text, tz, jobs_needing_check)
-    errors += [
-        f"line {row.line}: that session is in the past" for row in rows if row.starts_at <= now
-    ]
+    today = now.astimezone(tz).date()
+    for row in rows:
+        if row.starts_at <= now:
+            errors.append(f"line {row.line}: {BEGUN}")
+        elif not dates.PLANNING.holds(today, row.starts_at.astimezone(tz).date()):
+            # The bot's own window for planning: a year's slip (2062 for 2026) is caught.
+            errors.append(f"line {row.line}: {TOO_FAR}")
     async with db.transaction() as session:
         names = {
             name.lower(): (location_id, archived)

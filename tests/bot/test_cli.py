@@ -404,6 +404,7 @@ def test_the_impact_report_writes_a_csv_and_a_chart_and_prints_the_totals(
         (("--from", "2025-08-29", "--to", "2025-07-28"), "the last day is before the first"),
         (("--from", "2020-01-01", "--to", "2025-07-28"), "a report covers at most 1096 days"),
         (("--from", "2099-01-01", "--to", "2099-01-02"), "that period has not begun yet"),
+        (("--from", "1900-01-01", "--to", "1900-01-02"), "a report starts at most 5 years ago"),
         (
             ("--from", "2025-07-28", "--to", "2025-08-29", "--location", "Nowhere"),
             "no location called “Nowhere”",

@@ -249,6 +249,9 @@ async def test_the_privacy_report_says_how_purging_works_and_what_it_cannot_reac
         "HMAC-SHA256 under a random key that exists only\n  in the running bot's memory",
         "A real invite link is\n  always looked up first and always works",
         "edited so\n  at once when the person is erased",
+        "Why a session did not run, when a site lead types it",
+        "at most 200 characters",
+        "not in the audit log (it records only that a\n  reason was typed)",
     ):
         assert claim in report, claim
 

@@ -216,7 +216,7 @@ async def test_a_location_with_sessions_to_come_is_not_archived_without_asking(
     assert rachel.last.text.startswith(
         "Archive St Mark's? It still has 1 session to come: archiving cancels it."
     )
-    assert rachel.last.labels() == ["🗄 Cancel 1 session and archive", "« Back"]
+    assert rachel.last.labels() == ["🗄 Cancel 1 session and archive", "« Back", "✖ Cancel"]
     assert not (await locations.listed(bot.services.db))[0].archived
     await rachel.tap("« Back")
     assert not (await locations.listed(bot.services.db))[0].archived

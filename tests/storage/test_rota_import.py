@@ -9,7 +9,7 @@ import pytest
 
 from storage import audit, locations, people, rota
 from storage.db import Database
-from storage.rota_import import Unreadable, decode, example, import_sessions
+from storage.rota_import import BEGUN, TOO_FAR, Unreadable, decode, example, import_sessions
 from tests.support import Clock
 
 LONDON = ZoneInfo("Europe/London")
@@ -97,13 +97,16 @@ async def test_past_dates_clock_changes_and_spreadsheet_habits(db: Database, clo
         "St Mark's church hall,2027-03-28,01:30,02:30,2,3\n"
         '"St Mark\'s\nchurch hall",2026-07-29,11:30,13:30,2,3\n'
         "St Mark's church hall,2026-07-30,11:30,13:30,x,3\n"
+        "St Mark's church hall,2062-07-27,11:30,13:30,2,3\n"  # a slip of the year
     )
     _, _, errors = await _import(db, clock, text)
     assert errors == [
-        "line 2: that session is in the past",
+        f"line 2: {BEGUN}",
         "line 3: those times fall in the hour the clocks change; please choose others",
         "line 6: cook: 'x' is not a number from 0 to 50",
+        f"line 7: {TOO_FAR}",
     ]
+    assert "/today" in BEGUN and "Record an unplanned lunch" in BEGUN
 
 
 async def test_the_sample_is_for_the_coming_week_and_can_add_its_locations(
