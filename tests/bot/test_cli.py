@@ -44,10 +44,24 @@ def lunchbot(
     )
 
 
+# What the demo's people type or are called: a referral's allergy and family reference, a
+# volunteer's name, a location's address, a school.
+SEEDED = ("nut allergy", "HS-014", "Sam Taylor", "12 Church Lane", "Hillside Primary")
+
+
 def test_the_demo_runs_with_no_token_and_prints_its_story(tmp_path: Path) -> None:
-    result = lunchbot("demo", cwd=tmp_path)
+    """...and its log, even with --verbose, carries no word a person typed, no name, no
+    child's detail, no SQL values and no repeated noise, from our code or a library's."""
+    result = lunchbot("--verbose", "demo", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    out = result.stdout
+    out, log = result.stdout, result.stderr
+    for value in SEEDED:
+        assert value in out  # the demo did use it...
+        assert value not in log, value  # ...and the log never carries it
+    # The database drivers' statement lines, and the scheduler's "skipped: maximum number of
+    # running instances reached" for a sweep still at work, are not events worth a line.
+    for noise in ("aiosqlite", "asyncpg", "maximum number of running instances", "findfont"):
+        assert noise not in log, noise
     assert "Rachel (coordinator) sends: /start" in out
     # The dates agree with the bot's own: the invite made on 1 July expires Sat 4 Jul.
     assert "== 1 July: Rachel, the coordinator, sets up ==" in out
