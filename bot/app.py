@@ -303,6 +303,7 @@ def _triage(app: BotApplication) -> None:
     _button(app, triage.ExportSchool, triage.export_school)
     _button(app, triage.ExportLocation, triage.export_location)
     _command(app, "register", triage.register_command)
+    _button(app, triage.RegisterPlaces, triage.register_places)
     _button(app, triage.MarkFamily, triage.mark_family)
 
 

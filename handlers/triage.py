@@ -110,6 +110,14 @@ class ExportLocation:
     referral_id: int
 
 
+@callbacks.action("rz")
+@dataclass(frozen=True)
+class RegisterPlaces:
+    """A page of the locations whose register can be opened."""
+
+    offset: int
+
+
 @callbacks.action("tr")
 @dataclass(frozen=True)
 class MarkFamily:
@@ -577,12 +585,28 @@ async def _export(
 
 @command(Role.COORDINATOR)
 async def register_command(update: Update, context: BotContext, profile: Profile) -> None:
+    await _register_places(update, context, profile, 0)
+
+
+@button(RegisterPlaces, Role.COORDINATOR)
+async def register_places(
+    update: Update, context: BotContext, profile: Profile, chosen: RegisterPlaces
+) -> None:
+    await _register_places(update, context, profile, chosen.offset)
+
+
+async def _register_places(
+    update: Update, context: BotContext, profile: Profile, offset: int
+) -> None:
+    """Where to open today's register: a page of the person's locations at a time (a
+    programme coordinator may run hundreds), or straight to the one a site lead runs."""
     services = context.services
     run = await locations.managed_by(services.db, actor_telegram_id=profile.telegram_id)
     today = services.now().astimezone(services.settings.timezone).date()
     if len(run) == 1:
         await _register(update, context, profile, run[0].location_id, today)
         return
+    offset = offset if offset < len(run) else 0  # an old page button: fewer locations now
     rows: list[Row] = [
         [
             (
@@ -592,9 +616,10 @@ async def register_command(update: Update, context: BotContext, profile: Profile
                 ),
             )
         ]
-        for loc in run
+        for loc in run[offset : offset + LOCATIONS_PER_PAGE]
     ]
-    await say(update, triage_texts.choose_register_location(), keyboard(*rows))
+    rows.append(pager(offset, len(run), LOCATIONS_PER_PAGE, RegisterPlaces))
+    await show(update, triage_texts.choose_register_location(), keyboard(*rows))
 
 
 @button(MarkFamily, Role.COORDINATOR)

@@ -422,8 +422,8 @@ async def test_with_500_locations_pages_and_steps_never_share_a_label(
 
 
 async def test_with_500_locations_every_list_of_them_is_paged(bot: Rehearsal, clock: Clock) -> None:
-    """Placing a referral, /today's location picker, a site lead's locations and /profile's
-    homes: each a page at a time, page buttons apart from step buttons."""
+    """Placing a referral, /today's and /register's location pickers, a site lead's locations
+    and /profile's homes: each a page at a time, page buttons apart from step buttons."""
     await register(bot, clock, RACHEL, "Rachel")
     db = bot.services.db
     names = [f"Lunch club {n:03d}" for n in range(MANY_LOCATIONS)]
@@ -470,6 +470,12 @@ async def test_with_500_locations_every_list_of_them_is_paged(bot: Rehearsal, cl
     assert names[489] in rachel.last.text
     await rachel.tap("📍 Another location")
     assert names[0] in rachel.last.labels()
+
+    # /register for the whole programme: whose register, 10 a page.
+    await rachel.send("/register")
+    await walk_pages(rachel, names[0], pages=50)
+    await rachel.tap(names[489])
+    assert names[489] in rachel.last.text
 
     # A site lead's locations, chosen from the person's card in /people, 10 a page; the
     # card and the menu say which, however many are ticked.
