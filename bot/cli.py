@@ -26,7 +26,7 @@ from bot.config import (
     config_path,
     load_config,
 )
-from storage import crypto, dates, impact, migrate, referrals, rota_import, spreadsheet
+from storage import backup, crypto, dates, impact, migrate, referrals, rota_import, spreadsheet
 from storage.db import Database
 from storage.migrate import DatabaseUnavailable
 
@@ -65,6 +65,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "privacy":
             _say(asyncio.run(privacy.report(config)))
             return 0
+        if command == "db" and args.action == "backup":
+            return _backup(config, args.file)
         if command == "db":
             asyncio.run(migrate.upgrade(config.database.url))
             _say(f"Database is up to date: {_safe_url(config.database.url)}")
@@ -78,6 +80,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_serve(config, webhook=use_webhook))
     except (ConfigError, DatabaseUnavailable) as exc:
         return _fail(str(exc))
+
+
+def _backup(config: Config, file: str | None) -> int:
+    if not file:
+        return _fail("db backup needs the new file to write, for example: db backup backup.sqlite3")
+    try:
+        size = backup.backup_sqlite(config.database.url, Path(file))
+    except backup.BackupRefused as exc:
+        return _fail(str(exc))
+    days = config.referrals.retention_days
+    _say(
+        f"Backed up to {file} ({size:,} bytes), readable by you only. Keep it apart from "
+        f"{KEY_ENV}, and no longer than the referral retention ({days} days): a backup still "
+        "holds the details the bot has since deleted."
+    )
+    return 0
 
 
 def _import_command(config: Config, args: argparse.Namespace) -> int:
@@ -129,7 +147,12 @@ def _parser() -> argparse.ArgumentParser:
         help="write a sample file for the coming week to FILE instead of importing",
     )
     db = sub.add_parser("db", help="database maintenance")
-    db.add_argument("action", choices=["upgrade"], help="apply all migrations")
+    db.add_argument(
+        "action",
+        choices=["upgrade", "backup"],
+        help="upgrade: apply all migrations; backup FILE: copy a SQLite database while it runs",
+    )
+    db.add_argument("file", nargs="?", help="backup: the new file to write")
     keys = sub.add_parser("keys", help="the keys that seal referral details")
     keys.add_argument(
         "action",

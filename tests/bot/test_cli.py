@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import contextlib
 import csv
 import io
 import os
+import sqlite3
+import stat
 import subprocess
 import sys
 from datetime import UTC, date, datetime, time, timedelta
@@ -432,3 +435,37 @@ def test_a_bad_report_request_is_one_line(tmp_path: Path, args: tuple[str, ...],
     assert says in refused.stderr
     assert "Traceback" not in refused.stderr
     assert not list(tmp_path.glob("impact-*"))
+
+
+def test_a_sqlite_backup_is_taken_while_the_database_is_open_and_is_private(
+    tmp_path: Path,
+) -> None:
+    assert lunchbot("db", "upgrade", cwd=tmp_path).returncode == 0
+    # A writer holds the database open (WAL) while the backup is taken, as the bot would.
+    holding = sqlite3.connect(tmp_path / "lunchbot.sqlite3")
+    holding.execute("INSERT INTO audit_log (at, action, details) VALUES ('2026-07-01', 'x', '{}')")
+    holding.commit()
+    try:
+        done = lunchbot("db", "backup", "copy.sqlite3", cwd=tmp_path)
+    finally:
+        holding.close()
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Backed up to copy.sqlite3 (")
+    assert "no longer than the referral retention (60 days)" in done.stdout
+    copy = tmp_path / "copy.sqlite3"
+    assert stat.S_IMODE(copy.stat().st_mode) == 0o600
+    with contextlib.closing(sqlite3.connect(copy)) as opened:
+        assert opened.execute("SELECT count(*) FROM audit_log WHERE action = 'x'").fetchone() == (
+            1,
+        )
+
+    again = lunchbot("db", "backup", "copy.sqlite3", cwd=tmp_path)
+    assert again.returncode == 2
+    assert again.stderr == "lunchbot: copy.sqlite3 already exists: name a new file\n"
+    (tmp_path / "config.toml").write_text("[database]\nurl = 'postgresql://lunch:pw@db/lunch'\n")
+    postgres = lunchbot("db", "backup", "x.dump", cwd=tmp_path)
+    assert postgres.returncode == 2
+    assert (
+        "back it up with pg_dump, for example pg_dump -Fc -h db -U lunch lunch" in postgres.stderr
+    )
+    assert "pw" not in postgres.stderr
