@@ -73,6 +73,10 @@ def setup(level: int, secrets: Iterable[str]) -> None:
 
 
 def _at_least(name: str, level: int) -> None:
+    """Never below `level`, nor below what the root logger logs (the demo logs warnings only:
+    a library's INFO lines must not interrupt its transcript). The level is set on the logger
+    itself, so a host that lowers the root's level later does not let these lines through."""
     logger = logging.getLogger(name)
-    if logger.level == logging.NOTSET or logger.level < level:
-        logger.setLevel(level)
+    floor = max(level, logging.getLogger().getEffectiveLevel())
+    if logger.level == logging.NOTSET or logger.level < floor:
+        logger.setLevel(floor)
