@@ -15,7 +15,7 @@ from pathlib import Path
 
 from telegram.error import InvalidToken, NetworkError
 
-from bot import logs, privacy
+from bot import leader, logs, privacy
 from bot.config import (
     KEY_ENV,
     OLD_KEYS_ENV,
@@ -78,7 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if config.source is None:
             logger.info("no config file at %s: running with the defaults", path)
         return asyncio.run(_serve(config, webhook=use_webhook))
-    except (ConfigError, DatabaseUnavailable) as exc:
+    except (ConfigError, DatabaseUnavailable, leader.AlreadyRunning) as exc:
         return _fail(str(exc))
 
 
@@ -210,7 +210,13 @@ def _running(config: Config, *, webhook: bool) -> AbstractAsyncContextManager[ob
 
 
 async def _serve(config: Config, *, webhook: bool = False) -> int:
+    with leader.sole_instance(config.database.url):
+        return await _serve_alone(config, webhook=webhook)
+
+
+async def _serve_alone(config: Config, *, webhook: bool) -> int:
     # The database first: a missing database or role is one line naming it, before Telegram.
+    # Instances starting together on PostgreSQL migrate one after another (migrate.upgrade).
     await migrate.upgrade(config.database.url)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

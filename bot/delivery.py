@@ -16,8 +16,13 @@ in order; different chats in parallel.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
+import secrets
+import socket
 from collections import defaultdict
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
 from telegram.error import (
@@ -47,11 +52,17 @@ FIRST_RETRY = timedelta(seconds=10)
 __all__ = ["CONCURRENT_SENDS", "DeliveryEngine", "Pace"]
 
 
+def instance_name() -> str:
+    """This process among the bot's instances: its claims in the outbox carry this name."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
 class DeliveryEngine:
     def __init__(self, application: BotApplication, services: Services, pace: Pace) -> None:
         self._application = application
         self._services = services
         self._pace = pace
+        self.instance = instance_name()
         # Claim only what can go out in a few seconds: a claim is a lease, and a long batch
         # would outlive it. Not much less either: sending pauses while the next batch is claimed.
         self._batch = min(BATCH, pace.overall_per_second * 4)
@@ -60,16 +71,21 @@ class DeliveryEngine:
         self._lock = asyncio.Lock()
 
     def stop(self) -> None:
-        """Shutting down: finish the sends in flight, hand the rest back, claim nothing more."""
+        """Shutting down (or no longer the instance that sends): finish the sends in flight,
+        hand the rest back, claim nothing more until `resume`."""
         self._stopping = True
+
+    def resume(self) -> None:
+        """This instance sends again (it has become the one that runs the clock)."""
+        self._stopping = False
 
     async def sweep(self) -> int:
         """Send every notice due now, batch by batch; returns how many were handled."""
         handled = 0
-        async with self._lock:
+        async with self._lock, self._heartbeat():
             while not self._stopping:
                 due = await outbox.claim_due(
-                    self._services.db, now=self._services.now(), limit=self._batch
+                    self._services.db, now=self._services.now(), limit=self._batch, by=self.instance
                 )
                 await self._send_all(due)
                 handled += len(due)
@@ -77,6 +93,29 @@ class DeliveryEngine:
                 if len(due) < self._batch:
                     break
         return handled
+
+    @contextlib.asynccontextmanager
+    async def _heartbeat(self) -> AsyncIterator[None]:
+        """While a sweep holds claims, renew them every HEARTBEAT: a claim that goes unrenewed
+        for CLAIM_TIMEOUT is another instance's to take (this one must have died)."""
+
+        async def beat() -> None:
+            while True:
+                await asyncio.sleep(outbox.HEARTBEAT.total_seconds())
+                try:
+                    await outbox.renew(
+                        self._services.db, now=self._services.now(), by=self.instance
+                    )
+                except Exception:
+                    logger.exception("cannot renew the outbox's claims (will keep trying)")
+
+        task = asyncio.get_running_loop().create_task(beat(), name="outbox-heartbeat")
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     async def _report_progress(self) -> None:
         """Broadcasts' progress messages follow the sweep (and a finished one says so)."""
@@ -144,11 +183,11 @@ class DeliveryEngine:
             # lane's slot is taken inside it (in the send), so the pacer counts a send when it
             # really leaves.
             async with gate:
-                renewed = await outbox.still_ours(db, notice, now=self._services.now())
-                if renewed is None:
+                if not await outbox.still_ours(
+                    db, notice, now=self._services.now(), by=self.instance
+                ):
                     logger.warning("notice %s was taken over by another instance", notice.notice_id)
                     return
-                notice = renewed
                 try:
                     await self._send(notice, rendered)
                 except RetryAfter:

@@ -9,13 +9,15 @@ from urllib.parse import urlsplit
 
 from telegram import Update
 from telegram.error import BadRequest
+from telegram.ext import Job
 
 from bot.app import delivery_of, services_of
 from bot.config import ConfigError
+from bot.leader import Election
 from bot.updates import DEFAULT_CONCURRENCY, Drainer, OutageLog, Poller, note_failure
 from handlers import menu
 from handlers.context import BotApplication, BotContext, Services
-from storage import celebrations, drafts, inbox, invites, migrate, people, referrals, rota
+from storage import celebrations, drafts, inbox, invites, migrate, outbox, people, referrals, rota
 from storage import schedule as schedule_db
 from web.server import Site, WebServer
 
@@ -69,39 +71,59 @@ async def _expire_offers(context: BotContext) -> None:
     )
 
 
-def schedule(application: BotApplication, *, sweep_seconds: float) -> None:
+def schedule(application: BotApplication, *, sweep_seconds: float) -> list[Job[BotContext]]:
     """The clock: APScheduler, via PTB's JobQueue, wakes the sweeps. The schedule itself lives
-    in the database, so these two repeating jobs are all it holds, and a restart loses nothing.
+    in the database, so these repeating jobs are all it holds, and a restart loses nothing.
     A sweep that starts late still runs (misfire grace), and a backlog runs once, not N times."""
     jobs = application.job_queue
     if jobs is None:
         raise RuntimeError("the application was built without a job queue")
     options = {"misfire_grace_time": MISFIRE_GRACE_SECONDS, "coalesce": True, "max_instances": 1}
     engine = delivery_of(application)
+    engine.resume()
 
     async def sweep_outbox(_context: BotContext) -> None:
         await engine.sweep()
 
-    jobs.run_repeating(
-        sweep_outbox, interval=sweep_seconds, first=1, name="outbox", job_kwargs=options
-    )
-    jobs.run_repeating(
-        _plan, interval=PLAN_SECONDS, first=2, name="plan-reminders", job_kwargs=options
-    )
-    jobs.run_repeating(
-        _purge_referrals,
-        interval=PURGE_SECONDS,
-        first=30,
-        name="purge-referrals",
-        job_kwargs=options,
-    )
-    jobs.run_repeating(
-        _expire_offers,
-        interval=OFFER_SWEEP_SECONDS,
-        first=5,
-        name="expire-offers",
-        job_kwargs=options,
-    )
+    return [
+        jobs.run_repeating(
+            sweep_outbox, interval=sweep_seconds, first=1, name="outbox", job_kwargs=options
+        ),
+        jobs.run_repeating(
+            _plan, interval=PLAN_SECONDS, first=2, name="plan-reminders", job_kwargs=options
+        ),
+        jobs.run_repeating(
+            _purge_referrals,
+            interval=PURGE_SECONDS,
+            first=30,
+            name="purge-referrals",
+            job_kwargs=options,
+        ),
+        jobs.run_repeating(
+            _expire_offers,
+            interval=OFFER_SWEEP_SECONDS,
+            first=5,
+            name="expire-offers",
+            job_kwargs=options,
+        ),
+    ]
+
+
+def _election(application: BotApplication, *, sweep_seconds: float) -> Election:
+    """The clock turns in this instance only while it wins the election (bot/leader.py)."""
+    running: list[Job[BotContext]] = []
+
+    async def gain() -> None:
+        running.extend(schedule(application, sweep_seconds=sweep_seconds))
+
+    async def lose() -> None:
+        for job in running:
+            job.schedule_removal()
+        running.clear()
+        # A sweep in progress hands back what it has not sent; the new leader sends it.
+        delivery_of(application).stop()
+
+    return Election(services_of(application).db, on_gain=gain, on_loss=lose)
 
 
 async def prepare(application: BotApplication) -> None:
@@ -119,6 +141,17 @@ def drainer_of(application: BotApplication) -> Drainer:
     return drainer
 
 
+async def _resume(services: Services) -> None:
+    """Alone, what was being handled or sent when the last run ended is taken up again now
+    (beside other instances, a dead one's claims are taken over once they are not renewed)."""
+    resumed = await inbox.resume(services.db)
+    if resumed:
+        logger.info("%s updates left unfinished by the last run are handled again", resumed)
+    resent = await outbox.resume(services.db)
+    if resent:
+        logger.info("%s messages left in flight by the last run go back in the queue", resent)
+
+
 @asynccontextmanager
 async def _running(
     application: BotApplication, *, sweep_seconds: float | None, concurrency: int, alone: bool
@@ -129,22 +162,26 @@ async def _running(
     try:
         async with application:  # initialize(): getMe checks the token and the server
             await prepare(application)
-            # Alone, what was being handled when the last run ended is handed over again now.
-            # Beside other instances (webhooks on PostgreSQL) a claim is another's while it is
-            # renewed, and a dead instance's is taken over once it is not (inbox.CLAIM_TIMEOUT).
-            resumed = await inbox.resume(services.db) if alone else 0
-            if resumed:
-                logger.info("%s updates left unfinished by the last run are handled again", resumed)
+            if alone:
+                await _resume(services)
             application.add_error_handler(note_failure)
             drainer = Drainer(application, services.db, clock=services.now, concurrency=concurrency)
             application.bot_data[DRAINER_KEY] = drainer
-            if sweep_seconds is not None:  # None: whoever runs the bot turns the clock
-                schedule(application, sweep_seconds=sweep_seconds)
+            # None: whoever runs the bot turns the clock (the tests and the demo do).
+            election = (
+                None
+                if sweep_seconds is None
+                else _election(application, sweep_seconds=sweep_seconds)
+            )
             await application.start()
             drainer.start()
+            if election is not None:
+                await election.start()
             try:
                 yield drainer
             finally:
+                if election is not None:
+                    await election.stop()
                 await drainer.stop()
                 # A sweep in progress hands back what it has not sent, so stopping takes
                 # seconds, not the whole backlog; the next start sends the rest.

@@ -9,12 +9,15 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from storage.db import Database
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+# An application-chosen 64-bit key ("lunchmig") for PostgreSQL's advisory lock.
+MIGRATION_LOCK = 0x6C75_6E63_686D_6967
 REASON_MAX = 200
 
 
@@ -99,9 +102,13 @@ def head_revision() -> str | None:
 
 async def _run(url: str, step: object) -> None:
     # A connection of its own with foreign keys off on SQLite (see Database), committed whole.
+    # On PostgreSQL, instances starting together take turns: the first migrates, the others
+    # wait for it and then find nothing to do. (SQLite has one writer at a time anyway.)
     database = Database(url, foreign_keys=False)
     try:
         async with database.engine.begin() as connection:
+            if not database.is_sqlite:
+                await connection.execute(select(func.pg_advisory_xact_lock(MIGRATION_LOCK)))
             await connection.run_sync(step)  # type: ignore[arg-type]
     finally:
         await database.dispose()

@@ -389,6 +389,8 @@ class Notice(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     claimed_at: Mapped[datetime | None]
+    # The instance whose sender holds the claim (its heartbeat renews claimed_at).
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
     finished_at: Mapped[datetime | None]
     # The notices sent together (a broadcast's, "broadcast:12"), counted for its progress.
     batch: Mapped[str | None] = mapped_column(String(32), index=True)

@@ -1,13 +1,16 @@
 """The outbox: messages the bot sends on its own, queued with the change that causes them.
 
 Rows are claimed by the delivery engine (bot/delivery.py) when due. A claim marks the row as
-being sent; a row left claimed by a crashed instance is claimed again after CLAIM_TIMEOUT, so
-at most the sends in flight at a crash can repeat.
+being sent and names the instance that holds it; that instance's heartbeat renews all of its
+claims every HEARTBEAT, so a row left claimed by an instance that died is claimed again once it
+has not been renewed for CLAIM_TIMEOUT (seconds, not minutes), and at most the sends in flight
+at a crash can repeat. An instance that knows it is alone (SQLite) hands every claim back at
+start (`resume`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,7 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.db import Database, rowcount, upsert
 from storage.models import Notice, NoticeStatus, Person
 
-CLAIM_TIMEOUT = timedelta(minutes=5)
+CLAIM_TIMEOUT = timedelta(seconds=30)
+HEARTBEAT = timedelta(seconds=10)
 ERROR_MAX = 200
 FINAL = (
     NoticeStatus.SENT,
@@ -36,7 +40,6 @@ class Outgoing:
     kind: str
     payload: dict[str, Any]
     attempts: int
-    claimed_at: datetime | None = None
     active: bool = True  # False: the person blocked the bot; nothing more is sent to them
     batched: bool = False  # one copy of a broadcast: it yields to single notices when sending
 
@@ -136,12 +139,13 @@ async def oldest_due(db: Database, *, now: datetime) -> datetime | None:
         return due
 
 
-async def claim_due(db: Database, *, now: datetime, limit: int) -> list[Outgoing]:
+async def claim_due(db: Database, *, now: datetime, limit: int, by: str) -> list[Outgoing]:
     """Take up to `limit` due notices for sending: single notices first (an offer or a
     reminder must not queue for minutes behind a broadcast's thousands), but never more than
     half of `limit` of them while a batch waits, so a pile of notices to a few slow chats cannot
     hold a broadcast up either. Several instances never take the same row: PostgreSQL skips
-    rows another transaction has locked; SQLite has one writer at a time."""
+    rows another transaction has locked; SQLite has one writer at a time. `by` names the
+    instance taking them (see `renew`)."""
     stale = now - CLAIM_TIMEOUT
     due = or_(
         and_(Notice.status == NoticeStatus.PENDING, Notice.due_at <= now),
@@ -161,6 +165,7 @@ async def claim_due(db: Database, *, now: datetime, limit: int) -> list[Outgoing
         for row in rows:
             row.status = NoticeStatus.SENDING
             row.claimed_at = now
+            row.claimed_by = by
             row.attempts += 1
         person_ids = {r.person_id for r in rows if r.person_id is not None}
         inactive = set(
@@ -178,7 +183,6 @@ async def claim_due(db: Database, *, now: datetime, limit: int) -> list[Outgoing
                 kind=r.kind,
                 payload=dict(r.payload),
                 attempts=r.attempts,
-                claimed_at=r.claimed_at,
                 active=r.person_id not in inactive,
                 batched=r.batch is not None,
             )
@@ -200,25 +204,43 @@ async def finish(
         )
 
 
-async def still_ours(db: Database, notice: Outgoing, *, now: datetime) -> Outgoing | None:
-    """Renew our claim just before sending: the notice with its renewed claim, or None if
-    another instance has taken it since (our claim lapsed while we waited), so it must not be
-    sent twice. The caller keeps the returned notice: its claim time is the one now stored, so
-    a second try after a 429 still recognises the claim as ours."""
-    renewed_at = max(now, notice.claimed_at or now)
+async def still_ours(db: Database, notice: Outgoing, *, now: datetime, by: str) -> bool:
+    """Renew our claim just before sending: False if another instance has taken the notice
+    since (our claim lapsed while we waited), so it must not be sent twice."""
     async with db.transaction() as session:
         renewed = await session.execute(
             update(Notice)
             .where(
                 Notice.id == notice.notice_id,
                 Notice.status == NoticeStatus.SENDING,
-                Notice.claimed_at == notice.claimed_at,
+                Notice.claimed_by == by,
             )
-            .values(claimed_at=renewed_at)
+            .values(claimed_at=now)
         )
-        if rowcount(renewed) != 1:
-            return None
-    return replace(notice, claimed_at=renewed_at)
+        return rowcount(renewed) == 1
+
+
+async def renew(db: Database, *, now: datetime, by: str) -> int:
+    """The heartbeat: every claim `by` holds is still being worked on. Returns how many."""
+    async with db.transaction() as session:
+        result = await session.execute(
+            update(Notice)
+            .where(Notice.status == NoticeStatus.SENDING, Notice.claimed_by == by)
+            .values(claimed_at=now)
+        )
+        return rowcount(result)
+
+
+async def resume(db: Database) -> int:
+    """At start, when this instance is the only one: what was being sent when the last run
+    ended goes back in the queue now instead of after CLAIM_TIMEOUT. Returns how many."""
+    async with db.transaction() as session:
+        result = await session.execute(
+            update(Notice)
+            .where(Notice.status == NoticeStatus.SENDING)
+            .values(status=NoticeStatus.PENDING, claimed_at=None, claimed_by=None)
+        )
+        return rowcount(result)
 
 
 async def release(db: Database, notice_ids: list[int]) -> None:
@@ -229,7 +251,12 @@ async def release(db: Database, notice_ids: list[int]) -> None:
         await session.execute(
             update(Notice)
             .where(Notice.id.in_(notice_ids), Notice.status == NoticeStatus.SENDING)
-            .values(status=NoticeStatus.PENDING, claimed_at=None, attempts=Notice.attempts - 1)
+            .values(
+                status=NoticeStatus.PENDING,
+                claimed_at=None,
+                claimed_by=None,
+                attempts=Notice.attempts - 1,
+            )
         )
 
 
@@ -246,6 +273,7 @@ async def retry_at(
                 status=NoticeStatus.PENDING,
                 due_at=due_at,
                 claimed_at=None,
+                claimed_by=None,
                 last_error=_short(error),
                 attempts=Notice.attempts if attempt else Notice.attempts - 1,
             )

@@ -44,6 +44,11 @@ TOO_MANY_REQUESTS = Counter(
     "429 Too Many Requests answers from Telegram",
     registry=REGISTRY,
 )
+CLOCK_HOLDER = Gauge(
+    "lunchbot_clock_holder",
+    "1 while this instance runs the clock and the sender (exactly one instance should)",
+    registry=REGISTRY,
+)
 INBOX_BACKLOG = Gauge(
     "lunchbot_inbox_backlog", "Updates stored and not yet handled", registry=REGISTRY
 )

@@ -282,6 +282,11 @@ class BotApiSandbox:
     def webhook_url(self) -> str | None:
         return None if self.world.webhook is None else self.world.webhook.url
 
+    def route_webhook(self, backends: list[str]) -> None:
+        """Put a reverse proxy in front of several instances of the bot: updates for the webhook
+        go to these addresses in turn (round-robin), passing over any that refuses to connect."""
+        self._webhooks.backends = list(backends)
+
     @property
     def webhook_secret(self) -> str | None:
         return None if self.world.webhook is None else self.world.webhook.secret_token

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import time
 from http import HTTPStatus
@@ -23,10 +24,16 @@ MAX_RETRY_DELAY_SECONDS = 1.0
 
 
 class WebhookDelivery:
-    """One task per pending update while a webhook is set, at most max_connections at once."""
+    """One task per pending update while a webhook is set, at most max_connections at once.
+
+    With `backends`, the webhook's address is a reverse proxy in front of several instances of
+    the bot: each delivery goes to the next backend in turn, and one that refuses the
+    connection (an instance that died) is passed over for the next, as a proxy would."""
 
     def __init__(self, world: World) -> None:
         self.world = world
+        self.backends: list[str] = []
+        self._turn = itertools.count()
         self._client: httpx.AsyncClient | None = None
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._slots: asyncio.Semaphore | None = None
@@ -96,13 +103,28 @@ class WebhookDelivery:
             update = self.world.pending.get(update_id)
             if update is None:
                 return None
-            try:
-                response = await self._http().post(config.url, json=update, headers=headers)
-            except httpx.HTTPError as exc:
-                return f"Connection failed: {exc.__class__.__name__}"
+            targets = self._targets(config.url)
+            for target in targets:
+                try:
+                    response = await self._http().post(target, json=update, headers=headers)
+                    break
+                except httpx.ConnectError:
+                    continue  # this backend is down: the proxy tries the next
+                except httpx.HTTPError as exc:
+                    return f"Connection failed: {exc.__class__.__name__}"
+            else:
+                return "Connection failed: ConnectError"
         if HTTPStatus.OK <= response.status_code < HTTPStatus.MULTIPLE_CHOICES:
             return None
         return f"Wrong response from the webhook: {response.status_code} {response.reason_phrase}"
+
+    def _targets(self, url: str) -> list[str]:
+        """Where to post, in the order to try: the next backend first, or the webhook itself."""
+        backends = list(self.backends)
+        if not backends:
+            return [url]
+        first = next(self._turn) % len(backends)
+        return backends[first:] + backends[:first]
 
     async def close(self) -> None:
         tasks = list(self._tasks.values())

@@ -21,10 +21,11 @@ import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
 
+from bot import leader
 from storage import locations, migrate, people, rota
 from storage.db import Database
 from storage.rota import JobSpec, SessionPlan
-from tests.support import SKIP_POSTGRES, postgres_admin_url
+from tests.support import SKIP_POSTGRES, postgres_admin_url, sqlite_url
 
 ROOT = Path(__file__).resolve().parents[2]
 GOOD_TOKEN = "123456789:AAHk1-abcdefghijklmnopqrstuvwxyz0123"
@@ -209,6 +210,22 @@ def test_an_unreachable_bot_api_is_one_line(tmp_path: Path) -> None:
     assert "could not reach the Bot API at http://127.0.0.1:9/bot" in result.stderr
     assert GOOD_TOKEN not in result.stderr + result.stdout
     assert "Traceback" not in result.stderr
+
+
+def test_a_second_instance_on_one_sqlite_file_stops_with_one_line(tmp_path: Path) -> None:
+    """SQLite allows one instance: a second `run` says so before it touches Telegram."""
+    (tmp_path / "config.toml").write_text("[telegram]\napi_base_url = 'http://127.0.0.1:9/bot'\n")
+    with leader.sole_instance(sqlite_url(tmp_path)):
+        result = lunchbot("run", cwd=tmp_path, env={"TELEGRAM_BOT_TOKEN": GOOD_TOKEN})
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "already running" in lines[0]
+    assert f"process {os.getpid()}" in lines[0]
+    assert "use PostgreSQL to run several" in lines[0]
+    # Once it has stopped, the next one starts (and here finds no Bot API at that address).
+    result = lunchbot("run", cwd=tmp_path, env={"TELEGRAM_BOT_TOKEN": GOOD_TOKEN})
+    assert "could not reach the Bot API" in result.stderr
 
 
 def _london_today() -> date:

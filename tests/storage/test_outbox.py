@@ -43,7 +43,7 @@ async def test_single_notices_go_before_a_broadcast_due_earlier(db: Database, cl
     async with db.transaction() as session:
         await outbox.queue_rows(session, _rows(clock, 50, batch="broadcast:2"))
         await outbox.queue_rows(session, _rows(clock, 2, batch=None))
-    first = await outbox.claim_due(db, now=clock(), limit=3)
+    first = await outbox.claim_due(db, now=clock(), limit=3, by="one")
     assert [n.kind for n in first] == ["milestone", "milestone", "broadcast"]
 
 
@@ -53,5 +53,39 @@ async def test_a_pile_of_single_notices_leaves_half_of_each_claim_to_a_broadcast
     async with db.transaction() as session:
         await outbox.queue_rows(session, _rows(clock, 30, batch="broadcast:3"))
         await outbox.queue_rows(session, _rows(clock, 30, batch=None))
-    claimed = await outbox.claim_due(db, now=clock(), limit=10)
+    claimed = await outbox.claim_due(db, now=clock(), limit=10, by="one")
     assert [n.kind for n in claimed] == ["milestone"] * 5 + ["broadcast"] * 5
+
+
+async def test_a_heartbeat_keeps_claims_and_a_dead_instances_are_taken_over_after_the_timeout(
+    db: Database, clock: Clock
+) -> None:
+    async with db.transaction() as session:
+        await outbox.queue_rows(session, _rows(clock, 4, batch=None))
+    alive = await outbox.claim_due(db, now=clock(), limit=2, by="alive")
+    dead = await outbox.claim_due(db, now=clock(), limit=2, by="dead")
+    assert len(alive) == len(dead) == 2
+
+    # Most of a timeout later: the living instance renews; the dead one cannot.
+    clock.advance(seconds=outbox.CLAIM_TIMEOUT.total_seconds() - 1)
+    assert await outbox.renew(db, now=clock(), by="alive") == 2
+    assert await outbox.claim_due(db, now=clock(), limit=10, by="new") == []
+
+    clock.advance(seconds=2)  # the dead one's claims have gone unrenewed for the whole timeout
+    taken = await outbox.claim_due(db, now=clock(), limit=10, by="new")
+    assert sorted(n.notice_id for n in taken) == sorted(n.notice_id for n in dead)
+    # Were the dead instance only slow, its send would now stop short: the claim is not its own.
+    assert not await outbox.still_ours(db, dead[0], now=clock(), by="dead")
+    assert await outbox.still_ours(db, taken[0], now=clock(), by="new")
+    assert await outbox.still_ours(db, alive[0], now=clock(), by="alive")
+
+
+async def test_a_lone_instance_at_start_puts_what_was_in_flight_back_at_once(
+    db: Database, clock: Clock
+) -> None:
+    async with db.transaction() as session:
+        await outbox.queue_rows(session, _rows(clock, 3, batch=None))
+    await outbox.claim_due(db, now=clock(), limit=3, by="last run")
+    assert await outbox.resume(db) == 3
+    again = await outbox.claim_due(db, now=clock(), limit=3, by="this run")
+    assert len(again) == 3
