@@ -24,7 +24,7 @@ import contextlib
 import fcntl
 import logging
 import os
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -38,6 +38,8 @@ logger = logging.getLogger(__name__)
 
 # An application-chosen 64-bit key ("lunchclk"); PostgreSQL advisory locks are per database.
 CLOCK_LOCK = 0x6C75_6E63_6863_6C6B
+# Held by the one instance that polls Telegram ("lunchpol").
+POLL_LOCK = 0x6C75_6E63_6870_6F6C
 TRY_SECONDS = 5.0
 CHECK_SECONDS = 5.0
 
@@ -151,6 +153,28 @@ async def _drop(connection: AsyncConnection) -> None:
         await connection.invalidate()
     with contextlib.suppress(Exception):
         await connection.close()
+
+
+@contextlib.asynccontextmanager
+async def sole_poller(db: Database) -> AsyncIterator[None]:
+    """On PostgreSQL, polling is for one instance only (Telegram answers a second poller with
+    409, and the first would find its updates in hand taken up again): a second one stops at
+    once with one line. Several instances take updates by webhook instead."""
+    if db.is_sqlite:  # sole_instance has seen to it
+        yield
+        return
+    connection = await db.engine.connect()
+    try:
+        held = await connection.scalar(select(func.pg_try_advisory_lock(POLL_LOCK)))
+        await connection.commit()
+        if not held:
+            raise AlreadyRunning(
+                "another instance of the bot is polling Telegram with this database; only one "
+                "can: stop it first, or run every instance with --webhook"
+            )
+        yield
+    finally:
+        await _drop(connection)
 
 
 @contextlib.contextmanager

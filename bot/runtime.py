@@ -13,7 +13,7 @@ from telegram.ext import Job
 
 from bot.app import delivery_of, services_of
 from bot.config import ConfigError
-from bot.leader import Election
+from bot.leader import Election, sole_poller
 from bot.updates import DEFAULT_CONCURRENCY, Drainer, OutageLog, Poller, note_failure
 from handlers import menu
 from handlers.context import BotApplication, BotContext, Services
@@ -205,9 +205,12 @@ async def polling(
     With a `port`, the HTTP server answers /healthz, /readyz and /metrics too."""
     services = services_of(application)
     # Only one process can poll (Telegram answers a second one with 409).
-    async with _running(
-        application, sweep_seconds=sweep_seconds, concurrency=concurrency, alone=True
-    ) as drainer:
+    async with (
+        sole_poller(services.db),
+        _running(
+            application, sweep_seconds=sweep_seconds, concurrency=concurrency, alone=True
+        ) as drainer,
+    ):
         # A webhook left set by an earlier run would make getUpdates fail with 409.
         await application.bot.delete_webhook(drop_pending_updates=False)
         server = None

@@ -122,3 +122,19 @@ async def test_on_sqlite_the_one_instance_runs_the_clock_and_a_second_is_refused
 async def test_instances_starting_together_migrate_the_database_once(database_url: str) -> None:
     await asyncio.gather(*(migrate.upgrade(database_url) for _ in range(4)))
     assert await migrate.current_revision(database_url) == migrate.head_revision()
+
+
+async def test_on_postgresql_a_second_instance_that_polls_is_refused(database_url: str) -> None:
+    if database_url.startswith("sqlite"):
+        pytest.skip("on SQLite a second instance is refused before it starts (above)")
+    first, second = Database(database_url), Database(database_url)
+    try:
+        async with leader.sole_poller(first):
+            with pytest.raises(AlreadyRunning, match="polling Telegram .* --webhook"):
+                async with leader.sole_poller(second):
+                    pass
+        async with leader.sole_poller(second):  # the first stopped polling
+            pass
+    finally:
+        await first.dispose()
+        await second.dispose()
