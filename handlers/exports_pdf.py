@@ -3,11 +3,11 @@ and out, one of the families placed there, headings repeated on every page.
 
 Names may be written in any script. The text is set in DejaVu Sans, the TrueType font that
 matplotlib (already a dependency) ships in its own package, so no system font is needed; it is
-embedded, cut down to the letters used. Right-to-left names (Arabic, Hebrew, Urdu) are shaped and
-ordered by HarfBuzz (uharfbuzz). A letter the font lacks (Chinese, Japanese or Korean, most
-emoji) would silently vanish from the page, and fpdf2 would log the name: so an emoji or other
-symbol the font lacks is left out, and any other missing letter is printed as □, which at least
-shows that something is there.
+embedded, cut down to the letters used. Right-to-left names (Arabic, Hebrew, Urdu) are shaped
+and ordered by HarfBuzz (uharfbuzz), when the sheet holds any. A letter the font lacks (Chinese,
+Japanese or Korean, most emoji) would silently vanish from the page, and fpdf2 would log the
+name: so an emoji or other symbol the font lacks is left out, and any other missing letter is
+printed as □, which at least shows that something is there.
 
 Drawing a sheet takes a few hundred milliseconds (reading the font dominates), so the bot calls
 `draw` to run it in a worker thread.
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import unicodedata
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -87,13 +88,38 @@ def printable(text: str, glyphs: frozenset[int]) -> str:
     return " ".join("".join(kept).split()) or MISSING
 
 
+def needs_shaping(words: Iterable[str]) -> bool:
+    """Right-to-left letters, or combining marks (Indic vowel signs, accents typed apart):
+    text HarfBuzz must order and join. Other text is set without it, at a third of the cost."""
+    return any(
+        unicodedata.bidirectional(char) in ("R", "AL") or unicodedata.category(char)[0] == "M"
+        for word in words
+        for char in word
+    )
+
+
+def _words(sheet: SignInSheet) -> list[str]:
+    """Everything on the sheet that a person typed."""
+    return [
+        sheet.location,
+        sheet.address,
+        *sheet.leads,
+        *(job.job for job in sheet.jobs),
+        *(volunteer.name for volunteer in sheet.volunteers),
+        *(family.reference for family in sheet.families),
+        *(family.school for family in sheet.families),
+        *(band for family in sheet.families for band in family.age_bands),
+    ]
+
+
 def sign_in_sheet(sheet: SignInSheet, *, programme: str, tz: ZoneInfo, now: datetime) -> bytes:
     """The sheet's PDF: who is on, the places still open, the families placed."""
     pdf = _Sheet(export_texts.sheet_footer_base(programme, now.astimezone(tz)))
     for style, file_name in FONT_FILES.items():
         pdf.add_font(FONT, style, font_folder() / file_name)
     pdf.printable = _glyphs(pdf)
-    pdf.set_text_shaping(use_shaping_engine=True)
+    if needs_shaping(_words(sheet)):
+        pdf.set_text_shaping(use_shaping_engine=True)
     pdf.set_margins(MARGIN, MARGIN, MARGIN)
     pdf.set_auto_page_break(auto=True, margin=MARGIN + 6)
     pdf.set_title(pdf.say(export_texts.sheet_title(sheet, tz)))

@@ -48,6 +48,7 @@ MAX_EXPORT_DAYS = 366
 HOLIDAY_BREAK = timedelta(days=14)
 OPEN = "(open)"
 _Row = TypeVar("_Row", bound=tuple[Any, ...])
+YES_NO = {True: "yes", False: "no"}  # as storage/spreadsheet.py writes True and False
 ROTA_HEADER = (
     "Date",
     "Day",
@@ -273,7 +274,10 @@ async def rota(
             await session.execute(
                 _in_period(
                     select(
-                        Booking.job_id, Booking.status, Booking.confirmed_at, Person.display_name
+                        Booking.job_id,
+                        Booking.status,
+                        Booking.confirmed_at.is_not(None),
+                        Person.display_name,
                     )
                     .join(Person, Person.id == Booking.person_id)
                     .join(LunchSession, LunchSession.id == Booking.session_id)
@@ -290,31 +294,39 @@ async def rota(
         leads = await site_leads(session, here)
     # By day and time, then by location's name, as a rota is read.
     sessions = sorted(sessions, key=lambda row: (row[2], names.get(row[1], "").lower(), row[0]))
-    held: dict[int, list[tuple[str, BookingStatus, bool]]] = defaultdict(list)
-    for job_id, status, confirmed_at, name in holders:
-        held[job_id].append((name, status, confirmed_at is not None))
+    held: dict[int, list[tuple[str, str, str]]] = defaultdict(list)
+    for job_id, status, confirmed, name in holders:
+        held[job_id].append((name, HOLDING[status].value, YES_NO[bool(confirmed)]))
     by_session: dict[int, list[tuple[int, str, int]]] = defaultdict(list)
     for job_id, session_id, job, places in jobs:
         by_session[session_id].append((job_id, job, places))
+    lead_cells = {
+        location_id: [
+            "; ".join(lead.name for lead in leads.get(location_id, [])),
+            "; ".join(lead.phone or "" for lead in leads.get(location_id, [])),
+        ]
+        for location_id in here
+    }
     rows: list[list[spreadsheet.Cell]] = []
     filled = open_places = 0
     for session_id, location_id, starts_at, ends_at in sessions:
         local_start, local_end = starts_at.astimezone(tz), ends_at.astimezone(tz)
-        people = leads.get(location_id, [])
-        where: list[spreadsheet.Cell] = [
-            local_start.date(),
+        # Cells as text, made once a session: a holiday's rota has half a million of them.
+        where = [
+            local_start.date().isoformat(),
             spreadsheet.WEEKDAY_NAMES[local_start.weekday()],
             f"{local_start:%H:%M}",
             f"{local_end:%H:%M}",
             names.get(location_id, "?"),
         ]
-        lead = ["; ".join(p.name for p in people), "; ".join(p.phone or "" for p in people)]
+        lead = lead_cells[location_id]
         for job_id, job, places in by_session.get(session_id, []):
             taken = held.get(job_id, [])
-            for name, status, confirmed in taken:
-                rows.append([*where, job, name, HOLDING[status].value, confirmed, *lead])
+            rows += [
+                [*where, job, name, place, confirmed, *lead] for name, place, confirmed in taken
+            ]
             gaps = max(0, places - len(taken))
-            rows += [[*where, job, OPEN, PlaceState.OPEN.value, None, *lead] for _ in range(gaps)]
+            rows += [[*where, job, OPEN, PlaceState.OPEN.value, "", *lead] for _ in range(gaps)]
             filled += len(taken)
             open_places += gaps
     async with db.transaction() as session:
