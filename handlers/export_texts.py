@@ -180,6 +180,14 @@ def exported(first: date, last: date, made: RotaExport) -> str:
     )
 
 
+def too_big(size: int) -> str:
+    return (
+        f"📄 That rota would be a file of {size / 1e6:,.0f} MB, more than Telegram lets a bot "
+        "send (50 MB), so nothing was exported. Send /export and choose fewer weeks or "
+        "locations."
+    )
+
+
 def rota_caption(first: date, last: date, made: RotaExport) -> str:
     return (
         f"📄 The rota, {period(first, last)}: {count(made.file.rows, 'row')}. It holds "

@@ -34,6 +34,7 @@ EXPORT_FLOW = "export"
 LOCATIONS_PER_PAGE = 8  # with All, the pager and Continue: 11 rows, far below 100 buttons
 SESSIONS_PER_PAGE = 8
 SEARCH_MAX = 60
+FILE_MAX_BYTES = 50 * 1024 * 1024  # the largest file a bot may send (Bot API sendDocument)
 ROTA, SHEET = "rota", "sheet"  # what the form is making
 
 
@@ -286,7 +287,7 @@ async def _places(
             await flows.finish(context, profile.telegram_id, EXPORT_FLOW)
             await _reply(update, export_texts.no_locations(), None, new_message=new_message)
         elif sheet:
-            await _sessions(update, context, profile, choices.shown[0].location_id, 0)
+            await _sessions(update, context, profile, choices.shown[0].location_id, 0, alone=True)
         else:
             await _export(update, context, profile, data, None, new_message=new_message)
         return
@@ -393,15 +394,21 @@ async def _export(
         return
     services = context.services
     first, last = _first(data), _last(data)
-    made = await exports.rota(
-        services.db,
-        actor_telegram_id=profile.telegram_id,
-        first=first,
-        last=last,
-        location_ids=location_ids,
-        tz=services.settings.timezone,
-        now=services.now(),
-    )
+    try:
+        made = await exports.rota(
+            services.db,
+            actor_telegram_id=profile.telegram_id,
+            first=first,
+            last=last,
+            location_ids=location_ids,
+            tz=services.settings.timezone,
+            now=services.now(),
+            max_bytes=FILE_MAX_BYTES,
+        )
+    except exports.TooBig as big:
+        await flows.finish(context, profile.telegram_id, EXPORT_FLOW)
+        await _reply(update, export_texts.too_big(big.size), None, new_message=new_message)
+        return
     await flows.finish(context, profile.telegram_id, EXPORT_FLOW)
     await _reply(update, export_texts.exported(first, last, made), None, new_message=new_message)
     chat = update.effective_chat
@@ -426,9 +433,16 @@ async def sheet_sessions(
 
 
 async def _sessions(
-    update: Update, context: BotContext, profile: Profile, location_id: int, offset: int
+    update: Update,
+    context: BotContext,
+    profile: Profile,
+    location_id: int,
+    offset: int,
+    *,
+    alone: bool = False,
 ) -> None:
-    """A page of the location's sessions from today (OutOfScope for another's location)."""
+    """A page of the location's sessions from today (OutOfScope for another's location);
+    `alone`: the only location the person runs, so there is no other to go back to."""
     services = context.services
     tz = services.settings.timezone
 
@@ -459,7 +473,8 @@ async def _sessions(
             lambda offset: SheetSessions(location_id, offset),
         )
     )
-    rows.append([(export_texts.other_location_button(), ExportPlaces(0))])
+    if not alone:
+        rows.append([(export_texts.other_location_button(), ExportPlaces(0))])
     await _save(context, profile, {"make": SHEET}, awaiting=None)
     await show(
         update,
@@ -472,10 +487,11 @@ async def _sessions(
 async def sheet_chosen(
     update: Update, context: BotContext, profile: Profile, chosen: SheetChosen
 ) -> None:
+    """The sheet, below the list: the list stays, so that the other days' sheets can be
+    printed too (the form ends with /cancel, or by itself after two weeks)."""
     if await _form(update, context, profile) is None:
         return
-    if await exports_sheet.send_sheet(update, context, profile, chosen.session_id):
-        await flows.finish(context, profile.telegram_id, EXPORT_FLOW)
+    await exports_sheet.send_sheet(update, context, profile, chosen.session_id)
 
 
 # --- shared ----------------------------------------------------------------------------------

@@ -35,9 +35,9 @@ async def sign_in_sheet(
 
 async def send_sheet(
     update: Update, context: BotContext, profile: Profile, session_id: int
-) -> bool:
-    """Send the session's sheet as a new message under the screen; False (after saying why)
-    when the session is cancelled. Storage raises OutOfScope or NotFound for a session the
+) -> None:
+    """Send the session's sheet as a new message under the screen, or say that the session is
+    cancelled. Storage raises OutOfScope or NotFound for a session the
     person may not see, which the error handler answers."""
     services = context.services
     tz = services.settings.timezone
@@ -49,7 +49,7 @@ async def send_sheet(
     )
     if sheet.cancelled:
         await say(update, export_texts.sheet_cancelled(sheet, tz))
-        return False
+        return
     data = await exports_pdf.draw(
         sheet, programme=services.settings.programme_name, tz=tz, now=services.now()
     )
@@ -59,4 +59,3 @@ async def send_sheet(
             InputFile(data, filename=export_texts.sheet_file_name(sheet, tz)),
             caption=export_texts.sheet_caption(sheet, tz),
         )
-    return True

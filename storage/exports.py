@@ -83,6 +83,15 @@ HOLDING = {
 }
 
 
+class TooBig(Exception):
+    """The file would be larger than the caller can send (`limit` bytes): nothing is audited."""
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(f"{size} bytes, over {limit}")
+        self.size = size
+        self.limit = limit
+
+
 class PeriodProblem(enum.StrEnum):
     BACKWARDS = "backwards"
     TOO_LONG = "too_long"
@@ -232,10 +241,12 @@ async def rota(
     location_ids: Collection[int] | None,
     tz: ZoneInfo,
     now: datetime,
+    max_bytes: int | None = None,
 ) -> RotaExport:
     """The rota of `first` to `last` (programme dates, both included) at the chosen locations
     (None: every one the coordinator may see) as CSV. Raises ValueError for a period that
-    `period_problem` refuses, OutOfScope for a location that is not the site lead's. Audited."""
+    `period_problem` refuses, OutOfScope for a location that is not the site lead's, TooBig
+    for a file over `max_bytes`. Audited."""
     if period_problem(first, last, today=now.astimezone(tz).date()) is not None:
         raise ValueError("period refused")
     start, end = local_span(first, last, tz)
@@ -329,6 +340,9 @@ async def rota(
             rows += [[*where, job, OPEN, PlaceState.OPEN.value, "", *lead] for _ in range(gaps)]
             filled += len(taken)
             open_places += gaps
+    made = spreadsheet.file(ROTA_HEADER, rows)
+    if max_bytes is not None and len(made.data) > max_bytes:
+        raise TooBig(len(made.data), max_bytes)
     async with db.transaction() as session:
         audit.record(
             session,
@@ -342,7 +356,7 @@ async def rota(
             rows=len(rows),
         )
     return RotaExport(
-        file=spreadsheet.file(ROTA_HEADER, rows),
+        file=made,
         sessions=len(sessions),
         locations=len(here),
         filled=filled,

@@ -356,6 +356,9 @@ async def test_a_sheet_can_be_chosen_in_export(bot: Rehearsal, clock: Clock) -> 
     assert rachel.last.filename == "sign-in-Riverside-2026-07-29-1130.pdf"
     text, _ = _pdf_text(rachel)
     assert "@Zoë" in text and "Site lead: Hassan" in text
+    # The list stays: another day's sheet is a tap away.
+    await rachel.tap("Thu 30 Jul, 11:30-13:30", message=rachel.bot_messages[-2])
+    assert rachel.last.filename == "sign-in-Riverside-2026-07-30-1130.pdf"
 
 
 async def test_others_are_refused_kindly_and_forged_buttons_change_nothing(

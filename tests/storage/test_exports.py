@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from storage import exports, locations, people
+from storage import audit, exports, locations, people
 from storage.db import Database
 from storage.errors import OutOfScope
 from storage.exports import PeriodProblem
@@ -121,3 +121,21 @@ async def test_only_coordinators_limited_to_a_location_are_its_site_leads(
     )
     async with db.read() as session:
         assert await exports.site_leads(session, [st_marks]) == {}
+
+
+async def test_a_file_too_big_to_send_is_not_made_nor_audited(db: Database, clock: Clock) -> None:
+    await _two_sites(db, clock)
+    clock.now = FRIDAY
+    with pytest.raises(exports.TooBig) as raised:
+        await exports.rota(
+            db,
+            actor_telegram_id=RACHEL,
+            first=WEEK[0],
+            last=WEEK[1],
+            location_ids=None,
+            tz=LONDON,
+            now=clock(),
+            max_bytes=1_000,
+        )
+    assert raised.value.size > 1_000
+    assert await audit.recent(db, action="rota.exported") == []
