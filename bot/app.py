@@ -32,6 +32,7 @@ from handlers import (
     celebrate,
     coordination,
     errors,
+    export_form,
     exports,
     exports_sheet,
     flows,
@@ -348,14 +349,14 @@ def _celebrations(app: BotApplication) -> None:
     _command(app, "export", exports.export_command)
     _button(app, exports.ExportPeriod, exports.export_period)
     _button(app, exports.ExportDates, exports.export_dates)
-    _button(app, exports.ExportPlaces, exports.export_places)
+    _button(app, export_form.ExportPlaces, exports.export_places)
     _button(app, exports.ExportToggle, exports.export_toggle)
     _button(app, exports.ExportShowAll, exports.export_show_all)
     _button(app, exports.ExportAll, exports.export_all)
     _button(app, exports.ExportChosen, exports.export_chosen)
     _button(app, exports.ExportSheets, exports.export_sheets)
-    _button(app, exports.SheetSessions, exports.sheet_sessions)
-    _button(app, exports.SheetChosen, exports.sheet_chosen)
+    _button(app, exports_sheet.SheetSessions, exports_sheet.sheet_sessions)
+    _button(app, exports_sheet.SheetChosen, exports_sheet.sheet_chosen)
     _button(app, exports_sheet.SignInSheet, exports_sheet.sign_in_sheet)
     # (exports: end)
     # (digest: begin)
@@ -422,7 +423,9 @@ def _catch_alls(app: BotApplication) -> None:
                     impact.IMPACT_FLOW: flows.TextRoute(impact.on_dates_text, Role.COORDINATOR),
                     # (impact flows: end)
                     # (exports flows: begin)
-                    exports.EXPORT_FLOW: flows.TextRoute(exports.on_export_text, Role.COORDINATOR),
+                    export_form.EXPORT_FLOW: flows.TextRoute(
+                        exports.on_export_text, Role.COORDINATOR
+                    ),
                     # (exports flows: end)
                 }
             ),

@@ -2,12 +2,12 @@
 
 The rota: a period (this week, next week, the rest of the holiday, or typed dates), then all
 locations or some, chosen a page at a time or found by typing part of a name; the answer is a
-CSV file with a row for every place. The sheet: a location, then one of its sessions from today
-(handlers/exports_sheet.py draws it). A site lead who runs one location skips the choosing.
+CSV file with a row for every place. The sheet: a location here, then one of its sessions from
+today in handlers/exports_sheet.py. A site lead who runs one location skips the choosing.
 
-It is a form (flow "export"): its draft holds the period, the locations chosen and the search,
-so a restart carries on and a button of a closed form changes nothing. While locations are
-listed, the next message typed is a search of their names."""
+It is a form (flow "export", handlers/export_form.py): its draft holds the period, the
+locations chosen and the search, so a restart carries on and a button of a closed form changes
+nothing. While locations are listed, the next message typed is a search of their names."""
 
 from __future__ import annotations
 
@@ -18,24 +18,20 @@ from typing import Any
 
 from telegram import InputFile, Update
 
-from handlers import callbacks, export_texts, exports_sheet, flows, texts
+from handlers import callbacks, export_form, export_texts, exports_sheet, flows, texts
 from handlers.common import Row, button, command, pager, say, show
-from handlers.context import BotContext, Services
+from handlers.context import BotContext
+from handlers.export_form import EXPORT_FLOW, ROTA, SHEET, ExportPlaces
 from handlers.impact import parse_period
 from handlers.siteday import day_code, day_of
 from storage import drafts, exports, locations
-from storage.drafts import DraftState
-from storage.exports_sheet import SessionChoices, session_choices
 from storage.models import Role
 from storage.people import Profile
 from storage.text import one_line
 
-EXPORT_FLOW = "export"
 LOCATIONS_PER_PAGE = 8  # with All, the pager and Continue: 11 rows, far below 100 buttons
-SESSIONS_PER_PAGE = 8
 SEARCH_MAX = 60
 FILE_MAX_BYTES = 50 * 1024 * 1024  # the largest file a bot may send (Bot API sendDocument)
-ROTA, SHEET = "rota", "sheet"  # what the form is making
 
 
 class Preset(enum.StrEnum):
@@ -54,14 +50,6 @@ class ExportPeriod:
 @dataclass(frozen=True)
 class ExportDates:
     pass
-
-
-@callbacks.action("xl")
-@dataclass(frozen=True)
-class ExportPlaces:
-    """A page of locations (for the rota or for a sheet, as the form says)."""
-
-    offset: int
 
 
 @callbacks.action("xt")
@@ -95,25 +83,12 @@ class ExportSheets:
     """A sign-in sheet instead of the rota: choose a location."""
 
 
-@callbacks.action("xh")
-@dataclass(frozen=True)
-class SheetSessions:
-    location_id: int
-    offset: int
-
-
-@callbacks.action("xj")
-@dataclass(frozen=True)
-class SheetChosen:
-    session_id: int
-
-
 # --- the period ------------------------------------------------------------------------------
 
 
 @command(Role.COORDINATOR)
 async def export_command(update: Update, context: BotContext, profile: Profile) -> None:
-    today = _today(context.services)
+    today = export_form.today(context.services)
     this_week, next_week = exports.this_week(today), exports.next_week(today)
     rows: list[Row] = [
         [(export_texts.this_week_button(*this_week), ExportPeriod(Preset.THIS_WEEK))],
@@ -130,10 +105,10 @@ async def export_command(update: Update, context: BotContext, profile: Profile) 
 async def export_period(
     update: Update, context: BotContext, profile: Profile, chosen: ExportPeriod
 ) -> None:
-    if await _form(update, context, profile) is None:
+    if await export_form.form(update, context, profile) is None:
         return
     services = context.services
-    today = _today(services)
+    today = export_form.today(services)
     match chosen.preset:
         case Preset.THIS_WEEK:
             period: tuple[date, date] | None = exports.this_week(today)
@@ -156,7 +131,7 @@ async def export_period(
 async def export_dates(
     update: Update, context: BotContext, profile: Profile, _chosen: ExportDates
 ) -> None:
-    if await _form(update, context, profile) is None:
+    if await export_form.form(update, context, profile) is None:
         return
     await flows.wait_for_text(context, profile.telegram_id, EXPORT_FLOW, "dates")
     await show(update, export_texts.ask_dates(), flows.cancel_keyboard(EXPORT_FLOW))
@@ -173,7 +148,7 @@ async def on_export_text(update: Update, context: BotContext, profile: Profile, 
         await _typed_dates(update, context, profile, text)
         return
     search = one_line(text)[:SEARCH_MAX]
-    await _save(context, profile, draft.data | {"search": search}, awaiting="search")
+    await export_form.save(context, profile, draft.data | {"search": search}, awaiting="search")
     await _places(update, context, profile, 0, new_message=True)
 
 
@@ -183,7 +158,7 @@ async def _typed_dates(update: Update, context: BotContext, profile: Profile, te
     if chosen is None:
         await say(update, export_texts.dates_unreadable())
         return
-    problem = exports.period_problem(*chosen, today=_today(context.services))
+    problem = exports.period_problem(*chosen, today=export_form.today(context.services))
     if problem is not None:
         await say(update, export_texts.period_refused(problem))
         return
@@ -200,7 +175,7 @@ async def _period_chosen(
     new_message: bool = False,
 ) -> None:
     data = {"make": ROTA, "first": day_code(first), "last": day_code(last), "chosen": []}
-    await _save(context, profile, data, awaiting="search")
+    await export_form.save(context, profile, data, awaiting="search")
     await _places(update, context, profile, 0, new_message=new_message)
 
 
@@ -211,9 +186,9 @@ async def _period_chosen(
 async def export_sheets(
     update: Update, context: BotContext, profile: Profile, _chosen: ExportSheets
 ) -> None:
-    if await _form(update, context, profile) is None:
+    if await export_form.form(update, context, profile) is None:
         return
-    await _save(context, profile, {"make": SHEET}, awaiting="search")
+    await export_form.save(context, profile, {"make": SHEET}, awaiting="search")
     await _places(update, context, profile, 0)
 
 
@@ -221,7 +196,7 @@ async def export_sheets(
 async def export_places(
     update: Update, context: BotContext, profile: Profile, page: ExportPlaces
 ) -> None:
-    if await _form(update, context, profile) is None:
+    if await export_form.form(update, context, profile) is None:
         return
     await _places(update, context, profile, page.offset)
 
@@ -230,10 +205,10 @@ async def export_places(
 async def export_show_all(
     update: Update, context: BotContext, profile: Profile, _chosen: ExportShowAll
 ) -> None:
-    draft = await _form(update, context, profile)
+    draft = await export_form.form(update, context, profile)
     if draft is None:
         return
-    await _save(context, profile, draft.data | {"search": ""}, awaiting="search")
+    await export_form.save(context, profile, draft.data | {"search": ""}, awaiting="search")
     await _places(update, context, profile, 0)
 
 
@@ -241,7 +216,7 @@ async def export_show_all(
 async def export_toggle(
     update: Update, context: BotContext, profile: Profile, chosen: ExportToggle
 ) -> None:
-    draft = await _form(update, context, profile)
+    draft = await export_form.form(update, context, profile)
     if draft is None or draft.data.get("make") != ROTA:
         if draft is not None:
             await show(update, texts.stale_button())
@@ -255,7 +230,7 @@ async def export_toggle(
         picked.remove(chosen.location_id)
     else:
         picked.append(chosen.location_id)
-    await _save(context, profile, draft.data | {"chosen": picked}, awaiting="search")
+    await export_form.save(context, profile, draft.data | {"chosen": picked}, awaiting="search")
     await _places(update, context, profile, chosen.offset)
 
 
@@ -285,9 +260,13 @@ async def _places(
     if choices.total <= 1 and not search:
         if choices.total == 0:
             await flows.finish(context, profile.telegram_id, EXPORT_FLOW)
-            await _reply(update, export_texts.no_locations(), None, new_message=new_message)
+            await export_form.reply(
+                update, export_texts.no_locations(), None, new_message=new_message
+            )
         elif sheet:
-            await _sessions(update, context, profile, choices.shown[0].location_id, 0, alone=True)
+            await exports_sheet.sessions(
+                update, context, profile, choices.shown[0].location_id, 0, alone=True
+            )
         else:
             await _export(update, context, profile, data, None, new_message=new_message)
         return
@@ -297,7 +276,7 @@ async def _places(
     else:
         rows = _rota_rows(choices, offset, search)
         text = export_texts.choose_locations(_first(data), _last(data), choices, search, offset)
-    await _reply(update, text, rows, new_message=new_message)
+    await export_form.reply(update, text, rows, new_message=new_message)
 
 
 async def _choices(
@@ -346,7 +325,12 @@ def _rota_rows(choices: exports.LocationChoices, offset: int, search: str) -> li
 
 def _sheet_rows(choices: exports.LocationChoices, offset: int) -> list[Row]:
     rows: list[Row] = [
-        [(export_texts.location_button(place.name, False), SheetSessions(place.location_id, 0))]
+        [
+            (
+                export_texts.location_button(place.name, False),
+                exports_sheet.SheetSessions(place.location_id, 0),
+            )
+        ]
         for place in choices.shown
     ]
     rows.append(pager(offset, choices.matching, LOCATIONS_PER_PAGE, ExportPlaces))
@@ -360,7 +344,7 @@ def _sheet_rows(choices: exports.LocationChoices, offset: int) -> list[Row]:
 async def export_all(
     update: Update, context: BotContext, profile: Profile, _chosen: ExportAll
 ) -> None:
-    draft = await _form(update, context, profile)
+    draft = await export_form.form(update, context, profile)
     if draft is not None:
         await _export(update, context, profile, draft.data, None)
 
@@ -369,7 +353,7 @@ async def export_all(
 async def export_chosen(
     update: Update, context: BotContext, profile: Profile, _chosen: ExportChosen
 ) -> None:
-    draft = await _form(update, context, profile)
+    draft = await export_form.form(update, context, profile)
     if draft is None:
         return
     picked = [int(i) for i in draft.data.get("chosen", [])]
@@ -407,10 +391,14 @@ async def _export(
         )
     except exports.TooBig as big:
         await flows.finish(context, profile.telegram_id, EXPORT_FLOW)
-        await _reply(update, export_texts.too_big(big.size), None, new_message=new_message)
+        await export_form.reply(
+            update, export_texts.too_big(big.size), None, new_message=new_message
+        )
         return
     await flows.finish(context, profile.telegram_id, EXPORT_FLOW)
-    await _reply(update, export_texts.exported(first, last, made), None, new_message=new_message)
+    await export_form.reply(
+        update, export_texts.exported(first, last, made), None, new_message=new_message
+    )
     chat = update.effective_chat
     if chat is None or made.sessions == 0:
         return
@@ -420,109 +408,7 @@ async def _export(
     )
 
 
-# --- a sign-in sheet -------------------------------------------------------------------------
-
-
-@button(SheetSessions, Role.COORDINATOR)
-async def sheet_sessions(
-    update: Update, context: BotContext, profile: Profile, chosen: SheetSessions
-) -> None:
-    if await _form(update, context, profile) is None:
-        return
-    await _sessions(update, context, profile, chosen.location_id, chosen.offset)
-
-
-async def _sessions(
-    update: Update,
-    context: BotContext,
-    profile: Profile,
-    location_id: int,
-    offset: int,
-    *,
-    alone: bool = False,
-) -> None:
-    """A page of the location's sessions from today (OutOfScope for another's location);
-    `alone`: the only location the person runs, so there is no other to go back to."""
-    services = context.services
-    tz = services.settings.timezone
-
-    async def page(offset: int) -> SessionChoices:
-        return await session_choices(
-            services.db,
-            actor_telegram_id=profile.telegram_id,
-            location_id=location_id,
-            first=_today(services),
-            tz=tz,
-            offset=offset,
-            limit=SESSIONS_PER_PAGE,
-        )
-
-    choices = await page(offset)
-    if offset and offset >= choices.total:  # an old page button: fewer sessions now
-        offset = 0
-        choices = await page(0)
-    rows: list[Row] = [
-        [(export_texts.session_button(choice, tz), SheetChosen(choice.session_id))]
-        for choice in choices.shown
-    ]
-    rows.append(
-        pager(
-            offset,
-            choices.total,
-            SESSIONS_PER_PAGE,
-            lambda offset: SheetSessions(location_id, offset),
-        )
-    )
-    if not alone:
-        rows.append([(export_texts.other_location_button(), ExportPlaces(0))])
-    await _save(context, profile, {"make": SHEET}, awaiting=None)
-    await show(
-        update,
-        export_texts.choose_session(choices.location, choices.total),
-        flows.cancel_keyboard(EXPORT_FLOW, *rows),
-    )
-
-
-@button(SheetChosen, Role.COORDINATOR)
-async def sheet_chosen(
-    update: Update, context: BotContext, profile: Profile, chosen: SheetChosen
-) -> None:
-    """The sheet, below the list: the list stays, so that the other days' sheets can be
-    printed too (the form ends with /cancel, or by itself after two weeks)."""
-    if await _form(update, context, profile) is None:
-        return
-    await exports_sheet.send_sheet(update, context, profile, chosen.session_id)
-
-
 # --- shared ----------------------------------------------------------------------------------
-
-
-async def _form(update: Update, context: BotContext, profile: Profile) -> DraftState | None:
-    """The open /export form, or None after saying it is closed."""
-    return await flows.still_open(update, context, profile.telegram_id, EXPORT_FLOW)
-
-
-async def _save(
-    context: BotContext, profile: Profile, data: dict[str, Any], *, awaiting: str | None
-) -> None:
-    services = context.services
-    await drafts.save(
-        services.db,
-        telegram_id=profile.telegram_id,
-        flow=EXPORT_FLOW,
-        awaiting=awaiting,
-        data=data,
-        now=services.now(),
-    )
-
-
-async def _reply(update: Update, text: str, rows: list[Row] | None, *, new_message: bool) -> None:
-    """In place of the screen tapped; after a typed message, as a new one below it."""
-    markup = flows.cancel_keyboard(EXPORT_FLOW, *rows) if rows is not None else None
-    if new_message:
-        await say(update, text, markup)
-    else:
-        await show(update, text, markup)
 
 
 def _first(data: dict[str, Any]) -> date:
@@ -538,7 +424,3 @@ def _day(data: dict[str, Any], key: str) -> date:
     if found is None:
         raise ValueError(f"the export form has no {key} day")
     return found
-
-
-def _today(services: Services) -> date:
-    return services.now().astimezone(services.settings.timezone).date()
