@@ -464,3 +464,19 @@ async def test_with_500_locations_the_choice_is_paged_and_searchable(
     await rachel.tap("Site 499")
     assert "No sessions are planned at <b>Site 499</b>" in (rachel.last.html or "")
     within_limits(rachel)
+
+
+async def test_the_choice_survives_a_restart(bot: Rehearsal, clock: Clock) -> None:
+    await _programme(bot, clock)
+    clock.now = FRIDAY_BEFORE
+    rachel = bot.user(RACHEL, "Rachel")
+    await rachel.send("/export")
+    await rachel.tap("Next week (27 Jul – 2 Aug 2026)")
+    await rachel.tap("St Mark's")
+    await bot.restart()
+    await rachel.send("river")  # still the form's search, after the restart
+    await rachel.tap("Riverside")
+    assert "Chosen: Riverside, St Mark's" in rachel.last.text
+    await rachel.tap("Continue ▶ (2 chosen)")
+    _, *rows = _rows(rachel)
+    assert len(rows) == 48
