@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test demo lint typecheck db-upgrade bench bench-taps clean
+.PHONY: run test demo lint typecheck db-upgrade bench bench-taps bench-exports clean
 
 run: $(STAMP)
 	$(BIN)/lunchbot $(ARGS) run
@@ -30,6 +30,10 @@ bench: $(STAMP)
 # The sign-up rush: Book taps at 20/s, the bot against a bare PTB bot (ratios; see README).
 bench-taps: $(STAMP)
 	$(BIN)/python -m benchmarks.taps $(ARGS)
+
+# The rota as files at the programme's size: a holiday's CSV of 8,000 sessions, a long sign-in sheet.
+bench-exports: $(STAMP)
+	$(BIN)/python -m benchmarks.exports $(ARGS)
 
 db-upgrade: $(STAMP)
 	$(BIN)/lunchbot $(ARGS) db upgrade

@@ -32,6 +32,9 @@ from handlers import (
     celebrate,
     coordination,
     errors,
+    export_form,
+    exports,
+    exports_sheet,
     flows,
     homes,
     impact,
@@ -308,7 +311,7 @@ def _triage(app: BotApplication) -> None:
 
 
 def _celebrations(app: BotApplication) -> None:
-    """Wins, broadcasts, the digest and impact reports."""
+    """Wins, broadcasts, the digest, impact reports and exports of the rota."""
     # (wins: begin)
     _command(app, "win", wins.win_command)
     _button(app, wins.ShareWin, wins.share_win)
@@ -342,6 +345,20 @@ def _celebrations(app: BotApplication) -> None:
     _button(app, impact.ImpactRun, impact.impact_run)
     _button(app, impact.ImpactMeanings, impact.impact_meanings)
     # (impact: end)
+    # (exports: begin)
+    _command(app, "export", exports.export_command)
+    _button(app, exports.ExportPeriod, exports.export_period)
+    _button(app, exports.ExportDates, exports.export_dates)
+    _button(app, export_form.ExportPlaces, exports.export_places)
+    _button(app, exports.ExportToggle, exports.export_toggle)
+    _button(app, exports.ExportShowAll, exports.export_show_all)
+    _button(app, exports.ExportAll, exports.export_all)
+    _button(app, exports.ExportChosen, exports.export_chosen)
+    _button(app, exports.ExportSheets, exports.export_sheets)
+    _button(app, exports_sheet.SheetSessions, exports_sheet.sheet_sessions)
+    _button(app, exports_sheet.SheetChosen, exports_sheet.sheet_chosen)
+    _button(app, exports_sheet.SignInSheet, exports_sheet.sign_in_sheet)
+    # (exports: end)
     # (digest: begin)
     _command(app, "digest", celebrate.digest_command)
     app.add_handler(
@@ -405,6 +422,11 @@ def _catch_alls(app: BotApplication) -> None:
                     # (impact flows: begin)
                     impact.IMPACT_FLOW: flows.TextRoute(impact.on_dates_text, Role.COORDINATOR),
                     # (impact flows: end)
+                    # (exports flows: begin)
+                    export_form.EXPORT_FLOW: flows.TextRoute(
+                        exports.on_export_text, Role.COORDINATOR
+                    ),
+                    # (exports flows: end)
                 }
             ),
         )

@@ -15,6 +15,10 @@ _PARAMETER_LOGGERS = ("telegram.Bot", "telegram.ext.ExtBot")
 # `--verbose` they would put people's words and phone numbers in the log.
 _CONTENT_LOGGERS = ("telegram.ext.Application", "aiosqlite", "asyncpg")
 _CHATTY_LOGGERS = ("apscheduler", "telegram.ext.Updater", "alembic", "matplotlib")
+# (exports: begin) fpdf2 warns of letters its font lacks by quoting them, from people's names;
+# fontTools reports each table of the font it cuts down for a sign-in sheet.
+_PDF_LOGGERS = ("fpdf", "fontTools")
+# (exports: end)
 # APScheduler skips a sweep while the previous one is still sending (by design: one at a time)
 # and warns each time; during a broadcast that was most of the log.
 _SCHEDULER_LOGGER = "apscheduler.scheduler"
@@ -29,6 +33,8 @@ def quiet_libraries() -> None:
         _at_least(name, logging.WARNING)
     for name in _PARAMETER_LOGGERS + _CONTENT_LOGGERS:
         _at_least(name, logging.INFO)
+    for name in _PDF_LOGGERS:
+        _at_least(name, logging.ERROR)
     scheduler = logging.getLogger(_SCHEDULER_LOGGER)
     if not any(isinstance(f, _SkippedSweeps) for f in scheduler.filters):
         scheduler.addFilter(_SkippedSweeps())

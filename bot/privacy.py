@@ -86,9 +86,10 @@ PURGING: WHAT MAKES IT FINAL
   edited at purge to say the details were removed, and those in a person's chat are edited so
   at once when the person is erased (nothing is left to find them by later). Telegram may
   refuse an edit (the person deleted the message). Not reached: CSV exports already sent as
-  files (a bot cannot change a file, nor delete its message after 48 hours), and what a
-  school contact typed in their own chat while filling in the form (a bot cannot edit a
-  person's messages): those are the keeping of whoever holds that chat.
+  files (a bot cannot change a file, nor delete its message after 48 hours), sign-in sheets
+  (PDF, and paper: they carry families' references and a yes or no for needs, never the
+  needs themselves), and what a school contact typed in their own chat while filling in the
+  form (a bot cannot edit a person's messages): those are the keeping of whoever holds them.
 
 KEYS
 - Sealing key configured: {key}. Rotate with `lunchbot keys new`, then set the new key in

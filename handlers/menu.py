@@ -47,6 +47,7 @@ COMMANDS: list[tuple[str, str, Role | Only | None]] = [
     ("broadcast", "Send a message to many people", Role.COORDINATOR),
     ("digest", "Preview this week's celebration digest", Role.COORDINATOR),
     ("impact", "Impact report: meals, children fed, hours", Role.COORDINATOR),
+    ("export", "The rota as a spreadsheet; sign-in sheets to print", Role.COORDINATOR),
 ]
 NEWCOMER_COMMANDS = [("start", "Join the programme"), ("help", "What this bot does")]
 

@@ -12,9 +12,10 @@ from typing import Any
 
 from telegram import Update
 
-from handlers import callbacks, flows, rota_texts, site_texts
+from handlers import callbacks, export_texts, flows, rota_texts, site_texts
 from handlers.common import Row, button, command, keyboard, pager, say, show
 from handlers.context import BotContext, Services
+from handlers.exports_sheet import SignInSheet  # (exports)
 from storage import drafts, locations, rota, siteday
 from storage.errors import Clash, NotFound
 from storage.locations import LocationInfo
@@ -405,6 +406,18 @@ def _day_rows(site: SiteDay, services: Services, offset: int) -> list[Row]:
             rows.append(
                 [(site_texts.manage_button(view, tz, several), OpenSessionAdmin(view.session_id))]
             )
+    # (exports: begin) each session's printable sign-in sheet
+    rows += [
+        [
+            (
+                export_texts.site_day_button(on_the_day.session.starts_at, tz, several),
+                SignInSheet(on_the_day.session.session_id),
+            )
+        ]
+        for on_the_day in site.sessions
+        if not on_the_day.session.cancelled
+    ]
+    # (exports: end)
     location_id, day = site.location.location_id, day_code(site.day)
     rows.append(
         pager(

@@ -510,6 +510,7 @@ FORMS: dict[str, tuple[str, str]] = {
     "win_reject": ("rejecting the win", "/wins"),
     "broadcast": ("the broadcast", "/broadcast"),
     "impact_dates": ("the impact report", "/impact"),
+    "export": ("the export", "/export"),
 }
 
 

@@ -44,6 +44,8 @@ Cell = str | int | float | bool | date | Weekdays | None
 
 def cell(value: Cell) -> str | int | float:
     """One value as the spreadsheet will show it."""
+    if type(value) is str:  # most cells, first: a holiday's rota is half a million of them
+        return f"'{value}" if value.startswith(FORMULA_START) else value
     if value is None:
         return ""
     if isinstance(value, bool):  # before int: a bool is an int

@@ -29,6 +29,7 @@ from handlers import (
     broadcast,
     callbacks,
     coordination,
+    exports,
     homes,
     impact,
     planning,
@@ -432,6 +433,9 @@ STEPS: dict[str, TextStep] = {
     "reference after the name-like question": TextStep(OKAFOR, _name_like_reference),
     "impact report's dates": TextStep(
         RACHEL, _tapping(RACHEL, lambda _w: impact.ImpactDates(), first="/impact")
+    ),
+    "rota export's dates": TextStep(
+        RACHEL, _tapping(RACHEL, lambda _w: exports.ExportDates(), first="/export")
     ),
 }
 

@@ -14,6 +14,7 @@ from bot.sandbox import SimUser
 from handlers import (
     broadcast,
     coordination,
+    exports,
     homes,
     impact,
     planning,
@@ -65,6 +66,7 @@ def test_every_form_has_a_name_and_a_command_to_start_it_again() -> None:
     modules = (
         broadcast,
         coordination,
+        exports,
         homes,
         impact,
         planning,

@@ -161,6 +161,7 @@ async def test_a_day_with_120_helpers_is_shown_20_at_a_time(bot: Rehearsal, cloc
     assert labels[40:] == [
         "🍽 Record meals and children",
         "🚫 Did not run",
+        "🖨 Sign-in sheet",
         "Next ▶",
         "➕ Record an unplanned lunch",
         "◀ Mon 27 Jul",
@@ -238,7 +239,7 @@ async def test_without_pages_the_sandbox_would_refuse_the_day(
     monkeypatch.setattr(siteday, "PEOPLE_PER_DAY_PAGE", 20)
     await rachel.send("/today")
     assert "People 1-20 of 50" in rachel.last.text
-    assert len(rachel.last.labels()) == 20 * 2 + 6
+    assert len(rachel.last.labels()) == 20 * 2 + 7  # the day's own: counts, sheet, pages, days
 
 
 async def my_forty_sessions(bot: Rehearsal, clock: Clock) -> list[str]:
