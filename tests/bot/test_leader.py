@@ -4,7 +4,7 @@ instance), and instances migrating one database at the same moment."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -53,9 +53,10 @@ async def instances(database_url: str) -> AsyncIterator[list[Instance]]:
             await instance.close()
 
 
-async def _until(condition: object) -> None:
+async def _until(condition: Callable[[], bool]) -> None:
+    """Wait for what the instances will do (polled: they act on their own timers)."""
     async with asyncio.timeout(WAIT_SECONDS):
-        while not condition():  # type: ignore[operator]
+        while not condition():  # noqa: ASYNC110 - nothing to wait on but the condition
             await asyncio.sleep(0.05)
 
 
@@ -109,10 +110,12 @@ async def test_on_sqlite_the_one_instance_runs_the_clock_and_a_second_is_refused
         await instance.close()
     assert instance.events == ["gain", "loss"]
 
-    with leader.sole_instance(url):
-        with pytest.raises(AlreadyRunning, match="already running on .*lunchbot.sqlite3"):
-            with leader.sole_instance(url):
-                pass
+    with (
+        leader.sole_instance(url),
+        pytest.raises(AlreadyRunning, match=r"already running on .*lunchbot\.sqlite3"),
+        leader.sole_instance(url),
+    ):
+        pass
     with leader.sole_instance(url):  # the first has stopped: the lock went with it
         pass
     with leader.sole_instance("sqlite+aiosqlite://"):  # in memory: nothing to share
@@ -130,7 +133,7 @@ async def test_on_postgresql_a_second_instance_that_polls_is_refused(database_ur
     first, second = Database(database_url), Database(database_url)
     try:
         async with leader.sole_poller(first):
-            with pytest.raises(AlreadyRunning, match="polling Telegram .* --webhook"):
+            with pytest.raises(AlreadyRunning, match=r"polling Telegram .* --webhook"):
                 async with leader.sole_poller(second):
                     pass
         async with leader.sole_poller(second):  # the first stopped polling
