@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test demo lint typecheck db-upgrade bench bench-taps clean
+.PHONY: run test demo lint typecheck db-upgrade bench bench-taps bench-screens clean
 
 run: $(STAMP)
 	$(BIN)/lunchbot $(ARGS) run
@@ -30,6 +30,10 @@ bench: $(STAMP)
 # The sign-up rush: Book taps at 20/s, the bot against a bare PTB bot (ratios; see README).
 bench-taps: $(STAMP)
 	$(BIN)/python -m benchmarks.taps $(ARGS)
+
+# Coordinators' list screens at 200 locations and 10,000 people: median server time (see README).
+bench-screens: $(STAMP)
+	$(BIN)/python -m benchmarks.screens $(ARGS)
 
 db-upgrade: $(STAMP)
 	$(BIN)/lunchbot $(ARGS) db upgrade
