@@ -55,7 +55,7 @@ class PeopleShow:
     show: Show
 
 
-@callbacks.action("zl")
+@callbacks.action("zh")
 @dataclass(frozen=True)
 class PeopleWhere:
     offset: int

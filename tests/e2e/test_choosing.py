@@ -540,7 +540,7 @@ async def test_bad_searches_and_forged_list_buttons_get_a_kind_answer_and_change
     await register(bot, clock, SAM, "Sam")
     sam = bot.user(SAM, "Sam")
     await sam.send("/help")
-    for forged in ("pp:0", "zf", "zw:chk", "zl:0", f"za:{elsewhere.location_id}", "zm:all:0:0"):
+    for forged in ("pp:0", "zf", "zw:chk", "zh:0", f"za:{elsewhere.location_id}", "zm:all:0:0"):
         await sam.tap_data(forged)
         assert "only for coordinators" in sam.last.text, forged
     assert await drafts.load(db, telegram_id=SAM, flow=broadcasts.FLOW) is None
