@@ -3,10 +3,8 @@ the message to the people a filter picks out. HTML; every name and search escape
 
 from __future__ import annotations
 
-from datetime import date
-
 from handlers.texts import esc, role_list
-from storage.directory import CHECK_SOON, Found, Selection, Show
+from storage.directory import CHECK_SOON, Found, Holiday, Selection, Show
 from storage.locations import RECENT_BOOKINGS
 from storage.models import CheckStatus
 from storage.people import Profile
@@ -49,7 +47,7 @@ def listing(found: Found, chosen: Selection) -> str:
         )
     else:
         head = "<b>People</b>. Tap a name to see or change their roles and checks."
-    what = described(chosen, found.location_name, found.holiday_from)
+    what = described(chosen, found.location_name, found.holiday)
     lines = [head, f"Showing: {what} ({found.page.matching:,})."]
     if not found.page.matching and not chosen.search:
         lines.append("Nobody is listed here." if chosen != Selection() else _nobody(found))
@@ -63,12 +61,12 @@ def _nobody(found: Found) -> str:
     return "Nobody has registered yet."
 
 
-def described(chosen: Selection, location_name: str | None, holiday_from: date | None) -> str:
-    """Whom a selection lists, in words: "volunteers not seen this holiday (since Mon 20 Jul),
-    of St Mark's"."""
+def described(chosen: Selection, location_name: str | None, holiday: Holiday | None) -> str:
+    """Whom a selection lists, in words: "volunteers not seen this holiday (no place booked or
+    taken since Mon 20 Jul), of St Mark's"."""
     words = SHOW_PHRASES[chosen.show]
-    if chosen.show is Show.NOT_SEEN and holiday_from is not None:
-        words += f" (no place booked or taken since {holiday_from:%a %-d %b})"
+    if chosen.show is Show.NOT_SEEN and holiday is not None:
+        words += f" ({_unseen(holiday)})"
     if chosen.location_id is not None:
         words += f", of {esc(location_name)}" if location_name else ", of a former location"
     return words
@@ -106,9 +104,7 @@ def message_button(reachable: int) -> str:
     return f"✉️ Message these {reachable:,} people"
 
 
-def filters(
-    chosen: Selection, location_name: str | None, holiday_from: date, *, scoped: bool
-) -> str:
+def filters(chosen: Selection, location_name: str | None, holiday: Holiday, *, scoped: bool) -> str:
     within = "the people of your locations" if scoped else "everyone registered"
     narrowed = ""
     if chosen.location_id is not None:
@@ -124,9 +120,18 @@ def filters(
             f"{CHECK_SOON.days} days: time to renew them.",
             f"• {SHOW_LABELS[Show.BLOCKED]}: Telegram says they blocked the bot, so nothing "
             "reaches them.",
-            f"• {SHOW_LABELS[Show.NOT_SEEN]}: volunteers with no place booked or taken since "
-            f"{holiday_from:%a %-d %b}, the first lunch of this holiday.",
+            f"• {SHOW_LABELS[Show.NOT_SEEN]}: volunteers with {_unseen(holiday)}.",
         ]
+    )
+
+
+def _unseen(holiday: Holiday) -> str:
+    """What "not seen this holiday" means now."""
+    if holiday.first_lunch is None:
+        return "no place booked in the lunches ahead: this holiday's have not begun"
+    return (
+        f"no place booked or taken since {holiday.first_lunch:%a %-d %b}, the first lunch of "
+        "this holiday"
     )
 
 

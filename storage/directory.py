@@ -85,11 +85,19 @@ class Selection:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Holiday:
+    """This holiday, as "not seen this holiday" counts it: bookings at sessions from `since`."""
+
+    since: datetime
+    first_lunch: date | None  # its first lunch day; None while none has run yet
+
+
+@dataclass(frozen=True, kw_only=True)
 class Found:
     page: Page[Profile]
     scoped: bool  # a site lead's: only the people of their own locations
     location_name: str | None  # the location chosen, if any (and still there)
-    holiday_from: date | None  # the first lunch day of this holiday, when NOT_SEEN is shown
+    holiday: Holiday | None  # when NOT_SEEN is shown
     reachable: int  # of all those found, the people a message would reach (not the viewer)
 
 
@@ -106,7 +114,7 @@ async def find(
     async with db.read() as session:
         actor = await require_role(session, actor_telegram_id, Role.COORDINATOR)
         scope = await coordinator_scope(session, actor.id)
-        holiday = await holiday_began(session, now) if chosen.show is Show.NOT_SEEN else None
+        holiday = await this_holiday(session, now) if chosen.show is Show.NOT_SEEN else None
         where = await selection(session, actor.id, chosen, now, scope=scope, holiday=holiday)
         order = (func.lower(Person.display_name), Person.id)
         rows, matching, offset = await paged(
@@ -119,20 +127,20 @@ async def find(
             page=Page(shown=await profiles(session, rows), matching=matching, offset=offset),
             scoped=scope is not None,
             location_name=await _location_name(session, chosen.location_id),
-            holiday_from=holiday,
+            holiday=holiday,
             reachable=int(reachable or 0),
         )
 
 
 async def counts(
     db: Database, *, actor_telegram_id: int, chosen: Selection, now: datetime
-) -> tuple[dict[Show, int], date]:
+) -> tuple[dict[Show, int], Holiday]:
     """How many people each filter would list, with the location and the search chosen kept,
-    counted in one query; and the first lunch day of this holiday (what NOT_SEEN counts from)."""
+    counted in one query; and this holiday (what NOT_SEEN counts from)."""
     async with db.read() as session:
         actor = await require_role(session, actor_telegram_id, Role.COORDINATOR)
         scope = await coordinator_scope(session, actor.id)
-        holiday = await holiday_began(session, now)
+        holiday = await this_holiday(session, now)
         base = await selection(
             session, actor.id, _with(chosen, Show.EVERYONE), now, scope=scope, holiday=holiday
         )
@@ -154,7 +162,7 @@ async def selection(
     now: datetime,
     *,
     scope: frozenset[int] | None,
-    holiday: date | None = None,
+    holiday: Holiday | None = None,
 ) -> ColumnElement[bool]:
     """A condition on Person: the people `chosen` picks out of those the coordinator sees."""
     conditions = [Person.telegram_id > 0, named(Person.name_key, chosen.search)]
@@ -163,15 +171,15 @@ async def selection(
     if chosen.location_id is not None:
         conditions.append(locations.people_of([chosen.location_id], now))
     if chosen.show is Show.NOT_SEEN and holiday is None:
-        holiday = await holiday_began(session, now)
+        holiday = await this_holiday(session, now)
     conditions.append(_shows(chosen.show, now, holiday))
     return and_(*conditions)
 
 
-async def holiday_began(session: AsyncSession, now: datetime) -> date:
-    """The first lunch day of this holiday: of the days with a lunch (not cancelled) up to
-    today, the earliest reached without a gap of HOLIDAY_BREAK. Today, when no lunch ran in
-    the last HOLIDAY_BREAK (the holiday to come has not begun)."""
+async def this_holiday(session: AsyncSession, now: datetime) -> Holiday:
+    """The holiday now: of the days with a lunch (not cancelled) up to today, from the earliest
+    reached without a gap of HOLIDAY_BREAK. When no lunch ran in the last HOLIDAY_BREAK, the
+    holiday to come has not begun: it counts from now."""
     day = func.date(LunchSession.starts_at)
     found = (
         await session.scalars(
@@ -186,15 +194,18 @@ async def holiday_began(session: AsyncSession, now: datetime) -> date:
     ).all()
     # SQLite gives the day as text, PostgreSQL as a date: the first ten characters are both.
     days = sorted({date.fromisoformat(str(value)[:10]) for value in found}, reverse=True)
-    began = latest = now.date()
+    first: date | None = None
+    latest = now.date()
     for lunch_day in days:
         if latest - lunch_day > HOLIDAY_BREAK:
             break
-        began = latest = lunch_day
-    return began
+        first = latest = lunch_day
+    if first is None:
+        return Holiday(since=now, first_lunch=None)
+    return Holiday(since=datetime.combine(first, time(0), tzinfo=now.tzinfo), first_lunch=first)
 
 
-def _shows(show: Show, now: datetime, holiday: date | None) -> ColumnElement[bool]:
+def _shows(show: Show, now: datetime, holiday: Holiday | None) -> ColumnElement[bool]:
     today = now.date()  # as people.record_check dates a check
     match show:
         case Show.EVERYONE:
@@ -223,13 +234,12 @@ def _shows(show: Show, now: datetime, holiday: date | None) -> ColumnElement[boo
         case Show.NOT_SEEN:
             if holiday is None:
                 return false()
-            since = datetime.combine(holiday, time(0), tzinfo=now.tzinfo)
             # Those seen, found once (not a lookup for each person): a year of bookings
             # would otherwise be searched 10,000 times.
             seen = (
                 select(Booking.person_id)
                 .join(LunchSession, LunchSession.id == Booking.session_id)
-                .where(Booking.status.in_(SEEN), LunchSession.starts_at >= since)
+                .where(Booking.status.in_(SEEN), LunchSession.starts_at >= holiday.since)
             )
             return and_(_holds(Role.VOLUNTEER), Person.id.not_in(seen))
 

@@ -85,12 +85,14 @@ async def test_each_filter_counts_what_is_stored_and_a_broadcast_reaches_exactly
     await people.mark_inactive(db, telegram_id=v[9])
     clock.now = HOLIDAY
 
-    async with db.read() as session:
-        assert await directory.holiday_began(session, clock()) == date(2026, 7, 27)
     figures, holiday = await directory.counts(
         db, actor_telegram_id=RACHEL, chosen=Selection(), now=clock()
     )
-    assert holiday == date(2026, 7, 27)
+    assert holiday.first_lunch == date(2026, 7, 27)
+    # A fortnight after the last lunch the holiday is over; the next one has not begun.
+    async with db.read() as session:
+        later = await directory.this_holiday(session, datetime(2026, 8, 20, tzinfo=UTC))
+        assert later.first_lunch is None
     assert figures == {
         Show.EVERYONE: 11,
         Show.VOLUNTEERS: 11,
