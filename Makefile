@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test demo lint typecheck db-upgrade bench bench-taps bench-exports clean
+.PHONY: run test demo lint typecheck db-upgrade bench bench-taps bench-exports bench-screens clean
 
 run: $(STAMP)
 	$(BIN)/lunchbot $(ARGS) run
@@ -34,6 +34,10 @@ bench-taps: $(STAMP)
 # The rota as files at the programme's size: a holiday's CSV of 8,000 sessions, a long sign-in sheet.
 bench-exports: $(STAMP)
 	$(BIN)/python -m benchmarks.exports $(ARGS)
+
+# Coordinators' list screens at 200 locations and 10,000 people: median server time (see README).
+bench-screens: $(STAMP)
+	$(BIN)/python -m benchmarks.screens $(ARGS)
 
 db-upgrade: $(STAMP)
 	$(BIN)/lunchbot $(ARGS) db upgrade

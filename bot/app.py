@@ -30,7 +30,9 @@ from bot.lane import LaneRateLimiter, Pace, Pacer
 from handlers import (
     broadcast,
     celebrate,
+    choose,
     coordination,
+    directory,
     errors,
     export_form,
     exports,
@@ -170,6 +172,7 @@ def _everyone(app: BotApplication) -> None:
     _command(app, "name", profile.name)
     _command(app, "cancel", profile.cancel)
     _button(app, flows.CancelForm, flows.cancel_form)
+    _button(app, choose.ClearSearch, choose.clear_search)
 
 
 def _coordinators(app: BotApplication) -> None:
@@ -178,9 +181,15 @@ def _coordinators(app: BotApplication) -> None:
     _button(app, coordination.InviteRole, coordination.invite_role)
     _button(app, coordination.InviteSchool, coordination.invite_school)
     _button(app, coordination.InviteNewSchool, coordination.invite_new_school)
-    _command(app, "people", coordination.people_command)
-    _button(app, coordination.PeoplePage, coordination.people_page)
-    _button(app, coordination.PersonCard, coordination.person_card)
+    _button(app, coordination.InviteSchoolsPage, coordination.invite_schools_page)
+    _command(app, "people", directory.people_command)
+    _button(app, directory.PeoplePage, directory.people_page)
+    _button(app, directory.PeopleFilters, directory.people_filters)
+    _button(app, directory.PeopleShow, directory.people_show)
+    _button(app, directory.PeopleWhere, directory.people_where)
+    _button(app, directory.PeopleAt, directory.people_at)
+    _button(app, directory.MessagePeople, directory.message_people)
+    _button(app, directory.PersonCard, coordination.person_card)
     _button(app, coordination.AskRemoveRole, coordination.ask_remove_role)
     _button(app, coordination.RemoveRole, coordination.remove_role)
     _button(app, coordination.CheckMenu, coordination.check_menu)
@@ -224,8 +233,6 @@ def _volunteers(app: BotApplication) -> None:
     _button(app, volunteer.ToggleHome, volunteer.toggle_home)
     _button(app, homes.HomesPage, homes.homes_page)
     _button(app, homes.PickHome, homes.pick_home)
-    _button(app, homes.AllHomes, homes.all_homes)
-    _button(app, homes.FindHome, homes.find_home)
     _button(app, homes.HomesDone, homes.homes_done)
     _button(app, volunteer.AskPhone, volunteer.ask_phone)
     _button(app, volunteer.RemovePhone, volunteer.remove_phone)
@@ -289,6 +296,7 @@ def _triage(app: BotApplication) -> None:
     """Coordinators: partner schools, deciding referrals, exports; the register."""
     _command(app, "schools", schools.schools_command)
     _button(app, schools.SchoolsList, schools.schools_list)
+    _button(app, schools.SchoolsPage, schools.schools_page)
     _button(app, schools.NewSchool, schools.new_school)
     _button(app, schools.SchoolCard, schools.school_card)
     _button(app, schools.EditArea, schools.edit_area)
@@ -383,7 +391,8 @@ def _catch_alls(app: BotApplication) -> None:
                         coordination.on_school_name_text, Role.COORDINATOR
                     ),
                     volunteer.PHONE_FLOW: flows.TextRoute(volunteer.on_phone_text),
-                    homes.HOMES_FLOW: flows.TextRoute(homes.on_search_text),
+                    # A list on screen: what is typed searches it (handlers/choose.py).
+                    choose.LIST_FLOW: flows.TextRoute(choose.on_search_text),
                     coordination.CHECK_FLOW: flows.TextRoute(
                         coordination.on_check_expiry_text, Role.COORDINATOR
                     ),

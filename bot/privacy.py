@@ -4,7 +4,7 @@ current counts (support for a data protection impact assessment)."""
 from __future__ import annotations
 
 from bot.config import KEY_ENV, Config
-from storage import dates, invites, locations, migrate, referrals
+from storage import dates, drafts, invites, locations, migrate, referrals
 from storage.db import Database
 from storage.models import NOT_RUN_REASON_MAX
 
@@ -51,6 +51,9 @@ WHAT IS STORED, WHY, WHO SEES IT
 - Messages queued for sending (the outbox): who, what kind, when, how it ended; no text.
 - Updates received from Telegram (the inbox), with what people typed: kept until handled, then
   deleted after a day (to recognise a repeat); never logged.
+- What a person typed to search a list (part of a name), with which list it was: kept with
+  their own unfinished forms, so that the list is as they left it. Seen by: nobody else; never
+  logged. Kept: until they send /cancel, or {abandoned} days after they last used a form or list.
 - Invite links that match no invite: when, and who tried, kept {window} minutes (the hourly
   clean-up removes them after that). Not the Telegram id (someone who follows a link has
   agreed to nothing yet): a keyed hash of it, HMAC-SHA256 under a random key that exists only
@@ -119,6 +122,7 @@ async def report(config: Config) -> str:
         key_env=KEY_ENV,
         recent_weeks=locations.RECENT_BOOKINGS.days // 7,
         not_run_max=NOT_RUN_REASON_MAX,
+        abandoned=drafts.ABANDONED_AFTER.days,
         ahead_days=dates.PLANNING.ahead.days,
         window=int(invites.ATTEMPT_WINDOW.total_seconds() // 60),
         per_person=invites.FAILED_ATTEMPTS_PER_PERSON,

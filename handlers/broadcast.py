@@ -21,11 +21,20 @@ from telegram import Bot, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.warnings import PTBDeprecationWarning
 
-from handlers import broadcast_texts, callbacks, flows, typed
-from handlers.common import Row, button, command, keyboard, pager, say, show
+from handlers import (
+    broadcast_texts,
+    callbacks,
+    choose,
+    choose_texts,
+    flows,
+    people_texts,
+    texts,
+    typed,
+)
+from handlers.common import Row, button, command, keyboard, say, show
 from handlers.context import BotContext, Services
 from handlers.rendering import Rendered
-from storage import broadcasts, locations
+from storage import broadcasts, directory, locations
 from storage.broadcasts import BadPhoto, Composition, NobodyToSend, Progress, TooLong
 from storage.models import Audience, Role
 from storage.outbox import Outgoing
@@ -34,7 +43,7 @@ from storage.people import Profile
 logger = logging.getLogger(__name__)
 
 BROADCAST_FLOW = broadcasts.FLOW
-LOCATIONS_PER_PAGE = 8
+AUDIENCE_LIST = "broadcast_location"  # one location's volunteers (handlers/choose.py)
 NO_LOCATION = 0  # on an audience button that is not one location's volunteers
 
 
@@ -102,7 +111,7 @@ async def _composing(update: Update, context: BotContext, profile: Profile) -> b
 async def _audience_menu(update: Update, context: BotContext, profile: Profile) -> None:
     scope = await broadcasts.reach(context.services.db, actor_telegram_id=profile.telegram_id)
     if scope is not None:  # a site lead: their own locations' volunteers
-        await _locations(update, context, profile, 0, site_lead=True)
+        await _locations(update, context, profile, choose.View(kind=AUDIENCE_LIST, fresh=True))
         return
     await show(
         update,
@@ -121,33 +130,74 @@ async def _audience_menu(update: Update, context: BotContext, profile: Profile) 
 async def audience_locations(
     update: Update, context: BotContext, profile: Profile, page: AudienceLocations
 ) -> None:
+    await _locations(update, context, profile, choose.View(kind=AUDIENCE_LIST, offset=page.offset))
+
+
+@choose.listing(AUDIENCE_LIST, Role.COORDINATOR)
+async def _locations(
+    update: Update, context: BotContext, profile: Profile, view: choose.View
+) -> None:
     if not await _composing(update, context, profile):
         return
-    scope = await broadcasts.reach(context.services.db, actor_telegram_id=profile.telegram_id)
-    await _locations(update, context, profile, page.offset, site_lead=scope is not None)
-
-
-async def _locations(
-    update: Update, context: BotContext, profile: Profile, offset: int, *, site_lead: bool
-) -> None:
-    run = await locations.managed_by(context.services.db, actor_telegram_id=profile.telegram_id)
-    if offset >= len(run):  # an old page button: fewer locations now
-        offset = 0
-    rows: list[Row] = [
-        [(loc.name, PickAudience(Audience.LOCATION, loc.location_id))]
-        for loc in run[offset : offset + LOCATIONS_PER_PAGE]
+    db = context.services.db
+    site_lead = await broadcasts.reach(db, actor_telegram_id=profile.telegram_id) is not None
+    search = await choose.search_for(context, profile.telegram_id, view)
+    found = await locations.find(
+        db,
+        actor_telegram_id=profile.telegram_id,
+        search=search,
+        offset=view.offset,
+        limit=choose.PER_PAGE,
+    )
+    items: list[Row] = [
+        [(choose_texts.label(loc.name), PickAudience(Audience.LOCATION, loc.location_id))]
+        for loc in found.shown
     ]
-    rows.append(pager(offset, len(run), LOCATIONS_PER_PAGE, AudienceLocations))
+    rows = choose.rows(
+        found, items, lambda offset: AudienceLocations(offset=offset), search, view.kind
+    )
     if not site_lead:
         rows.append([("« Back", ChangeAudience())])
     rows.append(flows.cancel_row(BROADCAST_FLOW))
-    await show(update, broadcast_texts.ask_location(len(run), site_lead), keyboard(*rows))
+    text = choose_texts.with_status(
+        broadcast_texts.ask_location(bool(found.matching or search), site_lead),
+        found,
+        search,
+        choose.PER_PAGE,
+    )
+    await choose.present(update, view, text, keyboard(*rows))
+
+
+async def to_people(
+    update: Update, context: BotContext, profile: Profile, chosen: directory.Selection
+) -> None:
+    """ "Message these people" in /people: a new broadcast, to whom the list picks out (counted
+    again, as they are now, on its preview and when it is sent)."""
+    services = context.services
+    await broadcasts.discard(services.db, actor_telegram_id=profile.telegram_id)
+    await flows.begin(context, profile.telegram_id, BROADCAST_FLOW)
+    composition = await broadcasts.choose_audience(
+        services.db,
+        actor_telegram_id=profile.telegram_id,
+        audience=Audience.PEOPLE,
+        location_id=None,
+        now=services.now(),
+        people=chosen,
+    )
+    await say(
+        update,
+        broadcast_texts.ask_message(_audience(composition)),
+        flows.cancel_keyboard(BROADCAST_FLOW),
+    )
 
 
 @button(PickAudience, Role.COORDINATOR)
 async def pick_audience(
     update: Update, context: BotContext, profile: Profile, picked: PickAudience
 ) -> None:
+    if picked.audience is Audience.PEOPLE:  # only /people's "Message these people" picks them
+        await show(update, texts.stale_button())
+        return
     if not await _composing(update, context, profile):
         return
     services = context.services
@@ -240,6 +290,8 @@ def _confirmation(composition: Composition) -> tuple[str, InlineKeyboardMarkup]:
 
 
 def _audience(composition: Composition) -> str:
+    if composition.people is not None:
+        return people_texts.audience(composition.people, composition.location_name)
     return broadcast_texts.audience_name(composition.audience, composition.location_name)
 
 

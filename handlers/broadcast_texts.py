@@ -27,6 +27,9 @@ def audience_name(audience: Audience, location_name: str | None) -> str:
             return f"the volunteers of {where}"
         case Audience.SCHOOLS:
             return "school contacts"
+        case Audience.PEOPLE:
+            where = f" of {esc(location_name)}" if location_name else ""
+            return f"the people{where} picked out in /people"
         case _:
             return "everyone registered"
 
@@ -49,8 +52,8 @@ def ask_audience() -> str:
     return "📣 <b>New broadcast</b>\nWho should get it?"
 
 
-def ask_location(total: int, site_lead: bool) -> str:
-    if total == 0:
+def ask_location(any_location: bool, site_lead: bool) -> str:
+    if not any_location:
         return "There are no open locations yet, so there is nobody to choose."
     if site_lead:
         return (

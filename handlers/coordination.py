@@ -7,9 +7,10 @@ from datetime import date
 
 from telegram import Update
 
-from handlers import callbacks, flows, menu, texts
-from handlers.common import Row, args_text, button, command, keyboard, pager, say, show
+from handlers import callbacks, choose, choose_texts, flows, menu, texts
+from handlers.common import Row, args_text, button, command, keyboard, say, show
 from handlers.context import BotContext
+from handlers.directory import PeoplePage, PersonCard
 from storage import dates, drafts, invites, locations, people
 from storage.errors import OutOfScope
 from storage.models import CheckStatus, Role
@@ -19,9 +20,8 @@ from storage.rota_import import parse_date
 INVITE_SCHOOL_FLOW = "invite_school"  # /invite's form: the role, the school, a new school's name
 CHECK_FLOW = "check_expiry"
 NO_EXPIRY = ("none", "no", "-")
-PEOPLE_PER_PAGE = 10
-SCOPE_PER_PAGE = 10  # a site lead's locations are chosen a page at a time (100 buttons at most)
-SCHOOLS_ON_SCREEN = 12
+SCOPE_LIST = "site_lead_of"  # the locations a site lead runs (handlers/choose.py)
+INVITE_SCHOOLS_LIST = "invite_school"  # which school a new contact is from
 
 
 @callbacks.action("ir")
@@ -42,16 +42,10 @@ class InviteNewSchool:
     pass
 
 
-@callbacks.action("pp")
+@callbacks.action("zi")
 @dataclass(frozen=True)
-class PeoplePage:
+class InviteSchoolsPage:
     offset: int
-
-
-@callbacks.action("pc")
-@dataclass(frozen=True)
-class PersonCard:
-    person_id: int
 
 
 @callbacks.action("rr")
@@ -154,16 +148,46 @@ async def invite_role(
     if chosen.role is not Role.SCHOOL_CONTACT:
         await show(update, texts.stale_button())
         return
-    schools = await invites.schools(context.services.db, limit=SCHOOLS_ON_SCREEN)
-    rows: list[Row] = [
-        [(school.name, InviteSchool(school_id=school.school_id))] for school in schools
-    ]
-    rows.append([("➕ A new school", InviteNewSchool())])
-    await show(
-        update,
-        texts.invite_choose_school(bool(schools)),
-        flows.cancel_keyboard(INVITE_SCHOOL_FLOW, *rows),
+    view = choose.View(kind=INVITE_SCHOOLS_LIST, fresh=True)
+    await _invite_schools(update, context, profile, view)
+
+
+@button(InviteSchoolsPage, Role.COORDINATOR)
+async def invite_schools_page(
+    update: Update, context: BotContext, profile: Profile, page: InviteSchoolsPage
+) -> None:
+    view = choose.View(kind=INVITE_SCHOOLS_LIST, offset=page.offset)
+    await _invite_schools(update, context, profile, view)
+
+
+@choose.listing(INVITE_SCHOOLS_LIST, Role.COORDINATOR)
+async def _invite_schools(
+    update: Update, context: BotContext, profile: Profile, view: choose.View
+) -> None:
+    """Which school the contact is from: the partner schools a page at a time, found by
+    typing, or a new one."""
+    if not await _invite_open(update, context, profile):
+        return
+    search = await choose.search_for(context, profile.telegram_id, view)
+    found = await invites.find_schools(
+        context.services.db,
+        actor_telegram_id=profile.telegram_id,
+        search=search,
+        offset=view.offset,
+        limit=choose.PER_PAGE,
     )
+    items: list[Row] = [
+        [(choose_texts.label(school.name), InviteSchool(school_id=school.school_id))]
+        for school in found.shown
+    ]
+    rows = choose.rows(
+        found, items, lambda offset: InviteSchoolsPage(offset=offset), search, view.kind
+    )
+    rows.append([("➕ A new school", InviteNewSchool())])
+    text = choose_texts.with_status(
+        texts.invite_choose_school(bool(found.matching or search)), found, search, choose.PER_PAGE
+    )
+    await choose.present(update, view, text, flows.cancel_keyboard(INVITE_SCHOOL_FLOW, *rows))
 
 
 @button(InviteSchool, Role.COORDINATOR)
@@ -172,6 +196,7 @@ async def invite_school(
 ) -> None:
     if not await _invite_open(update, context, profile):
         return
+    await choose.leave(context, profile.telegram_id)
     if await issue(update, context, profile, Role.SCHOOL_CONTACT, school_id=chosen.school_id):
         await flows.finish(context, profile.telegram_id, INVITE_SCHOOL_FLOW)
 
@@ -256,34 +281,6 @@ def _source(update: Update) -> str:
 # --- people ----------------------------------------------------------------------------------
 
 
-@command(Role.COORDINATOR)
-async def people_command(update: Update, context: BotContext, profile: Profile) -> None:
-    await _people_page(update, context, profile, 0)
-
-
-@button(PeoplePage, Role.COORDINATOR)
-async def people_page(
-    update: Update, context: BotContext, profile: Profile, page: PeoplePage
-) -> None:
-    await _people_page(update, context, profile, page.offset)
-
-
-async def _people_page(update: Update, context: BotContext, profile: Profile, offset: int) -> None:
-    page = await people.list_people(
-        context.services.db,
-        actor_telegram_id=profile.telegram_id,
-        offset=offset,
-        limit=PEOPLE_PER_PAGE,
-        now=context.services.now(),
-    )
-    rows: list[Row] = [
-        [(person.display_name, PersonCard(person_id=person.person_id))] for person in page.people
-    ]
-    rows.append(pager(page.offset, page.total, PEOPLE_PER_PAGE, PeoplePage))
-    text = texts.people_page(page.people, page.offset, page.total, scoped=profile.scoped)
-    await show(update, text, keyboard(*rows))
-
-
 @button(PersonCard, Role.COORDINATOR)
 async def person_card(
     update: Update, context: BotContext, profile: Profile, opened: PersonCard
@@ -298,6 +295,7 @@ async def person_card(
     if person is None:
         await show(update, texts.stale_button())
         return
+    await choose.leave(context, profile.telegram_id)
     if profile.scoped:
         # A site lead reads the card; roles, checks and erasure are the programme's.
         back = keyboard([("« All people", PeoplePage(offset=0))])
@@ -509,7 +507,9 @@ async def erase(update: Update, context: BotContext, profile: Profile, chosen: E
 async def scope_menu(
     update: Update, context: BotContext, profile: Profile, opened: ScopeMenu
 ) -> None:
-    await _scope_menu(update, context, profile, opened.person_id, opened.offset)
+    args = {"person_id": opened.person_id}
+    view = choose.View(kind=SCOPE_LIST, args=args, offset=opened.offset)
+    await _scope_menu(update, context, profile, view)
 
 
 @button(ToggleScope, Role.COORDINATOR)
@@ -528,37 +528,42 @@ async def toggle_scope(
     person = await people.profile_by_id(services.db, chosen.person_id)
     if person is not None:  # a site lead's menu lacks what only the whole programme may do
         await menu.publish_for(context.bot, person)
-    await _scope_menu(update, context, profile, chosen.person_id, chosen.offset)
+    args = {"person_id": chosen.person_id}
+    await _scope_menu(
+        update, context, profile, choose.View(kind=SCOPE_LIST, args=args, offset=chosen.offset)
+    )
 
 
+@choose.listing(SCOPE_LIST, Role.COORDINATOR)
 async def _scope_menu(
-    update: Update, context: BotContext, profile: Profile, person_id: int, offset: int = 0
+    update: Update, context: BotContext, profile: Profile, view: choose.View
 ) -> None:
     db = context.services.db
+    person_id = int(view.args["person_id"])
     person = await people.to_manage(db, actor_telegram_id=profile.telegram_id, person_id=person_id)
     if person is None or Role.COORDINATOR not in person.roles:
         await show(update, texts.stale_button())
         return
+    search = await choose.search_for(context, profile.telegram_id, view)
+    found = await locations.find(db, search=search, offset=view.offset, limit=choose.PER_PAGE)
     scope = await locations.scope_of(db, person_id=person_id)
-    open_locations = await locations.listed(db)
-    offset = offset if offset < len(open_locations) else 0
-    rows: list[Row] = [
+    items: list[Row] = [
         [
             (
-                ("✓ " if loc.location_id in scope else "") + loc.name,
-                ToggleScope(person_id=person_id, location_id=loc.location_id, offset=offset),
+                choose_texts.label(loc.name, "✓ " if loc.location_id in scope else ""),
+                ToggleScope(person_id=person_id, location_id=loc.location_id, offset=found.offset),
             )
         ]
-        for loc in open_locations[offset : offset + SCOPE_PER_PAGE]
+        for loc in found.shown
     ]
-    rows.append(
-        pager(
-            offset,
-            len(open_locations),
-            SCOPE_PER_PAGE,
-            lambda offset: ScopeMenu(person_id=person_id, offset=offset),
-        )
+    rows = choose.rows(
+        found,
+        items,
+        lambda offset: ScopeMenu(person_id=person_id, offset=offset),
+        search,
+        view.kind,
     )
     rows.append([("« Back", PersonCard(person_id=person_id))])
-    names = [loc.name for loc in open_locations if loc.location_id in scope]
-    await show(update, texts.scope_menu(person, names), keyboard(*rows))
+    names = [loc.name for loc in await locations.some(db, scope) if not loc.archived]
+    text = choose_texts.with_status(texts.scope_menu(person, names), found, search, choose.PER_PAGE)
+    await choose.present(update, view, text, keyboard(*rows))

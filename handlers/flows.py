@@ -96,12 +96,14 @@ async def still_open(
     the screen says so kindly, and None: the tap changes nothing. With `about`, the open form
     must be the one about those things (a tap on the screen of an earlier form of the same
     kind, since replaced, finds its form closed)."""
-    draft = await drafts.load(context.services.db, telegram_id=telegram_id, flow=flow)
+    db = context.services.db
+    draft = await drafts.load(db, telegram_id=telegram_id, flow=flow)
     if (
         draft is None
         or draft.finished
         or any(draft.data.get(key) != value for key, value in (about or {}).items())
     ):
+        await drafts.leave_list(db, telegram_id=telegram_id)  # a list of it hears no more
         await _closed(update, flow)
         return None
     return draft
@@ -159,6 +161,7 @@ async def cancel_form(
         await _closed(update, chosen.flow)
         return
     await drafts.discard(db, telegram_id=profile.telegram_id, flow=chosen.flow)
+    await drafts.leave_list(db, telegram_id=profile.telegram_id)  # its list, if one was shown
     await show(update, texts.forms_cancelled([chosen.flow]))
 
 

@@ -11,18 +11,17 @@ from datetime import date, timedelta
 
 from telegram import InputFile, Update
 
-from handlers import callbacks, charts, flows, impact_texts, texts
-from handlers.common import Row, button, command, keyboard, pager, say, show
+from handlers import callbacks, charts, choose, choose_texts, flows, impact_texts, texts
+from handlers.common import Row, button, command, keyboard, say, show
 from handlers.context import BotContext, Services
 from handlers.siteday import day_code, day_of
-from storage import dates, impact, spreadsheet
-from storage.impact import Places
+from storage import dates, impact, locations, spreadsheet
 from storage.models import Role
 from storage.people import Profile
 from storage.rota_import import parse_date
 
 IMPACT_FLOW = "impact_dates"
-PLACES_PER_PAGE = 8
+PLACES_LIST = "impact_places"  # every location or one (handlers/choose.py)
 ALL_LOCATIONS = 0  # on a button: no one location
 # "27/07/2026-28/08/2026" has no spaces to split on; ISO dates need spaces around their dash.
 _JOINED = re.compile(
@@ -134,7 +133,7 @@ async def impact_period(
     if not await _open(update, context, profile):
         return
     start, end = preset_period(chosen.preset, _today(context.services))
-    await _choose_place(update, context, profile, start, end, 0)
+    await _choose_place(update, context, profile, _places_view(start, end, 0, fresh=True))
 
 
 @button(ImpactDates, Role.COORDINATOR)
@@ -162,18 +161,16 @@ async def on_dates_text(update: Update, context: BotContext, profile: Profile, t
         return
     # The form goes on, waiting for a button now, no longer for words.
     await flows.begin(context, profile.telegram_id, IMPACT_FLOW)
-    await _choose_place(update, context, profile, *chosen, 0)
+    await _choose_place(update, context, profile, _places_view(*chosen, 0, fresh=True))
 
 
 @button(ImpactPlaces, Role.COORDINATOR)
 async def impact_places(
     update: Update, context: BotContext, profile: Profile, chosen: ImpactPlaces
 ) -> None:
-    if not await _open(update, context, profile):
-        return
     period = await _button_period(update, context, chosen.start, chosen.end)
     if period is not None:
-        await _choose_place(update, context, profile, *period, chosen.offset)
+        await _choose_place(update, context, profile, _places_view(*period, chosen.offset))
 
 
 @button(ImpactRun, Role.COORDINATOR)
@@ -185,49 +182,67 @@ async def impact_run(
     period = await _button_period(update, context, chosen.start, chosen.end)
     if period is None:
         return
-    places = await impact.places_for(context.services.db, actor_telegram_id=profile.telegram_id)
+    await choose.leave(context, profile.telegram_id)
     location_id = None if chosen.location_id == ALL_LOCATIONS else chosen.location_id
-    await _send_report(update, context, profile, *period, location_id, places)
+    await _send_report(update, context, profile, *period, location_id)
 
 
+def _places_view(start: date, end: date, offset: int, *, fresh: bool = False) -> choose.View:
+    args = {"start": day_code(start), "end": day_code(end)}
+    return choose.View(kind=PLACES_LIST, args=args, offset=offset, fresh=fresh)
+
+
+@choose.listing(PLACES_LIST, Role.COORDINATOR)
 async def _choose_place(
-    update: Update, context: BotContext, profile: Profile, start: date, end: date, offset: int
+    update: Update, context: BotContext, profile: Profile, view: choose.View
 ) -> None:
-    places = await impact.places_for(context.services.db, actor_telegram_id=profile.telegram_id)
-    if len(places.locations) <= 1:
-        # One location (a site lead's), or none yet: nothing to choose.
-        await _send_report(update, context, profile, start, end, None, places)
+    """Every location, or one: archived ones too (a past period may concern them)."""
+    if not await _open(update, context, profile):
         return
-    first, last = day_code(start), day_code(end)
-    page = places.locations[offset : offset + PLACES_PER_PAGE]
-    rows: list[Row] = [
-        [
-            (
-                impact_texts.all_places(whole_programme=places.whole_programme),
-                ImpactRun(first, last, ALL_LOCATIONS),
-            )
-        ],
+    first, last = int(view.args["start"]), int(view.args["end"])
+    start, end = day_of(first), day_of(last)
+    if start is None or end is None:
+        await say(update, texts.stale_button())
+        return
+    db = context.services.db
+    mine = await locations.find(
+        db, actor_telegram_id=profile.telegram_id, search="", offset=0, limit=1, archived=True
+    )
+    if mine.matching <= 1:
+        # One location (a site lead's), or none yet: nothing to choose.
+        await _send_report(update, context, profile, start, end, None)
+        return
+    search = await choose.search_for(context, profile.telegram_id, view)
+    found = await locations.find(
+        db,
+        actor_telegram_id=profile.telegram_id,
+        search=search,
+        offset=view.offset,
+        limit=choose.PER_PAGE,
+        archived=True,
+    )
+    whole = not profile.scoped
+    items: list[Row] = [
+        [(impact_texts.all_places(whole_programme=whole), ImpactRun(first, last, ALL_LOCATIONS))],
         *(
             [
                 (
-                    impact_texts.place_label(place.name, archived=place.archived),
+                    choose_texts.label(
+                        impact_texts.place_label(place.name, archived=place.archived)
+                    ),
                     ImpactRun(first, last, place.location_id),
                 )
             ]
-            for place in page
-        ),
-        pager(
-            offset,
-            len(places.locations),
-            PLACES_PER_PAGE,
-            lambda offset: ImpactPlaces(first, last, offset),
+            for place in found.shown
         ),
     ]
-    await show(
-        update,
-        impact_texts.choose_place(start, end, whole_programme=places.whole_programme),
-        flows.cancel_keyboard(IMPACT_FLOW, *rows),
+    rows = choose.rows(
+        found, items, lambda offset: ImpactPlaces(first, last, offset), search, view.kind
     )
+    text = choose_texts.with_status(
+        impact_texts.choose_place(start, end, whole_programme=whole), found, search, choose.PER_PAGE
+    )
+    await choose.present(update, view, text, flows.cancel_keyboard(IMPACT_FLOW, *rows))
 
 
 async def _send_report(
@@ -237,7 +252,6 @@ async def _send_report(
     start: date,
     end: date,
     location_id: int | None,
-    places: Places,
 ) -> None:
     """The summary in place of the question, then the CSV and the chart."""
     services = context.services
@@ -254,7 +268,7 @@ async def _send_report(
     where = report.locations[0].name if location_id is not None and report.locations else None
     await show(
         update,
-        impact_texts.summary(report, where=where, whole_programme=places.whole_programme),
+        impact_texts.summary(report, where=where, whole_programme=not profile.scoped),
         keyboard([(impact_texts.meanings_button(), ImpactMeanings())]),
     )
     chat = update.effective_chat

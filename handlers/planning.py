@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from datetime import date, time, timedelta
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import Update
 
-from handlers import callbacks, flows, rota_texts, site_texts, texts
-from handlers.common import Row, button, command, keyboard, pager, say, show
+from handlers import callbacks, choose, choose_texts, flows, rota_texts, site_texts, texts
+from handlers.common import Row, button, command, keyboard, say, show
 from handlers.context import BotContext
 from handlers.siteday import parse_times
 from storage import dates, drafts, locations, rota
@@ -28,7 +28,8 @@ PLAN_FLOW = "plan"
 ARCHIVE_FLOW = "location_archive"
 MAX_PLAN_DAYS = 120
 MAX_JOBS = 8  # a session card shows one button per job
-PLACES_PER_PAGE = 10  # locations are listed a page at a time (Telegram: 100 buttons at most)
+LOCATIONS_LIST = "locations"  # /locations (handlers/choose.py)
+PLAN_WHERE_LIST = "plan_where"  # /newsessions's first step
 DEFAULT_WEEKDAYS = (0, 1, 2, 3, 4)
 # A job: a name of letters (spaces and hyphens inside), then its number of places.
 _JOB = re.compile(r"\s*([^\W\d_](?:[^\W\d_]|[ -])*?)\s*(?:x|×|:)?\s*([0-9]{1,2})\s*")
@@ -122,36 +123,46 @@ class PlanCreate:
 
 @command(Role.COORDINATOR)
 async def locations_command(update: Update, context: BotContext, profile: Profile) -> None:
-    await _locations(update, context, profile)
+    await _locations(update, context, profile, choose.View(kind=LOCATIONS_LIST, fresh=True))
 
 
 @button(LocationsList, Role.COORDINATOR)
 async def locations_list(
     update: Update, context: BotContext, profile: Profile, _opened: LocationsList
 ) -> None:
-    await _locations(update, context, profile)
+    await _locations(update, context, profile, choose.View(kind=LOCATIONS_LIST))
 
 
 @button(LocationsPage, Role.COORDINATOR)
 async def locations_page(
     update: Update, context: BotContext, profile: Profile, page: LocationsPage
 ) -> None:
-    await _locations(update, context, profile, offset=page.offset)
+    await _locations(update, context, profile, choose.View(kind=LOCATIONS_LIST, offset=page.offset))
 
 
+@choose.listing(LOCATIONS_LIST, Role.COORDINATOR)
 async def _locations(
-    update: Update, context: BotContext, profile: Profile, note: str = "", *, offset: int = 0
+    update: Update, context: BotContext, profile: Profile, view: choose.View, note: str = ""
 ) -> None:
-    run = await locations.managed_by(context.services.db, actor_telegram_id=profile.telegram_id)
-    if offset >= len(run):  # an old page button: fewer locations now
-        offset = 0
-    page = run[offset : offset + PLACES_PER_PAGE]
-    rows: list[Row] = [[(loc.name, LocationCard(location_id=loc.location_id))] for loc in page]
-    rows.append(pager(offset, len(run), PLACES_PER_PAGE, LocationsPage))
+    search = await choose.search_for(context, profile.telegram_id, view)
+    found = await locations.find(
+        context.services.db,
+        actor_telegram_id=profile.telegram_id,
+        search=search,
+        offset=view.offset,
+        limit=choose.PER_PAGE,
+    )
+    items: list[Row] = [
+        [(choose_texts.label(loc.name), LocationCard(location_id=loc.location_id))]
+        for loc in found.shown
+    ]
+    rows = choose.rows(found, items, lambda offset: LocationsPage(offset=offset), search, view.kind)
     if not profile.scoped:  # adding venues is the programme's call, not a site lead's
         rows.append([("➕ Add a location", NewLocation())])
-    text = rota_texts.locations(page, offset=offset, total=len(run))
-    await show(update, text, keyboard(*rows), note=note)
+    text = choose_texts.with_status(
+        rota_texts.locations(found.shown, searched=bool(search)), found, search, choose.PER_PAGE
+    )
+    await choose.present(update, view, text, keyboard(*rows), note=note)
 
 
 @button(LocationCard, Role.COORDINATOR)
@@ -161,6 +172,7 @@ async def location_card(
     location = await locations.managed(
         context.services.db, actor_telegram_id=profile.telegram_id, location_id=opened.location_id
     )
+    await choose.leave(context, profile.telegram_id)
     await _card(update, location)
 
 
@@ -349,35 +361,42 @@ async def archive_and_cancel(
 
 @command(Role.COORDINATOR)
 async def new_sessions(update: Update, context: BotContext, profile: Profile) -> None:
-    run = await locations.managed_by(context.services.db, actor_telegram_id=profile.telegram_id)
-    if not run:
+    run = await locations.find(
+        context.services.db, actor_telegram_id=profile.telegram_id, search="", offset=0, limit=0
+    )
+    if not run.matching:
         await say(update, rota_texts.plan_no_locations())
         return
     # A new /newsessions starts afresh: a half-made plan is forgotten.
     await flows.begin(context, profile.telegram_id, PLAN_FLOW)
-    await say(update, *_where(run, 0))
+    await _where(update, context, profile, choose.View(kind=PLAN_WHERE_LIST, fresh=True))
 
 
 @button(PlanWherePage, Role.COORDINATOR)
 async def plan_where_page(
     update: Update, context: BotContext, profile: Profile, page: PlanWherePage
 ) -> None:
+    await _where(update, context, profile, choose.View(kind=PLAN_WHERE_LIST, offset=page.offset))
+
+
+@choose.listing(PLAN_WHERE_LIST, Role.COORDINATOR)
+async def _where(update: Update, context: BotContext, profile: Profile, view: choose.View) -> None:
     if await flows.still_open(update, context, profile.telegram_id, PLAN_FLOW) is None:
         return
-    run = await locations.managed_by(context.services.db, actor_telegram_id=profile.telegram_id)
-    await show(update, *_where(run, page.offset))
-
-
-def _where(run: list[LocationInfo], offset: int) -> tuple[str, InlineKeyboardMarkup]:
-    if offset >= len(run):  # an old page button: fewer locations now
-        offset = 0
-    rows: list[Row] = [
-        [(loc.name, PlanAt(location_id=loc.location_id))]
-        for loc in run[offset : offset + PLACES_PER_PAGE]
+    search = await choose.search_for(context, profile.telegram_id, view)
+    found = await locations.find(
+        context.services.db,
+        actor_telegram_id=profile.telegram_id,
+        search=search,
+        offset=view.offset,
+        limit=choose.PER_PAGE,
+    )
+    items: list[Row] = [
+        [(choose_texts.label(loc.name), PlanAt(location_id=loc.location_id))] for loc in found.shown
     ]
-    rows.append(pager(offset, len(run), PLACES_PER_PAGE, PlanWherePage))
-    text = rota_texts.plan_where(offset, len(run), PLACES_PER_PAGE)
-    return text, flows.cancel_keyboard(PLAN_FLOW, *rows)
+    rows = choose.rows(found, items, lambda offset: PlanWherePage(offset=offset), search, view.kind)
+    text = choose_texts.with_status(rota_texts.plan_where(), found, search, choose.PER_PAGE)
+    await choose.present(update, view, text, flows.cancel_keyboard(PLAN_FLOW, *rows))
 
 
 @button(PlanAt, Role.COORDINATOR)

@@ -15,7 +15,7 @@ from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
 
-from handlers import callbacks, flows, referral_texts, texts
+from handlers import callbacks, choose, choose_texts, flows, referral_texts, texts
 from handlers.common import Row, button, command, keyboard, pager, say, show
 from handlers.context import BotContext
 from handlers.planning import DEFAULT_WEEKDAYS, MAX_PLAN_DAYS, parse_span
@@ -29,7 +29,7 @@ from storage.referrals import MAX_CHILDREN, NEEDS_MAX, NOTE_MAX, ReferralForm, S
 REFERRAL_FLOW = referrals.FORM_FLOW
 CHILD_BUTTONS = 6  # 1-6 as buttons; more children are typed
 MAX_PREFERRED = 5  # keeps the review well inside one message, whatever the names' length
-PLACES_PER_PAGE = 10
+PLACES_LIST = "refer_places"  # the lunch clubs that would suit the family (handlers/choose.py)
 REFERRALS_PER_PAGE = 8
 
 
@@ -351,7 +351,7 @@ async def refer_place(
         places.remove(chosen.location_id)
     elif len(places) >= MAX_PREFERRED:
         note = referral_texts.too_many_places(MAX_PREFERRED)
-    elif chosen.location_id in {loc.location_id for loc in await _open_locations(context)}:
+    elif await _is_open(context, chosen.location_id):
         places.append(chosen.location_id)
     data = form.data | {"places": places}
     await _save(context, profile, Step.PLACES, data)
@@ -362,9 +362,17 @@ async def refer_place(
 async def refer_places_page(
     update: Update, context: BotContext, profile: Profile, page: ReferPlacesPage
 ) -> None:
+    await _places_list(update, context, profile, choose.View(kind=PLACES_LIST, offset=page.offset))
+
+
+@choose.listing(PLACES_LIST, Role.SCHOOL_CONTACT)
+async def _places_list(
+    update: Update, context: BotContext, profile: Profile, view: choose.View
+) -> None:
+    """The places step again: another page, or what a search found."""
     form = await _at(update, context, profile, Step.PLACES)
     if form is not None:
-        await _ask(update, context, form.cipher, Step.PLACES, form.data, offset=page.offset)
+        await _ask(update, context, form.cipher, Step.PLACES, form.data, offset=view.offset)
 
 
 @button(ReferPlacesDone, Role.SCHOOL_CONTACT)
@@ -604,11 +612,12 @@ async def _advance(
 ) -> None:
     """Save the answers, then ask the first part not answered yet (the review when none is)."""
     step = _next(data)
-    if step is Step.PLACES and not await _open_locations(context):
+    if step is Step.PLACES and not await _any_open(context):
         data = _answered(data, Step.PLACES, places=[])  # nothing to choose from: any will do
         step = _next(data)
     await _save(context, profile, step, data)
-    await _ask(update, context, cipher, step, data, note=note)
+    # The places are a list found by typing: asked anew, it starts without a search.
+    await _ask(update, context, cipher, step, data, note=note, fresh=step is Step.PLACES)
 
 
 async def _ask(
@@ -620,6 +629,7 @@ async def _ask(
     *,
     note: str = "",
     offset: int = 0,
+    fresh: bool = False,
 ) -> None:
     markup: InlineKeyboardMarkup | None = None
     match step:
@@ -642,7 +652,8 @@ async def _ask(
             text = referral_texts.ask_needs()
             markup = keyboard([("None", ReferNoNeeds())])
         case Step.PLACES:
-            text, markup = await _places(context, data, offset)
+            view = choose.View(kind=PLACES_LIST, offset=offset, fresh=fresh)
+            text, markup = await _places(update, context, data, view)
         case Step.DATES:
             text = referral_texts.ask_dates()
         case Step.DAYS:
@@ -658,8 +669,7 @@ async def _ask(
             text = referral_texts.ask_note()
             markup = keyboard([("Skip", ReferSkipNote())])
         case Step.REVIEW:
-            chosen = set(data["places"])
-            names = [loc.name for loc in await _all_locations(context) if loc.location_id in chosen]
+            names = [loc.name for loc in await _named(context, data["places"])]
             text = referral_texts.review(_form(data, cipher), names)
             markup = _review_keyboard()
     # Every step has the form's own Cancel button, under the step's own.
@@ -679,27 +689,32 @@ def _bands_keyboard(child: int) -> InlineKeyboardMarkup:
 
 
 async def _places(
-    context: BotContext, data: dict[str, Any], offset: int
+    update: Update, context: BotContext, data: dict[str, Any], view: choose.View
 ) -> tuple[str, InlineKeyboardMarkup]:
-    run = await _open_locations(context)
+    """The lunch clubs to choose from, a page at a time and found by typing, two a row."""
+    user = update.effective_user
+    search = await choose.search_for(context, user.id, view) if user is not None else ""
+    found = await locations.find(
+        context.services.db, search=search, offset=view.offset, limit=choose.PER_PAGE
+    )
     chosen = set(data.get("places", []))
-    if offset >= len(run):
-        offset = 0
-    page = run[offset : offset + PLACES_PER_PAGE]
     toggles = [
         (
-            ("✓ " if loc.location_id in chosen else "") + loc.name,
-            ReferPlace(location_id=loc.location_id, offset=offset),
+            choose_texts.label(loc.name, "✓ " if loc.location_id in chosen else ""),
+            ReferPlace(location_id=loc.location_id, offset=found.offset),
         )
-        for loc in page
+        for loc in found.shown
     ]
-    rows: list[Row] = [toggles[n : n + 2] for n in range(0, len(toggles), 2)]
-    rows.append(
-        pager(offset, len(run), PLACES_PER_PAGE, lambda offset: ReferPlacesPage(offset=offset))
+    items: list[Row] = [toggles[n : n + 2] for n in range(0, len(toggles), 2)]
+    rows = choose.rows(
+        found, items, lambda offset: ReferPlacesPage(offset=offset), search, view.kind
     )
     rows.append([(texts.CONTINUE, ReferPlacesDone())])
-    names = [loc.name for loc in run if loc.location_id in chosen]
-    return referral_texts.ask_places(names, MAX_PREFERRED), keyboard(*rows)
+    names = [loc.name for loc in await _named(context, list(chosen))]
+    text = choose_texts.with_status(
+        referral_texts.ask_places(names, MAX_PREFERRED), found, search, choose.PER_PAGE
+    )
+    return text, keyboard(*rows)
 
 
 def _days_keyboard(weekdays: list[int]) -> InlineKeyboardMarkup:
@@ -828,10 +843,16 @@ def _today(context: BotContext) -> date:
     return services.now().astimezone(services.settings.timezone).date()
 
 
-async def _open_locations(context: BotContext) -> list[locations.LocationInfo]:
-    return await locations.listed(context.services.db)
+async def _any_open(context: BotContext) -> bool:
+    found = await locations.find(context.services.db, search="", offset=0, limit=0)
+    return found.matching > 0
 
 
-async def _all_locations(context: BotContext) -> list[locations.LocationInfo]:
+async def _is_open(context: BotContext, location_id: int) -> bool:
+    location = await locations.get(context.services.db, location_id)
+    return location is not None and not location.archived
+
+
+async def _named(context: BotContext, location_ids: list[int]) -> list[locations.LocationInfo]:
     # The review names what was chosen, even a location archived since.
-    return await locations.listed(context.services.db, include_archived=True)
+    return await locations.some(context.services.db, [int(i) for i in location_ids])

@@ -360,13 +360,11 @@ FIELD_NAMES = {
 }
 
 
-def locations(run: list[LocationInfo], *, offset: int = 0, total: int | None = None) -> str:
-    """A page of the locations (`run`), from `offset` of `total`."""
-    total = len(run) if total is None else total
-    if not total:
+def locations(run: list[LocationInfo], *, searched: bool = False) -> str:
+    """A page of the locations (`run`); where it is in the list is said below it."""
+    if not run and not searched:
         return "No locations yet. Add the first lunch club's venue."
-    shown = f" ({offset + 1}-{offset + len(run)} of {total})" if len(run) < total else ""
-    lines = [f"<b>Locations</b>{shown}. Tap one to see or change it."]
+    lines = ["<b>Locations</b>. Tap one to see or change it."]
     lines += [
         f"• {esc(loc.name)}" + (f", {esc(loc.address)}" if loc.address else "") for loc in run
     ]
@@ -473,11 +471,8 @@ def plan_no_locations() -> str:
     return "There are no locations to plan for yet. Add one with /locations."
 
 
-def plan_where(offset: int = 0, total: int = 0, size: int = 0) -> str:
-    text = "Let's plan lunch sessions. <b>Where?</b>"
-    if total > size:
-        text += f" (locations {offset + 1}-{min(offset + size, total)} of {total})"
-    return text
+def plan_where() -> str:
+    return "Let's plan lunch sessions. <b>Where?</b>"
 
 
 def plan_dates(location: str) -> str:

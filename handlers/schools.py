@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardMarkup, Update
 
-from handlers import callbacks, flows, texts
+from handlers import callbacks, choose, choose_texts, flows, texts
 from handlers.common import Row, button, command, keyboard, say, show
 from handlers.context import BotContext
 from handlers.coordination import issue
@@ -17,7 +17,7 @@ from storage.models import Role
 from storage.people import Profile
 
 SCHOOL_FLOW = "school"
-MAX_SHOWN = 40  # one button each: well inside Telegram's 100
+SCHOOLS_LIST = "schools"  # /schools (handlers/choose.py)
 NO_AREA = "-"
 
 
@@ -25,6 +25,12 @@ NO_AREA = "-"
 @dataclass(frozen=True)
 class SchoolsList:
     pass
+
+
+@callbacks.action("zs")
+@dataclass(frozen=True)
+class SchoolsPage:
+    offset: int
 
 
 @callbacks.action("sn")
@@ -53,25 +59,48 @@ class InviteContact:
 
 @command(Role.COORDINATOR)
 async def schools_command(update: Update, context: BotContext, profile: Profile) -> None:
-    await _schools(update, context, profile)
+    await _schools(update, context, profile, choose.View(kind=SCHOOLS_LIST, fresh=True))
 
 
 @button(SchoolsList, Role.COORDINATOR)
 async def schools_list(
     update: Update, context: BotContext, profile: Profile, _opened: SchoolsList
 ) -> None:
-    await _schools(update, context, profile)
+    await _schools(update, context, profile, choose.View(kind=SCHOOLS_LIST))
 
 
-async def _schools(update: Update, context: BotContext, profile: Profile) -> None:
-    listed = await invites.partner_schools(
-        context.services.db, actor_telegram_id=profile.telegram_id
+@button(SchoolsPage, Role.COORDINATOR)
+async def schools_page(
+    update: Update, context: BotContext, profile: Profile, page: SchoolsPage
+) -> None:
+    await _schools(update, context, profile, choose.View(kind=SCHOOLS_LIST, offset=page.offset))
+
+
+@choose.listing(SCHOOLS_LIST, Role.COORDINATOR)
+async def _schools(
+    update: Update, context: BotContext, profile: Profile, view: choose.View
+) -> None:
+    search = await choose.search_for(context, profile.telegram_id, view)
+    found = await invites.find_schools(
+        context.services.db,
+        actor_telegram_id=profile.telegram_id,
+        search=search,
+        offset=view.offset,
+        limit=choose.PER_PAGE,
     )
-    rows: list[Row] = [
-        [(school.name, SchoolCard(school_id=school.school_id))] for school in listed[:MAX_SHOWN]
+    items: list[Row] = [
+        [(choose_texts.label(school.name), SchoolCard(school_id=school.school_id))]
+        for school in found.shown
     ]
+    rows = choose.rows(found, items, lambda offset: SchoolsPage(offset=offset), search, view.kind)
     rows.append([("➕ Add a school", NewSchool())])
-    await show(update, texts.schools(listed[:MAX_SHOWN], len(listed)), keyboard(*rows))
+    text = choose_texts.with_status(
+        texts.schools(found.shown, found.matching, searched=bool(search)),
+        found,
+        search,
+        choose.PER_PAGE,
+    )
+    await choose.present(update, view, text, keyboard(*rows))
 
 
 @button(SchoolCard, Role.COORDINATOR)
@@ -81,6 +110,7 @@ async def school_card(
     school = await invites.school_info(
         context.services.db, actor_telegram_id=profile.telegram_id, school_id=opened.school_id
     )
+    await choose.leave(context, profile.telegram_id)
     await _card(update, school)
 
 

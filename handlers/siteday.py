@@ -12,13 +12,12 @@ from typing import Any
 
 from telegram import Update
 
-from handlers import callbacks, export_texts, flows, rota_texts, site_texts
+from handlers import callbacks, choose, choose_texts, export_texts, flows, rota_texts, site_texts
 from handlers.common import Row, button, command, keyboard, pager, say, show
 from handlers.context import BotContext, Services
 from handlers.exports_sheet import SignInSheet  # (exports)
 from storage import drafts, locations, rota, siteday
 from storage.errors import Clash, NotFound
-from storage.locations import LocationInfo
 from storage.models import BookingStatus, Role
 from storage.people import Profile
 from storage.rota import Helper, JobView, SessionView
@@ -30,7 +29,7 @@ COUNTS_FLOW = "site_counts"
 TIMES_FLOW = "site_times"
 NOT_RUN_FLOW = "site_not_run"
 COVER_FLOW = "site_cover"
-LOCATIONS_PER_PAGE = 10  # the location picker: a programme may run hundreds (100 buttons)
+TODAY_LIST = "today"  # which location's day (handlers/choose.py)
 COVERAGE_DAYS = 7
 SESSIONS_PER_COVERAGE_PAGE = 8
 # People on one screen of the site day: two buttons each stays far below Telegram's 100 buttons
@@ -233,44 +232,53 @@ def day_of(code: int) -> date | None:
 @command(Role.COORDINATOR)
 async def today_command(update: Update, context: BotContext, profile: Profile) -> None:
     services = context.services
-    run = await locations.managed_by(services.db, actor_telegram_id=profile.telegram_id)
     today = _today(services)
-    if len(run) == 1:
-        await _show_day(update, context, profile, run[0].location_id, today)
+    first = await locations.find(
+        services.db, actor_telegram_id=profile.telegram_id, search="", offset=0, limit=1
+    )
+    if first.matching == 1:  # a site lead of one location: straight to its day
+        await _show_day(update, context, profile, first.shown[0].location_id, today)
         return
-    await _choose_location(update, run, today)
+    view = choose.View(kind=TODAY_LIST, args={"day": day_code(today)}, fresh=True)
+    await _choose_location(update, context, profile, view)
 
 
 @button(PickLocation, Role.COORDINATOR)
 async def pick_location(
     update: Update, context: BotContext, profile: Profile, picked: PickLocation
 ) -> None:
-    run = await locations.managed_by(context.services.db, actor_telegram_id=profile.telegram_id)
     day = day_of(picked.day) or _today(context.services)
-    await _choose_location(update, run, day, picked.offset)
+    view = choose.View(kind=TODAY_LIST, args={"day": day_code(day)}, offset=picked.offset)
+    await _choose_location(update, context, profile, view)
 
 
+@choose.listing(TODAY_LIST, Role.COORDINATOR)
 async def _choose_location(
-    update: Update, run: list[LocationInfo], day: date, offset: int = 0
+    update: Update, context: BotContext, profile: Profile, view: choose.View
 ) -> None:
-    if not run:
-        await show(update, site_texts.no_locations())
-        return
-    offset = offset if offset < len(run) else 0
-    rows: list[Row] = [
-        [(loc.name, OpenDay(location_id=loc.location_id, day=day_code(day)))]
-        for loc in run[offset : offset + LOCATIONS_PER_PAGE]
-    ]
-    code = day_code(day)
-    rows.append(
-        pager(
-            offset,
-            len(run),
-            LOCATIONS_PER_PAGE,
-            lambda offset: PickLocation(day=code, offset=offset),
-        )
+    search = await choose.search_for(context, profile.telegram_id, view)
+    found = await locations.find(
+        context.services.db,
+        actor_telegram_id=profile.telegram_id,
+        search=search,
+        offset=view.offset,
+        limit=choose.PER_PAGE,
     )
-    await show(update, site_texts.choose_location(day), keyboard(*rows))
+    if not found.matching and not search:
+        await choose.present(update, view, site_texts.no_locations(), None)
+        return
+    code = int(view.args.get("day", 0))
+    day = day_of(code) or _today(context.services)
+    code = day_code(day)
+    items: list[Row] = [
+        [(choose_texts.label(loc.name), OpenDay(location_id=loc.location_id, day=code))]
+        for loc in found.shown
+    ]
+    rows = choose.rows(
+        found, items, lambda offset: PickLocation(day=code, offset=offset), search, view.kind
+    )
+    text = choose_texts.with_status(site_texts.choose_location(day), found, search, choose.PER_PAGE)
+    await choose.present(update, view, text, keyboard(*rows))
 
 
 @button(OpenDay, Role.COORDINATOR)
@@ -278,6 +286,7 @@ async def open_day(update: Update, context: BotContext, profile: Profile, opened
     day = day_of(opened.day)
     if day is None:
         raise NotFound("no such day")
+    await choose.leave(context, profile.telegram_id)
     await _show_day(update, context, profile, opened.location_id, day)
 
 

@@ -7,7 +7,6 @@ from html import escape
 from zoneinfo import ZoneInfo
 
 from storage.invites import ATTEMPT_WINDOW, CreatedInvite, RedeemStatus, Redemption, SchoolInfo
-from storage.locations import RECENT_BOOKINGS
 from storage.models import NAME_MAX, SCHOOL_NAME_MAX, CheckStatus, Role
 from storage.people import Erasure, Profile
 from storage.text import Problem
@@ -196,11 +195,13 @@ def ask_school_name() -> str:
     )
 
 
-def schools(listed: list[SchoolInfo], total: int) -> str:
-    if not listed:
+def schools(listed: list[SchoolInfo], total: int, *, searched: bool = False) -> str:
+    """A page of the partner schools (of `total`); where it is in the list is said below it."""
+    if not listed and not searched:
         return "No partner schools yet. Add the first one."
+    counted = "" if searched else f" ({total:,})"
     lines = [
-        f"<b>Partner schools</b> ({total}). Tap one to see it, set its area or invite a contact."
+        f"<b>Partner schools</b>{counted}. Tap one to see it, set its area or invite a contact."
     ]
     for school in listed:
         area = f" ({esc(school.area)})" if school.area else ""
@@ -209,8 +210,6 @@ def schools(listed: list[SchoolInfo], total: int) -> str:
             f"• {esc(school.name)}{area}: {contacts} contact"
             f"{'' if contacts == 1 else 's'}, {school.referrals} referred"
         )
-    if total > len(listed):
-        lines.append(f"…and {total - len(listed)} more.")
     return "\n".join(lines)
 
 
@@ -253,30 +252,6 @@ def invite_created(invite: CreatedInvite, link: str, tz: ZoneInfo) -> str:
 
 
 # --- coordinators: people --------------------------------------------------------------------
-
-
-def people_page(people: list[Profile], offset: int, total: int, *, scoped: bool = False) -> str:
-    """`scoped`: a site lead's list, only the people of their own locations."""
-    weeks = RECENT_BOOKINGS.days // 7
-    if total == 0:
-        if scoped:
-            return (
-                f"Nobody calls your locations home or has booked there in the last {weeks} weeks."
-            )
-        return "Nobody has registered yet."
-    first, last = offset + 1, offset + len(people)
-    if scoped:
-        lines = [
-            f"<b>People of your locations</b> ({first}-{last} of {total}): those who call "
-            f"them home or booked there in the last {weeks} weeks. Tap a name to see their "
-            "details."
-        ]
-    else:
-        lines = [f"<b>People</b> ({first}-{last} of {total}). Tap a name to see or change roles."]
-    for person in people:
-        inactive = "" if person.active else " (blocked the bot)"
-        lines.append(f"• {esc(person.display_name)}: {role_list(person)}{inactive}")
-    return "\n".join(lines)
 
 
 def person_card(person: Profile) -> str:
@@ -505,6 +480,7 @@ FORMS: dict[str, tuple[str, str]] = {
     "site_cover": ("asking for cover", "/coverage"),
     "location_archive": ("archiving the location", "/locations"),
     "homes": ("choosing home locations", "/profile"),
+    "list": ("the search", "the list's command"),
     "win": ("sharing a win", "/win"),
     "win_edit": ("editing the win", "/wins"),
     "win_reject": ("rejecting the win", "/wins"),

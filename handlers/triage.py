@@ -6,21 +6,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from telegram import InputFile, Message, Update
 
-from handlers import callbacks, flows, texts, triage_texts
+from handlers import callbacks, choose, choose_texts, flows, texts, triage_texts
 from handlers.common import Row, button, command, keyboard, pager, say, show
 from handlers.context import BotContext
 from handlers.planning import parse_span
 from storage import drafts, locations, referrals
+from storage.choosing import Page, clamp
 from storage.crypto import Cipher
 from storage.models import ReferralStatus, Role
 from storage.people import Profile
 from storage.referrals import Decision, DecisionOutcome
 
 PER_PAGE = 8
-LOCATIONS_PER_PAGE = 10
+PLACING_LIST = "placing"  # where to place a referral (handlers/choose.py)
+REGISTER_LIST = "register"  # whose register
 DECLINE_FLOW = "referral_decline"
 DATES_FLOW = "referral_dates"
 
@@ -220,22 +223,25 @@ async def choose_place(
     if await _detail(update, context, profile, chosen.referral_id) is None:
         return
     await flows.begin(context, profile.telegram_id, DATES_FLOW, _placing(chosen.referral_id))
-    await _locations_page(update, context, profile, chosen.referral_id, chosen.version, 0)
+    view = _placing_view(chosen.referral_id, chosen.version, 0)
+    await _locations_page(update, context, profile, choose.View(**view, fresh=True))
 
 
 @button(PlacePage, Role.COORDINATOR)
 async def place_page(
     update: Update, context: BotContext, profile: Profile, chosen: PlacePage
 ) -> None:
-    if not await _still_placing(update, context, profile, chosen.referral_id):
-        return
-    await _locations_page(
-        update, context, profile, chosen.referral_id, chosen.version, chosen.offset
-    )
+    view = _placing_view(chosen.referral_id, chosen.version, chosen.offset)
+    await _locations_page(update, context, profile, choose.View(**view))
 
 
 def _placing(referral_id: int) -> dict[str, object]:
     return {"referral_id": referral_id}
+
+
+def _placing_view(referral_id: int, version: int, offset: int) -> dict[str, Any]:
+    args = {"referral_id": referral_id, "version": version}
+    return {"kind": PLACING_LIST, "args": args, "offset": offset}
 
 
 async def _still_placing(
@@ -247,57 +253,55 @@ async def _still_placing(
     return draft is not None
 
 
+@choose.listing(PLACING_LIST, Role.COORDINATOR)
 async def _locations_page(
-    update: Update,
-    context: BotContext,
-    profile: Profile,
-    referral_id: int,
-    version: int,
-    offset: int,
+    update: Update, context: BotContext, profile: Profile, view: choose.View
 ) -> None:
+    """Where to place: the locations with days free first (the school's choices first among
+    them), then the rest, a page at a time; the search is the database's."""
+    referral_id, version = int(view.args["referral_id"]), int(view.args["version"])
+    if not await _still_placing(update, context, profile, referral_id):
+        return
     detail = await _detail(update, context, profile, referral_id)
     if detail is None:
         return
-    chosen = PlacePage(referral_id=referral_id, version=version, offset=offset)
+    search = await choose.search_for(context, profile.telegram_id, view)
     services = context.services
     s = detail.summary
     found = await referrals.options(
         services.db,
         telegram_id=profile.telegram_id,
-        referral_id=chosen.referral_id,
+        referral_id=referral_id,
         first_day=s.first_day,
         last_day=s.last_day,
         tz=services.settings.timezone,
         now=services.now(),
+        search=search,
     )
-    # Those with days free first (the school's choices first among them), then the rest.
     ordered = sorted(found, key=lambda option: (not option.open_days, not option.asked_for))
-    offset = chosen.offset if chosen.offset < len(ordered) else 0
-    rows: list[Row] = [
+    offset = clamp(view.offset, len(ordered), choose.PER_PAGE)
+    page = Page(
+        shown=ordered[offset : offset + choose.PER_PAGE], matching=len(ordered), offset=offset
+    )
+    items: list[Row] = [
         [
             (
                 triage_texts.location_label(option),
-                PlaceAt(
-                    referral_id=chosen.referral_id,
-                    version=chosen.version,
-                    location_id=option.location_id,
-                ),
+                PlaceAt(referral_id=referral_id, version=version, location_id=option.location_id),
             )
         ]
-        for option in ordered[offset : offset + LOCATIONS_PER_PAGE]
+        for option in page.shown
     ]
-    rows.append(
-        pager(
-            offset,
-            len(ordered),
-            LOCATIONS_PER_PAGE,
-            lambda offset: PlacePage(
-                referral_id=chosen.referral_id, version=chosen.version, offset=offset
-            ),
-        )
+    rows = choose.rows(
+        page,
+        items,
+        lambda offset: PlacePage(referral_id=referral_id, version=version, offset=offset),
+        search,
+        view.kind,
     )
-    rows.append([("« Back", OpenReferral(referral_id=chosen.referral_id))])
-    await show(update, triage_texts.choose_location(s), flows.cancel_keyboard(DATES_FLOW, *rows))
+    rows.append([("« Back", OpenReferral(referral_id=referral_id))])
+    text = choose_texts.with_status(triage_texts.choose_location(s), page, search, choose.PER_PAGE)
+    await choose.present(update, view, text, flows.cancel_keyboard(DATES_FLOW, *rows))
 
 
 @button(PlaceAt, Role.COORDINATOR)
@@ -307,6 +311,7 @@ async def place_at(update: Update, context: BotContext, profile: Profile, chosen
     detail = await _detail(update, context, profile, chosen.referral_id)
     if detail is None:
         return
+    await choose.leave(context, profile.telegram_id)
     s = detail.summary
     await _offer(
         update,
@@ -585,41 +590,60 @@ async def _export(
 
 @command(Role.COORDINATOR)
 async def register_command(update: Update, context: BotContext, profile: Profile) -> None:
-    await _register_places(update, context, profile, 0)
+    """Where to open today's register: straight to the one location a site lead runs, or a
+    page of the person's locations at a time (a programme coordinator may run hundreds)."""
+    services = context.services
+    first = await locations.find(
+        services.db, actor_telegram_id=profile.telegram_id, search="", offset=0, limit=1
+    )
+    if first.matching == 1:
+        await _register(update, context, profile, first.shown[0].location_id, _today(context))
+        return
+    await _register_places(update, context, profile, choose.View(kind=REGISTER_LIST, fresh=True))
 
 
 @button(RegisterPlaces, Role.COORDINATOR)
 async def register_places(
     update: Update, context: BotContext, profile: Profile, chosen: RegisterPlaces
 ) -> None:
-    await _register_places(update, context, profile, chosen.offset)
+    view = choose.View(kind=REGISTER_LIST, offset=chosen.offset)
+    await _register_places(update, context, profile, view)
 
 
+@choose.listing(REGISTER_LIST, Role.COORDINATOR)
 async def _register_places(
-    update: Update, context: BotContext, profile: Profile, offset: int
+    update: Update, context: BotContext, profile: Profile, view: choose.View
 ) -> None:
-    """Where to open today's register: a page of the person's locations at a time (a
-    programme coordinator may run hundreds), or straight to the one a site lead runs."""
-    services = context.services
-    run = await locations.managed_by(services.db, actor_telegram_id=profile.telegram_id)
-    today = services.now().astimezone(services.settings.timezone).date()
-    if len(run) == 1:
-        await _register(update, context, profile, run[0].location_id, today)
-        return
-    offset = offset if offset < len(run) else 0  # an old page button: fewer locations now
-    rows: list[Row] = [
+    search = await choose.search_for(context, profile.telegram_id, view)
+    found = await locations.find(
+        context.services.db,
+        actor_telegram_id=profile.telegram_id,
+        search=search,
+        offset=view.offset,
+        limit=choose.PER_PAGE,
+    )
+    today = _code(_today(context))
+    items: list[Row] = [
         [
             (
-                loc.name,
-                MarkFamily(
-                    location_id=loc.location_id, referral_id=0, day=_code(today), attended=False
-                ),
+                choose_texts.label(loc.name),
+                MarkFamily(location_id=loc.location_id, referral_id=0, day=today, attended=False),
             )
         ]
-        for loc in run[offset : offset + LOCATIONS_PER_PAGE]
+        for loc in found.shown
     ]
-    rows.append(pager(offset, len(run), LOCATIONS_PER_PAGE, RegisterPlaces))
-    await show(update, triage_texts.choose_register_location(), keyboard(*rows))
+    rows = choose.rows(
+        found, items, lambda offset: RegisterPlaces(offset=offset), search, view.kind
+    )
+    text = choose_texts.with_status(
+        triage_texts.choose_register_location(), found, search, choose.PER_PAGE
+    )
+    await choose.present(update, view, text, keyboard(*rows))
+
+
+def _today(context: BotContext) -> date:
+    services = context.services
+    return services.now().astimezone(services.settings.timezone).date()
 
 
 @button(MarkFamily, Role.COORDINATOR)
@@ -630,7 +654,9 @@ async def mark_family(
     if day is None:
         await show(update, texts.stale_button())
         return
-    if chosen.referral_id:  # 0: just open the register
+    if not chosen.referral_id:  # 0: just open the register (from the list of locations)
+        await choose.leave(context, profile.telegram_id)
+    else:
         services = context.services
         await referrals.mark_family(
             services.db,

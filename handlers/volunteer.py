@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from telegram import InputFile, Update
 
-from handlers import alert_texts, callbacks, flows, rota_texts
+from handlers import alert_texts, callbacks, choose, flows, rota_texts
 from handlers import homes as homes_chooser
 from handlers.calendar import ics
 from handlers.common import Row, button, command, keyboard, say, show
@@ -418,11 +418,12 @@ async def profile_command(update: Update, context: BotContext, profile: Profile)
 
 async def _profile(update: Update, context: BotContext, profile: Profile, note: str = "") -> None:
     services = context.services
-    homes = await locations.home_ids(services.db, telegram_id=profile.telegram_id)
-    open_locations = await locations.listed(services.db)
+    first = await locations.find(services.db, search="", offset=0, limit=choose.PER_PAGE)
+    mine = await locations.homes_of(services.db, telegram_id=profile.telegram_id)
+    homes = {loc.location_id for loc in mine}
     # More locations than a page: the paged, searchable chooser (one button per location
     # would pass Telegram's 100 buttons at the programme's size).
-    many = len(open_locations) > homes_chooser.LOCATIONS_PER_PAGE
+    many = first.matching > choose.PER_PAGE
     rows: list[Row] = (
         [[(rota_texts.choose_homes_button(), homes_chooser.HomesPage(offset=0))]]
         if many
@@ -433,7 +434,7 @@ async def _profile(update: Update, context: BotContext, profile: Profile, note: 
                     ToggleHome(location_id=loc.location_id),
                 )
             ]
-            for loc in open_locations
+            for loc in first.shown
         ]
     )
     phone: list[tuple[str, object]] = [
@@ -442,12 +443,7 @@ async def _profile(update: Update, context: BotContext, profile: Profile, note: 
     if profile.phone:
         phone.append(("Remove phone", RemovePhone()))
     rows.append(phone)
-    text = rota_texts.profile(
-        profile,
-        [loc for loc in open_locations if loc.location_id in homes],
-        services.settings.timezone,
-        many=many,
-    )
+    text = rota_texts.profile(profile, mine, services.settings.timezone, many=many)
     await show(update, text, keyboard(*rows), note=note)
 
 

@@ -27,11 +27,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     Select,
     and_,
     case,
     delete,
     exists,
+    false,
     func,
     literal,
     or_,
@@ -40,7 +42,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import audit, locations, outbox
+from storage import audit, directory, drafts, locations, outbox
 from storage.db import Database, rowcount
 from storage.errors import NotFound, NotYours
 from storage.models import (
@@ -103,6 +105,7 @@ class Composition:
     audience: Audience
     location_id: int | None
     location_name: str | None
+    people: directory.Selection | None  # whom /people picked out, for Audience.PEOPLE
     text: str | None  # HTML; None until the coordinator has sent the message
     photo_file_id: str | None
     recipients: int
@@ -202,15 +205,24 @@ async def choose_audience(
     audience: Audience,
     location_id: int | None,
     now: datetime,
+    people: directory.Selection | None = None,
 ) -> Composition:
     """Set (or change) the audience; a message composed already is kept. Without one, the
-    draft waits for the coordinator to send it."""
-    location_id = location_id if audience is Audience.LOCATION else None
+    draft waits for the coordinator to send it. Audience.PEOPLE is whom `people` picks out
+    (a location there names whose people they are)."""
+    if audience is Audience.PEOPLE:
+        people = people or directory.Selection()
+        location_id = people.location_id
+    elif audience is not Audience.LOCATION:
+        location_id = None
     async with db.transaction() as session:
         actor, location_name = await _allowed(session, actor_telegram_id, audience, location_id)
         draft = await _draft(session, actor_telegram_id)
         data: dict[str, Any] = dict(draft.data) if draft is not None else {}
         data.update(audience=audience.value, location_id=location_id, token=_token())
+        data.pop("people", None)
+        if audience is Audience.PEOPLE and people is not None:
+            data["people"] = people.to_data()
         text = data.get("text")
         await _save(session, actor_telegram_id, data, now, waiting=text is None)
         return await _composition(session, actor, data, location_name, now)
@@ -262,7 +274,7 @@ async def audience_size(
     """How many people a broadcast to this audience would reach now (the sender excepted)."""
     async with db.read() as session:
         actor, _ = await _allowed(session, actor_telegram_id, audience, location_id)
-        return await _count(session, _recipients(audience, location_id, actor.id, now))
+        return await _count(session, _recipients(audience, location_id, actor.id, now, None))
 
 
 # --- sending ---------------------------------------------------------------------------------
@@ -296,8 +308,9 @@ async def start(
         consumed = await session.execute(delete(Draft).where(Draft.id == draft.id))
         if rowcount(consumed) != 1:
             return None  # the other tap got here first
+        chosen = await _chosen(session, actor, draft.data, now)
         recipients = (
-            await session.execute(_recipients(audience, location_id, actor.id, now))
+            await session.execute(_recipients(audience, location_id, actor.id, now, chosen))
         ).all()
         if not recipients:
             raise NobodyToSend
@@ -345,6 +358,8 @@ async def start(
             location_id=location_id,
             recipients=queued,
             photo=broadcast.photo_file_id is not None,
+            # Whom /people picked out: the filter, and whether a name was searched (not what).
+            **_people_audit(draft.data),
         )
         await session.flush()
         return Started(
@@ -603,8 +618,15 @@ async def _allowed(
     session: AsyncSession, telegram_id: int, audience: Audience, location_id: int | None
 ) -> tuple[Person, str | None]:
     """The acting coordinator, if they may write to this audience: one location's volunteers
-    for its site lead, anyone for a coordinator of the whole programme. With the location's
-    name."""
+    for its site lead, anyone for a coordinator of the whole programme, the people picked out
+    in /people for anyone who sees them (a site lead sees their own locations' people). With
+    the location's name."""
+    if audience is Audience.PEOPLE:
+        actor = await require_role(session, telegram_id, Role.COORDINATOR)
+        name = None
+        if location_id is not None:
+            name = await session.scalar(select(Location.name).where(Location.id == location_id))
+        return actor, name
     if audience is not Audience.LOCATION:
         return await require_programme(session, telegram_id), None
     if location_id is None:
@@ -640,6 +662,7 @@ async def _save(
 ) -> None:
     draft = await _draft(session, telegram_id)
     awaiting = AWAITING_MESSAGE if waiting else None
+    await drafts.stop_listening(session, telegram_id)  # what is typed next is the message
     if draft is None:
         session.add(
             Draft(telegram_id=telegram_id, flow=FLOW, awaiting=awaiting, data=data, updated_at=now)
@@ -659,11 +682,14 @@ async def _composition(
     now: datetime,
 ) -> Composition:
     audience, location_id = _audience_of(data)
-    everyone = _recipients(audience, location_id, None, now)
+    everyone = _recipients(
+        audience, location_id, None, now, await _chosen(session, actor, data, now)
+    )
     return Composition(
         audience=audience,
         location_id=location_id,
         location_name=location_name,
+        people=directory.Selection.from_data(data["people"]) if "people" in data else None,
         text=data.get("text"),
         photo_file_id=data.get("photo"),
         recipients=await _count(session, everyone.where(Person.id != actor.id)),
@@ -673,13 +699,18 @@ async def _composition(
 
 
 def _recipients(
-    audience: Audience, location_id: int | None, sender_id: int | None, now: datetime
+    audience: Audience,
+    location_id: int | None,
+    sender_id: int | None,
+    now: datetime,
+    chosen: ColumnElement[bool] | None,
 ) -> Select[tuple[int, int]]:
     """(person id, Telegram id) of everyone in the audience whom the bot can reach: registered
     (not erased), not known to have blocked the bot, and not the sender, who has seen it.
 
     One location's volunteers are those who call it home, and those with a booking (live, or
-    attended) at one of its sessions lately (locations.people_of)."""
+    attended) at one of its sessions lately (locations.people_of). The people picked out in
+    /people are those `chosen` selects (`_chosen`): none, without it."""
     query = select(Person.id, Person.telegram_id).where(
         Person.active.is_(True), Person.telegram_id > 0
     )
@@ -692,7 +723,28 @@ def _recipients(
     elif audience is Audience.LOCATION:
         places = [] if location_id is None else [location_id]  # none: nobody, never everyone
         query = query.where(_holds(Role.VOLUNTEER), locations.people_of(places, now))
+    elif audience is Audience.PEOPLE:
+        query = query.where(chosen if chosen is not None else false())
     return query.order_by(Person.id)
+
+
+async def _chosen(
+    session: AsyncSession, actor: Person, data: dict[str, Any], now: datetime
+) -> ColumnElement[bool] | None:
+    """For Audience.PEOPLE, the condition that picks them out, as /people lists them (a site
+    lead's: among their own locations' people only); None for any other audience."""
+    if data.get("audience") != Audience.PEOPLE.value:
+        return None
+    chosen = directory.Selection.from_data(data.get("people"))
+    scope = await coordinator_scope(session, actor.id)
+    return await directory.selection(session, actor.id, chosen, now, scope=scope)
+
+
+def _people_audit(data: dict[str, Any]) -> dict[str, Any]:
+    if "people" not in data:
+        return {}
+    chosen = directory.Selection.from_data(data["people"])
+    return {"people": chosen.show.value, "searched": bool(chosen.search)}
 
 
 def _holds(role: Role) -> Any:

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import case, delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database, rowcount, upsert
 from storage.models import Draft
@@ -14,6 +15,15 @@ from storage.models import Draft
 # A key in a draft's data: the form is done, and its draft is kept only so that a repeated tap
 # gets the same answer again. /cancel leaves such a draft alone: there is nothing to cancel.
 FINISHED = "finished"
+
+# The list on screen (handlers/choose.py) keeps its state in a draft of this flow, one per
+# person: which list is shown, and each kind of list's search and what it lists (a day, a
+# referral...), so that a search survives a restart. While the list is the last thing shown its
+# draft waits for SEARCHING: the person's next text message searches it. Any other form saved
+# after it takes typed answers back (`save` stops the list listening), and while it listens it
+# is the one that hears them (`waiting_for_text`).
+LIST_FLOW = "list"
+SEARCHING = "search"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -47,6 +57,8 @@ async def save(
         "updated_at": now,
     }
     async with db.transaction() as session:
+        if flow != LIST_FLOW:
+            await stop_listening(session, telegram_id)
         await session.execute(
             upsert(
                 session,
@@ -67,12 +79,17 @@ async def load(db: Database, *, telegram_id: int, flow: str) -> DraftState | Non
 
 
 async def waiting_for_text(db: Database, *, telegram_id: int) -> DraftState | None:
-    """The newest of the person's drafts that is waiting for a typed answer, if any."""
+    """The newest of the person's drafts that is waiting for a typed answer, if any: a list
+    that listens first (it was shown after anything else was asked, or it would not listen)."""
     async with db.read() as session:
         draft = await session.scalar(
             select(Draft)
             .where(Draft.telegram_id == telegram_id, Draft.awaiting.is_not(None))
-            .order_by(Draft.updated_at.desc(), Draft.id.desc())
+            .order_by(
+                case((Draft.flow == LIST_FLOW, 0), else_=1),
+                Draft.updated_at.desc(),
+                Draft.id.desc(),
+            )
             .limit(1)
         )
         return _state(draft) if draft else None
@@ -102,7 +119,123 @@ async def close_all(db: Database, *, telegram_id: int) -> list[str]:
         ]
         if open_forms:
             await session.execute(delete(Draft).where(Draft.id.in_([d.id for d in open_forms])))
-        return [draft.flow for draft in open_forms]
+        # A list is forgotten with the rest; it is named only if it was searched (a search is
+        # something to cancel, a list merely shown is not).
+        return [
+            draft.flow
+            for draft in open_forms
+            if draft.flow != LIST_FLOW or _searched(dict(draft.data))
+        ]
+
+
+# --- the list on screen -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class ListState:
+    """A kind of list as last shown: what it lists (its arguments) and the search in force."""
+
+    kind: str
+    args: dict[str, Any]
+    search: str
+
+
+async def list_shown(
+    db: Database,
+    *,
+    telegram_id: int,
+    kind: str,
+    args: dict[str, Any],
+    now: datetime,
+    fresh: bool = False,
+    search: str | None = None,
+) -> str:
+    """The list of `kind` is on screen now, listing `args`: its draft listens for a typed
+    search. Returns the search in force: `search` when given, none when the list is opened
+    afresh (by its command), else the one this kind of list had."""
+    async with db.transaction() as session:
+        draft = await _list_draft(session, telegram_id)
+        data = dict(draft.data) if draft is not None else {}
+        kept = data.get("lists")
+        lists: dict[str, Any] = dict(kept) if isinstance(kept, dict) else {}
+        before = lists.get(kind)
+        if search is None:
+            search = "" if fresh or not isinstance(before, dict) else str(before.get("search", ""))
+        lists[kind] = {"args": args, "search": search}
+        values = {
+            "telegram_id": telegram_id,
+            "flow": LIST_FLOW,
+            "awaiting": SEARCHING,
+            "data": {"shown": kind, "lists": lists},
+            "updated_at": now,
+        }
+        await session.execute(
+            upsert(
+                session,
+                Draft,
+                values,
+                key=["telegram_id", "flow"],
+                update=["awaiting", "data", "updated_at"],
+            )
+        )
+        return search
+
+
+async def list_state(
+    db: Database, *, telegram_id: int, kind: str | None = None
+) -> ListState | None:
+    """The list shown last (or the kind named) as it was left, if any."""
+    async with db.read() as session:
+        draft = await _list_draft(session, telegram_id)
+    if draft is None:
+        return None
+    data = dict(draft.data)
+    kind = kind or str(data.get("shown", ""))
+    lists = data.get("lists")
+    entry = lists.get(kind) if isinstance(lists, dict) else None
+    if not isinstance(entry, dict):
+        return None
+    args = entry.get("args")
+    return ListState(
+        kind=kind,
+        args=dict(args) if isinstance(args, dict) else {},
+        search=str(entry.get("search", "")),
+    )
+
+
+async def leave_list(db: Database, *, telegram_id: int) -> None:
+    """Something was chosen from the list: typed text no longer searches it (its searches
+    are kept, for when it is shown again)."""
+    async with db.transaction() as session:
+        await stop_listening(session, telegram_id)
+
+
+async def stop_listening(session: AsyncSession, telegram_id: int) -> None:
+    """In the caller's transaction: the person's list no longer hears typed text (another form
+    has asked something since)."""
+    await session.execute(
+        update(Draft)
+        .where(
+            Draft.telegram_id == telegram_id,
+            Draft.flow == LIST_FLOW,
+            Draft.awaiting.is_not(None),
+        )
+        .values(awaiting=None)
+    )
+
+
+async def _list_draft(session: AsyncSession, telegram_id: int) -> Draft | None:
+    draft: Draft | None = await session.scalar(
+        select(Draft).where(Draft.telegram_id == telegram_id, Draft.flow == LIST_FLOW)
+    )
+    return draft
+
+
+def _searched(data: dict[str, Any]) -> bool:
+    lists = data.get("lists")
+    return isinstance(lists, dict) and any(
+        isinstance(entry, dict) and entry.get("search") for entry in lists.values()
+    )
 
 
 def _state(draft: Draft) -> DraftState:

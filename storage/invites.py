@@ -18,6 +18,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import audit
+from storage.choosing import Page, named, paged
 from storage.db import Database, rowcount, upsert
 from storage.errors import NotFound
 from storage.models import (
@@ -389,6 +390,22 @@ async def partner_schools(db: Database, *, actor_telegram_id: int) -> list[Schoo
         await require_programme(session, actor_telegram_id)
         rows = (await session.scalars(select(School).order_by(func.lower(School.name)))).all()
         return [await _school_info(session, school) for school in rows]
+
+
+async def find_schools(
+    db: Database, *, actor_telegram_id: int, search: str, offset: int, limit: int
+) -> Page[SchoolInfo]:
+    """Partner schools by name, `limit` from `offset`, whose name contains `search` (any case
+    or accents), for a coordinator of the whole programme: however many there are, the
+    database pages them."""
+    async with db.read() as session:
+        await require_programme(session, actor_telegram_id)
+        query = select(School).where(named(School.name_key, search))
+        rows, matching, offset = await paged(
+            session, query, order=(func.lower(School.name), School.id), offset=offset, limit=limit
+        )
+        shown = [await _school_info(session, school) for school in rows]
+        return Page(shown=shown, matching=matching, offset=offset)
 
 
 async def school_info(db: Database, *, actor_telegram_id: int, school_id: int) -> SchoolInfo:

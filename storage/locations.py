@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, delete, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import audit
+from storage.choosing import Page, named, paged
 from storage.db import Database
 from storage.errors import NotFound
 from storage.models import (
@@ -71,6 +72,10 @@ def people_of(location_ids: Collection[int], now: datetime) -> ColumnElement[boo
         .exists()
     )
     return or_(home, booked)
+
+
+# How every list of locations is ordered: by name whatever its case, then as added.
+BY_NAME = (func.lower(Location.name), Location.id)
 
 
 class Field(enum.StrEnum):
@@ -278,44 +283,58 @@ async def toggle_home(db: Database, *, telegram_id: int, location_id: int) -> fr
         return await home_ids_of(session, person.id)
 
 
-@dataclass(frozen=True, kw_only=True)
-class HomeChoices:
-    """A page of the open locations a volunteer can call home, matching their search."""
+async def find(
+    db: Database,
+    *,
+    search: str,
+    offset: int,
+    limit: int,
+    actor_telegram_id: int | None = None,
+    archived: bool = False,
+) -> Page[LocationInfo]:
+    """Locations by name, `limit` from `offset`, whose name contains `search` (any case or
+    accents): the open ones, and the archived ones too with `archived` (a past period may
+    concern them). With `actor_telegram_id`, only those that coordinator may run (a site lead:
+    their own). However many there are, the database pages them."""
+    async with db.read() as session:
+        query = select(Location).where(named(Location.name_key, search))
+        if actor_telegram_id is not None:
+            actor = await require_role(session, actor_telegram_id, Role.COORDINATOR)
+            scope = await coordinator_scope(session, actor.id)
+            if scope is not None:
+                query = query.where(Location.id.in_(scope))
+        if not archived:
+            query = query.where(Location.archived_at.is_(None))
+        rows, matching, offset = await paged(
+            session, query, order=BY_NAME, offset=offset, limit=limit
+        )
+        return Page(shown=[_info(row) for row in rows], matching=matching, offset=offset)
 
-    shown: list[LocationInfo]
-    matching: int  # open locations matching the search (all of them, with no search)
-    homes: list[LocationInfo]  # the ones they have chosen, by name
+
+async def some(db: Database, location_ids: Collection[int]) -> list[LocationInfo]:
+    """These locations (archived ones too), by name: what a form chose, say."""
+    if not location_ids:
+        return []
+    async with db.read() as session:
+        rows = await session.scalars(
+            select(Location).where(Location.id.in_(location_ids)).order_by(*BY_NAME)
+        )
+        return [_info(row) for row in rows.all()]
 
 
-async def home_choices(
-    db: Database, *, telegram_id: int, search: str, offset: int, limit: int
-) -> HomeChoices:
-    """Open locations by name, `limit` from `offset`, whose name contains `search` (any case),
-    with the person's chosen homes: however many locations there are, one page at a time."""
+async def homes_of(db: Database, *, telegram_id: int) -> list[LocationInfo]:
+    """The open locations the person calls home, by name."""
     async with db.read() as session:
         person = await registered(session, telegram_id)
-        query = select(Location).where(Location.archived_at.is_(None))
-        if search:
-            query = query.where(func.lower(Location.name).contains(search.lower(), autoescape=True))
-        matching = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        shown = (
-            await session.scalars(
-                query.order_by(func.lower(Location.name), Location.id).offset(offset).limit(limit)
-            )
-        ).all()
         homes = (
             await session.scalars(
                 select(Location)
                 .join(HomeLocation, HomeLocation.location_id == Location.id)
                 .where(HomeLocation.person_id == person.id, Location.archived_at.is_(None))
-                .order_by(func.lower(Location.name))
+                .order_by(*BY_NAME)
             )
         ).all()
-        return HomeChoices(
-            shown=[_info(row) for row in shown],
-            matching=matching,
-            homes=[_info(row) for row in homes],
-        )
+        return [_info(row) for row in homes]
 
 
 async def scope_of(db: Database, *, person_id: int) -> frozenset[int]:

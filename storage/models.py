@@ -22,8 +22,11 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.engine.default import DefaultExecutionContext
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, validates
 from sqlalchemy.sql import text
+
+from storage.text import folded
 
 NAME_MAX = 64
 SCHOOL_NAME_MAX = 100
@@ -81,6 +84,23 @@ class Base(DeclarativeBase):
     }
 
 
+def _folded_from(column: str) -> Any:
+    """An insert default: the folded form of the row's `column` (storage.text.folded). Rows
+    inserted without the ORM (a bulk insert) get their search key too."""
+
+    def default(context: DefaultExecutionContext) -> str:
+        parameters: dict[str, Any] = context.get_current_parameters()  # type: ignore[no-untyped-call]
+        return folded(str(parameters.get(column) or ""))
+
+    return default
+
+
+def _name_key(column: str) -> Any:
+    """The column a list is searched on: the name, folded; kept in step with the name by a
+    validator on the model (and by the insert default above)."""
+    return mapped_column(Text, default=_folded_from(column), server_default="")
+
+
 class Role(enum.StrEnum):
     VOLUNTEER = "volunteer"
     SCHOOL_CONTACT = "school_contact"
@@ -127,6 +147,12 @@ class Person(Base):
         _enum_column(CheckStatus), default=CheckStatus.NONE, server_default=CheckStatus.NONE.value
     )
     check_expires_on: Mapped[date | None] = mapped_column(Date)
+    name_key: Mapped[str] = _name_key("display_name")
+
+    @validates("display_name")
+    def _fold_name(self, _key: str, value: str) -> str:
+        self.name_key = folded(value)
+        return value
 
 
 class RoleGrant(Base):
@@ -153,6 +179,12 @@ class School(Base):
     name: Mapped[str] = mapped_column(String(SCHOOL_NAME_MAX), unique=True)
     area: Mapped[str | None] = mapped_column(String(SCHOOL_NAME_MAX))
     created_at: Mapped[datetime]
+    name_key: Mapped[str] = _name_key("name")
+
+    @validates("name")
+    def _fold_name(self, _key: str, value: str) -> str:
+        self.name_key = folded(value)
+        return value
 
 
 class Invite(Base):
@@ -222,6 +254,12 @@ class Location(Base):
     daily_child_capacity: Mapped[int] = mapped_column(default=0)
     archived_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
+    name_key: Mapped[str] = _name_key("name")
+
+    @validates("name")
+    def _fold_name(self, _key: str, value: str) -> str:
+        self.name_key = folded(value)
+        return value
 
 
 class CoordinatorScope(Base):
@@ -586,6 +624,7 @@ class Audience(enum.StrEnum):
     LOCATION = "location"  # the volunteers who call one location home
     SCHOOLS = "schools"  # school contacts
     EVERYONE = "everyone"
+    PEOPLE = "people"  # the people a coordinator picked out in /people (storage.directory)
 
 
 class BroadcastStatus(enum.StrEnum):

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, delete, func, select, update
+from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -70,13 +70,6 @@ class Registration:
     profile: Profile
     created: bool
     invite: invites.Redemption | None
-
-
-@dataclass(frozen=True, kw_only=True)
-class PeoplePage:
-    people: list[Profile]
-    total: int
-    offset: int
 
 
 class Erasure(enum.StrEnum):
@@ -310,31 +303,6 @@ async def record_check(
         return await _profile(session, person)
 
 
-async def list_people(
-    db: Database, *, actor_telegram_id: int, offset: int, limit: int, now: datetime
-) -> PeoplePage:
-    """Everyone registered (not erased), by name, for a coordinator; for a site lead only the
-    people of their own locations (see _in_view). An offset past the end shows the last page."""
-    async with db.read() as session:
-        actor = await require_role(session, actor_telegram_id, Role.COORDINATOR)
-        registered = Person.telegram_id > 0
-        scope = await coordinator_scope(session, actor.id)
-        if scope is not None:
-            registered = registered & _in_view(scope, now)
-        total = await session.scalar(select(func.count()).where(registered)) or 0
-        offset = max(0, min(offset, (total - 1) // limit * limit)) if total else 0
-        rows = (
-            await session.scalars(
-                select(Person)
-                .where(registered)
-                .order_by(func.lower(Person.display_name), Person.id)
-                .offset(offset)
-                .limit(limit)
-            )
-        ).all()
-        return PeoplePage(people=await _profiles(session, rows), total=total, offset=offset)
-
-
 async def card(
     db: Database, *, actor_telegram_id: int, person_id: int, now: datetime
 ) -> Profile | None:
@@ -549,6 +517,11 @@ async def _set_active(db: Database, telegram_id: int, *, active: bool) -> bool:
             .values(active=active)
         )
         return rowcount(result) > 0
+
+
+async def profiles(session: AsyncSession, rows: Sequence[Person]) -> list[Profile]:
+    """The profiles of these people, in a few queries (a page of a list of them)."""
+    return await _profiles(session, rows)
 
 
 async def _profiles(

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Select
 
 from storage import audit, dates, keys, outbox, spreadsheet
+from storage.choosing import named
 from storage.crypto import Cipher
 from storage.db import Database, rowcount
 from storage.errors import NotFound, NotYours, PermissionDenied
@@ -384,16 +385,19 @@ async def options(
     tz: ZoneInfo,
     now: datetime,
     location_id: int | None = None,
+    search: str = "",
 ) -> list[PlacementOption]:
-    """How the days asked for (on the dates given) stand at each open location, or at one:
-    which have a lunch session, and room for the family's children. Locations the school named
-    come first."""
+    """How the days asked for (on the dates given) stand at each open location (those whose
+    name contains `search`, any case or accents), or at one: which have a lunch session, and
+    room for the family's children. Locations the school named come first."""
     async with db.read() as session:
         await require_programme(session, telegram_id)
         referral = await session.get(Referral, referral_id)
         if referral is None:
             raise NotFound("no such referral")
-        query = select(Location).where(Location.archived_at.is_(None))
+        query = select(Location).where(
+            Location.archived_at.is_(None), named(Location.name_key, search)
+        )
         if location_id is not None:
             query = query.where(Location.id == location_id)
         found = (await session.scalars(query.order_by(func.lower(Location.name)))).all()

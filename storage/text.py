@@ -103,6 +103,24 @@ def whole_number(text: str, maximum: int) -> int | None:
     return number if number <= maximum else None
 
 
+# Letters that carry their mark in the letter itself, so that no decomposition takes it off:
+# searching for "lodz" or "aero" should still find "Łódź" and "Ærø".
+_BARE = str.maketrans(
+    {"ł": "l", "ø": "o", "đ": "d", "ħ": "h", "ı": "i", "ŧ": "t", "æ": "ae", "œ": "oe", "þ": "th"}
+)
+
+
+def folded(text: str) -> str:
+    """A name as a search compares it: case, accents and runs of spaces ignored, so that "zoe"
+    finds "Zoë" and "ST  MARK" finds "St Mark's church hall".
+
+    The same rule folds what is stored (each name's key column) and what is typed, so the
+    database compares the two with a plain LIKE, on every engine."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(bare.translate(_BARE).casefold().split())
+
+
 def one_line(text: str) -> str:
     """Control and other invisible characters become spaces; runs of space become one."""
     kept = "".join(

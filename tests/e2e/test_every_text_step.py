@@ -429,7 +429,10 @@ STEPS: dict[str, TextStep] = {
         f"unplanned lunch's {field}": TextStep(RACHEL, _unplanned_step(field))
         for field in ("times", "meals", "children")
     },
-    "home locations search": TextStep(SAM, _tapping(SAM, lambda _w: homes.FindHome())),
+    # A list on screen: what is typed searches it (handlers/choose.py).
+    "home locations search": TextStep(SAM, _tapping(SAM, lambda _w: homes.HomesPage(offset=0))),
+    "people search": TextStep(RACHEL, _command(RACHEL, "/people")),
+    "locations search": TextStep(RACHEL, _command(RACHEL, "/locations")),
     "reference after the name-like question": TextStep(OKAFOR, _name_like_reference),
     "impact report's dates": TextStep(
         RACHEL, _tapping(RACHEL, lambda _w: impact.ImpactDates(), first="/impact")

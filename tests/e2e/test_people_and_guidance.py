@@ -27,7 +27,7 @@ async def test_a_coordinator_removes_a_role_after_confirming(bot: Rehearsal) -> 
     rachel = bot.user(RACHEL, "Rachel")
 
     await rachel.send("/people")
-    assert "People (1-2 of 2)" in rachel.last.text
+    assert "Showing: everyone (2)." in rachel.last.text
     assert "Sam: volunteer" in rachel.last.text
     await rachel.tap("Sam")
     assert "Roles: volunteer" in rachel.last.text
@@ -58,9 +58,9 @@ async def test_a_long_people_list_pages(bot: Rehearsal) -> None:
         await register(bot, 6000 + n, f"Helper{n:02d}")
     rachel = bot.user(RACHEL, "Rachel")
     await rachel.send("/people")
-    assert "People (1-10 of 13)" in rachel.last.text
+    assert "Showing 1-8 of 13." in rachel.last.text
     await rachel.tap("Next ▶")
-    assert "People (11-13 of 13)" in rachel.last.text
+    assert "Showing 9-13 of 13." in rachel.last.text
     assert "◀ Previous" in rachel.last.labels()
 
 
@@ -206,7 +206,7 @@ async def test_erasing_a_volunteer_keeps_nothing_that_identifies_them(bot: Rehea
     assert await people.profile(bot.services.db, SAM) is None
     await rachel.send("/people")
     assert "Sam" not in rachel.last.text
-    assert "People (1-1 of 1)" in rachel.last.text
+    assert "Showing: everyone (1)." in rachel.last.text
     await sam.send("/whoami")
     assert "You are not registered yet" in sam.last.text
 
@@ -271,7 +271,7 @@ async def test_buttons_tapped_in_a_group_or_with_huge_ids_change_nothing(
 
     for forged in ("pc:2147483648", "rc:99999999999:volunteer", "pp:999999"):
         await rachel.tap_data(forged)
-    assert "People (1-1 of 1)" in rachel.last.text  # pp:999999 shows the last page
+    assert "Showing: everyone (1)." in rachel.last.text  # pp:999999 shows the last page
     assert all(a.text is None or "out of date" in a.text for a in rachel.callback_answers)
 
 
@@ -319,8 +319,9 @@ async def test_a_site_lead_sees_only_their_locations_people_and_no_programme_but
 
     priya = bot.user(site_day.PRIYA, "Priya")
     await priya.send("/people")
-    assert "People of your locations</b> (1-2 of 2)" in priya.last.html
-    assert priya.last.labels() == ["Ann", "Sam"]
+    assert "People of your locations</b>" in priya.last.html
+    assert "Showing: everyone (2)." in priya.last.text
+    assert priya.last.labels() == ["Ann", "Sam", "🔎 Filters", "✉️ Message these 2 people"]
     await priya.tap("Sam")
     assert "Roles: volunteer" in priya.last.text
     assert priya.last.labels() == ["« All people"]
@@ -350,4 +351,4 @@ async def test_a_site_lead_sees_only_their_locations_people_and_no_programme_but
     # Late August: Ann's session (28 July) was more than 4 weeks ago, so she is out of view.
     clock.advance(days=60)
     await priya.send("/people")
-    assert priya.last.labels() == ["Sam"]
+    assert priya.last.labels() == ["Sam", "🔎 Filters", "✉️ Message this 1 person"]

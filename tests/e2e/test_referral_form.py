@@ -58,9 +58,10 @@ async def up_to_consent(okafor: SimUser, reference: str = "HS-014") -> None:
 
 
 async def draft_rows(bot: Rehearsal) -> list[str]:
-    """The drafts table as stored: the raw text of each row's answers."""
+    """The drafts table as stored: the raw text of each form's answers (a list's remembered
+    searches are no form's, and hold no answers)."""
     async with bot.services.db.read() as session:
-        rows = await session.execute(text("SELECT flow, data FROM drafts"))
+        rows = await session.execute(text("SELECT flow, data FROM drafts WHERE flow != 'list'"))
         return [f"{flow} {data}" for flow, data in rows.tuples()]
 
 

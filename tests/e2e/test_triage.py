@@ -774,15 +774,22 @@ async def test_many_locations_are_offered_a_page_at_a_time(bot: Rehearsal) -> No
     await rachel.tap("HS-014 · Hillside Primary · 2 children")
     await rachel.tap("📍 Place")
     first = rachel.last.labels()
-    # The location with lunch on the days asked comes first; 10 to a page.
+    # The location with lunch on the days asked comes first; 8 to a page.
     assert first[0] == "★ St Mark's · 2 of 10 days"
-    assert len(first) == 10 + 3 and first[-3:] == ["Next ▶", "« Back", "✖ Cancel"]
+    assert len(first) == 8 + 3 and first[-3:] == ["Next ▶", "« Back", "✖ Cancel"]
     await rachel.tap("Next ▶")
     assert rachel.last.labels() == [
-        "Hall 09 · no day free",
+        *(f"Hall {n:02} · no day free" for n in range(7, 12)),
+        "◀ Previous",
+        "« Back",
+        "✖ Cancel",
+    ]
+    # Typing part of a name finds it among them all (a search of the list on screen).
+    await rachel.send("hall 1")
+    assert rachel.last.labels() == [
         "Hall 10 · no day free",
         "Hall 11 · no day free",
-        "◀ Previous",
+        "✖ Clear search",
         "« Back",
         "✖ Cancel",
     ]

@@ -9,6 +9,7 @@ import io
 from datetime import date, time
 
 from bot.harness import Clock, Rehearsal
+from handlers import texts
 from storage import locations, people, rota
 from storage.impact import REFERRAL_STATUS_WORDS
 from storage.models import BookingStatus, ReferralStatus, Role
@@ -288,26 +289,25 @@ async def test_with_many_locations_the_choice_is_paged_and_searchable(bot: Rehea
     await register(bot, SAM, "Sam")
     assert "Showing 1-8 of 30." in sam.last.text
     assert sam.last.labels()[:2] == ["Site 01", "Site 02"]
-    assert sam.last.labels()[8:] == ["Next ▶", "🔎 Find by name", "Skip for now"]
+    assert sam.last.labels()[8:] == ["Next ▶", "Skip for now"]
     await sam.tap("Next ▶")
     assert "Showing 9-16 of 30" in sam.last.text
     await sam.tap("Site 09")
     assert "Chosen: Site 09" in sam.last.text
     assert "Showing 9-16 of 30" in sam.last.text  # the same page, ticked
 
-    await sam.tap("🔎 Find by name")
-    assert sam.last.text.startswith("Send part of the location's name")
-    await sam.send("27")
-    assert "Locations with “27” in their name: 1-1 of 1." in sam.last.text
-    assert sam.last.labels() == ["Site 27", "🔎 Find by name", "🔎 Show all", "✅ Done"]
+    await sam.send("27")  # typed while the list is on screen: a search of it
+    assert "🔎 Matching “27”: 1-1 of 1." in sam.last.text
+    assert sam.last.labels() == ["Site 27", "✖ Clear search", "✅ Done"]
     await sam.tap("Site 27")
-    await sam.tap("🔎 Find by name")
     await sam.send("no such place")
-    assert "No location has “no such place” in its name." in sam.last.text
+    assert "Nothing matches “no such place”." in sam.last.text
+    await sam.tap("✖ Clear search")
+    assert "Showing 1-8 of 30." in sam.last.text
     await sam.tap("✅ Done")
     assert sam.last.text.startswith("🏠 Saved. Your home locations: Site 09, Site 27.")
-    await sam.send("hello")  # one search per "Find by name": this is just a message
-    assert "Locations with" not in sam.last.text and "No location has" not in sam.last.text
+    await sam.send("hello")  # the list is no longer on screen: this is just a message
+    assert sam.last.text == texts.free_text()
 
     # /profile uses the same chooser: one button per location would not fit at 500 locations.
     await sam.send("/profile")

@@ -8,8 +8,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from storage import audit, invites, people
+from storage import audit, directory, invites, people
 from storage.db import Database
+from storage.directory import Selection
 from storage.errors import NotRegistered, PermissionDenied
 from storage.invites import RedeemStatus
 from storage.models import Invite, Role
@@ -145,9 +146,13 @@ async def test_only_coordinators_invite_or_list_people(db: Database, clock: Cloc
             db, actor_telegram_id=SAM, role=Role.COORDINATOR, now=clock(), valid_for=WEEK
         )
     with pytest.raises(PermissionDenied):
-        await people.list_people(db, actor_telegram_id=SAM, offset=0, limit=10, now=clock())
+        await directory.find(
+            db, actor_telegram_id=SAM, chosen=Selection(), offset=0, limit=10, now=clock()
+        )
     with pytest.raises(NotRegistered):
-        await people.list_people(db, actor_telegram_id=PRIYA, offset=0, limit=10, now=clock())
+        await directory.find(
+            db, actor_telegram_id=PRIYA, chosen=Selection(), offset=0, limit=10, now=clock()
+        )
 
 
 async def test_a_coordinator_removes_a_role_and_it_is_audited(db: Database, clock: Clock) -> None:

@@ -1,0 +1,302 @@
+"""Coordinators' list screens at the programme's size, measured: how long the bot takes to answer
+a screen of the people directory or of the locations, on SQLite (or PostgreSQL), with 200
+locations, 10,000 people, 8,000 sessions and a year of bookings.
+
+    python -m benchmarks.screens                  # make bench-screens
+    python -m benchmarks.screens --repeat 50 --people 20000
+    python -m benchmarks.screens --postgres postgresql://postgres@127.0.0.1:5432/postgres
+
+Each figure is the median (and 90th percentile) of `--repeat` runs of the server's time: from
+the moment the person's message or tap reaches the Bot API sandbox to the moment the bot's
+answer (the list, sent or edited) reaches it. That includes the bot fetching the update,
+storing it in its inbox and handling it. /help, which reads nothing from the lists, is the
+anchor measured in the same run: the difference is what the screen itself costs.
+
+The data is inserted in bulk (as `lunchbot import` or a migration would) before the bot starts:
+every volunteer calls one location home, and each session has three volunteers, who came (the
+sessions past) or are booked (those ahead).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import insert
+
+from bot.config import (
+    Config,
+    CoordinatorsConfig,
+    DatabaseConfig,
+    DeliveryConfig,
+    ProgrammeConfig,
+)
+from bot.harness import Clock, Rehearsal
+from bot.sandbox import SimUser
+from storage import migrate, people
+from storage.db import Database
+from storage.models import (
+    Booking,
+    BookingStatus,
+    HomeLocation,
+    Location,
+    LunchSession,
+    Person,
+    Role,
+    RoleGrant,
+    SessionJob,
+)
+
+COORDINATOR = 1001
+FIRST_PERSON = 100_000
+FIRST_ID = 1_000  # the crowd's person ids
+NOW = datetime(2026, 7, 29, 13, 0, tzinfo=UTC)  # a Wednesday of the summer holiday
+YEAR = timedelta(days=365)
+PER_SESSION = 3  # volunteers at each session
+TARGET_MS = 200.0
+CHUNK = 2_000  # rows a bulk insert: far below SQLite's bound parameters
+REPLIES = ("sendMessage", "editMessageText")
+
+
+def say(line: str = "") -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+def location_name(n: int) -> str:
+    return f"Lunch club {n:03d}, community hall on Station Road"
+
+
+def person_name(n: int) -> str:
+    first = ("Aisha", "Ben", "Cleo", "Dev", "Elsa", "Finn", "Gail", "Hugo", "Iris", "Jack")
+    return f"{first[n % len(first)]} Volunteer {n:05d}"
+
+
+async def seed(url: str, *, places: int, crowd: int, sessions: int) -> None:
+    """The programme, inserted in bulk: locations, volunteers (each with a home), sessions
+    spread over the past year and the month ahead, each with a job and its bookings."""
+    await migrate.upgrade(url)
+    db = Database(url)
+    at = NOW - YEAR
+    try:
+        # Rachel first, by the bot's own rule: the rows below name their ids (to link them),
+        # above any the database hands out itself (PostgreSQL's sequences do not see them).
+        await people.register(
+            db,
+            telegram_id=COORDINATOR,
+            name="Rachel",
+            now=at,
+            coordinator_ids=frozenset({COORDINATOR}),
+        )
+        await _insert(
+            db,
+            Location,
+            [{"id": n + 1, "name": location_name(n), "created_at": at} for n in range(places)],
+        )
+        await _insert(
+            db,
+            Person,
+            [
+                {
+                    "id": FIRST_ID + n,
+                    "telegram_id": FIRST_PERSON + n,
+                    "display_name": person_name(n),
+                    "privacy_accepted_at": at,
+                    "created_at": at,
+                }
+                for n in range(crowd)
+            ],
+        )
+        await _insert(
+            db,
+            RoleGrant,
+            [
+                {"person_id": FIRST_ID + n, "role": Role.VOLUNTEER, "granted_at": at}
+                for n in range(crowd)
+            ],
+        )
+        await _insert(
+            db,
+            HomeLocation,
+            [{"person_id": FIRST_ID + n, "location_id": n % places + 1} for n in range(crowd)],
+        )
+        span = YEAR + timedelta(days=30)
+        rows, jobs, bookings = [], [], []
+        for n in range(sessions):
+            starts = NOW - YEAR + span * n / sessions
+            location_id = n % places + 1
+            rows.append(
+                {
+                    "id": n + 1,
+                    "location_id": location_id,
+                    "starts_at": starts,
+                    "ends_at": starts + timedelta(hours=2),
+                    "created_at": at,
+                }
+            )
+            jobs.append(
+                {"id": n + 1, "session_id": n + 1, "job": "server", "places": 5, "taken": 3}
+            )
+            status = BookingStatus.ATTENDED if starts < NOW else BookingStatus.BOOKED
+            bookings.extend(
+                {
+                    "session_id": n + 1,
+                    "job_id": n + 1,
+                    "person_id": FIRST_ID + (n * PER_SESSION + k) % crowd,
+                    "status": status,
+                    "created_at": at,
+                    "updated_at": at,
+                }
+                for k in range(PER_SESSION)
+            )
+        await _insert(db, LunchSession, rows)
+        await _insert(db, SessionJob, jobs)
+        await _insert(db, Booking, bookings)
+    finally:
+        await db.dispose()
+
+
+async def _insert(db: Database, table: type[object], rows: list[dict[str, object]]) -> None:
+    for first in range(0, len(rows), CHUNK):
+        async with db.transaction() as session:
+            await session.execute(insert(table), rows[first : first + CHUNK])  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Timing:
+    screen: str
+    seconds: list[float]
+
+    def ms(self, q: float) -> float:
+        ordered = sorted(self.seconds)
+        return 1000 * ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+    @property
+    def median_ms(self) -> float:
+        return 1000 * statistics.median(self.seconds)
+
+
+async def timed(bot: Rehearsal, user: SimUser, act: Callable[[], Awaitable[object]]) -> float:
+    """From the person's message or tap to the bot's answer to them, as the sandbox saw both."""
+    first = len(bot.sandbox.calls)
+    started = time.monotonic()
+    await act()
+    answers = [
+        call.at
+        for call in bot.sandbox.calls[first:]
+        if call.method in REPLIES and call.chat_id == user.id and call.ok
+    ]
+    if not answers:
+        raise RuntimeError("the bot did not answer")
+    return answers[0] - started
+
+
+async def measure(url: str, repeat: int) -> list[Timing]:
+    config = Config(
+        database=DatabaseConfig(url=url),
+        programme=ProgrammeConfig(name="Holiday Lunch Club"),
+        coordinators=CoordinatorsConfig(telegram_ids=frozenset({COORDINATOR})),
+        # One person's answers are otherwise spaced a second apart (Telegram's limit per chat):
+        # that is the lane's pace, not the server's time, which is what is measured here.
+        delivery=DeliveryConfig(per_chat_seconds=0),
+    )
+    async with Rehearsal(config, clock=Clock(NOW)) as bot:
+        rachel = bot.user(COORDINATOR, "Rachel")
+        await rachel.send("/help")  # warm: the first update opens connections
+        await rachel.send("/people")
+        people_list = rachel.last
+        screens: dict[str, Callable[[], Awaitable[object]]] = {
+            "/help (anchor: reads no list)": lambda: rachel.send("/help"),
+            "/people, first page": lambda: rachel.send("/people"),
+            "/people search, typed (“ais”)": lambda: rachel.send("ais"),
+            "/people, next page": lambda: rachel.tap_data(
+                "pp:8", message_id=people_list.message_id
+            ),
+            "/people filters, each counted": lambda: rachel.tap_data(
+                "zf", message_id=people_list.message_id
+            ),
+            "/locations, first page": lambda: rachel.send("/locations"),
+            "/locations search, typed (“club 123”)": lambda: rachel.send("club 123"),
+            "/today, which location": lambda: rachel.send("/today"),
+        }
+        timings = {name: Timing(name, []) for name in screens}
+        for _ in range(repeat):
+            for name, act in screens.items():
+                if "typed" in name:  # its list must be the one on screen
+                    await (
+                        rachel.send("/people") if "people" in name else rachel.send("/locations")
+                    )
+                timings[name].seconds.append(await timed(bot, rachel, act))
+        refused = [c.method for c in bot.sandbox.calls if not c.ok and c.method != "getUpdates"]
+        if refused:
+            raise RuntimeError(f"the sandbox refused {refused}")
+    return list(timings.values())
+
+
+def table(timings: list[Timing], *, engine: str, args: argparse.Namespace) -> str:
+    anchor = timings[0].median_ms
+    lines = [
+        f"Screens on {engine}: {args.locations} locations, {args.people:,} people, "
+        f"{args.sessions:,} sessions ({PER_SESSION} bookings each); median of {args.repeat}",
+        "",
+        f"{'screen':44} {'median':>9} {'p90':>9} {'over /help':>11} {'target':>8}",
+    ]
+    for timing in timings:
+        over = timing.median_ms - anchor
+        ok = "ok" if timing.median_ms < TARGET_MS else "OVER"
+        lines.append(
+            f"{timing.screen:44} {timing.median_ms:7.1f}ms {timing.ms(0.9):7.1f}ms "
+            f"{over:9.1f}ms {ok:>8}"
+        )
+    return "\n".join(lines)
+
+
+async def run(args: argparse.Namespace) -> str:
+    with tempfile.TemporaryDirectory() as folder:
+        made = None
+        if args.postgres:  # a new database on that server, dropped after the run
+            from tests.support import create_postgres_database  # noqa: PLC0415 - only with PG
+
+            url, made = await create_postgres_database(args.postgres)
+        else:
+            url = f"sqlite+aiosqlite:///{Path(folder) / 'screens.sqlite3'}"
+        try:
+            started = time.monotonic()
+            await seed(url, places=args.locations, crowd=args.people, sessions=args.sessions)
+            say(f"seeded in {time.monotonic() - started:.1f} s")
+            timings = await measure(url, args.repeat)
+        finally:
+            if made is not None:
+                from tests.support import drop_postgres_database  # noqa: PLC0415
+
+                await drop_postgres_database(args.postgres, made)
+        return table(timings, engine="PostgreSQL" if made else "SQLite", args=args)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.screens", description=__doc__)
+    parser.add_argument("--locations", type=int, default=200)
+    parser.add_argument("--people", type=int, default=10_000)
+    parser.add_argument("--sessions", type=int, default=8_000)
+    parser.add_argument("--repeat", type=int, default=20, help="runs of each screen")
+    parser.add_argument(
+        "--postgres", default=None, help="a PostgreSQL server's URL (a new database is made)"
+    )
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.setLevel(logging.ERROR)
+    say(asyncio.run(run(args)))
+
+
+if __name__ == "__main__":
+    main()

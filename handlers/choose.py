@@ -1,0 +1,192 @@
+"""One way to choose from a long list, for every screen that lists locations, people or
+schools: a page of PER_PAGE at a time, and found by typing.
+
+While a list is the last thing shown, the person's next text message searches it (any part of
+a name, whatever its case or accents): the list comes back as a new message with what matches,
+and "✖ Clear search" shows everything again. The search is the database's to answer (each
+name has a folded key column), and it is kept in the person's list draft (storage.drafts), so
+it survives a restart; each kind of list keeps its own, so that back from a location's card the
+locations found are still there. Page buttons ("◀ Previous", "Next ▶") never share a label
+with a step's buttons ("Continue ▶").
+
+A screen registers its list with `@listing(kind, role)`: the function that shows it from a
+View (what it lists, which page, in place or as a new message). That function asks
+`search_for` for the search in force (which also marks its list as the one on screen), reads
+one page from storage with it, lays the page out with `rows` and `choose_texts.with_status`,
+and shows it with `present`. Choosing something from the list calls `leave`: typed text is
+then no longer a search.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from telegram import InlineKeyboardMarkup, Message, Update
+
+from handlers import callbacks, choose_texts, texts
+from handlers.common import Row, audit_refusal, button, pager, say, show
+from handlers.context import BotContext
+from storage import drafts
+from storage.choosing import SEARCH_MAX, Page
+from storage.models import Role
+from storage.people import Profile
+from storage.text import folded, one_line
+
+LIST_FLOW = drafts.LIST_FLOW
+# One page of any list: with the page buttons and a screen's own steps, 12 rows at most, far
+# inside Telegram's 100 buttons; 8 names of the longest (100 characters) stay far inside its
+# 4096 characters.
+PER_PAGE = 8
+
+_F = TypeVar("_F", bound=Callable[..., Awaitable[None]])
+
+
+@dataclass(frozen=True, kw_only=True)
+class View:
+    """Which list to show and how: what it lists (a day, a referral...: plain values, kept in
+    the draft), from which row, and whether it answers a typed search (a new message, below
+    the person's) or a button (the screen tapped, edited)."""
+
+    kind: str
+    args: dict[str, Any] = field(default_factory=dict)
+    offset: int = 0
+    fresh: bool = False  # opened by its command: no search yet
+    typed: bool = False
+
+
+Shows = Callable[[Update, BotContext, Profile, View], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class _Listing:
+    shows: Shows
+    role: Role | None
+
+
+_LISTINGS: dict[str, _Listing] = {}
+
+
+def listing(kind: str, role: Role | None = None) -> Callable[[_F], _F]:
+    """Register the function that shows a kind of list (for `role` only, when given)."""
+
+    def register(shows: _F) -> _F:
+        if kind in _LISTINGS or callbacks.SEPARATOR in kind:
+            raise ValueError(f"list kind {kind!r} is taken or invalid")
+        _LISTINGS[kind] = _Listing(shows=shows, role=role)
+        return shows
+
+    return register
+
+
+@callbacks.action("zc")
+@dataclass(frozen=True)
+class ClearSearch:
+    kind: str
+
+
+async def search_for(context: BotContext, telegram_id: int, view: View) -> str:
+    """The search in force on this list; the list is now the one on screen, and the person's
+    next text message searches it."""
+    services = context.services
+    return await drafts.list_shown(
+        services.db,
+        telegram_id=telegram_id,
+        kind=view.kind,
+        args=view.args,
+        now=services.now(),
+        fresh=view.fresh,
+    )
+
+
+def rows(
+    found: Page[Any],
+    items: list[Row],
+    page: Callable[[int], object],
+    search: str,
+    kind: str,
+) -> list[Row]:
+    """A page's buttons: its items, then ◀ / ▶ (`page(offset)` makes their action), then
+    "✖ Clear search" while searching. A screen adds its own steps below."""
+    laid: list[Row] = [*items, pager(found.offset, found.matching, PER_PAGE, page)]
+    if search:
+        laid.append([(choose_texts.CLEAR_SEARCH, ClearSearch(kind=kind))])
+    return laid
+
+
+async def present(
+    update: Update, view: View, text: str, markup: InlineKeyboardMarkup | None, note: str = ""
+) -> Message | None:
+    """Show the list: in place of the screen tapped, or below a typed search."""
+    if view.typed:
+        return await say(update, f"{note}\n\n{text}" if note else text, markup)
+    return await show(update, text, markup, note=note)
+
+
+async def leave(context: BotContext, telegram_id: int) -> None:
+    """Something was chosen from the list: what is typed next is not a search of it."""
+    await drafts.leave_list(context.services.db, telegram_id=telegram_id)
+
+
+async def on_search_text(update: Update, context: BotContext, profile: Profile, text: str) -> None:
+    """A text message while a list is on screen: the list again, showing what matches."""
+    db = context.services.db
+    state = await drafts.list_state(db, telegram_id=profile.telegram_id)
+    found = _LISTINGS.get(state.kind) if state is not None else None
+    if state is None or found is None:
+        await drafts.leave_list(db, telegram_id=profile.telegram_id)
+        await say(update, choose_texts.nothing_listed())
+        return
+    if not await _allowed(update, context, profile, found.role):
+        return
+    search = one_line(text)
+    if len(search) > SEARCH_MAX:
+        await say(update, choose_texts.search_too_long(SEARCH_MAX))
+        return
+    if not folded(search):
+        await say(update, choose_texts.search_empty())
+        return
+    await drafts.list_shown(
+        db,
+        telegram_id=profile.telegram_id,
+        kind=state.kind,
+        args=state.args,
+        now=context.services.now(),
+        search=search,
+    )
+    await found.shows(update, context, profile, View(kind=state.kind, args=state.args, typed=True))
+
+
+@button(ClearSearch)
+async def clear_search(
+    update: Update, context: BotContext, profile: Profile, chosen: ClearSearch
+) -> None:
+    services = context.services
+    state = await drafts.list_state(services.db, telegram_id=profile.telegram_id, kind=chosen.kind)
+    found = _LISTINGS.get(chosen.kind)
+    if state is None or found is None:
+        await show(update, texts.stale_button())
+        return
+    if not await _allowed(update, context, profile, found.role):
+        return
+    await drafts.list_shown(
+        services.db,
+        telegram_id=profile.telegram_id,
+        kind=chosen.kind,
+        args=state.args,
+        now=services.now(),
+        search="",
+    )
+    await found.shows(update, context, profile, View(kind=chosen.kind, args=state.args))
+
+
+async def _allowed(
+    update: Update, context: BotContext, profile: Profile, role: Role | None
+) -> bool:
+    """The list's role, re-checked: a role can be lost while its list is on screen."""
+    if role is None or profile.has(role):
+        return True
+    await audit_refusal(update, context, f"needs {role.value}")
+    await say(update, texts.not_allowed(role))
+    return False
