@@ -29,8 +29,9 @@ grant until a window after its answer, as the Pacer counts it in one process:
   other instance at its next ask.
 - **A dead instance** (SIGKILL) records no answers: each of its grants stops counting when its
   `LEASE` ends, a few seconds after it was granted (PTB gives up on an answer after 5 s too).
-- **The database unreachable**: the instance paces itself alone with its Pacer for a while and
-  says so in the log, rather than stopping every reply; the database is asked again later.
+- **The database unreachable** (or slow to answer): the instance paces itself alone with its
+  Pacer and says so in the log, rather than holding every reply; it looks for the database
+  every few seconds in the background and shares the lane again once it answers.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ RECENT = 2.0
 SMOOTH = 0.1
 # The best this many waiting sends are asked for at once.
 BATCH = 16
-# After the database failed to answer, this instance paces alone this long before asking again.
+# While the database cannot be reached, this instance paces alone and looks for it this often.
 OFFLINE_SECONDS = 5.0
 
 
@@ -109,7 +110,9 @@ class SharedLane:
         self._answers: list[tuple[int, float]] = []
         self._recorder: asyncio.Task[None] | None = None
         self._pauses: set[asyncio.Task[None]] = set()
-        self._alone_until = 0.0
+        # Set while the database cannot be reached: it looks for the database in the background
+        # while this instance paces itself alone.
+        self._probe: asyncio.Task[None] | None = None
 
     @contextlib.asynccontextmanager
     async def slot(self, chat: ChatKey | None, *, priority: Priority) -> AsyncIterator[None]:
@@ -142,6 +145,11 @@ class SharedLane:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._broker
             self._broker = None
+        if self._probe is not None:
+            self._probe.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._probe
+            self._probe = None
         for asking in self._asking:  # nobody is left to ask for them: they pace locally
             if not asking.granted.done():
                 asking.granted.set_result(None)
@@ -150,7 +158,7 @@ class SharedLane:
 
     async def _grant(self, chat: ChatKey | None, priority: Priority) -> int | None:
         """A grant from the database (its id), or None while this instance paces alone."""
-        if self._clock() < self._alone_until:
+        if self._probe is not None:
             return None
         granted: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
         heapq.heappush(self._asking, _Asking(priority, next(self._seq), chat, granted))
@@ -180,9 +188,6 @@ class SharedLane:
             except Exception as exc:  # any failure: pace alone, never stop sending
                 self._go_alone(batch, exc)
                 return
-            if self._alone_until:
-                logger.warning("the shared sending lane answers again")
-                self._alone_until = 0.0
             if self._hand_out(batch, grants):
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), _sleep(grants.wait))
@@ -210,18 +215,33 @@ class SharedLane:
         return held
 
     def _go_alone(self, batch: list[_Asking], exc: Exception) -> None:
-        if not self._alone_until:
-            logger.warning(
-                "the shared sending lane cannot reach the database (%s); this instance paces "
-                "itself alone and asks again in %.0f s",
-                type(exc).__name__,
-                OFFLINE_SECONDS,
-            )
-        self._alone_until = self._clock() + OFFLINE_SECONDS
+        logger.warning(
+            "the shared sending lane cannot reach the database (%s); this instance paces itself "
+            "alone until it can",
+            type(exc).__name__,
+        )
         for asking in [*batch, *self._asking]:
             if not asking.granted.done():
                 asking.granted.set_result(None)
         self._asking.clear()
+        if self._probe is None:
+            self._probe = asyncio.get_running_loop().create_task(self._until_reachable())
+
+    async def _until_reachable(self) -> None:
+        """Every few seconds, one short statement, until the database answers again."""
+        for _ in itertools.count():
+            await asyncio.sleep(OFFLINE_SECONDS)
+            if await self._reachable():
+                break
+        logger.warning("the shared sending lane reaches the database again")
+        self._probe = None
+
+    async def _reachable(self) -> bool:
+        try:
+            await self.ledger.ping()
+        except Exception:  # still unreachable: the warning was given once
+            return False
+        return True
 
     def _answered(self, grant: int) -> None:
         self._answers.append((grant, self._clock()))

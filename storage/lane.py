@@ -21,6 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 LANE_LOCK = 7815274101604114798
 POOL_SIZE = 2  # one asks for grants, one records answers; a pause may borrow a third
 MAX_OVERFLOW = 2
+# A lane that waits for the database holds every send: past these the instance paces alone.
+CONNECT_TIMEOUT = 3.0
+STATEMENT_TIMEOUT = 2.0
 
 _GRANT = text(
     "SELECT grants, wait FROM lane_grant(:chats, :groups, :replies, :capacity, :span, "
@@ -79,6 +82,7 @@ class Ledger:
             pool_size=POOL_SIZE,
             max_overflow=MAX_OVERFLOW,
             hide_parameters=True,
+            connect_args={"timeout": CONNECT_TIMEOUT, "command_timeout": STATEMENT_TIMEOUT},
         )
 
     async def grant(self, requests: Sequence[Request], limits: Limits) -> Grants:
@@ -117,6 +121,10 @@ class Ledger:
     async def pause(self, seconds: float) -> None:
         async with self.engine.connect() as connection:
             await connection.execute(_PAUSE, {"seconds": float(seconds)})
+
+    async def ping(self) -> None:
+        async with self.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
         await self.engine.dispose()
