@@ -6,12 +6,12 @@ Each instance keeps its own `Pacer` (bot/lane.py) in front, for the order of its
 then asks the database for a grant, and counts against the limits of all instances from that
 grant until a window after its answer, as the Pacer counts it in one process:
 
-- **Grants.** `lane_grant()` (migration 0011) takes an advisory lock, reads the grants of the
-  last seconds (`lane_grants`), lets go, in order, those of a batch that fit (overall, the
-  chat's spacing, the group's minute) and records them: one statement, one round trip. Those
-  that do not fit come back with the time until one could (a lower bound), and the instance
-  sleeps till then. It asks again sooner only when a send of its own joins the queue: an idle
-  lane asks nothing at all.
+- **Grants.** `lane_grant()` (migration 0011) takes an advisory lock (`storage.lane.LANE_LOCK`),
+  reads the grants of the last seconds (`lane_grants`), lets go, in order, those of a batch that
+  fit (overall, the chat's spacing, the group's minute) and records them: one statement, one
+  round trip. Those that do not fit come back with the time until one could (a lower bound),
+  and the instance sleeps till then. It asks again sooner only when a send of its own joins the
+  queue: an idle lane asks nothing at all.
 - **One asker per instance.** The sends waiting in an instance queue for one broker task that
   asks for the best few of them at once, so a full second costs one round trip per grant, not
   one per waiting send per freed slot.
@@ -28,7 +28,8 @@ grant until a window after its answer, as the Pacer counts it in one process:
 - **A 429** seen by any instance pauses its own Pacer at once and, through `lane_state`, every
   other instance at its next ask.
 - **A dead instance** (SIGKILL) records no answers: each of its grants stops counting when its
-  `LEASE` ends, a few seconds after it was granted (PTB gives up on an answer after 5 s too).
+  `LEASE` ends, 5 s after it was granted. A live send still unanswered by then stops counting
+  too (PTB gives up reading an answer after 5 s): the price of a dead instance holding nothing.
 - **The database unreachable** (or slow to answer): the instance paces itself alone with its
   Pacer and says so in the log, rather than holding every reply; it looks for the database
   every few seconds in the background and shares the lane again once it answers.
@@ -59,7 +60,8 @@ RESERVE = 1
 RECENT = 2.0
 # The outbox's sends go at most a tenth of a second's share (and one more) in any tenth of a
 # second: the slots of a second then free a few at a time, not thirty at once a second later, so
-# a reply finds one within a tenth of a second. The rate is not lowered: the bursts are wider.
+# a reply finds one within a tenth of a second. It is no lower rate: that "one more" lets the
+# outbox catch up after a slow moment.
 SMOOTH = 0.1
 # The best this many waiting sends are asked for at once.
 BATCH = 16
@@ -154,6 +156,7 @@ class SharedLane:
             if not asking.granted.done():
                 asking.granted.set_result(None)
         self._asking.clear()
+        self._wake = asyncio.Event()  # the next start may be in another event loop
         await self.ledger.dispose()
 
     async def _grant(self, chat: ChatKey | None, priority: Priority) -> int | None:
