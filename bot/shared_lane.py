@@ -18,8 +18,8 @@ grant until a window after its answer, as the Pacer counts it in one process:
 - **Answers** are recorded in batches by one task, with how long ago each came back; the
   database counts the send until a window after that moment by its own clock (instances' clocks
   never meet). Two round trips per send at most, neither under the lock for long.
-- **Smooth.** The outbox's sends take at most a few slots in any tenth of a second, so the
-  slots of a full second free a few at a time rather than all together a second later.
+- **Smooth.** The outbox's sends go two at a time at most, at a quarter above the rate, so the
+  slots of a full second free two by two rather than all together a second later.
 - **Replies first across instances.** When a direct reply finds the second nearly full, it marks
   the lane; for the next few seconds notices and broadcast copies, on every instance, leave
   `RESERVE` sends of each second free, so a reply on one instance waits at most for the next
@@ -42,10 +42,10 @@ import contextlib
 import heapq
 import itertools
 import logging
-import math
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot.lane import MARGIN, MINUTE, SECOND, ChatKey, Pace, Pacer, Priority, is_group
 from storage.lane import Grants, Ledger, Limits, Request
@@ -58,11 +58,12 @@ LEASE = 5.0
 # after the last one did. One is enough: a freed slot goes to a waiting reply before any copy.
 RESERVE = 1
 RECENT = 2.0
-# The outbox's sends go at most a tenth of a second's share (and one more) in any tenth of a
-# second: the slots of a second then free a few at a time, not thirty at once a second later, so
-# a reply finds one within a tenth of a second. It is no lower rate: that "one more" lets the
-# outbox catch up after a slow moment.
-SMOOTH = 0.1
+# The outbox's sends go two at a time at most, at no more than a quarter above the rate: a full
+# second's slots then free two by two, not all at once a second later, so a reply finds one
+# within a fifth of a second at worst (the second fills in four fifths of it). The quarter lets
+# the outbox catch up after a slow moment, so the rate is kept.
+SMOOTH_BURST = 2
+SMOOTH_RATIO = 1.25
 # The best this many waiting sends are asked for at once.
 BATCH = 16
 # While the database cannot be reached, this instance paces alone and looks for it this often.
@@ -101,8 +102,7 @@ class SharedLane:
             lease=lease,
             reserve=max(0, min(reserve, pace.overall_per_second - 1)),
             recent=recent,
-            smooth=SMOOTH,
-            burst=math.ceil(pace.overall_per_second * SMOOTH / SECOND) + 1,
+            **_smoothing(pace.overall_per_second),
         )
         self._clock = clock
         self._asking: list[_Asking] = []
@@ -280,6 +280,10 @@ def _request(chat: ChatKey | None, priority: Priority) -> Request:
         group=chat is not None and is_group(chat),
         reply=priority is Priority.REPLY,
     )
+
+
+def _smoothing(per_second: int) -> dict[str, Any]:
+    return {"smooth": SMOOTH_BURST / (max(per_second, 1) * SMOOTH_RATIO), "burst": SMOOTH_BURST}
 
 
 def _sleep(wait: float | None) -> float:
