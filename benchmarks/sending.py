@@ -82,15 +82,19 @@ def percentile(values: Sequence[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, math.ceil(fraction * len(ordered)) - 1)]
 
 
-def _config(folder: Path) -> Config:
+def bench_config(url: str) -> Config:
     return Config(
-        database=DatabaseConfig(url=f"sqlite+aiosqlite:///{folder / 'bench.sqlite3'}"),
+        database=DatabaseConfig(url=url),
         programme=ProgrammeConfig(name="Holiday Lunch Club"),
         coordinators=CoordinatorsConfig(telegram_ids=frozenset({COORDINATOR})),
     )
 
 
-def _is_copy(call: ApiCall) -> bool:
+def _sqlite(folder: Path) -> str:
+    return f"sqlite+aiosqlite:///{folder / 'bench.sqlite3'}"
+
+
+def is_copy(call: ApiCall) -> bool:
     """One copy of the broadcast (the coordinator's preview and card are not sent this way)."""
     return call.method == "sendMessage" and WORDS in str(call.params.get("text", ""))
 
@@ -126,7 +130,7 @@ class Writers:
                 and call.ok
                 and chat in self.sent_at
                 and chat not in latencies
-                and not _is_copy(call)
+                and not is_copy(call)
                 and call.at >= self.sent_at[chat]
             ):
                 latencies[chat] = call.at - self.sent_at[chat]
@@ -134,9 +138,7 @@ class Writers:
 
     def refused(self, calls: list[ApiCall]) -> int:
         return sum(
-            1
-            for c in calls
-            if c.error_code == 429 and c.chat_id in self.sent_at and not _is_copy(c)
+            1 for c in calls if c.error_code == 429 and c.chat_id in self.sent_at and not is_copy(c)
         )
 
     async def wait_answered(self, calls: Callable[[], list[ApiCall]]) -> None:
@@ -147,14 +149,17 @@ class Writers:
             await asyncio.sleep(POLL_STEP)
 
 
-def _writers(sandbox_users: list[SimUser], count: int, per_second: float) -> Writers:
-    # The same people each run (a seeded choice, not a secret).
+def chosen(sandbox_users: list[SimUser], count: int) -> list[SimUser]:
+    """The same people each run (a seeded choice, not a secret)."""
     seeded = random.Random(11)  # noqa: S311
-    chosen = seeded.sample(sandbox_users, min(count, len(sandbox_users)))
-    return Writers(chosen, per_second)
+    return seeded.sample(sandbox_users, min(count, len(sandbox_users)))
 
 
-async def _register(bot: Rehearsal, count: int) -> list[SimUser]:
+def _writers(sandbox_users: list[SimUser], count: int, per_second: float) -> Writers:
+    return Writers(chosen(sandbox_users, count), per_second)
+
+
+async def register(bot: Rehearsal, count: int) -> list[SimUser]:
     db, now = bot.services.db, bot.services.now()
     users = []
     for telegram_id in range(FIRST_PERSON, FIRST_PERSON + count):
@@ -169,7 +174,7 @@ async def _register(bot: Rehearsal, count: int) -> list[SimUser]:
     return users
 
 
-async def _drain(bot: Rehearsal) -> None:
+async def drain(bot: Rehearsal) -> None:
     """What the scheduled sweeps would do: send what is due until nothing is left."""
     while True:
         await bot.deliver()
@@ -181,11 +186,13 @@ async def _drain(bot: Rehearsal) -> None:
 async def our_broadcast(recipients: int, writers_per_second: float) -> Sending:
     """(a) and (b) for the bot: a coordinator broadcasts through Telegram while people write."""
     with tempfile.TemporaryDirectory() as folder:
-        async with Rehearsal(_config(Path(folder)), clock=Clock(), limits=TELEGRAM) as bot:
+        async with Rehearsal(
+            bench_config(_sqlite(Path(folder))), clock=Clock(), limits=TELEGRAM
+        ) as bot:
             coordinator = bot.user(COORDINATOR, "Rachel")
             await coordinator.send("/start")
             await coordinator.tap("✅ I agree")
-            audience = await _register(bot, recipients)
+            audience = await register(bot, recipients)
             await coordinator.send("/broadcast")
             await coordinator.tap("All volunteers")
             await coordinator.send(WORDS)
@@ -202,7 +209,7 @@ async def our_broadcast(recipients: int, writers_per_second: float) -> Sending:
             started = time.monotonic()
             writers = _writers(audience, math.ceil(recipients / 10), writers_per_second)
             writing = asyncio.create_task(writers.run())
-            await _drain(bot)
+            await drain(bot)
             writers.stop()
             await writing
             await writers.wait_answered(lambda: bot.sandbox.calls)
@@ -211,13 +218,13 @@ async def our_broadcast(recipients: int, writers_per_second: float) -> Sending:
 
 
 def _sending(label: str, calls: list[ApiCall], started: float, writers: Writers) -> Sending:
-    copies = [c for c in calls if c.method == "sendMessage" and c.ok and _is_copy(c)]
+    copies = [c for c in calls if c.method == "sendMessage" and c.ok and is_copy(c)]
     latencies = writers.answered(calls)
     return Sending(
         label=label,
         messages=len(copies),
         seconds=max((c.at for c in copies), default=started) - started,
-        refused_429=sum(1 for c in calls if c.error_code == 429 and _is_copy(c)),
+        refused_429=sum(1 for c in calls if c.error_code == 429 and is_copy(c)),
         reply_latencies=list(latencies.values()),
         writers=len(writers.sent_at),
         replies_lost=len(writers.sent_at) - len(latencies),
@@ -289,12 +296,14 @@ async def our_reminders(count: int) -> Sending:
     start = datetime(2026, 7, 28, 10, 30, tzinfo=UTC)  # 11:30 in London
     clock = Clock(start - timedelta(days=2))
     with tempfile.TemporaryDirectory() as folder:
-        async with Rehearsal(_config(Path(folder)), clock=clock, limits=TELEGRAM) as bot:
+        async with Rehearsal(
+            bench_config(_sqlite(Path(folder))), clock=clock, limits=TELEGRAM
+        ) as bot:
             db = bot.services.db
             coordinator = bot.user(COORDINATOR, "Rachel")
             await coordinator.send("/start")
             await coordinator.tap("✅ I agree")
-            await _register(bot, count)
+            await register(bot, count)
             tz = bot.services.settings.timezone
             for index in range(math.ceil(count / places)):
                 location = await locations.create(
@@ -323,12 +332,12 @@ async def our_reminders(count: int) -> Sending:
                     waitlist=False,
                 )
             logger.info("booked %s volunteers", count)
-            await _drain(bot)  # booking confirmations and the like: not part of the figure
+            await drain(bot)  # booking confirmations and the like: not part of the figure
             bot.sandbox.after_update = None
             clock.now = start - timedelta(hours=24)  # the first reminder of each is due now
             before = len(bot.sandbox.calls)
             started = time.monotonic()
-            await _drain(bot)
+            await drain(bot)
             calls = bot.sandbox.calls[before:]
             sends = [c for c in calls if c.method == "sendMessage" and c.ok]
             return Sending(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from sqlalchemy.engine import make_url
 from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import (
@@ -26,7 +27,8 @@ from telegram.ext import (
 from bot import logs
 from bot.config import Config
 from bot.delivery import DeliveryEngine
-from bot.lane import LaneRateLimiter, Pace, Pacer
+from bot.lane import LaneRateLimiter, Pace, Pacer, SendingLane
+from bot.shared_lane import SharedLane
 from handlers import (
     broadcast,
     celebrate,
@@ -56,6 +58,7 @@ from handlers.common import Handler
 from handlers.context import SERVICES_KEY, BotApplication, BotContext, Services, Settings, utc_now
 from storage.crypto import Cipher
 from storage.db import Database
+from storage.lane import Ledger
 from storage.models import Role
 from storage.rota import JobSpec
 from storage.schedule import Policy
@@ -84,7 +87,7 @@ def build_application(config: Config, *, clock: Callable[[], datetime] = utc_now
         # update to Telegram before it is handled, so a crash would lose it.
         .updater(None)
         # One sending lane: handlers' replies and the delivery engine's sends share one pacer.
-        .rate_limiter(LaneRateLimiter(Pacer(pace)))
+        .rate_limiter(LaneRateLimiter(_lane(config.database.url, pace)))
     )
     if config.telegram.api_base_url:
         builder = builder.base_url(config.telegram.api_base_url).base_file_url(
@@ -134,6 +137,14 @@ def services_of(application: BotApplication) -> Services:
 def delivery_of(application: BotApplication) -> DeliveryEngine:
     engine: DeliveryEngine = application.bot_data[DELIVERY_KEY]
     return engine
+
+
+def _lane(database_url: str, pace: Pace) -> SendingLane:
+    """On PostgreSQL, where several instances may run, the lane's budget is shared through the
+    database; SQLite allows one instance, whose own pacer is the whole lane."""
+    if make_url(database_url).get_backend_name() == "postgresql":
+        return SharedLane(pace, Ledger(database_url))
+    return Pacer(pace)
 
 
 def _file_url(base_url: str) -> str:

@@ -12,8 +12,10 @@ request left or however long it was on the way. The configured rate is therefore
 sliding second at Telegram crosses, and the real rate is that ceiling less only the round trip
 (``rate / (1 + round trip)``), with no margin guessed for jitter.
 
-The lane lives in one process. Several instances sharing one budget (through PostgreSQL) would
-implement `SendingLane` over the database; the rate limiter below only needs that interface.
+The Pacer lives in one process, and is the whole lane on SQLite (one instance is the limit
+there). On PostgreSQL each instance's Pacer sits in front of a lane shared through the database
+(bot/shared_lane.py), so that several instances together keep the limits; the rate limiter below
+only needs the `SendingLane` interface.
 """
 
 from __future__ import annotations
@@ -87,6 +89,8 @@ class SendingLane(Protocol):
 
     def pause(self, seconds: float) -> None: ...
 
+    async def close(self) -> None: ...
+
 
 @dataclass(order=True)
 class _Waiter:
@@ -154,6 +158,9 @@ class Pacer:
         metrics.TOO_MANY_REQUESTS.inc()
         self._paused_until = max(self._paused_until, self._clock() + seconds)
         self._dispatch()
+
+    async def close(self) -> None:
+        """Nothing to close: the pacer holds only memory."""
 
     @property
     def waiting(self) -> int:
@@ -224,7 +231,7 @@ class Pacer:
         if chat is None:
             return now
         free = max(self._chat_free.get(chat, now), now)
-        if _is_group(chat):
+        if is_group(chat):
             window = self._groups.get(chat)
             if window is not None:
                 free = max(free, window.free_at(now))
@@ -235,7 +242,7 @@ class Pacer:
         if chat is None:
             return
         self._chat_free[chat] = float("inf")
-        if _is_group(chat):
+        if is_group(chat):
             window = self._groups.setdefault(
                 chat, _Window(span=MINUTE + MARGIN, capacity=self._pace.per_group_per_minute)
             )
@@ -249,7 +256,8 @@ class Pacer:
                 del self._groups[chat]
 
 
-def _is_group(chat: ChatKey) -> bool:
+def is_group(chat: ChatKey) -> bool:
+    """Groups and channels have negative ids (or a channel's @username)."""
     return isinstance(chat, str) or chat < 0
 
 
@@ -283,7 +291,9 @@ class LaneRateLimiter(BaseRateLimiter[None]):
         """Nothing to open."""
 
     async def shutdown(self) -> None:
-        """Nothing to close."""
+        """The bot shuts down: the lane records what it still holds and lets go of its
+        connections."""
+        await self.lane.close()
 
     async def process_request(
         self,

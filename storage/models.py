@@ -16,6 +16,7 @@ from sqlalchemy import (
     Enum,
     ForeignKey,
     Index,
+    Integer,
     MetaData,
     String,
     Text,
@@ -665,3 +666,32 @@ class Milestone(Base):
     key: Mapped[str] = mapped_column(String(64), unique=True)
     value: Mapped[int]
     reached_at: Mapped[datetime]
+
+
+class LaneGrant(Base):
+    """One message some instance was let send (PostgreSQL only: bot/shared_lane.py). It counts
+    against Telegram's limits from `granted_at` until a window after `answered_at`, or until its
+    lease ends if no answer is recorded (the instance died). Rows live about a minute."""
+
+    __tablename__ = "lane_grants"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True
+    )
+    # The chat's id or @username; None for an edit, which counts in the overall limit only.
+    chat: Mapped[str | None] = mapped_column(String(64))
+    granted_at: Mapped[datetime] = mapped_column(index=True)
+    answered_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_lane_grants_chat_granted_at", "chat", "granted_at"),)
+
+
+class LaneState(Base):
+    """The shared lane's one row: a pause after a 429 seen by any instance, and when a direct
+    reply last had to compete for the budget (the outbox then leaves a reserve free)."""
+
+    __tablename__ = "lane_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    paused_until: Mapped[datetime | None]
+    replies_at: Mapped[datetime | None]
