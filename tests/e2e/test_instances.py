@@ -195,6 +195,7 @@ async def test_three_instances_survive_the_death_of_the_one_that_runs_the_clock(
             sent += [await user.tap_data(book, message_id=helped[user.id]) for user in tappers]
             holder.kill()
             await holder.wait()
+            copies_at_kill = len(_copies(sandbox.calls))
             sent += [await user.tap_data(book, message_id=helped[user.id]) for user in tappers]
 
             # Another takes the clock over, and everything is finished.
@@ -209,6 +210,8 @@ async def test_three_instances_survive_the_death_of_the_one_that_runs_the_clock(
             await programme.stop()
 
     try:
+        # The kill came in the middle of the broadcast.
+        assert copies_at_kill < len(AUDIENCE) + len(TAPPERS)
         # Every person got the broadcast; only those in flight at the kill could get two.
         copies = _copies(calls)
         assert set(copies) == set(AUDIENCE) | set(TAPPERS)
