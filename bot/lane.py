@@ -51,6 +51,12 @@ MARGIN = 0.001
 REPLY_RETRIES = 3
 # Forget a chat's spacing once this many chats are remembered (they are long past it by then).
 REMEMBERED_CHATS = 10_000
+# The outbox's sends go two at a time at most, at no more than a quarter above the rate: a full
+# second's slots then free two by two, not all at once a second later, so a direct reply finds
+# one within a fifth of a second at worst. The quarter lets the outbox catch up after a slow
+# moment, so the rate is kept. (The shared lane on PostgreSQL keeps the same rule.)
+SMOOTH_BURST = 2
+SMOOTH_RATIO = 1.25
 
 ChatKey = int | str  # an id, or a channel's @username
 
@@ -135,6 +141,9 @@ class Pacer:
         self._pace = pace
         self._clock = clock
         self._overall = _Window(span=SECOND + MARGIN, capacity=pace.overall_per_second)
+        # When the outbox's recent sends were let go (see SMOOTH_BURST).
+        self._smooth = SMOOTH_BURST / (max(pace.overall_per_second, 1) * SMOOTH_RATIO)
+        self._outbox_let_go: deque[float] = deque(maxlen=SMOOTH_BURST)
         self._groups: dict[ChatKey, _Window] = {}
         # A chat is free again from this moment (`inf` while a message to it is on the way).
         self._chat_free: dict[ChatKey, float] = {}
@@ -214,18 +223,27 @@ class Pacer:
                     heapq.heappush(self._waiting, waiter)
                     wake = min(wake, overall_at)
                     break
-                chat_at = self._chat_free_at(waiter.chat, now)
-                if chat_at > now:  # this chat must wait; someone else's message may go
+                chat_at = max(self._chat_free_at(waiter.chat, now), self._smooth_at(waiter, now))
+                if chat_at > now:  # this one must wait; someone else's message may go
                     passed.append(waiter)
                     wake = min(wake, chat_at)
                     continue
                 self._take(waiter.chat)
+                if waiter.priority is not Priority.REPLY:
+                    self._outbox_let_go.append(now)
                 waiter.granted.set_result(None)
             for waiter in passed:
                 heapq.heappush(self._waiting, waiter)
         if self._waiting and wake < float("inf"):
             loop = asyncio.get_running_loop()
             self._timer = loop.call_later(max(wake - now, 0.0), self._dispatch)
+
+    def _smooth_at(self, waiter: _Waiter, now: float) -> float:
+        """When the outbox may send again without a burst (replies are never held by it)."""
+        recent = self._outbox_let_go
+        if waiter.priority is Priority.REPLY or len(recent) < SMOOTH_BURST:
+            return now
+        return max(now, recent[0] + self._smooth)
 
     def _chat_free_at(self, chat: ChatKey | None, now: float) -> float:
         if chat is None:

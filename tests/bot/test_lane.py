@@ -151,3 +151,26 @@ def test_only_messages_and_edits_are_paced() -> None:
     assert endpoint_kind("editMessageReplyMarkup") is Endpoint.EDIT
     for other in ("answerCallbackQuery", "sendChatAction", "getMe", "deleteMessage"):
         assert endpoint_kind(other) is Endpoint.OTHER
+
+
+async def test_the_outbox_goes_two_at_a_time_so_a_reply_never_finds_a_second_it_filled() -> None:
+    clock = Clock()
+    pacer = Pacer(Pace(overall_per_second=30), clock=clock)
+    order: list[str] = []
+
+    async def send(name: str, chat: int, priority: Priority) -> None:
+        async with pacer.slot(chat, priority=priority):
+            order.append(name)
+
+    copies = [asyncio.create_task(send(f"copy {n}", n, Priority.BROADCAST)) for n in range(10)]
+    await _settle()
+    assert order == ["copy 0", "copy 1"]  # not thirty at once: the second keeps its room
+    reply = asyncio.create_task(send("reply", 99, Priority.REPLY))
+    await _settle()
+    assert order[-1] == "reply"  # a reply is never held back by the outbox's pace
+    for _ in range(4):
+        clock.now += 2 / (30 * 1.25) + 1e-6  # two more each time, a quarter above the rate
+        pacer.pause(0)
+        await _settle()
+    assert len(order) == 2 + 1 + 8
+    await asyncio.gather(reply, *copies)
