@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import io
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 
 WIDTH_INCHES, HEIGHT_INCHES, DPI = 8.0, 4.5, 110
@@ -71,3 +72,88 @@ def _fold(series: Mapping[str, Sequence[int]]) -> dict[str, list[int]]:
     elif rest:
         kept["others"] = [sum(column) for column in zip(*(v for _, v in rest), strict=True)]
     return kept
+
+
+# --- the week at every location: a heat map ----------------------------------------------------
+
+HEAT_WIDTH_INCHES = 9.0
+HEAT_ROW_INCHES = 0.27  # a location's row: its name in 8 points, readable when the picture is
+HEAT_HEAD_INCHES = 1.6  # the title, the days and the legend
+HEAT_NAME_CHARS = 40  # a location's name beside its row; the caption and the file hold it all
+
+
+@dataclass(frozen=True)
+class HeatKey:
+    """One kind of cell: its colour and what the legend calls it."""
+
+    colour: str
+    label: str
+
+
+async def draw_heat_map(
+    title: str,
+    columns: Sequence[str],
+    rows: Sequence[str],
+    cells: Sequence[Sequence[tuple[int, str]]],
+    keys: Sequence[HeatKey],
+) -> bytes:
+    """`heat_map` in a worker thread."""
+    return await asyncio.to_thread(heat_map, title, columns, rows, cells, keys)
+
+
+def heat_map(
+    title: str,
+    columns: Sequence[str],
+    rows: Sequence[str],
+    cells: Sequence[Sequence[tuple[int, str]]],
+    keys: Sequence[HeatKey],
+) -> bytes:
+    """A grid of coloured cells, a row for each of `rows` and a column for each of `columns`:
+    `cells[row][column]` is (the index of its kind in `keys`, the words written in it). The
+    picture grows with the rows, so each stays as readable as the first; a caller with many
+    rows draws several pictures."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: PLC0415 (slow import)
+    from matplotlib.colors import BoundaryNorm, ListedColormap  # noqa: PLC0415
+    from matplotlib.figure import Figure  # noqa: PLC0415
+    from matplotlib.patches import Patch  # noqa: PLC0415
+
+    height = HEAT_HEAD_INCHES + HEAT_ROW_INCHES * max(1, len(rows))
+    figure = Figure(figsize=(HEAT_WIDTH_INCHES, height), dpi=DPI)
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    grid = [[kind for kind, _ in row] for row in cells] or [[0] * len(columns)]
+    colours = ListedColormap([key.colour for key in keys])
+    norm = BoundaryNorm([n - 0.5 for n in range(len(keys) + 1)], len(keys))
+    axes.imshow(grid, cmap=colours, norm=norm, aspect="auto", interpolation="nearest")
+    for y, row in enumerate(cells):
+        for x, (_, words) in enumerate(row):
+            if words:
+                axes.text(x, y, _literal(words), ha="center", va="center", fontsize=7)
+    axes.set_xticks(range(len(columns)), [_literal(c) for c in columns])
+    axes.xaxis.tick_top()
+    axes.tick_params(axis="x", labelsize=8, length=0)
+    axes.set_yticks(range(len(rows)), [_literal(_short(name)) for name in rows])
+    axes.tick_params(axis="y", labelsize=8, length=0)
+    # White lines between the cells, so that a row of one colour still reads as days.
+    axes.set_xticks([x - 0.5 for x in range(1, len(columns))], minor=True)
+    axes.set_yticks([y - 0.5 for y in range(1, len(rows))], minor=True)
+    axes.grid(which="minor", color="white", linewidth=1.5)
+    axes.tick_params(which="minor", length=0)
+    for spine in axes.spines.values():
+        spine.set_visible(False)
+    axes.set_title(_literal(title), fontsize=10, pad=24)
+    figure.legend(
+        handles=[Patch(facecolor=key.colour, edgecolor="#999999", label=key.label) for key in keys],
+        loc="lower center",
+        ncol=len(keys),
+        fontsize=8,
+        frameon=False,
+    )
+    figure.tight_layout(rect=(0, 0.4 / height, 1, 1))
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def _short(name: str) -> str:
+    return name if len(name) <= HEAT_NAME_CHARS else name[: HEAT_NAME_CHARS - 1].rstrip() + "…"
