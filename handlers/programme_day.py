@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from telegram import InputFile, Message, Update
+from telegram import InputFile, Update
 
 from handlers import callbacks, choose, choose_texts, glance_texts, site_texts, texts
 from handlers.common import Row, button, command, keyboard, say
@@ -63,13 +63,7 @@ async def programme_day_page(
     update: Update, context: BotContext, profile: Profile, page: ProgrammeDayPage
 ) -> None:
     day = day_of(page.day) or today_of(context.services)
-    view = choose.View(
-        kind=PROGRAMME_LIST,
-        args={"day": day_code(day)},
-        offset=page.offset,
-        # A picture's caption cannot become a screen of text: the day comes as a new message.
-        typed=on_a_picture(update),
-    )
+    view = choose.View(kind=PROGRAMME_LIST, args={"day": day_code(day)}, offset=page.offset)
     await _programme_day(update, context, profile, view)
 
 
@@ -142,11 +136,3 @@ async def day_file(update: Update, context: BotContext, profile: Profile, asked:
         InputFile(made.data, filename=glance_texts.day_file_name(day)),
         caption=glance_texts.day_file_caption(found, made.rows),
     )
-
-
-def on_a_picture(update: Update) -> bool:
-    """The button tapped is on a photo (the week's picture): its screen can't be edited into
-    text, so the answer comes as a new message."""
-    query = update.callback_query
-    message = query.message if query is not None else None
-    return isinstance(message, Message) and bool(message.photo)
