@@ -136,6 +136,9 @@ async def week_file(update: Update, context: BotContext, profile: Profile, asked
         tz=services.settings.timezone,
         now=services.now(),
     )
+    if made.rows == 0:
+        await say(update, glance_texts.week_empty(found.monday))
+        return
     await chat.send_document(
         InputFile(made.data, filename=glance_texts.week_file_name(found.monday)),
         caption=glance_texts.week_file_caption(found),

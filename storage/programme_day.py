@@ -491,11 +491,13 @@ async def export_day(
     db: Database, *, actor_telegram_id: int, day: date, tz: ZoneInfo, now: datetime
 ) -> tuple[ProgrammeDay, spreadsheet.CsvFile]:
     """The day's file for a coordinator who asked for it, with who is on each rota: audited,
-    like every export (the day and how many rows, never a name)."""
+    like every export (the day and how many rows, never a name), unless it is empty."""
     found = await programme_day(
         db, actor_telegram_id=actor_telegram_id, day=day, tz=tz, now=now, names=True
     )
     made = day_file(found, tz)
+    if made.rows == 0:  # nothing to send: nothing was exported
+        return found, made
     async with db.transaction() as session:
         actor = await require_role(session, actor_telegram_id, Role.COORDINATOR)
         audit.record(

@@ -203,9 +203,12 @@ def week_file(found: Week) -> spreadsheet.CsvFile:
 async def export_week(
     db: Database, *, actor_telegram_id: int, monday: date, tz: ZoneInfo, now: datetime
 ) -> tuple[Week, spreadsheet.CsvFile]:
-    """The week's file for the coordinator who asked: audited, like every export."""
+    """The week's file for the coordinator who asked: audited, like every export, unless it
+    is empty."""
     found = await week(db, actor_telegram_id=actor_telegram_id, monday=monday, tz=tz, now=now)
     made = week_file(found)
+    if made.rows == 0:  # nothing to send: nothing was exported
+        return found, made
     async with db.transaction() as session:
         actor = await require_role(session, actor_telegram_id, Role.COORDINATOR)
         audit.record(

@@ -445,6 +445,14 @@ async def test_a_volunteer_is_refused_and_forged_buttons_change_nothing(
         before = len(priya.bot_messages)
         await priya.tap_data(malformed)
         assert len(priya.bot_messages) == before  # only the tap's own answer
+    # Files of a day or a week without lunch: nothing to send, nothing exported.
+    await priya.tap_data("gf:20260801")
+    assert (
+        priya.last.text
+        == "There is no lunch at your locations on Sat 1 Aug, so there is no file to send."
+    )
+    await priya.tap_data("gv:20260803")
+    assert priya.last.text == "🗓 No lunch at your locations in the week of Mon 3 Aug."
     exported = await audit.recent(bot.services.db, action="programme_day.exported")
     assert exported == []
     weeks = await audit.recent(bot.services.db, action="week.exported")
