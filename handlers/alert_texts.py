@@ -137,8 +137,9 @@ def morning_summary(found: ProgrammeDay, tz: ZoneInfo) -> str:
     file that lists every lunch (CAPTION_MAX), never a list cut off with the rest nowhere."""
     t = found.tally
     head = [
-        f"☀️ <b>Good morning! Today, {found.day:%a %-d %b}: {t.lunches:,} lunches at "
-        f"{found.at_locations:,} locations</b>",
+        f"☀️ <b>Good morning! Today, {found.day:%a %-d %b}: "
+        f"{glance_texts.n(t.lunches, 'lunch', 'lunches')} at "
+        f"{glance_texts.n(found.at_locations, 'location')}</b>",
         *glance_texts.totals(t, found.families),
     ]
     foot = [

@@ -37,7 +37,6 @@ HEAT_KEYS = (
     HeatKey("#e53935", "nobody booked"),
     HeatKey("#b0bec5", "cancelled or did not run"),
 )
-CAPTION_MAX = 1024  # a photo's caption, and a document's
 
 
 def n(count: int, noun: str, many: str | None = None) -> str:
@@ -136,12 +135,6 @@ def location_line(place: LocationDay, now: datetime, tz: ZoneInfo) -> str:
         if t.begun:
             facts.append("🍽 counts to record" if t.to_record else "🍽 counts recorded")
     return f"{mark} <b>{esc(place.name)}</b> · {when}\n      {' · '.join(facts)}"
-
-
-def no_locations() -> str:
-    return (
-        "You don't run any open locations yet. Ask the programme's coordinator to add you to yours."
-    )
 
 
 def week_button() -> str:

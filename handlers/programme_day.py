@@ -25,11 +25,10 @@ from handlers.siteday import (
     PickLocation,
     ProgrammeDayPage,
     day_code,
-    day_of,
     show_day,
     today_of,
 )
-from handlers.week import WeekView
+from handlers.week import WeekView, reachable_day
 from storage import locations, programme_day
 from storage.models import Role
 from storage.people import Profile
@@ -62,7 +61,10 @@ async def today_command(update: Update, context: BotContext, profile: Profile) -
 async def programme_day_page(
     update: Update, context: BotContext, profile: Profile, page: ProgrammeDayPage
 ) -> None:
-    day = day_of(page.day) or today_of(context.services)
+    day = reachable_day(page.day, today_of(context.services))
+    if day is None:  # a forged day
+        await say(update, texts.stale_button())
+        return
     view = choose.View(kind=PROGRAMME_LIST, args={"day": day_code(day)}, offset=page.offset)
     await _programme_day(update, context, profile, view)
 
@@ -74,12 +76,12 @@ async def _programme_day(
     services = context.services
     tz, now, today = services.settings.timezone, services.now(), today_of(services)
     search = await choose.search_for(context, profile.telegram_id, view)
-    day = day_of(int(view.args.get("day", 0))) or today
+    day = reachable_day(int(view.args.get("day", 0)), today) or today
     found = await programme_day.programme_day(
         services.db, actor_telegram_id=profile.telegram_id, day=day, tz=tz, now=now
     )
     if found.runs == 0:
-        await choose.present(update, view, glance_texts.no_locations(), None)
+        await choose.present(update, view, site_texts.no_locations(), None)
         return
     shown = programme_day.page(found, search=search, offset=view.offset, limit=choose.PER_PAGE)
     code = day_code(day)
@@ -117,7 +119,7 @@ def _day_nav(day_shown: date, today: date) -> Row:
 async def day_file(update: Update, context: BotContext, profile: Profile, asked: DayFile) -> None:
     """The whole day, one row a lunch, sent below the screen (which stays as it is)."""
     services = context.services
-    day = day_of(asked.day)
+    day = reachable_day(asked.day, today_of(services))
     chat = update.effective_chat
     if day is None or chat is None:  # a forged day
         await say(update, texts.stale_button())

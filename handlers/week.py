@@ -15,12 +15,13 @@ from datetime import date, timedelta
 
 from telegram import InputFile, Update
 
-from handlers import callbacks, charts, glance_texts, texts
+from handlers import callbacks, charts, glance_texts, site_texts, texts
 from handlers.common import Row, button, command, keyboard, pager, say
 from handlers.context import BotContext
 from handlers.siteday import ProgrammeDayPage, day_code, day_of, today_of
 from storage import week
 from storage.choosing import clamp
+from storage.dates import PLANNING, REPORTING
 from storage.models import Role
 from storage.people import Profile
 from storage.week import monday_of
@@ -43,6 +44,15 @@ class WeekFile:
     monday: int  # YYYYMMDD
 
 
+def reachable_day(code: int, today: date) -> date | None:
+    """The day a button names, if it is one the bot keeps a rota for (five years back, a year
+    ahead, as reports and plans reach): anything else is a forged button."""
+    day = day_of(code)
+    if day is None or not (REPORTING.earliest(today) <= day <= PLANNING.latest(today)):
+        return None
+    return day
+
+
 @command(Role.COORDINATOR)
 async def week_command(update: Update, context: BotContext, profile: Profile) -> None:
     await _show_week(update, context, profile, monday_of(today_of(context.services)), 0)
@@ -50,7 +60,7 @@ async def week_command(update: Update, context: BotContext, profile: Profile) ->
 
 @button(WeekView, Role.COORDINATOR)
 async def week_view(update: Update, context: BotContext, profile: Profile, asked: WeekView) -> None:
-    day = day_of(asked.monday)
+    day = reachable_day(asked.monday, today_of(context.services))
     if day is None:  # a forged day
         await say(update, texts.stale_button())
         return
@@ -73,7 +83,7 @@ async def _show_week(
     if chat is None:
         return
     if found.runs == 0:
-        await say(update, glance_texts.no_locations())
+        await say(update, site_texts.no_locations())
         return
     if not found.rows:
         await say(
@@ -124,7 +134,7 @@ def _steps(found: week.Week, today: date) -> list[Row]:
 @button(WeekFile, Role.COORDINATOR)
 async def week_file(update: Update, context: BotContext, profile: Profile, asked: WeekFile) -> None:
     services = context.services
-    day = day_of(asked.monday)
+    day = reachable_day(asked.monday, today_of(services))
     chat = update.effective_chat
     if day is None or chat is None:  # a forged day
         await say(update, texts.stale_button())

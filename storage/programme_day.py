@@ -1,6 +1,8 @@
 """The programme's day at a glance: every location's lunches on one local day, counted as the
 site day counts them, for /today's first screen, its spreadsheet, and the coordinators' morning
-list. However many locations there are, it is five statements (six with the volunteers' names).
+list. However many locations there are, it is the same five statements (the locations run, the
+lunches, their jobs, their bookings counted, the placed families; six with the volunteers'
+names), after the reader's role and scope.
 
 What each lunch (a session that day) counts:
 - places: what its jobs need;
@@ -202,10 +204,6 @@ class ProgrammeDay:
     @property
     def at_locations(self) -> int:
         return len(self.locations)
-
-    @property
-    def lunches(self) -> list[Lunch]:
-        return [lunch for place in self.locations for lunch in place.lunches]
 
 
 def worst_first(place: LocationDay) -> tuple[Any, ...]:

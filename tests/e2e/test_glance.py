@@ -436,7 +436,7 @@ async def test_a_volunteer_is_refused_and_forged_buttons_change_nothing(
     assert priya.last.text.startswith(refusal)
     await priya.tap_data(f"dl:{riverside}:20260728")
     assert priya.last.text.startswith(refusal)
-    for stale in ("gf:20261399", "gk:20260230:0", "gv:99999999"):
+    for stale in ("gf:20261399", "gk:20260230:0", "gv:99999999", "gd:99991231:0", "gk:19000101:0"):
         before = len(priya.bot_messages)
         await priya.tap_data(stale)
         assert priya.last.text == "That button is out of date. Send /start for a fresh menu."
