@@ -34,6 +34,7 @@ from handlers import (
     celebrate,
     choose,
     coordination,
+    coverage,
     directory,
     errors,
     export_form,
@@ -45,12 +46,14 @@ from handlers import (
     menu,
     planning,
     profile,
+    programme_day,
     referral_form,
     schools,
     siteday,
     start,
     triage,
     volunteer,
+    week,
     wins,
 )
 from handlers.callbacks import matches
@@ -252,7 +255,6 @@ def _volunteers(app: BotApplication) -> None:
 def _site_leads(app: BotApplication) -> None:
     """Site leads and coordinators: the day, coverage, changing or cancelling a session."""
     # (site day section: begin)
-    _command(app, "today", siteday.today_command)
     _button(app, siteday.PickLocation, siteday.pick_location)
     _button(app, siteday.OpenDay, siteday.open_day)
     _button(app, siteday.OpenDayPage, siteday.open_day_page)
@@ -266,8 +268,6 @@ def _site_leads(app: BotApplication) -> None:
     _button(app, siteday.NotRunChosen, siteday.not_run_chosen)
     _button(app, siteday.NotRunTyped, siteday.not_run_typed)
     _button(app, siteday.AskUnplanned, siteday.ask_unplanned)
-    _command(app, "coverage", siteday.coverage_command)
-    _button(app, siteday.CoveragePage, siteday.coverage_page)
     _button(app, siteday.RequestCover, siteday.request_cover)
     _button(app, siteday.RequestWiderCover, siteday.request_wider_cover)
     _button(app, siteday.OpenSessionAdmin, siteday.open_session_admin)
@@ -275,6 +275,18 @@ def _site_leads(app: BotApplication) -> None:
     _button(app, siteday.AskCancelSession, siteday.ask_cancel_session)
     _button(app, siteday.CancelSession, siteday.cancel_session)
     # (site day section: end)
+    # (programme at a glance: begin)
+    _command(app, "today", programme_day.today_command)
+    _button(app, siteday.ProgrammeDayPage, programme_day.programme_day_page)
+    _button(app, programme_day.DayFile, programme_day.day_file)
+    _command(app, "week", week.week_command)
+    _button(app, week.WeekView, week.week_view)
+    _button(app, week.WeekFile, week.week_file)
+    _command(app, "coverage", coverage.coverage_command)
+    _button(app, coverage.CoverageHorizon, coverage.coverage_horizon)
+    _button(app, siteday.CoveragePage, coverage.coverage_page)
+    _button(app, coverage.CoverageAt, coverage.coverage_at)
+    # (programme at a glance: end)
 
 
 def _schools(app: BotApplication) -> None:

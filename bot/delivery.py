@@ -25,6 +25,7 @@ from collections import defaultdict
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
+from telegram import InputFile
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -224,6 +225,13 @@ class DeliveryEngine:
             if rendered.edit_message_id is not None:
                 await bot.edit_message_text(
                     rendered.text, chat_id=chat_id, message_id=rendered.edit_message_id
+                )
+            elif rendered.document is not None:
+                await bot.send_document(
+                    chat_id,
+                    InputFile(rendered.document.data, filename=rendered.document.filename),
+                    caption=rendered.text,
+                    reply_markup=rendered.markup,
                 )
             elif rendered.photo is None:
                 await bot.send_message(chat_id, rendered.text, reply_markup=rendered.markup)

@@ -23,6 +23,7 @@ from bot.config import (
 )
 from bot.harness import Clock, Rehearsal
 from bot.sandbox import SimGroup, SimMessage, SimUser
+from storage import rota_import
 from storage.celebrations import CelebrationPolicy
 from storage.crypto import new_key
 
@@ -63,6 +64,14 @@ class Transcript:
         """What arrived for someone who did nothing themselves (an offer, a notice)."""
         self.out.write(f"\n{person.first_name} receives:\n")
         self._show(person.last, edited=False)
+
+    def show_received(self, person: SimUser, starts: str) -> None:
+        """The newest message to someone that starts with `starts` (one of several notices)."""
+        found = [m for m in person.bot_messages if m.text.startswith(starts)]
+        if not found:
+            raise RuntimeError(f"{person.first_name} has no message starting {starts!r}")
+        self.out.write(f"\n{person.first_name} receives:\n")
+        self._show(found[-1], edited=False)
 
     def _show_changes(self, person: SimUser, seen: dict[int, tuple[str, list[str]]]) -> None:
         for message in person.bot_messages:
@@ -160,6 +169,7 @@ async def _script(bot: Rehearsal, t: Transcript, clock: Clock) -> None:
     await _reminders(t, bot, clock, sam, jo)
     await _site_day(t, rachel, clock)
     await _celebrating(t, bot, clock, rachel, sam, jo)
+    await _at_a_glance(t, bot, clock, rachel, sam)
 
 
 async def _joining(t: Transcript, okafor: SimUser, token: str) -> None:
@@ -311,3 +321,50 @@ async def _celebrating(
     if [m.text for m in rachel.bot_messages if m.photo is not None][-1:] != theirs:
         raise RuntimeError("Rachel's copy of the digest is not the group's")
     t.out.write("\n(Rachel gets the same digest in her own chat.)\n")
+
+
+# The second week, as a coordinator would write it in a spreadsheet (`lunchbot import`).
+NEXT_WEEK = """location,date,start,end,cook,server,driver
+""" + "".join(
+    f"{place},2026-08-0{day},{start},{end},{cook},{server},{driver}\n"
+    for place, start, end, cook, server, driver in (
+        ("St Mark's church hall", "11:30", "13:30", 2, 3, 1),
+        ("Riverside community centre", "12:00", "14:00", 2, 2, 1),
+        ("Hillside Primary hall", "11:45", "13:15", 1, 2, 0),
+        ("Oak Lane Methodist church", "12:00", "13:30", 2, 3, 1),
+        ("Northfield youth club", "12:30", "14:00", 1, 2, 0),
+    )
+    for day in (3, 4, 5, 6)
+)
+
+
+async def _at_a_glance(
+    t: Transcript, bot: Rehearsal, clock: Clock, rachel: SimUser, sam: SimUser
+) -> None:
+    coordinator, volunteer = "coordinator", "volunteer"
+    t.heading("Friday 31 July: the programme grows to five locations for the second week")
+    made = await rota_import.import_sessions(
+        bot.services.db,
+        NEXT_WEEK,
+        tz=bot.services.settings.timezone,
+        jobs_needing_check=frozenset({"cook"}),
+        now=clock(),
+        create_locations=True,
+    )
+    t.out.write(
+        f"\n(Rachel runs `lunchbot import --create-locations next-week.csv`: {made.created} "
+        f"sessions, {len(made.new_locations)} new locations.)\n"
+    )
+    await t.send(sam, volunteer, "/sessions")
+    await t.tap(sam, volunteer, "Mon 3 Aug 11:30 · St Mark's church hall")
+    await t.tap(sam, volunteer, "Book server (3 free)")
+
+    t.heading("Monday 3 August, 09:00: the morning list, and the programme at a glance")
+    clock.now = datetime(2026, 8, 3, 8, 0, tzinfo=UTC)
+    await bot.deliver()
+    t.show_received(rachel, "☀️")
+    await t.send(rachel, coordinator, "/today")
+    await t.tap(rachel, coordinator, "St Mark's church hall")
+    await t.tap(rachel, coordinator, "« The day at a glance")
+    await t.tap(rachel, coordinator, "🗓 The week")
+    await t.send(rachel, coordinator, "/coverage")

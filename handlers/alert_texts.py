@@ -5,14 +5,19 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from handlers.rota_texts import day_and_time, where_when
+from handlers import glance_texts
+from handlers.rota_texts import where_when
 from handlers.texts import esc
+from storage.programme_day import Lunch, ProgrammeDay
 from storage.referrals import DayFamilies
-from storage.rota import BookingView, JobView, SessionView, SiteSession
+from storage.rota import BookingView, JobView, SessionView
 
 GAPS_SHOWN = 10
-# Whole sessions up to this, inside Telegram's 4096 with room for the "…and N more" line.
+# The whole list in one message up to this (inside Telegram's 4096); past it, a summary with
+# the worst gaps, and the whole list as a file.
 MORNING_MAX_CHARS = 3900
+CAPTION_MAX = 1024  # the summary is the file's caption
+GAP_NAME_CHARS = 40  # a location's name in the summary's list of gaps (the file holds it all)
 # Unconfirmed helpers named per session: the rest are counted (their names are on /today), so
 # one big session cannot crowd the others out of the message.
 WAITING_SHOWN = 10
@@ -88,44 +93,34 @@ def cover_button(view: SessionView, job: JobView, tz: ZoneInfo) -> str:
     return f"Cover: {job.job} · {starts:%a %-d %b %H:%M} · {view.location_name}"[:60]
 
 
-def morning_list(
-    sessions: list[SiteSession], day: date, tz: ZoneInfo, families: dict[int, DayFamilies]
-) -> str:
-    """The day's sessions, each whole: a session's block is built first and added only if the
-    message still fits, else the list says how many more there are and where to see them."""
-    lines = [f"☀️ <b>Good morning! Today, {day:%a %-d %b}</b>"]
-    length = len(lines[0])
-    for shown, site in enumerate(sessions):
-        block = "\n".join(_morning_block(site, tz, families))
-        if length + len(block) + 1 > MORNING_MAX_CHARS:
-            rest = len(sessions) - shown
-            lines.append(f"\n…and {rest} more {'session' if rest == 1 else 'sessions'}: see /today")
-            break
-        lines.append(block)
-        length += len(block) + 1
+def morning_list(found: ProgrammeDay, tz: ZoneInfo) -> str:
+    """The day's lunches ahead, each whole, location by location: for a programme whose list
+    fits one message (MORNING_MAX_CHARS); a longer one gets `morning_summary` and the file."""
+    lines = [f"☀️ <b>Good morning! Today, {found.day:%a %-d %b}</b>"]
+    for place in sorted(found.locations, key=lambda p: p.name.lower()):
+        lines += [_morning_block(lunch, tz, place.families) for lunch in place.lunches]
     return "\n".join(lines)
 
 
-def _morning_block(site: SiteSession, tz: ZoneInfo, families: dict[int, DayFamilies]) -> list[str]:
-    view = site.session
-    waiting = [h for h in site.helpers if not h.confirmed]
+def _morning_block(lunch: Lunch, tz: ZoneInfo, placed: DayFamilies) -> str:
+    waiting = [v for v in lunch.volunteers if not v.confirmed]
+    starts, ends = lunch.starts_at.astimezone(tz), lunch.ends_at.astimezone(tz)
     lines = [
-        f"\n<b>{esc(view.location_name)}</b>, {day_and_time(view, tz)}: {len(site.helpers)} booked"
+        f"\n<b>{esc(lunch.location_name)}</b>, {starts:%a %-d %b}, {starts:%H:%M}-{ends:%H:%M}: "
+        f"{lunch.booked} booked"
     ]
-    if not site.helpers:
+    if not lunch.volunteers:
         lines.append("⚠️ Nobody is booked yet: ask for cover in /coverage.")
     elif waiting:
-        names = ", ".join(f"{esc(h.name)} ({esc(h.job)})" for h in waiting[:WAITING_SHOWN])
+        names = ", ".join(f"{esc(v.name)} ({esc(v.job)})" for v in waiting[:WAITING_SHOWN])
         if len(waiting) > WAITING_SHOWN:
             names += f" and {len(waiting) - WAITING_SHOWN} more"
         lines.append(f"Not confirmed yet: {names}")
     else:
         lines.append("Everyone booked has confirmed. 👍")
-    short = [job for job in view.jobs if job.free > 0]
-    if short:
-        lines.append("Still to fill: " + ", ".join(f"{esc(j.job)} x{j.free}" for j in short))
-    placed = families.get(view.location_id)
-    if placed is not None and placed.families:
+    if lunch.gaps:
+        lines.append("Still to fill: " + ", ".join(f"{esc(g.job)} x{g.free}" for g in lunch.gaps))
+    if placed.families:
         needs = (
             f"; ⚠️ {placed.with_needs} with allergies or dietary needs" if placed.with_needs else ""
         )
@@ -134,4 +129,46 @@ def _morning_block(site: SiteSession, tz: ZoneInfo, families: dict[int, DayFamil
             f"{'family' if placed.families == 1 else 'families'} "
             f"({placed.children} children{needs}): /register"
         )
-    return lines
+    return "\n".join(lines)
+
+
+def morning_summary(found: ProgrammeDay, tz: ZoneInfo) -> str:
+    """Too long for one message: the day's totals and the worst gaps, as the caption of the
+    file that lists every lunch (CAPTION_MAX), never a list cut off with the rest nowhere."""
+    t = found.tally
+    head = [
+        f"☀️ <b>Good morning! Today, {found.day:%a %-d %b}: "
+        f"{glance_texts.n(t.lunches, 'lunch', 'lunches')} at "
+        f"{glance_texts.n(found.at_locations, 'location')}</b>",
+        *glance_texts.totals(t, found.families),
+    ]
+    foot = [
+        "",
+        f"The file lists all {t.lunches:,}, with who has not confirmed yet. "
+        "/today shows the day, /coverage asks for cover.",
+    ]
+    short = [lunch for place in found.locations for lunch in place.lunches if lunch.free]
+    if not short:
+        return "\n".join(head + foot)
+    lines = [*head, "", "<b>Worst gaps first</b>"]
+    for lunch in sorted(short, key=lambda lunch: (-lunch.free, -(lunch.booked == 0))):
+        line = _gap_line(lunch, tz)
+        if len("\n".join([*lines, line, *foot])) > CAPTION_MAX:
+            break
+        lines.append(line)
+    return "\n".join(lines + foot)
+
+
+def _gap_line(lunch: Lunch, tz: ZoneInfo) -> str:
+    starts = lunch.starts_at.astimezone(tz)
+    name = lunch.location_name
+    if len(name) > GAP_NAME_CHARS:
+        name = name[: GAP_NAME_CHARS - 1].rstrip() + "…"
+    return (
+        f"• {esc(name)} {starts:%H:%M}: {lunch.booked} of {lunch.places} booked, "
+        f"{lunch.free} to fill"
+    )
+
+
+def morning_file_name(day: date) -> str:
+    return f"morning-{day.isoformat()}.csv"

@@ -57,7 +57,8 @@ async def show(
     if note:
         text = f"{note}\n\n{text}"
     query = update.callback_query
-    if query is not None and isinstance(query.message, Message):
+    # A photo's or a file's caption can't become a screen of text: below it, a new message.
+    if query is not None and isinstance(query.message, Message) and query.message.text is not None:
         try:
             await query.message.edit_text(text, reply_markup=markup)
         except BadRequest as exc:

@@ -17,11 +17,11 @@ from handlers import (
 )
 from handlers.common import keyboard
 from handlers.context import Services
-from handlers.rendering import Later, Rendered, Renderer
+from handlers.rendering import Document, Later, Rendered, Renderer
 from handlers.siteday import RequestCover
 from handlers.triage import OpenReferral
 from handlers.volunteer import BookJob, OfferAnswer, ReminderAnswer
-from storage import locations, referrals, rota, schedule
+from storage import programme_day, referrals, rota, schedule
 from storage.models import BookingStatus, ReferralStatus
 from storage.outbox import Outgoing
 
@@ -176,27 +176,27 @@ async def _unfilled(services: Services, notice: Outgoing) -> Rendered | None:
 
 
 async def _morning_list(services: Services, notice: Outgoing) -> Rendered | None:
-    day, tz = date.fromisoformat(notice.payload["day"]), services.settings.timezone
-    run = await locations.managed_by(services.db, actor_telegram_id=notice.chat_id)
-    sessions = [
-        site
-        for location in run
-        for site in await rota.sessions_on(
-            services.db,
-            actor_telegram_id=notice.chat_id,
-            location_id=location.location_id,
-            day=day,
-            tz=tz,
-        )
-        if _ahead(services, site.session)
-    ]
-    if not sessions:
+    """The day's lunches still to come at the coordinator's locations: the whole list when it
+    fits one message, else a summary with the worst gaps and the whole list as a file."""
+    day, tz, now = (
+        date.fromisoformat(notice.payload["day"]),
+        services.settings.timezone,
+        services.now(),
+    )
+    whole = await programme_day.programme_day(
+        services.db, actor_telegram_id=notice.chat_id, day=day, tz=tz, now=now, names=True
+    )
+    found = programme_day.narrowed(whole, lambda lunch: lunch.on and lunch.starts_at > now, now)
+    if not found.locations:
         return None
-    families = {
-        location_id: await referrals.placed_on(services.db, location_id=location_id, day=day)
-        for location_id in {site.session.location_id for site in sessions}
-    }
-    return Rendered(alert_texts.morning_list(sessions, day, tz, families))
+    text = alert_texts.morning_list(found, tz)
+    if len(text) <= alert_texts.MORNING_MAX_CHARS:
+        return Rendered(text)
+    made = programme_day.day_file(found, tz)
+    return Rendered(
+        alert_texts.morning_summary(found, tz),
+        document=Document(made.data, alert_texts.morning_file_name(day)),
+    )
 
 
 def _ahead(services: Services, view: rota.SessionView) -> bool:

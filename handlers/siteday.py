@@ -1,6 +1,8 @@
 """Running the sessions, for coordinators and site leads: the day at a location (attendance,
-meals and children), coverage (asking a location's volunteers to fill a gap), and changing or
-cancelling a session. Every id on these buttons is re-checked against the person's locations."""
+meals and children), asking a location's volunteers to fill a gap, and changing or cancelling
+a session. /today's first screen, the day at every location, is handlers/programme_day.py;
+/coverage's list of gaps is handlers/coverage.py. Every id on these buttons is re-checked
+against the person's locations."""
 
 from __future__ import annotations
 
@@ -12,8 +14,16 @@ from typing import Any
 
 from telegram import Update
 
-from handlers import callbacks, choose, choose_texts, export_texts, flows, rota_texts, site_texts
-from handlers.common import Row, button, command, keyboard, pager, say, show
+from handlers import (
+    callbacks,
+    choose,
+    choose_texts,
+    export_texts,
+    flows,
+    glance_texts,
+    site_texts,
+)
+from handlers.common import Row, button, keyboard, pager, say, show
 from handlers.context import BotContext, Services
 from handlers.exports_sheet import SignInSheet  # (exports)
 from storage import drafts, locations, rota, siteday
@@ -30,8 +40,6 @@ TIMES_FLOW = "site_times"
 NOT_RUN_FLOW = "site_not_run"
 COVER_FLOW = "site_cover"
 TODAY_LIST = "today"  # which location's day (handlers/choose.py)
-COVERAGE_DAYS = 7
-SESSIONS_PER_COVERAGE_PAGE = 8
 # People on one screen of the site day: two buttons each stays far below Telegram's 100 buttons
 # per keyboard, and 20 lines of even the longest names leave the message well under 4096
 # characters with a session's jobs, counts and a note above it.
@@ -47,6 +55,16 @@ _TIMES = re.compile(
 class PickLocation:
     day: int  # YYYYMMDD, the programme's local date
     offset: int = 0  # the page of locations: a programme may have hundreds
+
+
+@callbacks.action("gd")
+@dataclass(frozen=True)
+class ProgrammeDayPage:
+    """The day at every location the coordinator runs (handlers/programme_day.py), from this
+    row of its list: here because the site day links back to it."""
+
+    day: int  # YYYYMMDD
+    offset: int = 0
 
 
 @callbacks.action("dl")
@@ -173,6 +191,9 @@ class CancelSession:
 @callbacks.action("gp")
 @dataclass(frozen=True)
 class CoveragePage:
+    """/coverage's list of locations, as last shown (handlers/coverage.py), from this row: here
+    because a session's card links back to it."""
+
     offset: int
 
 
@@ -229,25 +250,11 @@ def day_of(code: int) -> date | None:
 # --- the day ---------------------------------------------------------------------------------
 
 
-@command(Role.COORDINATOR)
-async def today_command(update: Update, context: BotContext, profile: Profile) -> None:
-    services = context.services
-    today = _today(services)
-    first = await locations.find(
-        services.db, actor_telegram_id=profile.telegram_id, search="", offset=0, limit=1
-    )
-    if first.matching == 1:  # a site lead of one location: straight to its day
-        await _show_day(update, context, profile, first.shown[0].location_id, today)
-        return
-    view = choose.View(kind=TODAY_LIST, args={"day": day_code(today)}, fresh=True)
-    await _choose_location(update, context, profile, view)
-
-
 @button(PickLocation, Role.COORDINATOR)
 async def pick_location(
     update: Update, context: BotContext, profile: Profile, picked: PickLocation
 ) -> None:
-    day = day_of(picked.day) or _today(context.services)
+    day = day_of(picked.day) or today_of(context.services)
     view = choose.View(kind=TODAY_LIST, args={"day": day_code(day)}, offset=picked.offset)
     await _choose_location(update, context, profile, view)
 
@@ -268,7 +275,7 @@ async def _choose_location(
         await choose.present(update, view, site_texts.no_locations(), None)
         return
     code = int(view.args.get("day", 0))
-    day = day_of(code) or _today(context.services)
+    day = day_of(code) or today_of(context.services)
     code = day_code(day)
     items: list[Row] = [
         [(choose_texts.label(loc.name), OpenDay(location_id=loc.location_id, day=code))]
@@ -277,6 +284,7 @@ async def _choose_location(
     rows = choose.rows(
         found, items, lambda offset: PickLocation(day=code, offset=offset), search, view.kind
     )
+    rows.append([(glance_texts.back_to_glance_button(), ProgrammeDayPage(day=code))])
     text = choose_texts.with_status(site_texts.choose_location(day), found, search, choose.PER_PAGE)
     await choose.present(update, view, text, keyboard(*rows))
 
@@ -287,7 +295,7 @@ async def open_day(update: Update, context: BotContext, profile: Profile, opened
     if day is None:
         raise NotFound("no such day")
     await choose.leave(context, profile.telegram_id)
-    await _show_day(update, context, profile, opened.location_id, day)
+    await show_day(update, context, profile, opened.location_id, day)
 
 
 @button(OpenDayPage, Role.COORDINATOR)
@@ -297,7 +305,7 @@ async def open_day_page(
     day = day_of(opened.day)
     if day is None:
         raise NotFound("no such day")
-    await _show_day(update, context, profile, opened.location_id, day, offset=opened.offset)
+    await show_day(update, context, profile, opened.location_id, day, offset=opened.offset)
 
 
 @button(MarkAttendance, Role.COORDINATOR)
@@ -354,10 +362,10 @@ async def _show_day_of(
     offset: int = 0,
 ) -> None:
     day = view.starts_at.astimezone(context.services.settings.timezone).date()
-    await _show_day(update, context, profile, view.location_id, day, note, offset=offset)
+    await show_day(update, context, profile, view.location_id, day, note, offset=offset)
 
 
-async def _show_day(
+async def show_day(
     update: Update,
     context: BotContext,
     profile: Profile,
@@ -376,7 +384,7 @@ async def _show_day(
     if offset >= total:  # an old page button: fewer people are booked now
         offset = 0
     text = site_texts.site_day(
-        site, _today(services), services.now(), tz, offset=offset, size=PEOPLE_PER_DAY_PAGE
+        site, today_of(services), services.now(), tz, offset=offset, size=PEOPLE_PER_DAY_PAGE
     )
     await show(update, text, keyboard(*_day_rows(site, services, offset)), note=note)
 
@@ -436,12 +444,12 @@ def _day_rows(site: SiteDay, services: Services, offset: int) -> list[Row]:
             lambda offset: _day_page(location_id, day, offset),
         )
     )
-    today = _today(services)
+    today = today_of(services)
     if today - timedelta(days=siteday.UNPLANNED_DAYS_BACK) <= site.day <= today:
         rows.append([(site_texts.unplanned_button(), AskUnplanned(location_id, day))])
-    rows.append(_day_nav(site, _today(services)))
+    rows.append(_day_nav(site, today_of(services)))
     if site.locations_run > 1:
-        rows.append([(site_texts.other_location_button(), PickLocation(day=day_code(site.day)))])
+        rows.append([(glance_texts.back_to_glance_button(), ProgrammeDayPage(day=day))])
     return rows
 
 
@@ -517,10 +525,10 @@ async def ask_unplanned(
         day=day,
         tz=services.settings.timezone,
     )
-    today = _today(services)
+    today = today_of(services)
     if not today - timedelta(days=siteday.UNPLANNED_DAYS_BACK) <= day <= today:
         note = site_texts.unplanned_refused(siteday.UnplannedRefused.TOO_OLD)
-        await _show_day(update, context, profile, asked.location_id, day, note)
+        await show_day(update, context, profile, asked.location_id, day, note)
         return
     data = {"location_id": asked.location_id, "day": asked.day}
     await flows.wait_for_text(context, profile.telegram_id, COUNTS_FLOW, "times", data)
@@ -784,45 +792,7 @@ async def _not_run(
     await _show_day_of(update, context, profile, view, note)
 
 
-# --- coverage --------------------------------------------------------------------------------
-
-
-@command(Role.COORDINATOR)
-async def coverage_command(update: Update, context: BotContext, profile: Profile) -> None:
-    await _coverage(update, context, profile, 0)
-
-
-@button(CoveragePage, Role.COORDINATOR)
-async def coverage_page(
-    update: Update, context: BotContext, profile: Profile, page: CoveragePage
-) -> None:
-    await _coverage(update, context, profile, page.offset)
-
-
-async def _coverage(update: Update, context: BotContext, profile: Profile, offset: int) -> None:
-    services = context.services
-    tz = services.settings.timezone
-    ahead = await rota.coverage_ahead(
-        services.db, actor_telegram_id=profile.telegram_id, now=services.now(), days=COVERAGE_DAYS
-    )
-    gaps = ahead.gaps
-    if offset >= len(gaps):  # an old page button: the list got shorter meanwhile
-        offset = 0
-    page = gaps[offset : offset + SESSIONS_PER_COVERAGE_PAGE]
-    rows: list[Row] = [
-        [(rota_texts.session_button(view, tz), OpenSessionAdmin(view.session_id))] for view in page
-    ]
-    nav: list[tuple[str, object]] = []
-    if offset > 0:
-        earlier = max(0, offset - SESSIONS_PER_COVERAGE_PAGE)
-        nav.append((site_texts.earlier_page_button(), CoveragePage(earlier)))
-    if offset + SESSIONS_PER_COVERAGE_PAGE < len(gaps):
-        nav.append(
-            (site_texts.later_page_button(), CoveragePage(offset + SESSIONS_PER_COVERAGE_PAGE))
-        )
-    rows.append(nav)
-    text = site_texts.coverage(page, offset, len(gaps), COVERAGE_DAYS, tz, planned=ahead.sessions)
-    await show(update, text, keyboard(*rows))
+# --- coverage: asking for cover (the list of gaps is handlers/coverage.py) -----------------
 
 
 @button(RequestCover, Role.COORDINATOR)
@@ -1074,7 +1044,7 @@ async def cancel_session(
 # --- shared ----------------------------------------------------------------------------------
 
 
-def _today(services: Services) -> date:
+def today_of(services: Services) -> date:
     return services.now().astimezone(services.settings.timezone).date()
 
 

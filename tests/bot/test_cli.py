@@ -90,6 +90,10 @@ def test_the_demo_runs_with_no_token_and_prints_its_story(tmp_path: Path) -> Non
     # asks for no counts and is the group's, as the demo says (it checks, and fails if not).
     assert out.count("🚫 Recorded: this session did not run (Not enough volunteers)") == 3
     assert "(Rachel gets the same digest in her own chat.)" in out
+    # The second week at five locations: the programme-wide day view, the week's picture.
+    assert "📋 Today, Mon 3 Aug: 5 lunches at 5 locations" in out
+    assert "👥 Booked: 1 of 23 places, 0 confirmed." in out
+    assert "🗓 Week of Mon 3 Aug: 20 lunches at 5 locations" in out
     assert "without counts" not in out and "without meal counts" not in out
     assert "Demo finished" in out
     assert "Traceback" not in out + result.stderr

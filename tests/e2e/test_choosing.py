@@ -164,8 +164,10 @@ async def test_every_list_screen_at_500_locations_and_10000_people_pages_and_sea
     assert "Which dates?" in rachel.last.text
     await rachel.send("/cancel")
 
-    # /today and /register: whose day, whose register.
+    # /today and /register: whose day, whose register. No lunch today: every location, A to Z.
     await rachel.send("/today")
+    assert "No lunch at any of your locations on Wed 1 Jul." in rachel.last.text
+    await rachel.tap("📍 Every location, A to Z")
     assert "Which location's day" in rachel.last.text
     await exercise(rachel, "club 100", label(100))
     await rachel.tap(label(3))

@@ -561,6 +561,7 @@ async def test_asking_wider_for_cover_can_be_cancelled_and_then_asks_nobody(
     clock.now = datetime(2026, 7, 27, 9, 0, tzinfo=UTC)  # Monday morning: the week ahead
     rachel, zoe = bot.user(RACHEL, "Rachel"), bot.user(ZOE, "Zoe")
     await rachel.send("/coverage")
+    await rachel.tap("Riverside")
     await rachel.tap("Wed 29 Jul 11:30 · Riverside")
     await rachel.tap("Cover needed: cook")
     wider = rachel.last
@@ -573,11 +574,13 @@ async def test_asking_wider_for_cover_can_be_cancelled_and_then_asks_nobody(
     assert not any("Can you help?" in m.text for m in zoe.bot_messages)
 
     await rachel.send("/coverage")
+    await rachel.tap("Riverside")
     await rachel.tap("Wed 29 Jul 11:30 · Riverside")
     await rachel.tap("Cover needed: cook")
     await rachel.tap(CANCEL)
     assert rachel.last.text == "Cancelled: asking for cover. Nothing was changed."
     await rachel.send("/coverage")
+    await rachel.tap("Riverside")
     await rachel.tap("Wed 29 Jul 11:30 · Riverside")
     await rachel.tap("Cover needed: cook")
     await rachel.tap("Ask everyone who can (2)")

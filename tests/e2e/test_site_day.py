@@ -181,8 +181,17 @@ async def test_rachel_asks_for_cover_and_a_home_volunteer_books_through_the_noti
     rachel, zoe, ben = bot.user(RACHEL, "Rachel"), bot.user(ZOE, "Zoe"), bot.user(BEN, "Ben")
 
     await rachel.send("/coverage")
-    assert "Places to fill in the next 7 days (1-8 of 8)" in rachel.last.text
-    assert "St Mark's, Tue 28 Jul, 11:30-13:30: cook 2 free, server 3 free, driver 1 free" in (
+    assert rachel.last.text.startswith(
+        "Places to fill in the next 7 days\n48 places at 8 of 8 sessions, at 2 locations; "
+        "8 sessions with nobody booked."
+    )
+    assert (
+        "• St Mark's: 24 places at 4 sessions, 4 with nobody (server x12, cook x8, driver x4); "
+        "the first Mon 27 Jul 11:30"
+    ) in rachel.last.text
+    await rachel.tap("St Mark's")
+    assert "St Mark's: sessions to fill in the next 7 days (1-4 of 4)" in rachel.last.text
+    assert "• Tue 28 Jul, 11:30-13:30: cook 2 free, server 3 free, driver 1 free" in (
         rachel.last.text
     )
     await rachel.tap("Tue 28 Jul 11:30 · St Mark's")
@@ -204,12 +213,15 @@ async def test_rachel_asks_for_cover_and_a_home_volunteer_books_through_the_noti
     assert "Booked: you're a driver at St Mark's, Tue 28 Jul, 11:30-13:30" in zoe.last.text
 
     await rachel.send("/coverage")
-    assert "St Mark's, Tue 28 Jul, 11:30-13:30: cook 2 free, server 3 free\n" in rachel.last.text
+    assert "• St Mark's: 23 places at 4 sessions" in rachel.last.text
+    await rachel.tap("St Mark's")
+    assert "• Tue 28 Jul, 11:30-13:30: cook 2 free, server 3 free\n" in rachel.last.text
     # Nobody calls Riverside home except Ben; on Monday at St Mark's, nobody at all.
     await rachel.tap("Mon 27 Jul 11:30 · St Mark's")
     await rachel.tap("Cover needed: driver")
     assert "I've asked 1 volunteer" in rachel.last.text  # Zoe again, for another day
     await rachel.tap("« Coverage")
+    await rachel.tap("Riverside")
     await rachel.tap("Wed 29 Jul 11:30 · Riverside")
     await locations.toggle_home(bot.services.db, telegram_id=BEN, location_id=riverside)
     await rachel.tap("Cover needed: cook")
@@ -235,9 +247,9 @@ async def test_changing_times_and_cancelling_tell_the_booked_volunteer(
     clock.now = datetime(2026, 7, 29, 8, 0, tzinfo=UTC)  # 09:00 on the day
     rachel, sam = bot.user(RACHEL, "Rachel"), bot.user(SAM, "Sam")
 
-    # Rachel runs two locations, so /today asks which one first.
+    # Rachel runs two locations, so /today shows the day at both first, worst gaps first.
     await rachel.send("/today")
-    assert rachel.last.labels() == ["Riverside", "St Mark's"]
+    assert rachel.last.labels()[:2] == ["Riverside", "St Mark's"]
     await rachel.tap("St Mark's")
     assert "Sam: not marked yet" in rachel.last.text and "Not started yet." in rachel.last.text
     assert (

@@ -333,6 +333,7 @@ async def test_cover_with_nobody_at_home_offers_recent_volunteers_then_everyone(
     clock.now = local(2026, 7, 27, 9, 0)
 
     await rachel.send("/coverage")
+    await rachel.tap("St Mark's")
     await rachel.tap("Tue 28 Jul 11:30 · St Mark's")
     await rachel.tap("Cover needed: driver")
     assert rachel.last.text == (
@@ -420,15 +421,15 @@ async def test_the_referral_csv_says_a_status_in_the_words_of_the_reports(bot: R
     assert row["status"] == "waiting for a decision"
 
 
-# --- review item 14: the morning list fits one message, whatever the day holds ----------------
+# --- review item 14, then issue 12: the morning list is one message, and never cut short ------
 
 
-async def test_a_crowded_morning_list_shows_whole_sessions_and_counts_the_rest(
+async def test_a_crowded_morning_list_is_a_summary_with_the_whole_list_as_a_file(
     bot: Rehearsal, clock: Clock
 ) -> None:
-    """Six locations, each with 22 volunteers (long names) booked and none confirmed yet: the
-    morning list stays inside Telegram's 4,096 characters, shows each session it lists whole,
-    and says how many more there are and where to see them."""
+    """Six locations, each with 22 volunteers (long names) booked and none confirmed yet: too
+    much for one message, so the morning list is one message with a summary for its caption
+    and every session in the file, whose names and counts are the database's."""
     await register(bot, RACHEL, "Rachel")
     db, now = bot.services.db, bot.services.now()
     tuesday, volunteers = date(2026, 7, 28), 22
@@ -443,7 +444,7 @@ async def test_a_crowded_morning_list_shows_whole_sessions_and_counts_the_rest(
             weekdays=frozenset({tuesday.weekday()}),
             start=time(11, 30),
             end=time(13, 30),
-            jobs=(rota.JobSpec(job="server", places=volunteers),),
+            jobs=(rota.JobSpec(job="server", places=volunteers + site),),
         )
         await rota.create_sessions(
             db, actor_telegram_id=RACHEL, plan=plan, tz=bot.services.settings.timezone, now=now
@@ -466,11 +467,33 @@ async def test_a_crowded_morning_list_shows_whole_sessions_and_counts_the_rest(
     await bot.deliver()
 
     rachel = bot.user(RACHEL, "Rachel")
-    morning = next(m for m in rachel.bot_messages if m.text.startswith("☀️"))
-    assert len(morning.text) <= 4096
-    shown = morning.text.count(": 22 booked")
-    assert 0 < shown < 6
-    assert morning.text.endswith(f"…and {6 - shown} more sessions: see /today")
-    # Every session shown is whole: its names, the count of the rest, nothing cut off.
-    assert morning.text.count("Not confirmed yet:") == shown
-    assert morning.text.count(f" and {volunteers - 10} more") == shown
+    (morning,) = [m for m in rachel.bot_messages if m.text.startswith("☀️")]
+    assert len(morning.text) <= 1024  # a caption
+    assert "more" not in morning.text
+    assert morning.text.startswith("☀️ Good morning! Today, Tue 28 Jul: 6 lunches at 6 locations")
+    assert "👥 Booked: 132 of 147 places, 0 confirmed." in morning.text
+    assert "⚠️ To fill: 15 places at 5 lunches." in morning.text
+    # The worst gaps first: hall 5 is 5 short, hall 1 one; hall 0 is full.
+    gaps = [line for line in morning.text.splitlines() if line.startswith("• ")]
+    assert gaps == [
+        f"• Community hall number {site} 11:30: 22 of {22 + site} booked, {site} to fill"
+        for site in (5, 4, 3, 2, 1)
+    ]
+    assert morning.filename == "morning-2026-07-28.csv"
+    assert morning.document is not None
+    rows = list(csv.DictReader(io.StringIO(morning.document.decode("utf-8-sig"))))
+    assert sorted(row["Location"] for row in rows) == [
+        f"Community hall number {site}" for site in range(6)
+    ]
+    for row in rows:
+        site = int(row["Location"][-1])
+        assert (row["Places"], row["Booked"], row["Confirmed"], row["To fill"]) == (
+            str(22 + site),
+            "22",
+            "0",
+            str(site),
+        )
+        waiting = row["Not confirmed yet"].split("; ")
+        assert len(waiting) == volunteers  # every name, none cut off
+        assert waiting[0].startswith(f"Volunteer {site}-00 WWW")
+        assert waiting[0].endswith("(server)")
