@@ -173,6 +173,7 @@ def _everyone(app: BotApplication) -> None:
     _command(app, "cancel", profile.cancel)
     _button(app, flows.CancelForm, flows.cancel_form)
     _button(app, choose.ClearSearch, choose.clear_search)
+    _button(app, choose.Pick, choose.pick)
 
 
 def _coordinators(app: BotApplication) -> None:
@@ -358,8 +359,6 @@ def _celebrations(app: BotApplication) -> None:
     _button(app, exports.ExportPeriod, exports.export_period)
     _button(app, exports.ExportDates, exports.export_dates)
     _button(app, export_form.ExportPlaces, exports.export_places)
-    _button(app, exports.ExportToggle, exports.export_toggle)
-    _button(app, exports.ExportShowAll, exports.export_show_all)
     _button(app, exports.ExportAll, exports.export_all)
     _button(app, exports.ExportChosen, exports.export_chosen)
     _button(app, exports.ExportSheets, exports.export_sheets)

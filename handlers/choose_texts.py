@@ -11,6 +11,7 @@ from storage.choosing import Page
 PREVIOUS = "◀ Previous"
 NEXT = "Next ▶"
 CLEAR_SEARCH = "✖ Clear search"
+PICKED = "✓ "  # before a name picked from a list that picks several
 BUTTON_CHARS = 60  # a list's button shows this much of a name (the message text shows it all)
 
 
