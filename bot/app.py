@@ -42,6 +42,7 @@ from handlers import (
     impact,
     menu,
     planning,
+    planning_locations,
     profile,
     referral_form,
     schools,
@@ -199,17 +200,18 @@ def _coordinators(app: BotApplication) -> None:
     _button(app, coordination.ToggleScope, coordination.toggle_scope)
     _button(app, coordination.AskErase, coordination.ask_erase)
     _button(app, coordination.Erase, coordination.erase)
-    _command(app, "locations", planning.locations_command)
-    _button(app, planning.LocationsList, planning.locations_list)
-    _button(app, planning.LocationsPage, planning.locations_page)
-    _button(app, planning.LocationCard, planning.location_card)
-    _button(app, planning.NewLocation, planning.new_location)
-    _button(app, planning.EditLocation, planning.edit_location)
-    _button(app, planning.ArchiveLocation, planning.archive_location)
-    _button(app, planning.ArchiveAndCancel, planning.archive_and_cancel)
+    _command(app, "locations", planning_locations.locations_command)
+    _button(app, planning_locations.LocationsList, planning_locations.locations_list)
+    _button(app, planning_locations.LocationsPage, planning_locations.locations_page)
+    _button(app, planning_locations.LocationCard, planning_locations.location_card)
+    _button(app, planning_locations.NewLocation, planning_locations.new_location)
+    _button(app, planning_locations.EditLocation, planning_locations.edit_location)
+    _button(app, planning_locations.ArchiveLocation, planning_locations.archive_location)
+    _button(app, planning_locations.ArchiveAndCancel, planning_locations.archive_and_cancel)
     _command(app, "newsessions", planning.new_sessions)
-    _button(app, planning.PlanAt, planning.plan_at)
     _button(app, planning.PlanWherePage, planning.plan_where_page)
+    _button(app, planning.PlanEverywhere, planning.plan_everywhere)
+    _button(app, planning.PlanChosen, planning.plan_chosen)
     _button(app, planning.PlanWeekday, planning.plan_weekday)
     _button(app, planning.PlanWeekdaysDone, planning.plan_weekdays_done)
     _button(app, planning.PlanDefaultJobs, planning.plan_default_jobs)
@@ -395,11 +397,11 @@ def _catch_alls(app: BotApplication) -> None:
                     coordination.CHECK_FLOW: flows.TextRoute(
                         coordination.on_check_expiry_text, Role.COORDINATOR
                     ),
-                    planning.LOCATION_NAME_FLOW: flows.TextRoute(
-                        planning.on_location_name_text, Role.COORDINATOR
+                    planning_locations.LOCATION_NAME_FLOW: flows.TextRoute(
+                        planning_locations.on_location_name_text, Role.COORDINATOR
                     ),
-                    planning.LOCATION_EDIT_FLOW: flows.TextRoute(
-                        planning.on_location_edit_text, Role.COORDINATOR
+                    planning_locations.LOCATION_EDIT_FLOW: flows.TextRoute(
+                        planning_locations.on_location_edit_text, Role.COORDINATOR
                     ),
                     planning.PLAN_FLOW: flows.TextRoute(planning.on_plan_text, Role.COORDINATOR),
                     triage.DECLINE_FLOW: flows.TextRoute(triage.on_reason_text, Role.COORDINATOR),

@@ -34,8 +34,9 @@ from telegram import InlineKeyboardMarkup, Message, Update
 from handlers import callbacks, choose_texts, flows, texts
 from handlers.common import Row, audit_refusal, button, pager, say, show
 from handlers.context import BotContext
-from storage import drafts
+from storage import drafts, locations
 from storage.choosing import SEARCH_MAX, Page
+from storage.errors import NotFound
 from storage.models import Role
 from storage.people import Profile
 from storage.text import folded, one_line
@@ -180,6 +181,16 @@ def pick_rows(
     if done is not None and picked:
         laid.append([done])
     return laid
+
+
+async def open_location(context: BotContext, profile: Profile, location_id: int) -> None:
+    """The check of a location ticked in a list of locations: one the person runs (else
+    OutOfScope), and still open (else NotFound: archived since the list was shown)."""
+    location = await locations.managed(
+        context.services.db, actor_telegram_id=profile.telegram_id, location_id=location_id
+    )
+    if location.archived:
+        raise NotFound("an archived location")
 
 
 async def present(

@@ -43,6 +43,11 @@ def label(name: str, mark: str = "") -> str:
     return text if len(text) <= BUTTON_CHARS else text[: BUTTON_CHARS - 1].rstrip() + "…"
 
 
+def continue_button(picked: int) -> str:
+    """The step onwards from a list that picks several (never "Next ▶", a page's button)."""
+    return f"Continue ▶ ({picked:,} chosen)"
+
+
 def search_too_long(most: int) -> str:
     return (
         f"That is longer than any name here ({most} characters at most): send a few letters "

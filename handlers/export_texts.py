@@ -120,10 +120,6 @@ def all_locations_button(total: int, *, whole_programme: bool) -> str:
     return f"📄 {every} ({total:,})"
 
 
-def continue_button(chosen: int) -> str:
-    return f"Continue ▶ ({chosen:,} chosen)"
-
-
 def no_locations() -> str:
     return "There are no locations yet: add one with /locations first."
 

@@ -35,7 +35,6 @@ from handlers.export_form import EXPORT_FLOW, ROTA, SHEET, ExportPlaces
 from handlers.impact import parse_period
 from handlers.siteday import day_code, day_of
 from storage import drafts, exports, locations
-from storage.errors import NotFound
 from storage.models import Role
 from storage.people import Profile
 
@@ -227,16 +226,7 @@ async def _places(update: Update, context: BotContext, profile: Profile, view: c
         await _rota_places(update, context, profile, view)
 
 
-async def _open_location(context: BotContext, profile: Profile, location_id: int) -> None:
-    """A location tapped in the list: one the person runs (OutOfScope), and still open."""
-    location = await locations.managed(
-        context.services.db, actor_telegram_id=profile.telegram_id, location_id=location_id
-    )
-    if location.archived:
-        raise NotFound("an archived location")
-
-
-@choose.listing(ROTA_LIST, Role.COORDINATOR, choose.Picks(EXPORT_FLOW, _open_location))
+@choose.listing(ROTA_LIST, Role.COORDINATOR, choose.Picks(EXPORT_FLOW, choose.open_location))
 async def _rota_places(
     update: Update, context: BotContext, profile: Profile, view: choose.View
 ) -> None:
@@ -273,7 +263,7 @@ async def _rota_places(
             ),
             ExportAll(),
         ),
-        done=(export_texts.continue_button(len(picked)), ExportChosen()),
+        done=(choose_texts.continue_button(len(picked)), ExportChosen()),
     )
     text = export_texts.choose_locations(
         _first(draft.data), _last(draft.data), [place.name for place in picked]

@@ -33,6 +33,7 @@ from handlers import (
     homes,
     impact,
     planning,
+    planning_locations,
     referral_form,
     schools,
     siteday,
@@ -224,8 +225,7 @@ async def _share_win(world: World) -> SimUser:
 
 async def _plan_to(world: World, field: str) -> None:
     rachel = world.bot.user(RACHEL, "Rachel")
-    await rachel.send("/newsessions")
-    await _tap(rachel, planning.PlanAt(location_id=world.location_id))
+    await rachel.send("/newsessions")  # St Mark's, the one location: its dates are asked
     if field == "dates":
         return
     await rachel.send("03/08/2026 - 07/08/2026")
@@ -371,14 +371,14 @@ STEPS: dict[str, TextStep] = {
         ),
     ),
     "new location's name": TextStep(
-        RACHEL, _tapping(RACHEL, lambda _w: planning.NewLocation(), first="/locations")
+        RACHEL, _tapping(RACHEL, lambda _w: planning_locations.NewLocation(), first="/locations")
     ),
     **{
         f"location's {field.value}": TextStep(
             RACHEL,
             _tapping(
                 RACHEL,
-                lambda w, field=field: planning.EditLocation(
+                lambda w, field=field: planning_locations.EditLocation(
                     location_id=w.location_id, field=field
                 ),
                 first="/locations",
