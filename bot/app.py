@@ -45,6 +45,7 @@ from handlers import (
     planning_locations,
     profile,
     referral_form,
+    rota_upload,
     schools,
     siteday,
     start,
@@ -216,6 +217,7 @@ def _coordinators(app: BotApplication) -> None:
     _button(app, planning.PlanWeekdaysDone, planning.plan_weekdays_done)
     _button(app, planning.PlanDefaultJobs, planning.plan_default_jobs)
     _button(app, planning.PlanCreate, planning.plan_create)
+    _button(app, rota_upload.ImportFile, rota_upload.import_file)
 
 
 def _volunteers(app: BotApplication) -> None:
@@ -442,6 +444,8 @@ def _catch_alls(app: BotApplication) -> None:
         )
     )
     app.add_handler(MessageHandler(PRIVATE & filters.COMMAND, errors.unknown_command))
+    # A file: a coordinator's rota as CSV is reviewed; any other file is unreadable, below.
+    app.add_handler(MessageHandler(PRIVATE & filters.Document.ALL, rota_upload.on_document))
     app.add_handler(
         MessageHandler(
             PRIVATE & ~filters.TEXT & ~filters.PHOTO & ~filters.StatusUpdate.ALL, errors.unreadable

@@ -41,7 +41,8 @@ def where(chosen: Sequence[str]) -> str:
         "Let's plan lunch sessions. <b>Where?</b> Tap the locations to plan at (✓ marks "
         "them), or take them all: the same days, times and jobs go to each, and you see what "
         "each location makes of it before anything is created. To find one, type part of its "
-        f"name.\n\nChosen: {names(chosen) if chosen else 'none yet'}"
+        f"name. (A spreadsheet of sessions? Send it to me as a CSV file.)\n\nChosen: "
+        f"{names(chosen) if chosen else 'none yet'}"
     )
 
 

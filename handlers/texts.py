@@ -470,6 +470,7 @@ FORMS: dict[str, tuple[str, str]] = {
     "location_new": ("the new location", "/locations"),
     "location_edit": ("the location's change", "/locations"),
     "plan": ("planning sessions", "/newsessions"),
+    "upload": ("importing the file", "the file"),
     "school": ("the school's details", "/schools"),
     "referral": ("the referral form", "/refer"),
     "referral_decline": ("declining the referral", "/referrals"),
