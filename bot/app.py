@@ -47,6 +47,7 @@ from handlers import (
     referral_form,
     rota_upload,
     schools,
+    session_jobs,
     siteday,
     start,
     triage,
@@ -268,6 +269,12 @@ def _site_leads(app: BotApplication) -> None:
     _button(app, siteday.AskTimes, siteday.ask_times)
     _button(app, siteday.AskCancelSession, siteday.ask_cancel_session)
     _button(app, siteday.CancelSession, siteday.cancel_session)
+    _button(app, siteday.EditJobs, session_jobs.edit_jobs)
+    _button(app, session_jobs.AskPlaces, session_jobs.ask_places)
+    _button(app, session_jobs.MoveToWaitlist, session_jobs.move_to_waitlist)
+    _button(app, session_jobs.AskRemoveJob, session_jobs.ask_remove_job)
+    _button(app, session_jobs.RemoveJob, session_jobs.remove_job)
+    _button(app, session_jobs.AddJob, session_jobs.add_job)
     # (site day section: end)
 
 
@@ -419,6 +426,9 @@ def _catch_alls(app: BotApplication) -> None:
                     siteday.TIMES_FLOW: flows.TextRoute(siteday.on_times_text, Role.COORDINATOR),
                     siteday.NOT_RUN_FLOW: flows.TextRoute(
                         siteday.on_not_run_text, Role.COORDINATOR
+                    ),
+                    session_jobs.JOBS_FLOW: flows.TextRoute(
+                        session_jobs.on_jobs_text, Role.COORDINATOR
                     ),
                     # (site day text flows: end)
                     # (wins flows: begin)

@@ -478,6 +478,7 @@ FORMS: dict[str, tuple[str, str]] = {
     "site_counts": ("the day's counts", "/today"),
     "site_times": ("the session's times", "/today"),
     "site_not_run": ("why the session did not run", "/today"),
+    "session_jobs": ("the session's jobs and places", "/today"),
     "site_cover": ("asking for cover", "/coverage"),
     "location_archive": ("archiving the location", "/locations"),
     "homes": ("choosing home locations", "/profile"),

@@ -36,6 +36,7 @@ from handlers import (
     planning_locations,
     referral_form,
     schools,
+    session_jobs,
     siteday,
     texts,
     triage,
@@ -238,6 +239,17 @@ async def _plan_to(world: World, field: str) -> None:
 Reach = Callable[[World], Awaitable[None]]
 
 
+async def _job_places(world: World) -> None:
+    """Wednesday's session, still to come: how many places its first job has."""
+    view = await rota.session_view(world.bot.services.db, world.next_session_id)
+    assert view is not None
+    await _tap(world.bot.user(RACHEL, "Rachel"), session_jobs.AskPlaces(job_id=view.jobs[0].job_id))
+
+
+async def _new_job(world: World) -> None:
+    await _tap(world.bot.user(RACHEL, "Rachel"), session_jobs.AddJob(world.next_session_id))
+
+
 @dataclass(frozen=True)
 class TextStep:
     who: int
@@ -425,6 +437,8 @@ STEPS: dict[str, TextStep] = {
         photo=True,
     ),
     "did-not-run reason": TextStep(RACHEL, _not_run_reason),
+    "a session job's places": TextStep(RACHEL, _job_places),
+    "a session's new job": TextStep(RACHEL, _new_job),
     **{
         f"unplanned lunch's {field}": TextStep(RACHEL, _unplanned_step(field))
         for field in ("times", "meals", "children")
