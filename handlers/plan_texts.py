@@ -208,8 +208,9 @@ def exceptions(outlook: Outlook, *, single: bool = False) -> list[str]:
     archived = outlook.archived
     if archived:
         lines.append(
-            f"• {count(len(archived), 'location')} archived since it was chosen, where nothing "
-            f"is made: {names([place.name for place in archived], EXCEPTIONS_NAMED)}"
+            f"• {count(len(archived), 'location')} archived since "
+            f"{'it was' if len(archived) == 1 else 'they were'} chosen, where nothing is made: "
+            f"{names([place.name for place in archived], EXCEPTIONS_NAMED)}"
         )
     return lines
 

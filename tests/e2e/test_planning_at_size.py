@@ -18,7 +18,7 @@ from storage.models import Location, LunchSession, SessionJob
 from storage.rota import JobSpec, SessionPlan
 from tests.conftest import RACHEL
 from tests.e2e.test_joining import register
-from tests.e2e.test_long_screens import no_refusals, within_limits
+from tests.e2e.test_long_screens import long_location_name, no_refusals, within_limits
 
 SITES = 54  # in the bot before the holiday; the council's file adds six more
 COUNCIL_SITES = [f"Council site {letter}" for letter in "ABCDEF"]
@@ -291,3 +291,60 @@ async def test_a_reviewed_file_is_imported_once_and_only_while_its_review_is_ope
         "📄 one.csv: its one session is already in the bot, so there is nothing to import."
     )
     assert rachel.last.labels() == []
+
+
+async def test_the_longest_names_and_every_kind_of_exception_fit_one_message(
+    bot: Rehearsal, clock: Clock
+) -> None:
+    """Twelve locations of 100-character names, each with a session already there, one
+    cancelled there and another lunch at the same time; two archived once ticked; eight jobs
+    of 32-character names: the review and the answer stay inside Telegram's limits."""
+    await register(bot, RACHEL, "Rachel")
+    db = bot.services.db
+    names = [long_location_name(n) for n in range(12)]
+    for name in names:
+        await locations.create(db, actor_telegram_id=RACHEL, name=name, now=clock())
+        await one_lunch(bot, clock, name, date(2026, 7, 27), time(11, 30))
+        await one_lunch(bot, clock, name, date(2026, 7, 28), time(11, 30))
+        await one_lunch(bot, clock, name, date(2026, 7, 29), time(12, 0))
+        day = await rota.sessions_on(
+            db,
+            actor_telegram_id=RACHEL,
+            location_id=await _id(db, name),
+            day=date(2026, 7, 28),
+            tz=bot.services.settings.timezone,
+        )
+        await rota.cancel_session(
+            db, actor_telegram_id=RACHEL, session_id=day[0].session.session_id, now=clock()
+        )
+    rachel = bot.user(RACHEL, "Rachel")
+    await rachel.send("/newsessions")
+    where = rachel.last
+    for page in ("first", "second"):  # every name on each page, ticked
+        for label in [label for label in where.labels() if label.startswith("St Mark's")]:
+            await rachel.tap(label, message=where)
+        if page == "first":
+            await rachel.tap("Next ▶", message=where)
+    await rachel.tap("Continue ▶ (12 chosen)", message=where)
+    assert "Sessions at 12 locations (" in rachel.last.text and "and 4 more)" in rachel.last.text
+    for name in names[10:]:  # its sessions to come cancelled, then archived
+        await rota.archive_location(
+            db, actor_telegram_id=RACHEL, location_id=await _id(db, name), now=clock()
+        )
+    await rachel.send("27/07/2026 - 31/07/2026")
+    await rachel.tap(texts.CONTINUE)
+    await rachel.send("11:30-13:30")
+    jobs = ", ".join(f"{'abcdefgh'[n] * 29}job {n + 1}" for n in range(8))
+    await rachel.send(jobs)
+    review = rachel.last
+    assert review.text.startswith("Ready to create 20 sessions at 10 of the 12 locations")
+    for kind in (
+        "10 sessions already there at that time",
+        "10 sessions cancelled at that time",
+        "10 sessions at the same time as another lunch there",
+        "2 locations archived since they were chosen",
+    ):
+        assert kind in review.text
+    await rachel.tap("✅ Create them")
+    assert rachel.last.text.startswith("✅ Created 20 sessions at 10 locations.")
+    within_limits(rachel)
