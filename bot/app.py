@@ -45,10 +45,13 @@ from handlers import (
     impact,
     menu,
     planning,
+    planning_locations,
     profile,
     programme_day,
     referral_form,
+    rota_upload,
     schools,
+    session_jobs,
     siteday,
     start,
     triage,
@@ -187,6 +190,7 @@ def _everyone(app: BotApplication) -> None:
     _command(app, "cancel", profile.cancel)
     _button(app, flows.CancelForm, flows.cancel_form)
     _button(app, choose.ClearSearch, choose.clear_search)
+    _button(app, choose.Pick, choose.pick)
 
 
 def _coordinators(app: BotApplication) -> None:
@@ -212,21 +216,23 @@ def _coordinators(app: BotApplication) -> None:
     _button(app, coordination.ToggleScope, coordination.toggle_scope)
     _button(app, coordination.AskErase, coordination.ask_erase)
     _button(app, coordination.Erase, coordination.erase)
-    _command(app, "locations", planning.locations_command)
-    _button(app, planning.LocationsList, planning.locations_list)
-    _button(app, planning.LocationsPage, planning.locations_page)
-    _button(app, planning.LocationCard, planning.location_card)
-    _button(app, planning.NewLocation, planning.new_location)
-    _button(app, planning.EditLocation, planning.edit_location)
-    _button(app, planning.ArchiveLocation, planning.archive_location)
-    _button(app, planning.ArchiveAndCancel, planning.archive_and_cancel)
+    _command(app, "locations", planning_locations.locations_command)
+    _button(app, planning_locations.LocationsList, planning_locations.locations_list)
+    _button(app, planning_locations.LocationsPage, planning_locations.locations_page)
+    _button(app, planning_locations.LocationCard, planning_locations.location_card)
+    _button(app, planning_locations.NewLocation, planning_locations.new_location)
+    _button(app, planning_locations.EditLocation, planning_locations.edit_location)
+    _button(app, planning_locations.ArchiveLocation, planning_locations.archive_location)
+    _button(app, planning_locations.ArchiveAndCancel, planning_locations.archive_and_cancel)
     _command(app, "newsessions", planning.new_sessions)
-    _button(app, planning.PlanAt, planning.plan_at)
     _button(app, planning.PlanWherePage, planning.plan_where_page)
+    _button(app, planning.PlanEverywhere, planning.plan_everywhere)
+    _button(app, planning.PlanChosen, planning.plan_chosen)
     _button(app, planning.PlanWeekday, planning.plan_weekday)
     _button(app, planning.PlanWeekdaysDone, planning.plan_weekdays_done)
     _button(app, planning.PlanDefaultJobs, planning.plan_default_jobs)
     _button(app, planning.PlanCreate, planning.plan_create)
+    _button(app, rota_upload.ImportFile, rota_upload.import_file)
 
 
 def _volunteers(app: BotApplication) -> None:
@@ -274,6 +280,12 @@ def _site_leads(app: BotApplication) -> None:
     _button(app, siteday.AskTimes, siteday.ask_times)
     _button(app, siteday.AskCancelSession, siteday.ask_cancel_session)
     _button(app, siteday.CancelSession, siteday.cancel_session)
+    _button(app, siteday.EditJobs, session_jobs.edit_jobs)
+    _button(app, session_jobs.AskPlaces, session_jobs.ask_places)
+    _button(app, session_jobs.MoveToWaitlist, session_jobs.move_to_waitlist)
+    _button(app, session_jobs.AskRemoveJob, session_jobs.ask_remove_job)
+    _button(app, session_jobs.RemoveJob, session_jobs.remove_job)
+    _button(app, session_jobs.AddJob, session_jobs.add_job)
     # (site day section: end)
     # (programme at a glance: begin)
     _command(app, "today", programme_day.today_command)
@@ -381,8 +393,6 @@ def _celebrations(app: BotApplication) -> None:
     _button(app, exports.ExportPeriod, exports.export_period)
     _button(app, exports.ExportDates, exports.export_dates)
     _button(app, export_form.ExportPlaces, exports.export_places)
-    _button(app, exports.ExportToggle, exports.export_toggle)
-    _button(app, exports.ExportShowAll, exports.export_show_all)
     _button(app, exports.ExportAll, exports.export_all)
     _button(app, exports.ExportChosen, exports.export_chosen)
     _button(app, exports.ExportSheets, exports.export_sheets)
@@ -419,11 +429,11 @@ def _catch_alls(app: BotApplication) -> None:
                     coordination.CHECK_FLOW: flows.TextRoute(
                         coordination.on_check_expiry_text, Role.COORDINATOR
                     ),
-                    planning.LOCATION_NAME_FLOW: flows.TextRoute(
-                        planning.on_location_name_text, Role.COORDINATOR
+                    planning_locations.LOCATION_NAME_FLOW: flows.TextRoute(
+                        planning_locations.on_location_name_text, Role.COORDINATOR
                     ),
-                    planning.LOCATION_EDIT_FLOW: flows.TextRoute(
-                        planning.on_location_edit_text, Role.COORDINATOR
+                    planning_locations.LOCATION_EDIT_FLOW: flows.TextRoute(
+                        planning_locations.on_location_edit_text, Role.COORDINATOR
                     ),
                     planning.PLAN_FLOW: flows.TextRoute(planning.on_plan_text, Role.COORDINATOR),
                     triage.DECLINE_FLOW: flows.TextRoute(triage.on_reason_text, Role.COORDINATOR),
@@ -439,6 +449,9 @@ def _catch_alls(app: BotApplication) -> None:
                     siteday.TIMES_FLOW: flows.TextRoute(siteday.on_times_text, Role.COORDINATOR),
                     siteday.NOT_RUN_FLOW: flows.TextRoute(
                         siteday.on_not_run_text, Role.COORDINATOR
+                    ),
+                    session_jobs.JOBS_FLOW: flows.TextRoute(
+                        session_jobs.on_jobs_text, Role.COORDINATOR
                     ),
                     # (site day text flows: end)
                     # (wins flows: begin)
@@ -464,6 +477,8 @@ def _catch_alls(app: BotApplication) -> None:
         )
     )
     app.add_handler(MessageHandler(PRIVATE & filters.COMMAND, errors.unknown_command))
+    # A file: a coordinator's rota as CSV is reviewed; any other file is unreadable, below.
+    app.add_handler(MessageHandler(PRIVATE & filters.Document.ALL, rota_upload.on_document))
     app.add_handler(
         MessageHandler(
             PRIVATE & ~filters.TEXT & ~filters.PHOTO & ~filters.StatusUpdate.ALL, errors.unreadable

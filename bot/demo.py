@@ -146,7 +146,6 @@ async def _script(bot: Rehearsal, t: Transcript, clock: Clock) -> None:
     await t.tap(rachel, coordinator, "✏️ Address")
     await t.send(rachel, coordinator, "12 Church Lane")
     await t.send(rachel, coordinator, "/newsessions")
-    await t.tap(rachel, coordinator, "St Mark's church hall")
     await t.send(rachel, coordinator, "27/07/2026 - 30/07/2026")
     await t.tap(rachel, coordinator, "Continue ▶")
     await t.send(rachel, coordinator, "11:30-13:30")

@@ -11,6 +11,7 @@ from storage.choosing import Page
 PREVIOUS = "◀ Previous"
 NEXT = "Next ▶"
 CLEAR_SEARCH = "✖ Clear search"
+PICKED = "✓ "  # before a name picked from a list that picks several
 BUTTON_CHARS = 60  # a list's button shows this much of a name (the message text shows it all)
 
 
@@ -40,6 +41,11 @@ def label(name: str, mark: str = "") -> str:
     """A list's button: the name (short enough for a phone's screen), after any tick or star."""
     text = f"{mark}{name}"
     return text if len(text) <= BUTTON_CHARS else text[: BUTTON_CHARS - 1].rstrip() + "…"
+
+
+def continue_button(picked: int) -> str:
+    """The step onwards from a list that picks several (never "Next ▶", a page's button)."""
+    return f"Continue ▶ ({picked:,} chosen)"
 
 
 def search_too_long(most: int) -> str:

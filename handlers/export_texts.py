@@ -9,12 +9,11 @@ from zoneinfo import ZoneInfo
 
 from handlers.impact_texts import period
 from handlers.texts import esc
-from storage.exports import MAX_EXPORT_DAYS, LocationChoices, PeriodProblem, PlaceState, RotaExport
+from storage.exports import MAX_EXPORT_DAYS, PeriodProblem, PlaceState, RotaExport
 from storage.exports_sheet import SessionChoice, SheetFamily, SheetVolunteer, SignInSheet
 
 EXAMPLE = "27/07/2026 - 28/08/2026"
 NAMES_SHOWN = 8  # chosen locations named on the screen; more are counted
-BUTTON_MAX = 60
 
 
 def count(number: int, noun: str, many: str | None = None) -> str:
@@ -25,10 +24,6 @@ def times(starts_at: datetime, ends_at: datetime, tz: ZoneInfo) -> str:
     """'Tue 28 Jul, 11:30-13:30'."""
     start, end = starts_at.astimezone(tz), ends_at.astimezone(tz)
     return f"{start:%a %-d %b}, {start:%H:%M}-{end:%H:%M}"
-
-
-def _short(label: str) -> str:
-    return label if len(label) <= BUTTON_MAX else label[: BUTTON_MAX - 1] + "…"
 
 
 # --- /export: the period ---------------------------------------------------------------------
@@ -97,66 +92,32 @@ def period_refused(problem: PeriodProblem) -> str:
 # --- /export: the locations ------------------------------------------------------------------
 
 
-def choose_locations(
-    first: date, last: date, choices: LocationChoices, search: str, offset: int
-) -> str:
+def choose_locations(first: date, last: date, chosen: list[str]) -> str:
     lines = [
         f"📄 The rota for <b>{period(first, last)}</b>. Which locations?",
         "Tap locations to choose them, then Continue ▶; or take them all. To find one, type "
         "part of its name.",
         "",
-        f"Chosen: {_names(choices)}",
-        _matching(choices, search, offset),
+        f"Chosen: {_names(chosen)}",
     ]
     return "\n".join(lines)
 
 
-def choose_sheet_location(choices: LocationChoices, search: str, offset: int) -> str:
-    return "\n".join(
-        [
-            "🖨 <b>Sign-in sheet</b>: at which location? To find one, type part of its name.",
-            _matching(choices, search, offset),
-        ]
-    )
+def choose_sheet_location() -> str:
+    return "🖨 <b>Sign-in sheet</b>: at which location? To find one, type part of its name."
 
 
-def _matching(choices: LocationChoices, search: str, offset: int) -> str:
-    first, last = offset + 1, offset + len(choices.shown)
-    if search and choices.matching == 0:
-        return f"\nNo location has “{esc(search)}” in its name. Type another part of it."
-    if search:
-        return (
-            f"\nLocations with “{esc(search)}” in their name: {first}-{last} of "
-            f"{choices.matching:,}."
-        )
-    if choices.matching > len(choices.shown):
-        return f"\nShowing {first}-{last} of {choices.matching:,}."
-    return ""
-
-
-def _names(choices: LocationChoices) -> str:
-    if not choices.chosen:
+def _names(chosen: list[str]) -> str:
+    if not chosen:
         return "none yet"
-    names = ", ".join(esc(place.name) for place in choices.chosen[:NAMES_SHOWN])
-    more = len(choices.chosen) - NAMES_SHOWN
+    names = ", ".join(esc(name) for name in chosen[:NAMES_SHOWN])
+    more = len(chosen) - NAMES_SHOWN
     return f"{names} and {more:,} more" if more > 0 else names
 
 
 def all_locations_button(total: int, *, whole_programme: bool) -> str:
     every = "All locations" if whole_programme else "All your locations"
     return f"📄 {every} ({total:,})"
-
-
-def location_button(name: str, chosen: bool) -> str:
-    return _short(("✓ " if chosen else "") + name)
-
-
-def show_all_button() -> str:
-    return "🔎 Show all"
-
-
-def continue_button(chosen: int) -> str:
-    return f"Continue ▶ ({chosen:,} chosen)"
 
 
 def no_locations() -> str:

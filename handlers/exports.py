@@ -1,13 +1,14 @@
 """/export, for coordinators: the rota as a spreadsheet, or a session's printable sign-in sheet.
 
 The rota: a period (this week, next week, the rest of the holiday, or typed dates), then all
-locations or some, chosen a page at a time or found by typing part of a name; the answer is a
-CSV file with a row for every place. The sheet: a location here, then one of its sessions from
-today in handlers/exports_sheet.py. A site lead who runs one location skips the choosing.
+locations or some, ticked a page at a time or found by typing part of a name (the long list of
+handlers/choose.py, picking several); the answer is a CSV file with a row for every place.
+The sheet: a location here (one picked from the same kind of list), then one of its sessions
+from today in handlers/exports_sheet.py. A site lead who runs one location skips the choosing.
 
-It is a form (flow "export", handlers/export_form.py): its draft holds the period, the
-locations chosen and the search, so a restart carries on and a button of a closed form changes
-nothing. While locations are listed, the next message typed is a search of their names."""
+It is a form (flow "export", handlers/export_form.py): its draft holds the period and the
+locations chosen (the search is the list's, kept with it), so a restart carries on and a
+button of a closed form changes nothing."""
 
 from __future__ import annotations
 
@@ -18,8 +19,17 @@ from typing import Any
 
 from telegram import InputFile, Update
 
-from handlers import callbacks, export_form, export_texts, exports_sheet, flows, texts
-from handlers.common import Row, button, command, pager, say, show
+from handlers import (
+    callbacks,
+    choose,
+    choose_texts,
+    export_form,
+    export_texts,
+    exports_sheet,
+    flows,
+    texts,
+)
+from handlers.common import Row, button, command, say, show
 from handlers.context import BotContext
 from handlers.export_form import EXPORT_FLOW, ROTA, SHEET, ExportPlaces
 from handlers.impact import parse_period
@@ -27,10 +37,9 @@ from handlers.siteday import day_code, day_of
 from storage import drafts, exports, locations
 from storage.models import Role
 from storage.people import Profile
-from storage.text import one_line
 
-LOCATIONS_PER_PAGE = 8  # with All, the pager and Continue: 11 rows, far below 100 buttons
-SEARCH_MAX = 60
+ROTA_LIST = "export_rota"  # the locations of the rota, several picked (handlers/choose.py)
+SHEET_LIST = "export_sheet"  # the location of a sign-in sheet
 FILE_MAX_BYTES = 50 * 1024 * 1024  # the largest file a bot may send (Bot API sendDocument)
 
 
@@ -50,19 +59,6 @@ class ExportPeriod:
 @dataclass(frozen=True)
 class ExportDates:
     pass
-
-
-@callbacks.action("xt")
-@dataclass(frozen=True)
-class ExportToggle:
-    location_id: int
-    offset: int  # the page it was on
-
-
-@callbacks.action("xw")
-@dataclass(frozen=True)
-class ExportShowAll:
-    """Forget the search: every location again."""
 
 
 @callbacks.action("xa")
@@ -138,18 +134,12 @@ async def export_dates(
 
 
 async def on_export_text(update: Update, context: BotContext, profile: Profile, text: str) -> None:
-    """Typed dates, or (while locations are listed) part of a location's name."""
+    """Typed dates (a list of locations on screen hears its own search: handlers/choose.py)."""
     draft = await drafts.load(
         context.services.db, telegram_id=profile.telegram_id, flow=EXPORT_FLOW
     )
-    if draft is None:
-        return
-    if draft.awaiting == "dates":
+    if draft is not None and draft.awaiting == "dates":
         await _typed_dates(update, context, profile, text)
-        return
-    search = one_line(text)[:SEARCH_MAX]
-    await export_form.save(context, profile, draft.data | {"search": search}, awaiting="search")
-    await _places(update, context, profile, 0, new_message=True)
 
 
 async def _typed_dates(update: Update, context: BotContext, profile: Profile, text: str) -> None:
@@ -174,9 +164,11 @@ async def _period_chosen(
     *,
     new_message: bool = False,
 ) -> None:
-    data = {"make": ROTA, "first": day_code(first), "last": day_code(last), "chosen": []}
-    await export_form.save(context, profile, data, awaiting="search")
-    await _places(update, context, profile, 0, new_message=new_message)
+    data = {"make": ROTA, "first": day_code(first), "last": day_code(last), choose.CHOSEN: []}
+    await export_form.save(context, profile, data, awaiting=None)
+    await _places(
+        update, context, profile, choose.View(kind=ROTA_LIST, fresh=True, typed=new_message)
+    )
 
 
 # --- the locations ---------------------------------------------------------------------------
@@ -188,62 +180,24 @@ async def export_sheets(
 ) -> None:
     if await export_form.form(update, context, profile) is None:
         return
-    await export_form.save(context, profile, {"make": SHEET}, awaiting="search")
-    await _places(update, context, profile, 0)
+    await export_form.save(context, profile, {"make": SHEET}, awaiting=None)
+    await _places(update, context, profile, choose.View(kind=SHEET_LIST, fresh=True))
 
 
 @button(ExportPlaces, Role.COORDINATOR)
 async def export_places(
     update: Update, context: BotContext, profile: Profile, page: ExportPlaces
 ) -> None:
-    if await export_form.form(update, context, profile) is None:
-        return
-    await _places(update, context, profile, page.offset)
-
-
-@button(ExportShowAll, Role.COORDINATOR)
-async def export_show_all(
-    update: Update, context: BotContext, profile: Profile, _chosen: ExportShowAll
-) -> None:
     draft = await export_form.form(update, context, profile)
     if draft is None:
         return
-    await export_form.save(context, profile, draft.data | {"search": ""}, awaiting="search")
-    await _places(update, context, profile, 0)
+    kind = SHEET_LIST if draft.data.get("make") == SHEET else ROTA_LIST
+    await _places(update, context, profile, choose.View(kind=kind, offset=page.offset))
 
 
-@button(ExportToggle, Role.COORDINATOR)
-async def export_toggle(
-    update: Update, context: BotContext, profile: Profile, chosen: ExportToggle
-) -> None:
-    draft = await export_form.form(update, context, profile)
-    if draft is None or draft.data.get("make") != ROTA:
-        if draft is not None:
-            await show(update, texts.stale_button())
-        return
-    # Raises OutOfScope (audited, told kindly) for a location that is not the site lead's.
-    await locations.managed(
-        context.services.db, actor_telegram_id=profile.telegram_id, location_id=chosen.location_id
-    )
-    picked = [int(i) for i in draft.data.get("chosen", [])]
-    if chosen.location_id in picked:
-        picked.remove(chosen.location_id)
-    else:
-        picked.append(chosen.location_id)
-    await export_form.save(context, profile, draft.data | {"chosen": picked}, awaiting="search")
-    await _places(update, context, profile, chosen.offset)
-
-
-async def _places(
-    update: Update,
-    context: BotContext,
-    profile: Profile,
-    offset: int,
-    *,
-    new_message: bool = False,
-) -> None:
-    """The page of locations to choose from: several for the rota, one for a sheet. With a
-    single location (a site lead's) there is nothing to choose, and the answer comes at once."""
+async def _places(update: Update, context: BotContext, profile: Profile, view: choose.View) -> None:
+    """The locations to choose from: several for the rota, one for a sheet. With a single
+    location (a site lead's) there is nothing to choose, and the answer comes at once."""
     draft = await drafts.load(
         context.services.db, telegram_id=profile.telegram_id, flow=EXPORT_FLOW
     )
@@ -251,90 +205,96 @@ async def _places(
     if data.get("make") not in (ROTA, SHEET):  # a forged page button: no period chosen yet
         await show(update, texts.stale_button())
         return
-    search = str(data.get("search", ""))
-    choices = await _choices(context, profile, data, search, offset)
-    if offset and offset >= choices.matching:  # an old page button: fewer match now
-        offset = 0
-        choices = await _choices(context, profile, data, search, offset)
-    sheet = data.get("make") == SHEET
-    if choices.total <= 1 and not search:
-        if choices.total == 0:
+    run = await locations.find(
+        context.services.db, actor_telegram_id=profile.telegram_id, search="", offset=0, limit=1
+    )
+    if run.matching <= 1:
+        if run.matching == 0:
             await flows.finish(context, profile.telegram_id, EXPORT_FLOW)
             await export_form.reply(
-                update, export_texts.no_locations(), None, new_message=new_message
+                update, export_texts.no_locations(), None, new_message=view.typed
             )
-        elif sheet:
-            await exports_sheet.sessions(
-                update, context, profile, choices.shown[0].location_id, 0, alone=True
-            )
+        elif data.get("make") == SHEET:
+            location_id = run.shown[0].location_id
+            await exports_sheet.sessions(update, context, profile, location_id, 0, alone=True)
         else:
-            await _export(update, context, profile, data, None, new_message=new_message)
+            await _export(update, context, profile, data, None, new_message=view.typed)
         return
-    if sheet:
-        rows = _sheet_rows(choices, offset)
-        text = export_texts.choose_sheet_location(choices, search, offset)
+    if data.get("make") == SHEET:
+        await _sheet_places(update, context, profile, view)
     else:
-        rows = _rota_rows(choices, offset, search)
-        text = export_texts.choose_locations(_first(data), _last(data), choices, search, offset)
-    await export_form.reply(update, text, rows, new_message=new_message)
+        await _rota_places(update, context, profile, view)
 
 
-async def _choices(
-    context: BotContext, profile: Profile, data: dict[str, Any], search: str, offset: int
-) -> exports.LocationChoices:
-    return await exports.location_choices(
+@choose.listing(ROTA_LIST, Role.COORDINATOR, choose.Picks(EXPORT_FLOW, choose.open_location))
+async def _rota_places(
+    update: Update, context: BotContext, profile: Profile, view: choose.View
+) -> None:
+    draft = await export_form.form(update, context, profile)
+    if draft is None:
+        return
+    if draft.data.get("make") != ROTA:
+        await show(update, texts.stale_button())
+        return
+    db = context.services.db
+    search = await choose.search_for(context, profile.telegram_id, view)
+    found = await locations.find(
+        db,
+        actor_telegram_id=profile.telegram_id,
+        search=search,
+        offset=view.offset,
+        limit=choose.PER_PAGE,
+    )
+    everywhere = await locations.find(
+        db, actor_telegram_id=profile.telegram_id, search="", offset=0, limit=0
+    )
+    picked = await locations.some(db, choose.chosen(draft.data))
+    picked = [place for place in picked if not place.archived]
+    rows = choose.pick_rows(
+        found,
+        [(place.location_id, place.name) for place in found.shown],
+        {place.location_id for place in picked},
+        lambda offset: ExportPlaces(offset=offset),
+        search,
+        view.kind,
+        everything=(
+            export_texts.all_locations_button(
+                everywhere.matching, whole_programme=not profile.scoped
+            ),
+            ExportAll(),
+        ),
+        done=(choose_texts.continue_button(len(picked)), ExportChosen()),
+    )
+    text = export_texts.choose_locations(
+        _first(draft.data), _last(draft.data), [place.name for place in picked]
+    )
+    text = choose_texts.with_status(text, found, search, choose.PER_PAGE)
+    await choose.present(update, view, text, flows.cancel_keyboard(EXPORT_FLOW, *rows))
+
+
+@choose.listing(SHEET_LIST, Role.COORDINATOR)
+async def _sheet_places(
+    update: Update, context: BotContext, profile: Profile, view: choose.View
+) -> None:
+    if await export_form.form(update, context, profile) is None:
+        return
+    search = await choose.search_for(context, profile.telegram_id, view)
+    found = await locations.find(
         context.services.db,
         actor_telegram_id=profile.telegram_id,
         search=search,
-        chosen=[int(i) for i in data.get("chosen", [])],
-        offset=offset,
-        limit=LOCATIONS_PER_PAGE,
+        offset=view.offset,
+        limit=choose.PER_PAGE,
     )
-
-
-def _rota_rows(choices: exports.LocationChoices, offset: int, search: str) -> list[Row]:
-    picked = {place.location_id for place in choices.chosen}
-    rows: list[Row] = [
-        [
-            (
-                export_texts.all_locations_button(
-                    choices.total, whole_programme=choices.whole_programme
-                ),
-                ExportAll(),
-            )
-        ]
+    items: list[Row] = [
+        [(choose_texts.label(place.name), exports_sheet.SheetSessions(place.location_id, 0))]
+        for place in found.shown
     ]
-    rows += [
-        [
-            (
-                export_texts.location_button(place.name, place.location_id in picked),
-                ExportToggle(place.location_id, offset),
-            )
-        ]
-        for place in choices.shown
-    ]
-    rows.append(pager(offset, choices.matching, LOCATIONS_PER_PAGE, ExportPlaces))
-    step: list[tuple[str, object]] = []
-    if search:
-        step.append((export_texts.show_all_button(), ExportShowAll()))
-    if picked:
-        step.append((export_texts.continue_button(len(picked)), ExportChosen()))
-    rows.append(step)
-    return rows
-
-
-def _sheet_rows(choices: exports.LocationChoices, offset: int) -> list[Row]:
-    rows: list[Row] = [
-        [
-            (
-                export_texts.location_button(place.name, False),
-                exports_sheet.SheetSessions(place.location_id, 0),
-            )
-        ]
-        for place in choices.shown
-    ]
-    rows.append(pager(offset, choices.matching, LOCATIONS_PER_PAGE, ExportPlaces))
-    return rows
+    rows = choose.rows(found, items, lambda offset: ExportPlaces(offset=offset), search, view.kind)
+    text = choose_texts.with_status(
+        export_texts.choose_sheet_location(), found, search, choose.PER_PAGE
+    )
+    await choose.present(update, view, text, flows.cancel_keyboard(EXPORT_FLOW, *rows))
 
 
 # --- the rota --------------------------------------------------------------------------------
@@ -356,9 +316,9 @@ async def export_chosen(
     draft = await export_form.form(update, context, profile)
     if draft is None:
         return
-    picked = [int(i) for i in draft.data.get("chosen", [])]
+    picked = choose.chosen(draft.data)
     if not picked:  # nothing chosen (a forged tap): back to the list
-        await _places(update, context, profile, 0)
+        await _places(update, context, profile, choose.View(kind=ROTA_LIST))
         return
     await _export(update, context, profile, draft.data, picked)
 

@@ -10,6 +10,7 @@ from handlers import (
     alert_texts,
     broadcast,
     celebrate,
+    jobs_texts,
     referral_texts,
     rota_texts,
     triage_texts,
@@ -114,6 +115,21 @@ async def _session_changed(services: Services, notice: Outgoing) -> Rendered | N
     if view is None or job is None or not _ahead(services, view):
         return None
     return Rendered(rota_texts.session_changed(view, job.job, services.settings.timezone))
+
+
+async def _moved_to_waitlist(services: Services, notice: Outgoing) -> Rendered | None:
+    """A job's places were cut: the volunteer's place moved to the top of its waitlist."""
+    booking = await rota.booking_view(services.db, int(notice.payload["booking_id"]))
+    if (
+        booking is None
+        or booking.status is not BookingStatus.WAITLISTED
+        or not _ahead(services, booking.session)
+    ):
+        return None  # offered a place again, gone, or the session is over
+    was_offered = notice.payload.get("was") == BookingStatus.OFFERED.value
+    return Rendered(
+        jobs_texts.moved_to_waitlist(booking, services.settings.timezone, was_offered=was_offered)
+    )
 
 
 async def _cover_needed(services: Services, notice: Outgoing) -> Rendered | None:
@@ -268,6 +284,7 @@ _RENDERERS: dict[str, Renderer] = {
     "session_cancelled": _session_cancelled,
     "sessions_cancelled": _sessions_cancelled,
     "session_changed": _session_changed,
+    "moved_to_waitlist": _moved_to_waitlist,
     "cover_needed": _cover_needed,
     "late_dropout": _late_dropout,
     "place_filled": _place_filled,

@@ -1,5 +1,12 @@
-"""Coordinators plan the holiday: locations (/locations) and a period's sessions in one go
-(/newsessions: where, which dates and weekdays, what time, which jobs, then a review)."""
+"""Coordinators plan a holiday (/newsessions): where (the one location they run, several ticked
+in the long list, or all of them), which dates and weekdays, what time, which jobs; then a
+review of what each location makes of the plan (sessions already there, cancelled, at the same
+time as another lunch, a location archived meanwhile: storage/rota_plan.py) and one tap that
+creates it all in one transaction, answered with what was made and what was left out.
+
+It is a form (flow "plan"): its draft holds each answer, so a restart carries on, /cancel ends
+it at any step, and a button of a closed plan changes nothing. A repeated tap on Create gets
+the same answer again and creates nothing twice."""
 
 from __future__ import annotations
 
@@ -10,88 +17,43 @@ from typing import Any
 
 from telegram import Update
 
-from handlers import callbacks, choose, choose_texts, flows, rota_texts, site_texts, texts
+from handlers import callbacks, choose, choose_texts, flows, plan_texts, rota_texts, texts
 from handlers.common import Row, button, command, keyboard, say, show
 from handlers.context import BotContext
 from handlers.siteday import parse_times
-from storage import dates, drafts, locations, rota
-from storage.errors import AlreadyDone, OutOfScope
-from storage.locations import Field, LocationInfo
+from storage import dates, drafts, locations, rota_plan
 from storage.models import JOB_NAME_MAX, Role
 from storage.people import Profile
-from storage.rota import MAX_PLACES_PER_JOB, JobSpec, SessionPlan
+from storage.rota import MAX_PLACES_PER_JOB, JobSpec
 from storage.rota_import import parse_date
+from storage.rota_plan import Plan
 
-LOCATION_NAME_FLOW = "location_new"
-LOCATION_EDIT_FLOW = "location_edit"
 PLAN_FLOW = "plan"
-ARCHIVE_FLOW = "location_archive"
 MAX_PLAN_DAYS = 120
 MAX_JOBS = 8  # a session card shows one button per job
-LOCATIONS_LIST = "locations"  # /locations (handlers/choose.py)
-PLAN_WHERE_LIST = "plan_where"  # /newsessions's first step
+PLAN_WHERE_LIST = "plan_where"  # /newsessions's first step (handlers/choose.py)
 DEFAULT_WEEKDAYS = (0, 1, 2, 3, 4)
 # A job: a name of letters (spaces and hyphens inside), then its number of places.
 _JOB = re.compile(r"\s*([^\W\d_](?:[^\W\d_]|[ -])*?)\s*(?:x|×|:)?\s*([0-9]{1,2})\s*")
 _DMY_SPAN = re.compile(r"(\d{1,2}/\d{1,2}/\d{4})\s*(?:-|–|to)\s*(\d{1,2}/\d{1,2}/\d{4})", re.ASCII)
 
 
-@callbacks.action("lo")
-@dataclass(frozen=True)
-class LocationsList:
-    pass
-
-
-@callbacks.action("lq")
-@dataclass(frozen=True)
-class LocationsPage:
-    offset: int
-
-
-@callbacks.action("lc")
-@dataclass(frozen=True)
-class LocationCard:
-    location_id: int
-
-
-@callbacks.action("ln")
-@dataclass(frozen=True)
-class NewLocation:
-    pass
-
-
-@callbacks.action("le")
-@dataclass(frozen=True)
-class EditLocation:
-    location_id: int
-    field: Field
-
-
-@callbacks.action("la")
-@dataclass(frozen=True)
-class ArchiveLocation:
-    location_id: int
-    archived: bool
-
-
-@callbacks.action("lx")
-@dataclass(frozen=True)
-class ArchiveAndCancel:
-    """Archive a location after cancelling its sessions to come (everyone is told)."""
-
-    location_id: int
-
-
-@callbacks.action("wl")
-@dataclass(frozen=True)
-class PlanAt:
-    location_id: int
-
-
 @callbacks.action("wp")
 @dataclass(frozen=True)
 class PlanWherePage:
     offset: int
+
+
+@callbacks.action("wa")
+@dataclass(frozen=True)
+class PlanEverywhere:
+    """Every location the coordinator runs (those open when the plan is reviewed)."""
+
+
+@callbacks.action("wg")
+@dataclass(frozen=True)
+class PlanChosen:
+    """The locations ticked so far."""
 
 
 @callbacks.action("wd")
@@ -118,257 +80,25 @@ class PlanCreate:
     pass
 
 
-# --- locations -------------------------------------------------------------------------------
-
-
-@command(Role.COORDINATOR)
-async def locations_command(update: Update, context: BotContext, profile: Profile) -> None:
-    await _locations(update, context, profile, choose.View(kind=LOCATIONS_LIST, fresh=True))
-
-
-@button(LocationsList, Role.COORDINATOR)
-async def locations_list(
-    update: Update, context: BotContext, profile: Profile, _opened: LocationsList
-) -> None:
-    await _locations(update, context, profile, choose.View(kind=LOCATIONS_LIST))
-
-
-@button(LocationsPage, Role.COORDINATOR)
-async def locations_page(
-    update: Update, context: BotContext, profile: Profile, page: LocationsPage
-) -> None:
-    await _locations(update, context, profile, choose.View(kind=LOCATIONS_LIST, offset=page.offset))
-
-
-@choose.listing(LOCATIONS_LIST, Role.COORDINATOR)
-async def _locations(
-    update: Update, context: BotContext, profile: Profile, view: choose.View, note: str = ""
-) -> None:
-    search = await choose.search_for(context, profile.telegram_id, view)
-    found = await locations.find(
-        context.services.db,
-        actor_telegram_id=profile.telegram_id,
-        search=search,
-        offset=view.offset,
-        limit=choose.PER_PAGE,
-    )
-    items: list[Row] = [
-        [(choose_texts.label(loc.name), LocationCard(location_id=loc.location_id))]
-        for loc in found.shown
-    ]
-    rows = choose.rows(found, items, lambda offset: LocationsPage(offset=offset), search, view.kind)
-    if not profile.scoped:  # adding venues is the programme's call, not a site lead's
-        rows.append([("➕ Add a location", NewLocation())])
-    text = choose_texts.with_status(
-        rota_texts.locations(found.shown, searched=bool(search)), found, search, choose.PER_PAGE
-    )
-    await choose.present(update, view, text, keyboard(*rows), note=note)
-
-
-@button(LocationCard, Role.COORDINATOR)
-async def location_card(
-    update: Update, context: BotContext, profile: Profile, opened: LocationCard
-) -> None:
-    location = await locations.managed(
-        context.services.db, actor_telegram_id=profile.telegram_id, location_id=opened.location_id
-    )
-    await choose.leave(context, profile.telegram_id)
-    await _card(update, location)
-
-
-async def _card(update: Update, location: LocationInfo, note: str = "") -> None:
-    lid = location.location_id
-    rows: list[Row] = [
-        [
-            ("✏️ Name", EditLocation(location_id=lid, field=Field.NAME)),
-            ("✏️ Address", EditLocation(location_id=lid, field=Field.ADDRESS)),
-        ],
-        [
-            ("✏️ Notes", EditLocation(location_id=lid, field=Field.NOTES)),
-            ("✏️ Children a day", EditLocation(location_id=lid, field=Field.CAPACITY)),
-        ],
-        [
-            (
-                "Restore" if location.archived else "🗄 Archive",
-                ArchiveLocation(location_id=lid, archived=not location.archived),
-            )
-        ],
-        [("« All locations", LocationsList())],
-    ]
-    await show(update, rota_texts.location_card(location), keyboard(*rows), note=note)
-
-
-@button(NewLocation, Role.COORDINATOR)
-async def new_location(
-    update: Update, context: BotContext, profile: Profile, _asked: NewLocation
-) -> None:
-    if profile.scoped:
-        raise OutOfScope  # before asking for a name that would then be refused
-    await flows.wait_for_text(context, profile.telegram_id, LOCATION_NAME_FLOW, "name")
-    await say(
-        update,
-        rota_texts.ask_location_field(Field.NAME, None),
-        flows.cancel_keyboard(LOCATION_NAME_FLOW),
-    )
-
-
-async def on_location_name_text(
-    update: Update, context: BotContext, profile: Profile, text: str
-) -> None:
-    name = locations.clean_field(Field.NAME, text)
-    if not isinstance(name, str) or not name:
-        await say(update, rota_texts.location_field_invalid(Field.NAME))
-        return
-    services = context.services
-    try:
-        location = await locations.create(
-            services.db, actor_telegram_id=profile.telegram_id, name=name, now=services.now()
-        )
-    except locations.NameTaken:
-        await say(update, rota_texts.location_name_taken(name))
-        return
-    await flows.finish(context, profile.telegram_id, LOCATION_NAME_FLOW)
-    await _card(update, location, rota_texts.location_created(location))
-
-
-@button(EditLocation, Role.COORDINATOR)
-async def edit_location(
-    update: Update, context: BotContext, profile: Profile, chosen: EditLocation
-) -> None:
-    location = await locations.managed(
-        context.services.db, actor_telegram_id=profile.telegram_id, location_id=chosen.location_id
-    )
-    await flows.wait_for_text(
-        context,
-        profile.telegram_id,
-        LOCATION_EDIT_FLOW,
-        chosen.field.value,
-        {"location_id": chosen.location_id},
-    )
-    await say(
-        update,
-        rota_texts.ask_location_field(chosen.field, location),
-        flows.cancel_keyboard(LOCATION_EDIT_FLOW),
-    )
-
-
-async def on_location_edit_text(
-    update: Update, context: BotContext, profile: Profile, text: str
-) -> None:
-    services = context.services
-    draft = await drafts.waiting_for_text(services.db, telegram_id=profile.telegram_id)
-    if draft is None or draft.awaiting not in {f.value for f in Field}:
-        return
-    field = Field(draft.awaiting)
-    value = locations.clean_field(field, text)
-    if value is None:
-        await say(update, rota_texts.location_field_invalid(field))
-        return
-    try:
-        location = await locations.update_field(
-            services.db,
-            actor_telegram_id=profile.telegram_id,
-            location_id=int(draft.data["location_id"]),
-            field=field,
-            value=value,
-            now=services.now(),
-        )
-    except locations.NameTaken:
-        await say(update, rota_texts.location_name_taken(str(value)))
-        return
-    await flows.finish(context, profile.telegram_id, LOCATION_EDIT_FLOW)
-    await _card(update, location, rota_texts.location_saved())
-
-
-@button(ArchiveLocation, Role.COORDINATOR)
-async def archive_location(
-    update: Update, context: BotContext, profile: Profile, chosen: ArchiveLocation
-) -> None:
-    services = context.services
-    if chosen.archived:
-        ahead, told = await rota.sessions_to_come(
-            services.db,
-            actor_telegram_id=profile.telegram_id,
-            location_id=chosen.location_id,
-            now=services.now(),
-        )
-        if ahead:  # who would be told, before anything is cancelled
-            location = await locations.managed(
-                services.db,
-                actor_telegram_id=profile.telegram_id,
-                location_id=chosen.location_id,
-            )
-            # A confirmation form: /cancel or its Cancel ends it, and the button tapped after
-            # that cancels nothing.
-            about = {"location_id": chosen.location_id}
-            await flows.begin(context, profile.telegram_id, ARCHIVE_FLOW, about)
-            await show(
-                update,
-                rota_texts.confirm_archive(location, ahead, site_texts.who_is_told(told)),
-                flows.cancel_keyboard(
-                    ARCHIVE_FLOW,
-                    [
-                        (
-                            rota_texts.archive_and_cancel_button(ahead),
-                            ArchiveAndCancel(location_id=chosen.location_id),
-                        )
-                    ],
-                    [("« Back", LocationCard(location_id=chosen.location_id))],
-                ),
-            )
-            return
-    try:
-        location = await locations.set_archived(
-            services.db,
-            actor_telegram_id=profile.telegram_id,
-            location_id=chosen.location_id,
-            archived=chosen.archived,
-            now=services.now(),
-        )
-    except locations.StillPlanned as planned:
-        await say(update, rota_texts.location_still_planned(planned.sessions, planned.families))
-        return
-    await _card(update, location, rota_texts.location_archived(location))
-
-
-@button(ArchiveAndCancel, Role.COORDINATOR)
-async def archive_and_cancel(
-    update: Update, context: BotContext, profile: Profile, chosen: ArchiveAndCancel
-) -> None:
-    services = context.services
-    about = {"location_id": chosen.location_id}
-    if await flows.still_open(update, context, profile.telegram_id, ARCHIVE_FLOW, about) is None:
-        return
-    await flows.finish(context, profile.telegram_id, ARCHIVE_FLOW)
-    try:
-        told = await rota.archive_location(
-            services.db,
-            actor_telegram_id=profile.telegram_id,
-            location_id=chosen.location_id,
-            now=services.now(),
-        )
-        note = rota_texts.archived_and_cancelled(site_texts.told_line(told))
-    except AlreadyDone:  # a double tap: the first one cancelled and told
-        note = rota_texts.already_archived()
-    location = await locations.managed(
-        services.db, actor_telegram_id=profile.telegram_id, location_id=chosen.location_id
-    )
-    await _card(update, location, note)
-
-
-# --- planning sessions -----------------------------------------------------------------------
+# --- where -----------------------------------------------------------------------------------
 
 
 @command(Role.COORDINATOR)
 async def new_sessions(update: Update, context: BotContext, profile: Profile) -> None:
     run = await locations.find(
-        context.services.db, actor_telegram_id=profile.telegram_id, search="", offset=0, limit=0
+        context.services.db, actor_telegram_id=profile.telegram_id, search="", offset=0, limit=1
     )
     if not run.matching:
-        await say(update, rota_texts.plan_no_locations())
+        await say(update, plan_texts.no_locations())
         return
     # A new /newsessions starts afresh: a half-made plan is forgotten.
-    await flows.begin(context, profile.telegram_id, PLAN_FLOW)
+    if run.matching == 1:  # the one location they run: nothing to choose
+        only = run.shown[0]
+        data = {choose.CHOSEN: [only.location_id], "everywhere": False}
+        await flows.begin(context, profile.telegram_id, PLAN_FLOW, data)
+        await _ask_dates(update, context, profile, data, [only.name], fresh=True)
+        return
+    await flows.begin(context, profile.telegram_id, PLAN_FLOW, {choose.CHOSEN: []})
     await _where(update, context, profile, choose.View(kind=PLAN_WHERE_LIST, fresh=True))
 
 
@@ -379,40 +109,103 @@ async def plan_where_page(
     await _where(update, context, profile, choose.View(kind=PLAN_WHERE_LIST, offset=page.offset))
 
 
-@choose.listing(PLAN_WHERE_LIST, Role.COORDINATOR)
+@choose.listing(PLAN_WHERE_LIST, Role.COORDINATOR, choose.Picks(PLAN_FLOW, choose.open_location))
 async def _where(update: Update, context: BotContext, profile: Profile, view: choose.View) -> None:
-    if await flows.still_open(update, context, profile.telegram_id, PLAN_FLOW) is None:
+    draft = await flows.still_open(update, context, profile.telegram_id, PLAN_FLOW)
+    if draft is None:
         return
+    db = context.services.db
     search = await choose.search_for(context, profile.telegram_id, view)
     found = await locations.find(
-        context.services.db,
+        db,
         actor_telegram_id=profile.telegram_id,
         search=search,
         offset=view.offset,
         limit=choose.PER_PAGE,
     )
-    items: list[Row] = [
-        [(choose_texts.label(loc.name), PlanAt(location_id=loc.location_id))] for loc in found.shown
-    ]
-    rows = choose.rows(found, items, lambda offset: PlanWherePage(offset=offset), search, view.kind)
-    text = choose_texts.with_status(rota_texts.plan_where(), found, search, choose.PER_PAGE)
+    everywhere = await locations.find(
+        db, actor_telegram_id=profile.telegram_id, search="", offset=0, limit=0
+    )
+    picked = await _picked(context, draft.data)
+    rows = choose.pick_rows(
+        found,
+        [(place.location_id, place.name) for place in found.shown],
+        {place.location_id for place in picked},
+        lambda offset: PlanWherePage(offset=offset),
+        search,
+        view.kind,
+        everything=(
+            plan_texts.all_button(everywhere.matching, whole_programme=not profile.scoped),
+            PlanEverywhere(),
+        ),
+        done=(choose_texts.continue_button(len(picked)), PlanChosen()),
+    )
+    text = choose_texts.with_status(
+        plan_texts.where([place.name for place in picked]), found, search, choose.PER_PAGE
+    )
     await choose.present(update, view, text, flows.cancel_keyboard(PLAN_FLOW, *rows))
 
 
-@button(PlanAt, Role.COORDINATOR)
-async def plan_at(update: Update, context: BotContext, profile: Profile, chosen: PlanAt) -> None:
-    if await flows.still_open(update, context, profile.telegram_id, PLAN_FLOW) is None:
+@button(PlanEverywhere, Role.COORDINATOR)
+async def plan_everywhere(
+    update: Update, context: BotContext, profile: Profile, _chosen: PlanEverywhere
+) -> None:
+    draft = await flows.still_open(update, context, profile.telegram_id, PLAN_FLOW)
+    if draft is None:
         return
-    location = await locations.managed(
-        context.services.db, actor_telegram_id=profile.telegram_id, location_id=chosen.location_id
-    )
-    if location.archived:
-        await show(update, texts.stale_button())
+    run = await locations.managed_by(context.services.db, actor_telegram_id=profile.telegram_id)
+    if not run:
+        await flows.finish(context, profile.telegram_id, PLAN_FLOW)
+        await show(update, plan_texts.no_locations())
         return
-    await _save(
-        context, profile, "dates", {"location_id": location.location_id, "location": location.name}
-    )
-    await show(update, rota_texts.plan_dates(location.name), flows.cancel_keyboard(PLAN_FLOW))
+    data = draft.data | {"everywhere": True}
+    await _ask_dates(update, context, profile, data, [place.name for place in run], everywhere=True)
+
+
+@button(PlanChosen, Role.COORDINATOR)
+async def plan_chosen(
+    update: Update, context: BotContext, profile: Profile, _chosen: PlanChosen
+) -> None:
+    draft = await flows.still_open(update, context, profile.telegram_id, PLAN_FLOW)
+    if draft is None:
+        return
+    picked = await _picked(context, draft.data)
+    if not picked:  # nothing ticked (a forged tap, or all archived meanwhile): the list again
+        await _where(update, context, profile, choose.View(kind=PLAN_WHERE_LIST))
+        return
+    data = draft.data | {
+        choose.CHOSEN: [place.location_id for place in picked],
+        "everywhere": False,
+    }
+    await _ask_dates(update, context, profile, data, [place.name for place in picked])
+
+
+async def _picked(context: BotContext, data: dict[str, Any]) -> list[locations.LocationInfo]:
+    """The open locations ticked so far, by name."""
+    ticked = await locations.some(context.services.db, choose.chosen(data))
+    return [place for place in ticked if not place.archived]
+
+
+async def _ask_dates(
+    update: Update,
+    context: BotContext,
+    profile: Profile,
+    data: dict[str, Any],
+    chosen: list[str],
+    *,
+    everywhere: bool = False,
+    fresh: bool = False,
+) -> None:
+    """Where is settled: the dates are typed next (not a search of the list any more)."""
+    await _save(context, profile, "dates", data)
+    text = plan_texts.dates(plan_texts.at(chosen, everywhere=everywhere))
+    if fresh:
+        await say(update, text, flows.cancel_keyboard(PLAN_FLOW))
+    else:
+        await show(update, text, flows.cancel_keyboard(PLAN_FLOW))
+
+
+# --- when, and which jobs --------------------------------------------------------------------
 
 
 async def on_plan_text(update: Update, context: BotContext, profile: Profile, text: str) -> None:
@@ -427,7 +220,7 @@ async def on_plan_text(update: Update, context: BotContext, profile: Profile, te
     elif draft.awaiting == "jobs":
         jobs = parse_jobs(text, context.services.settings.jobs)
         if jobs is None:
-            await say(update, rota_texts.plan_jobs_invalid())
+            await say(update, plan_texts.jobs_invalid())
             return
         await _review(update, context, profile, data | {"jobs": _jobs_data(jobs)})
 
@@ -439,7 +232,7 @@ async def _plan_dates(
         text, today=context.services.now().astimezone(context.services.settings.timezone).date()
     )
     if span is None:
-        await say(update, rota_texts.plan_dates_invalid(MAX_PLAN_DAYS))
+        await say(update, plan_texts.dates_invalid(MAX_PLAN_DAYS))
         return
     first, last = span
     present = _weekdays_in(first, last)
@@ -464,9 +257,7 @@ async def _weekdays(update: Update, data: dict[str, Any], *, fresh: bool = False
     ]
     rows.append([(texts.CONTINUE, PlanWeekdaysDone())])
     rows.append(flows.cancel_row(PLAN_FLOW))
-    text = rota_texts.plan_weekdays(
-        date.fromisoformat(data["first"]), date.fromisoformat(data["last"])
-    )
+    text = plan_texts.weekdays(date.fromisoformat(data["first"]), date.fromisoformat(data["last"]))
     if fresh:
         await say(update, text, keyboard(*rows))
     else:
@@ -495,10 +286,10 @@ async def plan_weekdays_done(
         return
     if not data["weekdays"]:
         await _weekdays(update, data)
-        await say(update, rota_texts.plan_no_weekdays())
+        await say(update, plan_texts.no_weekdays())
         return
     await _save(context, profile, "times", data)
-    await show(update, rota_texts.plan_times(), flows.cancel_keyboard(PLAN_FLOW))
+    await show(update, plan_texts.times(), flows.cancel_keyboard(PLAN_FLOW))
 
 
 async def _plan_times(
@@ -506,14 +297,14 @@ async def _plan_times(
 ) -> None:
     times = parse_times(text)
     if times is None:
-        await say(update, rota_texts.plan_times_invalid())
+        await say(update, plan_texts.times_invalid())
         return
     data |= {"start": times[0].strftime("%H:%M"), "end": times[1].strftime("%H:%M")}
     await _save(context, profile, "jobs", data)
     defaults = context.services.settings.jobs
     await say(
         update,
-        rota_texts.plan_jobs(defaults),
+        plan_texts.jobs(defaults),
         flows.cancel_keyboard(PLAN_FLOW, [("Use these", PlanDefaultJobs())]),
     )
 
@@ -530,23 +321,44 @@ async def plan_default_jobs(
     )
 
 
+# --- the review, and creating it all ---------------------------------------------------------
+
+
 async def _review(
     update: Update, context: BotContext, profile: Profile, data: dict[str, Any]
 ) -> None:
-    # Still waiting for jobs: typing another list now changes the plan under review.
+    """What each location makes of the plan. Still waiting for jobs: typing another list now
+    changes the plan under review."""
+    services = context.services
+    if data.get("everywhere"):
+        run = await locations.managed_by(services.db, actor_telegram_id=profile.telegram_id)
+        ids = [place.location_id for place in run]
+    else:
+        ids = choose.chosen(data)
+    data |= {"ids": ids}
     await _save(context, profile, "jobs", data)
     plan = _plan(data)
-    services = context.services
-    count = len(rota.session_times(plan, services.settings.timezone, after=services.now()))
-    if count == 0:
-        await say(update, rota_texts.plan_empty())
+    per_location = len(rota_plan.times_of(plan, services.settings.timezone, services.now()))
+    if per_location == 0 or not ids:
+        await say(update, plan_texts.empty() if ids else plan_texts.no_longer_open())
         return
-    if count > rota.MAX_SESSIONS_PER_PLAN:
-        await say(update, rota_texts.plan_too_many(count, rota.MAX_SESSIONS_PER_PLAN))
+    if per_location * len(ids) > rota_plan.MAX_SESSIONS:
+        await say(update, plan_texts.too_many(per_location * len(ids), rota_plan.MAX_SESSIONS))
+        return
+    outlook = await rota_plan.review(
+        services.db,
+        actor_telegram_id=profile.telegram_id,
+        plan=plan,
+        tz=services.settings.timezone,
+        now=services.now(),
+    )
+    if outlook.new == 0:  # nothing to create: the plan is over
+        await flows.finish(context, profile.telegram_id, PLAN_FLOW)
+        await say(update, plan_texts.nothing_new(outlook))
         return
     await say(
         update,
-        rota_texts.plan_review(plan, data["location"], count),
+        plan_texts.review(plan, outlook),
         keyboard([("✅ Create them", PlanCreate())], flows.cancel_row(PLAN_FLOW)),
     )
 
@@ -557,40 +369,36 @@ async def plan_create(
 ) -> None:
     services = context.services
     draft = await drafts.load(services.db, telegram_id=profile.telegram_id, flow=PLAN_FLOW)
-    data = dict(draft.data) if draft is not None else {}
-    if "created" in data:  # a double tap: the same answer again
-        await show(
-            update,
-            rota_texts.plan_created(
-                rota.Created(created=data["created"], existing=data["existing"]), data["location"]
-            ),
-        )
+    if draft is not None and "answer" in draft.data:  # a double tap: the same answer again
+        await show(update, str(draft.data["answer"]))
         return
-    if await _draft_data(update, context, profile, "jobs") is None:
+    data = await _draft_data(update, context, profile, "ids")
+    if data is None:
         return
-    plan = _plan(data)
     try:
-        created = await rota.create_sessions(
+        outlook = await rota_plan.create(
             services.db,
             actor_telegram_id=profile.telegram_id,
-            plan=plan,
+            plan=_plan(data),
             tz=services.settings.timezone,
             now=services.now(),
         )
-    except ValueError:
-        await show(update, rota_texts.plan_empty())
+    except ValueError:  # begun since the review, or every day left out
+        await flows.finish(context, profile.telegram_id, PLAN_FLOW)
+        await show(update, plan_texts.empty())
         return
+    answer = plan_texts.created(outlook)
     # Kept, finished, so a second tap can repeat the answer.
     await drafts.save(
         services.db,
         telegram_id=profile.telegram_id,
         flow=PLAN_FLOW,
         awaiting=None,
-        data=data | {"created": created.created, "existing": created.existing},
+        data=data | {"answer": answer},
         now=services.now(),
         finished=True,
     )
-    await show(update, rota_texts.plan_created(created, data["location"]))
+    await show(update, answer)
 
 
 # --- the plan's draft ------------------------------------------------------------------------
@@ -619,14 +427,14 @@ async def _draft_data(
     if draft is None:
         return None
     if needs not in draft.data:
-        await show(update, rota_texts.plan_expired())
+        await show(update, plan_texts.expired())
         return None
     return dict(draft.data)
 
 
-def _plan(data: dict[str, Any]) -> SessionPlan:
-    return SessionPlan(
-        location_id=int(data["location_id"]),
+def _plan(data: dict[str, Any]) -> Plan:
+    return Plan(
+        location_ids=tuple(int(i) for i in data.get("ids", [])),
         first_day=date.fromisoformat(data["first"]),
         last_day=date.fromisoformat(data["last"]),
         weekdays=frozenset(int(day) for day in data["weekdays"]),

@@ -3,24 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from handlers.texts import CONTINUE, esc
+from handlers.texts import esc
 from storage.locations import FIELD_LIMITS, Field, LocationInfo
 from storage.models import BookingStatus, CheckStatus
 from storage.people import Profile
 from storage.rota import (
-    MAX_PLACES_PER_JOB,
     BookingView,
     BookOutcome,
     BookResult,
     CancelResult,
-    Created,
-    JobSpec,
     JobView,
     OfferResult,
-    SessionPlan,
     SessionsPage,
     SessionView,
 )
@@ -464,122 +460,5 @@ def location_archived(location: LocationInfo) -> str:
     return "Restored: it is open again."
 
 
-# --- coordinators: planning sessions ---------------------------------------------------------
-
-
-def plan_no_locations() -> str:
-    return "There are no locations to plan for yet. Add one with /locations."
-
-
-def plan_where() -> str:
-    return "Let's plan lunch sessions. <b>Where?</b>"
-
-
-def plan_dates(location: str) -> str:
-    return (
-        f"Sessions at <b>{esc(location)}</b>. <b>Which dates?</b> Send the first and last "
-        "day, like <i>27/07/2026 - 28/08/2026</i>, or one date for a single session; or "
-        "/cancel."
-    )
-
-
-def plan_dates_invalid(max_days: int) -> str:
-    return (
-        "Please send two dates like 27/07/2026 - 28/08/2026 (or one date), from today to "
-        f"a year ahead, and at most {max_days} days apart; or /cancel. (A lunch that already "
-        "happened without being planned is recorded from /today: ➕ Record an unplanned "
-        "lunch.)"
-    )
-
-
-def plan_weekdays(first: date, last: date) -> str:
-    return (
-        f"From {first:%a %-d %b} to {last:%a %-d %b %Y}. <b>On which days?</b> Tap to "
-        f"choose, then {CONTINUE}."
-    )
-
-
-def plan_no_weekdays() -> str:
-    return "Please choose at least one day."
-
-
-def plan_times() -> str:
-    return "<b>What time?</b> Send the start and end, like <i>11:30-13:30</i>; or /cancel."
-
-
-def plan_times_invalid() -> str:
-    return "Please send the times like 11:30-13:30, ending after they start; or /cancel."
-
-
-def plan_jobs(defaults: tuple[JobSpec, ...]) -> str:
-    return (
-        f"<b>Which jobs, and how many people?</b> Usually: {jobs_summary(defaults)}. Tap "
-        "<b>Use these</b>, or send your own like <i>cook 3, server 3, driver 1</i>."
-    )
-
-
-def plan_jobs_invalid() -> str:
-    return (
-        f"Please send jobs like <i>cook 3, server 3, driver 1</i>: each a name and 1 to "
-        f"{MAX_PLACES_PER_JOB} places; or /cancel."
-    )
-
-
-def jobs_summary(jobs: tuple[JobSpec, ...]) -> str:
-    return ", ".join(
-        f"{esc(j.job)} x{j.places}" + (" (needs a check)" if j.needs_check else "") for j in jobs
-    )
-
-
-def plan_review(plan: SessionPlan, location: str, count: int) -> str:
-    if plan.first_day == plan.last_day:
-        when = f"{plan.first_day:%a %-d %b %Y}"
-    else:
-        days = ", ".join(WEEKDAYS[d] for d in sorted(plan.weekdays))
-        when = f"every {days}, from {plan.first_day:%a %-d %b} to {plan.last_day:%a %-d %b %Y}"
-    return (
-        f"<b>Ready to create {plural(count, 'session')}</b> at <b>{esc(location)}</b>:\n"
-        f"• {when}\n"
-        f"• {plan.start:%H:%M}-{plan.end:%H:%M}\n"
-        f"• {jobs_summary(plan.jobs)}\n\n"
-        "Sessions that already exist at the same time are left as they are. To change the "
-        "jobs, send them again."
-    )
-
-
 def plural(count: int, noun: str, many: str | None = None) -> str:
     return f"{count} {noun if count == 1 else many or noun + 's'}"
-
-
-def plan_empty() -> str:
-    return (
-        "Those dates have none of the chosen days, so there is nothing to create. Start "
-        "again with /newsessions."
-    )
-
-
-def plan_too_many(count: int, limit: int) -> str:
-    return (
-        f"That would be {count} sessions; please plan at most {limit} at a time. Start "
-        "again with /newsessions."
-    )
-
-
-def plan_expired() -> str:
-    return (
-        "That button belongs to another step of this plan, so nothing was changed. Carry on "
-        "from the newest message, or send /newsessions to start again."
-    )
-
-
-def plan_created(created: Created, location: str) -> str:
-    if created.created == 0:
-        return (
-            f"Nothing new: the plan's {plural(created.existing, 'session')} at "
-            f"{esc(location)} already existed, so none were added. See them with /sessions."
-        )
-    existing = f" ({created.existing} already existed)" if created.existing else ""
-    return (
-        f"✅ Created {plural(created.created, 'session')} at {esc(location)}{existing}. "
-        "Volunteers can book them now with /sessions."
-    )

@@ -26,6 +26,7 @@ from handlers import (
 from handlers.common import Row, button, keyboard, pager, say, show
 from handlers.context import BotContext, Services
 from handlers.exports_sheet import SignInSheet  # (exports)
+from handlers.jobs_texts import jobs_button  # (session jobs)
 from storage import drafts, locations, rota, siteday
 from storage.errors import Clash, NotFound
 from storage.models import BookingStatus, Role
@@ -173,6 +174,14 @@ class OpenSessionAdmin:
 @callbacks.action("dt")
 @dataclass(frozen=True)
 class AskTimes:
+    session_id: int
+
+
+@callbacks.action("nj")
+@dataclass(frozen=True)
+class EditJobs:
+    """The session's jobs and places, to change (handlers/session_jobs.py)."""
+
     session_id: int
 
 
@@ -909,6 +918,7 @@ async def _show_card(
             for job in view.jobs
             if job.free > 0
         ]
+        rows.append([(jobs_button(), EditJobs(view.session_id))])
         rows.append(
             [
                 (site_texts.change_times_button(), AskTimes(view.session_id)),

@@ -113,23 +113,6 @@ class Lead:
     phone: str | None
 
 
-@dataclass(frozen=True, kw_only=True)
-class ExportPlace:
-    location_id: int
-    name: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class LocationChoices:
-    """A page of the locations a coordinator may export, matching a search."""
-
-    shown: list[ExportPlace]
-    matching: int
-    total: int  # every location they may export, search or not
-    chosen: list[ExportPlace]  # those chosen so far, by name
-    whole_programme: bool
-
-
 def period_problem(first: date, last: date, *, today: date) -> PeriodProblem | None:
     """What is wrong with a period asked for, if anything: a rota looks back as far as reports
     do (five years) and ahead as far as plans (a year)."""
@@ -189,47 +172,6 @@ async def holiday_left(
             break
         last = day
     return today, last
-
-
-async def location_choices(
-    db: Database,
-    *,
-    actor_telegram_id: int,
-    search: str,
-    chosen: Collection[int],
-    offset: int,
-    limit: int,
-) -> LocationChoices:
-    """The open locations a coordinator may export (a site lead's own), by name, `limit` from
-    `offset`, whose name holds `search` (any case); and those of `chosen` they may export."""
-    async with db.read() as session:
-        scope = await _scope(session, actor_telegram_id)
-        allowed = select(Location).where(Location.archived_at.is_(None))
-        if scope is not None:
-            allowed = allowed.where(Location.id.in_(scope))
-        total = await _count(session, allowed)
-        query = allowed
-        if search:
-            query = query.where(func.lower(Location.name).contains(search.lower(), autoescape=True))
-        matching = await _count(session, query) if search else total
-        by_name = (func.lower(Location.name), Location.id)
-        shown = (await session.scalars(query.order_by(*by_name).offset(offset).limit(limit))).all()
-        picked = (
-            (
-                await session.scalars(
-                    allowed.where(Location.id.in_(sorted(set(chosen)))).order_by(*by_name)
-                )
-            ).all()
-            if chosen
-            else []
-        )
-    return LocationChoices(
-        shown=[ExportPlace(location_id=row.id, name=row.name) for row in shown],
-        matching=matching,
-        total=total,
-        chosen=[ExportPlace(location_id=row.id, name=row.name) for row in picked],
-        whole_programme=scope is None,
-    )
 
 
 async def rota(

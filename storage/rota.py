@@ -1328,6 +1328,14 @@ async def withdraw(
     return len(rows)
 
 
+async def release_place(
+    session: AsyncSession, job_id: int, now: datetime, offer_window: OfferWindow | timedelta
+) -> None:
+    """A held place came free, inside the caller's transaction (a job given more places, in
+    storage.session_jobs): offered to the first on the waitlist, or given back."""
+    await _release(session, job_id, now, offer_window)
+
+
 # --- inside the transactions ------------------------------------------------------------------
 
 

@@ -13,6 +13,15 @@ separated by commas, semicolons (Excel where a comma is the decimal point) or ta
 plain "CSV (Comma delimited)" is Windows-1252, not UTF-8: when it holds anything beyond plain
 ASCII ("St Mark’s") it is refused with how to save it as UTF-8, rather than guessed at.
 
+An Excel or LibreOffice workbook (.xlsx, .xls, .ods) is refused with the same advice: it is not
+text, and reading it would mean guessing which sheet and which cells.
+
+The same rules serve the command line (`import_sessions`, run by whoever runs the bot) and a
+coordinator who sends the file to the bot in chat (`review` first, writing nothing, then
+`import_sessions` with their `actor_telegram_id`: a site lead imports only at their own
+locations, and only a coordinator of the whole programme adds new ones). The sessions are
+inserted in bulk (storage.rota_plan.insert_sessions): a summer at 200 locations is 8,000 rows.
+
 `example(today)` is a sample file for the coming week, so that the README's example imports on
 whatever day someone follows it.
 """
@@ -27,16 +36,21 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import audit, dates
 from storage.db import Database
-from storage.models import JOB_NAME_MAX, LOCATION_NAME_MAX, Location
-from storage.rota import MAX_PLACES_PER_JOB, JobSpec, add_sessions
+from storage.models import JOB_NAME_MAX, LOCATION_NAME_MAX, Location, LunchSession, Role
+from storage.roles import coordinator_scope, require_role
+from storage.rota import MAX_PLACES_PER_JOB, JobSpec
+from storage.rota_plan import NewSession, insert_sessions
 from storage.text import one_line, whole_number
 
 FIXED_COLUMNS = ("location", "date", "start", "end")
-MAX_ROWS = 5_000
+MAX_ROWS = 10_000  # a summer of 8,000 sessions at 200 locations, with room to spare
 MAX_ERRORS_SHOWN = 20
+# Workbooks are zip files (.xlsx, .ods) or OLE2 compound files (.xls), never text.
+WORKBOOK_SIGNATURES = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
 DELIMITERS = (",", ";", "\t")
 SAVE_AS_UTF8 = (
     "save it again as UTF-8: in Excel, File > Save As > “CSV UTF-8 (Comma delimited) (*.csv)”; "
@@ -66,10 +80,31 @@ class ImportResult:
     existing: int
     errors: list[str]
     new_locations: list[str] = field(default_factory=list)
+    locations: int = 0  # the locations the sessions are at
+
+
+@dataclass(frozen=True, kw_only=True)
+class ImportReview:
+    """What importing a file would do, before anything is written."""
+
+    sessions: int  # the sessions the file describes (its rows that are right)
+    new: int  # to add (at new locations too, if they are added)
+    existing: int  # already in the bot: left as they are
+    locations: int  # the locations the file names
+    first: date | None  # the first and last day, in the programme's time zone
+    last: date | None
+    errors: list[str]  # every problem, by line, but locations not in the bot yet
+    # Named in the file but not in the bot: added if asked (by a programme coordinator), else
+    # each line naming one is a problem.
+    new_locations: list[str] = field(default_factory=list)
 
 
 def decode(data: bytes) -> str:
     """The text of a CSV file as a spreadsheet saved it; raises Unreadable."""
+    if data.startswith(WORKBOOK_SIGNATURES):
+        raise Unreadable(
+            f"this is a spreadsheet workbook (Excel or LibreOffice), not a CSV file; {SAVE_AS_UTF8}"
+        )
     try:
         if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             return data.decode("utf-16")  # Excel's "Unicode Text"
@@ -114,48 +149,21 @@ async def import_sessions(
     jobs_needing_check: frozenset[str],
     now: datetime,
     create_locations: bool = False,
+    actor_telegram_id: int | None = None,
 ) -> ImportResult:
+    """Import the file, all or nothing. `actor_telegram_id`: the coordinator who sent it in chat
+    (None: the command line, whose operator runs the bot)."""
     rows, errors = _parse(text, tz, jobs_needing_check)
-    today = now.astimezone(tz).date()
-    for row in rows:
-        if row.starts_at <= now:
-            errors.append(f"line {row.line}: {BEGUN}")
-        elif not dates.PLANNING.holds(today, row.starts_at.astimezone(tz).date()):
-            # The bot's own window for planning: a year's slip (2062 for 2026) is caught.
-            errors.append(f"line {row.line}: {TOO_FAR}")
     async with db.transaction() as session:
-        names = {
-            name.lower(): (location_id, archived)
-            for location_id, name, archived in (
-                await session.execute(
-                    select(Location.id, Location.name, Location.archived_at.is_not(None))
-                )
-            )
-            .tuples()
-            .all()
-        }
-        missing: dict[str, str] = {}  # lower case: as first written
-        for row in rows:
-            found = names.get(row.location.lower())
-            if found is None and create_locations:
-                if len(row.location) > LOCATION_NAME_MAX:
-                    errors.append(
-                        f"line {row.line}: a location's name has at most {LOCATION_NAME_MAX} "
-                        "characters"
-                    )
-                missing.setdefault(row.location.lower(), row.location)
-            elif found is None:
-                errors.append(
-                    f"line {row.line}: no location called “{row.location}” (check the "
-                    "spelling, add it in the bot with /locations, or import with "
-                    "--create-locations to add it)"
-                )
-            elif found[1]:
-                errors.append(f"line {row.line}: “{row.location}” is archived")
+        actor, scope = await _actor(session, actor_telegram_id)
+        found = await _assess(
+            session, rows, errors, tz=tz, now=now, scope=scope, create=create_locations
+        )
+        errors += found.missing_lines if not create_locations else []
         if errors:
-            errors.sort(key=lambda error: int(error.split()[1].rstrip(":")))  # by line
-            return ImportResult(created=0, existing=0, errors=errors[:MAX_ERRORS_SHOWN])
-        for name in missing.values():
+            return ImportResult(created=0, existing=0, errors=_by_line(errors)[:MAX_ERRORS_SHOWN])
+        names = found.names
+        for name in found.missing.values():
             location = Location(name=name, created_at=now)
             session.add(location)
             await session.flush()
@@ -163,31 +171,180 @@ async def import_sessions(
             audit.record(
                 session,
                 at=now,
-                actor_id=None,
+                actor_id=actor,
                 action="location.created",
                 subject=("location", location.id),
                 by="import",
             )
-        created = 0
-        for row in rows:
-            location_id = names[row.location.lower()][0]
-            created += await add_sessions(
-                session, location_id, [(row.starts_at, row.ends_at)], row.jobs, now
+        wanted = [
+            NewSession(
+                location_id=names[row.location.lower()][0],
+                starts_at=row.starts_at,
+                ends_at=row.ends_at,
+                jobs=row.jobs,
             )
+            for row in rows
+            if (names[row.location.lower()][0], row.starts_at) not in found.there
+        ]
+        created = sum((await insert_sessions(session, wanted, now)).values())
         audit.record(
             session,
             at=now,
-            actor_id=None,
+            actor_id=actor,
             action="sessions.imported",
             created=created,
             rows=len(rows),
+            new_locations=len(found.missing),
         )
         return ImportResult(
             created=created,
             existing=len(rows) - created,
             errors=[],
-            new_locations=list(missing.values()),
+            new_locations=list(found.missing.values()),
+            locations=len({row.location.lower() for row in rows}),
         )
+
+
+async def review(
+    db: Database,
+    text: str,
+    *,
+    tz: ZoneInfo,
+    jobs_needing_check: frozenset[str],
+    now: datetime,
+    actor_telegram_id: int,
+) -> ImportReview:
+    """What importing the file would do, writing nothing: every problem by line, and the
+    locations it names that are not in the bot yet (which a programme coordinator may add; for
+    a site lead they are problems, as locations outside their own are)."""
+    rows, errors = _parse(text, tz, jobs_needing_check)
+    async with db.read() as session:
+        _, scope = await _actor(session, actor_telegram_id)
+        found = await _assess(session, rows, errors, tz=tz, now=now, scope=scope, create=True)
+    if scope is not None:  # a site lead adds no location: each line naming one is a problem
+        errors += found.missing_lines
+    new_names = {name.lower() for name in found.missing.values()}
+    existing = sum(
+        1
+        for row in rows
+        if row.location.lower() not in new_names
+        and (found.names.get(row.location.lower(), (0, False))[0], row.starts_at) in found.there
+    )
+    days = [row.starts_at.astimezone(tz).date() for row in rows]
+    return ImportReview(
+        sessions=len(rows),
+        new=len(rows) - existing,
+        existing=existing,
+        locations=len({row.location.lower() for row in rows}),
+        first=min(days, default=None),
+        last=max(days, default=None),
+        errors=_by_line(errors),
+        new_locations=[] if scope is not None else list(found.missing.values()),
+    )
+
+
+@dataclass
+class _Assessment:
+    names: dict[str, tuple[int, bool]]  # lower case: the location's id, and if it is archived
+    missing: dict[str, str]  # lower case: as first written, for locations not in the bot
+    missing_lines: list[str]  # the problem of each line naming one, if they are not added
+    there: set[tuple[int, datetime]]  # (location, start) of the sessions already in the bot
+
+
+async def _assess(
+    session: AsyncSession,
+    rows: list[_Row],
+    errors: list[str],
+    *,
+    tz: ZoneInfo,
+    now: datetime,
+    scope: frozenset[int] | None,
+    create: bool,
+) -> _Assessment:
+    """The rules that need the database, adding to `errors`: sessions begun or too far ahead,
+    locations archived or (for a site lead) not theirs, and which sessions already exist."""
+    today = now.astimezone(tz).date()
+    for row in rows:
+        if row.starts_at <= now:
+            errors.append(f"line {row.line}: {BEGUN}")
+        elif not dates.PLANNING.holds(today, row.starts_at.astimezone(tz).date()):
+            # The bot's own window for planning: a year's slip (2062 for 2026) is caught.
+            errors.append(f"line {row.line}: {TOO_FAR}")
+    names = {
+        name.lower(): (location_id, archived)
+        for location_id, name, archived in (
+            await session.execute(
+                select(Location.id, Location.name, Location.archived_at.is_not(None))
+            )
+        )
+        .tuples()
+        .all()
+    }
+    missing: dict[str, str] = {}
+    missing_lines: list[str] = []
+    for row in rows:
+        found = names.get(row.location.lower())
+        if scope is not None and (found is None or found[0] not in scope):
+            errors.append(
+                f"line {row.line}: “{row.location}” is not one of your locations (a site lead "
+                "imports sessions at their own; ask a programme coordinator)"
+            )
+        elif found is None:
+            if create and len(row.location) > LOCATION_NAME_MAX:
+                errors.append(
+                    f"line {row.line}: a location's name has at most {LOCATION_NAME_MAX} characters"
+                )
+            missing.setdefault(row.location.lower(), row.location)
+            missing_lines.append(
+                f"line {row.line}: no location called “{row.location}” (check the "
+                "spelling, add it in the bot with /locations, or import with "
+                "--create-locations to add it)"
+            )
+        elif found[1]:
+            errors.append(f"line {row.line}: “{row.location}” is archived")
+    known = [
+        (names[row.location.lower()][0], row.starts_at)
+        for row in rows
+        if row.location.lower() in names
+    ]
+    return _Assessment(
+        names=names,
+        missing=missing,
+        missing_lines=missing_lines,
+        there=await _existing(session, known),
+    )
+
+
+async def _existing(
+    session: AsyncSession, wanted: list[tuple[int, datetime]]
+) -> set[tuple[int, datetime]]:
+    """Which of these (location, start) already hold a session: one query over the locations
+    and days the file spans, matched here."""
+    if not wanted:
+        return set()
+    starts = [starts_at for _, starts_at in wanted]
+    rows = await session.execute(
+        select(LunchSession.location_id, LunchSession.starts_at).where(
+            LunchSession.location_id.in_({location_id for location_id, _ in wanted}),
+            LunchSession.starts_at >= min(starts),
+            LunchSession.starts_at <= max(starts),
+        )
+    )
+    return set(rows.tuples().all()) & set(wanted)
+
+
+async def _actor(
+    session: AsyncSession, telegram_id: int | None
+) -> tuple[int | None, frozenset[int] | None]:
+    """Who imports (None: the command line) and the locations they are limited to, if any."""
+    if telegram_id is None:
+        return None, None
+    actor = await require_role(session, telegram_id, Role.COORDINATOR)
+    return actor.id, await coordinator_scope(session, actor.id)
+
+
+def _by_line(errors: list[str]) -> list[str]:
+    return sorted(errors, key=lambda error: int(error.split()[1].rstrip(":")))
 
 
 def _parse(

@@ -156,11 +156,14 @@ async def test_every_list_screen_at_500_locations_and_10000_people_pages_and_sea
     await rachel.tap("« All locations")
     assert "Showing 1-8 of 500." in rachel.last.text
 
-    # /newsessions: the locations, then a step of its own.
+    # /newsessions: the locations, several ticked, then a step of its own.
     await rachel.send("/newsessions")
+    assert rachel.last.labels()[0] == "✅ All 500 locations"
     await exercise(rachel, "club 321", label(321))
     await rachel.send("club 321")
     await rachel.tap(label(321))
+    assert choose_texts.label(location_name(321), choose_texts.PICKED) in rachel.last.labels()
+    await rachel.tap("Continue ▶ (1 chosen)")
     assert "Which dates?" in rachel.last.text
     await rachel.send("/cancel")
 

@@ -33,8 +33,10 @@ from handlers import (
     homes,
     impact,
     planning,
+    planning_locations,
     referral_form,
     schools,
+    session_jobs,
     siteday,
     texts,
     triage,
@@ -224,8 +226,7 @@ async def _share_win(world: World) -> SimUser:
 
 async def _plan_to(world: World, field: str) -> None:
     rachel = world.bot.user(RACHEL, "Rachel")
-    await rachel.send("/newsessions")
-    await _tap(rachel, planning.PlanAt(location_id=world.location_id))
+    await rachel.send("/newsessions")  # St Mark's, the one location: its dates are asked
     if field == "dates":
         return
     await rachel.send("03/08/2026 - 07/08/2026")
@@ -236,6 +237,17 @@ async def _plan_to(world: World, field: str) -> None:
 
 
 Reach = Callable[[World], Awaitable[None]]
+
+
+async def _job_places(world: World) -> None:
+    """Wednesday's session, still to come: how many places its first job has."""
+    view = await rota.session_view(world.bot.services.db, world.next_session_id)
+    assert view is not None
+    await _tap(world.bot.user(RACHEL, "Rachel"), session_jobs.AskPlaces(job_id=view.jobs[0].job_id))
+
+
+async def _new_job(world: World) -> None:
+    await _tap(world.bot.user(RACHEL, "Rachel"), session_jobs.AddJob(world.next_session_id))
 
 
 @dataclass(frozen=True)
@@ -371,14 +383,14 @@ STEPS: dict[str, TextStep] = {
         ),
     ),
     "new location's name": TextStep(
-        RACHEL, _tapping(RACHEL, lambda _w: planning.NewLocation(), first="/locations")
+        RACHEL, _tapping(RACHEL, lambda _w: planning_locations.NewLocation(), first="/locations")
     ),
     **{
         f"location's {field.value}": TextStep(
             RACHEL,
             _tapping(
                 RACHEL,
-                lambda w, field=field: planning.EditLocation(
+                lambda w, field=field: planning_locations.EditLocation(
                     location_id=w.location_id, field=field
                 ),
                 first="/locations",
@@ -425,6 +437,8 @@ STEPS: dict[str, TextStep] = {
         photo=True,
     ),
     "did-not-run reason": TextStep(RACHEL, _not_run_reason),
+    "a session job's places": TextStep(RACHEL, _job_places),
+    "a session's new job": TextStep(RACHEL, _new_job),
     **{
         f"unplanned lunch's {field}": TextStep(RACHEL, _unplanned_step(field))
         for field in ("times", "meals", "children")

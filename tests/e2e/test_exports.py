@@ -20,7 +20,8 @@ from pypdf import PdfReader
 from bot.harness import Rehearsal
 from bot.sandbox import SimUser
 from handlers import callbacks
-from handlers.exports import ExportAll, ExportToggle
+from handlers.choose import Pick
+from handlers.exports import ROTA_LIST, ExportAll
 from handlers.exports_sheet import SignInSheet
 from storage import audit, locations, people, referrals, rota
 from storage.exports import ROTA_HEADER
@@ -213,11 +214,11 @@ async def test_rachel_chooses_a_location_by_typing_part_of_its_name(
     await rachel.send("/export")
     await rachel.tap("Next week (27 Jul – 2 Aug 2026)")
     await rachel.send("river")
-    assert "Locations with “river” in their name: 1-1 of 1." in rachel.last.text
+    assert "🔎 Matching “river”: 1-1 of 1." in rachel.last.text
     await rachel.tap("Riverside")
     assert "Chosen: Riverside" in rachel.last.text
     assert "✓ Riverside" in rachel.last.labels()
-    await rachel.tap("🔎 Show all")
+    await rachel.tap("✖ Clear search")
     assert "St Mark's" in rachel.last.labels()
     await rachel.tap("Continue ▶ (1 chosen)")
     assert "4 sessions at 1 location, 24 places: 1 filled, 23 open" in rachel.messages[-2].text
@@ -382,7 +383,7 @@ async def test_others_are_refused_kindly_and_forged_buttons_change_nothing(
     assert priya.last.text.startswith("Sorry, that is outside the locations you lead")
     await priya.send("/export")
     await priya.tap("🖨 A session's sign-in sheet")
-    await priya.tap_data(callbacks.encode(ExportToggle(riverside, 0)))
+    await priya.tap_data(callbacks.encode(Pick(ROTA_LIST, riverside, 0)))
     assert _documents(priya) == 0
     refused = await audit.recent(bot.services.db, action="access.refused")
     assert len(refused) >= 3
@@ -393,7 +394,7 @@ async def test_others_are_refused_kindly_and_forged_buttons_change_nothing(
     assert rachel.last.text.startswith("Sorry, I can't find that any more")
     await rachel.send("/export")
     await rachel.tap("Next week (3 Aug – 9 Aug 2026)")
-    await rachel.tap_data(callbacks.encode(ExportToggle(999_999, 0)))
+    await rachel.tap_data(callbacks.encode(Pick(ROTA_LIST, 999_999, 0)))
     assert rachel.last.text.startswith("Sorry, I can't find that any more")
     await rachel.tap_data("xk:abc")
     assert (
@@ -452,9 +453,9 @@ async def test_with_500_locations_the_choice_is_paged_and_searchable(
     await rachel.tap("Site 009")
     assert "Chosen: Site 009" in rachel.last.text
     await rachel.send("site 42")
-    assert "Locations with “site 42” in their name: 1-8 of 10." in rachel.last.text
+    assert "🔎 Matching “site 42”: 1-8 of 10." in rachel.last.text
     await rachel.send("Site 420")
-    assert "Locations with “Site 420” in their name: 1-1 of 1." in rachel.last.text
+    assert "🔎 Matching “Site 420”: 1-1 of 1." in rachel.last.text
     await rachel.tap("Site 420")
     await rachel.tap("Continue ▶ (2 chosen)")
     assert "No lunch sessions run at those locations" in rachel.last.text

@@ -18,8 +18,10 @@ from handlers import (
     homes,
     impact,
     planning,
+    planning_locations,
     profile,
     referral_form,
+    rota_upload,
     schools,
     siteday,
     texts,
@@ -75,8 +77,10 @@ def test_every_form_has_a_name_and_a_command_to_start_it_again() -> None:
         homes,
         impact,
         planning,
+        planning_locations,
         profile,
         referral_form,
+        rota_upload,
         schools,
         siteday,
         triage,
@@ -98,9 +102,8 @@ def test_every_form_has_a_name_and_a_command_to_start_it_again() -> None:
 
 async def test_cancel_at_the_weekday_picker_ends_the_plan(bot: Rehearsal, clock: Clock) -> None:
     rachel = await coordinator_with_a_location(bot, clock)
-    await rachel.send("/newsessions")
-    assert rachel.last.labels() == ["St Mark's", CANCEL]
-    await rachel.tap("St Mark's")
+    await rachel.send("/newsessions")  # the one location: straight to its dates
+    assert "Sessions at St Mark's. Which dates?" in rachel.last.text
     assert rachel.last.labels() == [CANCEL]  # the dates are typed; Cancel is still there
     await rachel.send("27/07/2026 - 31/07/2026")
     picker = rachel.last
@@ -126,11 +129,15 @@ async def test_cancel_at_the_weekday_picker_ends_the_plan(bot: Rehearsal, clock:
 
 async def test_cancel_at_the_location_picker_closes_it(bot: Rehearsal, clock: Clock) -> None:
     rachel = await coordinator_with_a_location(bot, clock)
+    await locations.create(bot.services.db, actor_telegram_id=RACHEL, name="Riverside", now=clock())
     await rachel.send("/newsessions")
     where = rachel.last
+    assert where.labels() == ["✅ All 2 locations", "Riverside", "St Mark's", CANCEL]
+    await rachel.tap("St Mark's")
+    assert where.labels()[-2:] == ["Continue ▶ (1 chosen)", CANCEL]
     await rachel.send("/cancel")
     assert rachel.last.text == "Cancelled: planning sessions. Nothing was changed."
-    await rachel.tap("St Mark's", message=where)
+    await rachel.tap("Riverside", message=where)
     assert where.text == texts.form_closed("plan")
     assert await open_drafts(bot, RACHEL) == []
 
@@ -138,7 +145,6 @@ async def test_cancel_at_the_location_picker_closes_it(bot: Rehearsal, clock: Cl
 async def test_every_step_of_a_plan_has_its_own_cancel(bot: Rehearsal, clock: Clock) -> None:
     rachel = await coordinator_with_a_location(bot, clock)
     await rachel.send("/newsessions")
-    await rachel.tap("St Mark's")
     await rachel.send("27/07/2026 - 31/07/2026")
     await rachel.tap(texts.CONTINUE)
     assert rachel.last.labels() == [CANCEL]  # the times
@@ -158,7 +164,6 @@ async def test_every_step_of_a_plan_has_its_own_cancel(bot: Rehearsal, clock: Cl
 async def test_a_finished_plan_is_not_cancelled(bot: Rehearsal, clock: Clock) -> None:
     rachel = await coordinator_with_a_location(bot, clock)
     await rachel.send("/newsessions")
-    await rachel.tap("St Mark's")
     await rachel.send("27/07/2026 - 31/07/2026")
     await rachel.tap(texts.CONTINUE)
     await rachel.send("11:30-13:30")

@@ -21,7 +21,7 @@ from storage.referrals import ReferralForm
 from tests.conftest import RACHEL
 from tests.e2e.test_joining import register
 from tests.e2e.test_referral_form import AGREED, SEND, hillside
-from tests.e2e.test_rota import add_location
+from tests.e2e.test_rota import add_location, choose_where
 from tests.e2e.test_triage import ALLERGY as NEEDS
 from tests.e2e.test_triage import OKAFOR, lunches, referred
 from tests.support import Clock
@@ -58,8 +58,7 @@ async def test_dates_far_ahead_or_long_ago_are_refused_wherever_they_are_typed(
 
     rachel = bot.user(RACHEL, "Rachel")
     await add_location(rachel, "Hope Hall", "1 Hope Street")
-    await rachel.send("/newsessions")
-    await rachel.tap("Hope Hall")
+    await choose_where(rachel, "Hope Hall")
     await rachel.send(FAR_AHEAD)
     assert "from today to a year ahead" in rachel.last.text
     await rachel.send("27/07/2026 - 31/07/2026")

@@ -7,6 +7,7 @@ from bot.harness import Clock, Rehearsal
 from storage import rota
 from tests.conftest import RACHEL
 from tests.e2e.test_joining import register
+from tests.e2e.test_rota import choose_where
 
 
 async def test_a_half_planned_week_and_a_renaming_continue_after_a_restart(
@@ -18,8 +19,7 @@ async def test_a_half_planned_week_and_a_renaming_continue_after_a_restart(
         await rachel.send("/locations")
         await rachel.tap("➕ Add a location")
         await rachel.send("St Mark's")
-        await rachel.send("/newsessions")
-        await rachel.tap("St Mark's")
+        await choose_where(rachel, "St Mark's")
         await rachel.send("27/07/2026 - 30/07/2026")
         await rachel.tap("Continue ▶")
         assert "What time?" in rachel.last.text

@@ -24,9 +24,17 @@ async def add_location(rachel: SimUser, name: str, address: str) -> None:
     assert f"Address: {address}" in rachel.last.text
 
 
-async def plan_week(rachel: SimUser, location: str, jobs: str | None = None) -> None:
+async def choose_where(rachel: SimUser, location: str) -> None:
+    """/newsessions, at one location: ticked in the list (with one location, there is no list)."""
     await rachel.send("/newsessions")
-    await rachel.tap(location)
+    if "Which dates?" not in rachel.last.text:
+        await rachel.tap(location)
+        await rachel.tap("Continue ▶ (1 chosen)")
+    assert f"Sessions at {location}. Which dates?" in rachel.last.text
+
+
+async def plan_week(rachel: SimUser, location: str, jobs: str | None = None) -> None:
+    await choose_where(rachel, location)
     await rachel.send("27/07/2026 - 31/07/2026")
     assert "On which days?" in rachel.last.text
     await rachel.tap("✓ Fri")  # Monday to Thursday only
@@ -66,19 +74,19 @@ async def test_a_week_is_planned_booked_and_a_place_passes_down_the_waitlist(
     await add_location(rachel, "Riverside community centre", "1 Quay Street")
     await plan_week(rachel, "St Mark's church hall", "cook 3, server 3, driver 1")
     await plan_week(rachel, "Riverside community centre")
-    # The same plan again makes nothing twice.
-    await rachel.send("/newsessions")
-    await rachel.tap("Riverside community centre")
+    # The same plan again makes nothing twice: the review says so, and offers no Create.
+    await choose_where(rachel, "Riverside community centre")
     await rachel.send("27/07/2026 - 31/07/2026")
     await rachel.tap("✓ Fri")
     await rachel.tap("Continue ▶")
     await rachel.send("11:30-13:30")
     await rachel.tap("Use these")
-    await rachel.tap("✅ Create them")
     assert rachel.last.text == (
-        "Nothing new: the plan's 4 sessions at Riverside community centre already existed, "
-        "so none were added. See them with /sessions."
+        "Nothing new: the plan's 4 sessions at Riverside community centre already exist, so "
+        "there is nothing to create. See them with /sessions, or send /newsessions to plan "
+        "others."
     )
+    assert rachel.last.labels() == []
 
     for telegram_id, name in COOKS.items():
         await register(bot, telegram_id, name)

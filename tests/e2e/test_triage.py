@@ -15,7 +15,7 @@ import pytest
 from bot.config import Config
 from bot.harness import Clock, Rehearsal
 from handlers import callbacks
-from handlers.planning import ArchiveAndCancel
+from handlers.planning_locations import ArchiveAndCancel
 from storage import audit, invites, locations, referrals, rota
 from storage.errors import AlreadyDone
 from storage.referrals import ReferralForm

@@ -17,6 +17,7 @@ from tests.conftest import RACHEL
 from tests.e2e.test_joining import OKAFOR, invite_link, register
 from tests.e2e.test_referral_form import hillside
 from tests.e2e.test_reminders import book, local, lunch_on
+from tests.e2e.test_rota import choose_where
 from tests.e2e.test_triage import referred
 
 SAM, JO, ADE = 3001, 3002, 3003
@@ -396,8 +397,7 @@ async def test_every_choosing_step_names_the_button_it_shows(bot: Rehearsal, clo
     assert _then_tap(okafor.last.text) in okafor.last.labels()
 
     rachel = bot.user(RACHEL, "Rachel")
-    await rachel.send("/newsessions")
-    await rachel.tap("St Mark's")
+    await choose_where(rachel, "St Mark's")
     await rachel.send("27/07/2026 - 31/07/2026")
     assert "On which days?" in rachel.last.text
     assert _then_tap(rachel.last.text) in rachel.last.labels()

@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import codecs
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from storage import audit, locations, people, rota
 from storage.db import Database
-from storage.rota_import import BEGUN, TOO_FAR, Unreadable, decode, example, import_sessions
-from tests.support import Clock
+from storage.rota_import import (
+    BEGUN,
+    TOO_FAR,
+    Unreadable,
+    decode,
+    example,
+    import_sessions,
+    review,
+)
+from tests.support import Clock, promote_to_coordinator
 
 LONDON = ZoneInfo("Europe/London")
-RACHEL = 1001
+RACHEL, PRIYA = 1001, 1002
 
 
 async def _locations(db: Database, clock: Clock) -> None:
@@ -167,3 +176,129 @@ def test_windows_1252_is_refused_with_how_to_save_it() -> None:
     assert str(refused.value).startswith("line 2: this file is not UTF-8")
     assert "CSV UTF-8 (Comma delimited) (*.csv)" in str(refused.value)
     assert decode(b"location,date\r\n") == "location,date\r\n"  # plain ASCII is fine either way
+
+
+# --- a file sent to the bot in chat: reviewed first, by a coordinator -------------------------
+
+
+def _summer_file(names: list[str], days: int) -> str:
+    """Weekday lunches from Monday 27 July at each location, `days` of them."""
+    lines = ["location,date,start,end,cook,server"]
+    monday = date(2026, 7, 27)
+    lunch_days = [monday + timedelta(days=n) for n in range(days * 2) if n % 7 < 5][:days]
+    lines += [f"{name},{day:%d/%m/%Y},11:30,13:30,2,3" for name in names for day in lunch_days]
+    return "\n".join(lines) + "\n"
+
+
+async def test_a_review_says_what_an_import_would_do_and_writes_nothing(
+    db: Database, clock: Clock
+) -> None:
+    await _locations(db, clock)
+    await _import(db, clock, _summer_file(["St Mark's church hall"], 2))  # Mon and Tue, already
+    text = _summer_file(["St Mark's church hall", "Riverside community centre", "Hope Hall"], 5)
+    seen = await review(
+        db,
+        text,
+        tz=LONDON,
+        jobs_needing_check=frozenset({"cook"}),
+        now=clock(),
+        actor_telegram_id=RACHEL,
+    )
+    assert (seen.sessions, seen.new, seen.existing, seen.locations) == (15, 13, 2, 3)
+    assert (seen.first, seen.last) == (date(2026, 7, 27), date(2026, 7, 31))
+    assert (seen.errors, seen.new_locations) == ([], ["Hope Hall"])
+    page = await rota.upcoming(db, telegram_id=RACHEL, now=clock(), offset=0, limit=50)
+    assert page.total == 2  # nothing written
+
+    done = await import_sessions(
+        db,
+        text,
+        tz=LONDON,
+        jobs_needing_check=frozenset({"cook"}),
+        now=clock(),
+        create_locations=True,
+        actor_telegram_id=RACHEL,
+    )
+    assert (done.created, done.existing, done.new_locations, done.locations) == (
+        13,
+        2,
+        ["Hope Hall"],
+        3,
+    )
+    imported = await audit.recent(db, action="sessions.imported")
+    assert imported[0].actor_id is not None and imported[0].details["created"] == 13
+
+
+async def test_a_site_lead_imports_only_at_her_own_locations_and_adds_none(
+    db: Database, clock: Clock
+) -> None:
+    await _locations(db, clock)
+    st_marks = (await locations.find(db, search="st mark", offset=0, limit=1)).shown[0]
+    await people.register(
+        db, telegram_id=PRIYA, name="Priya", now=clock(), coordinator_ids=frozenset()
+    )
+    await promote_to_coordinator(
+        db, clock(), PRIYA, by=RACHEL, scope=frozenset({st_marks.location_id})
+    )
+    text = _summer_file(["St Mark's church hall", "Riverside community centre", "Hope Hall"], 1)
+    seen = await review(
+        db, text, tz=LONDON, jobs_needing_check=frozenset(), now=clock(), actor_telegram_id=PRIYA
+    )
+    assert seen.new_locations == []
+    assert [error.split(":")[0] for error in seen.errors] == ["line 3", "line 4"]
+    assert "is not one of your locations" in seen.errors[0]
+    refused = await import_sessions(
+        db,
+        text,
+        tz=LONDON,
+        jobs_needing_check=frozenset(),
+        now=clock(),
+        create_locations=True,
+        actor_telegram_id=PRIYA,
+    )
+    assert refused.created == 0 and len(refused.errors) == 2
+    mine = await import_sessions(
+        db,
+        _summer_file(["St Mark's church hall"], 3),
+        tz=LONDON,
+        jobs_needing_check=frozenset(),
+        now=clock(),
+        actor_telegram_id=PRIYA,
+    )
+    assert (mine.created, mine.errors) == (3, [])
+
+
+async def test_8000_sessions_at_200_locations_review_and_import_in_one_go(
+    db: Database, clock: Clock
+) -> None:
+    await people.register(
+        db, telegram_id=RACHEL, name="Rachel", now=clock(), coordinator_ids=frozenset({RACHEL})
+    )
+    names = [f"Lunch club {n:03d}" for n in range(200)]
+    text = _summer_file(names, 40)
+    seen = await review(
+        db, text, tz=LONDON, jobs_needing_check=frozenset(), now=clock(), actor_telegram_id=RACHEL
+    )
+    assert (seen.sessions, seen.new, seen.errors, len(seen.new_locations)) == (8000, 8000, [], 200)
+    done = await import_sessions(
+        db,
+        text,
+        tz=LONDON,
+        jobs_needing_check=frozenset(),
+        now=clock(),
+        create_locations=True,
+        actor_telegram_id=RACHEL,
+    )
+    assert (done.created, done.existing, len(done.new_locations)) == (8000, 0, 200)
+    page = await rota.upcoming(db, telegram_id=RACHEL, now=clock(), offset=0, limit=1)
+    assert page.total == 8000
+
+
+@pytest.mark.parametrize(
+    "data", [b"PK\x03\x04\x14\x00\x06\x00rest of a zip", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1xls"]
+)
+def test_a_workbook_is_refused_with_how_to_save_it_as_csv(data: bytes) -> None:
+    with pytest.raises(Unreadable) as refused:
+        decode(data)
+    assert str(refused.value).startswith("this is a spreadsheet workbook")
+    assert "CSV UTF-8 (Comma delimited) (*.csv)" in str(refused.value)
