@@ -177,6 +177,7 @@ class FamiliesTold:
 
     families: int = 0
     children: int = 0
+    schools: int = 0  # the families' schools, each once
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -1025,9 +1026,9 @@ async def _asked_days(
 
 
 async def families_at(session: AsyncSession, session_ids: list[int]) -> FamiliesTold:
-    """How many placed families (and children) those sessions concern: before a change."""
-    placed = await _placed_at_sessions(session, session_ids)
-    return FamiliesTold(families=len(placed), children=sum(r.children for r in placed))
+    """How many placed families (and children, and their schools) those sessions concern:
+    before a change."""
+    return _families_told(await _placed_at_sessions(session, session_ids))
 
 
 async def sessions_cancelled(
@@ -1037,7 +1038,66 @@ async def sessions_cancelled(
     days (the register no longer lists them), and their school's contacts are told once, with
     the days still placed. A family left with no lunch to come goes back on the waiting list,
     so that a coordinator finds it another place."""
+    unplaced = await _unplace(session, session_ids, now)
+    for referral, lost in unplaced:
+        await _tell_school(
+            session,
+            referral,
+            "placement_cancelled",
+            {"referral_id": referral.id, "session_ids": lost, "version": referral.version},
+            f"placement_cancelled:{referral.id}:{referral.version}",
+            now,
+        )
+    return _families_told([referral for referral, _ in unplaced])
+
+
+PLACEMENTS_CANCELLED = "placements_cancelled"
+
+
+async def many_sessions_cancelled(
+    session: AsyncSession, session_ids: list[int], now: datetime
+) -> FamiliesTold:
+    """Many lunches were cancelled at once (a snow day, a location's rest of the holiday): as
+    `sessions_cancelled`, but each school contact is told once, in one notice naming each of
+    their school's families with the days it lost (payload "families": [[referral id, [session
+    ids]], ...]). The notice is keyed by the first session cancelled, which is cancelled once."""
+    unplaced = await _unplace(session, session_ids, now)
+    contacts: dict[int, list[Person]] = {}
+    told: dict[int, tuple[Person, list[list[Any]]]] = {}
+    for referral, lost in unplaced:
+        if referral.school_id not in contacts:
+            contacts[referral.school_id] = await _school_contacts(session, referral.school_id)
+        for contact in contacts[referral.school_id]:
+            told.setdefault(contact.id, (contact, []))[1].append([referral.id, lost])
+    first = min(session_ids, default=0)
+    for contact, families in told.values():
+        await outbox.queue(
+            session,
+            person=contact,
+            kind=PLACEMENTS_CANCELLED,
+            payload={"families": families},
+            dedupe_key=f"{PLACEMENTS_CANCELLED}:{first}:{contact.id}",
+            due_at=now,
+            now=now,
+        )
+    return _families_told([referral for referral, _ in unplaced])
+
+
+def _families_told(placed: Sequence[Referral]) -> FamiliesTold:
+    return FamiliesTold(
+        families=len(placed),
+        children=sum(r.children for r in placed),
+        schools=len({r.school_id for r in placed}),
+    )
+
+
+async def _unplace(
+    session: AsyncSession, session_ids: list[int], now: datetime
+) -> list[tuple[Referral, list[int]]]:
+    """The families placed at those (cancelled) lunches lose them: each, with the ids of the
+    lunches it lost, in the order they came."""
     placed = await _placed_at_sessions(session, session_ids, lock=True)
+    unplaced = []
     for referral in placed:
         lost = (
             await session.scalars(
@@ -1072,15 +1132,8 @@ async def sessions_cancelled(
             sessions=list(lost),
             waitlisted=not to_come,
         )
-        await _tell_school(
-            session,
-            referral,
-            "placement_cancelled",
-            {"referral_id": referral.id, "session_ids": list(lost), "version": referral.version},
-            f"placement_cancelled:{referral.id}:{referral.version}",
-            now,
-        )
-    return FamiliesTold(families=len(placed), children=sum(r.children for r in placed))
+        unplaced.append((referral, list(lost)))
+    return unplaced
 
 
 async def session_moved(session: AsyncSession, lunch: LunchSession, now: datetime) -> FamiliesTold:
