@@ -367,7 +367,7 @@ async def test_progress_is_counted_from_the_notices_and_the_broadcast_closes_onc
     assert not await broadcasts.claim_progress_edit(db, broadcast_id, now=clock(), every=EVERY)
     await broadcasts.shown(db, broadcast_id, now=clock())
 
-    due = await outbox.claim_due(db, now=clock(), limit=100)
+    due = await outbox.claim_due(db, now=clock(), limit=100, by="test")
     assert len(due) == 7
     endings = [
         NoticeStatus.SENT,
@@ -401,7 +401,7 @@ async def test_progress_is_counted_from_the_notices_and_the_broadcast_closes_onc
     assert state.seconds_left(rate) == 4
 
     await outbox.finish(db, due[6].notice_id, NoticeStatus.SENT, now=clock())
-    (again,) = await outbox.claim_due(db, now=clock(), limit=100)
+    (again,) = await outbox.claim_due(db, now=clock(), limit=100, by="test")
     await outbox.finish(db, again.notice_id, NoticeStatus.FAILED, now=clock(), error="boom")
     clock.advance(seconds=3)
     # The final figures are claimed by one of several at once, to be shown...
@@ -458,7 +458,7 @@ async def test_a_progress_message_never_shown_is_reported_after_a_grace(
     await _programme(db, clock)
     composed = await _composed(db, clock, Audience.SCHOOLS)
     await _started(db, clock, composed, message_id=None)
-    (notice,) = await outbox.claim_due(db, now=clock(), limit=10)
+    (notice,) = await outbox.claim_due(db, now=clock(), limit=10, by="test")
     await outbox.finish(db, notice.notice_id, NoticeStatus.SENT, now=clock())
     (state,) = await broadcasts.sending(db)
     assert state.complete
@@ -622,7 +622,7 @@ async def test_a_stop_skips_the_copies_not_yet_taken_by_its_sender_or_the_progra
     started = await _started(db, clock, composed, by=PRIYA)
     broadcast_id = started.broadcast_id
     assert started.progress.total == 3
-    (taken,) = await outbox.claim_due(db, now=clock(), limit=1)  # one is being sent
+    (taken,) = await outbox.claim_due(db, now=clock(), limit=1, by="test")  # one is being sent
 
     # Refused: a volunteer; an unknown broadcast; another site lead of St Mark's, who did
     # not send it.
@@ -655,7 +655,7 @@ async def test_a_stop_skips_the_copies_not_yet_taken_by_its_sender_or_the_progra
     assert sorted(stops) == [0, 0, 2]
     entries = await audit.recent(db, action="broadcast.stopped")
     assert [(e.subject_id, e.details["not_sent"]) for e in entries] == [(broadcast_id, 2)]
-    assert await outbox.claim_due(db, now=clock(), limit=10) == []
+    assert await outbox.claim_due(db, now=clock(), limit=10, by="test") == []
     (state,) = await broadcasts.sending(db)
     assert (state.stopped, state.skipped, state.waiting, state.complete) == (2, 0, 1, False)
     await outbox.finish(db, taken.notice_id, NoticeStatus.SENT, now=clock())
@@ -697,7 +697,7 @@ async def test_time_left_counts_the_recent_rate_not_the_time_the_bot_was_stopped
     broadcast_id = started.broadcast_id
     # Nothing has ended yet: the pace is all there is to go by.
     assert await broadcasts.rate(db, broadcast_id, now=clock(), per_second=25) == 25
-    due = await outbox.claim_due(db, now=clock(), limit=100)
+    due = await outbox.claim_due(db, now=clock(), limit=100, by="test")
     for notice in due[:2]:
         await outbox.finish(db, notice.notice_id, NoticeStatus.SENT, now=clock())
     clock.advance(hours=1)  # the bot was stopped for an hour

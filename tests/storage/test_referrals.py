@@ -140,7 +140,7 @@ async def test_a_referral_is_sealed_at_rest_and_shown_only_to_who_may_see_it(
         )
     views = await audit.recent(db, action="referral.viewed")
     assert len(views) == 2
-    due = await outbox.claim_due(db, now=clock(), limit=10)
+    due = await outbox.claim_due(db, now=clock(), limit=10, by="test")
     assert [(n.kind, n.chat_id) for n in due] == [("referral_new", RACHEL)]
 
 
@@ -170,7 +170,7 @@ async def test_two_coordinators_deciding_at_once_cannot_both_win(
     )
     assert sorted([placed.decision, waitlisted.decision]) == [Decision.DONE, Decision.STALE]
     told = [
-        n for n in await outbox.claim_due(db, now=clock(), limit=10) if n.kind == "referral_status"
+        n for n in await outbox.claim_due(db, now=clock(), limit=10, by="test") if n.kind == "referral_status"
     ]
     assert [n.chat_id for n in told] == [OKAFOR]  # only the referring school's contact
 
@@ -407,7 +407,7 @@ async def test_a_cancelled_session_takes_the_family_off_the_register_and_tells_t
         db, CIPHER, telegram_id=OKAFOR, form=form(), now=clock(), daily_limit=10
     )
     await _place(db, clock, sent.referral_id, location_id, date(2026, 7, 28), date(2026, 7, 30))
-    await outbox.claim_due(db, now=clock(), limit=10)  # the notices so far
+    await outbox.claim_due(db, now=clock(), limit=10, by="test")  # the notices so far
     tuesday, thursday = [
         (
             await rota.sessions_on(
@@ -427,7 +427,7 @@ async def test_a_cancelled_session_takes_the_family_off_the_register_and_tells_t
         db, CIPHER, telegram_id=RACHEL, location_id=location_id, day=date(2026, 7, 28), now=clock()
     )
     assert register == []
-    due = await outbox.claim_due(db, now=clock(), limit=10)
+    due = await outbox.claim_due(db, now=clock(), limit=10, by="test")
     assert [(n.kind, n.chat_id) for n in due] == [("placement_cancelled", OKAFOR)]
     assert "peanut" not in str(due[0].payload)
     [still] = await referrals.for_school(db, telegram_id=OKAFOR)
@@ -443,7 +443,7 @@ async def test_a_cancelled_session_takes_the_family_off_the_register_and_tells_t
         now=clock(),
     )
     assert moved_told.families == 1
-    assert [n.kind for n in await outbox.claim_due(db, now=clock(), limit=10)] == [
+    assert [n.kind for n in await outbox.claim_due(db, now=clock(), limit=10, by="test")] == [
         "placement_moved"
     ]
     await rota.cancel_session(
@@ -467,7 +467,7 @@ async def test_placing_while_the_session_is_cancelled_never_leaves_a_family_unto
     [tuesday] = await rota.sessions_on(
         db, actor_telegram_id=RACHEL, location_id=location_id, day=date(2026, 7, 28), tz=LONDON
     )
-    await outbox.claim_due(db, now=clock(), limit=10)
+    await outbox.claim_due(db, now=clock(), limit=10, by="test")
     placed, _ = await asyncio.gather(
         _place(db, clock, sent.referral_id, location_id, date(2026, 7, 28), date(2026, 7, 30)),
         rota.cancel_session(
@@ -476,7 +476,7 @@ async def test_placing_while_the_session_is_cancelled_never_leaves_a_family_unto
     )
     assert placed.decision is Decision.DONE
     [now_placed] = await referrals.for_school(db, telegram_id=OKAFOR)
-    kinds = {n.kind for n in await outbox.claim_due(db, now=clock(), limit=10)}
+    kinds = {n.kind for n in await outbox.claim_due(db, now=clock(), limit=10, by="test")}
     # Either the placement came first and the school hears of the cancelled Tuesday, or the
     # cancel came first and the family was placed on the Thursday alone.
     assert now_placed.placed_days == (date(2026, 7, 30),)

@@ -227,7 +227,7 @@ async def test_a_cancellation_offers_the_place_and_only_acceptance_books_it(
     offered = await rota.my_bookings(db, telegram_id=c, now=clock())
     assert [x.status for x in offered] == [BookingStatus.OFFERED]
     assert offered[0].offer_expires_at == clock() + OFFER
-    due = await outbox.claim_due(db, now=clock(), limit=10)
+    due = await outbox.claim_due(db, now=clock(), limit=10, by="test")
     assert [(n.kind, n.payload) for n in due] == [("offer", {"booking_id": offered[0].booking_id})]
     # Nobody else can take the held place meanwhile.
     e = VOLUNTEERS[4]
@@ -395,7 +395,7 @@ async def test_cancelling_a_session_tells_everyone_once(db: Database, clock: Clo
         await rota.cancel_session(
             db, actor_telegram_id=RACHEL, session_id=tuesday.session_id, now=clock()
         )
-    due = await outbox.claim_due(db, now=clock(), limit=10)
+    due = await outbox.claim_due(db, now=clock(), limit=10, by="test")
     assert sorted(n.chat_id for n in due) == [a, b]
     assert {n.kind for n in due} == {"session_cancelled"}
     assert await rota.my_bookings(db, telegram_id=a, now=clock()) == []
@@ -479,7 +479,7 @@ async def test_cover_asks_each_home_volunteer_once(db: Database, clock: Clock) -
 
     assert await rota.request_cover(db, actor_telegram_id=RACHEL, job_id=driver, now=clock()) == 1
     await rota.request_cover(db, actor_telegram_id=RACHEL, job_id=driver, now=clock())
-    due = await outbox.claim_due(db, now=clock(), limit=10)
+    due = await outbox.claim_due(db, now=clock(), limit=10, by="test")
     assert [(n.chat_id, n.kind) for n in due] == [(a, "cover_needed")]
     await outbox.finish(db, due[0].notice_id, NoticeStatus.SENT, now=clock())
     assert (await outbox.counts(db))[NoticeStatus.SENT] == 1

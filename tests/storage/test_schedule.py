@@ -74,7 +74,7 @@ async def test_the_planner_queues_each_reminder_and_alert_once(db: Database, clo
 
     async def kinds(at: datetime) -> list[tuple[str, int]]:
         assert await schedule.plan(db, now=at, policy=policy) >= 0
-        due = await outbox.claim_due(db, now=at + timedelta(hours=2), limit=10)
+        due = await outbox.claim_due(db, now=at + timedelta(hours=2), limit=10, by="test")
         for notice in due:
             await outbox.finish(db, notice.notice_id, NoticeStatus.SENT, now=at)
         return sorted((n.kind, n.chat_id) for n in due)
@@ -99,7 +99,7 @@ async def test_a_booking_made_after_its_reminder_time_gets_no_late_nag(
     await schedule.plan(db, now=clock(), policy=Policy(tz=LONDON, morning_at=time(23, 0)))
     counts = await outbox.counts(db)
     assert counts == {NoticeStatus.PENDING: 1}  # the unfilled alert to Rachel only
-    due = await outbox.claim_due(db, now=clock() + timedelta(hours=1), limit=10)
+    due = await outbox.claim_due(db, now=clock() + timedelta(hours=1), limit=10, by="test")
     assert [n.kind for n in due] == ["unfilled"]
 
 
