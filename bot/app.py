@@ -28,7 +28,10 @@ from bot.config import Config
 from bot.delivery import DeliveryEngine
 from bot.lane import LaneRateLimiter, Pace, Pacer
 from handlers import (
+    act_for,
+    act_for_buttons,
     broadcast,
+    bulk_cancel,
     celebrate,
     choose,
     coordination,
@@ -264,6 +267,35 @@ def _site_leads(app: BotApplication) -> None:
     _button(app, siteday.AskCancelSession, siteday.ask_cancel_session)
     _button(app, siteday.CancelSession, siteday.cancel_session)
     # (site day section: end)
+    # (bulk cancels: begin)
+    _command(app, "cancelsessions", bulk_cancel.cancel_sessions_command)
+    _button(app, bulk_cancel.BulkStart, bulk_cancel.bulk_start)
+    _button(app, bulk_cancel.BulkDay, bulk_cancel.bulk_day)
+    _button(app, bulk_cancel.BulkEverywhere, bulk_cancel.bulk_everywhere)
+    _button(app, bulk_cancel.BulkChoosePlaces, bulk_cancel.bulk_choose_places)
+    _button(app, bulk_cancel.BulkTogglePlace, bulk_cancel.bulk_toggle_place)
+    _button(app, bulk_cancel.BulkPlacesDone, bulk_cancel.bulk_places_done)
+    _button(app, bulk_cancel.BulkLocations, bulk_cancel.bulk_locations)
+    _button(app, bulk_cancel.BulkAtLocation, bulk_cancel.bulk_at_location)
+    _button(app, bulk_cancel.BulkSpan, bulk_cancel.bulk_span)
+    _button(app, bulk_cancel.BulkConfirm, bulk_cancel.bulk_confirm)
+    # (bulk cancels: end)
+    # (acting for people: begin)
+    _button(app, act_for_buttons.RotaTeam, act_for.rota_team)
+    _button(app, act_for_buttons.RotaMember, act_for.rota_member)
+    _button(app, act_for_buttons.AskTakeOff, act_for.ask_take_off)
+    _button(app, act_for_buttons.TakeOff, act_for.take_off)
+    _button(app, act_for_buttons.MoveJobs, act_for.move_jobs)
+    _button(app, act_for_buttons.MoveSessions, act_for.move_sessions)
+    _button(app, act_for_buttons.MoveLocations, act_for.move_locations)
+    _button(app, act_for_buttons.MoveSessionJobs, act_for.move_session_jobs)
+    _button(app, act_for_buttons.MoveTo, act_for.move_to)
+    _button(app, act_for_buttons.PutOnJobs, act_for.put_on_jobs)
+    _button(app, act_for_buttons.PutOnPeople, act_for.put_on_people)
+    _button(app, act_for_buttons.PutOn, act_for.put_on)
+    _button(app, act_for_buttons.PutOnByName, act_for.put_on_by_name)
+    _button(app, act_for_buttons.WriteToTeam, act_for.write_to_team)
+    # (acting for people: end)
 
 
 def _schools(app: BotApplication) -> None:
@@ -418,6 +450,12 @@ def _catch_alls(app: BotApplication) -> None:
                         siteday.on_not_run_text, Role.COORDINATOR
                     ),
                     # (site day text flows: end)
+                    # (bulk cancels and acting for people flows: begin)
+                    bulk_cancel.BULK_FLOW: flows.TextRoute(
+                        bulk_cancel.on_bulk_text, Role.COORDINATOR
+                    ),
+                    act_for.NAME_FLOW: flows.TextRoute(act_for.on_name_text, Role.COORDINATOR),
+                    # (bulk cancels and acting for people flows: end)
                     # (wins flows: begin)
                     wins.WIN_FLOW: flows.TextRoute(wins.on_win_text, photos=True),
                     wins.EDIT_FLOW: flows.TextRoute(wins.on_edit_text, Role.COORDINATOR),

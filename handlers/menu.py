@@ -40,6 +40,7 @@ COMMANDS: list[tuple[str, str, Role | Only | None]] = [
     ("newsessions", "Plan a holiday's sessions", Role.COORDINATOR),
     ("today", "Run a session: attendance, meals and children", Role.COORDINATOR),
     ("coverage", "Places to fill in the next 7 days", Role.COORDINATOR),
+    ("cancelsessions", "Cancel a day's sessions (a snow day) or a location's", Role.COORDINATOR),
     ("schools", "Partner schools", Only.PROGRAMME),
     ("referrals", "Families referred by schools", Only.PROGRAMME),
     ("register", "Today's placed families, with allergies", Role.COORDINATOR),

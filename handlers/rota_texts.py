@@ -107,7 +107,11 @@ def sessions_cancelled(views: Sequence[SessionView], tz: ZoneInfo) -> str:
         f"Sorry: these {len(views)} lunch sessions at <b>{esc(', '.join(places))}</b> are "
         "cancelled:"
     ]
-    lines += [f"• {day_and_time(view, tz)}" for view in views[:CANCELLED_LISTED]]
+    several = len(places) > 1  # (a snow day): each line says where
+    lines += [
+        f"• {esc(view.location_name) + ', ' if several else ''}{day_and_time(view, tz)}"
+        for view in views[:CANCELLED_LISTED]
+    ]
     if len(views) > CANCELLED_LISTED:
         lines.append(
             f"…and {len(views) - CANCELLED_LISTED} more, up to {day_and_time(views[-1], tz)}."

@@ -101,6 +101,8 @@ class Outcome:
     result: Result
     session: SessionView  # as the change left it
     member: Member | None = None  # their place now, if they hold one here
+    name: str = ""  # whom it was about
+    offline: bool = False  # ...who has no Telegram
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -271,7 +273,9 @@ async def _put_on_by_name(
         select(Person.id).where(Person.telegram_id.is_(None), Person.name_key == folded(name))
     )
     if taken is not None:
-        return Outcome(result=Result.NAME_TAKEN, session=await _view(session, lunch))
+        return Outcome(
+            result=Result.NAME_TAKEN, session=await _view(session, lunch), name=name, offline=True
+        )
     person = await _record(session, actor, name, now)
     outcome = await _put_on(session, actor, person, job, lunch, now, waitlist=False)
     if outcome.result is not Result.BOOKED:
@@ -365,7 +369,12 @@ async def move(
         await _lock(session, person)
 
         async def outcome(result: Result) -> Outcome:
-            return Outcome(result=result, session=await _view(session, target))
+            return Outcome(
+                result=result,
+                session=await _view(session, target),
+                name=person.display_name,
+                offline=person.telegram_id is None,
+            )
 
         if job.id == booking.job_id and booking.status in HOLDING:
             return await outcome(Result.SAME)
@@ -411,7 +420,13 @@ async def move(
             person_id=person.id,
         )
         view = await _view(session, target)
-        return Outcome(result=Result.BOOKED, session=view, member=_member(moved, person, view))
+        return Outcome(
+            result=Result.BOOKED,
+            session=view,
+            member=_member(moved, person, view),
+            name=person.display_name,
+            offline=person.telegram_id is None,
+        )
 
 
 # --- inside ----------------------------------------------------------------------------------
@@ -432,7 +447,13 @@ async def _put_on(
     async def outcome(result: Result, booking: Booking | None = None) -> Outcome:
         view = await _view(session, lunch)
         held = _member(booking, person, view) if booking is not None else None
-        return Outcome(result=result, session=view, member=held)
+        return Outcome(
+            result=result,
+            session=view,
+            member=held,
+            name=person.display_name,
+            offline=person.telegram_id is None,
+        )
 
     already = await session.scalar(
         select(Booking.id).where(
@@ -584,7 +605,9 @@ async def _booking(
     ).one_or_none()
     if booking is None:
         raise NotFound("no such booking")
-    lunch = await _managed(session, actor_telegram_id, booking.session_id)
+    lunch = await session.get(LunchSession, booking.session_id)
+    if lunch is None:
+        raise NotFound("no such session")
     actor = await require_location(session, actor_telegram_id, lunch.location_id)
     if booking.status not in ON_THE_ROTA:
         raise NotFound("no longer on the rota")
@@ -659,3 +682,10 @@ def _member(booking: Booking, person: Person, view: SessionView) -> Member:
         offline=person.telegram_id is None,
         confirmed=booking.confirmed_at is not None,
     )
+
+
+async def name_of(db: Database, person_id: int) -> str | None:
+    """Whom a volunteer's notice names as having changed their place (None: gone)."""
+    async with db.read() as session:
+        name = await session.scalar(select(Person.display_name).where(Person.id == person_id))
+        return str(name) if name is not None else None

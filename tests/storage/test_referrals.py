@@ -170,7 +170,9 @@ async def test_two_coordinators_deciding_at_once_cannot_both_win(
     )
     assert sorted([placed.decision, waitlisted.decision]) == [Decision.DONE, Decision.STALE]
     told = [
-        n for n in await outbox.claim_due(db, now=clock(), limit=10, by="test") if n.kind == "referral_status"
+        n
+        for n in await outbox.claim_due(db, now=clock(), limit=10, by="test")
+        if n.kind == "referral_status"
     ]
     assert [n.chat_id for n in told] == [OKAFOR]  # only the referring school's contact
 
