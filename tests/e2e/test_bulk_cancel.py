@@ -19,7 +19,7 @@ from bot.harness import Clock, Rehearsal
 from bot.sandbox import SimUser
 from bot.sandbox.models import SimMessage
 from handlers import callbacks
-from handlers.bulk_cancel import BulkConfirm
+from handlers.bulk_cancel import BulkConfirm, BulkTogglePlace
 from storage import audit, locations, referrals, rota, rota_for
 from storage.models import (
     Booking,
@@ -34,7 +34,7 @@ from storage.referrals import ReferralForm
 from storage.rota import JobSpec, SessionPlan
 from tests.conftest import RACHEL
 from tests.e2e.test_long_screens import no_refusals, register, within_limits
-from tests.support import register_by_invite
+from tests.support import promote_to_coordinator, register_by_invite
 
 THURSDAY, FRIDAY = date(2026, 8, 13), date(2026, 8, 14)
 SITES = 60
@@ -395,3 +395,135 @@ def token_of(message: SimMessage) -> int:
             if isinstance(decoded, BulkConfirm):
                 return decoded.token
     raise AssertionError("no confirm button")
+
+
+async def twelve_sites(bot: Rehearsal, clock: Clock, *, later: date | None = None) -> list[int]:
+    """Rachel; 12 sites with a lunch on Thursday and Friday (and on `later`), and a volunteer
+    serving at each Thursday's (volunteer n at site n+1) and at site 1's Friday too."""
+    db, now = bot.services.db, clock()
+    await join(bot, clock, RACHEL, "Rachel")
+    ids = []
+    for n in range(1, 13):
+        made = await locations.create(db, actor_telegram_id=RACHEL, name=site(n), now=now)
+        for day in (THURSDAY, FRIDAY, *([later] if later else [])):
+            await sessions(bot, made.location_id, day, time(11, 30), time(13, 30))
+        ids.append(made.location_id)
+    for n, location_id in enumerate(ids):
+        await join(bot, clock, FIRST_VOLUNTEER + n, f"Volunteer {n:03d}")
+        thursday = await on(bot, location_id, THURSDAY)
+        await book(bot, clock, FIRST_VOLUNTEER + n, thursday.jobs[1].job_id)
+    friday = await on(bot, ids[0], FRIDAY)
+    await book(bot, clock, FIRST_VOLUNTEER, friday.jobs[1].job_id)
+    await delivered(bot)
+    return ids
+
+
+async def test_a_day_at_a_chosen_few_locations_found_by_typing(
+    bot: Rehearsal, clock: Clock
+) -> None:
+    ids = await twelve_sites(bot, clock)
+    rachel = bot.user(RACHEL, "Rachel")
+    await rachel.send("/cancelsessions")
+    await rachel.send("2026-08-13")
+    await rachel.tap("Choose locations…")
+    screen = rachel.last
+    assert "Which locations on Thu 13 Aug?" in screen.text
+    assert screen.labels()[:2] == ["Site 01 community hall · 1", "Site 02 community hall · 1"]
+    assert "Next ▶" in screen.labels() and "Continue ▶ (1 location)" not in screen.labels()
+    await rachel.tap("Site 01 community hall · 1")
+    assert "✓ Site 01 community hall · 1" in rachel.last.labels()
+    assert "Continue ▶ (1 location)" in rachel.last.labels()
+    await rachel.send("site 11")  # the list on screen: typing searches it
+    found = rachel.last
+    assert found.labels()[0] == "Site 11 community hall · 1", found.labels()
+    await rachel.tap("Site 11 community hall · 1", message=found)
+    await rachel.tap("Continue ▶ (2 locations)", message=found)
+    preview = rachel.last.text
+    assert "Cancel 2 sessions on Thu 13 Aug at 2 locations?" in preview
+    assert "2 volunteers will be told: the volunteers by message, each once." in preview
+    await rachel.tap("❄️ Yes, cancel 2 sessions")
+    assert rachel.last.text.startswith("✅ Cancelled 2 sessions on Thu 13 Aug at 2 locations.")
+    await delivered(bot)
+    for n, location_id in enumerate(ids):
+        view = await on(bot, location_id, THURSDAY)
+        told = cancellations(bot.user(FIRST_VOLUNTEER + n, ""))
+        if n in (0, 10):
+            assert view.cancelled and len(told) == 1, (n, told)
+        else:
+            assert not view.cancelled and told == [], (n, told)
+    within_limits(rachel)
+    no_refusals(bot)
+
+
+async def test_a_lost_venue_cancels_the_rest_of_its_holiday_and_keeps_the_next(
+    bot: Rehearsal, clock: Clock
+) -> None:
+    september = date(2026, 9, 14)  # after a gap of a month: another holiday
+    ids = await twelve_sites(bot, clock, later=september)
+    rachel, sam = bot.user(RACHEL, "Rachel"), bot.user(FIRST_VOLUNTEER, "")
+    await rachel.send("/cancelsessions")
+    await rachel.tap("📍 A location's sessions to come…")
+    await rachel.send("site 01")
+    await rachel.tap("Site 01 community hall")
+    assert rachel.last.text.endswith(
+        "Site 01 community hall has 3 sessions still to come; this holiday's last lunch there "
+        "is on Fri 14 Aug. Cancel which?"
+    )
+    assert rachel.last.labels()[:2] == [
+        "The rest of this holiday, to Fri 14 Aug (2 sessions)",
+        "Every session to come (3 sessions)",
+    ]
+    await rachel.tap("The rest of this holiday, to Fri 14 Aug (2 sessions)")
+    assert (
+        "Cancel 2 sessions at Site 01 community hall, Thu 13 Aug to Fri 14 Aug?" in rachel.last.text
+    )
+    assert "1 volunteer will be told" in rachel.last.text  # Sam, on both: once
+    await rachel.tap("❄️ Yes, cancel 2 sessions")
+    await delivered(bot)
+    assert cancellations(sam) == [
+        "Sorry: these 2 lunch sessions at Site 01 community hall are cancelled:\n"
+        "• Thu 13 Aug, 11:30-13:30\n"
+        "• Fri 14 Aug, 11:30-13:30\n"
+        "You don't need to do anything; thank you for offering your time."
+    ]
+    assert not (await on(bot, ids[0], september)).cancelled
+    assert not (await on(bot, ids[1], THURSDAY)).cancelled
+
+
+async def test_a_site_lead_cancels_only_at_their_own_sites_and_forged_taps_change_nothing(
+    bot: Rehearsal, clock: Clock
+) -> None:
+    ids = await twelve_sites(bot, clock)
+    await join(bot, clock, HASSAN, "Hassan")
+    await promote_to_coordinator(
+        bot.services.db, clock(), HASSAN, by=RACHEL, scope=frozenset(ids[:2])
+    )
+    hassan = bot.user(HASSAN, "Hassan")
+    await hassan.send("/cancelsessions")
+    await hassan.send("13/08/2026")
+    assert "Thu 13 Aug: 2 sessions still to come at 2 locations." in hassan.last.text
+    await hassan.tap("Every location (2 sessions)")
+    assert "Cancel 2 sessions on Thu 13 Aug at every location?" in hassan.last.text
+    preview, token = hassan.last, token_of(hassan.last)
+
+    # Another site's button, forged: refused kindly, audited, nothing chosen.
+    await hassan.tap_data(callbacks.encode(BulkTogglePlace(ids[5], 0)))
+    assert "outside the locations you lead" in hassan.last.text, hassan.last.text
+    refused = await audit.recent(bot.services.db, action="access.refused")
+    assert refused and refused[0].details["reason"] == "OutOfScope"
+
+    # A confirm with another token (an older preview's, or forged) cancels nothing.
+    await hassan.tap_data(callbacks.encode(BulkConfirm(token + 1)), message_id=preview.message_id)
+    assert preview.text.startswith("This form (cancelling sessions) is closed")
+    # /cancel ends the form: its confirm button then cancels nothing either.
+    await hassan.send("/cancel")
+    assert "cancelling sessions" in hassan.last.text
+    await hassan.tap_data(callbacks.encode(BulkConfirm(token)), message_id=preview.message_id)
+    assert "This form (cancelling sessions) is closed" in preview.text
+    assert not any([(await on(bot, lid, THURSDAY)).cancelled for lid in ids])
+
+    # A volunteer has no such command.
+    volunteer = bot.user(FIRST_VOLUNTEER, "")
+    await volunteer.send("/cancelsessions")
+    assert "coordinator" in volunteer.last.text.lower()
+    assert not any([(await on(bot, lid, THURSDAY)).cancelled for lid in ids])
