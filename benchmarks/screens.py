@@ -15,12 +15,21 @@ anchor measured in the same run: the difference is what the screen itself costs.
 The data is inserted in bulk (as `lunchbot import` or a migration would) before the bot starts:
 every volunteer calls one location home, and each session has three volunteers, who came (the
 sessions past) or are booked (those ahead).
+
+Then a snow day, `--repeat` times: a day ahead with a lunch at every location, three volunteers
+on each (600 people, each at one location) and 80 families placed by 40 partner schools, all
+inserted after the screens above are measured (so they do not change those figures). Rachel
+cancels it in /cancelsessions: the day typed (its sessions counted), the preview (whom it would
+tell, each once) and the confirm (200 sessions cancelled in one transaction, 600 volunteers and
+40 school contacts queued one notice each) are timed as above. The notices are then sent at a
+pace far above Telegram's (the pace is not what is measured), so each run ends clean.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import logging
 import statistics
 import sys
@@ -28,7 +37,7 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import insert
@@ -51,8 +60,12 @@ from storage.models import (
     Location,
     LunchSession,
     Person,
+    PlacementDay,
+    Referral,
+    ReferralStatus,
     Role,
     RoleGrant,
+    School,
     SessionJob,
 )
 
@@ -65,6 +78,13 @@ PER_SESSION = 3  # volunteers at each session
 TARGET_MS = 200.0
 CHUNK = 2_000  # rows a bulk insert: far below SQLite's bound parameters
 REPLIES = ("sendMessage", "editMessageText")
+# The snow days: their people, sessions and families, above every id the seed uses.
+SNOW_FIRST_PERSON = 900_000  # Telegram ids
+SNOW_FIRST_ID = 500_000  # person ids
+SNOW_FIRST_SESSION = 1_000_000
+SNOW_SCHOOLS = 40
+SNOW_FAMILIES = 80  # placed at the first 80 locations, two to a school
+SNOW_PACE = 2_000  # messages a second: the bench measures the server, not Telegram's pace
 
 
 def say(line: str = "") -> None:
@@ -171,6 +191,138 @@ async def _insert(db: Database, table: type[object], rows: list[dict[str, object
             await session.execute(insert(table), rows[first : first + CHUNK])  # type: ignore[arg-type]
 
 
+def snow_day(k: int) -> date:
+    """The k-th snow day: after every session the seed plans (a month ahead at most)."""
+    return (NOW + timedelta(days=40 + k)).date()
+
+
+async def seed_snow(url: str, *, places: int, days: int) -> None:
+    """`days` snow days: a lunch at each location, 3 volunteers on each (the same 600 each
+    day), 80 families placed (each on one day), 40 schools with a contact each."""
+    db = Database(url)
+    at = NOW - timedelta(days=1)
+    people = places * PER_SESSION
+    try:
+        await _insert(
+            db,
+            Person,
+            [
+                {
+                    "id": SNOW_FIRST_ID + n,
+                    "telegram_id": SNOW_FIRST_PERSON + n,
+                    "display_name": person_name(n),
+                    "privacy_accepted_at": at,
+                    "created_at": at,
+                    "school_id": None,
+                }
+                for n in range(people)
+            ],
+        )
+        await _insert(
+            db,
+            School,
+            [
+                {"id": n + 1, "name": f"School {n:02d}", "created_at": at}
+                for n in range(SNOW_SCHOOLS)
+            ],
+        )
+        contacts = [
+            {
+                "id": SNOW_FIRST_ID + people + n,
+                "telegram_id": SNOW_FIRST_PERSON + people + n,
+                "display_name": f"Contact {n:02d}",
+                "privacy_accepted_at": at,
+                "created_at": at,
+                "school_id": n + 1,
+            }
+            for n in range(SNOW_SCHOOLS)
+        ]
+        await _insert(db, Person, contacts)
+        await _insert(
+            db,
+            RoleGrant,
+            [
+                {"person_id": SNOW_FIRST_ID + n, "role": Role.VOLUNTEER, "granted_at": at}
+                for n in range(people)
+            ]
+            + [
+                {"person_id": row["id"], "role": Role.SCHOOL_CONTACT, "granted_at": at}
+                for row in contacts
+            ],
+        )
+        sessions: list[dict[str, object]] = []
+        jobs: list[dict[str, object]] = []
+        bookings: list[dict[str, object]] = []
+        families: list[dict[str, object]] = []
+        placements: list[dict[str, object]] = []
+        for k in range(days):
+            day = snow_day(k)
+            starts = datetime(day.year, day.month, day.day, 10, 30, tzinfo=UTC)
+            for n in range(places):
+                session_id = SNOW_FIRST_SESSION + k * places + n
+                sessions.append(
+                    {
+                        "id": session_id,
+                        "location_id": n + 1,
+                        "starts_at": starts,
+                        "ends_at": starts + timedelta(hours=2),
+                        "created_at": at,
+                    }
+                )
+                jobs.append(
+                    {
+                        "id": session_id,
+                        "session_id": session_id,
+                        "job": "server",
+                        "places": 5,
+                        "taken": PER_SESSION,
+                    }
+                )
+                bookings.extend(
+                    {
+                        "session_id": session_id,
+                        "job_id": session_id,
+                        "person_id": SNOW_FIRST_ID + n * PER_SESSION + j,
+                        "status": BookingStatus.BOOKED,
+                        "created_at": at,
+                        "updated_at": at,
+                    }
+                    for j in range(PER_SESSION)
+                )
+                if n < SNOW_FAMILIES:
+                    referral_id = k * SNOW_FAMILIES + n + 1
+                    families.append(
+                        {
+                            "id": referral_id,
+                            "school_id": n % SNOW_SCHOOLS + 1,
+                            "reference": f"REF-{k:02d}-{n:03d}",
+                            "children": 2,
+                            "age_bands": ["Year 2", "Year 5"],
+                            "preferred_location_ids": [n + 1],
+                            "first_day": day,
+                            "last_day": day,
+                            "weekdays": [day.weekday()],
+                            "consent": True,
+                            "status": ReferralStatus.PLACED,
+                            "location_id": n + 1,
+                            "placed_from": day,
+                            "placed_to": day,
+                            "placed_weekdays": [day.weekday()],
+                            "created_at": at,
+                        }
+                    )
+                    placements.append(
+                        {"referral_id": referral_id, "session_id": session_id, "day": day}
+                    )
+        await _insert(db, LunchSession, sessions)
+        await _insert(db, SessionJob, jobs)
+        await _insert(db, Booking, bookings)
+        await _insert(db, Referral, families)
+        await _insert(db, PlacementDay, placements)
+    finally:
+        await db.dispose()
+
+
 @dataclass(frozen=True)
 class Timing:
     screen: str
@@ -200,14 +352,14 @@ async def timed(bot: Rehearsal, user: SimUser, act: Callable[[], Awaitable[objec
     return answers[0] - started
 
 
-async def measure(url: str, repeat: int) -> list[Timing]:
+async def measure(url: str, repeat: int, places: int) -> list[Timing]:
     config = Config(
         database=DatabaseConfig(url=url),
         programme=ProgrammeConfig(name="Holiday Lunch Club"),
         coordinators=CoordinatorsConfig(telegram_ids=frozenset({COORDINATOR})),
         # One person's answers are otherwise spaced a second apart (Telegram's limit per chat):
         # that is the lane's pace, not the server's time, which is what is measured here.
-        delivery=DeliveryConfig(per_chat_seconds=0),
+        delivery=DeliveryConfig(per_chat_seconds=0, overall_per_second=SNOW_PACE),
     )
     async with Rehearsal(config, clock=Clock(NOW)) as bot:
         rachel = bot.user(COORDINATOR, "Rachel")
@@ -236,10 +388,42 @@ async def measure(url: str, repeat: int) -> list[Timing]:
                         rachel.send("/people") if "people" in name else rachel.send("/locations")
                     )
                 timings[name].seconds.append(await timed(bot, rachel, act))
+        snow = await snow_days(bot, rachel, url, places=places, repeat=repeat)
+        timings |= {timing.screen: timing for timing in snow}
         refused = [c.method for c in bot.sandbox.calls if not c.ok and c.method != "getUpdates"]
         if refused:
             raise RuntimeError(f"the sandbox refused {refused}")
     return list(timings.values())
+
+
+async def snow_days(
+    bot: Rehearsal, rachel: SimUser, url: str, *, places: int, repeat: int
+) -> list[Timing]:
+    """Each snow day cancelled at every location: the day typed, the preview, the confirm."""
+    await seed_snow(url, places=places, days=repeat)
+    for n in range(places * PER_SESSION + SNOW_SCHOOLS):  # their chats with the bot
+        bot.user(SNOW_FIRST_PERSON + n, person_name(n))
+    day_typed = Timing(f"snow day: the day typed ({places} sessions counted)", [])
+    preview = Timing(f"snow day: preview at {places} locations (whom it tells)", [])
+    confirm = Timing(
+        f"snow day: confirm ({places} cancelled, {places * PER_SESSION} + {SNOW_SCHOOLS} told)",
+        [],
+    )
+    for k in range(repeat):
+        await rachel.send("/cancelsessions")
+        typed = functools.partial(rachel.send, f"{snow_day(k):%d/%m/%Y}")
+        day_typed.seconds.append(await timed(bot, rachel, typed))
+        preview.seconds.append(
+            await timed(bot, rachel, lambda: rachel.tap(f"Every location ({places} sessions)"))
+        )
+        if "will be told" not in rachel.last.text:
+            raise RuntimeError(f"not the preview: {rachel.last.text[:200]}")
+        confirm.seconds.append(
+            await timed(bot, rachel, lambda: rachel.tap(f"❄️ Yes, cancel {places} sessions"))
+        )
+        if not rachel.last.text.startswith(f"✅ Cancelled {places} sessions"):
+            raise RuntimeError(f"not cancelled: {rachel.last.text[:200]}")
+    return [day_typed, preview, confirm]
 
 
 def table(timings: list[Timing], *, engine: str, args: argparse.Namespace) -> str:
@@ -273,7 +457,7 @@ async def run(args: argparse.Namespace) -> str:
             started = time.monotonic()
             await seed(url, places=args.locations, crowd=args.people, sessions=args.sessions)
             say(f"seeded in {time.monotonic() - started:.1f} s")
-            timings = await measure(url, args.repeat)
+            timings = await measure(url, args.repeat, args.locations)
         finally:
             if made is not None:
                 from tests.support import drop_postgres_database  # noqa: PLC0415

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -887,6 +887,29 @@ async def _decide(
     return DecisionOutcome(decision=Decision.DONE, summary=await _summary(session, referral))
 
 
+async def _contacts_of(session: AsyncSession, school_ids: Collection[int]) -> list[Person]:
+    """The contacts of those schools whom the bot can message (as `_school_contacts`)."""
+    if not school_ids:
+        return []
+    return list(
+        (
+            await session.scalars(
+                select(Person)
+                .join(
+                    RoleGrant,
+                    (RoleGrant.person_id == Person.id) & (RoleGrant.role == Role.SCHOOL_CONTACT),
+                )
+                .where(
+                    Person.school_id.in_(school_ids),
+                    Person.active.is_(True),
+                    Person.telegram_id.is_not(None),
+                )
+                .order_by(Person.id)
+            )
+        ).all()
+    )
+
+
 async def _school_contacts(session: AsyncSession, school_id: int) -> list[Person]:
     return list(
         (
@@ -1062,24 +1085,31 @@ async def many_sessions_cancelled(
     their school's families with the days it lost (payload "families": [[referral id, [session
     ids]], ...]). The notice is keyed by the first session cancelled, which is cancelled once."""
     unplaced = await _unplace(session, session_ids, now)
+    schools = {referral.school_id for referral, _ in unplaced}
     contacts: dict[int, list[Person]] = {}
+    for contact in await _contacts_of(session, schools):
+        if contact.school_id is not None:
+            contacts.setdefault(contact.school_id, []).append(contact)
     told: dict[int, tuple[Person, list[list[Any]]]] = {}
     for referral, lost in unplaced:
-        if referral.school_id not in contacts:
-            contacts[referral.school_id] = await _school_contacts(session, referral.school_id)
-        for contact in contacts[referral.school_id]:
+        for contact in contacts.get(referral.school_id, []):
             told.setdefault(contact.id, (contact, []))[1].append([referral.id, lost])
     first = min(session_ids, default=0)
-    for contact, families in told.values():
-        await outbox.queue(
-            session,
-            person=contact,
-            kind=PLACEMENTS_CANCELLED,
-            payload={"families": families},
-            dedupe_key=f"{PLACEMENTS_CANCELLED}:{first}:{contact.id}",
-            due_at=now,
-            now=now,
-        )
+    await outbox.queue_rows(
+        session,
+        [
+            outbox.row(
+                chat_id=outbox.chat_of(contact),
+                person_id=contact.id,
+                kind=PLACEMENTS_CANCELLED,
+                payload={"families": families},
+                dedupe_key=f"{PLACEMENTS_CANCELLED}:{first}:{contact.id}",
+                due_at=now,
+                now=now,
+            )
+            for contact, families in told.values()
+        ],
+    )
     return _families_told([referral for referral, _ in unplaced])
 
 
@@ -1095,44 +1125,60 @@ async def _unplace(
     session: AsyncSession, session_ids: list[int], now: datetime
 ) -> list[tuple[Referral, list[int]]]:
     """The families placed at those (cancelled) lunches lose them: each, with the ids of the
-    lunches it lost, in the order they came."""
+    lunches it lost, in the order they came. A few statements however many families (a snow
+    day's are many): their lost and remaining days are read at once, and their rows changed
+    in one flush (locked by `_placed_at_sessions`, so each version is bumped once)."""
     placed = await _placed_at_sessions(session, session_ids, lock=True)
+    if not placed:
+        return []
+    ids = [referral.id for referral in placed]
+    lost: dict[int, list[int]] = {}
+    for referral_id, session_id in (
+        await session.execute(
+            select(PlacementDay.referral_id, PlacementDay.session_id)
+            .where(PlacementDay.referral_id.in_(ids), PlacementDay.session_id.in_(session_ids))
+            .order_by(PlacementDay.day)
+        )
+    ).tuples():
+        lost.setdefault(referral_id, []).append(session_id)
+    left: dict[int, list[date]] = {}
+    to_come: set[int] = set()
+    for referral_id, day, starts_at in (
+        await session.execute(
+            select(PlacementDay.referral_id, PlacementDay.day, LunchSession.starts_at)
+            .join(LunchSession, PlacementDay.session_id == LunchSession.id)
+            .where(
+                PlacementDay.referral_id.in_(ids), LunchSession.status != SessionStatus.CANCELLED
+            )
+            .order_by(PlacementDay.day)
+        )
+    ).tuples():
+        left.setdefault(referral_id, []).append(day)
+        if starts_at > now:
+            to_come.add(referral_id)
     unplaced = []
     for referral in placed:
-        lost = (
-            await session.scalars(
-                select(PlacementDay.session_id)
-                .where(
-                    PlacementDay.referral_id == referral.id,
-                    PlacementDay.session_id.in_(session_ids),
-                )
-                .order_by(PlacementDay.day)
-            )
-        ).all()
-        left = await _live_days(session, referral.id)
-        to_come = await _live_days(session, referral.id, after=now)
-        values: dict[str, Any] = {"version": Referral.version + 1}
-        if to_come:
-            values |= {
-                "placed_from": left[0],
-                "placed_to": left[-1],
-                "placed_weekdays": sorted({d.weekday() for d in left}),
-            }
+        days = left.get(referral.id, [])
+        referral.version += 1
+        if referral.id in to_come:
+            referral.placed_from, referral.placed_to = days[0], days[-1]
+            referral.placed_weekdays = sorted({d.weekday() for d in days})
         else:
             # Its days stay on record (not on any register: it is no longer placed).
-            values |= _UNPLACED | {"status": ReferralStatus.WAITLISTED, "decided_at": now}
-        await session.execute(update(Referral).where(Referral.id == referral.id).values(**values))
-        await session.refresh(referral)
+            for key, value in (_UNPLACED | {"decided_at": now}).items():
+                setattr(referral, key, value)
+            referral.status = ReferralStatus.WAITLISTED
         audit.record(
             session,
             at=now,
             actor_id=None,
             action="referral.sessions_cancelled",
             subject=("referral", referral.id),
-            sessions=list(lost),
-            waitlisted=not to_come,
+            sessions=lost.get(referral.id, []),
+            waitlisted=referral.id not in to_come,
         )
-        unplaced.append((referral, list(lost)))
+        unplaced.append((referral, lost.get(referral.id, [])))
+    await session.flush()
     return unplaced
 
 

@@ -841,7 +841,7 @@ async def who_is_told(
 async def who_is_told_of(session: AsyncSession, session_ids: list[int]) -> Told:
     """Who would be told if those sessions were cancelled at once (each person once), inside
     the caller's transaction: a bulk cancel's preview (storage.rota_bulk)."""
-    return await _to_tell(session, session_ids, CANCELLED_TELLS)
+    return await _to_tell(session, session_ids, CANCELLED_TELLS, schools=True)
 
 
 async def cancel_session(
@@ -901,8 +901,65 @@ async def _cancel(
     return list(people.values())
 
 
+async def _cancel_all(
+    session: AsyncSession, lunches: Sequence[LunchSession], actor: Person, now: datetime
+) -> dict[int, tuple[Person, list[int]]]:
+    """Cancel these sessions for the volunteers (as `_cancel` does one), in a few statements
+    however many there are (a snow day's 200): returns each person signed up for any of them,
+    with the sessions they were on, in time order. The caller tells them, once each."""
+    ids = [lunch.id for lunch in lunches]
+    if not ids:
+        return {}
+    order = {lunch.id: n for n, lunch in enumerate(lunches)}
+    rows = (
+        (
+            await session.execute(
+                select(Booking.session_id, Person)
+                .join(Person, Booking.person_id == Person.id)
+                .where(Booking.session_id.in_(ids), Booking.status.in_(CANCELLED_TELLS))
+                .order_by(Booking.created_at, Booking.id)
+                .with_for_update(of=Booking)
+            )
+        )
+        .tuples()
+        .all()
+    )
+    signed_up: dict[int, tuple[Person, list[int]]] = {}
+    told: dict[int, set[int]] = {}
+    for session_id, person in rows:
+        sessions = signed_up.setdefault(person.id, (person, []))[1]
+        if session_id not in sessions:
+            sessions.append(session_id)
+        told.setdefault(session_id, set()).add(person.id)
+    for _, sessions in signed_up.values():
+        sessions.sort(key=order.__getitem__)
+    await session.execute(
+        update(Booking)
+        .where(Booking.session_id.in_(ids), Booking.status.in_(CANCELLED_TELLS))  # (locked)
+        .values(status=BookingStatus.CANCELLED, updated_at=now, offer_expires_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(update(SessionJob).where(SessionJob.session_id.in_(ids)).values(taken=0))
+    for lunch in lunches:
+        lunch.status = SessionStatus.CANCELLED
+        audit.record(
+            session,
+            at=now,
+            actor_id=actor.id,
+            action="session.cancelled",
+            subject=("session", lunch.id),
+            told=len(told.get(lunch.id, ())),
+        )
+    await session.flush()
+    return signed_up
+
+
 async def _to_tell(
-    session: AsyncSession, session_ids: list[int], statuses: Sequence[BookingStatus]
+    session: AsyncSession,
+    session_ids: list[int],
+    statuses: Sequence[BookingStatus],
+    *,
+    schools: bool = False,
 ) -> Told:
     """How many people (each once, however many of the sessions they signed up for) and
     placed families would be told of a change to those sessions; and how many people on them
@@ -922,7 +979,7 @@ async def _to_tell(
         families=families.families,
         children=families.children,
         offline=by_reach.get(True, 0),
-        schools=families.schools,
+        schools=families.schools if schools else 0,  # (a bulk cancel's preview names them)
     )
 
 
@@ -977,21 +1034,24 @@ async def cancel_many(
     sessions, not one per session; each placed family's school contacts one notice naming all
     their families (referrals.many_sessions_cancelled). People without Telegram are counted,
     not told."""
-    signed_up: dict[int, tuple[Person, list[int]]] = {}
-    for lunch in lunches:
-        for person in await _cancel(session, lunch, actor, now, tell=False):
-            signed_up.setdefault(person.id, (person, []))[1].append(lunch.id)
-    for person, session_ids in signed_up.values():
-        await outbox.queue(
-            session,
-            person=person,
-            kind="sessions_cancelled",
-            payload={"session_ids": session_ids},
-            # A session is cancelled once: its id makes the notice unique.
-            dedupe_key=f"sessions_cancelled:{session_ids[0]}:{person.id}",
-            due_at=now,
-            now=now,
-        )
+    signed_up = await _cancel_all(session, lunches, actor, now)
+    await outbox.queue_rows(
+        session,
+        [
+            outbox.row(
+                chat_id=outbox.chat_of(person),
+                person_id=person.id,
+                kind="sessions_cancelled",
+                payload={"session_ids": session_ids},
+                # A session is cancelled once: its id makes the notice unique.
+                dedupe_key=f"sessions_cancelled:{session_ids[0]}:{person.id}",
+                due_at=now,
+                now=now,
+            )
+            for person, session_ids in signed_up.values()
+            if person.telegram_id is not None  # (nothing is sent to someone without Telegram)
+        ],
+    )
     families = await referrals.many_sessions_cancelled(
         session, [lunch.id for lunch in lunches], now
     )
