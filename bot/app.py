@@ -30,6 +30,7 @@ from bot.lane import LaneRateLimiter, Pace, Pacer
 from handlers import (
     act_for,
     act_for_buttons,
+    act_for_move,
     broadcast,
     bulk_cancel,
     celebrate,
@@ -285,11 +286,13 @@ def _site_leads(app: BotApplication) -> None:
     _button(app, act_for_buttons.RotaMember, act_for.rota_member)
     _button(app, act_for_buttons.AskTakeOff, act_for.ask_take_off)
     _button(app, act_for_buttons.TakeOff, act_for.take_off)
-    _button(app, act_for_buttons.MoveJobs, act_for.move_jobs)
-    _button(app, act_for_buttons.MoveSessions, act_for.move_sessions)
-    _button(app, act_for_buttons.MoveLocations, act_for.move_locations)
-    _button(app, act_for_buttons.MoveSessionJobs, act_for.move_session_jobs)
-    _button(app, act_for_buttons.MoveTo, act_for.move_to)
+    _button(app, act_for_buttons.AskForget, act_for.ask_forget)
+    _button(app, act_for_buttons.Forget, act_for.forget)
+    _button(app, act_for_buttons.MoveJobs, act_for_move.move_jobs)
+    _button(app, act_for_buttons.MoveSessions, act_for_move.move_sessions)
+    _button(app, act_for_buttons.MoveLocations, act_for_move.move_locations)
+    _button(app, act_for_buttons.MoveSessionJobs, act_for_move.move_session_jobs)
+    _button(app, act_for_buttons.MoveTo, act_for_move.move_to)
     _button(app, act_for_buttons.PutOnJobs, act_for.put_on_jobs)
     _button(app, act_for_buttons.PutOnPeople, act_for.put_on_people)
     _button(app, act_for_buttons.PutOn, act_for.put_on)

@@ -16,12 +16,11 @@ from telegram import Update
 
 from handlers import act_for_texts, broadcast, choose, choose_texts, flows, texts
 from handlers.act_for_buttons import (
+    AskForget,
     AskTakeOff,
+    Forget,
     MoveJobs,
-    MoveLocations,
-    MoveSessionJobs,
     MoveSessions,
-    MoveTo,
     PutOn,
     PutOnByName,
     PutOnJobs,
@@ -34,16 +33,15 @@ from handlers.act_for_buttons import (
 from handlers.common import Row, button, keyboard, pager, say, show
 from handlers.context import BotContext, Services
 from handlers.siteday import OpenSessionAdmin
-from storage import drafts, locations, rota_for, siteday
+from storage import drafts, people, rota_for, siteday
 from storage.errors import NotFound
 from storage.models import NAME_MAX, Role
 from storage.people import NameProblem, Profile, clean_name
-from storage.rota import JobView, SessionView
+from storage.rota import SessionView
 from storage.rota_for import Outcome, Result
 
 NAME_FLOW = "rota_name"  # the name of someone without Telegram, typed
 PEOPLE_LIST = "rota_people"  # whom to put on a job (handlers/choose.py)
-MOVE_PLACES_LIST = "rota_move_places"  # the location to move someone to
 PER_PAGE = 8  # people on a page of the rota, and sessions on a page to move to
 
 
@@ -55,10 +53,10 @@ async def rota_team(
     update: Update, context: BotContext, profile: Profile, opened: RotaTeam
 ) -> None:
     await choose.leave(context, profile.telegram_id)
-    await _team(update, context, profile, opened.session_id, opened.offset)
+    await show_team(update, context, profile, opened.session_id, opened.offset)
 
 
-async def _team(
+async def show_team(
     update: Update,
     context: BotContext,
     profile: Profile,
@@ -103,7 +101,7 @@ async def rota_member(
     update: Update, context: BotContext, profile: Profile, opened: RotaMember
 ) -> None:
     await choose.leave(context, profile.telegram_id)
-    found = await _member(update, context, profile, opened.booking_id)
+    found = await member_of(update, context, profile, opened.booking_id)
     if found is None or found.member is None:
         return
     held, view = found.member, found.session
@@ -120,12 +118,14 @@ async def rota_member(
             ]
         )
         rows.append([(act_for_texts.TAKE_OFF, AskTakeOff(held.booking_id))])
+    if held.offline and not profile.scoped:  # (erasing is the programme's, not a site lead's)
+        rows.append([(act_for_texts.FORGET, AskForget(held.booking_id))])
     rows.append([(act_for_texts.back_to_team(), RotaTeam(view.session_id))])
     text = act_for_texts.member(held, view, context.services.settings.timezone)
     await show(update, text, keyboard(*rows))
 
 
-async def _member(
+async def member_of(
     update: Update, context: BotContext, profile: Profile, booking_id: int
 ) -> Outcome | None:
     """Someone's place on a rota the coordinator runs; None (and said so) when they are no
@@ -146,7 +146,7 @@ async def _member(
 async def ask_take_off(
     update: Update, context: BotContext, profile: Profile, asked: AskTakeOff
 ) -> None:
-    found = await _member(update, context, profile, asked.booking_id)
+    found = await member_of(update, context, profile, asked.booking_id)
     if found is None or found.member is None:
         return
     text = act_for_texts.ask_take_off(
@@ -165,7 +165,7 @@ async def ask_take_off(
 @button(TakeOff, Role.COORDINATOR)
 async def take_off(update: Update, context: BotContext, profile: Profile, chosen: TakeOff) -> None:
     services = context.services
-    found = await _member(update, context, profile, chosen.booking_id)
+    found = await member_of(update, context, profile, chosen.booking_id)
     if found is None or found.member is None:  # a second tap: the first took them off
         return
     outcome = await rota_for.take_off(
@@ -176,164 +176,47 @@ async def take_off(update: Update, context: BotContext, profile: Profile, chosen
         offer_window=services.settings.offer_window,
     )
     held = outcome.member or found.member
-    await _team(
+    await show_team(
         update, context, profile, outcome.session.session_id, note=act_for_texts.taken_off(held)
     )
 
 
-# --- moving ----------------------------------------------------------------------------------
+# --- erasing someone without Telegram --------------------------------------------------------
 
 
-@button(MoveJobs, Role.COORDINATOR)
-async def move_jobs(update: Update, context: BotContext, profile: Profile, asked: MoveJobs) -> None:
-    found = await _member(update, context, profile, asked.booking_id)
-    if found is None or found.member is None:
-        return
-    held, view = found.member, found.session
-    rows: list[Row] = [
-        [(act_for_texts.job_button(job), MoveTo(held.booking_id, job.job_id))]
-        for job in view.jobs
-        if job.job_id != held.job_id
-    ]
-    rows.append([(act_for_texts.back(), RotaMember(held.booking_id))])
-    text = act_for_texts.ask_other_job(held) if len(view.jobs) > 1 else act_for_texts.no_other_job()
-    await show(update, text, keyboard(*rows))
-
-
-@button(MoveSessions, Role.COORDINATOR)
-async def move_sessions(
-    update: Update, context: BotContext, profile: Profile, asked: MoveSessions
+@button(AskForget, Role.COORDINATOR)
+async def ask_forget(
+    update: Update, context: BotContext, profile: Profile, asked: AskForget
 ) -> None:
-    await choose.leave(context, profile.telegram_id)
-    found = await _member(update, context, profile, asked.booking_id)
-    if found is None or found.member is None:
+    found = await member_of(update, context, profile, asked.booking_id)
+    if found is None or found.member is None or not found.member.offline:
         return
-    services = context.services
-    location = await locations.managed(
-        services.db, actor_telegram_id=profile.telegram_id, location_id=asked.location_id
+    await show(
+        update,
+        act_for_texts.ask_forget(found.member),
+        keyboard(
+            [(act_for_texts.YES_FORGET, Forget(asked.booking_id))],
+            [(act_for_texts.keep_button(), RotaMember(asked.booking_id))],
+        ),
     )
-    page = await rota_for.sessions_for(
+
+
+@button(Forget, Role.COORDINATOR)
+async def forget(update: Update, context: BotContext, profile: Profile, chosen: Forget) -> None:
+    """Erase a person without Telegram, as /people erases anyone on request (the person is
+    read from the booking, never from the button: only someone without Telegram goes here)."""
+    services = context.services
+    found = await member_of(update, context, profile, chosen.booking_id)
+    if found is None or found.member is None or not found.member.offline:
+        return
+    outcome = await people.erase(
         services.db,
         actor_telegram_id=profile.telegram_id,
-        location_id=asked.location_id,
-        now=services.now(),
-        offset=asked.offset,
-        limit=PER_PAGE,
-    )
-    tz = services.settings.timezone
-    held = found.member
-    rows: list[Row] = [
-        [
-            (
-                act_for_texts.session_button(choice, tz),
-                MoveSessionJobs(held.booking_id, choice.session_id),
-            )
-        ]
-        for choice in page.shown
-        if choice.session_id != found.session.session_id
-    ]
-    rows.append(
-        pager(
-            page.offset,
-            page.matching,
-            PER_PAGE,
-            lambda offset: MoveSessions(held.booking_id, asked.location_id, offset),
-        )
-    )
-    rows.append([(act_for_texts.OTHER_LOCATION, MoveLocations(held.booking_id, 0))])
-    rows.append([(act_for_texts.back(), RotaMember(held.booking_id))])
-    others = page.matching - (1 if found.session.location_id == asked.location_id else 0)
-    text = (
-        act_for_texts.ask_other_session(held, location.name)
-        if others > 0
-        else act_for_texts.no_sessions(location.name)
-    )
-    await show(update, text, keyboard(*rows))
-
-
-@button(MoveLocations, Role.COORDINATOR)
-async def move_locations(
-    update: Update, context: BotContext, profile: Profile, asked: MoveLocations
-) -> None:
-    view = choose.View(
-        kind=MOVE_PLACES_LIST, args={"booking_id": asked.booking_id}, offset=asked.offset
-    )
-    await _move_places(update, context, profile, view)
-
-
-@choose.listing(MOVE_PLACES_LIST, Role.COORDINATOR)
-async def _move_places(
-    update: Update, context: BotContext, profile: Profile, view: choose.View
-) -> None:
-    booking_id = int(view.args.get("booking_id", 0))
-    found = await _member(update, context, profile, booking_id)
-    if found is None or found.member is None:
-        return
-    search = await choose.search_for(context, profile.telegram_id, view)
-    places = await locations.find(
-        context.services.db,
-        actor_telegram_id=profile.telegram_id,
-        search=search,
-        offset=view.offset,
-        limit=choose.PER_PAGE,
-    )
-    items: list[Row] = [
-        [(choose_texts.label(loc.name), MoveSessions(booking_id, loc.location_id, 0))]
-        for loc in places.shown
-    ]
-    rows = choose.rows(
-        places, items, lambda offset: MoveLocations(booking_id, offset), search, view.kind
-    )
-    rows.append([(act_for_texts.back(), RotaMember(booking_id))])
-    text = choose_texts.with_status(
-        act_for_texts.ask_other_location(found.member), places, search, choose.PER_PAGE
-    )
-    await choose.present(update, view, text, keyboard(*rows))
-
-
-@button(MoveSessionJobs, Role.COORDINATOR)
-async def move_session_jobs(
-    update: Update, context: BotContext, profile: Profile, asked: MoveSessionJobs
-) -> None:
-    services = context.services
-    found = await _member(update, context, profile, asked.booking_id)
-    if found is None or found.member is None:
-        return
-    target = await siteday.managed_session(
-        services.db, actor_telegram_id=profile.telegram_id, session_id=asked.session_id
-    )
-    held = found.member
-    rows: list[Row] = [
-        [(act_for_texts.job_button(job), MoveTo(held.booking_id, job.job_id))]
-        for job in target.jobs
-    ]
-    rows.append([(act_for_texts.back(), MoveSessions(held.booking_id, target.location_id, 0))])
-    tz = services.settings.timezone
-    await show(update, act_for_texts.ask_target_job(held, target, tz), keyboard(*rows))
-
-
-@button(MoveTo, Role.COORDINATOR)
-async def move_to(update: Update, context: BotContext, profile: Profile, chosen: MoveTo) -> None:
-    services = context.services
-    found = await _member(update, context, profile, chosen.booking_id)
-    if found is None or found.member is None:
-        return
-    outcome = await rota_for.move(
-        services.db,
-        actor_telegram_id=profile.telegram_id,
-        booking_id=chosen.booking_id,
-        to_job_id=chosen.job_id,
+        person_id=found.member.person_id,
         now=services.now(),
         offer_window=services.settings.offer_window,
     )
-    if outcome.result is Result.BOOKED and outcome.member is not None:
-        tz = services.settings.timezone
-        note = act_for_texts.moved(outcome.member, outcome.session, tz)
-        await _team(update, context, profile, outcome.session.session_id, note=note)
-        return
-    job = _job(outcome.session.job(chosen.job_id))
-    note = act_for_texts.put_on(outcome.result, outcome.name, outcome.offline, job)
-    await _team(update, context, profile, found.session.session_id, note=note)
+    await show_team(update, context, profile, found.session.session_id, note=texts.erased(outcome))
 
 
 # --- putting someone on ----------------------------------------------------------------------
@@ -349,7 +232,7 @@ async def put_on_jobs(
         services.db, actor_telegram_id=profile.telegram_id, session_id=asked.session_id
     )
     if not _open(view, services):
-        await _team(update, context, profile, view.session_id, note=_closed())
+        await show_team(update, context, profile, view.session_id, note=_closed())
         return
     rows: list[Row] = [
         [(act_for_texts.job_button(job), PutOnPeople(job.job_id, 0))] for job in view.jobs
@@ -428,8 +311,10 @@ async def put_on(update: Update, context: BotContext, profile: Profile, chosen: 
             ),
         )
         return
-    note = act_for_texts.put_on(outcome.result, outcome.name, outcome.offline, _job(job))
-    await _team(update, context, profile, outcome.session.session_id, note=note)
+    note = act_for_texts.put_on(
+        outcome.result, outcome.name, outcome.offline, act_for_texts.job_name(job)
+    )
+    await show_team(update, context, profile, outcome.session.session_id, note=note)
 
 
 @button(PutOnByName, Role.COORDINATOR)
@@ -441,7 +326,7 @@ async def put_on_by_name(
         services.db, actor_telegram_id=profile.telegram_id, job_id=chosen.job_id
     )
     if not _open(view, services):
-        await _team(update, context, profile, view.session_id, note=_closed())
+        await show_team(update, context, profile, view.session_id, note=_closed())
         return
     await flows.wait_for_text(
         context, profile.telegram_id, NAME_FLOW, "name", {"job_id": job.job_id}
@@ -474,9 +359,11 @@ async def on_name_text(update: Update, context: BotContext, profile: Profile, te
         await say(update, act_for_texts.name_taken(name))
         return
     await flows.finish(context, profile.telegram_id, NAME_FLOW)
-    job = _job(outcome.session.job(int(draft.data["job_id"])))
+    job = act_for_texts.job_name(outcome.session.job(int(draft.data["job_id"])))
     note = act_for_texts.put_on(outcome.result, name, True, job)
-    await _team(update, context, profile, outcome.session.session_id, note=note, new_message=True)
+    await show_team(
+        update, context, profile, outcome.session.session_id, note=note, new_message=True
+    )
 
 
 # --- writing to the team ---------------------------------------------------------------------
@@ -505,7 +392,3 @@ def _open(view: SessionView, services: Services) -> bool:
 
 def _closed() -> str:
     return act_for_texts.put_on(Result.CLOSED, "", False, "")
-
-
-def _job(job: JobView | None) -> str:
-    return job.job if job is not None else "?"

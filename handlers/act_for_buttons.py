@@ -104,3 +104,17 @@ class PutOnByName:
 @dataclass(frozen=True)
 class WriteToTeam:
     session_id: int
+
+
+@callbacks.action("jf")
+@dataclass(frozen=True)
+class AskForget:
+    """Someone without Telegram: erase their name (a coordinator of the whole programme)."""
+
+    booking_id: int
+
+
+@callbacks.action("jg")
+@dataclass(frozen=True)
+class Forget:
+    booking_id: int

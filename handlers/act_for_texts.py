@@ -25,6 +25,8 @@ OTHER_LOCATION = "📍 Another location…"
 TAKE_OFF = "➖ Take off the rota"
 YES_TAKE_OFF = "➖ Yes, take them off"
 WAITLIST = "⏳ Put on the waitlist"
+FORGET = "🗑 Erase their name"
+YES_FORGET = "🗑 Yes, erase their name"
 
 
 def _name(name: str, offline: bool) -> str:
@@ -97,6 +99,14 @@ def ask_take_off(member: Member, view: SessionView, tz: ZoneInfo) -> str:
     )
 
 
+def ask_forget(member: Member) -> str:
+    return (
+        f"Erase {_name(member.name, member.offline)}, as on their request? Their name goes from "
+        "the bot, they leave every session to come (their places pass down the waitlists), and "
+        "the shifts they did stay, nameless, in the totals. This can't be undone."
+    )
+
+
 def keep_button() -> str:
     return "« No, keep them"
 
@@ -127,6 +137,10 @@ def already_off() -> str:
 
 def ask_job(view: SessionView, tz: ZoneInfo) -> str:
     return f"{PUT_ON} at {where_when(view, tz)}: as which job?"
+
+
+def job_name(job: JobView | None) -> str:
+    return job.job if job is not None else "?"
 
 
 def job_button(job: JobView) -> str:

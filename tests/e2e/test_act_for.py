@@ -297,6 +297,19 @@ async def test_people_without_telegram_show_on_the_day_the_csv_and_the_sign_in_s
     assert await notices_to_offline(bot) == 0
     no_refusals(bot)
 
+    # Her name is erased on request, as /people erases anyone: she leaves the rota.
+    await open_rota(rachel, "St Mark's")
+    await rachel.tap("☎ Olive Offline · driver")
+    await rachel.tap("🗑 Erase their name")
+    assert "Their name goes from the bot" in rachel.last.text
+    await rachel.tap("🗑 Yes, erase their name")
+    assert rachel.last.text.startswith("Done: their data is erased.")
+    assert "Nobody is on the rota yet." in rachel.last.text
+    async with bot.services.db.read() as session:
+        names = (await session.scalars(select(Person.display_name))).all()
+    assert "Olive Offline" not in names
+    assert (await audit.recent(bot.services.db, action="person.erased"))[0].actor_id is not None
+
 
 async def test_a_message_to_one_sessions_team_reaches_everyone_on_its_rota_once(
     bot: Rehearsal, clock: Clock
