@@ -33,6 +33,8 @@ from handlers import (
     act_for_move,
     broadcast,
     bulk_cancel,
+    bulk_form,
+    bulk_places,
     celebrate,
     choose,
     coordination,
@@ -270,16 +272,16 @@ def _site_leads(app: BotApplication) -> None:
     # (site day section: end)
     # (bulk cancels: begin)
     _command(app, "cancelsessions", bulk_cancel.cancel_sessions_command)
-    _button(app, bulk_cancel.BulkStart, bulk_cancel.bulk_start)
-    _button(app, bulk_cancel.BulkDay, bulk_cancel.bulk_day)
-    _button(app, bulk_cancel.BulkEverywhere, bulk_cancel.bulk_everywhere)
-    _button(app, bulk_cancel.BulkChoosePlaces, bulk_cancel.bulk_choose_places)
-    _button(app, bulk_cancel.BulkTogglePlace, bulk_cancel.bulk_toggle_place)
-    _button(app, bulk_cancel.BulkPlacesDone, bulk_cancel.bulk_places_done)
-    _button(app, bulk_cancel.BulkLocations, bulk_cancel.bulk_locations)
-    _button(app, bulk_cancel.BulkAtLocation, bulk_cancel.bulk_at_location)
-    _button(app, bulk_cancel.BulkSpan, bulk_cancel.bulk_span)
-    _button(app, bulk_cancel.BulkConfirm, bulk_cancel.bulk_confirm)
+    _button(app, bulk_form.BulkStart, bulk_cancel.bulk_start)
+    _button(app, bulk_form.BulkDay, bulk_cancel.bulk_day)
+    _button(app, bulk_form.BulkEverywhere, bulk_cancel.bulk_everywhere)
+    _button(app, bulk_form.BulkChoosePlaces, bulk_places.bulk_choose_places)
+    _button(app, bulk_form.BulkTogglePlace, bulk_places.bulk_toggle_place)
+    _button(app, bulk_form.BulkPlacesDone, bulk_places.bulk_places_done)
+    _button(app, bulk_form.BulkLocations, bulk_places.bulk_locations)
+    _button(app, bulk_form.BulkAtLocation, bulk_places.bulk_at_location)
+    _button(app, bulk_form.BulkSpan, bulk_places.bulk_span)
+    _button(app, bulk_form.BulkConfirm, bulk_cancel.bulk_confirm)
     # (bulk cancels: end)
     # (acting for people: begin)
     _button(app, act_for_buttons.RotaTeam, act_for.rota_team)
@@ -454,7 +456,7 @@ def _catch_alls(app: BotApplication) -> None:
                     ),
                     # (site day text flows: end)
                     # (bulk cancels and acting for people flows: begin)
-                    bulk_cancel.BULK_FLOW: flows.TextRoute(
+                    bulk_form.BULK_FLOW: flows.TextRoute(
                         bulk_cancel.on_bulk_text, Role.COORDINATOR
                     ),
                     act_for.NAME_FLOW: flows.TextRoute(act_for.on_name_text, Role.COORDINATOR),

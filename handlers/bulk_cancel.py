@@ -17,88 +17,32 @@ locations only.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from telegram import Update
 
-from handlers import bulk_texts, callbacks, choose, choose_texts, flows, texts
+from handlers import bulk_texts, flows, texts
+from handlers.bulk_form import (
+    BULK_FLOW,
+    BulkAtLocation,
+    BulkChoosePlaces,
+    BulkConfirm,
+    BulkDay,
+    BulkEverywhere,
+    BulkLocations,
+    BulkStart,
+    open_form,
+    save,
+)
 from handlers.common import Row, button, command, say, show
 from handlers.context import BotContext, Services
 from handlers.siteday import day_code, day_of
 from storage import drafts, locations, rota_bulk
 from storage.models import Role
 from storage.people import Profile
-from storage.rota_bulk import CHOSEN_MAX, Scope, Span
+from storage.rota_bulk import Scope
 
-BULK_FLOW = "bulk_cancel"
-PLACES_LIST = "bulk_places"  # the locations with sessions on the day (handlers/choose.py)
-LOCATION_LIST = "bulk_location"  # a location whose sessions to come are cancelled
 TOKEN_MAX = 2**31 - 1
-
-
-@callbacks.action("ua")
-@dataclass(frozen=True)
-class BulkDay:
-    day: int  # YYYYMMDD, the programme's local date
-
-
-@callbacks.action("ub")
-@dataclass(frozen=True)
-class BulkEverywhere:
-    day: int
-
-
-@callbacks.action("uc")
-@dataclass(frozen=True)
-class BulkChoosePlaces:
-    day: int
-    offset: int
-
-
-@callbacks.action("ud")
-@dataclass(frozen=True)
-class BulkTogglePlace:
-    location_id: int
-    offset: int  # the page it was on
-
-
-@callbacks.action("ue")
-@dataclass(frozen=True)
-class BulkPlacesDone:
-    pass
-
-
-@callbacks.action("uf")
-@dataclass(frozen=True)
-class BulkLocations:
-    offset: int
-
-
-@callbacks.action("ug")
-@dataclass(frozen=True)
-class BulkAtLocation:
-    location_id: int
-
-
-@callbacks.action("uh")
-@dataclass(frozen=True)
-class BulkSpan:
-    location_id: int
-    span: Span
-
-
-@callbacks.action("ui")
-@dataclass(frozen=True)
-class BulkConfirm:
-    token: int  # the preview's: an older preview's button (or a second tap) cancels nothing
-
-
-@callbacks.action("uj")
-@dataclass(frozen=True)
-class BulkStart:
-    """Back to the first step: another day, or a location."""
 
 
 # --- what to cancel: a day -------------------------------------------------------------------
@@ -115,7 +59,7 @@ async def cancel_sessions_command(update: Update, context: BotContext, profile: 
 async def bulk_start(
     update: Update, context: BotContext, profile: Profile, _back: BulkStart
 ) -> None:
-    if await _open(update, context, profile) is None:
+    if await open_form(update, context, profile) is None:
         return
     await _start(update, context, profile)
 
@@ -158,7 +102,7 @@ async def on_bulk_text(update: Update, context: BotContext, profile: Profile, te
 @button(BulkDay, Role.COORDINATOR)
 async def bulk_day(update: Update, context: BotContext, profile: Profile, chosen: BulkDay) -> None:
     on = day_of(chosen.day)
-    if on is None or await _open(update, context, profile) is None:
+    if on is None or await open_form(update, context, profile) is None:
         if on is None:
             await show(update, texts.stale_button())
         return
@@ -170,7 +114,7 @@ async def _where(
 ) -> None:
     """The day chosen: every location's sessions that day, or a chosen few."""
     services = context.services
-    await _save(context, profile, {"day": on.isoformat(), "chosen": []})
+    await save(context, profile, {"day": on.isoformat(), "chosen": []})
     found = await rota_bulk.preview(
         services.db,
         actor_telegram_id=profile.telegram_id,
@@ -198,202 +142,15 @@ async def bulk_everywhere(
     update: Update, context: BotContext, profile: Profile, chosen: BulkEverywhere
 ) -> None:
     on = day_of(chosen.day)
-    if on is None or await _open(update, context, profile, {"day": on.isoformat()}) is None:
+    if on is None or await open_form(update, context, profile, {"day": on.isoformat()}) is None:
         return
-    await _preview(update, context, profile, Scope(day=on))
-
-
-# --- a day: a chosen few locations -----------------------------------------------------------
-
-
-@button(BulkChoosePlaces, Role.COORDINATOR)
-async def bulk_choose_places(
-    update: Update, context: BotContext, profile: Profile, chosen: BulkChoosePlaces
-) -> None:
-    on = day_of(chosen.day)
-    if on is None or await _open(update, context, profile, {"day": on.isoformat()}) is None:
-        return
-    view = choose.View(kind=PLACES_LIST, args={"day": chosen.day}, offset=chosen.offset)
-    await _places(update, context, profile, view)
-
-
-@choose.listing(PLACES_LIST, Role.COORDINATOR)
-async def _places(update: Update, context: BotContext, profile: Profile, view: choose.View) -> None:
-    draft = await _open(update, context, profile)
-    if draft is None:
-        return
-    on = day_of(int(view.args.get("day", 0)))
-    if on is None or draft.data.get("day") != on.isoformat():
-        await show(update, texts.stale_button())
-        return
-    services = context.services
-    search = await choose.search_for(context, profile.telegram_id, view)
-    found = await rota_bulk.day_locations(
-        services.db,
-        actor_telegram_id=profile.telegram_id,
-        day=on,
-        now=services.now(),
-        tz=services.settings.timezone,
-        search=search,
-        offset=view.offset,
-        limit=choose.PER_PAGE,
-    )
-    picked = set(_chosen(draft.data))
-    items: list[Row] = [
-        [
-            (
-                choose_texts.label(bulk_texts.place_button(place, place.location_id in picked)),
-                BulkTogglePlace(place.location_id, found.offset),
-            )
-        ]
-        for place in found.shown
-    ]
-    code = day_code(on)
-    rows = choose.rows(
-        found, items, lambda offset: BulkChoosePlaces(code, offset), search, view.kind
-    )
-    if picked:
-        rows.append([(bulk_texts.places_done_button(len(picked)), BulkPlacesDone())])
-    rows.append([(bulk_texts.back_button(), BulkDay(code))])
-    text = choose_texts.with_status(
-        bulk_texts.choose_places(on, len(picked)), found, search, choose.PER_PAGE
-    )
-    await choose.present(update, view, text, flows.cancel_keyboard(BULK_FLOW, *rows))
-
-
-@button(BulkTogglePlace, Role.COORDINATOR)
-async def bulk_toggle_place(
-    update: Update, context: BotContext, profile: Profile, chosen: BulkTogglePlace
-) -> None:
-    draft = await _open(update, context, profile)
-    if draft is None:
-        return
-    on = date.fromisoformat(str(draft.data.get("day")))
-    # Raises OutOfScope (audited, answered kindly) for a location not the site lead's.
-    await rota_bulk.may_choose(
-        context.services.db, actor_telegram_id=profile.telegram_id, location_id=chosen.location_id
-    )
-    picked = _chosen(draft.data)
-    if chosen.location_id in picked:
-        picked.remove(chosen.location_id)
-    elif len(picked) >= CHOSEN_MAX:
-        await say(update, bulk_texts.too_many_chosen(CHOSEN_MAX))
-        return
-    else:
-        picked.append(chosen.location_id)
-    await _save(context, profile, draft.data | {"chosen": picked})
-    view = choose.View(kind=PLACES_LIST, args={"day": day_code(on)}, offset=chosen.offset)
-    await _places(update, context, profile, view)
-
-
-@button(BulkPlacesDone, Role.COORDINATOR)
-async def bulk_places_done(
-    update: Update, context: BotContext, profile: Profile, _done: BulkPlacesDone
-) -> None:
-    draft = await _open(update, context, profile)
-    if draft is None:
-        return
-    picked = _chosen(draft.data)
-    if not picked or not draft.data.get("day"):
-        await show(update, texts.stale_button())
-        return
-    await choose.leave(context, profile.telegram_id)
-    scope = Scope(day=date.fromisoformat(str(draft.data["day"])), location_ids=frozenset(picked))
-    await _preview(update, context, profile, scope)
-
-
-# --- a location's sessions to come ---------------------------------------------------------
-
-
-@button(BulkLocations, Role.COORDINATOR)
-async def bulk_locations(
-    update: Update, context: BotContext, profile: Profile, page: BulkLocations
-) -> None:
-    if await _open(update, context, profile) is None:
-        return
-    await _save(context, profile, {})  # (no longer waiting for a day)
-    await _locations(update, context, profile, choose.View(kind=LOCATION_LIST, offset=page.offset))
-
-
-@choose.listing(LOCATION_LIST, Role.COORDINATOR)
-async def _locations(
-    update: Update, context: BotContext, profile: Profile, view: choose.View
-) -> None:
-    if await _open(update, context, profile) is None:
-        return
-    search = await choose.search_for(context, profile.telegram_id, view)
-    found = await locations.find(
-        context.services.db,
-        actor_telegram_id=profile.telegram_id,
-        search=search,
-        offset=view.offset,
-        limit=choose.PER_PAGE,
-    )
-    items: list[Row] = [
-        [(choose_texts.label(loc.name), BulkAtLocation(loc.location_id))] for loc in found.shown
-    ]
-    rows = choose.rows(found, items, BulkLocations, search, view.kind)
-    rows.append([(bulk_texts.back_button(), BulkStart())])
-    text = choose_texts.with_status(bulk_texts.ask_location(), found, search, choose.PER_PAGE)
-    await choose.present(update, view, text, flows.cancel_keyboard(BULK_FLOW, *rows))
-
-
-@button(BulkAtLocation, Role.COORDINATOR)
-async def bulk_at_location(
-    update: Update, context: BotContext, profile: Profile, chosen: BulkAtLocation
-) -> None:
-    if await _open(update, context, profile) is None:
-        return
-    await choose.leave(context, profile.telegram_id)
-    services = context.services
-    ahead = await rota_bulk.location_ahead(
-        services.db,
-        actor_telegram_id=profile.telegram_id,
-        location_id=chosen.location_id,
-        now=services.now(),
-        tz=services.settings.timezone,
-    )
-    await _save(context, profile, {"location_id": ahead.location_id})
-    rows: list[Row] = []
-    if ahead.to_come:
-        rows.append(
-            [
-                (
-                    bulk_texts.holiday_button(ahead),
-                    BulkSpan(ahead.location_id, Span.HOLIDAY),
-                )
-            ]
-        )
-        if ahead.to_come > ahead.this_holiday:
-            rows.append(
-                [(bulk_texts.all_to_come_button(ahead), BulkSpan(ahead.location_id, Span.ALL))]
-            )
-    rows.append([(bulk_texts.back_button(), BulkLocations(offset=0))])
-    await show(update, bulk_texts.ask_span(ahead), flows.cancel_keyboard(BULK_FLOW, *rows))
-
-
-@button(BulkSpan, Role.COORDINATOR)
-async def bulk_span(
-    update: Update, context: BotContext, profile: Profile, chosen: BulkSpan
-) -> None:
-    about = {"location_id": chosen.location_id}
-    if await _open(update, context, profile, about) is None:
-        return
-    services = context.services
-    ahead = await rota_bulk.location_ahead(
-        services.db,
-        actor_telegram_id=profile.telegram_id,
-        location_id=chosen.location_id,
-        now=services.now(),
-        tz=services.settings.timezone,
-    )
-    await _preview(update, context, profile, rota_bulk.location_scope(ahead, chosen.span))
+    await preview(update, context, profile, Scope(day=on))
 
 
 # --- the preview, and the cancel -------------------------------------------------------------
 
 
-async def _preview(update: Update, context: BotContext, profile: Profile, scope: Scope) -> None:
+async def preview(update: Update, context: BotContext, profile: Profile, scope: Scope) -> None:
     services = context.services
     found = await rota_bulk.preview(
         services.db,
@@ -406,7 +163,7 @@ async def _preview(update: Update, context: BotContext, profile: Profile, scope:
     token = secrets.randbelow(TOKEN_MAX) + 1
     draft = await drafts.load(services.db, telegram_id=profile.telegram_id, flow=BULK_FLOW)
     data = dict(draft.data) if draft is not None else {}
-    await _save(context, profile, data | {"scope": scope.to_data(), "token": token})
+    await save(context, profile, data | {"scope": scope.to_data(), "token": token})
     rows: list[Row] = []
     if found.sessions:
         rows.append([(bulk_texts.confirm_button(found.sessions), BulkConfirm(token))])
@@ -423,7 +180,7 @@ async def bulk_confirm(
     if draft is not None and draft.finished and draft.data.get("token") == chosen.token:
         await show(update, str(draft.data.get("done", "")))  # a double tap: the same answer
         return
-    draft = await _open(update, context, profile, {"token": chosen.token})
+    draft = await open_form(update, context, profile, {"token": chosen.token})
     if draft is None:
         return
     scope = Scope.from_data(draft.data.get("scope"))
@@ -447,32 +204,6 @@ async def bulk_confirm(
         finished=True,
     )
     await show(update, answer)
-
-
-# --- the form's draft ------------------------------------------------------------------------
-
-
-async def _open(
-    update: Update, context: BotContext, profile: Profile, about: dict[str, Any] | None = None
-) -> drafts.DraftState | None:
-    return await flows.still_open(update, context, profile.telegram_id, BULK_FLOW, about)
-
-
-async def _save(context: BotContext, profile: Profile, data: dict[str, Any]) -> None:
-    services = context.services
-    await drafts.save(
-        services.db,
-        telegram_id=profile.telegram_id,
-        flow=BULK_FLOW,
-        awaiting=None,
-        data=data,
-        now=services.now(),
-    )
-
-
-def _chosen(data: dict[str, Any]) -> list[int]:
-    kept = data.get("chosen")
-    return [int(i) for i in kept if isinstance(i, int)] if isinstance(kept, list) else []
 
 
 def _back_from_preview(scope: Scope) -> object:

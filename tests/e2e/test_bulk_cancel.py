@@ -19,7 +19,7 @@ from bot.harness import Clock, Rehearsal
 from bot.sandbox import SimUser
 from bot.sandbox.models import SimMessage
 from handlers import callbacks
-from handlers.bulk_cancel import BulkConfirm, BulkTogglePlace
+from handlers.bulk_form import BulkConfirm, BulkTogglePlace
 from storage import audit, locations, referrals, rota, rota_for
 from storage.models import (
     Booking,
