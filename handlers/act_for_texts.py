@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
 from handlers.act_for_buttons import WRITE_BUTTON
+from handlers.choose_texts import label
 from handlers.rota_texts import day_and_time, job_state, where_when
 from handlers.texts import esc
 from storage.models import BookingStatus
@@ -67,7 +68,7 @@ def team(view: SessionView, page: Sequence[Member], offset: int, total: int, tz:
 def member_button(member: Member) -> str:
     mark = f"{OFFLINE} " if member.offline else ""
     wait = " (waiting)" if member.status is BookingStatus.WAITLISTED else ""
-    return f"{mark}{member.name} · {member.job}{wait}"
+    return label(f"{mark}{member.name} · {member.job}{wait}")
 
 
 def member(member: Member, view: SessionView, tz: ZoneInfo) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, time
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import distinct, func, select
 
@@ -19,6 +20,7 @@ from bot.harness import Clock, Rehearsal
 from bot.sandbox import SimUser
 from bot.sandbox.models import SimMessage
 from handlers import callbacks
+from handlers.act_for_buttons import RotaTeam
 from handlers.bulk_form import BulkConfirm, BulkTogglePlace
 from storage import audit, locations, referrals, rota, rota_for
 from storage.models import (
@@ -33,9 +35,16 @@ from storage.models import (
 from storage.referrals import ReferralForm
 from storage.rota import JobSpec, SessionPlan
 from tests.conftest import RACHEL
-from tests.e2e.test_long_screens import no_refusals, register, within_limits
+from tests.e2e.test_long_screens import (
+    helper_name,
+    long_location_name,
+    no_refusals,
+    register,
+    within_limits,
+)
 from tests.support import promote_to_coordinator, register_by_invite
 
+LONDON = ZoneInfo("Europe/London")
 THURSDAY, FRIDAY = date(2026, 8, 13), date(2026, 8, 14)
 SITES = 60
 FIRST_VOLUNTEER = 10_000
@@ -527,3 +536,90 @@ async def test_a_site_lead_cancels_only_at_their_own_sites_and_forged_taps_chang
     await volunteer.send("/cancelsessions")
     assert "coordinator" in volunteer.last.text.lower()
     assert not any([(await on(bot, lid, THURSDAY)).cancelled for lid in ids])
+
+
+async def test_every_screen_and_notice_of_a_big_cancel_stays_within_telegrams_limits(
+    bot: Rehearsal, clock: Clock
+) -> None:
+    """The longest names everywhere: 12 locations of 100 characters with an hour's lunch each,
+    one after another on the Thursday; a volunteer of 64 characters on all 12; 20 people
+    without Telegram; 60 families of one school; 50 servers on one session."""
+    db, now = bot.services.db, clock()
+    await join(bot, clock, RACHEL, "Rachel")
+    await join(bot, clock, FIRST_VOLUNTEER, helper_name(1))
+    await register_by_invite(
+        db,
+        now,
+        telegram_id=HILLSIDE_A,
+        name="Hillside",
+        role=Role.SCHOOL_CONTACT,
+        by=RACHEL,
+        school_name="Hillside",
+    )
+    bot.user(HILLSIDE_A, "Hillside")
+    views = []
+    for n in range(12):
+        made = await locations.create(
+            db, actor_telegram_id=RACHEL, name=long_location_name(n), now=now
+        )
+        await locations.update_field(
+            db,
+            actor_telegram_id=RACHEL,
+            location_id=made.location_id,
+            field=locations.Field.CAPACITY,
+            value=30,
+            now=now,
+        )
+        plan = SessionPlan(
+            location_id=made.location_id,
+            first_day=THURSDAY,
+            last_day=THURSDAY,
+            weekdays=frozenset({THURSDAY.weekday()}),
+            start=time(8 + n, 0),
+            end=time(8 + n, 50),
+            jobs=(JobSpec(job="server", places=50),),
+        )
+        await rota.create_sessions(db, actor_telegram_id=RACHEL, plan=plan, tz=LONDON, now=now)
+        views.append(await on(bot, made.location_id, THURSDAY))
+        await book(bot, clock, FIRST_VOLUNTEER, views[-1].jobs[0].job_id)
+        for k in range(5):
+            await place_family(bot, clock, HILLSIDE_A, f"HS-{n:02d}-{k}", made.location_id)
+    for n in range(20):
+        await rota_for.put_on_by_name(
+            db,
+            actor_telegram_id=RACHEL,
+            job_id=views[n % 12].jobs[0].job_id,
+            name=helper_name(100 + n),
+            now=now,
+        )
+    for n in range(47):  # with the busy one and two without Telegram: 50, every place
+        await join(bot, clock, FIRST_VOLUNTEER + 1 + n, helper_name(200 + n))
+        await book(bot, clock, FIRST_VOLUNTEER + 1 + n, views[0].jobs[0].job_id)
+    await delivered(bot)
+    rachel, busy = bot.user(RACHEL, "Rachel"), bot.user(FIRST_VOLUNTEER, "")
+    school = bot.user(HILLSIDE_A, "")
+    seen = len(school.bot_messages)
+
+    # The first session's rota (as its screen's "👥 The rota" opens it): 50, a page at a time.
+    await rachel.send("/today")
+    await rachel.tap_data(callbacks.encode(RotaTeam(views[0].session_id, 0)))
+    assert "People 1-8 of 50." in rachel.last.text
+    await rachel.tap("Next ▶")
+    assert "People 9-16 of 50." in rachel.last.text
+
+    await rachel.send("/cancelsessions")
+    await rachel.send("13/08/2026")
+    await rachel.tap("Every location (12 sessions)")
+    assert "☎️ 20 people on these sessions without Telegram" in rachel.last.text
+    assert ", and 8 more." in rachel.last.text
+    await rachel.tap("❄️ Yes, cancel 12 sessions")
+    await delivered(bot)
+    (told,) = cancellations(busy)
+    assert told.startswith("Sorry: these 12 lunch sessions at 12 locations are cancelled:")
+    assert told.count("\n• ") == 12 and len(told) < 4096
+    (families,) = [m.text for m in school.bot_messages[seen:]]
+    assert families.startswith("📬 Lunches cancelled for 60 of your families:")
+    assert "more: /myreferrals shows each one's days." in families
+    for user in (rachel, busy, school):
+        within_limits(user)
+    no_refusals(bot)
