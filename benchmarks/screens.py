@@ -31,6 +31,7 @@ import argparse
 import asyncio
 import functools
 import logging
+import math
 import statistics
 import sys
 import tempfile
@@ -51,6 +52,8 @@ from bot.config import (
 )
 from bot.harness import Clock, Rehearsal
 from bot.sandbox import SimUser
+from handlers import callbacks
+from handlers.act_for_buttons import PutOnPeople, RotaTeam
 from storage import migrate, people
 from storage.db import Database
 from storage.models import (
@@ -352,7 +355,7 @@ async def timed(bot: Rehearsal, user: SimUser, act: Callable[[], Awaitable[objec
     return answers[0] - started
 
 
-async def measure(url: str, repeat: int, places: int) -> list[Timing]:
+async def measure(url: str, repeat: int, places: int, sessions: int) -> list[Timing]:
     config = Config(
         database=DatabaseConfig(url=url),
         programme=ProgrammeConfig(name="Holiday Lunch Club"),
@@ -361,11 +364,16 @@ async def measure(url: str, repeat: int, places: int) -> list[Timing]:
         # that is the lane's pace, not the server's time, which is what is measured here.
         delivery=DeliveryConfig(per_chat_seconds=0, overall_per_second=SNOW_PACE),
     )
+    # A session ahead (the seed's sessions run from a year ago to a month ahead): its job has
+    # the session's id.
+    ahead = math.ceil(sessions * YEAR / (YEAR + timedelta(days=30))) + 10
     async with Rehearsal(config, clock=Clock(NOW)) as bot:
         rachel = bot.user(COORDINATOR, "Rachel")
         await rachel.send("/help")  # warm: the first update opens connections
         await rachel.send("/people")
         people_list = rachel.last
+        await rachel.tap_data(callbacks.encode(RotaTeam(ahead, 0)))
+        rota_screen = rachel.last
         screens: dict[str, Callable[[], Awaitable[object]]] = {
             "/help (anchor: reads no list)": lambda: rachel.send("/help"),
             "/people, first page": lambda: rachel.send("/people"),
@@ -379,14 +387,30 @@ async def measure(url: str, repeat: int, places: int) -> list[Timing]:
             "/locations, first page": lambda: rachel.send("/locations"),
             "/locations search, typed (“club 123”)": lambda: rachel.send("club 123"),
             "/today, which location": lambda: rachel.send("/today"),
+            # (tapped on a message of /help's, so that each run changes what it shows)
+            "a session's rota (👥)": lambda: rachel.tap_data(
+                callbacks.encode(RotaTeam(ahead, 0)), message_id=rachel.last.message_id
+            ),
+            "put someone on: whom, of everyone": lambda: rachel.tap_data(
+                callbacks.encode(PutOnPeople(ahead, 0)), message_id=rachel.last.message_id
+            ),
+            "put someone on: search, typed (“ais”)": lambda: rachel.send("ais"),
+        }
+        # What must be on screen for a typed search to search it.
+        shown: dict[str, Callable[[], Awaitable[object]]] = {
+            "/people search, typed (“ais”)": lambda: rachel.send("/people"),
+            "/locations search, typed (“club 123”)": lambda: rachel.send("/locations"),
+            "put someone on: search, typed (“ais”)": lambda: rachel.tap_data(
+                callbacks.encode(PutOnPeople(ahead, 0)), message_id=rota_screen.message_id
+            ),
+            "a session's rota (👥)": lambda: rachel.send("/help"),
+            "put someone on: whom, of everyone": lambda: rachel.send("/help"),
         }
         timings = {name: Timing(name, []) for name in screens}
         for _ in range(repeat):
             for name, act in screens.items():
-                if "typed" in name:  # its list must be the one on screen
-                    await (
-                        rachel.send("/people") if "people" in name else rachel.send("/locations")
-                    )
+                if name in shown:  # its list must be the one on screen
+                    await shown[name]()
                 timings[name].seconds.append(await timed(bot, rachel, act))
         snow = await snow_days(bot, rachel, url, places=places, repeat=repeat)
         timings |= {timing.screen: timing for timing in snow}
@@ -455,7 +479,7 @@ async def run(args: argparse.Namespace) -> str:
             started = time.monotonic()
             await seed(url, places=args.locations, crowd=args.people, sessions=args.sessions)
             say(f"seeded in {time.monotonic() - started:.1f} s")
-            timings = await measure(url, args.repeat, args.locations)
+            timings = await measure(url, args.repeat, args.locations, args.sessions)
         finally:
             if made is not None:
                 from tests.support import drop_postgres_database  # noqa: PLC0415
