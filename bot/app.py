@@ -30,7 +30,13 @@ from bot.delivery import DeliveryEngine
 from bot.lane import LaneRateLimiter, Pace, Pacer, SendingLane
 from bot.shared_lane import SharedLane
 from handlers import (
+    act_for,
+    act_for_buttons,
+    act_for_move,
     broadcast,
+    bulk_cancel,
+    bulk_form,
+    bulk_places,
     celebrate,
     choose,
     coordination,
@@ -166,6 +172,7 @@ def _register_handlers(app: BotApplication) -> None:
     _coordinators(app)
     _volunteers(app)
     _site_leads(app)
+    _programme(app)
     _schools(app)
     _triage(app)
     _celebrations(app)
@@ -287,6 +294,11 @@ def _site_leads(app: BotApplication) -> None:
     _button(app, session_jobs.RemoveJob, session_jobs.remove_job)
     _button(app, session_jobs.AddJob, session_jobs.add_job)
     # (site day section: end)
+
+
+def _programme(app: BotApplication) -> None:
+    """Coordinators across the programme: the day and week at a glance, bulk cancels, and
+    acting for people on a session's rota."""
     # (programme at a glance: begin)
     _command(app, "today", programme_day.today_command)
     _button(app, siteday.ProgrammeDayPage, programme_day.programme_day_page)
@@ -299,6 +311,37 @@ def _site_leads(app: BotApplication) -> None:
     _button(app, siteday.CoveragePage, coverage.coverage_page)
     _button(app, coverage.CoverageAt, coverage.coverage_at)
     # (programme at a glance: end)
+    # (bulk cancels: begin)
+    _command(app, "cancelsessions", bulk_cancel.cancel_sessions_command)
+    _button(app, bulk_form.BulkStart, bulk_cancel.bulk_start)
+    _button(app, bulk_form.BulkDay, bulk_cancel.bulk_day)
+    _button(app, bulk_form.BulkEverywhere, bulk_cancel.bulk_everywhere)
+    _button(app, bulk_form.BulkChoosePlaces, bulk_places.bulk_choose_places)
+    _button(app, bulk_form.BulkTogglePlace, bulk_places.bulk_toggle_place)
+    _button(app, bulk_form.BulkPlacesDone, bulk_places.bulk_places_done)
+    _button(app, bulk_form.BulkLocations, bulk_places.bulk_locations)
+    _button(app, bulk_form.BulkAtLocation, bulk_places.bulk_at_location)
+    _button(app, bulk_form.BulkSpan, bulk_places.bulk_span)
+    _button(app, bulk_form.BulkConfirm, bulk_cancel.bulk_confirm)
+    # (bulk cancels: end)
+    # (acting for people: begin)
+    _button(app, act_for_buttons.RotaTeam, act_for.rota_team)
+    _button(app, act_for_buttons.RotaMember, act_for.rota_member)
+    _button(app, act_for_buttons.AskTakeOff, act_for.ask_take_off)
+    _button(app, act_for_buttons.TakeOff, act_for.take_off)
+    _button(app, act_for_buttons.AskForget, act_for.ask_forget)
+    _button(app, act_for_buttons.Forget, act_for.forget)
+    _button(app, act_for_buttons.MoveJobs, act_for_move.move_jobs)
+    _button(app, act_for_buttons.MoveSessions, act_for_move.move_sessions)
+    _button(app, act_for_buttons.MoveLocations, act_for_move.move_locations)
+    _button(app, act_for_buttons.MoveSessionJobs, act_for_move.move_session_jobs)
+    _button(app, act_for_buttons.MoveTo, act_for_move.move_to)
+    _button(app, act_for_buttons.PutOnJobs, act_for.put_on_jobs)
+    _button(app, act_for_buttons.PutOnPeople, act_for.put_on_people)
+    _button(app, act_for_buttons.PutOn, act_for.put_on)
+    _button(app, act_for_buttons.PutOnByName, act_for.put_on_by_name)
+    _button(app, act_for_buttons.WriteToTeam, act_for.write_to_team)
+    # (acting for people: end)
 
 
 def _schools(app: BotApplication) -> None:
@@ -454,6 +497,12 @@ def _catch_alls(app: BotApplication) -> None:
                         session_jobs.on_jobs_text, Role.COORDINATOR
                     ),
                     # (site day text flows: end)
+                    # (bulk cancels and acting for people flows: begin)
+                    bulk_form.BULK_FLOW: flows.TextRoute(
+                        bulk_cancel.on_bulk_text, Role.COORDINATOR
+                    ),
+                    act_for.NAME_FLOW: flows.TextRoute(act_for.on_name_text, Role.COORDINATOR),
+                    # (bulk cancels and acting for people flows: end)
                     # (wins flows: begin)
                     wins.WIN_FLOW: flows.TextRoute(wins.on_win_text, photos=True),
                     wins.EDIT_FLOW: flows.TextRoute(wins.on_edit_text, Role.COORDINATOR),

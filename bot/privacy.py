@@ -22,6 +22,14 @@ WHAT IS STORED, WHY, WHO SEES IT
   invites, new locations.
   Kept: until a coordinator erases the person (on request): name, id and phone are then
   removed; shifts already done stay, nameless, in the totals.
+- People without Telegram whom a coordinator put on the rota (they phoned in, or have no
+  Telegram): their name only, as the coordinator typed it, recorded on the coordinator's word
+  that they agreed (the recording is audited, with who did it). Why: so the rota, the site day,
+  the rota's export and the sign-in sheet show who is coming. Seen by: coordinators of the
+  whole programme; site leads when they are on one of their locations' sessions. The bot never
+  messages them (it has no chat to write to). Kept: until a coordinator of the whole
+  programme erases them ("🗑 Erase their name" on their place on a session's rota), as /people
+  erases anyone: the name is then removed; shifts already done stay, nameless, in the totals.
 - Bookings, attendance, meals served and children fed per session. Why: the rota and the
   evidence base for funders. Seen by: coordinators; a volunteer sees their own.
 - Why a session did not run, when a site lead types it rather than choosing a listed reason:

@@ -16,6 +16,7 @@ import logging
 import warnings
 from dataclasses import dataclass
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from telegram import Bot, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
@@ -186,7 +187,30 @@ async def to_people(
     )
     await say(
         update,
-        broadcast_texts.ask_message(_audience(composition)),
+        broadcast_texts.ask_message(_audience(composition, services.settings.timezone)),
+        flows.cancel_keyboard(BROADCAST_FLOW),
+    )
+
+
+async def to_session(
+    update: Update, context: BotContext, profile: Profile, session_id: int
+) -> None:
+    """ "✉️ Write to the team" on a session's screen: a new broadcast, to everyone on its rota
+    (counted again, as they are then, on its preview and when it is sent)."""
+    services = context.services
+    await broadcasts.discard(services.db, actor_telegram_id=profile.telegram_id)
+    await flows.begin(context, profile.telegram_id, BROADCAST_FLOW)
+    composition = await broadcasts.choose_audience(
+        services.db,
+        actor_telegram_id=profile.telegram_id,
+        audience=Audience.SESSION,
+        location_id=None,
+        now=services.now(),
+        session_id=session_id,
+    )
+    await say(
+        update,
+        broadcast_texts.ask_message(_audience(composition, services.settings.timezone)),
         flows.cancel_keyboard(BROADCAST_FLOW),
     )
 
@@ -195,7 +219,7 @@ async def to_people(
 async def pick_audience(
     update: Update, context: BotContext, profile: Profile, picked: PickAudience
 ) -> None:
-    if picked.audience is Audience.PEOPLE:  # only /people's "Message these people" picks them
+    if picked.audience in (Audience.PEOPLE, Audience.SESSION):  # (picked on their own screens)
         await show(update, texts.stale_button())
         return
     if not await _composing(update, context, profile):
@@ -211,11 +235,11 @@ async def pick_audience(
     if composition.text is None:  # the draft now waits for the message
         await show(
             update,
-            broadcast_texts.ask_message(_audience(composition)),
+            broadcast_texts.ask_message(_audience(composition, services.settings.timezone)),
             flows.cancel_keyboard(BROADCAST_FLOW),
         )
         return
-    await show(update, *_confirmation(composition))
+    await show(update, *_confirmation(composition, services.settings.timezone))
 
 
 async def on_broadcast_text(
@@ -256,7 +280,7 @@ async def on_broadcast_text(
     except BadPhoto:
         await say(update, broadcast_texts.bad_photo())
         return
-    await say(update, *_confirmation(composition))
+    await say(update, *_confirmation(composition, services.settings.timezone))
 
 
 async def _send(update: Update, text: str, photo: str | None) -> None:
@@ -269,7 +293,7 @@ async def _send(update: Update, text: str, photo: str | None) -> None:
         await chat.send_photo(photo, caption=text)
 
 
-def _confirmation(composition: Composition) -> tuple[str, InlineKeyboardMarkup]:
+def _confirmation(composition: Composition, tz: ZoneInfo) -> tuple[str, InlineKeyboardMarkup]:
     rows: list[Row] = []
     if composition.recipients > 0:
         rows.append(
@@ -283,13 +307,15 @@ def _confirmation(composition: Composition) -> tuple[str, InlineKeyboardMarkup]:
     rows.append([(broadcast_texts.CHANGE_MESSAGE, ChangeMessage())])
     rows.append([("Change audience", ChangeAudience())])
     rows.append(flows.cancel_row(BROADCAST_FLOW))
-    audience = _audience(composition)
+    audience = _audience(composition, tz)
     if composition.without_sender:
         audience = broadcast_texts.not_you(audience)
     return broadcast_texts.confirm(composition.recipients, audience), keyboard(*rows)
 
 
-def _audience(composition: Composition) -> str:
+def _audience(composition: Composition, tz: ZoneInfo) -> str:
+    if composition.session_starts_at is not None:
+        return broadcast_texts.team(composition.location_name, composition.session_starts_at, tz)
     if composition.people is not None:
         return people_texts.audience(composition.people, composition.location_name)
     return broadcast_texts.audience_name(composition.audience, composition.location_name)
@@ -307,7 +333,7 @@ async def change_message(
     )
     await show(
         update,
-        broadcast_texts.ask_message(_audience(composition)),
+        broadcast_texts.ask_message(_audience(composition, context.services.settings.timezone)),
         flows.cancel_keyboard(BROADCAST_FLOW),
     )
 

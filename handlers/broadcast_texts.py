@@ -4,6 +4,9 @@ as Telegram gave it (formatting kept, the rest escaped already)."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 from handlers.texts import esc
 from storage.broadcasts import Progress
 from storage.models import BROADCAST_CAPTION_MAX, BROADCAST_TEXT_MAX, Audience
@@ -30,8 +33,19 @@ def audience_name(audience: Audience, location_name: str | None) -> str:
         case Audience.PEOPLE:
             where = f" of {esc(location_name)}" if location_name else ""
             return f"the people{where} picked out in /people"
+        case Audience.SESSION:
+            where = esc(location_name) if location_name else "a former location"
+            return f"the team of a lunch at {where}"
         case _:
             return "everyone registered"
+
+
+def team(location_name: str | None, starts_at: datetime, tz: ZoneInfo) -> str:
+    """One session's team: 'the team of St Mark's, Tue 28 Jul at 11:30 (everyone on its
+    rota)'."""
+    where = esc(location_name) if location_name else "a former location"
+    local = starts_at.astimezone(tz)
+    return f"the team of {where}, {local:%a %-d %b} at {local:%H:%M} (everyone on its rota)"
 
 
 def not_you(audience: str) -> str:

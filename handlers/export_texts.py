@@ -263,7 +263,9 @@ def sheet_volunteers_title(sheet: SignInSheet) -> str:
 
 def sheet_volunteer_row(volunteer: SheetVolunteer) -> list[str]:
     coming = "yes" if volunteer.confirmed else ""
-    return [volunteer.name, volunteer.job, PLACE_WORDS[volunteer.state], coming, "", "", ""]
+    # Someone without Telegram was put on by a coordinator: only they can have reminded them.
+    name = f"{volunteer.name} (no Telegram)" if volunteer.offline else volunteer.name
+    return [name, volunteer.job, PLACE_WORDS[volunteer.state], coming, "", "", ""]
 
 
 def sheet_open_row(job: str) -> list[str]:

@@ -7,8 +7,10 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from handlers import (
+    act_for_texts,
     alert_texts,
     broadcast,
+    bulk_texts,
     celebrate,
     jobs_texts,
     referral_texts,
@@ -22,7 +24,7 @@ from handlers.rendering import Document, Later, Rendered, Renderer
 from handlers.siteday import RequestCover
 from handlers.triage import OpenReferral
 from handlers.volunteer import BookJob, OfferAnswer, ReminderAnswer
-from storage import programme_day, referrals, rota, schedule
+from storage import programme_day, referrals, rota, rota_for, schedule
 from storage.models import BookingStatus, ReferralStatus
 from storage.outbox import Outgoing
 
@@ -251,6 +253,46 @@ async def _placement_cancelled(services: Services, notice: Outgoing) -> Rendered
     return Rendered(triage_texts.placement_cancelled(summary, views[0].location_name, lost))
 
 
+async def _placements_cancelled(services: Services, notice: Outgoing) -> Rendered | None:
+    """A bulk cancel, to a school contact: one notice for all their school's families that
+    lost lunches, each as `_placement_cancelled` says it."""
+    tz, parts = services.settings.timezone, []
+    for referral_id, session_ids in notice.payload["families"]:
+        summary = await referrals.summary(services.db, int(referral_id))
+        views = [
+            view
+            for view in await rota.session_views(services.db, [int(i) for i in session_ids])
+            if view.cancelled
+        ]
+        if summary is None or summary.purged or not views:
+            continue
+        lost = sorted(view.starts_at.astimezone(tz).date() for view in views)
+        parts.append(triage_texts.placement_cancelled(summary, views[0].location_name, lost))
+    if not parts:
+        return None
+    return Rendered(bulk_texts.placements_cancelled(parts))
+
+
+async def _rota_changed(services: Services, notice: Outgoing) -> Rendered | None:
+    """A coordinator put the volunteer on the rota, took them off, or moved them: said while
+    it is still so, and the session still to come."""
+    booking = await rota.booking_view(services.db, int(notice.payload["booking_id"]))
+    if booking is None or not _ahead(services, booking.session):
+        return None
+    by = await rota_for.name_of(services.db, int(notice.payload.get("by", 0)))
+    tz = services.settings.timezone
+    if notice.kind == rota_for.REMOVED:
+        if booking.status is not BookingStatus.CANCELLED:
+            return None
+        return Rendered(act_for_texts.removed(booking, by, tz))
+    if booking.status not in (BookingStatus.BOOKED, BookingStatus.WAITLISTED):
+        return None  # cancelled, or moved again, since: that says it
+    if notice.kind == rota_for.MOVED:
+        before = await rota.booking_view(services.db, int(notice.payload["from_booking_id"]))
+        return Rendered(act_for_texts.moved_notice(booking, before, by, tz))
+    return Rendered(act_for_texts.added(booking, by, tz))
+
+
 async def _placement_moved(services: Services, notice: Outgoing) -> Rendered | None:
     summary = await referrals.summary(services.db, int(notice.payload["referral_id"]))
     view = await rota.session_view(services.db, int(notice.payload["session_id"]))
@@ -294,6 +336,12 @@ _RENDERERS: dict[str, Renderer] = {
     "referral_status": _referral_status,
     "placement_cancelled": _placement_cancelled,
     "placement_moved": _placement_moved,
+    # (bulk cancels and acting for people: begin)
+    referrals.PLACEMENTS_CANCELLED: _placements_cancelled,
+    rota_for.ADDED: _rota_changed,
+    rota_for.REMOVED: _rota_changed,
+    rota_for.MOVED: _rota_changed,
+    # (bulk cancels and acting for people: end)
     referrals.DETAILS_REMOVED: _details_removed,
     # (wins notices: begin)
     "win_review": wins.render_review,

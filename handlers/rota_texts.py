@@ -92,22 +92,26 @@ def session_cancelled(view: SessionView, tz: ZoneInfo) -> str:
 
 
 CANCELLED_LISTED = 40  # sessions named in one notice of a bulk cancel: far inside 4096
+PLACES_NAMED = 3  # locations named in its heading (more are counted)
 
 
 def sessions_cancelled(views: Sequence[SessionView], tz: ZoneInfo) -> str:
-    """One notice for all of a person's sessions cancelled at once (a location archived)."""
+    """One notice for all of a person's sessions cancelled at once (a location archived, a snow
+    day). At several locations each line says where: fewer lines, so that 24 of the longest
+    names still fit a message."""
     if len(views) == 1:
         return session_cancelled(views[0], tz)
     places = sorted({view.location_name for view in views})
-    lines = [
-        f"Sorry: these {len(views)} lunch sessions at <b>{esc(', '.join(places))}</b> are "
-        "cancelled:"
+    several = len(places) > 1
+    where = esc(", ".join(places)) if len(places) <= PLACES_NAMED else f"{len(places)} locations"
+    lines = [f"Sorry: these {len(views)} lunch sessions at <b>{where}</b> are cancelled:"]
+    listed = CANCELLED_LISTED // 2 if several else CANCELLED_LISTED
+    lines += [
+        f"• {esc(view.location_name) + ', ' if several else ''}{day_and_time(view, tz)}"
+        for view in views[:listed]
     ]
-    lines += [f"• {day_and_time(view, tz)}" for view in views[:CANCELLED_LISTED]]
-    if len(views) > CANCELLED_LISTED:
-        lines.append(
-            f"…and {len(views) - CANCELLED_LISTED} more, up to {day_and_time(views[-1], tz)}."
-        )
+    if len(views) > listed:
+        lines.append(f"…and {len(views) - listed} more, up to {day_and_time(views[-1], tz)}.")
     lines.append("You don't need to do anything; thank you for offering your time.")
     return "\n".join(lines)
 

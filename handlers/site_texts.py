@@ -139,7 +139,8 @@ def _helper_line(helper: Helper) -> str:
     state = {BookingStatus.ATTENDED: "came", BookingStatus.NO_SHOW: "no-show"}.get(
         helper.status, "not marked yet"
     )
-    return f"  {mark} {esc(helper.name)}: {state}"
+    name = f"☎ {esc(helper.name)}" if helper.offline else esc(helper.name)  # (no Telegram)
+    return f"  {mark} {name}: {state}"
 
 
 def _counts_line(view: SessionView) -> str:

@@ -23,6 +23,7 @@ from handlers import (
     glance_texts,
     site_texts,
 )
+from handlers.act_for_buttons import TEAM_BUTTON, WRITE_BUTTON, RotaTeam, WriteToTeam
 from handlers.common import Row, button, keyboard, pager, say, show
 from handlers.context import BotContext, Services
 from handlers.exports_sheet import SignInSheet  # (exports)
@@ -933,6 +934,11 @@ async def _show_card(
         if not (view.meals_served or view.children_attended):
             started.append((site_texts.not_run_button(view, tz, False), AskNotRun(view.session_id)))
         rows.append(started)
+    # (acting for people: begin) its rota, changed for people; a message to its team
+    if not view.cancelled:
+        rows.append([(TEAM_BUTTON, RotaTeam(view.session_id))])
+        rows.append([(WRITE_BUTTON, WriteToTeam(view.session_id))])
+    # (acting for people: end)
     day = day_code(view.starts_at.astimezone(tz).date())
     rows.append(
         [

@@ -489,6 +489,8 @@ FORMS: dict[str, tuple[str, str]] = {
     "broadcast": ("the broadcast", "/broadcast"),
     "impact_dates": ("the impact report", "/impact"),
     "export": ("the export", "/export"),
+    "bulk_cancel": ("cancelling sessions", "/cancelsessions"),
+    "rota_name": ("putting someone without Telegram on the rota", "/today"),
 }
 
 

@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Select,
     and_,
@@ -38,6 +39,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    type_coerce,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -50,17 +52,24 @@ from storage.models import (
     BROADCAST_TEXT_MAX,
     FILE_ID_MAX,
     Audience,
+    Booking,
+    BookingStatus,
     Broadcast,
     BroadcastStatus,
     Draft,
     Location,
+    LunchSession,
     Notice,
     NoticeStatus,
     Person,
     Role,
     RoleGrant,
+    SessionStatus,
 )
 from storage.roles import coordinator_scope, require_location, require_programme, require_role
+
+# One session's team, whom a message to it reaches: those holding a place, or who came.
+TEAM = (BookingStatus.BOOKED, BookingStatus.ATTENDED)
 
 FLOW = "broadcast"
 AWAITING_MESSAGE = "message"
@@ -106,6 +115,8 @@ class Composition:
     location_id: int | None
     location_name: str | None
     people: directory.Selection | None  # whom /people picked out, for Audience.PEOPLE
+    session_id: int | None = None  # Audience.SESSION: whose team
+    session_starts_at: datetime | None = None
     text: str | None  # HTML; None until the coordinator has sent the message
     photo_file_id: str | None
     recipients: int
@@ -206,23 +217,30 @@ async def choose_audience(
     location_id: int | None,
     now: datetime,
     people: directory.Selection | None = None,
+    session_id: int | None = None,
 ) -> Composition:
     """Set (or change) the audience; a message composed already is kept. Without one, the
     draft waits for the coordinator to send it. Audience.PEOPLE is whom `people` picks out
-    (a location there names whose people they are)."""
+    (a location there names whose people they are); Audience.SESSION is the team of the
+    session `session_id`."""
     if audience is Audience.PEOPLE:
         people = people or directory.Selection()
         location_id = people.location_id
     elif audience is not Audience.LOCATION:
-        location_id = None
+        location_id = None  # (a session's team: its location is read below)
     async with db.transaction() as session:
+        if audience is Audience.SESSION:
+            location_id = await _location_of(session, session_id)
         actor, location_name = await _allowed(session, actor_telegram_id, audience, location_id)
         draft = await _draft(session, actor_telegram_id)
         data: dict[str, Any] = dict(draft.data) if draft is not None else {}
         data.update(audience=audience.value, location_id=location_id, token=_token())
         data.pop("people", None)
+        data.pop("session_id", None)
         if audience is Audience.PEOPLE and people is not None:
             data["people"] = people.to_data()
+        if audience is Audience.SESSION:
+            data["session_id"] = session_id
         text = data.get("text")
         await _save(session, actor_telegram_id, data, now, waiting=text is None)
         return await _composition(session, actor, data, location_name, now)
@@ -320,6 +338,7 @@ async def start(
             photo_file_id=draft.data.get("photo"),
             audience=audience,
             location_id=location_id,
+            session_id=_session_of(draft.data),
             total=len(recipients),
             status=BroadcastStatus.SENDING,
             created_at=now,
@@ -360,6 +379,7 @@ async def start(
             photo=broadcast.photo_file_id is not None,
             # Whom /people picked out: the filter, and whether a name was searched (not what).
             **_people_audit(draft.data),
+            **({"session_id": broadcast.session_id} if broadcast.session_id else {}),
         )
         await session.flush()
         return Started(
@@ -627,6 +647,12 @@ async def _allowed(
         if location_id is not None:
             name = await session.scalar(select(Location.name).where(Location.id == location_id))
         return actor, name
+    if audience is Audience.SESSION:  # (the session's location, found by `_location_of`)
+        if location_id is None:
+            raise NotFound("no session chosen")
+        actor = await require_location(session, telegram_id, location_id)
+        name = await session.scalar(select(Location.name).where(Location.id == location_id))
+        return actor, name
     if audience is not Audience.LOCATION:
         return await require_programme(session, telegram_id), None
     if location_id is None:
@@ -685,11 +711,19 @@ async def _composition(
     everyone = _recipients(
         audience, location_id, None, now, await _chosen(session, actor, data, now)
     )
+    session_id = _session_of(data)
+    starts_at = None
+    if session_id is not None:
+        starts_at = await session.scalar(
+            select(LunchSession.starts_at).where(LunchSession.id == session_id)
+        )
     return Composition(
         audience=audience,
         location_id=location_id,
         location_name=location_name,
         people=directory.Selection.from_data(data["people"]) if "people" in data else None,
+        session_id=session_id,
+        session_starts_at=starts_at,
         text=data.get("text"),
         photo_file_id=data.get("photo"),
         recipients=await _count(session, everyone.where(Person.id != actor.id)),
@@ -711,7 +745,8 @@ def _recipients(
     One location's volunteers are those who call it home, and those with a booking (live, or
     attended) at one of its sessions lately (locations.people_of). The people picked out in
     /people are those `chosen` selects (`_chosen`): none, without it."""
-    query = select(Person.id, Person.telegram_id).where(
+    # (Those without Telegram have no id to compare: never in any audience.)
+    query = select(Person.id, type_coerce(Person.telegram_id, BigInteger)).where(
         Person.active.is_(True), Person.telegram_id > 0
     )
     if sender_id is not None:
@@ -723,7 +758,7 @@ def _recipients(
     elif audience is Audience.LOCATION:
         places = [] if location_id is None else [location_id]  # none: nobody, never everyone
         query = query.where(_holds(Role.VOLUNTEER), locations.people_of(places, now))
-    elif audience is Audience.PEOPLE:
+    elif audience in (Audience.PEOPLE, Audience.SESSION):
         query = query.where(chosen if chosen is not None else false())
     return query.order_by(Person.id)
 
@@ -732,12 +767,35 @@ async def _chosen(
     session: AsyncSession, actor: Person, data: dict[str, Any], now: datetime
 ) -> ColumnElement[bool] | None:
     """For Audience.PEOPLE, the condition that picks them out, as /people lists them (a site
-    lead's: among their own locations' people only); None for any other audience."""
+    lead's: among their own locations' people only); for Audience.SESSION, the session's team
+    (everyone with a place on it, or who came); None for any other audience."""
+    if data.get("audience") == Audience.SESSION.value:
+        team = select(Booking.person_id).where(
+            Booking.session_id == _session_of(data), Booking.status.in_(TEAM)
+        )
+        return Person.id.in_(team)
     if data.get("audience") != Audience.PEOPLE.value:
         return None
     chosen = directory.Selection.from_data(data.get("people"))
     scope = await coordinator_scope(session, actor.id)
     return await directory.selection(session, actor.id, chosen, now, scope=scope)
+
+
+def _session_of(data: dict[str, Any]) -> int | None:
+    session_id = data.get("session_id")
+    return session_id if isinstance(session_id, int) else None
+
+
+async def _location_of(session: AsyncSession, session_id: int | None) -> int:
+    """The location of a session whose team is written to: one not cancelled."""
+    location_id = await session.scalar(
+        select(LunchSession.location_id).where(
+            LunchSession.id == session_id, LunchSession.status != SessionStatus.CANCELLED
+        )
+    )
+    if location_id is None:
+        raise NotFound("no such session")
+    return int(location_id)
 
 
 def _people_audit(data: dict[str, Any]) -> dict[str, Any]:

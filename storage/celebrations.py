@@ -248,7 +248,7 @@ def _rows_for(
 ) -> list[dict[str, Any]]:
     """One notice for each celebration chat and each person, due now, each with its own key."""
     targets: list[tuple[int, int | None, str]] = [(c, None, f"{key}:chat:{c}") for c in chats]
-    targets += [(p.telegram_id, p.id, f"{key}:person:{p.id}") for p in people]
+    targets += [(outbox.chat_of(p), p.id, f"{key}:person:{p.id}") for p in people]
     return [
         outbox.row(
             chat_id=chat_id,

@@ -64,6 +64,9 @@ ROTA_HEADER = (
 )
 
 
+NO_TELEGRAM = "(no Telegram)"
+
+
 class PlaceState(enum.StrEnum):
     """What a place at a session is, in the words the file and the sign-in sheet use."""
 
@@ -231,6 +234,7 @@ async def rota(
                         Booking.status,
                         Booking.confirmed_at.is_not(None),
                         Person.display_name,
+                        Person.telegram_id.is_(None),
                     )
                     .join(Person, Person.id == Booking.person_id)
                     .join(LunchSession, LunchSession.id == Booking.session_id)
@@ -248,8 +252,10 @@ async def rota(
     # By day and time, then by location's name, as a rota is read.
     sessions = sorted(sessions, key=lambda row: (row[2], names.get(row[1], "").lower(), row[0]))
     held: dict[int, list[tuple[str, str, str]]] = defaultdict(list)
-    for job_id, status, confirmed, name in holders:
-        held[job_id].append((name, HOLDING[status].value, YES_NO[bool(confirmed)]))
+    for job_id, status, confirmed, name, offline in holders:
+        # Someone without Telegram, put on by a coordinator: nobody but they can remind them.
+        shown = f"{name} {NO_TELEGRAM}" if offline else name
+        held[job_id].append((shown, HOLDING[status].value, YES_NO[bool(confirmed)]))
     by_session: dict[int, list[tuple[int, str, int]]] = defaultdict(list)
     for job_id, session_id, job, places in jobs:
         by_session[session_id].append((job_id, job, places))

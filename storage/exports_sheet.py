@@ -57,6 +57,7 @@ class SheetVolunteer:
     job: str
     state: PlaceState
     confirmed: bool  # answered a reminder with "I'm coming"
+    offline: bool = False  # no Telegram: put on by a coordinator, reminded by nobody but them
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -132,7 +133,11 @@ async def sign_in_sheet(
             (
                 await session.execute(
                     select(
-                        Booking.job_id, Booking.status, Booking.confirmed_at, Person.display_name
+                        Booking.job_id,
+                        Booking.status,
+                        Booking.confirmed_at,
+                        Person.display_name,
+                        Person.telegram_id.is_(None),
                     )
                     .join(Person, Person.id == Booking.person_id)
                     .where(Booking.session_id == session_id, Booking.status.in_(HOLDING))
@@ -221,7 +226,7 @@ def _sheet(
     lunch: LunchSession,
     location: Location,
     jobs: Sequence[tuple[int, str, int]],
-    holders: Sequence[tuple[int, BookingStatus, datetime | None, str]],
+    holders: Sequence[tuple[int, BookingStatus, datetime | None, str, bool]],
     families: Sequence[tuple[Referral, str]],
     leads: list[str],
 ) -> SignInSheet:
@@ -249,8 +254,9 @@ def _sheet(
                 job=names.get(job_id, "?"),
                 state=HOLDING[status],
                 confirmed=confirmed_at is not None,
+                offline=offline,
             )
-            for job_id, status, confirmed_at, name in listed
+            for job_id, status, confirmed_at, name, offline in listed
         ),
         families=tuple(
             SheetFamily(

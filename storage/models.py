@@ -131,12 +131,17 @@ class CheckStatus(enum.StrEnum):
 
 
 class Person(Base):
-    """Someone who accepted the privacy notice. Nobody is stored before that."""
+    """Someone who accepted the privacy notice. Nobody is stored before that.
+
+    A person without a Telegram id is someone a coordinator put on the rota by name only (they
+    phoned in, or have no Telegram), having agreed to it with the coordinator: they hold the
+    volunteer role, are never sent anything (`active` is False and the outbox has no chat to
+    write to), and never act in the bot. Erased people keep a negative id."""
 
     __tablename__ = "people"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    telegram_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    telegram_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     display_name: Mapped[str] = mapped_column(String(NAME_MAX))
     # False once Telegram says the person blocked the bot or left: nothing more is sent to them.
     active: Mapped[bool] = mapped_column(default=True)
@@ -626,6 +631,7 @@ class Audience(enum.StrEnum):
     SCHOOLS = "schools"  # school contacts
     EVERYONE = "everyone"
     PEOPLE = "people"  # the people a coordinator picked out in /people (storage.directory)
+    SESSION = "session"  # one session's team: everyone with a place on it (storage.broadcasts.TEAM)
 
 
 class BroadcastStatus(enum.StrEnum):
@@ -645,6 +651,10 @@ class Broadcast(Base):
     photo_file_id: Mapped[str | None] = mapped_column(String(FILE_ID_MAX))
     audience: Mapped[Audience] = mapped_column(_enum_column(Audience))
     location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id", ondelete="SET NULL"))
+    # Audience.SESSION: the session whose team it was written to.
+    session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("lunch_sessions.id", ondelete="SET NULL")
+    )
     total: Mapped[int]
     status: Mapped[BroadcastStatus] = mapped_column(
         _enum_column(BroadcastStatus), default=BroadcastStatus.SENDING, index=True

@@ -44,6 +44,14 @@ class Outgoing:
     batched: bool = False  # one copy of a broadcast: it yields to single notices when sending
 
 
+def chat_of(person: Person) -> int:
+    """The chat a person's notices go to: their Telegram id. Raises for someone without
+    Telegram, whom nothing is sent to (the callers choose people the bot can reach)."""
+    if person.telegram_id is None:
+        raise ValueError("a person without Telegram is sent nothing")
+    return person.telegram_id
+
+
 def row(
     *,
     chat_id: int,
@@ -83,9 +91,15 @@ async def queue(
     batch: str | None = None,
 ) -> None:
     """Add a notice to the caller's transaction, for a person or for a chat that is nobody's
-    (a celebration group); a second one with the same key is ignored."""
+    (a celebration group); a second one with the same key is ignored. A person without
+    Telegram (put on the rota by a coordinator, by name only) is sent nothing: no notice is
+    queued for them."""
+    if person is not None and chat_id is not None:
+        raise ValueError("a notice goes to a person or to a chat")
+    if person is not None and person.telegram_id is None:
+        return
     target = person.telegram_id if person is not None else chat_id
-    if target is None or (person is not None and chat_id is not None):
+    if target is None:
         raise ValueError("a notice goes to a person or to a chat")
     values = row(
         chat_id=target,

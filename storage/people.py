@@ -312,7 +312,7 @@ async def card(
     async with db.read() as session:
         actor = await require_role(session, actor_telegram_id, Role.COORDINATOR)
         person = await session.get(Person, person_id)
-        if person is None or person.telegram_id <= 0:
+        if person is None or (person.telegram_id or 0) <= 0:  # erased, or without Telegram
             return None
         scope = await coordinator_scope(session, actor.id)
         if scope is not None:
@@ -330,7 +330,8 @@ async def to_manage(db: Database, *, actor_telegram_id: int, person_id: int) -> 
     async with db.read() as session:
         await require_programme(session, actor_telegram_id)
         person = await session.get(Person, person_id)
-        return await _profile(session, person) if person else None
+        # Someone without Telegram holds no role to manage: a coordinator put them on the rota.
+        return await _profile(session, person) if person and person.telegram_id else None
 
 
 def _in_view(scope: frozenset[int], now: datetime) -> ColumnElement[bool]:
@@ -386,7 +387,7 @@ async def erase(
     async with db.transaction() as session:
         actor = await require_programme(session, actor_telegram_id)
         person = await session.get(Person, person_id)
-        if person is None or person.telegram_id < 0:
+        if person is None or (person.telegram_id is not None and person.telegram_id < 0):
             return Erasure.GONE
         if person.id == actor.id:
             return Erasure.SELF
@@ -397,15 +398,8 @@ async def erase(
         ):
             return Erasure.FROM_CONFIG
         withdrawn = await rota.withdraw(session, person.id, now, offer_window)
-        await session.execute(delete(Draft).where(Draft.telegram_id == person.telegram_id))
-        # Their chat's messages that showed referrals, and a referral form's key, name them.
-        await _clean_their_chat(session, person, now)
-        await session.execute(delete(DataKey).where(DataKey.form_of == person.telegram_id))
-        await session.execute(
-            delete(InviteAttempt).where(
-                InviteAttempt.who == invites.attempt_by(db, person.telegram_id)
-            )
-        )
+        if person.telegram_id is not None:  # (someone without Telegram has no chat, no form)
+            await _forget_their_chat(db, session, person, person.telegram_id, now)
         # Wins not yet announced (or turned down) go with them; announced ones are public
         # already, and stay, no longer credited to anyone.
         await session.execute(
@@ -435,6 +429,20 @@ async def erase(
             bookings_withdrawn=withdrawn,
         )
         return Erasure.ERASED
+
+
+async def _forget_their_chat(
+    db: Database, session: AsyncSession, person: Person, telegram_id: int, now: datetime
+) -> None:
+    """What an erased person's Telegram chat with the bot holds: their forms, the messages
+    that showed referrals, a referral form's key, their failed invite links."""
+    await session.execute(delete(Draft).where(Draft.telegram_id == telegram_id))
+    # Their chat's messages that showed referrals, and a referral form's key, name them.
+    await _clean_their_chat(session, person, now)
+    await session.execute(delete(DataKey).where(DataKey.form_of == telegram_id))
+    await session.execute(
+        delete(InviteAttempt).where(InviteAttempt.who == invites.attempt_by(db, telegram_id))
+    )
 
 
 async def _clean_their_chat(session: AsyncSession, person: Person, now: datetime) -> None:
@@ -575,7 +583,8 @@ def _as_profile(
 ) -> Profile:
     return Profile(
         person_id=person.id,
-        telegram_id=person.telegram_id,
+        # (Never None here: people without Telegram are not shown as profiles; see `card`.)
+        telegram_id=person.telegram_id or 0,
         display_name=person.display_name,
         roles=frozenset(g.role for g in grants),
         config_roles=frozenset(g.role for g in grants if g.via_config),

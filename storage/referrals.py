@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -177,6 +177,7 @@ class FamiliesTold:
 
     families: int = 0
     children: int = 0
+    schools: int = 0  # the families' schools, each once
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -886,6 +887,29 @@ async def _decide(
     return DecisionOutcome(decision=Decision.DONE, summary=await _summary(session, referral))
 
 
+async def _contacts_of(session: AsyncSession, school_ids: Collection[int]) -> list[Person]:
+    """The contacts of those schools whom the bot can message (as `_school_contacts`)."""
+    if not school_ids:
+        return []
+    return list(
+        (
+            await session.scalars(
+                select(Person)
+                .join(
+                    RoleGrant,
+                    (RoleGrant.person_id == Person.id) & (RoleGrant.role == Role.SCHOOL_CONTACT),
+                )
+                .where(
+                    Person.school_id.in_(school_ids),
+                    Person.active.is_(True),
+                    Person.telegram_id.is_not(None),
+                )
+                .order_by(Person.id)
+            )
+        ).all()
+    )
+
+
 async def _school_contacts(session: AsyncSession, school_id: int) -> list[Person]:
     return list(
         (
@@ -1025,9 +1049,9 @@ async def _asked_days(
 
 
 async def families_at(session: AsyncSession, session_ids: list[int]) -> FamiliesTold:
-    """How many placed families (and children) those sessions concern: before a change."""
-    placed = await _placed_at_sessions(session, session_ids)
-    return FamiliesTold(families=len(placed), children=sum(r.children for r in placed))
+    """How many placed families (and children, and their schools) those sessions concern:
+    before a change."""
+    return _families_told(await _placed_at_sessions(session, session_ids))
 
 
 async def sessions_cancelled(
@@ -1037,50 +1061,125 @@ async def sessions_cancelled(
     days (the register no longer lists them), and their school's contacts are told once, with
     the days still placed. A family left with no lunch to come goes back on the waiting list,
     so that a coordinator finds it another place."""
-    placed = await _placed_at_sessions(session, session_ids, lock=True)
-    for referral in placed:
-        lost = (
-            await session.scalars(
-                select(PlacementDay.session_id)
-                .where(
-                    PlacementDay.referral_id == referral.id,
-                    PlacementDay.session_id.in_(session_ids),
-                )
-                .order_by(PlacementDay.day)
+    unplaced = await _unplace(session, session_ids, now)
+    for referral, lost in unplaced:
+        await _tell_school(
+            session,
+            referral,
+            "placement_cancelled",
+            {"referral_id": referral.id, "session_ids": lost, "version": referral.version},
+            f"placement_cancelled:{referral.id}:{referral.version}",
+            now,
+        )
+    return _families_told([referral for referral, _ in unplaced])
+
+
+PLACEMENTS_CANCELLED = "placements_cancelled"
+
+
+async def many_sessions_cancelled(
+    session: AsyncSession, session_ids: list[int], now: datetime
+) -> FamiliesTold:
+    """Many lunches were cancelled at once (a snow day, a location's rest of the holiday): as
+    `sessions_cancelled`, but each school contact is told once, in one notice naming each of
+    their school's families with the days it lost (payload "families": [[referral id, [session
+    ids]], ...]). The notice is keyed by the first session cancelled, which is cancelled once."""
+    unplaced = await _unplace(session, session_ids, now)
+    schools = {referral.school_id for referral, _ in unplaced}
+    contacts: dict[int, list[Person]] = {}
+    for contact in await _contacts_of(session, schools):
+        if contact.school_id is not None:
+            contacts.setdefault(contact.school_id, []).append(contact)
+    told: dict[int, tuple[Person, list[list[Any]]]] = {}
+    for referral, lost in unplaced:
+        for contact in contacts.get(referral.school_id, []):
+            told.setdefault(contact.id, (contact, []))[1].append([referral.id, lost])
+    first = min(session_ids, default=0)
+    await outbox.queue_rows(
+        session,
+        [
+            outbox.row(
+                chat_id=outbox.chat_of(contact),
+                person_id=contact.id,
+                kind=PLACEMENTS_CANCELLED,
+                payload={"families": families},
+                dedupe_key=f"{PLACEMENTS_CANCELLED}:{first}:{contact.id}",
+                due_at=now,
+                now=now,
             )
-        ).all()
-        left = await _live_days(session, referral.id)
-        to_come = await _live_days(session, referral.id, after=now)
-        values: dict[str, Any] = {"version": Referral.version + 1}
-        if to_come:
-            values |= {
-                "placed_from": left[0],
-                "placed_to": left[-1],
-                "placed_weekdays": sorted({d.weekday() for d in left}),
-            }
+            for contact, families in told.values()
+        ],
+    )
+    return _families_told([referral for referral, _ in unplaced])
+
+
+def _families_told(placed: Sequence[Referral]) -> FamiliesTold:
+    return FamiliesTold(
+        families=len(placed),
+        children=sum(r.children for r in placed),
+        schools=len({r.school_id for r in placed}),
+    )
+
+
+async def _unplace(
+    session: AsyncSession, session_ids: list[int], now: datetime
+) -> list[tuple[Referral, list[int]]]:
+    """The families placed at those (cancelled) lunches lose them: each, with the ids of the
+    lunches it lost, in the order they came. A few statements however many families (a snow
+    day's are many): their lost and remaining days are read at once, and their rows changed
+    in one flush (locked by `_placed_at_sessions`, so each version is bumped once)."""
+    placed = await _placed_at_sessions(session, session_ids, lock=True)
+    if not placed:
+        return []
+    ids = [referral.id for referral in placed]
+    lost: dict[int, list[int]] = {}
+    for referral_id, session_id in (
+        await session.execute(
+            select(PlacementDay.referral_id, PlacementDay.session_id)
+            .where(PlacementDay.referral_id.in_(ids), PlacementDay.session_id.in_(session_ids))
+            .order_by(PlacementDay.day)
+        )
+    ).tuples():
+        lost.setdefault(referral_id, []).append(session_id)
+    left: dict[int, list[date]] = {}
+    to_come: set[int] = set()
+    for referral_id, day, starts_at in (
+        await session.execute(
+            select(PlacementDay.referral_id, PlacementDay.day, LunchSession.starts_at)
+            .join(LunchSession, PlacementDay.session_id == LunchSession.id)
+            .where(
+                PlacementDay.referral_id.in_(ids), LunchSession.status != SessionStatus.CANCELLED
+            )
+            .order_by(PlacementDay.day)
+        )
+    ).tuples():
+        left.setdefault(referral_id, []).append(day)
+        if starts_at > now:
+            to_come.add(referral_id)
+    unplaced = []
+    for referral in placed:
+        days = left.get(referral.id, [])
+        referral.version += 1
+        if referral.id in to_come:
+            referral.placed_from, referral.placed_to = days[0], days[-1]
+            referral.placed_weekdays = sorted({d.weekday() for d in days})
         else:
             # Its days stay on record (not on any register: it is no longer placed).
-            values |= _UNPLACED | {"status": ReferralStatus.WAITLISTED, "decided_at": now}
-        await session.execute(update(Referral).where(Referral.id == referral.id).values(**values))
-        await session.refresh(referral)
+            for key, value in (_UNPLACED | {"decided_at": now}).items():
+                setattr(referral, key, value)
+            referral.status = ReferralStatus.WAITLISTED
         audit.record(
             session,
             at=now,
             actor_id=None,
             action="referral.sessions_cancelled",
             subject=("referral", referral.id),
-            sessions=list(lost),
-            waitlisted=not to_come,
+            sessions=lost.get(referral.id, []),
+            waitlisted=referral.id not in to_come,
         )
-        await _tell_school(
-            session,
-            referral,
-            "placement_cancelled",
-            {"referral_id": referral.id, "session_ids": list(lost), "version": referral.version},
-            f"placement_cancelled:{referral.id}:{referral.version}",
-            now,
-        )
-    return FamiliesTold(families=len(placed), children=sum(r.children for r in placed))
+        unplaced.append((referral, lost.get(referral.id, [])))
+    await session.flush()
+    return unplaced
 
 
 async def session_moved(session: AsyncSession, lunch: LunchSession, now: datetime) -> FamiliesTold:

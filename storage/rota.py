@@ -154,17 +154,22 @@ class Created:
 @dataclass(frozen=True, kw_only=True)
 class Told:
     """Who hears of a session cancelled or moved: volunteers signed up for it, and the
-    schools of the families placed at it (told without the families' needs)."""
+    schools of the families placed at it (told without the families' needs). People on the
+    rota without Telegram are not told (`offline`: the coordinator phones them)."""
 
     volunteers: int = 0
     families: int = 0
     children: int = 0
+    offline: int = 0
+    schools: int = 0  # the families' schools (counted by a bulk cancel, which tells each once)
 
     def __add__(self, other: Told) -> Told:
         return Told(
             volunteers=self.volunteers + other.volunteers,
             families=self.families + other.families,
             children=self.children + other.children,
+            offline=self.offline + other.offline,
+            schools=self.schools + other.schools,
         )
 
 
@@ -224,6 +229,7 @@ class Helper:
     job: str
     status: BookingStatus
     confirmed: bool = False  # answered a reminder with "I'm coming"
+    offline: bool = False  # without Telegram: put on by a coordinator, told nothing by the bot
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -832,6 +838,12 @@ async def who_is_told(
         return await _to_tell(session, [lunch.id], HOLDING if moving else CANCELLED_TELLS)
 
 
+async def who_is_told_of(session: AsyncSession, session_ids: list[int]) -> Told:
+    """Who would be told if those sessions were cancelled at once (each person once), inside
+    the caller's transaction: a bulk cancel's preview (storage.rota_bulk)."""
+    return await _to_tell(session, session_ids, CANCELLED_TELLS, schools=True)
+
+
 async def cancel_session(
     db: Database, *, actor_telegram_id: int, session_id: int, now: datetime
 ) -> Told:
@@ -843,9 +855,15 @@ async def cancel_session(
         _require_ahead(lunch, now)
         if lunch.status is SessionStatus.CANCELLED:
             raise AlreadyDone  # a second tap: the first one told everyone
-        told = len(await _cancel(session, lunch, actor, now))
+        signed_up = await _cancel(session, lunch, actor, now)
+        told = sum(1 for person in signed_up if person.telegram_id is not None)
         families = await referrals.sessions_cancelled(session, [lunch.id], now)
-        return Told(volunteers=told, families=families.families, children=families.children)
+        return Told(
+            volunteers=told,
+            families=families.families,
+            children=families.children,
+            offline=len(signed_up) - told,
+        )
 
 
 async def _cancel(
@@ -883,18 +901,86 @@ async def _cancel(
     return list(people.values())
 
 
+async def _cancel_all(
+    session: AsyncSession, lunches: Sequence[LunchSession], actor: Person, now: datetime
+) -> dict[int, tuple[Person, list[int]]]:
+    """Cancel these sessions for the volunteers (as `_cancel` does one), in a few statements
+    however many there are (a snow day's 200): returns each person signed up for any of them,
+    with the sessions they were on, in time order. The caller tells them, once each."""
+    ids = [lunch.id for lunch in lunches]
+    if not ids:
+        return {}
+    order = {lunch.id: n for n, lunch in enumerate(lunches)}
+    rows = (
+        (
+            await session.execute(
+                select(Booking.session_id, Person)
+                .join(Person, Booking.person_id == Person.id)
+                .where(Booking.session_id.in_(ids), Booking.status.in_(CANCELLED_TELLS))
+                .order_by(Booking.created_at, Booking.id)
+                .with_for_update(of=Booking)
+            )
+        )
+        .tuples()
+        .all()
+    )
+    signed_up: dict[int, tuple[Person, list[int]]] = {}
+    told: dict[int, set[int]] = {}
+    for session_id, person in rows:
+        sessions = signed_up.setdefault(person.id, (person, []))[1]
+        if session_id not in sessions:
+            sessions.append(session_id)
+        told.setdefault(session_id, set()).add(person.id)
+    for _, sessions in signed_up.values():
+        sessions.sort(key=order.__getitem__)
+    await session.execute(
+        update(Booking)
+        .where(Booking.session_id.in_(ids), Booking.status.in_(CANCELLED_TELLS))  # (locked)
+        .values(status=BookingStatus.CANCELLED, updated_at=now, offer_expires_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(update(SessionJob).where(SessionJob.session_id.in_(ids)).values(taken=0))
+    for lunch in lunches:
+        lunch.status = SessionStatus.CANCELLED
+        audit.record(
+            session,
+            at=now,
+            actor_id=actor.id,
+            action="session.cancelled",
+            subject=("session", lunch.id),
+            told=len(told.get(lunch.id, ())),
+        )
+    await session.flush()
+    return signed_up
+
+
 async def _to_tell(
-    session: AsyncSession, session_ids: list[int], statuses: Sequence[BookingStatus]
+    session: AsyncSession,
+    session_ids: list[int],
+    statuses: Sequence[BookingStatus],
+    *,
+    schools: bool = False,
 ) -> Told:
     """How many people (each once, however many of the sessions they signed up for) and
-    placed families would be told of a change to those sessions."""
-    volunteers = await session.scalar(
-        select(func.count(distinct(Booking.person_id))).where(
-            Booking.session_id.in_(session_ids), Booking.status.in_(statuses)
+    placed families would be told of a change to those sessions; and how many people on them
+    have no Telegram (nobody tells them but the coordinator)."""
+    counts = (
+        await session.execute(
+            select(Person.telegram_id.is_(None), func.count(distinct(Booking.person_id)))
+            .join(Person, Person.id == Booking.person_id)
+            .where(Booking.session_id.in_(session_ids), Booking.status.in_(statuses))
+            .group_by(Person.telegram_id.is_(None))
         )
-    )
+    ).tuples()
+    by_reach = {bool(offline): count for offline, count in counts}
     families = await referrals.families_at(session, session_ids)
-    return Told(volunteers=volunteers or 0, families=families.families, children=families.children)
+    return Told(
+        volunteers=by_reach.get(False, 0),
+        families=families.families,
+        children=families.children,
+        offline=by_reach.get(True, 0),
+        schools=families.schools if schools else 0,  # (a bulk cancel's preview names them)
+    )
 
 
 async def sessions_to_come(
@@ -927,23 +1013,7 @@ async def archive_location(
                 .order_by(LunchSession.starts_at)
             )
         ).all()
-        # One notice for each person, naming all their sessions, not one per session.
-        signed_up: dict[int, tuple[Person, list[int]]] = {}
-        for lunch in ahead:
-            for person in await _cancel(session, lunch, actor, now, tell=False):
-                signed_up.setdefault(person.id, (person, []))[1].append(lunch.id)
-        for person, session_ids in signed_up.values():
-            await outbox.queue(
-                session,
-                person=person,
-                kind="sessions_cancelled",
-                payload={"session_ids": session_ids},
-                # A session is cancelled once: its id makes the notice unique.
-                dedupe_key=f"sessions_cancelled:{session_ids[0]}:{person.id}",
-                due_at=now,
-                now=now,
-            )
-        families = await referrals.sessions_cancelled(session, [lunch.id for lunch in ahead], now)
+        told = await cancel_many(session, ahead, actor, now)
         location.archived_at = now
         audit.record(
             session,
@@ -953,9 +1023,46 @@ async def archive_location(
             subject=("location", location_id),
             cancelled=len(ahead),
         )
-        return Told(
-            volunteers=len(signed_up), families=families.families, children=families.children
-        )
+        return told
+
+
+async def cancel_many(
+    session: AsyncSession, lunches: Sequence[LunchSession], actor: Person, now: datetime
+) -> Told:
+    """Cancel these sessions (scheduled, still to come) in the caller's transaction, and tell
+    everyone once: each person signed up for any of them gets one notice naming all their
+    sessions, not one per session; each placed family's school contacts one notice naming all
+    their families (referrals.many_sessions_cancelled). People without Telegram are counted,
+    not told."""
+    signed_up = await _cancel_all(session, lunches, actor, now)
+    await outbox.queue_rows(
+        session,
+        [
+            outbox.row(
+                chat_id=outbox.chat_of(person),
+                person_id=person.id,
+                kind="sessions_cancelled",
+                payload={"session_ids": session_ids},
+                # A session is cancelled once: its id makes the notice unique.
+                dedupe_key=f"sessions_cancelled:{session_ids[0]}:{person.id}",
+                due_at=now,
+                now=now,
+            )
+            for person, session_ids in signed_up.values()
+            if person.telegram_id is not None  # (nothing is sent to someone without Telegram)
+        ],
+    )
+    families = await referrals.many_sessions_cancelled(
+        session, [lunch.id for lunch in lunches], now
+    )
+    reached = sum(1 for person, _ in signed_up.values() if person.telegram_id is not None)
+    return Told(
+        volunteers=reached,
+        families=families.families,
+        children=families.children,
+        offline=len(signed_up) - reached,
+        schools=families.schools,
+    )
 
 
 def _to_come(location_id: int, now: datetime) -> Select[tuple[int]]:
@@ -1003,7 +1110,8 @@ async def reschedule(
                     f"session_changed:{lunch.id}:{person.id}:{starts:%Y%m%d%H%M}-{ends:%H%M}",
                     now=now,
                 )
-                told += 1
+                if person.telegram_id is not None:  # (without Telegram: the coordinator tells)
+                    told += 1
             await session.flush()
             families = await referrals.session_moved(session, lunch, now)
             audit.record(
@@ -1052,6 +1160,7 @@ async def sessions_on(
                         job=jobs.get(b.job_id, "?"),
                         status=b.status,
                         confirmed=b.confirmed_at is not None,
+                        offline=p.telegram_id is None,
                     )
                     for b, p in people
                 ),
@@ -1726,3 +1835,14 @@ async def _place(
         confirmed_at=booking.confirmed_at,
         volunteer=volunteer,
     )
+
+
+# --- the rules a booking keeps, for the rota's other modules -----------------------------------
+# (storage.rota_for: a coordinator putting people on the rota, taking them off and moving them,
+# under the same rules as a volunteer's own booking.)
+
+places_that_matter = _places_that_matter
+cleared = _cleared
+release = _release
+set_status = _set_status
+session_view_in = _view

@@ -267,7 +267,7 @@ def _row(
     due: datetime | None = None,
 ) -> dict[str, Any]:
     return outbox.row(
-        chat_id=person.telegram_id,
+        chat_id=outbox.chat_of(person),
         person_id=person.id,
         kind=kind,
         payload=payload,

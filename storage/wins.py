@@ -522,7 +522,7 @@ async def _author(session: AsyncSession, win: Win) -> Person | None:
     if win.author_id is None:
         return None
     author = await session.get(Person, win.author_id)
-    return author if author is not None and author.telegram_id > 0 else None
+    return author if author is not None and (author.telegram_id or 0) > 0 else None
 
 
 async def _draft(session: AsyncSession, telegram_id: int) -> Draft | None:
@@ -559,7 +559,7 @@ async def _view(session: AsyncSession, win: Win) -> WinView:
         created_at=win.created_at,
         author_id=win.author_id,
         author_name=(
-            author.display_name if author is not None and author.telegram_id > 0 else None
+            author.display_name if author is not None and (author.telegram_id or 0) > 0 else None
         ),
         decided_at=win.decided_at,
         decided_by_id=win.decided_by,
