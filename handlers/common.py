@@ -12,7 +12,7 @@ from telegram.error import BadRequest
 
 from handlers import callbacks, texts
 from handlers.context import BotContext
-from storage import audit, people
+from storage import audit, drafts, people
 from storage.models import Role
 from storage.people import Profile
 from storage.text import Refused, typed
@@ -92,6 +92,9 @@ def command(role: Role | None = None) -> Callable[[CommandFn], Handler]:
                 return
             profile = await acting(update, context, role)
             if profile is not None:
+                # Another screen: the list shown before no longer hears what is typed (a
+                # command that shows a list marks it as heard again).
+                await drafts.leave_list(context.services.db, telegram_id=profile.telegram_id)
                 await fn(update, context, profile)
 
         return handler

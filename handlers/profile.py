@@ -18,6 +18,7 @@ async def help_command(update: Update, context: BotContext) -> None:
     if user is None:
         return
     profile = await people.profile(context.services.db, user.id)
+    await drafts.leave_list(context.services.db, telegram_id=user.id)  # as every command does
     await say(update, texts.help_text(menu.commands_for(profile), registered=profile is not None))
 
 
@@ -26,6 +27,7 @@ async def whoami(update: Update, context: BotContext) -> None:
     if user is None:
         return
     profile = await people.profile(context.services.db, user.id)
+    await drafts.leave_list(context.services.db, telegram_id=user.id)  # as every command does
     await say(update, texts.whoami(profile, user.id))
 
 

@@ -13,7 +13,7 @@ from telegram import Update
 from handlers import callbacks, homes, menu, texts
 from handlers.common import in_own_chat, keyboard, say, show
 from handlers.context import BotContext
-from storage import invites, people
+from storage import drafts, invites, people
 from storage.invites import RedeemStatus, Redemption
 from storage.models import Role
 from storage.people import Profile
@@ -40,6 +40,7 @@ async def start(update: Update, context: BotContext) -> None:
     elif token:
         await _follow_invite(update, context, user.id, token)
     else:
+        await drafts.leave_list(context.services.db, telegram_id=user.id)  # as every command
         await say(update, _welcome(context, profile, created=False))
 
 

@@ -15,7 +15,7 @@ from datetime import date, timedelta
 
 from telegram import InputFile, Update
 
-from handlers import callbacks, charts, glance_texts, site_texts, texts
+from handlers import callbacks, charts, choose, glance_texts, site_texts, texts
 from handlers.common import Row, button, command, keyboard, pager, say
 from handlers.context import BotContext
 from handlers.siteday import ProgrammeDayPage, day_code, day_of, today_of
@@ -64,6 +64,8 @@ async def week_view(update: Update, context: BotContext, profile: Profile, asked
     if day is None:  # a forged day
         await say(update, texts.stale_button())
         return
+    # From /today's day list: what is typed next no longer searches it (the week has none).
+    await choose.leave(context, profile.telegram_id)
     await _show_week(update, context, profile, monday_of(day), asked.offset)
 
 

@@ -204,8 +204,19 @@ async def list_state(
 
 
 async def leave_list(db: Database, *, telegram_id: int) -> None:
-    """Something was chosen from the list: typed text no longer searches it (its searches
-    are kept, for when it is shown again)."""
+    """Something was chosen from the list, or another screen was asked for: typed text no
+    longer searches it (its searches are kept, for when it is shown again). Read first: every
+    command asks this, and most people have no list listening, so nothing is written."""
+    async with db.read() as session:
+        listening = await session.scalar(
+            select(Draft.id).where(
+                Draft.telegram_id == telegram_id,
+                Draft.flow == LIST_FLOW,
+                Draft.awaiting.is_not(None),
+            )
+        )
+    if listening is None:
+        return
     async with db.transaction() as session:
         await stop_listening(session, telegram_id)
 
