@@ -212,7 +212,8 @@ def done(result: Preview, where: str) -> str:
     lines.append(
         f"I'm telling {' and '.join(sent)}." if sent else "Nobody needed telling by the bot."
     )
-    lines += _offline(result, "were not told by the bot: please phone them")
+    told = "was" if result.told.offline == 1 else "were"
+    lines += _offline(result, f"{told} not told by the bot: please phone them")
     return "\n".join(lines)
 
 

@@ -93,13 +93,15 @@ def totals(t: Tally, families: DayFamilies) -> list[str]:
             f"🍽 Counts recorded: {t.recorded:,} of the {n(t.begun, 'lunch', 'lunches')} begun"
             + (f"; {t.to_record:,} to record." if t.to_record else ".")
         )
+    # "1 lunch cancelled", "2 lunches cancelled and 1 did not run": said as the week says it.
     gone = []
     if t.cancelled:
-        gone.append(f"{t.cancelled:,} cancelled")
+        gone.append(f"{n(t.cancelled, 'lunch', 'lunches')} cancelled")
     if t.not_run:
-        gone.append(f"{t.not_run:,} did not run")
+        did_not_run = f"{t.not_run:,} did not run"
+        gone.append(did_not_run if gone else f"{n(t.not_run, 'lunch', 'lunches')} did not run")
     if gone:
-        lines.append(f"🚫 Lunches {' and '.join(gone)}.")
+        lines.append(f"🚫 {' and '.join(gone)}.")
     if families.families:
         needs = f"; ⚠️ {families.with_needs:,} with allergies or dietary needs"
         lines.append(

@@ -236,7 +236,7 @@ async def test_a_coordinator_of_60_locations_sees_the_day_at_every_location_wors
         f"{figures['confirmed']} confirmed.\n"
         f"⚠️ To fill: {figures['free']} places at "
     )
-    assert f"🚫 Lunches {cancelled} cancelled." in screen.text
+    assert f"🚫 {cancelled} lunches cancelled." in screen.text
     # Worst gaps first: the lunches with nobody booked, by name; 8 of the 60 a page.
     nobody = sorted(
         (n for n in range(60) if booked_on(n, TUESDAY) == 0 and not cancelled_on(n, TUESDAY)),

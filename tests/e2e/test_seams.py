@@ -1,0 +1,76 @@
+"""Where issue 12's four parts meet, as a coordinator meets them: a list's search stays with
+its list (a command or another screen ends it), and a snow day with someone without Telegram
+on the rota reads right in the cancel's answer and in /today's day at every location."""
+
+from __future__ import annotations
+
+from bot.harness import Clock, Rehearsal
+from tests.conftest import RACHEL
+from tests.e2e.test_act_for import open_rota, world
+from tests.e2e.test_long_screens import no_refusals
+
+NOT_UNDERSTOOD = "I work with commands and buttons. Send /help to see what I can do."
+
+
+async def test_a_search_ends_when_another_screen_is_asked_for(
+    bot: Rehearsal, clock: Clock
+) -> None:
+    await world(bot, clock)
+    rachel = bot.user(RACHEL, "Rachel")
+
+    await rachel.send("/people")
+    await rachel.send("ais")
+    assert "🔎 Matching “ais”" in rachel.last.text
+    # /week shows no list: what is typed next is not a search of the people left behind.
+    for other in ("/week", "/help", "/whoami", "/start"):
+        await rachel.send("/people")
+        await rachel.send("ais")
+        await rachel.send(other)
+        await rachel.send("riverside")
+        assert rachel.last.text == NOT_UNDERSTOOD, other
+
+    # "🗓 The week" from /today's day at every location: the day's list hears no more either.
+    await rachel.send("/today")
+    await rachel.send("riv")
+    assert "🔎 Matching “riv”" in rachel.last.text
+    await rachel.tap("🗓 The week")
+    await rachel.send("st mark")
+    assert rachel.last.text == NOT_UNDERSTOOD
+
+    # A command that shows a list hears the next text, as before.
+    await rachel.send("/people")
+    await rachel.send("aisha")
+    assert "🔎 Matching “aisha”" in rachel.last.text
+    no_refusals(bot)
+
+
+async def test_a_snow_day_with_someone_without_telegram_reads_right(
+    bot: Rehearsal, clock: Clock
+) -> None:
+    await world(bot, clock)
+    rachel = bot.user(RACHEL, "Rachel")
+    await open_rota(rachel, "St Mark's")
+    await rachel.tap("➕ Put someone on")
+    await rachel.tap("server · 2 free")
+    await rachel.tap("➕ Someone without Telegram")
+    await rachel.send("Olive Offline")
+
+    await rachel.send("/cancelsessions")
+    await rachel.send("28/07/2026")
+    await rachel.tap("Choose locations…")
+    await rachel.tap("St Mark's · 1")
+    await rachel.tap("Continue ▶ (1 location)")
+    assert (
+        "☎️ 1 person on these sessions without Telegram will not hear it from the bot: please "
+        "phone them: Olive Offline (St Mark's)."
+    ) in rachel.last.text
+    await rachel.tap("❄️ Yes, cancel 1 session")
+    assert (
+        "☎️ 1 person on these sessions without Telegram was not told by the bot: please phone "
+        "them: Olive Offline (St Mark's)."
+    ) in rachel.last.text
+
+    await rachel.send("/today")
+    assert "🚫 1 lunch cancelled." in rachel.last.text
+    assert "⚪ St Mark's · 11:30-13:30\n      cancelled" in rachel.last.text
+    no_refusals(bot)
