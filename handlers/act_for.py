@@ -379,7 +379,14 @@ async def write_to_team(
     if view.cancelled:
         await show(update, texts.stale_button())
         return
-    await broadcast.to_session(update, context, profile, view.session_id)
+    # The message reaches only those on Telegram: the coordinator is told whom to phone, as a
+    # bulk cancel names them.
+    found = await rota_for.team(
+        context.services.db, actor_telegram_id=profile.telegram_id, session_id=view.session_id
+    )
+    offline = sorted({member.name for member in found.members if member.offline})
+    note = act_for_texts.team_offline(offline)
+    await broadcast.to_session(update, context, profile, view.session_id, note=note)
 
 
 # --- shared ----------------------------------------------------------------------------------

@@ -324,3 +324,19 @@ def moved_notice(
         f"📋 {by(coordinator)} moved you on the rota: you're now {esc(booking.job)} at "
         f"{where_when(booking.session, tz)}{was}. If you can't make it, cancel in /mysessions."
     )
+
+
+# The names of people without Telegram said below a message to the team: 50 names of 100
+# characters would not fit in a message.
+TEAM_OFFLINE_NAMED = 5
+
+
+def team_offline(names: list[str]) -> str:
+    """Whom a message to the team won't reach: those without Telegram, to phone."""
+    if not names:
+        return ""
+    shown = ", ".join(f"☎ {esc(name)}" for name in names[:TEAM_OFFLINE_NAMED])
+    more = len(names) - TEAM_OFFLINE_NAMED
+    rest = f", and {more} more" if more > 0 else ""
+    whom = "has" if len(names) == 1 else "have"
+    return f"{shown}{rest} {whom} no Telegram: the message won't reach them, so tell them yourself."

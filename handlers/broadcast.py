@@ -193,10 +193,11 @@ async def to_people(
 
 
 async def to_session(
-    update: Update, context: BotContext, profile: Profile, session_id: int
+    update: Update, context: BotContext, profile: Profile, session_id: int, note: str = ""
 ) -> None:
     """ "✉️ Write to the team" on a session's screen: a new broadcast, to everyone on its rota
-    (counted again, as they are then, on its preview and when it is sent)."""
+    (counted again, as they are then, on its preview and when it is sent). `note`: said below
+    the question (whom the message can't reach)."""
     services = context.services
     await broadcasts.discard(services.db, actor_telegram_id=profile.telegram_id)
     await flows.begin(context, profile.telegram_id, BROADCAST_FLOW)
@@ -208,10 +209,9 @@ async def to_session(
         now=services.now(),
         session_id=session_id,
     )
+    asked = broadcast_texts.ask_message(_audience(composition, services.settings.timezone))
     await say(
-        update,
-        broadcast_texts.ask_message(_audience(composition, services.settings.timezone)),
-        flows.cancel_keyboard(BROADCAST_FLOW),
+        update, f"{asked}\n\n{note}" if note else asked, flows.cancel_keyboard(BROADCAST_FLOW)
     )
 
 

@@ -40,7 +40,7 @@ COMMANDS: list[tuple[str, str, Role | Only | None]] = [
     ("newsessions", "Plan a holiday's sessions", Role.COORDINATOR),
     ("today", "Today at every location; run a session", Role.COORDINATOR),
     ("week", "The week at every location, as a picture", Role.COORDINATOR),
-    ("coverage", "Places to fill, by location: 7 days to the holiday", Role.COORDINATOR),
+    ("coverage", "Places to fill by location: 7, 14, 28 days or the holiday", Role.COORDINATOR),
     ("cancelsessions", "Cancel a day's sessions (a snow day) or a location's", Role.COORDINATOR),
     ("schools", "Partner schools", Only.PROGRAMME),
     ("referrals", "Families referred by schools", Only.PROGRAMME),

@@ -1,6 +1,8 @@
 """Where issue 12's four parts meet, as a coordinator meets them: a list's search stays with
-its list (a command or another screen ends it), and a snow day with someone without Telegram
-on the rota reads right in the cancel's answer and in /today's day at every location."""
+its list (a command or another screen ends it); someone without Telegram on a rota is named
+to the coordinator where the bot can't reach them (a message to the team, a snow day); a snow
+day reads right in the cancel's answer and in /today's day at every location; /help says what
+/coverage's horizons are."""
 
 from __future__ import annotations
 
@@ -54,6 +56,12 @@ async def test_a_snow_day_with_someone_without_telegram_reads_right(
     await rachel.tap("server · 2 free")
     await rachel.tap("➕ Someone without Telegram")
     await rachel.send("Olive Offline")
+    # A message to the team can't reach her: Rachel is told to, as the cancel below tells her.
+    await rachel.tap("✉️ Write to the team")
+    assert rachel.last.text.endswith(
+        "☎ Olive Offline has no Telegram: the message won't reach them, so tell them yourself."
+    )
+    await rachel.send("/cancel")
 
     await rachel.send("/cancelsessions")
     await rachel.send("28/07/2026")
@@ -74,3 +82,13 @@ async def test_a_snow_day_with_someone_without_telegram_reads_right(
     assert "🚫 1 lunch cancelled." in rachel.last.text
     assert "⚪ St Mark's · 11:30-13:30\n      cancelled" in rachel.last.text
     no_refusals(bot)
+
+
+async def test_help_says_what_coverage_looks_over(bot: Rehearsal, clock: Clock) -> None:
+    await world(bot, clock)
+    rachel = bot.user(RACHEL, "Rachel")
+    await rachel.send("/help")
+    # Not "7 days to the holiday", which reads as the days before it begins.
+    assert "/coverage - Places to fill by location: 7, 14, 28 days or the holiday" in (
+        rachel.last.text
+    )
