@@ -28,8 +28,9 @@ WHAT IS STORED, WHY, WHO SEES IT
   the rota's export and the sign-in sheet show who is coming. Seen by: coordinators of the
   whole programme; site leads when they are on one of their locations' sessions. The bot never
   messages them (it has no chat to write to). Kept: until a coordinator of the whole
-  programme erases them ("🗑 Erase their name" on their place on a session's rota), as /people
-  erases anyone: the name is then removed; shifts already done stay, nameless, in the totals.
+  programme erases them ("🗑 Erase their name" on their place on a session's rota, or from
+  /people, where they are listed marked ☎): the name is then removed; shifts already done
+  stay, nameless, in the totals.
 - Bookings, attendance, meals served and children fed per session. Why: the rota and the
   evidence base for funders. Seen by: coordinators; a volunteer sees their own.
 - Why a session did not run, when a site lead types it rather than choosing a listed reason:

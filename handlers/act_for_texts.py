@@ -209,14 +209,6 @@ def put_on(result: Result, name: str, offline: bool, job: str) -> str:
             return f"{who} is already on this session's rota: move them instead. Nothing changed."
         case Result.OVERLAP:
             return f"{who} is on another session at the same time. Nothing changed."
-        case Result.NEEDS_CHECK if offline:
-            # /people lists only people on Telegram, so it can't record their check: sending
-            # the coordinator there would be a dead end.
-            return (
-                f"{esc(job)} needs a cleared safeguarding check, and the bot keeps none for "
-                f"{who}: someone without Telegram is recorded by name only. Choose a job without "
-                "a check for them. Nothing changed."
-            )
         case Result.NEEDS_CHECK:
             return (
                 f"{esc(job)} needs a cleared safeguarding check, and {who} has none on record for "

@@ -310,7 +310,10 @@ async def _person(
     """The person a button names, for a coordinator of the whole programme about to change
     something of theirs, or None after saying the button is out of date."""
     person = await people.to_manage(
-        context.services.db, actor_telegram_id=profile.telegram_id, person_id=person_id
+        context.services.db,
+        actor_telegram_id=profile.telegram_id,
+        person_id=person_id,
+        offline_too=True,  # (their check and erasure: the only things of theirs to change)
     )
     if person is None:
         await show(update, texts.stale_button())
@@ -327,7 +330,7 @@ async def _show_card(update: Update, person: Profile, note: str = "") -> None:
             )
         ]
         for role in Role
-        if role in person.roles and role not in person.config_roles
+        if role in person.roles and role not in person.config_roles and not person.offline
     ]
     if Role.COORDINATOR in person.roles and Role.COORDINATOR not in person.config_roles:
         rows.append([("📍 Site lead of…", ScopeMenu(person_id=person.person_id))])

@@ -111,7 +111,12 @@ async def _people(
         now=services.now(),
     )
     items: list[Row] = [
-        [(choose_texts.label(person.display_name), PersonCard(person_id=person.person_id))]
+        [
+            (
+                choose_texts.label(people_texts.button_name(person)),
+                PersonCard(person_id=person.person_id),
+            )
+        ]
         for person in found.page.shown
     ]
     rows = choose.rows(

@@ -36,6 +36,8 @@ AT_A_LOCATION = "📍 At a location…"
 BACK_TO_LIST = "« Back to the list"
 BACK_TO_FILTERS = "« Back to the filters"
 
+OFFLINE_MARK = "☎ "  # as the rota marks someone without Telegram
+
 
 def listing(found: Found, chosen: Selection) -> str:
     """The head of a page of people, and a line for each person on it."""
@@ -73,11 +75,27 @@ def described(chosen: Selection, location_name: str | None, holiday: Holiday | N
 
 
 def _line(person: Profile, show: Show) -> str:
-    blocked = "" if person.active else " (blocked the bot)"
+    blocked = ""  # a mark after the roles: no chat to send to
+    if person.offline:
+        blocked = " (no Telegram)"
+    elif not person.active:
+        blocked = " (blocked the bot)"
     check = ""
     if show in (Show.CHECK_MISSING, Show.CHECK_EXPIRING):
         check = f" · {_check(person)}"
-    return f"• {esc(person.display_name)}: {role_list(person)}{blocked}{check}"
+    return f"• {name_of(person)}: {role_list(person)}{blocked}{check}"
+
+
+def name_of(person: Profile) -> str:
+    """A person's name as lists show it: ☎ before someone without Telegram, as on the rota."""
+    return (
+        f"{OFFLINE_MARK}{esc(person.display_name)}" if person.offline else esc(person.display_name)
+    )
+
+
+def button_name(person: Profile) -> str:
+    """A person's name on their list button (not HTML): ☎ marks someone without Telegram."""
+    return f"{OFFLINE_MARK}{person.display_name}" if person.offline else person.display_name
 
 
 def _check(person: Profile) -> str:

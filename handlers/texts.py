@@ -255,6 +255,13 @@ def invite_created(invite: CreatedInvite, link: str, tz: ZoneInfo) -> str:
 
 
 def person_card(person: Profile) -> str:
+    if person.offline:
+        return (
+            f"<b>☎ {esc(person.display_name)}</b>\n"
+            f"Roles: {role_list(person)}\n"
+            "No Telegram: a coordinator put them on a rota by name, so the bot never messages "
+            "them."
+        )
     lines = [
         f"<b>{esc(person.display_name)}</b>",
         f"Roles: {role_list(person)}",

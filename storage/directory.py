@@ -165,7 +165,9 @@ async def selection(
     holiday: Holiday | None = None,
 ) -> ColumnElement[bool]:
     """A condition on Person: the people `chosen` picks out of those the coordinator sees."""
-    conditions = [Person.telegram_id > 0, named(Person.name_key, chosen.search)]
+    # On Telegram, or without it (put on a rota by name): not erased (a negative id).
+    on_record = or_(Person.telegram_id > 0, Person.telegram_id.is_(None))
+    conditions = [on_record, named(Person.name_key, chosen.search)]
     if scope is not None:  # a site lead: the people of their own locations only
         conditions.append(locations.people_of(scope, now))
     if chosen.location_id is not None:
@@ -229,8 +231,8 @@ def _shows(show: Show, now: datetime, holiday: Holiday | None) -> ColumnElement[
                 Person.check_expires_on >= today,
                 Person.check_expires_on <= today + CHECK_SOON,
             )
-        case Show.BLOCKED:
-            return Person.active.is_(False)
+        case Show.BLOCKED:  # (someone without Telegram has no chat to block)
+            return and_(Person.active.is_(False), Person.telegram_id.is_not(None))
         case Show.NOT_SEEN:
             if holiday is None:
                 return false()

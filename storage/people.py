@@ -60,6 +60,9 @@ class Profile:
     # Limited to some locations (a site lead): what is decided for the whole programme is
     # not theirs (storage.roles.require_programme).
     scoped: bool = False
+    # Without Telegram: put on a rota by a coordinator, by name only (telegram_id is 0). Their
+    # card offers their check and erasure, never roles; nothing is ever sent to them.
+    offline: bool = False
 
     def has(self, role: Role) -> bool:
         return role in self.roles
@@ -312,7 +315,9 @@ async def card(
     async with db.read() as session:
         actor = await require_role(session, actor_telegram_id, Role.COORDINATOR)
         person = await session.get(Person, person_id)
-        if person is None or (person.telegram_id or 0) <= 0:  # erased, or without Telegram
+        # Erased: gone. Without Telegram: shown too, so that a coordinator can record their
+        # check and erase them on request when they are on no rota to come.
+        if person is None or (person.telegram_id is not None and person.telegram_id < 0):
             return None
         scope = await coordinator_scope(session, actor.id)
         if scope is not None:
@@ -324,14 +329,20 @@ async def card(
         return await _profile(session, person)
 
 
-async def to_manage(db: Database, *, actor_telegram_id: int, person_id: int) -> Profile | None:
+async def to_manage(
+    db: Database, *, actor_telegram_id: int, person_id: int, offline_too: bool = False
+) -> Profile | None:
     """A person whose roles, check or data a coordinator of the whole programme is about to
-    change (a site lead is refused before any such screen is shown)."""
+    change (a site lead is refused before any such screen is shown). `offline_too`: someone
+    without Telegram too (their check, their erasure), who holds no role to manage."""
     async with db.read() as session:
         await require_programme(session, actor_telegram_id)
         person = await session.get(Person, person_id)
-        # Someone without Telegram holds no role to manage: a coordinator put them on the rota.
-        return await _profile(session, person) if person and person.telegram_id else None
+        if person is None or (person.telegram_id is not None and person.telegram_id < 0):
+            return None
+        if person.telegram_id is None and not offline_too:
+            return None
+        return await _profile(session, person)
 
 
 def _in_view(scope: frozenset[int], now: datetime) -> ColumnElement[bool]:
@@ -346,7 +357,7 @@ async def remove_role(
     async with db.transaction() as session:
         actor = await require_programme(session, actor_telegram_id)
         person = await session.get(Person, person_id)
-        if person is None:
+        if person is None or person.telegram_id is None:  # (no role of theirs is managed)
             return RoleRemoval.NOT_HELD, None
         grant = await session.scalar(
             select(RoleGrant).where(RoleGrant.person_id == person_id, RoleGrant.role == role)
@@ -583,8 +594,7 @@ def _as_profile(
 ) -> Profile:
     return Profile(
         person_id=person.id,
-        # (Never None here: people without Telegram are not shown as profiles; see `card`.)
-        telegram_id=person.telegram_id or 0,
+        telegram_id=person.telegram_id or 0,  # (0: without Telegram, as `offline` says)
         display_name=person.display_name,
         roles=frozenset(g.role for g in grants),
         config_roles=frozenset(g.role for g in grants if g.via_config),
@@ -594,4 +604,5 @@ def _as_profile(
         check_status=person.check_status,
         check_expires_on=person.check_expires_on,
         scoped=scoped,
+        offline=person.telegram_id is None,
     )

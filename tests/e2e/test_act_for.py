@@ -190,12 +190,9 @@ async def test_rachel_puts_people_on_moves_them_and_takes_them_off(
     assert rachel.last.labels()[0] == "☎ Olive Offline"
     await rachel.tap("☎ Olive Offline")
     assert rachel.last.text.startswith(
-        "cook needs a cleared safeguarding check, and the bot keeps none for ☎ Olive Offline: "
-        "someone without Telegram is recorded by name only. Choose a job without a check for "
-        "them. Nothing changed."
+        "cook needs a cleared safeguarding check, and ☎ Olive Offline has none on record for "
+        "that day (record it in /people). Nothing changed."
     )
-    # Not sent to /people, which lists only people on Telegram: she is not there to record.
-    assert "/people" not in rachel.last.text
     await open_rota(rachel, "St Mark's")
 
     # The server's places are taken: Ben, on Telegram, may wait for one.

@@ -14,9 +14,7 @@ from tests.e2e.test_long_screens import no_refusals
 NOT_UNDERSTOOD = "I work with commands and buttons. Send /help to see what I can do."
 
 
-async def test_a_search_ends_when_another_screen_is_asked_for(
-    bot: Rehearsal, clock: Clock
-) -> None:
+async def test_a_search_ends_when_another_screen_is_asked_for(bot: Rehearsal, clock: Clock) -> None:
     await world(bot, clock)
     rachel = bot.user(RACHEL, "Rachel")
 
@@ -92,3 +90,60 @@ async def test_help_says_what_coverage_looks_over(bot: Rehearsal, clock: Clock) 
     assert "/coverage - Places to fill by location: 7, 14, 28 days or the holiday" in (
         rachel.last.text
     )
+
+
+async def test_someone_without_telegram_is_found_in_people_for_a_check_and_erasure(
+    bot: Rehearsal, clock: Clock
+) -> None:
+    """The rota sends a coordinator to /people to record a check: Olive, without Telegram, is
+    there (marked ☎), with her check and erasure and no roles to change; and once her lunch is
+    over (no place on a rota to come), /people is where she is erased on request."""
+    await world(bot, clock)
+    rachel = bot.user(RACHEL, "Rachel")
+    await open_rota(rachel, "St Mark's")
+    await rachel.tap("➕ Put someone on")
+    await rachel.tap("server · 2 free")
+    await rachel.tap("➕ Someone without Telegram")
+    await rachel.send("Olive Offline")
+
+    await rachel.send("/people")
+    everyone = rachel.last
+    assert "Showing: everyone (505)." in everyone.text  # Olive too
+    assert "✉️ Message these 503 people" in everyone.labels()  # not Olive (nor Rachel)
+    await rachel.send("olive")
+    assert "• ☎ Olive Offline: volunteer (no Telegram)" in rachel.last.text
+    await rachel.tap("☎ Olive Offline")
+    card = rachel.last
+    assert card.text.startswith("☎ Olive Offline\nRoles: volunteer\nNo Telegram:")
+    assert card.labels() == ["🛡 Safeguarding check", "🗑 Erase their data", "« All people"]
+    await rachel.tap("🛡 Safeguarding check")
+    await rachel.tap("Cleared")
+    await rachel.send("31/08/2027")
+    # ...so she can cook on Wednesday, which the rota refused without a check.
+    await rachel.send("/today")
+    await rachel.tap("St Mark's")
+    await rachel.tap("Wed 29 Jul ▶")
+    await rachel.tap("⚙️ Change or cancel session")
+    await rachel.tap("👥 The rota: put on, move, take off")
+    await rachel.tap("➕ Put someone on")
+    await rachel.tap("cook · 1 free")
+    await rachel.send("olive")
+    await rachel.tap("☎ Olive Offline")
+    assert rachel.last.text.startswith("✅ ☎ Olive Offline is on the rota as cook.")
+
+    # Blocked the bot counts only those who could: Olive has no chat to block.
+    await rachel.send("/people")
+    await rachel.tap("🔎 Filters")
+    assert "🚫 Blocked the bot · 0" in rachel.last.labels()
+
+    # A week on, her lunches are over: she asks to be forgotten, and /people erases her.
+    clock.advance(days=7)
+    await rachel.send("/people")
+    await rachel.send("olive")
+    await rachel.tap("☎ Olive Offline")
+    await rachel.tap("🗑 Erase their data")
+    await rachel.tap("Yes, erase")
+    await rachel.send("/people")
+    await rachel.send("olive")
+    assert "Nothing matches “olive”" in rachel.last.text
+    no_refusals(bot)
