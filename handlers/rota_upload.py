@@ -41,7 +41,7 @@ WORKBOOK_NAMES = (".xlsx", ".xlsm", ".xls", ".ods", ".numbers")
 NOT_A_ROTA = ("image/", "video/", "audio/")  # a picture sent as a file: not an import
 
 
-@callbacks.action("ui")
+@callbacks.action("iu")
 @dataclass(frozen=True)
 class ImportFile:
     """Import the file reviewed (adding the locations it names that are not in the bot)."""

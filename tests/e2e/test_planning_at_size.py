@@ -276,13 +276,13 @@ async def test_a_reviewed_file_is_imported_once_and_only_while_its_review_is_ope
 
     await rachel.send_document(plain, "one.csv")
     again = rachel.last
-    await rachel.tap_data("ui:1", message_id=again.message_id)  # no new location to create
+    await rachel.tap_data("iu:1", message_id=again.message_id)  # no new location to create
     assert again.text == texts.stale_button()
     await rachel.send_document(plain, "one.csv")
     newest = rachel.last
     await rachel.tap("✅ Import 1 session", message=newest)
     assert newest.text.startswith("✅ 📄 one.csv imported: 1 session added at 1 location.")
-    await rachel.tap_data("ui:0", message_id=newest.message_id)  # a double tap
+    await rachel.tap_data("iu:0", message_id=newest.message_id)  # a double tap
     assert newest.text.startswith("✅ 📄 one.csv imported: 1 session added at 1 location.")
     assert await count(db, LunchSession) == 3
     # The same file once more: nothing new, nothing to tap.
