@@ -94,10 +94,11 @@ def cover_button(view: SessionView, job: JobView, tz: ZoneInfo) -> str:
 
 
 def morning_list(found: ProgrammeDay, tz: ZoneInfo) -> str:
-    """The day's lunches ahead, each whole, location by location: for a programme whose list
-    fits one message (MORNING_MAX_CHARS); a longer one gets `morning_summary` and the file."""
+    """The day's lunches ahead, each whole, location by location, worst gaps first (as /today
+    and the long list's summary order them): for a programme whose list fits one message
+    (MORNING_MAX_CHARS); a longer one gets `morning_summary` and the file."""
     lines = [f"☀️ <b>Good morning! Today, {found.day:%a %-d %b}</b>"]
-    for place in sorted(found.locations, key=lambda p: p.name.lower()):
+    for place in found.locations:  # (programme_day.worst_first)
         lines += [_morning_block(lunch, tz, place.families) for lunch in place.lunches]
     return "\n".join(lines)
 

@@ -147,3 +147,27 @@ async def test_someone_without_telegram_is_found_in_people_for_a_check_and_erasu
     await rachel.send("olive")
     assert "Nothing matches “olive”" in rachel.last.text
     no_refusals(bot)
+
+
+async def test_the_short_morning_list_puts_the_worst_gaps_first(
+    bot: Rehearsal, clock: Clock
+) -> None:
+    """As /today does, and the long list's summary: St Mark's, with nobody booked, before
+    Riverside, with a volunteer (not A to Z)."""
+    await world(bot, clock)
+    rachel = bot.user(RACHEL, "Rachel")
+    await open_rota(rachel, "Riverside")
+    await rachel.tap("➕ Put someone on")
+    await rachel.tap("server · 2 free")
+    await rachel.send("ais")
+    await rachel.tap("Aisha Khan")
+    await rachel.send("/today")
+    today = rachel.last.text
+    assert today.index("St Mark's ·") < today.index("Riverside ·")
+
+    await bot.deliver()
+    (morning,) = [m for m in rachel.bot_messages if m.text.startswith("☀️")]
+    assert "St Mark's, Tue 28 Jul, 11:30-13:30: 0 booked\n⚠️ Nobody is booked yet" in (
+        morning.text
+    )
+    assert morning.text.index("St Mark's, Tue") < morning.text.index("Riverside, Tue")
