@@ -167,7 +167,5 @@ async def test_the_short_morning_list_puts_the_worst_gaps_first(
 
     await bot.deliver()
     (morning,) = [m for m in rachel.bot_messages if m.text.startswith("☀️")]
-    assert "St Mark's, Tue 28 Jul, 11:30-13:30: 0 booked\n⚠️ Nobody is booked yet" in (
-        morning.text
-    )
+    assert "St Mark's, Tue 28 Jul, 11:30-13:30: 0 booked\n⚠️ Nobody is booked yet" in (morning.text)
     assert morning.text.index("St Mark's, Tue") < morning.text.index("Riverside, Tue")
