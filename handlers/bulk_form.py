@@ -70,7 +70,7 @@ class BulkSpan:
     span: Span
 
 
-@callbacks.action("uk")
+@callbacks.action("ui")
 @dataclass(frozen=True)
 class BulkConfirm:
     token: int  # the preview's: an older preview's button (or a second tap) cancels nothing
