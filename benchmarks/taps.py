@@ -43,7 +43,15 @@ from sqlalchemy import event, func, select
 from telegram import Bot, Update
 from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, ContextTypes
 
-from bot.config import Config, CoordinatorsConfig, DatabaseConfig, ProgrammeConfig, ReferralsConfig
+from bot.config import (
+    DEFAULT_OVERALL_PER_SECOND,
+    Config,
+    CoordinatorsConfig,
+    DatabaseConfig,
+    DeliveryConfig,
+    ProgrammeConfig,
+    ReferralsConfig,
+)
 from bot.harness import HARNESS_POLL_TIMEOUT, Clock, Rehearsal
 from bot.sandbox import BotApiSandbox, SimUser
 from handlers import callbacks
@@ -399,9 +407,14 @@ async def holds(load: Load, rate: float, step_seconds: float) -> bool:
 
 
 @contextlib.asynccontextmanager
-async def real_bot(engine: Engine) -> AsyncIterator[Contender]:
+async def real_bot(
+    engine: Engine, *, overall_per_second: int | None = None
+) -> AsyncIterator[Contender]:
     await migrate.upgrade(engine.url)
     config = Config(
+        delivery=DeliveryConfig(
+            overall_per_second=overall_per_second or DEFAULT_OVERALL_PER_SECOND
+        ),
         database=DatabaseConfig(url=engine.url),
         programme=ProgrammeConfig(name="Holiday Lunch Club"),
         coordinators=CoordinatorsConfig(telegram_ids=frozenset({COORDINATOR})),

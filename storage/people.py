@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, delete, select, update
+from sqlalchemy import ColumnElement, bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -130,18 +130,20 @@ def clean_name(text: str) -> str | NameProblem:
     return name
 
 
+# Built once: it runs for every update (building and keying it afresh cost more than running it).
+_PERSON_AND_ROLES = (
+    select(Person, RoleGrant)
+    .outerjoin(RoleGrant, RoleGrant.person_id == Person.id)
+    .where(Person.telegram_id == bindparam("telegram_id"))
+)
+
+
 async def profile(db: Database, telegram_id: int) -> Profile | None:
     """The person with this Telegram id, or None before they registered."""
     async with db.read() as session:
         # Every command and button looks its person up: the person and their roles come in one
         # statement (a row per role held).
-        rows = (
-            await session.execute(
-                select(Person, RoleGrant)
-                .outerjoin(RoleGrant, RoleGrant.person_id == Person.id)
-                .where(Person.telegram_id == telegram_id)
-            )
-        ).tuples()
+        rows = (await session.execute(_PERSON_AND_ROLES, {"telegram_id": telegram_id})).tuples()
         found = list(rows)
         if not found:
             return None

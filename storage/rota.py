@@ -14,7 +14,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, distinct, exists, func, or_, select, update
+from sqlalchemy import (
+    Select,
+    Table,
+    and_,
+    bindparam,
+    distinct,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
@@ -490,6 +502,65 @@ async def my_bookings(db: Database, *, telegram_id: int, now: datetime) -> list[
 
 # --- booking ---------------------------------------------------------------------------------
 
+# The statements of a booking tap, built once (the sign-up rush runs them hundreds of times a
+# minute; building and keying them afresh cost more than running them).
+_BOOKING_START = (
+    select(
+        Person,
+        exists().where(RoleGrant.person_id == Person.id, RoleGrant.role == Role.VOLUNTEER),
+        SessionJob,
+        LunchSession,
+        Location,
+    )
+    .select_from(Person)
+    .outerjoin(SessionJob, SessionJob.id == bindparam("job_id"))
+    .outerjoin(LunchSession, LunchSession.id == SessionJob.session_id)
+    .outerjoin(Location, Location.id == LunchSession.location_id)
+    .where(Person.telegram_id == bindparam("telegram_id"))
+    .with_for_update(of=Person, key_share=True)
+)
+_PLACES_THAT_MATTER = (
+    select(Booking)
+    .join(LunchSession, Booking.session_id == LunchSession.id)
+    .where(
+        Booking.person_id == bindparam("person_id"),
+        or_(
+            and_(Booking.session_id == bindparam("session_id"), Booking.status.in_(LIVE_BOOKING)),
+            and_(
+                Booking.status.in_(HOLDING),
+                LunchSession.id != bindparam("session_id"),
+                LunchSession.status == SessionStatus.SCHEDULED,
+                LunchSession.starts_at < bindparam("ends_at"),
+                LunchSession.ends_at > bindparam("starts_at"),
+            ),
+        ),
+    )
+)
+_JOBS: Table = SessionJob.__table__  # type: ignore[assignment]
+_BOOKINGS: Table = Booking.__table__  # type: ignore[assignment]
+# Core, on the tables: the ORM's bulk path would look for the job in the session to update it.
+_TAKE_PLACE = (
+    update(_JOBS)
+    .where(_JOBS.c.id == bindparam("job_id"), _JOBS.c.taken < _JOBS.c.places)
+    .values(taken=_JOBS.c.taken + 1)
+)
+_NEW_BOOKING = insert(_BOOKINGS).returning(_BOOKINGS.c.id)
+_SESSION_JOBS = (
+    select(
+        SessionJob.id,
+        SessionJob.job,
+        SessionJob.places,
+        SessionJob.taken,
+        SessionJob.needs_check,
+        select(func.count())
+        .where(Booking.job_id == SessionJob.id, Booking.status == BookingStatus.WAITLISTED)
+        .correlate(SessionJob)
+        .scalar_subquery(),
+    )
+    .where(SessionJob.session_id == bindparam("session_id"))
+    .order_by(SessionJob.id)
+)
+
 
 async def book(
     db: Database, *, telegram_id: int, job_id: int, now: datetime, waitlist: bool
@@ -536,11 +607,7 @@ async def _book(
         return await outcome(BookResult.NEEDS_CHECK)
     if places:  # a place at another session at the same time
         return await outcome(BookResult.OVERLAP)
-    taken = await session.execute(
-        update(SessionJob)
-        .where(SessionJob.id == job.id, SessionJob.taken < SessionJob.places)
-        .values(taken=SessionJob.taken + 1)
-    )
+    taken = await session.execute(_TAKE_PLACE, {"job_id": job.id})
     if rowcount(taken) == 1:
         status = BookingStatus.BOOKED
     elif waitlist:
@@ -554,9 +621,23 @@ async def _book(
         status=status,
         created_at=now,
         updated_at=now,
+        offer_expires_at=None,
+        confirmed_at=None,
     )
-    session.add(booking)
-    await session.flush()
+    # A Core INSERT, not the session's flush: the new row is only read back from `booking`.
+    booking.id = (
+        await session.execute(
+            _NEW_BOOKING,
+            {
+                "session_id": lunch.id,
+                "job_id": job.id,
+                "person_id": person.id,
+                "status": status,
+                "created_at": now,
+                "updated_at": now,
+            },
+        )
+    ).scalar_one()
     audit.record(
         session,
         at=now,
@@ -602,19 +683,8 @@ async def _booking_start(
     notice to them, an audit row) can still be written by others meanwhile; a plain FOR UPDATE
     would block them, and two such transactions could deadlock. SQLite already has one writer
     at a time."""
-    volunteer = exists().where(RoleGrant.person_id == Person.id, RoleGrant.role == Role.VOLUNTEER)
     found = (
-        (
-            await session.execute(
-                select(Person, volunteer, SessionJob, LunchSession, Location)
-                .select_from(Person)
-                .outerjoin(SessionJob, SessionJob.id == job_id)
-                .outerjoin(LunchSession, LunchSession.id == SessionJob.session_id)
-                .outerjoin(Location, Location.id == LunchSession.location_id)
-                .where(Person.telegram_id == telegram_id)
-                .with_for_update(of=Person, key_share=True)
-            )
-        )
+        (await session.execute(_BOOKING_START, {"telegram_id": telegram_id, "job_id": job_id}))
         .tuples()
         .one_or_none()
     )
@@ -631,27 +701,16 @@ async def _places_that_matter(
 ) -> list[Booking]:
     """The person's live place on this session, and any place they hold at another session
     at the same time: all a booking needs of their bookings, however many they hold."""
-    return list(
-        (
-            await session.scalars(
-                select(Booking)
-                .join(LunchSession, Booking.session_id == LunchSession.id)
-                .where(
-                    Booking.person_id == person_id,
-                    or_(
-                        and_(Booking.session_id == lunch.id, Booking.status.in_(LIVE_BOOKING)),
-                        and_(
-                            Booking.status.in_(HOLDING),
-                            LunchSession.id != lunch.id,
-                            LunchSession.status == SessionStatus.SCHEDULED,
-                            LunchSession.starts_at < lunch.ends_at,
-                            LunchSession.ends_at > lunch.starts_at,
-                        ),
-                    ),
-                )
-            )
-        ).all()
+    found = await session.scalars(
+        _PLACES_THAT_MATTER,
+        {
+            "person_id": person_id,
+            "session_id": lunch.id,
+            "starts_at": lunch.starts_at,
+            "ends_at": lunch.ends_at,
+        },
     )
+    return list(found.all())
 
 
 async def cancel(
@@ -1737,26 +1796,7 @@ async def _views(session: AsyncSession, rows: Sequence[LunchSession]) -> list[Se
 async def _view(session: AsyncSession, lunch: LunchSession, location_name: str) -> SessionView:
     """One session's view in one statement: its jobs, each with the length of its waitlist,
     read afresh (a booking in this transaction may just have changed them)."""
-    waiting = (
-        select(func.count())
-        .where(Booking.job_id == SessionJob.id, Booking.status == BookingStatus.WAITLISTED)
-        .correlate(SessionJob)
-        .scalar_subquery()
-    )
-    jobs = (
-        await session.execute(
-            select(
-                SessionJob.id,
-                SessionJob.job,
-                SessionJob.places,
-                SessionJob.taken,
-                SessionJob.needs_check,
-                waiting,
-            )
-            .where(SessionJob.session_id == lunch.id)
-            .order_by(SessionJob.id)
-        )
-    ).tuples()
+    jobs = (await session.execute(_SESSION_JOBS, {"session_id": lunch.id})).tuples()
     return _as_view(
         lunch,
         location_name,
