@@ -13,11 +13,14 @@ import contextlib
 import contextvars
 import logging
 import time
+import warnings
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from telegram import Update
 from telegram.error import TelegramError
+from telegram.warnings import PTBUserWarning
 
 from handlers.context import BotApplication, BotContext
 from storage import inbox
@@ -25,11 +28,17 @@ from storage.db import Database
 from web import metrics
 
 logger = logging.getLogger(__name__)
+# The poller asks for getUpdates through do_api_request on purpose (see Poller._fetch); PTB
+# suggests its own method whenever one exists.
+warnings.filterwarnings("ignore", message=r"Please use 'Bot\.getUpdates'", category=PTBUserWarning)
 
 DEFAULT_CONCURRENCY = 8
 IDLE_CHECK_SECONDS = 5.0  # also look for claims left by a dead instance now and then
 STOP_WAIT_SECONDS = 10.0
 RETRY_FETCH_SECONDS = 1.0
+# A long poll's answer may come this long after its own timeout before it is given up and asked
+# again (PTB's get_updates allows its connection's read timeout, 5 s by default).
+POLL_READ_MARGIN_SECONDS = 5.0
 OUTAGE_LOG_SECONDS = 60
 
 
@@ -231,22 +240,31 @@ class Poller:
             with contextlib.suppress(TelegramError):
                 await self._application.bot.get_updates(offset=self._offset, timeout=0, limit=1)
 
+    async def _fetch(self) -> list[dict[str, Any]]:
+        """getUpdates, as Telegram's JSON: stored as it came, and read into PTB's objects once,
+        by the drainer (`get_updates` would read them here too, only to be written back)."""
+        batch = await self._application.bot.do_api_request(
+            "getUpdates",
+            api_kwargs={
+                "offset": self._offset,
+                "timeout": self._timeout,
+                "allowed_updates": Update.ALL_TYPES,
+            },
+            read_timeout=self._timeout + POLL_READ_MARGIN_SECONDS,
+        )
+        return [update for update in batch or () if isinstance(update, dict)]
+
     async def _run(self) -> None:
-        bot = self._application.bot
         while True:
             try:
-                batch = await bot.get_updates(
-                    offset=self._offset,
-                    timeout=self._timeout,
-                    allowed_updates=Update.ALL_TYPES,
-                )
+                batch = await self._fetch()
             except TelegramError as exc:
                 self.outages.error(exc)
                 await asyncio.sleep(RETRY_FETCH_SECONDS)
                 continue
             if not batch:
                 continue
-            described = [inbox.describe(update.to_dict()) for update in batch]
+            described = [inbox.describe(update) for update in batch]
             received = [r for r in described if r is not None]
             while True:
                 try:
@@ -256,5 +274,7 @@ class Poller:
                     # Not stored, so not confirmed: keep trying before asking for more.
                     logger.exception("cannot store updates (will keep trying)")
                     await asyncio.sleep(RETRY_FETCH_SECONDS)
-            self._offset = max(update.update_id for update in batch) + 1
+            ids = [u["update_id"] for u in batch if isinstance(u.get("update_id"), int)]
+            if ids:
+                self._offset = max(ids) + 1
             self._drainer.wake()
