@@ -87,12 +87,23 @@ class Election:
         await self._step_down()
 
     async def _run(self) -> None:
+        failing = False  # the log says so once an outage, not every few seconds
         while True:
             await asyncio.sleep(self._check_seconds if self.leading else self._try_seconds)
             try:
                 await self._turn()
-            except Exception:
-                logger.exception("the election of the instance that runs the clock failed")
+            except Exception as exc:
+                if not failing:
+                    logger.warning(
+                        "cannot reach the database to see who runs the clock (%s); will keep "
+                        "trying",
+                        type(exc).__name__,
+                    )
+                failing = True
+            else:
+                if failing:
+                    logger.info("the database answers again: the election goes on")
+                failing = False
 
     async def _turn(self) -> None:
         if self._db.is_sqlite:
