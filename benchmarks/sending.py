@@ -31,6 +31,7 @@ from telegram.ext import AIORateLimiter, ApplicationBuilder, CommandHandler, Con
 
 from bot.config import Config, CoordinatorsConfig, DatabaseConfig, ProgrammeConfig
 from bot.harness import Clock, Rehearsal
+from bot.runtime import drainer_of
 from bot.sandbox import ApiCall, BotApiSandbox, RateLimits, SimUser
 from storage import locations, outbox, people, rota
 from storage.models import NoticeStatus
@@ -204,8 +205,8 @@ async def our_broadcast(recipients: int, writers_per_second: float) -> Sending:
             bot.sandbox.after_update = None
             before = len(bot.sandbox.calls)
             await coordinator.tap(label)
-            await bot.sandbox.wait_confirmed()  # the tap is handled: the copies are queued
-            await bot.application.update_queue.join()
+            await bot.sandbox.wait_confirmed()  # the tap is stored in the inbox
+            await drainer_of(bot.application).join()  # the tap handled: its copies queued
             started = time.monotonic()
             writers = _writers(audience, math.ceil(recipients / 10), writers_per_second)
             writing = asyncio.create_task(writers.run())
